@@ -1,0 +1,90 @@
+"""Pooling of proportions per site × endpoint × time point.
+
+Glue between the tidy tables and the estimators: it groups the included rows
+into cells, computes effect sizes (:mod:`sbrtmeta.effect_sizes`), fits the model
+(:mod:`sbrtmeta.random_effects`) and returns tables on the proportion scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .effect_sizes import inverse_transform, proportion_effect_sizes
+from .random_effects import fit_random_effects
+
+CELL = ["site", "endpoint", "target_timepoint_months"]
+POOLED_COLUMNS = (
+    "site", "endpoint", "timepoint_months", "k", "n_total", "model", "transform", "tau2_method",
+    "ci_method", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_p",
+    "studies",
+)
+
+
+def _label(r) -> str:
+    who = r.first_author or f"ref {r.ref}"
+    arm = "" if r.arm == "all" else f" ({r.arm})"
+    return f"{who} [{r.ref}]{arm}"
+
+
+def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str = "REML",
+               ci_method: str = "knha", level: float = 0.95):
+    """Pool every cell of ``included``.
+
+    Returns ``(pooled, studies)``: one row per cell, and one row per study with its
+    own estimate, CI and weight in the cell (what a forest plot draws). A cell with
+    one study reports that study, with its own Wald interval; it is not a fit.
+    """
+    pooled, studies = [], []
+    z = stats.norm.ppf(0.5 + level / 2)
+    for (site, endpoint, t), cell in included.groupby(CELL, sort=True):
+        cell = cell.reset_index(drop=True)
+        x = cell["events"].to_numpy(dtype=float)
+        n = cell["n"].to_numpy(dtype=float)
+        yi, vi = proportion_effect_sizes(x, n, transform)
+        k = len(cell)
+        if k == 1:
+            est, lo, hi = yi[0], yi[0] - z * np.sqrt(vi[0]), yi[0] + z * np.sqrt(vi[0])
+            row = dict(model="single study", tau2_method="", ci_method="z", estimate=est, ci_low=lo,
+                       ci_high=hi, pi_low=np.nan, pi_high=np.nan, tau2=np.nan, i2=np.nan, q=np.nan,
+                       q_p=np.nan)
+            weights = np.array([100.0])
+        else:
+            fit = fit_random_effects(yi, vi, tau2_method, ci_method, level)
+            row = dict(model="random effects" if tau2_method != "FE" else "common effect",
+                       tau2_method=tau2_method, ci_method=ci_method, estimate=fit.estimate,
+                       ci_low=fit.ci_low, ci_high=fit.ci_high, pi_low=fit.pi_low, pi_high=fit.pi_high,
+                       tau2=fit.tau2, i2=fit.i2, q=fit.q, q_p=fit.q_p)
+            weights = fit.weights
+        for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            row[key] = float(inverse_transform(row[key], transform)) if not np.isnan(row[key]) else np.nan
+        pooled.append(dict(site=site, endpoint=endpoint, timepoint_months=float(t), k=k,
+                           n_total=int(n.sum()), transform=transform,
+                           studies="; ".join(_label(r) for r in cell.itertuples()), **row))
+        se = np.sqrt(vi)
+        back = lambda v: inverse_transform(v, transform)  # noqa: E731
+        for i, r in enumerate(cell.itertuples()):
+            studies.append(dict(site=site, endpoint=endpoint, timepoint_months=float(t),
+                                study_id=r.study_id, label=_label(r), arm=r.arm, primary=r.primary,
+                                events=int(r.events), n=int(r.n), rate=float(r.rate), yi=yi[i], vi=vi[i],
+                                estimate=float(back(yi[i])), ci_low=float(back(yi[i] - z * se[i])),
+                                ci_high=float(back(yi[i] + z * se[i])), weight_pct=float(weights[i])))
+    pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS))
+    studies = pd.DataFrame(studies)
+    return pooled, studies
+
+
+def not_pooled(included: pd.DataFrame, excluded: pd.DataFrame, sites, endpoints) -> pd.DataFrame:
+    """The selected site × endpoint pairs with rows in the data but nothing pooled,
+    with the count of rows per exclusion criterion: what could not be pooled and why."""
+    out = []
+    have = set(zip(included["site"], included["endpoint"]))
+    for (site, endpoint), rows in excluded.groupby(["site", "endpoint"], sort=True):
+        if site not in sites or endpoint not in endpoints or (site, endpoint) in have:
+            continue
+        counts = rows["criterion"].value_counts().sort_index()
+        why = "; ".join(f"{c}: {k} row{'s' if k > 1 else ''}" for c, k in counts.items())
+        details = "; ".join(sorted(set(rows["detail"]))) 
+        out.append(dict(site=site, endpoint=endpoint, rows=len(rows), reason=why, detail=details))
+    return pd.DataFrame(out, columns=["site", "endpoint", "rows", "reason", "detail"])

@@ -1,0 +1,20 @@
+"""The controlled words of the data: sites, endpoints, designs, primaries."""
+
+SITES = ("liver", "lung", "lymph node", "pelvic recurrence", "spine", "adrenal")
+ENDPOINTS = ("LC", "OS")
+BASES = ("actuarial", "crude")
+GROUPINGS = ("all", "dose arm", "histology subgroup")
+PRIMARIES = ("crc", "mixed", "other", "unspecified")
+
+# Printed study-design labels → the design words used in config.
+DESIGNS = {
+    "retro": "retrospective",
+    "p i": "phase I",
+    "p ii": "phase II",
+    "p i/ii": "phase I/II",
+    "": "not reported",
+}
+DESIGN_WORDS = tuple(sorted(set(DESIGNS.values())))
+
+# The printed outcome column of each endpoint in a raw extraction sheet.
+ENDPOINT_COLUMNS = {"LC": "lc_printed", "OS": "os_printed"}
