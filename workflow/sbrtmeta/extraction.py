@@ -100,11 +100,15 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
             except CellParseError as exc:
                 raise InputError(str(exc), file=path, row=row, column=column, value=r[column]) from None
 
+        def count(column):
+            parsed = cell(column, parse_count)
+            if parsed.total is not None and parsed.total < 1:
+                raise InputError("n must be at least 1", file=path, row=row, column=column, value=r[column])
+            return parsed
+
         design = cell("design_printed", _design)
-        patients = cell("patients_printed", parse_count)
-        lesions = cell("lesions_printed", parse_count)
-        arm_patients = cell("arm_patients_printed", parse_count)
-        arm_lesions = cell("arm_lesions_printed", parse_count)
+        patients, lesions = count("patients_printed"), count("lesions_printed")
+        arm_patients, arm_lesions = count("arm_patients_printed"), count("arm_lesions_printed")
         labelled = [c for c in ((arm_patients, arm_lesions) if r["grouping"] != "all" else ())
                     + (patients, lesions) if c.groups]
         if labelled:
@@ -135,8 +139,6 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
                     else:
                         n, n_basis = n_pat, ("patients" if n_pat is not None else "")
                     events = _half_up(rate.rate_pct / 100.0 * n) if (n and rate.rate_pct is not None) else None
-                if n is not None and n < 1:
-                    raise InputError("n must be at least 1", file=path, row=row, column=column, value=r[column])
                 if n is None:
                     row_note.append("arm sample size not printed" if not whole_study
                                     else "sample size not printed")

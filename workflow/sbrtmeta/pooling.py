@@ -23,7 +23,8 @@ POOLED_COLUMNS = (
 
 
 def _label(r) -> str:
-    who = r.first_author or f"ref {r.ref}"
+    author = r.first_author if isinstance(r.first_author, str) else ""
+    who = author or "Ref."
     arm = "" if r.arm == "all" else f" ({r.arm})"
     return f"{who} [{r.ref}]{arm}"
 

@@ -1,0 +1,62 @@
+"""Every printed dose form parses to its regimens; BED follows the LQ model."""
+
+import pytest
+
+from sbrtmeta.dose_strings import Regimen, bed, eqd2, parse_dose
+from sbrtmeta.errors import CellParseError
+
+
+@pytest.mark.parametrize("printed, regimens, median", [
+    ("14-26/1", [(14, 26, 1, 1)], None),
+    ("26/1", [(26, 26, 1, 1)], None),
+    ("28-30/3-4", [(28, 30, 3, 4)], None),
+    ("36-37.5/3 or 26/1", [(36, 37.5, 3, 3), (26, 26, 1, 1)], None),
+    ("50/5f preferred", [(50, 50, 5, 5)], None),
+    ("36-60/3", [(36, 60, 3, 3)], None),
+    ("27.7-60/6 (median: 41.8)", [(27.7, 60, 6, 6)], 41.8),
+    ("37.5-45/3f preferred", [(37.5, 45, 3, 3)], None),
+    ("30/3", [(30, 30, 3, 3)], None),
+    ("3/30", [(3, 3, 30, 30)], None),  # as printed; the ledger repairs it to 30/3
+    ("52.5-75/3", [(52.5, 75, 3, 3)], None),
+    ("30-37.5/3 or 26/1", [(30, 37.5, 3, 3), (26, 26, 1, 1)], None),
+    ("50/10", [(50, 50, 10, 10)], None),
+    ("50-60/4-5", [(50, 60, 4, 5)], None),
+    ("26/1 or 36-45/3", [(26, 26, 1, 1), (36, 45, 3, 3)], None),
+    ("60/3-8", [(60, 60, 3, 8)], None),
+    ("48/4, 52-60/4 or 50/5", [(48, 48, 4, 4), (52, 60, 4, 4), (50, 50, 5, 5)], None),
+    ("36-51 Gy in 3 fractions", [(36, 51, 3, 3)], None),
+    ("median total dose of 39 (range, 30-51) Gy in 3 fractions", [(30, 51, 3, 3)], 39),
+    ("median total dose of 32 Gy in 4 fractions", [(32, 32, 4, 4)], 32),
+    ("median 50 Gy in 4-5 fractions", [(50, 50, 4, 5)], 50),
+])
+def test_printed_forms(printed, regimens, median):
+    spec = parse_dose(printed)
+    assert spec.regimens == tuple(Regimen(*r) for r in regimens)
+    assert spec.median_total == median
+
+
+@pytest.mark.parametrize("printed", ["Oct-50", "May-50", "Apr-48", "3/8/1960", "fifty Gy", "", "50/0",
+                                     "60-50/3", "50 Gy"])
+def test_unreadable_or_mangled_strings_raise(printed):
+    with pytest.raises(CellParseError):
+        parse_dose(printed)
+
+
+def test_bed_and_eqd2_follow_the_linear_quadratic_model():
+    # BED = n d (1 + d / (alpha/beta)), d = total / n
+    assert bed(50, 5, 10) == pytest.approx(5 * 10 * (1 + 10 / 10))
+    assert bed(60, 3, 3) == pytest.approx(3 * 20 * (1 + 20 / 3))
+    assert eqd2(50, 5, 10) == pytest.approx(bed(50, 5, 10) / (1 + 2 / 10))
+
+
+def test_summary_rules():
+    assert parse_dose("50/5").summary().rule == "single regimen"
+    s = parse_dose("27.7-60/6 (median: 41.8)").summary()
+    assert (s.rule, s.total_dose_gy, s.fractions) == ("printed median", 41.8, 6)
+    assert s.bed == pytest.approx(bed(41.8, 6))
+    s = parse_dose("36-60/3").summary()
+    assert s.rule == "midpoint of BED range"
+    assert s.bed == pytest.approx((bed(36, 3) + bed(60, 3)) / 2)
+    s = parse_dose("60/3-8").summary()
+    assert s.bed == pytest.approx((bed(60, 8) + bed(60, 3)) / 2)
+    assert s.total_dose_gy is None

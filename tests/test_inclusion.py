@@ -1,0 +1,69 @@
+"""Inclusion criteria as structured rules: each exclusion names its criterion."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sbrtmeta.extraction import clean_extraction
+from sbrtmeta.inclusion import CRITERIA, apply_inclusion
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def tidy():
+    return clean_extraction([ROOT / "data/raw/crc2014_extraction.csv"], ROOT / "data/raw/corrections.csv")
+
+
+def _split(tidy, **change):
+    criteria = {**CONFIG["inclusion"], **change}
+    return apply_inclusion(tidy, criteria)
+
+
+def test_every_row_is_included_or_excluded_once(tidy):
+    inc, exc = _split(tidy)
+    assert len(inc) + len(exc) == len(tidy)
+    assert set(exc.criterion) <= set(CRITERIA)
+    assert (exc.detail != "").all()
+
+
+def test_default_exclusions_name_their_reason(tidy):
+    _, exc = _split(tidy)
+    by = exc.set_index(["study_id", "arm", "endpoint"])
+    assert by.loc[("crc2014-94", "all", "LC"), "criterion"] == "no_single_rate"
+    assert by.loc[("crc2014-98", "all", "LC"), "criterion"] == "n_not_reported"
+    assert by.loc[("crc2014-86", "all", "LC"), "criterion"] == "basis"
+    assert by.loc[("crc2014-52", "all", "LC"), "criterion"] == "timepoint"
+    assert by.loc[("crc2014-44", "others", "LC"), "criterion"] == "primary"
+    assert by.loc[("crc2014-75", "all", "LC"), "criterion"] == "one_row_per_study"
+
+
+def test_one_row_per_study_per_cell(tidy):
+    inc, _ = _split(tidy)
+    assert not inc.duplicated(["study_id", "site", "endpoint", "target_timepoint_months"]).any()
+
+
+def test_tolerance_window_moves_rows_into_a_cell(tidy):
+    inc, _ = _split(tidy, timepoints={"targets": [24], "tolerance_months": 4})
+    katz = inc[inc.study_id == "crc2014-52"]
+    assert set(katz.timepoint_months) == {20} and set(katz.target_timepoint_months) == {24}
+
+
+def test_explicit_exclusion_carries_its_reason(tidy):
+    _, exc = _split(tidy, exclude_studies=[{"study_id": "crc2014-53", "reason": "patient counts copied"}])
+    rows = exc[exc.study_id == "crc2014-53"]
+    assert set(rows.criterion) == {"excluded_study"} and set(rows.detail) == {"patient counts copied"}
+
+
+def test_min_n_and_sites(tidy):
+    inc, exc = _split(tidy, min_n=30, sites=["lung"])
+    assert (inc.n >= 30).all() and set(inc.site) == {"lung"}
+    assert "min_n" in set(exc.criterion) and "site" in set(exc.criterion)
+
+
+def test_primary_order_picks_the_arm(tidy):
+    inc, _ = _split(tidy, primaries=["unspecified", "mixed", "crc"])
+    oh = inc[(inc.study_id == "crc2014-75") & (inc.endpoint == "LC")]
+    assert list(oh.arm) == ["all"]

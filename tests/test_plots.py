@@ -1,0 +1,220 @@
+"""Forest and funnel plots draw the numbers of the tables, without overlapping
+text, and save deterministically."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import Polygon  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from sbrtmeta.forest import draw_forest  # noqa: E402
+from sbrtmeta.funnel import SMALL_K_NOTE, draw_funnel  # noqa: E402
+from sbrtmeta.plot_style import save_figure  # noqa: E402
+
+Z = 1.959964
+
+
+def expit(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def make_tables(sizes: dict[str, int], endpoint="LC", t=24.0, seed=1):
+    """Pooled and study tables for sites with the given numbers of studies.
+
+    The pooled values are plausible, not fitted: the plots only draw them.
+    """
+    rng = np.random.default_rng(seed)
+    pooled, studies = [], []
+    for site, k in sizes.items():
+        n = rng.integers(12, 130, size=k)
+        events = np.clip(np.round(n * rng.uniform(0.45, 0.97, size=k)).astype(int), 1, n - 1)
+        yi, vi = np.log(events / (n - events)), 1 / events + 1 / (n - events)
+        w = 1 / (vi + 0.3)
+        for i in range(k):
+            studies.append(dict(
+                site=site, endpoint=endpoint, timepoint_months=t, study_id=f"{site}-{i}",
+                label=f"Author{i} et al. [{i + 10}]" + (" (CRC)" if i % 4 == 1 else ""), arm="all",
+                primary="mixed", events=int(events[i]), n=int(n[i]), rate=events[i] / n[i], yi=yi[i],
+                vi=vi[i], estimate=expit(yi[i]), ci_low=expit(yi[i] - Z * np.sqrt(vi[i])),
+                ci_high=expit(yi[i] + Z * np.sqrt(vi[i])), weight_pct=100 * w[i] / w.sum()))
+        mu, se = np.sum(w * yi) / w.sum(), np.sqrt(1 / w.sum())
+        single = k == 1
+        pooled.append(dict(
+            site=site, endpoint=endpoint, timepoint_months=t, k=k, n_total=int(n.sum()),
+            model="single study" if single else "random effects", transform="PLO",
+            tau2_method="" if single else "REML", ci_method="z" if single else "knha",
+            estimate=expit(mu), ci_low=expit(mu - 2.2 * se), ci_high=expit(mu + 2.2 * se),
+            pi_low=np.nan if single else expit(mu - 1.5), pi_high=np.nan if single else expit(mu + 1.5),
+            tau2=np.nan if single else 0.3, i2=np.nan if single else 64.2,
+            q=np.nan if single else 12.345, q_p=np.nan if single else 0.0004))
+    return pd.DataFrame(pooled), pd.DataFrame(studies)
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(Text)]
+
+
+def visible_texts(fig):
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def overlapping(boxes, shrink=0.5):
+    """Pairs of boxes that overlap by more than ``shrink`` pixels on each side."""
+    return [(i, j) for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2)
+            if min(a.x1, b.x1) - max(a.x0, b.x0) > 2 * shrink
+            and min(a.y1, b.y1) - max(a.y0, b.y0) > 2 * shrink]
+
+
+# -- the numbers drawn are the numbers of the tables ------------------------------------------
+
+def test_forest_texts_and_marks_match_the_tables():
+    pooled, studies = make_tables({"liver": 3, "lung": 5, "adrenal": 1})
+    fig = draw_forest(pooled, studies, "LC", 24)
+    drawn = texts(fig)
+    for s in studies.itertuples():
+        assert s.label in drawn
+        assert f"{s.events}/{s.n}" in drawn
+        ci = f"{100 * s.estimate:.1f} [{100 * s.ci_low:.1f}, {100 * s.ci_high:.1f}]"
+        assert ci in drawn
+        assert f"{s.weight_pct:.1f}" in drawn
+    for c in pooled.itertuples():
+        assert c.site.capitalize() in drawn
+    assert "single study: not pooled" in drawn
+    assert "Random-effects model (k = 3)" in drawn
+    assert "Heterogeneity: τ² = 0.30, I² = 64%, Q = 12.35 (p < 0.001)" in drawn
+    assert "Local control at 24 months (%)" in drawn
+    assert any("Logit transform, REML τ², Knapp-Hartung 95% CI" in t for t in drawn)
+
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0, 100)
+    for c in pooled[pooled["k"] >= 2].itertuples():
+        assert f"{100 * c.estimate:.1f} [{100 * c.ci_low:.1f}, {100 * c.ci_high:.1f}]" in drawn
+        assert f"[{100 * c.pi_low:.1f}, {100 * c.pi_high:.1f}]" in drawn
+        diamond = next(p for p in ax.patches if p.get_gid() == f"pooled:{c.site}")
+        assert isinstance(diamond, Polygon)
+        x = diamond.get_xy()[:, 0]
+        np.testing.assert_allclose(sorted(set(np.round(x, 9))),
+                                   np.round(100 * np.array([c.ci_low, c.estimate, c.ci_high]), 9))
+        bar = next(p for p in ax.patches if p.get_gid() == f"pi:{c.site}")
+        np.testing.assert_allclose([bar.get_x(), bar.get_x() + bar.get_width()],
+                                   [100 * c.pi_low, 100 * c.pi_high])
+    assert not any(p.get_gid() == "pooled:adrenal" for p in ax.patches)
+
+    # Study marks: squares at the estimates, CI lines, square area proportional to weight.
+    squares = next(c for c in ax.collections if c.get_gid() == "study-estimate")
+    np.testing.assert_allclose(squares.get_offsets()[:, 0], 100 * studies["estimate"])
+    area = squares.get_sizes()
+    np.testing.assert_allclose(area / area.max(), studies["weight_pct"] / studies["weight_pct"].max())
+    lines = next(c for c in ax.collections if c.get_gid() == "study-ci")
+    ends = np.array([seg[:, 0] for seg in lines.get_segments()])
+    np.testing.assert_allclose(ends, 100 * studies[["ci_low", "ci_high"]].to_numpy())
+
+
+def test_forest_selects_the_endpoint_and_time_point():
+    p1, s1 = make_tables({"liver": 2}, endpoint="LC", t=24.0)
+    p2, s2 = make_tables({"lung": 2}, endpoint="OS", t=12.0, seed=2)
+    pooled, studies = pd.concat([p1, p2]), pd.concat([s1, s2])
+    drawn = texts(draw_forest(pooled, studies, "OS", 12))
+    assert "Lung" in drawn and "Liver" not in drawn
+    assert "Overall survival at 12 months (%)" in drawn
+    with pytest.raises(ValueError):
+        draw_forest(pooled, studies, "OS", 24)
+
+
+def test_funnel_draws_the_studies_on_the_logit_scale():
+    pooled, studies = make_tables({"liver": 3, "lung": 12, "bone": 1})
+    fig = draw_funnel(pooled, studies, "LC", 24)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert [ax.get_title() for ax in panels] == ["Liver (k = 3)", "Lung (k = 12)"]
+    for ax, site in zip(panels, ["liver", "lung"]):
+        rows = studies[studies["site"] == site]
+        points = next(c for c in ax.collections if c.get_gid() == "studies").get_offsets()
+        np.testing.assert_allclose(points[:, 0], rows["yi"])
+        np.testing.assert_allclose(points[:, 1], np.sqrt(rows["vi"]))
+        mu = np.log(pooled.set_index("site").loc[site, "estimate"]
+                    / (1 - pooled.set_index("site").loc[site, "estimate"]))
+        pooled_line = next(ln for ln in ax.lines if ln.get_gid() == "pooled")
+        np.testing.assert_allclose(pooled_line.get_xdata(), [mu, mu])
+        funnel = next(ln for ln in ax.lines if ln.get_gid() == "funnel")
+        x, y = np.asarray(funnel.get_xdata()), np.asarray(funnel.get_ydata())
+        np.testing.assert_allclose(np.abs(x - mu), 1.959964 * y, rtol=1e-6)
+        assert ax.yaxis_inverted()
+        for tick, label in zip(ax.get_xticks(), ax.get_xticklabels()):
+            p = float(label.get_text().rstrip("%")) / 100
+            assert tick == pytest.approx(np.log(p / (1 - p)))
+    drawn = texts(fig)
+    assert drawn.count(SMALL_K_NOTE) == 1  # liver only: lung has k = 12
+
+
+def test_funnel_without_a_pooled_site_says_so():
+    pooled, studies = make_tables({"bone": 1})
+    fig = draw_funnel(pooled, studies, "LC", 24)
+    assert any("no cell has two or more studies" in t for t in texts(fig))
+
+
+# -- layout: no text overlaps, from 1 to 60 studies --------------------------------------------
+
+@pytest.mark.parametrize("sizes", [{"liver": 1}, {"liver": 2}, {"liver": 10},
+                                   {"lung": 60}, {"liver": 4, "lung": 1, "brain": 7}])
+def test_forest_text_never_overlaps(sizes):
+    pooled, studies = make_tables(sizes)
+    fig = draw_forest(pooled, studies, "LC", 24)
+    fig.canvas.draw()
+    found = visible_texts(fig)
+    boxes = [t.get_window_extent() for t in found]
+    clashes = [(found[i].get_text(), found[j].get_text()) for i, j in overlapping(boxes)]
+    assert not clashes
+    # The table text stays out of the plot area and inside the figure.
+    plot = fig.axes[0].get_window_extent()
+    figure = fig.bbox
+    for t in fig.texts:
+        box = t.get_window_extent()
+        assert not overlapping([box, plot]), t.get_text()
+        assert figure.x0 <= box.x0 and box.x1 <= figure.x1 and figure.y0 <= box.y0 and box.y1 <= figure.y1
+
+
+def test_forest_height_grows_with_the_rows():
+    heights = [draw_forest(*make_tables({"lung": k}), "LC", 24).get_figheight() for k in (1, 10, 60)]
+    assert heights[0] < heights[1] < heights[2]
+
+
+@pytest.mark.parametrize("n_sites", [1, 2, 5])
+def test_funnel_text_never_overlaps(n_sites):
+    sizes = {f"site {i}": 3 + 4 * i for i in range(n_sites)}
+    pooled, studies = make_tables(sizes)
+    fig = draw_funnel(pooled, studies, "LC", 24)
+    fig.canvas.draw()
+    found = visible_texts(fig)
+    boxes = [t.get_window_extent() for t in found]
+    assert not [(found[i].get_text(), found[j].get_text()) for i, j in overlapping(boxes)]
+
+
+# -- saving ------------------------------------------------------------------------------------
+
+def test_save_figure_is_byte_identical(tmp_path):
+    pooled, studies = make_tables({"liver": 3, "lung": 1})
+    outputs = []
+    for run in ("a", "b"):
+        paths = [str(tmp_path / run / f"forest.{ext}") for ext in ("png", "pdf", "svg")]
+        fig = draw_forest(pooled, studies, "LC", 24)
+        save_figure(fig, paths, dpi=150)
+        outputs.append([open(p, "rb").read() for p in paths])
+    (png_a, pdf_a, svg_a), (png_b, pdf_b, svg_b) = outputs
+    assert png_a.startswith(b"\x89PNG") and pdf_a.startswith(b"%PDF") and b"<svg" in svg_a
+    assert pdf_a == pdf_b
+    assert svg_a == svg_b
+    assert b"CreationDate" not in pdf_a and b"<dc:date>" not in svg_a
+
+
+def test_save_figure_rejects_an_unknown_extension(tmp_path):
+    fig = draw_funnel(*make_tables({"liver": 2}), "LC", 24)
+    with pytest.raises(ValueError):
+        save_figure(fig, [str(tmp_path / "funnel.jpg")], dpi=100)

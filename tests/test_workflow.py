@@ -1,0 +1,142 @@
+"""End to end: `snakemake` on the shipped data in a temporary copy of the project."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+FIX = ROOT / "tests" / "fixtures"
+PROJECT_FILES = ("Snakefile", "workflow", "config", "data", "profiles")
+
+
+def _copy_project(dest: Path) -> Path:
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
+
+
+def _snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    work = _copy_project(tmp_path_factory.mktemp("project"))
+    proc = _snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work, proc
+
+
+def test_every_output_is_built(run):
+    work, _ = run
+    for rel in ("results/clean/outcomes.csv", "results/tables/included.csv", "results/tables/excluded.csv",
+                "results/tables/pooled.csv", "results/tables/not_pooled.csv"):
+        assert (work / rel).stat().st_size > 0, rel
+    pooled = pd.read_csv(work / "results/tables/pooled.csv")
+    for endpoint, t in pooled[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False):
+        for kind in ("forest", "funnel"):
+            for ext in ("png", "pdf"):
+                assert (work / f"results/figures/{kind}_{endpoint}_{t:g}m.{ext}").stat().st_size > 0
+
+
+def test_pooled_columns(run):
+    pooled = pd.read_csv(run[0] / "results/tables/pooled.csv")
+    required = ("site endpoint timepoint_months k n_total transform tau2_method ci_method estimate ci_low "
+                "ci_high pi_low pi_high tau2 i2 q q_p").split()
+    assert set(required) <= set(pooled.columns)
+
+
+def test_pooled_equals_metafor(run):
+    """pooled.csv = rma(measure="PLO", method="REML", test="knha") + predict() on the same rows."""
+    work, _ = run
+    pooled = pd.read_csv(work / "results/tables/pooled.csv")
+    included = pd.read_csv(work / "results/tables/included.csv")
+    inputs = pd.read_csv(FIX / "metafor_inputs.csv")
+    ref = pd.read_csv(FIX / "metafor_rma.csv")
+    ref = ref[(ref.tau2_method == "REML") & (ref.ci_method == "knha") & ref.dataset.str.startswith("project:")]
+    fitted = pooled[pooled.k >= 2]
+    assert len(fitted) == len(ref) > 0
+    for r in fitted.itertuples():
+        name = f"project:{r.site}:{r.endpoint}:{r.timepoint_months:g}"
+        cell = included[(included.site == r.site) & (included.endpoint == r.endpoint)
+                        & (included.target_timepoint_months == r.timepoint_months)]
+        fx = inputs[inputs.dataset == name]
+        assert sorted(zip(cell.study_id, cell.events, cell.n)) == sorted(zip(fx.study, fx.xi, fx.ni))
+        m = ref[ref.dataset == name].iloc[0]
+        assert r.k == m.k
+        for ours, theirs in [(r.estimate, m.prop_estimate), (r.ci_low, m.prop_ci_low), (r.ci_high, m.prop_ci_high),
+                             (r.pi_low, m.prop_pi_low), (r.pi_high, m.prop_pi_high), (r.tau2, m.tau2),
+                             (r.i2, m.i2), (r.q, m.q), (r.q_p, m.q_p)]:
+            assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-12)
+        assert (r.transform, r.tau2_method, r.ci_method) == ("PLO", "REML", "knha")
+
+
+def test_single_study_cells_report_the_study(run):
+    pooled = pd.read_csv(run[0] / "results/tables/pooled.csv")
+    single = pooled[pooled.k == 1]
+    assert (single.model == "single study").all() and single.tau2.isna().all()
+
+
+def test_what_could_not_be_pooled_is_said(run):
+    work, proc = run
+    missing = pd.read_csv(work / "results/tables/not_pooled.csv")
+    assert {"adrenal", "spine"} <= set(missing.site)
+    assert "NOT POOLED adrenal LC" in proc.stderr and "NOT POOLED spine LC" in proc.stderr
+
+
+def test_second_run_has_nothing_to_do(run):
+    proc = _snakemake(run[0], "-n")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_changing_a_criterion_reruns_only_what_depends_on_it(run, tmp_path):
+    work = run[0]
+    cfg_path = work / "config/config.yaml"
+    original = cfg_path.read_text()
+    cfg = yaml.safe_load(original)
+    cfg["inclusion"]["min_n"] = 20
+    try:
+        cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+        proc = _snakemake(work, "-n", "--quiet", "rules")
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 0, out
+        assert "apply_inclusion" in out and "pool" in out
+        assert "clean_extraction" not in out
+    finally:
+        cfg_path.write_text(original)
+
+
+def test_corrupted_cell_fails_with_one_line_and_no_results(tmp_path):
+    work = _copy_project(tmp_path)
+    raw = work / "data/raw/crc2014_extraction.csv"
+    text = raw.read_text(encoding="utf-8")
+    assert "57% (20)" in text
+    raw.write_text(text.replace("57% (20)", "157% (20)", 1), encoding="utf-8")
+    proc = _snakemake(work)
+    assert proc.returncode != 0
+    # one distinct error line (the default profile's show-failed-logs repeats the log once)
+    lines = sorted({ln for ln in proc.stderr.splitlines() if "ERROR:" in ln})
+    assert len(lines) == 1, proc.stderr[-3000:]
+    assert "crc2014_extraction.csv, row 6, column 'lc_printed', value '157% (20)'" in lines[0]
+    assert "outside 0-100" in lines[0]
+    assert not (work / "results/clean/outcomes.csv").exists()
+    assert not (work / "results/tables").exists()
+
+
+def test_misspelt_config_key_is_refused(tmp_path):
+    work = _copy_project(tmp_path)
+    cfg_path = work / "config/config.yaml"
+    cfg_path.write_text(cfg_path.read_text().replace("min_n:", "minn:"))
+    proc = _snakemake(work, "-n")
+    assert proc.returncode != 0
+    assert "'minn' was unexpected" in proc.stdout + proc.stderr

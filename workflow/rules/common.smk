@@ -1,0 +1,24 @@
+import pandas as pd
+
+
+wildcard_constraints:
+    endpoint="LC|OS",
+    timepoint=r"\d+(\.\d+)?",
+
+
+def figure_paths(kind, endpoint, timepoint):
+    return [
+        f"results/figures/{kind}_{endpoint}_{timepoint}m.{ext}"
+        for ext in config["figures"]["formats"]
+    ]
+
+
+def all_figures(wildcards):
+    """Forest and funnel plots for every endpoint × time point that was pooled."""
+    pooled = pd.read_csv(checkpoints.pool.get().output.pooled)
+    cells = pooled[["endpoint", "timepoint_months"]].drop_duplicates()
+    paths = []
+    for endpoint, t in sorted(cells.itertuples(index=False, name=None)):
+        for kind in ("forest", "funnel"):
+            paths += figure_paths(kind, endpoint, f"{t:g}")
+    return paths

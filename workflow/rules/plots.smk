@@ -1,0 +1,36 @@
+rule forest_plot:
+    """Forest plot of one endpoint × time point, studies grouped by site."""
+    input:
+        pooled="results/tables/pooled.csv",
+        studies="results/tables/pooled_studies.csv",
+    output:
+        report(
+            figure_paths("forest", "{endpoint}", "{timepoint}"),
+            caption="../report/forest.rst",
+            category="Forest plots",
+        ),
+    params:
+        dpi=config["figures"]["dpi"],
+    log:
+        "results/logs/forest_{endpoint}_{timepoint}m.log",
+    script:
+        "../scripts/plot_forest.py"
+
+
+rule funnel_plot:
+    """Funnel plot of one endpoint × time point, one panel per site."""
+    input:
+        pooled="results/tables/pooled.csv",
+        studies="results/tables/pooled_studies.csv",
+    output:
+        report(
+            figure_paths("funnel", "{endpoint}", "{timepoint}"),
+            caption="../report/funnel.rst",
+            category="Funnel plots",
+        ),
+    params:
+        dpi=config["figures"]["dpi"],
+    log:
+        "results/logs/funnel_{endpoint}_{timepoint}m.log",
+    script:
+        "../scripts/plot_funnel.py"

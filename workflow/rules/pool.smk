@@ -1,0 +1,17 @@
+checkpoint pool:
+    """Random-effects pooling per site × endpoint × time point; say what could not be pooled."""
+    input:
+        included="results/tables/included.csv",
+        excluded="results/tables/excluded.csv",
+    output:
+        pooled="results/tables/pooled.csv",
+        studies="results/tables/pooled_studies.csv",
+        not_pooled="results/tables/not_pooled.csv",
+    params:
+        pooling=config["pooling"],
+        sites=config["inclusion"]["sites"],
+        endpoints=config["inclusion"]["endpoints"],
+    log:
+        "results/logs/pool.log",
+    script:
+        "../scripts/pool.py"

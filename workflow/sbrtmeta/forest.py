@@ -1,0 +1,237 @@
+"""Forest plot of study and pooled proportions for one endpoint × time point.
+
+One row per study, grouped by site. The table columns (study, events/N, estimate
+with 95% CI, weight) are figure text placed in inches from the left edge and in
+row units vertically, so they line up with the plot rows at any figure height.
+Column widths are measured on the rendered text, and the figure grows in height
+with the number of rows, so nothing overlaps for 1 or 100 studies. Labels too long for a
+17 cm page widen the figure rather than run into the plot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Polygon, Rectangle
+from matplotlib.transforms import blended_transform_factory
+
+from .plot_style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
+
+ENDPOINT_LABELS = {"LC": "Local control", "OS": "Overall survival"}
+TRANSFORM_LABELS = {"PLO": "Logit transform"}
+TAU2_LABELS = {"REML": "REML τ²", "DL": "DerSimonian-Laird τ²", "FE": "common-effect model"}
+CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}
+MODEL_LABELS = {"random effects": "Random-effects model", "common effect": "Common-effect model"}
+
+ROW_IN = 0.18  # height of one table row, inches (8 pt text needs ~0.13)
+PAD_IN = 0.08  # figure edge to the outer columns
+GAP_IN = 0.12  # between two text columns
+PLOT_GAP_IN = 0.2  # between a text column and the plot area
+MIN_PLOT_IN = 2.0
+MAX_SQUARE_PT = 0.7 * ROW_IN * 72  # side of the square of the heaviest study
+DIAMOND_HALF = 0.34  # half height of the diamond, in rows
+HEADERS = {"label": "Study", "n": "Events/N", "ci": "Proportion, %\n[95% CI]", "w": "Weight,\n%"}
+
+
+def endpoint_axis_label(endpoint: str, timepoint_months: float, endpoint_label: str | None = None) -> str:
+    name = endpoint_label or ENDPOINT_LABELS.get(endpoint, endpoint)
+    return f"{name} at {timepoint_months:g} months"
+
+
+def pct(p: float) -> str:
+    return f"{100 * p:.1f}"
+
+
+def ci_text(est: float, lo: float, hi: float) -> str:
+    """``"86.7 [69.4, 94.9]"`` from proportions."""
+    return f"{pct(est)} [{pct(lo)}, {pct(hi)}]"
+
+
+def p_text(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def heterogeneity_text(cell) -> str:
+    text = f"Heterogeneity: τ² = {cell.tau2:.2f}, I² = {cell.i2:.0f}%, Q = {cell.q:.2f}"
+    return text + (f" ({p_text(cell.q_p)})" if pd.notna(cell.q_p) else "")
+
+
+def method_text(pooled: pd.DataFrame) -> str:
+    """``"Logit transform, REML τ², Knapp-Hartung 95% CI"`` per distinct method of the pooled cells."""
+    fits = pooled[pooled["k"] >= 2]
+    methods = []
+    for row in fits[["transform", "tau2_method", "ci_method"]].drop_duplicates().itertuples():
+        parts = [TRANSFORM_LABELS.get(row.transform, f"{row.transform} transform"),
+                 TAU2_LABELS.get(row.tau2_method, f"{row.tau2_method} τ²"),
+                 CI_LABELS.get(row.ci_method, f"{row.ci_method} 95% CI")]
+        methods.append(", ".join(parts))
+    return "; ".join(methods)
+
+
+def select_rows(df: pd.DataFrame, endpoint: str, timepoint_months: float) -> pd.DataFrame:
+    """The rows of ``df`` (pooled or studies table) for one endpoint × time point."""
+    times = df["timepoint_months"].astype(float).to_numpy()
+    return df[(df["endpoint"] == endpoint).to_numpy() & np.isclose(times, float(timepoint_months))]
+
+
+def site_title(site: str) -> str:
+    return site[:1].upper() + site[1:]
+
+
+def _rows(cells: pd.DataFrame, studies: pd.DataFrame) -> list[dict]:
+    """The table, top to bottom: one dict per row with its kind, texts and values."""
+    rows = []
+    for cell in cells.itertuples():
+        group = studies[studies["site"] == cell.site]
+        rows.append(dict(kind="site", site=cell.site, label=site_title(cell.site)))
+        for s in group.itertuples():
+            rows.append(dict(kind="study", site=cell.site, label=str(s.label),
+                             n=f"{int(s.events)}/{int(s.n)}",
+                             ci=ci_text(s.estimate, s.ci_low, s.ci_high), w=f"{s.weight_pct:.1f}",
+                             est=s.estimate, lo=s.ci_low, hi=s.ci_high, weight=s.weight_pct))
+        if cell.k >= 2:
+            model = MODEL_LABELS.get(cell.model, str(cell.model).capitalize())
+            rows.append(dict(kind="pooled", site=cell.site, label=f"{model} (k = {int(cell.k)})",
+                             n=f"{int(group['events'].sum())}/{int(cell.n_total)}",
+                             ci=ci_text(cell.estimate, cell.ci_low, cell.ci_high),
+                             est=cell.estimate, lo=cell.ci_low, hi=cell.ci_high))
+            if pd.notna(cell.pi_low) and pd.notna(cell.pi_high):
+                rows.append(dict(kind="pi", site=cell.site, label="Prediction interval",
+                                 ci=f"[{pct(cell.pi_low)}, {pct(cell.pi_high)}]",
+                                 lo=cell.pi_low, hi=cell.pi_high))
+            if pd.notna(cell.tau2):
+                rows.append(dict(kind="note", site=cell.site, label=heterogeneity_text(cell)))
+        else:
+            rows.append(dict(kind="note", site=cell.site, label="single study: not pooled"))
+        rows.append(dict(kind="gap"))
+    return rows[:-1]
+
+
+def _wrap(text: str, width_in: float, measure) -> list[str]:
+    """Greedy word wrap of ``text`` to ``width_in`` inches."""
+    lines = []
+    for word in text.split(" "):
+        if lines and measure(lines[-1] + " " + word) <= width_in:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, timepoint_months: float,
+                endpoint_label: str | None = None) -> Figure:
+    """Forest plot of every site pooled for ``endpoint`` at ``timepoint_months``.
+
+    ``pooled`` and ``studies`` are the tables of :func:`sbrtmeta.pooling.pool_cells`
+    (proportions on the 0-1 scale); they are drawn in %. Sites come in ``pooled``
+    order. The figure is returned unsaved; see :func:`sbrtmeta.plot_style.save_figure`.
+    """
+    cells = select_rows(pooled, endpoint, timepoint_months)
+    if cells.empty:
+        raise ValueError(f"no pooled cell for {endpoint} at {timepoint_months:g} months")
+    rows = _rows(cells, select_rows(studies, endpoint, timepoint_months))
+    with figure_style():
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
+        FigureCanvasAgg(fig)
+        renderer = fig.canvas.get_renderer()
+        ax = fig.add_axes((0, 0, 1, 1))
+        at_row = blended_transform_factory(fig.dpi_scale_trans, ax.transData)  # x: inches, y: rows
+
+        cells_text = []  # (column, Text); x is set once the column widths are known
+
+        def put(column, y, text, **kw):
+            cells_text.append((column, fig.text(0, y, text, **{"transform": at_row, "va": "center", **kw})))
+
+        for col, text in HEADERS.items():
+            put(col, -0.8, text, fontweight="bold", va="bottom", linespacing=1.1)
+        muted = dict(color=PALETTE["muted"])
+        for y, row in enumerate(rows):
+            kind = row["kind"]
+            if kind == "note":
+                put("note", y, row["label"], fontsize=SMALL_FONT_SIZE, **muted)
+            elif kind != "gap":
+                style = {"site": dict(fontweight="bold"), "pooled": dict(fontweight="bold"),
+                         "pi": muted}.get(kind, {})
+                for col in ("label", "n", "ci", "w"):
+                    if col in row:
+                        put(col, y, row[col], **style)
+
+        # Column widths from the rendered text. A note starts in the label column and
+        # may run on under Events/N, never into the plot.
+        widths = {col: 0.0 for col in ("label", "note", "n", "ci", "w")}
+        for col, t in cells_text:
+            widths[col] = max(widths[col], t.get_window_extent(renderer).width / fig.dpi)
+        widths["label"] = max(widths["label"], widths["note"] - GAP_IN - widths["n"])
+        text_in = (2 * PAD_IN + widths["label"] + GAP_IN + widths["n"] + 2 * PLOT_GAP_IN
+                   + widths["ci"] + GAP_IN + widths["w"])
+        fig_w = max(FIGURE_WIDTH_IN, text_in + MIN_PLOT_IN)
+        right_edge = {"n": PAD_IN + widths["label"] + GAP_IN + widths["n"], "w": fig_w - PAD_IN}
+        right_edge["ci"] = right_edge["w"] - widths["w"] - GAP_IN
+        plot_x0 = right_edge["n"] + PLOT_GAP_IN
+        plot_x1 = right_edge["ci"] - widths["ci"] - PLOT_GAP_IN
+        for col, t in cells_text:
+            t.set_x(right_edge.get(col, PAD_IN))
+            t.set_ha("right" if col in right_edge else "left")
+
+        # Footnote, wrapped to the figure width.
+        foot = ["Study 95% CIs: Wald, on the logit scale; square area proportional to weight."]
+        if (cells["k"] >= 2).any():
+            foot.insert(0, f"Pooled: {method_text(cells)}; prediction interval shown as a bar.")
+        foot_font = FontProperties(size=SMALL_FONT_SIZE)
+
+        def measure(text):
+            return renderer.get_text_width_height_descent(text, foot_font, ismath=False)[0] / fig.dpi
+
+        foot_lines = [line for f in foot for line in _wrap(f, fig_w - 2 * PAD_IN, measure)]
+
+        # Vertical layout in inches: header, rows, axis, footnote.
+        n_rows = len(rows)
+        top_in, axis_in, line_in = 0.42, 0.48, SMALL_FONT_SIZE * 1.35 / 72
+        bottom_in = axis_in + len(foot_lines) * line_in + PAD_IN
+        fig_h = top_in + n_rows * ROW_IN + bottom_in
+        fig.set_size_inches(fig_w, fig_h)
+        ax.set_position((plot_x0 / fig_w, bottom_in / fig_h, (plot_x1 - plot_x0) / fig_w,
+                         n_rows * ROW_IN / fig_h))
+        fig.text(PAD_IN / fig_w, PAD_IN / fig_h, "\n".join(foot_lines), fontsize=SMALL_FONT_SIZE,
+                 color=PALETTE["muted"], va="bottom", linespacing=1.35)
+
+        _draw_rows(ax, rows)
+        ax.set_xlim(0, 100)
+        ax.set_ylim(n_rows - 0.5, -0.5)
+        ax.set_xticks(np.arange(0, 101, 20))
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.set_facecolor("none")
+        ax.set_xlabel(f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
+        ax.xaxis.grid(True, color=PALETTE["rule"], linewidth=0.6, zorder=0)
+        ax.set_axisbelow(True)
+    return fig
+
+
+def _draw_rows(ax, rows: list[dict]) -> None:
+    study = [(y, r) for y, r in enumerate(rows) if r["kind"] == "study"]
+    if study:
+        ys = np.array([y for y, _ in study], dtype=float)
+        get = lambda key: np.array([r[key] for _, r in study], dtype=float) * 100  # noqa: E731
+        ax.hlines(ys, get("lo"), get("hi"), color=PALETTE["ink"], linewidth=0.8, zorder=2,
+                  gid="study-ci")
+        weight = get("weight") / 100
+        ax.scatter(get("est"), ys, s=MAX_SQUARE_PT ** 2 * weight / weight.max(), marker="s",
+                   color=PALETTE["ink"], linewidths=0, zorder=3, gid="study-estimate")
+    for y, r in enumerate(rows):
+        if r["kind"] == "pooled":
+            est, lo, hi = 100 * r["est"], 100 * r["lo"], 100 * r["hi"]
+            ax.add_patch(Polygon([(lo, y), (est, y - DIAMOND_HALF), (hi, y), (est, y + DIAMOND_HALF)],
+                                 closed=True, facecolor=PALETTE["blue"], edgecolor=PALETTE["blue"],
+                                 linewidth=0.6, zorder=3, gid=f"pooled:{r['site']}"))
+            first = next(i for i, s in enumerate(rows) if s.get("site") == r["site"])
+            ax.vlines(est, first + 0.5, y - DIAMOND_HALF, color=PALETTE["blue"], linewidth=0.6,
+                      linestyles=(0, (2, 2)), zorder=1, gid=f"pooled-line:{r['site']}")
+        elif r["kind"] == "pi":
+            lo, hi = 100 * r["lo"], 100 * r["hi"]
+            ax.add_patch(Rectangle((lo, y - 0.09), hi - lo, 0.18, facecolor=PALETTE["sky"],
+                                   edgecolor="none", zorder=3, gid=f"pi:{r['site']}"))
+

@@ -1,0 +1,44 @@
+"""What every workflow script shares: logging and the one-line error for bad input."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+
+def step_logger(log_path: str | None, name: str) -> logging.Logger:
+    """A logger writing to the rule's log file and to the terminal."""
+    logger = logging.getLogger(f"sbrtmeta.{name}")
+    logger.setLevel(logging.INFO)
+    logger.handlers.clear()
+    fmt = logging.Formatter(f"[{name}] %(message)s")
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    for h in handlers:
+        h.setFormatter(fmt)
+        logger.addHandler(h)
+    logger.propagate = False
+    return logger
+
+
+def run_step(name: str, log_path: str | None, body) -> None:
+    """Run ``body(logger)``; turn an :class:`InputError` into one error line per
+    problem and exit 1, so Snakemake removes the step's outputs."""
+    logger = step_logger(log_path, name)
+    try:
+        body(logger)
+    except InputError as exc:
+        for line in str(exc).splitlines():
+            logger.error("ERROR: %s", line)
+        sys.exit(1)
+
+
+def write_table(frame, path: str) -> None:
+    """Write a CSV the same way every time (byte-identical for the same data)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n")

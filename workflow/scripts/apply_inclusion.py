@@ -1,0 +1,32 @@
+"""Snakemake script: tidy outcomes → included.csv and excluded.csv."""
+
+import pandas as pd
+
+from sbrtmeta.errors import InputError
+from sbrtmeta.inclusion import apply_inclusion
+from sbrtmeta.workflow_step import run_step, write_table
+
+
+def main(log):
+    criteria = snakemake.params.inclusion  # noqa: F821
+    tidy = pd.read_csv(snakemake.input.outcomes, keep_default_na=True,  # noqa: F821
+                       dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str})
+    for c in ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis"):
+        tidy[c] = tidy[c].fillna("")
+    for c in ("n", "events", "n_patients", "n_lesions", "fractions"):
+        tidy[c] = tidy[c].astype("Int64")
+    known = set(tidy["study_id"])
+    for i, e in enumerate(criteria["exclude_studies"]):
+        if e["study_id"] not in known:
+            raise InputError("names a study that is not in the data (study ids look like crc2014-50)",
+                             file="config/config.yaml", row=f"inclusion.exclude_studies[{i}]",
+                             column="study_id", value=e["study_id"])
+    included, excluded = apply_inclusion(tidy, criteria)
+    write_table(included, snakemake.output.included)  # noqa: F821
+    write_table(excluded, snakemake.output.excluded)  # noqa: F821
+    log.info("%d rows included, %d excluded", len(included), len(excluded))
+    for crit, k in excluded["criterion"].value_counts().sort_index().items():
+        log.info("  excluded by %s: %d", crit, k)
+
+
+run_step("apply_inclusion", snakemake.log[0], main)  # noqa: F821
