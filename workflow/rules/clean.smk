@@ -3,6 +3,7 @@ rule clean_extraction:
     input:
         sheets=config["data"]["sheets"],
         corrections=config["data"]["corrections"],
+        code=package("extraction", "printed_cells", "dose_strings", "raw_schema", "vocabulary"),
     output:
         outcomes="results/clean/outcomes.csv",
     params:

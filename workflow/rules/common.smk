@@ -6,6 +6,11 @@ wildcard_constraints:
     timepoint=r"\d+(\.\d+)?",
 
 
+def package(*modules):
+    """Package modules a rule's results depend on: editing them reruns the rule."""
+    return [f"workflow/sbrtmeta/{m}.py" for m in modules]
+
+
 def figure_paths(kind, endpoint, timepoint):
     return [
         f"results/figures/{kind}_{endpoint}_{timepoint}m.{ext}"

@@ -3,6 +3,7 @@ rule forest_plot:
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
+        code=package("forest", "plot_style"),
     output:
         report(
             figure_paths("forest", "{endpoint}", "{timepoint}"),
@@ -22,6 +23,7 @@ rule funnel_plot:
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
+        code=package("funnel", "forest", "plot_style"),
     output:
         report(
             figure_paths("funnel", "{endpoint}", "{timepoint}"),

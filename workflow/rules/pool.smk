@@ -3,6 +3,7 @@ checkpoint pool:
     input:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
+        code=package("pooling", "effect_sizes", "random_effects"),
     output:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",

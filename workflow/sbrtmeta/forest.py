@@ -132,7 +132,8 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
     cells = select_rows(pooled, endpoint, timepoint_months)
     if cells.empty:
         raise ValueError(f"no pooled cell for {endpoint} at {timepoint_months:g} months")
-    rows = _rows(cells, select_rows(studies, endpoint, timepoint_months))
+    drawn = select_rows(studies, endpoint, timepoint_months)
+    rows = _rows(cells, drawn)
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
         FigureCanvasAgg(fig)
@@ -178,6 +179,9 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
 
         # Footnote, wrapped to the figure width.
         foot = ["Study 95% CIs: Wald, on the logit scale; square area proportional to weight."]
+        if ((drawn["events"] == 0) | (drawn["events"] == drawn["n"])).any():
+            foot.append("Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
+                        "(continuity correction, as metafor's escalc).")
         if (cells["k"] >= 2).any():
             foot.insert(0, f"Pooled: {method_text(cells)}; prediction interval shown as a bar.")
         foot_font = FontProperties(size=SMALL_FONT_SIZE)
