@@ -11,11 +11,12 @@ rule forest_plot:
             category="Forest plots",
         ),
     params:
+        kind="forest",
         dpi=config["figures"]["dpi"],
     log:
         "results/logs/forest_{endpoint}_{timepoint}m.log",
     script:
-        "../scripts/plot_forest.py"
+        "../scripts/plot_cell.py"
 
 
 rule funnel_plot:
@@ -31,8 +32,9 @@ rule funnel_plot:
             category="Funnel plots",
         ),
     params:
+        kind="funnel",
         dpi=config["figures"]["dpi"],
     log:
         "results/logs/funnel_{endpoint}_{timepoint}m.log",
     script:
-        "../scripts/plot_funnel.py"
+        "../scripts/plot_cell.py"
