@@ -62,7 +62,8 @@ def test_pooled_equals_metafor(run):
     included = pd.read_csv(work / "results/tables/included.csv")
     inputs = pd.read_csv(FIX / "metafor_inputs.csv")
     ref = pd.read_csv(FIX / "metafor_rma.csv")
-    ref = ref[(ref.tau2_method == "REML") & (ref.ci_method == "knha") & ref.dataset.str.startswith("project:")]
+    ref = ref[(ref.measure == "PLO") & (ref.tau2_method == "REML") & (ref.ci_method == "knha")
+              & ref.dataset.str.startswith("project:")]
     fitted = pooled[pooled.k >= 2]
     assert len(fitted) == len(ref) > 0
     for r in fitted.itertuples():
@@ -75,7 +76,8 @@ def test_pooled_equals_metafor(run):
         assert r.k == m.k
         for ours, theirs in [(r.estimate, m.prop_estimate), (r.ci_low, m.prop_ci_low), (r.ci_high, m.prop_ci_high),
                              (r.pi_low, m.prop_pi_low), (r.pi_high, m.prop_pi_high), (r.tau2, m.tau2),
-                             (r.i2, m.i2), (r.q, m.q), (r.q_p, m.q_p)]:
+                             (r.i2, m.i2), (r.q, m.q), (r.q_p, m.q_p),
+                             (r.tau2_ci_low, m.tau2_ci_low), (r.tau2_ci_high, m.tau2_ci_high)]:
             assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-12)
         assert (r.transform, r.tau2_method, r.ci_method) == ("PLO", "REML", "knha")
 

@@ -17,8 +17,8 @@ from .random_effects import fit_random_effects
 CELL = ["site", "endpoint", "target_timepoint_months"]
 POOLED_COLUMNS = (
     "site", "endpoint", "timepoint_months", "k", "n_total", "model", "transform", "tau2_method",
-    "ci_method", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "q_p",
-    "studies",
+    "ci_method", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low",
+    "tau2_ci_high", "i2", "h2", "q", "q_p", "studies",
 )
 
 
@@ -48,23 +48,24 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
         if k == 1:
             est, lo, hi = yi[0], yi[0] - z * np.sqrt(vi[0]), yi[0] + z * np.sqrt(vi[0])
             row = dict(model="single study", tau2_method="", ci_method="z", estimate=est, ci_low=lo,
-                       ci_high=hi, pi_low=np.nan, pi_high=np.nan, tau2=np.nan, i2=np.nan, q=np.nan,
-                       q_p=np.nan)
+                       ci_high=hi, pi_low=np.nan, pi_high=np.nan, tau2=np.nan, tau2_ci_low=np.nan,
+                       tau2_ci_high=np.nan, i2=np.nan, h2=np.nan, q=np.nan, q_p=np.nan)
             weights = np.array([100.0])
         else:
-            fit = fit_random_effects(yi, vi, tau2_method, ci_method, level)
+            fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True)
             row = dict(model="random effects" if tau2_method != "FE" else "common effect",
                        tau2_method=tau2_method, ci_method=ci_method, estimate=fit.estimate,
                        ci_low=fit.ci_low, ci_high=fit.ci_high, pi_low=fit.pi_low, pi_high=fit.pi_high,
-                       tau2=fit.tau2, i2=fit.i2, q=fit.q, q_p=fit.q_p)
+                       tau2=fit.tau2, tau2_ci_low=fit.tau2_ci_low, tau2_ci_high=fit.tau2_ci_high,
+                       i2=fit.i2, h2=fit.h2, q=fit.q, q_p=fit.q_p)
             weights = fit.weights
         for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
-            row[key] = float(inverse_transform(row[key], transform)) if not np.isnan(row[key]) else np.nan
+            row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
         pooled.append(dict(site=site, endpoint=endpoint, timepoint_months=float(t), k=k,
                            n_total=int(n.sum()), transform=transform,
                            studies="; ".join(_label(r) for r in cell.itertuples()), **row))
         se = np.sqrt(vi)
-        back = lambda v: inverse_transform(v, transform)  # noqa: E731
+        back = lambda v: inverse_transform(v, transform, n)  # noqa: E731
         for i, r in enumerate(cell.itertuples()):
             studies.append(dict(site=site, endpoint=endpoint, timepoint_months=float(t),
                                 study_id=r.study_id, label=_label(r), arm=r.arm, primary=r.primary,

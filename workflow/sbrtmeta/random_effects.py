@@ -1,16 +1,29 @@
-"""Common-effect and random-effects models for one set of effect sizes.
+"""Common-effect and random-effects models for one or many sets of effect sizes.
 
 The estimators follow metafor's ``rma.uni`` (Viechtbauer, J Stat Softw 2010;36(3)):
 
-* τ² by REML (Viechtbauer, J Educ Behav Stat 2005;30:261-293) or by the
-  DerSimonian-Laird moment estimator (Control Clin Trials 1986;7:177-188),
-  truncated at zero;
+* τ² estimators, all truncated at zero:
+  DL, DerSimonian & Laird, Control Clin Trials 1986;7:177-188;
+  HE, Hedges & Olkin 1985 (the unweighted method of moments);
+  HS, Hunter & Schmidt 2004;
+  SJ, Sidik & Jonkman, Stat Med 2005;24:3093-3107 (non-iterated);
+  PM, Paule & Mandel, J Res Natl Bur Stand 1982;87:377-385;
+  EB, Morris, J Am Stat Assoc 1983;78:47-55 (the same estimating equation as PM);
+  ML and REML, Viechtbauer, J Educ Behav Stat 2005;30:261-293;
 * Wald (z) or Knapp-Hartung (t with k-1 df; Knapp & Hartung, Stat Med
   2003;22:2693-2710) confidence intervals;
 * the prediction interval of ``predict.rma`` (Riley et al., BMJ 2011;342:d549);
-* Cochran's Q, I² and H² (Higgins & Thompson, Stat Med 2002;21:1539-1558).
+* Cochran's Q, I² and H² (Higgins & Thompson, Stat Med 2002;21:1539-1558), and the
+  Q-profile confidence interval for τ² of ``confint.rma`` (Viechtbauer, Stat Med
+  2007;26:37-52).
 
-Functions take arrays and return result objects; they do no I/O and no plotting.
+Every estimator works on a batch: ``Y`` and ``V`` of shape (m, k) hold m independent
+meta-analyses of k studies each (NaN pads shorter ones), so a sensitivity grid is
+one vectorized call and one fit of 10^6 studies costs O(k) memory and time. The
+iterative estimators (PM, EB, ML, REML, Q-profile) solve their estimating equation
+to machine precision with a bracketed Newton/Fisher-scoring iteration that falls
+back to bisection, so they agree with metafor once metafor has converged
+(``control = list(threshold = 1e-12)``).
 """
 
 from __future__ import annotations
@@ -18,10 +31,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
-TAU2_METHODS = ("REML", "DL", "FE")
+TAU2_METHODS = ("REML", "ML", "DL", "PM", "EB", "HE", "HS", "SJ", "FE")
 CI_METHODS = ("knha", "z")
+_MAX_ITER = 500
 
 
 @dataclass(frozen=True)
@@ -35,10 +49,11 @@ class RandomEffectsResult:
     pi_low, pi_high : prediction interval for a new study's true effect (NaN for
         the common-effect model, as ``predict.rma`` gives none).
     tau2 : between-study variance (0 for the common-effect model).
+    tau2_ci_low, tau2_ci_high : Q-profile confidence interval of τ² (NaN for FE).
     q, q_df, q_p : Cochran's Q for heterogeneity, its df and p-value.
     i2, h2 : I² (in %) and H², as metafor reports them.
     k : number of studies.
-    tau2_method, ci_method : what was used ("REML"/"DL"/"FE", "knha"/"z").
+    tau2_method, ci_method : what was used (see ``TAU2_METHODS``, ``CI_METHODS``).
     df : degrees of freedom of the t distribution (None for z).
     weights : relative weights of the studies, in % (sum to 100).
     """
@@ -60,109 +75,370 @@ class RandomEffectsResult:
     ci_method: str
     df: int | None
     weights: np.ndarray
+    tau2_ci_low: float = float("nan")
+    tau2_ci_high: float = float("nan")
 
 
-def _check(y, v):
+@dataclass(frozen=True)
+class BatchResult:
+    """Fits of m independent meta-analyses: every field is an array of length m,
+    with the meaning it has in :class:`RandomEffectsResult`."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    pi_low: np.ndarray
+    pi_high: np.ndarray
+    tau2: np.ndarray
+    q: np.ndarray
+    q_p: np.ndarray
+    i2: np.ndarray
+    h2: np.ndarray
+    k: np.ndarray
+    tau2_method: str
+    ci_method: str
+
+
+# --- input checks ----------------------------------------------------------------------
+
+def _as_batch(y, v):
+    """Arrays of shape (m, k) with a mask of the studies present (NaN in y pads)."""
     y = np.asarray(y, dtype=float)
     v = np.asarray(v, dtype=float)
-    if y.ndim != 1 or y.shape != v.shape:
-        raise ValueError("y and v must be 1-d arrays of one length")
-    if y.size == 0:
+    if y.shape != v.shape or y.ndim not in (1, 2):
+        raise ValueError("y and v must be arrays of one shape, (k,) or (m, k)")
+    if y.ndim == 1:
+        y, v = y[None, :], v[None, :]
+    if y.shape[1] == 0:
         raise ValueError("no studies to pool (k = 0)")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
+    present = ~np.isnan(y)
+    if np.any(np.isnan(v[present])) or not np.all(np.isfinite(y[present])) \
+            or not np.all(np.isfinite(v[present])):
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
-    if np.any(v <= 0):
+    if np.any(v[present] <= 0):
         raise ValueError("sampling variances must be > 0")
-    return y, v
+    k = present.sum(axis=1)
+    if np.any(k == 0):
+        raise ValueError("no studies to pool (k = 0) in at least one meta-analysis")
+    if present.all():
+        return y, v, None, k
+    y = np.where(present, y, 0.0)
+    v = np.where(present, v, 1.0)
+    return y, v, present, k
 
 
-def _reml_score(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
-    """Derivative of the restricted log-likelihood with respect to τ² (times 2)."""
-    w = 1.0 / (v + tau2)
-    sw = w.sum()
-    mu = (w * y).sum() / sw
-    return float((w**2 * (y - mu) ** 2).sum() - sw + (w**2).sum() / sw)
+# --- weighted moments -------------------------------------------------------------------
+
+def _masked(mask, a, fill):
+    """``a`` with absent studies set to ``fill`` (``mask`` None: every study present)."""
+    return a if mask is None else np.where(mask, a, fill)
+
+
+def _rows(mask, rows):
+    return None if mask is None else mask[rows]
+
+
+def _dot(a, b):
+    """Row-wise dot products of two (m, k) arrays."""
+    return np.einsum("ij,ij->i", a, b)
+
+
+class _Moments:
+    """Weighted quantities at a given τ² for a batch (rows are meta-analyses)."""
+
+    def __init__(self, y, v, mask, tau2):
+        w = 1.0 / (v + tau2[:, None])
+        if mask is not None:
+            w = np.where(mask, w, 0.0)
+        self.w = w
+        self.sw = w.sum(axis=1)
+        self.mu = _dot(w, y) / self.sw
+        r = y - self.mu[:, None]
+        self.r = r if mask is None else np.where(mask, r, 0.0)
+        self.wr = w * self.r
+        self.w2 = _dot(w, w)
+        self.q = _dot(self.wr, self.r)                 # generalized Q
+
+
+def _score(method, mom, k, target=None, slope=True):
+    """Estimating equation f(τ²), positive below the root, and -f'(τ²).
+
+    With w = 1/(v + τ²) and r = y - μ̂(τ²):
+    REML: f = Σw²r² - tr(P), P the projection of the GLS fit;
+    ML:   f = Σw²r² - Σw;
+    PM/EB and the Q-profile: f = Σwr² - target.
+    The derivatives are exact, so the Newton steps converge quadratically.
+    """
+    w, wr = mom.w, mom.wr
+    w2r2 = _dot(wr, wr)
+    if method == "PM":
+        return mom.q - target, w2r2
+    tr_p = mom.sw - mom.w2 / mom.sw
+    f = w2r2 - (tr_p if method == "REML" else mom.sw)
+    if not slope:
+        return f, None
+    w3r2 = np.einsum("ij,ij,ij->i", wr, wr, w)
+    w2r = _dot(w, wr)
+    common = 2.0 * w3r2 - 2.0 * w2r**2 / mom.sw
+    if method == "REML":
+        w3 = np.einsum("ij,ij,ij->i", w, w, w)
+        tr_pp = mom.w2 - 2.0 * w3 / mom.sw + mom.w2**2 / mom.sw**2
+        return f, common - tr_pp
+    return f, common - mom.w2
+
+
+def _split(lo, hi):
+    """Bisection point, geometric once the bracket is away from 0 (τ² spans decades)."""
+    return np.where(lo > 0, np.sqrt(lo * hi), hi / 8.0)
+
+
+def _refine(method, y, v, mask, k, target, lo, hi, t0=None):
+    """Root of the estimating equation inside [lo, hi] (f(lo) > 0 > f(hi)), row-wise,
+    by Newton steps from ``t0`` that fall back to bisection outside the bracket.
+    Converged rows leave the working set, so a few slow rows cost little."""
+    t = _split(lo, hi) if t0 is None else np.where((t0 > lo) & (t0 < hi), t0, _split(lo, hi))
+    out = t.copy()
+    idx = np.arange(len(t))
+    eps = 4 * np.finfo(float).eps
+    for _ in range(_MAX_ITER):
+        tg = None if target is None else target[idx]
+        f, scale = _score(method, _Moments(y[idx], v[idx], _rows(mask, idx), t), k[idx], tg)
+        lo = np.where(f > 0, t, lo)
+        hi = np.where(f > 0, hi, t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            new = t + f / scale
+        bad = ~np.isfinite(new) | (new <= lo) | (new >= hi)
+        new = np.where(bad, _split(lo, hi), new)
+        done = (np.abs(new - t) <= eps * np.maximum(t, 1e-300)) | (f == 0) \
+            | (hi - lo <= eps * np.maximum(hi, 1e-300))
+        t = np.where(f == 0, t, new)
+        out[idx] = t
+        keep = ~done
+        if not keep.any():
+            break
+        idx, t, lo, hi = idx[keep], t[keep], lo[keep], hi[keep]
+    return out
+
+
+def _upper_bracket(method, y, v, mask, k, target, above):
+    """A τ² above ``above`` for every row where the estimating equation is negative."""
+    spread = np.nanmax(_masked(mask, y, np.nan), axis=1) - np.nanmin(_masked(mask, y, np.nan), axis=1)
+    hi = np.maximum(np.maximum(spread**2 / 4.0, 2.0 * above), 1e-8)
+    for _ in range(200):
+        f_hi, _ = _score(method, _Moments(y, v, mask, hi), k, target)
+        if not (f_hi > 0).any():
+            return hi
+        hi = np.where(f_hi > 0, hi * 4.0, hi)
+    raise RuntimeError("tau2: no upper bracket found (effect sizes too spread)")
+
+
+def _loglik(method, y, v, mask, tau2):
+    """(Restricted) log-likelihood up to a constant, for choosing between local maxima."""
+    mom = _Moments(y, v, mask, tau2)
+    logv = np.log(v + tau2[:, None])
+    ll = -0.5 * (_masked(mask, logv, 0).sum(axis=1) + mom.q)
+    return ll - 0.5 * np.log(mom.sw) if method == "REML" else ll
+
+
+def _solve(method, y, v, mask, k, target=None, start=None):
+    """τ² ≥ 0 solving the estimating equation of ``method`` for every row.
+
+    For PM/EB and the Q-profile the generalized Q decreases in τ², so the root is
+    unique. ML and REML follow metafor: the search starts from ``start`` (metafor
+    starts from the HE estimate), a bracket around the nearest root is found by
+    halving or doubling, the root is refined by safeguarded Newton steps, and a τ²
+    of 0 is taken instead when its likelihood is higher (metafor's ``ll0check``).
+    """
+    m = y.shape[0]
+    tau2 = np.zeros(m)
+    live = k > 1
+    if not live.any():
+        return tau2
+    if target is not None:
+        target = np.broadcast_to(np.asarray(target, dtype=float), (m,))[live]
+    y, v, mask, k = y[live], v[live], _rows(mask, live), k[live]
+    n = len(k)
+    zeros = np.zeros(n)
+    f0, _ = _score(method, _Moments(y, v, mask, zeros), k, target, slope=False)
+    if method == "PM":
+        lo = zeros
+        start = zeros if start is None else np.maximum(start[live], 0.0)
+    else:
+        start = np.maximum(start[live], 0.0) if start is not None else zeros
+        f_start, _ = _score(method, _Moments(y, v, mask, start), k, slope=False)
+        # look below a start where f < 0 for a point where f > 0
+        lo = np.where(f_start > 0, start, 0.0)
+        idx = np.nonzero((f_start <= 0) & (start > 0) & (f0 <= 0))[0]
+        probe = start[idx]
+        for _ in range(40):  # down to 1e-12 of the start
+            if not len(idx):
+                break
+            probe = probe / 2.0
+            fp, _ = _score(method, _Moments(y[idx], v[idx], _rows(mask, idx), probe), k[idx], slope=False)
+            found = fp > 0
+            lo[idx[found]] = probe[found]
+            idx, probe = idx[~found], probe[~found]
+    has_root = (f0 > 0) | (lo > 0)
+    out = np.zeros(n)
+    if has_root.any():
+        r = has_root
+        tg = None if target is None else target[r]
+        base = np.where(lo[r] > 0, lo[r], 0.0)
+        mr = _rows(mask, r)
+        hi = _upper_bracket(method, y[r], v[r], mr, k[r], tg, np.maximum(base, start[r]))
+        out[r] = _refine(method, y[r], v[r], mr, k[r], tg, base, hi, start[r])
+    check = has_root & (f0 <= 0)  # 0 is a local maximum too: keep the better of the two
+    if method in ("REML", "ML") and check.any():
+        better0 = _loglik(method, y, v, mask, zeros) > _loglik(method, y, v, mask, out)
+        out = np.where(better0 & check, 0.0, out)
+    tau2[live] = out
+    return tau2
+
+
+# --- τ² estimators (batch) ---------------------------------------------------------------
+
+def tau2_batch(y, v, method: str = "REML") -> np.ndarray:
+    """τ² for each row of ``y``/``v`` (shape (m, k), NaN in ``y`` for absent studies)."""
+    y, v, mask, k = _as_batch(y, v)
+    return _tau2(y, v, mask, k, method)
+
+
+def _tau2(y, v, mask, k, method):
+    m = y.shape[0]
+    if method == "FE":
+        return np.zeros(m)
+    if method in ("REML", "ML"):
+        return _solve(method, y, v, mask, k, start=_tau2(y, v, mask, k, "HE"))
+    if method in ("PM", "EB"):
+        return _solve("PM", y, v, mask, k, target=(k - 1).astype(float), start=_tau2(y, v, mask, k, "DL"))
+    kk = np.maximum(k - 1, 1)
+    if method == "DL":
+        mom = _Moments(y, v, mask, np.zeros(m))
+        tau2 = (mom.q - (k - 1)) / (mom.sw - mom.w2 / mom.sw)
+    elif method == "HS":
+        mom = _Moments(y, v, mask, np.zeros(m))
+        tau2 = (mom.q - k) / mom.sw
+    elif method == "HE":
+        ybar = _masked(mask, y, 0).sum(axis=1) / k
+        rss = _masked(mask, (y - ybar[:, None]) ** 2, 0).sum(axis=1)
+        tr_pv = _masked(mask, v, 0).sum(axis=1) * (1 - 1 / k)
+        tau2 = (rss - tr_pv) / kk
+    elif method == "SJ":
+        ybar = _masked(mask, y, 0).sum(axis=1) / k
+        tau0 = _masked(mask, (y - ybar[:, None]) ** 2, 0).sum(axis=1) / k
+        mom = _Moments(y, v, mask, tau0)
+        tau2 = tau0 * mom.q / kk
+    else:
+        raise ValueError(f"tau2_method {method!r} is not one of {TAU2_METHODS}")
+    return np.where(k > 1, np.maximum(tau2, 0.0), 0.0)
 
 
 def tau2_reml(y, v) -> float:
-    """REML estimate of τ², truncated at zero.
-
-    The root of the restricted score is bracketed and solved with Brent's method
-    to machine precision, so it agrees with metafor's Fisher scoring once that has
-    converged (``control = list(threshold = 1e-12)``).
-    """
-    y, v = _check(y, v)
-    if y.size < 2 or _reml_score(0.0, y, v) <= 0.0:
-        return 0.0
-    hi = max(float(np.var(y, ddof=1)), float(v.mean()), 1e-8)
-    while _reml_score(hi, y, v) > 0.0:
-        hi *= 2.0
-        if hi > 1e12:
-            raise RuntimeError("REML: no upper bracket for tau2 (effect sizes too spread)")
-    return float(optimize.brentq(_reml_score, 0.0, hi, args=(y, v), xtol=1e-15, rtol=4 * np.finfo(float).eps,
-                                 maxiter=500))
+    """REML estimate of τ², truncated at zero."""
+    return float(tau2_batch(y, v, "REML")[0])
 
 
 def tau2_dl(y, v) -> float:
     """DerSimonian-Laird estimate of τ², truncated at zero."""
-    y, v = _check(y, v)
-    w = 1.0 / v
-    mu = (w * y).sum() / w.sum()
-    q = (w * (y - mu) ** 2).sum()
-    c = w.sum() - (w**2).sum() / w.sum()
-    return float(max(0.0, (q - (y.size - 1)) / c)) if y.size > 1 else 0.0
+    return float(tau2_batch(y, v, "DL")[0])
 
 
-def fit_random_effects(y, v, tau2_method: str = "REML", ci_method: str = "knha",
-                       level: float = 0.95) -> RandomEffectsResult:
-    """Fit a common-effect (``FE``) or random-effects model, as ``rma.uni``.
+def _tau2_qprofile(y, v, mask, k, level, tau2):
+    """Q-profile CI of τ² as ``confint.rma.uni`` (Viechtbauer 2007). As there, the
+    search stops at ``max(100, 10 τ²)``: a bound beyond it is reported as that value."""
+    alpha = 1.0 - level
+    crit_u = stats.chi2.isf(alpha / 2, k - 1)
+    crit_l = stats.chi2.ppf(alpha / 2, k - 1)
+    q0 = _Moments(y, v, mask, np.zeros(y.shape[0])).q
+    lo = _solve("PM", y, v, mask, k, target=crit_u)
+    hi = _solve("PM", y, v, mask, k, target=crit_l)
+    lo = np.where(q0 < crit_u, 0.0, lo)
+    both0 = q0 < crit_l
+    cap = np.maximum(100.0, 10.0 * tau2)
+    return np.minimum(np.where(both0, 0.0, lo), cap), np.minimum(np.where(both0, 0.0, hi), cap)
 
-    ``ci_method="knha"`` gives Knapp-Hartung standard errors with t(k-1) intervals,
-    as ``test="knha"`` in metafor; ``"z"`` gives Wald intervals. The prediction
-    interval uses the same critical value, as ``predict.rma`` does.
-    """
-    y, v = _check(y, v)
+
+# --- model fit ---------------------------------------------------------------------------
+
+def _fit(y, v, mask, k, tau2_method, ci_method, level):
     if tau2_method not in TAU2_METHODS:
         raise ValueError(f"tau2_method {tau2_method!r} is not one of {TAU2_METHODS}")
     if ci_method not in CI_METHODS:
         raise ValueError(f"ci_method {ci_method!r} is not one of {CI_METHODS}")
-    k = y.size
-    if ci_method == "knha" and k < 2:
+    if not 0 < level < 1:
+        raise ValueError("level must be between 0 and 1")
+    if ci_method == "knha" and np.any(k < 2):
         raise ValueError("Knapp-Hartung intervals need k >= 2 studies")
-    tau2 = {"REML": tau2_reml, "DL": tau2_dl, "FE": lambda *_: 0.0}[tau2_method](y, v)
-
-    w = 1.0 / (v + tau2)
-    sw = w.sum()
-    mu = float((w * y).sum() / sw)
+    tau2 = _tau2(y, v, mask, k, tau2_method)
+    mom = _Moments(y, v, mask, tau2)
+    mu = mom.mu
     if ci_method == "knha":
-        s2 = float((w * (y - mu) ** 2).sum() / (k - 1))
-        se = float(np.sqrt(s2 / sw))
-        df = k - 1
-        crit = float(stats.t.ppf(0.5 + level / 2, df))
+        s2 = mom.q / (k - 1)
+        se = np.sqrt(s2 / mom.sw)
+        crit = stats.t.ppf(0.5 + level / 2, k - 1)
     else:
-        se = float(np.sqrt(1.0 / sw))
-        df = None
-        crit = float(stats.norm.ppf(0.5 + level / 2))
-    pi_se = float(np.sqrt(se**2 + tau2))
+        se = np.sqrt(1.0 / mom.sw)
+        crit = np.full_like(mu, stats.norm.ppf(0.5 + level / 2))
+    pi_se = np.sqrt(se**2 + tau2)
+    fe = _Moments(y, v, mask, np.zeros_like(tau2))
+    q = fe.q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q_p = np.where(k > 1, stats.chi2.sf(q, k - 1), np.nan)
+        if tau2_method == "FE":
+            i2 = np.where((k > 1) & (q > 0), np.maximum(0.0, 100.0 * (q - (k - 1)) / q), 0.0)
+            h2 = np.where(k > 1, q / (k - 1), 1.0)
+        else:
+            vt = (k - 1) / (fe.sw - fe.w2 / fe.sw)
+            i2 = np.where(k > 1, 100.0 * tau2 / (vt + tau2), 0.0)
+            h2 = np.where(k > 1, (vt + tau2) / vt, 1.0)
+    nan = np.full_like(mu, np.nan)
+    pi_lo = mu - crit * pi_se if tau2_method != "FE" else nan
+    pi_hi = mu + crit * pi_se if tau2_method != "FE" else nan
+    return tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2
 
-    wf = 1.0 / v
-    mu_fe = (wf * y).sum() / wf.sum()
-    q = float((wf * (y - mu_fe) ** 2).sum())
-    q_p = float(stats.chi2.sf(q, k - 1)) if k > 1 else float("nan")
-    if k > 1 and tau2_method == "FE":
-        # metafor's common-effect I² and H² come from Q itself
-        i2 = max(0.0, 100.0 * (q - (k - 1)) / q) if q > 0 else 0.0
-        h2 = q / (k - 1)
-    elif k > 1:
-        vt = (k - 1) / (wf.sum() - (wf**2).sum() / wf.sum())
-        i2 = 100.0 * tau2 / (vt + tau2)
-        h2 = (vt + tau2) / vt
+
+def fit_random_effects(y, v, tau2_method: str = "REML", ci_method: str = "knha",
+                       level: float = 0.95, tau2_ci: bool = False) -> RandomEffectsResult:
+    """Fit a common-effect (``FE``) or random-effects model, as ``rma.uni``.
+
+    ``ci_method="knha"`` gives Knapp-Hartung standard errors with t(k-1) intervals,
+    as ``test="knha"`` in metafor; ``"z"`` gives Wald intervals. The prediction
+    interval uses the same critical value, as ``predict.rma`` does. With
+    ``tau2_ci=True`` the result also carries the Q-profile CI of τ², as
+    ``confint.rma`` gives it (two more root searches, so it is off by default).
+    """
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1:
+        raise ValueError("y and v must be 1-d arrays of one length (use fit_random_effects_batch)")
+    if np.isnan(y).any():
+        raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
+    yb, vb, mask, k = _as_batch(y, v)
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method,
+                                                                 ci_method, level)
+    if not tau2_ci or tau2_method == "FE" or k[0] < 2:
+        t_lo = t_hi = np.array([np.nan])
     else:
-        i2, h2 = 0.0, 1.0
+        t_lo, t_hi = _tau2_qprofile(yb, vb, mask, k, level, tau2)
+    kk = int(k[0])
     return RandomEffectsResult(
-        estimate=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se,
-        pi_low=mu - crit * pi_se if tau2_method != "FE" else float("nan"),
-        pi_high=mu + crit * pi_se if tau2_method != "FE" else float("nan"), tau2=float(tau2),
-        q=q, q_df=k - 1, q_p=q_p, i2=float(i2), h2=float(h2), k=k,
-        tau2_method=tau2_method, ci_method=ci_method, df=df, weights=100.0 * w / sw,
+        estimate=float(mu[0]), se=float(se[0]), ci_low=float(mu[0] - crit[0] * se[0]),
+        ci_high=float(mu[0] + crit[0] * se[0]), pi_low=float(pi_lo[0]), pi_high=float(pi_hi[0]),
+        tau2=float(tau2[0]), q=float(q[0]), q_df=kk - 1, q_p=float(q_p[0]), i2=float(i2[0]),
+        h2=float(h2[0]), k=kk, tau2_method=tau2_method, ci_method=ci_method,
+        df=kk - 1 if ci_method == "knha" else None, weights=100.0 * mom.w[0] / mom.sw[0],
+        tau2_ci_low=float(t_lo[0]), tau2_ci_high=float(t_hi[0]),
     )
+
+
+def fit_random_effects_batch(y, v, tau2_method: str = "REML", ci_method: str = "knha",
+                             level: float = 0.95) -> BatchResult:
+    """Fit m independent meta-analyses at once: ``y``, ``v`` of shape (m, k), with
+    NaN in ``y`` marking absent studies. Each row gives what
+    :func:`fit_random_effects` gives for it."""
+    yb, vb, mask, k = _as_batch(y, v)
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method,
+                                                                 ci_method, level)
+    return BatchResult(estimate=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se,
+                       pi_low=pi_lo, pi_high=pi_hi, tau2=tau2, q=q, q_p=q_p, i2=i2, h2=h2, k=k,
+                       tau2_method=tau2_method, ci_method=ci_method)
