@@ -15,7 +15,8 @@ def _name(spec: str) -> str:
 
 def test_conda_and_pip_list_the_same_packages():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip = {_name(d) for d in project["dependencies"] + project["optional-dependencies"]["test"]}
+    extras = [d for group in project["optional-dependencies"].values() for d in group]
+    pip = {_name(d) for d in project["dependencies"] + extras}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
     assert pip == conda
