@@ -1,6 +1,7 @@
 # make        set up .venv from pyproject.toml and run the whole workflow
 # make test   set up .venv and run the tests
-# make fixtures  regenerate the metafor reference values (needs Debian's r-cran-metafor, r-cran-lme4)
+# make fixtures  regenerate the metafor reference values
+#               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv)
 # make bench  time the engine against metafor and statsmodels
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,9 +23,21 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 fixtures: $(VENV)/.installed
-	$(BIN)/snakemake results/tables/included.csv
+	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv
 	$(BIN)/python tests/metafor/make_inputs.py results/tables/included.csv tests/fixtures/metafor_inputs.csv
-	Rscript tests/metafor/make_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures/metafor_rma.csv
+	$(BIN)/python tests/metafor/make_asymmetric_inputs.py tests/fixtures/asymmetric_inputs.csv
+	$(BIN)/python tests/metafor/make_glmm_inputs.py tests/fixtures/glmm_inputs_k200.csv
+	$(BIN)/python tests/metafor/make_metareg_inputs.py results/tables/included.csv \
+	    tests/fixtures/metareg_project_inputs.csv tests/fixtures/metareg_synthetic_inputs.csv
+	$(BIN)/python tests/metafor/make_multilevel_inputs.py results/clean/outcomes.csv tests/fixtures/multilevel_inputs.csv
+	Rscript tests/metafor/make_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
+	Rscript tests/metafor/make_glmm_fixtures.R tests/fixtures/metafor_inputs.csv \
+	    tests/fixtures/glmm_inputs_k200.csv tests/fixtures/metafor_glmm.csv
+	Rscript tests/metafor/make_metareg_fixtures.R tests/fixtures/metareg_project_inputs.csv \
+	    tests/fixtures/metareg_synthetic_inputs.csv tests/fixtures/metafor_inputs.csv tests/fixtures
+	Rscript tests/metafor/make_multilevel_fixtures.R tests/fixtures/multilevel_inputs.csv tests/fixtures
+	Rscript tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
+	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_benchmarks.py

@@ -1,0 +1,59 @@
+"""Pooling per cell: the engine wired to the tidy tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sbrtmeta.effect_sizes import forward_transform, inverse_transform
+from sbrtmeta.pooling import pool_cells, subgroup_differences
+
+
+def _included():
+    rows = []
+    for site, counts in {"liver": [(20, 25), (30, 40), (14, 20)], "lung": [(50, 55), (18, 20), (40, 50), (9, 12)],
+                         "adrenal": [(8, 10)]}.items():
+        for i, (x, n) in enumerate(counts):
+            rows.append(dict(site=site, endpoint="LC", target_timepoint_months=24.0, study_id=f"{site}{i}",
+                             ref=str(i), first_author=f"A{i}", arm="all", primary="crc", events=x, n=n,
+                             rate=x / n))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("transform", ["PLO", "PR", "PAS", "PFT"])
+def test_every_transform_pools_and_back_transforms(transform):
+    pooled, studies = pool_cells(_included(), transform=transform)
+    assert set(pooled.site) == {"liver", "lung", "adrenal"}
+    fitted = pooled[pooled.k > 1]
+    assert ((fitted.ci_low <= fitted.estimate) & (fitted.estimate <= fitted.ci_high)).all()
+    assert ((pooled.estimate > 0) & (pooled.estimate < 1)).all()
+    n = studies[studies.site == "lung"].n.to_numpy()
+    lung = pooled[pooled.site == "lung"].iloc[0]
+    assert inverse_transform(lung.model_estimate, transform, n) == pytest.approx(lung.estimate)
+
+
+def test_single_study_cell_is_reported_not_fitted():
+    pooled, studies = pool_cells(_included())
+    adrenal = pooled[pooled.site == "adrenal"].iloc[0]
+    assert adrenal.model == "single study" and np.isnan(adrenal.tau2)
+    assert studies[studies.site == "adrenal"].weight_pct.tolist() == [100.0]
+
+
+def test_glmm_model():
+    pooled, _ = pool_cells(_included(), model="glmm")
+    assert set(pooled[pooled.k > 1].model) == {"GLMM"}
+    with pytest.raises(ValueError, match="PLO"):
+        pool_cells(_included(), transform="PAS", model="glmm")
+
+
+def test_subgroup_test_between_sites():
+    tests = subgroup_differences(_included())
+    assert len(tests) == 1
+    row = tests.iloc[0]
+    assert row.sites == "adrenal; liver; lung" and row.df1 == 2 and 0 <= row.p <= 1
+
+
+@pytest.mark.parametrize("measure", ["PLO", "PR", "PAS", "PFT"])
+def test_forward_and_inverse_transforms_are_inverse(measure):
+    p = np.array([0.1, 0.5, 0.9])
+    n = np.array([20, 30, 40])
+    assert inverse_transform(forward_transform(p, measure, n), measure, n) == pytest.approx(p, abs=1e-9)
