@@ -25,5 +25,6 @@ rule all:
         "results/tables/excluded.csv",
         "results/tables/pooled.csv",
         "results/tables/not_pooled.csv",
+        "results/tables/subgroup_tests.csv",
         all_figures,
     default_target: True

@@ -3,11 +3,12 @@ checkpoint pool:
     input:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
-        code=package("pooling", "effect_sizes", "random_effects"),
+        code=package("pooling", "effect_sizes", "random_effects", "meta_regression", "glmm"),
     output:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
         not_pooled="results/tables/not_pooled.csv",
+        subgroups="results/tables/subgroup_tests.csv",
     params:
         pooling=config["pooling"],
         sites=config["inclusion"]["sites"],

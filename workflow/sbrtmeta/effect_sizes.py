@@ -73,3 +73,25 @@ def inverse_transform(y, measure: str = "PLO", n=None):
     lo = 0.5 * (np.arcsin(0.0) + np.arcsin(np.sqrt(1 / (nhm + 1))))
     hi = 0.5 * (np.arcsin(np.sqrt(nhm / (nhm + 1))) + np.arcsin(1.0))
     return np.where(y > hi, 1.0, np.where(y < lo, 0.0, z))
+
+
+SCALE_NAMES = {"PLO": "logit", "PR": "proportion", "PAS": "arcsine", "PFT": "Freeman-Tukey"}
+
+
+def forward_transform(p, measure: str = "PLO", n=None):
+    """A proportion on the model's scale (for axes): logit, identity, arcsine square
+    root, or ``transf.pft`` at the harmonic mean of ``n`` (PFT)."""
+    _check_measure(measure)
+    p = np.asarray(p, dtype=float)
+    if measure == "PLO":
+        with np.errstate(divide="ignore"):
+            return np.log(p / (1 - p))
+    if measure == "PR":
+        return p
+    if measure == "PAS":
+        return np.arcsin(np.sqrt(p))
+    if n is None:
+        raise ValueError("the PFT transform needs the studies' sample sizes n")
+    nhm = 1.0 / np.mean(1.0 / np.asarray(n, dtype=float))
+    x = p * nhm
+    return 0.5 * (np.arcsin(np.sqrt(x / (nhm + 1))) + np.arcsin(np.sqrt((x + 1) / (nhm + 1))))

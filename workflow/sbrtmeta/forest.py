@@ -18,13 +18,18 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.transforms import blended_transform_factory
 
+from .effect_sizes import SCALE_NAMES
 from .plot_style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
 
 ENDPOINT_LABELS = {"LC": "Local control", "OS": "Overall survival"}
-TRANSFORM_LABELS = {"PLO": "Logit transform"}
-TAU2_LABELS = {"REML": "REML τ²", "DL": "DerSimonian-Laird τ²", "FE": "common-effect model"}
+TRANSFORM_LABELS = {"PLO": "Logit transform", "PR": "Untransformed proportions", "PAS": "Arcsine transform",
+                    "PFT": "Freeman-Tukey double arcsine transform"}
+TAU2_LABELS = {"REML": "REML τ²", "ML": "ML τ²", "DL": "DerSimonian-Laird τ²", "PM": "Paule-Mandel τ²",
+               "EB": "empirical Bayes τ²", "HE": "Hedges τ²", "HS": "Hunter-Schmidt τ²", "SJ": "Sidik-Jonkman τ²",
+               "FE": "common-effect model", "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)"}
 CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}
-MODEL_LABELS = {"random effects": "Random-effects model", "common effect": "Common-effect model"}
+MODEL_LABELS = {"random effects": "Random-effects model", "common effect": "Common-effect model",
+                "GLMM": "Random-effects GLMM"}
 
 ROW_IN = 0.18  # height of one table row, inches (8 pt text needs ~0.13)
 PAD_IN = 0.08  # figure edge to the outer columns
@@ -178,7 +183,8 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
             t.set_ha("right" if col in right_edge else "left")
 
         # Footnote, wrapped to the figure width.
-        foot = ["Study 95% CIs: Wald, on the logit scale; square area proportional to weight."]
+        scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
+        foot = [f"Study 95% CIs: Wald, on the {scale} scale; square area proportional to weight."]
         if ((drawn["events"] == 0) | (drawn["events"] == drawn["n"])).any():
             foot.append("Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
                         "(continuity correction, as metafor's escalc).")

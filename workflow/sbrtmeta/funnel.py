@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from scipy.special import logit
 
+from .effect_sizes import SCALE_NAMES, forward_transform
 from .forest import endpoint_axis_label, select_rows, site_title
 from .plot_style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
 
@@ -28,12 +28,14 @@ TICK_PERCENTS = (50, 80, 20, 90, 10, 95, 5, 99, 1, 70, 30, 98, 2, 60, 40, 99.5, 
 MIN_TICK_GAP_IN = 0.45  # between two tick labels, centre to centre
 
 
-def percent_ticks(x0: float, x1: float, min_gap: float = 0.2) -> tuple[np.ndarray, list[str]]:
-    """Logit positions in ``[x0, x1]`` of round percentages at least ``min_gap`` (a
-    fraction of the axis) apart, and their labels."""
+def percent_ticks(x0: float, x1: float, min_gap: float = 0.2, forward=None) -> tuple[np.ndarray, list[str]]:
+    """Positions in ``[x0, x1]`` (on the model's scale, ``forward`` maps a proportion
+    there; logit by default) of round percentages at least ``min_gap`` (a fraction of
+    the axis) apart, and their labels."""
+    forward = forward or (lambda q: forward_transform(q, "PLO"))
     kept = []
     for p in TICK_PERCENTS:
-        x = logit(p / 100)
+        x = float(forward(p / 100))
         if x0 <= x <= x1 and all(abs(x - k) >= min_gap * (x1 - x0) for k, _ in kept):
             kept.append((x, p))
     kept.sort()
@@ -64,10 +66,17 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
                     ha="center", va="center", transform=ax.transAxes, color=PALETTE["muted"])
             return fig
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        transform = str(cells["transform"].iloc[0]) if "transform" in cells else "PLO"
+        scale = SCALE_NAMES.get(transform, transform)
         for ax, cell in zip(axes, cells.itertuples()):
             group = rows[rows["site"] == cell.site]
-            _panel(ax, group["yi"].to_numpy(float), np.sqrt(group["vi"].to_numpy(float)),
-                   float(logit(cell.estimate)), MIN_TICK_GAP_IN * ncols / width)
+            n = group["n"].to_numpy(float)
+            forward = lambda q, n=n: forward_transform(q, transform, n)  # noqa: E731
+            mu = float(getattr(cell, "model_estimate", np.nan))
+            if not np.isfinite(mu):
+                mu = float(forward(cell.estimate))
+            _panel(ax, group["yi"].to_numpy(float), np.sqrt(group["vi"].to_numpy(float)), mu,
+                   MIN_TICK_GAP_IN * ncols / width, forward)
             ax.set_title(f"{site_title(cell.site)} (k = {int(cell.k)})")
             if cell.k < 10:
                 ax.annotate(SMALL_K_NOTE, xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -20),
@@ -76,12 +85,12 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         for ax in axes[len(cells):]:
             ax.set_axis_off()
         for ax in axes[::ncols]:
-            ax.set_ylabel("Standard error (logit scale)")
-        fig.supxlabel(f"{what}, % (logit scale)")
+            ax.set_ylabel(f"Standard error ({scale} scale)")
+        fig.supxlabel(f"{what}, % ({scale} scale)")
     return fig
 
 
-def _panel(ax, yi: np.ndarray, se: np.ndarray, mu: float, min_tick_gap: float) -> None:
+def _panel(ax, yi: np.ndarray, se: np.ndarray, mu: float, min_tick_gap: float, forward=None) -> None:
     top = 1.08 * se.max()
     half = Z95 * top
     x0 = min(yi.min(), mu - half)
@@ -95,5 +104,5 @@ def _panel(ax, yi: np.ndarray, se: np.ndarray, mu: float, min_tick_gap: float) -
                gid="studies")
     ax.set_xlim(x0, x1)
     ax.set_ylim(top, 0)
-    ticks, labels = percent_ticks(x0, x1, min_tick_gap)
+    ticks, labels = percent_ticks(x0, x1, min_tick_gap, forward)
     ax.set_xticks(ticks, labels)

@@ -12,12 +12,14 @@ import pandas as pd
 from scipy import stats
 
 from .effect_sizes import inverse_transform, proportion_effect_sizes
+from .glmm import fit_glmm_logit
+from .meta_regression import subgroup_test
 from .random_effects import fit_random_effects
 
 CELL = ["site", "endpoint", "target_timepoint_months"]
 POOLED_COLUMNS = (
     "site", "endpoint", "timepoint_months", "k", "n_total", "model", "transform", "tau2_method",
-    "ci_method", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low",
+    "ci_method", "model_estimate", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low",
     "tau2_ci_high", "i2", "h2", "q", "q_p", "studies",
 )
 
@@ -29,14 +31,35 @@ def _label(r) -> str:
     return f"{who} [{r.ref}]{arm}"
 
 
+def _glmm_row(x, n, yi, vi, level):
+    """The GLMM fit of a cell as a pooled row: estimates on the logit scale, a Wald CI,
+    and the prediction interval ``predict.rma`` gives (z, sqrt(se² + τ²)). Study
+    weights are shown as inverse-variance weights at the GLMM's τ² (the GLMM itself
+    has none)."""
+    fit = fit_glmm_logit(x, n, level=level)
+    crit = stats.norm.ppf(0.5 + level / 2)
+    pi_se = np.sqrt(fit.se**2 + fit.tau2)
+    w = 1.0 / (vi + fit.tau2)
+    return dict(model="GLMM", tau2_method="GLMM", ci_method="z", estimate=fit.estimate, ci_low=fit.ci_low,
+                ci_high=fit.ci_high, pi_low=fit.estimate - crit * pi_se, pi_high=fit.estimate + crit * pi_se,
+                tau2=fit.tau2, tau2_ci_low=np.nan, tau2_ci_high=np.nan, i2=fit.i2, h2=fit.h2,
+                q=fit.qe_wald, q_p=fit.qe_wald_p), 100.0 * w / w.sum()
+
+
 def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str = "REML",
-               ci_method: str = "knha", level: float = 0.95):
+               ci_method: str = "knha", level: float = 0.95, model: str = "random-effects"):
     """Pool every cell of ``included``.
 
+    ``model`` is ``"random-effects"`` (inverse-variance, ``rma``) or ``"glmm"`` (the
+    binomial-normal model of ``rma.glmm``, logit scale only).
     Returns ``(pooled, studies)``: one row per cell, and one row per study with its
     own estimate, CI and weight in the cell (what a forest plot draws). A cell with
     one study reports that study, with its own Wald interval; it is not a fit.
     """
+    if model not in ("random-effects", "glmm"):
+        raise ValueError(f"model {model!r} is not 'random-effects' or 'glmm'")
+    if model == "glmm" and transform != "PLO":
+        raise ValueError("the GLMM pools logits: set pooling.transform to PLO")
     pooled, studies = [], []
     z = stats.norm.ppf(0.5 + level / 2)
     for (site, endpoint, t), cell in included.groupby(CELL, sort=True):
@@ -51,6 +74,8 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
                        ci_high=hi, pi_low=np.nan, pi_high=np.nan, tau2=np.nan, tau2_ci_low=np.nan,
                        tau2_ci_high=np.nan, i2=np.nan, h2=np.nan, q=np.nan, q_p=np.nan)
             weights = np.array([100.0])
+        elif model == "glmm":
+            row, weights = _glmm_row(x, n, yi, vi, level)
         else:
             fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True)
             row = dict(model="random effects" if tau2_method != "FE" else "common effect",
@@ -59,6 +84,7 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
                        tau2=fit.tau2, tau2_ci_low=fit.tau2_ci_low, tau2_ci_high=fit.tau2_ci_high,
                        i2=fit.i2, h2=fit.h2, q=fit.q, q_p=fit.q_p)
             weights = fit.weights
+        row["model_estimate"] = row["estimate"]
         for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
             row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
         pooled.append(dict(site=site, endpoint=endpoint, timepoint_months=float(t), k=k,
@@ -90,3 +116,29 @@ def not_pooled(included: pd.DataFrame, excluded: pd.DataFrame, sites, endpoints)
         details = "; ".join(sorted(set(rows["detail"]))) 
         out.append(dict(site=site, endpoint=endpoint, rows=len(rows), reason=why, detail=details))
     return pd.DataFrame(out, columns=["site", "endpoint", "rows", "reason", "detail"])
+
+
+SUBGROUP_TAU2 = ("REML", "ML", "DL", "FE")
+
+
+def subgroup_differences(included: pd.DataFrame, transform: str = "PLO", tau2_method: str = "REML",
+                         ci_method: str = "knha", level: float = 0.95) -> pd.DataFrame:
+    """Test for differences between sites, per endpoint × time point, as the QM test of
+    ``rma(yi, vi, mods = ~ factor(site))`` (one common τ²). Cells with fewer than two
+    sites, or no more studies than sites, have no test. Estimators the meta-regression
+    does not offer fall back to REML, and the table says so."""
+    out = []
+    method = tau2_method if tau2_method in SUBGROUP_TAU2 else "REML"
+    for (endpoint, t), cell in included.groupby(["endpoint", "target_timepoint_months"], sort=True):
+        sites = sorted(cell["site"].unique())
+        if len(sites) < 2 or len(cell) <= len(sites):
+            continue
+        yi, vi = proportion_effect_sizes(cell["events"].to_numpy(float), cell["n"].to_numpy(float), transform)
+        res = subgroup_test(yi, vi, cell["site"].to_numpy(), method, ci_method, level)
+        df1, df2 = res.QM_df
+        out.append(dict(endpoint=endpoint, timepoint_months=float(t), sites="; ".join(sites), k=len(cell),
+                        transform=transform, tau2_method=method, ci_method=ci_method,
+                        test="F" if df2 is not None else "chi2", qm=res.QM, df1=df1,
+                        df2=df2 if df2 is not None else np.nan, p=res.QM_p, tau2=res.tau2))
+    return pd.DataFrame(out, columns=["endpoint", "timepoint_months", "sites", "k", "transform", "tau2_method",
+                                      "ci_method", "test", "qm", "df1", "df2", "p", "tau2"])

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from sbrtmeta.pooling import not_pooled, pool_cells
+from sbrtmeta.pooling import not_pooled, pool_cells, subgroup_differences
 from sbrtmeta.workflow_step import run_step, write_table
 
 
@@ -11,11 +11,16 @@ def main(log):
     included = pd.read_csv(snakemake.input.included, dtype={"first_author": str, "ref": str})  # noqa: F821
     included["first_author"] = included["first_author"].fillna("")
     excluded = pd.read_csv(snakemake.input.excluded, dtype={"first_author": str, "ref": str})  # noqa: F821
-    pooled, studies = pool_cells(included, p["transform"], p["tau2_method"], p["ci_method"], p["level"])
+    pooled, studies = pool_cells(included, p["transform"], p["tau2_method"], p["ci_method"], p["level"],
+                                 p["model"])
     missing = not_pooled(included, excluded, snakemake.params.sites, snakemake.params.endpoints)  # noqa: F821
     write_table(pooled, snakemake.output.pooled)  # noqa: F821
     write_table(studies, snakemake.output.studies)  # noqa: F821
     write_table(missing, snakemake.output.not_pooled)  # noqa: F821
+    tests = subgroup_differences(included, p["transform"], p["tau2_method"], p["ci_method"], p["level"])
+    write_table(tests, snakemake.output.subgroups)  # noqa: F821
+    for r in tests.itertuples():
+        log.info("sites differ? %s %gm (%s): QM = %.2f, p = %.3g", r.endpoint, r.timepoint_months, r.sites, r.qm, r.p)
     for r in pooled.itertuples():
         log.info("%s %s %gm: k = %d, %s, %.1f%% [%.1f, %.1f]", r.site, r.endpoint, r.timepoint_months,
                  r.k, r.model, 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high)
