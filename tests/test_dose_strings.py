@@ -28,6 +28,15 @@ from sbrtmeta.errors import CellParseError
     ("median total dose of 39 (range, 30-51) Gy in 3 fractions", [(30, 51, 3, 3)], 39),
     ("median total dose of 32 Gy in 4 fractions", [(32, 32, 4, 4)], 32),
     ("median 50 Gy in 4-5 fractions", [(50, 50, 4, 5)], 50),
+    ("50 Gy in 5 Gy fractions preferred", [(50, 50, 10, 10)], None),
+    ("median 54 Gy (36-54) in 3-4 fractions", [(36, 54, 3, 4)], 54),
+    ("risk-adapted: 30/1, 60/3, 60/8, 48/4 (Gy/fractions)", [(30, 30, 1, 1), (60, 60, 3, 3), (60, 60, 8, 8),
+                                                            (48, 48, 4, 4)], None),
+    ("10-48 Gy in 1-5 fractions (4-20 Gy per fraction)", [(10, 48, 1, 5)], None),
+    ("curative median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)", [(30, 60, 3, 10)], 40),
+    ("36-51 Gy in 3 fractions (escalated)", [(36, 51, 3, 3)], None),
+    ("30-51 Gy (median 39) in 3 fractions", [(30, 51, 3, 3)], 39),
+    ("36 Gy in 3 fractions for most; 8 single fraction", [(36, 36, 3, 3)], None),
 ])
 def test_printed_forms(printed, regimens, median):
     spec = parse_dose(printed)
@@ -35,8 +44,22 @@ def test_printed_forms(printed, regimens, median):
     assert spec.median_total == median
 
 
+def test_not_reported_doses():
+    assert parse_dose("not reported") is None
+    spec = parse_dose("median 50 Gy; fractions not reported")
+    assert (spec.regimens, spec.median_total, spec.summary().rule) == ((), 50, "fractions not reported")
+    spec = parse_dose("50 Gy total per nodule in 84% of patients; fractions not reported")
+    assert spec.regimens == () and spec.median_total is None and "84% of patients" in spec.notes[0]
+
+
+def test_median_with_its_own_fractions_gives_the_dose():
+    s = parse_dose("curative median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)").summary()
+    assert (s.rule, s.total_dose_gy, s.fractions) == ("printed median", 40, 5)
+    assert parse_dose("36 Gy in 3 fractions for most; 8 single fraction").notes == ("8 single fraction",)
+
+
 @pytest.mark.parametrize("printed", ["Oct-50", "May-50", "Apr-48", "3/8/1960", "fifty Gy", "", "50/0",
-                                     "60-50/3", "50 Gy"])
+                                     "60-50/3", "50 Gy", "45 Gy in 7 Gy fractions"])
 def test_unreadable_or_mangled_strings_raise(printed):
     with pytest.raises(CellParseError):
         parse_dose(printed)

@@ -185,3 +185,30 @@ def test_empty_and_non_utf8_files(tmp_path):
     latin.write_bytes(RAW.read_text(encoding="utf-8").replace("≥", "").encode("utf-8") + "é".encode("latin-1"))
     with pytest.raises(InputError, match="not UTF-8"):
         clean_extraction([latin], LEDGER)
+
+
+def test_histology_and_sources_of_the_primary_studies():
+    t = clean_extraction([RAW, ROOT / "data/raw/primary_studies.csv"], LEDGER)
+    sarcoma = t[t.review == "sarcoma2023"]
+    assert set(sarcoma.histology) == {"sarcoma"} and set(sarcoma.review_histology) == {"sarcoma"}
+    crc = t[t.review == "crc2014"]
+    assert set(crc.review_histology) == {"colorectal"}
+    assert set(crc.histology) == {"colorectal", "mixed"}
+    assert (crc[crc.primary == "crc"].histology == "colorectal").all()
+    baumann = t[t.study_id == "sarcoma2023-20"].iloc[0]
+    assert baumann.source_type == "primary study" and "PMID 27111504" in baumann.source and baumann.year == 2016
+
+
+def test_unknown_review_needs_a_histology(tmp_path):
+    rows = _rows(RAW)
+    for r in rows:
+        r["review"] = "melanoma2020"
+    path = tmp_path / RAW.name
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    ledger = tmp_path / "corrections.csv"
+    ledger.write_text("file,row_id,column,printed,corrected,reason\n")
+    with pytest.raises(InputError, match="review_histology"):
+        clean_extraction([path], ledger)

@@ -135,11 +135,11 @@ def test_result_is_frozen_and_reports_settings():
 
 def test_more_nodes_change_little():
     """7-point AGQ is close to the exact integral: 30 nodes move mu and tau2 only slightly."""
-    a = _fit("project:lung:OS:24")
-    b = _fit("project:lung:OS:24", n_nodes=30)
+    a = _fit("project:lung:colorectal:OS:24")
+    b = _fit("project:lung:colorectal:OS:24", n_nodes=30)
     assert b.estimate == pytest.approx(a.estimate, abs=1e-3 * a.se)
     assert b.tau2 == pytest.approx(a.tau2, rel=1e-3)
-    lap = _fit("project:lung:OS:24", n_nodes=1)  # Laplace approximation
+    lap = _fit("project:lung:colorectal:OS:24", n_nodes=1)  # Laplace approximation
     assert lap.converged and lap.n_nodes == 1
 
 

@@ -67,3 +67,51 @@ def test_primary_order_picks_the_arm(tidy):
     inc, _ = _split(tidy, primaries=["unspecified", "mixed", "crc"])
     oh = inc[(inc.study_id == "crc2014-75") & (inc.endpoint == "LC")]
     assert list(oh.arm) == ["all"]
+
+
+@pytest.fixture(scope="module")
+def both():
+    return clean_extraction([ROOT / "data/raw/crc2014_extraction.csv", ROOT / "data/raw/primary_studies.csv"],
+                            ROOT / "data/raw/corrections.csv")
+
+
+def test_overlapping_cohorts_keep_the_later_larger_report(both):
+    inc, exc = _split(both)
+    baumann = exc[exc.study_id == "sarcoma2023-20"]
+    assert set(baumann.criterion) == {"overlapping_cohort"}
+    assert baumann.detail.str.contains("kept sarcoma2023-21").all()
+    assert "sarcoma2023-21" in set(inc.study_id)
+    # reports of one group are never pooled together
+    for _, cell in inc.groupby(["site", "endpoint", "target_timepoint_months"]):
+        assert not {"sarcoma2023-20", "sarcoma2023-21"} <= set(cell.study_id)
+
+
+def test_primary_source_preferred_over_the_review_text(both):
+    inc, exc = _split(both)
+    kim = inc[(inc.study_id == "crc2014-92") & (inc.endpoint == "LC")]
+    assert list(kim.source_type) == ["primary study"] and list(kim.rate) == [0.743]
+    dropped = exc[(exc.study_id == "crc2014-92") & (exc.endpoint == "LC")]
+    assert set(dropped.criterion) == {"one_row_per_study"}
+
+
+def test_crude_rates_are_kept_apart_by_default_and_pooled_on_request(both):
+    _, exc = _split(both)
+    lindsay = exc[(exc.study_id == "sarcoma2023-26") & (exc.endpoint == "LC")].iloc[0]
+    assert lindsay.criterion == "basis" and "crude" in lindsay.detail
+    inc, _ = _split(both, crude={"pool": True, "timepoint": "median_follow_up"},
+                    timepoints={"targets": [12, 24], "tolerance_months": 3})
+    lindsay = inc[(inc.study_id == "sarcoma2023-26") & (inc.endpoint == "LC")].iloc[0]
+    assert (lindsay.timepoint_months, lindsay.target_timepoint_months, lindsay.crude_timepoint) == (14.2, 12, True)
+
+
+def test_unusable_and_unreported_outcomes_are_listed_not_dropped(both):
+    _, exc = _split(both)
+    soyfer = exc[(exc.study_id == "sarcoma2023-25") & (exc.endpoint == "LC")].iloc[0]
+    assert soyfer.criterion == "no_single_rate" and "unusable" in soyfer.detail
+    assert "sarcoma2023-27" in set(exc.study_id)  # Navarria 2022: not found
+
+
+def test_reviews_can_be_chosen(both):
+    inc, exc = _split(both, reviews=["sarcoma2023"])
+    assert set(inc.review) == {"sarcoma2023"}
+    assert set(exc[exc.review == "crc2014"].criterion) == {"review"}

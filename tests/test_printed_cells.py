@@ -22,7 +22,17 @@ def test_counts(printed, total, lower, groups):
     assert (c.total, c.lower_bound, c.groups) == (total, lower, groups)
 
 
-@pytest.mark.parametrize("printed", ["60-", "sixty", "CRC (n = x)", "12 patients"])
+@pytest.mark.parametrize("printed, total, qualifier", [
+    ("15 treated with SBRT (52 reviewed)", 15, "treated with SBRT (52 reviewed)"),
+    ("136 (135 evaluable)", 136, "(135 evaluable)"),
+    ("233 courses", 233, "courses"),
+])
+def test_qualified_counts(printed, total, qualifier):
+    c = parse_count(printed)
+    assert (c.total, c.qualifier) == (total, qualifier)
+
+
+@pytest.mark.parametrize("printed", ["60-", "sixty", "CRC (n = x)", "about 12"])
 def test_bad_counts_raise(printed):
     with pytest.raises(CellParseError):
         parse_count(printed)
@@ -65,8 +75,38 @@ def test_rates(printed, pct, t, for_all, basis):
     assert (r.rate_pct, r.timepoint_months, r.for_all, r.basis) == (pct, t, for_all, basis)
 
 
-def test_not_reported_rates_are_empty():
-    assert parse_rates("-") == [] and parse_rates("") == []
+@pytest.mark.parametrize("printed", ["-", "", "not reported", "not reported as a rate", "hazard ratios only",
+                                     "median 2.1 y; no rate", "not found"])
+def test_not_reported_rates_are_empty(printed):
+    assert parse_rates(printed) == []
+
+
+@pytest.mark.parametrize("printed, rates", [
+    ("82% at 36 mo", [(82, 36)]),
+    ("94% at 12 mo; 86% at 24 mo", [(94, 12), (86, 24)]),
+    ("85.9% at 24 mo (per lesion)", [(85.9, 24)]),
+    ("50% at 60 mo from start of SBRT", [(50, 60)]),
+    ("90% at 12 and 24 mo (2 local failures)", [(90, 12), (90, 24)]),
+    ("96.2% at 24 mo; 60.5% at 60 mo", [(96.2, 24), (60.5, 60)]),
+])
+def test_rates_at_months(printed, rates):
+    assert [(r.rate_pct, r.timepoint_months) for r in parse_rates(printed)] == rates
+
+
+@pytest.mark.parametrize("printed, events, n", [
+    ("crude: 6 of 117 lesions failed", 111, 117),
+    ("crude: local progression after 19 of 233 courses", 214, 233),
+    ("crude, response-based (CR+PR+SD): 119 of 135", 119, 135),
+    ("review text: local recurrence in 1 of 7 (crude)", 6, 7),
+])
+def test_crude_forms(printed, events, n):
+    (r,) = parse_rates(printed)
+    assert (r.events, r.n, r.basis, r.timepoint_months) == (events, n, "crude", None)
+
+
+def test_unusable_statement_is_kept_as_unusable():
+    (r,) = parse_rates("abstract contradicts itself: do not use")
+    assert r.rate_pct is None and "unusable" in r.note
 
 
 def test_crude_count_and_range():

@@ -67,8 +67,9 @@ def test_pooled_equals_metafor(run):
     fitted = pooled[pooled.k >= 2]
     assert len(fitted) == len(ref) > 0
     for r in fitted.itertuples():
-        name = f"project:{r.site}:{r.endpoint}:{r.timepoint_months:g}"
-        cell = included[(included.site == r.site) & (included.endpoint == r.endpoint)
+        name = f"project:{r.site}:{r.histology}:{r.endpoint}:{r.timepoint_months:g}"
+        cell = included[(included.site == r.site) & (included.review_histology == r.histology)
+                        & (included.endpoint == r.endpoint)
                         & (included.target_timepoint_months == r.timepoint_months)]
         fx = inputs[inputs.dataset == name]
         assert sorted(zip(cell.study_id, cell.events, cell.n)) == sorted(zip(fx.study, fx.xi, fx.ni))
@@ -91,8 +92,22 @@ def test_single_study_cells_report_the_study(run):
 def test_what_could_not_be_pooled_is_said(run):
     work, proc = run
     missing = pd.read_csv(work / "results/tables/not_pooled.csv")
-    assert {"adrenal", "spine"} <= set(missing.site)
-    assert "NOT POOLED adrenal LC" in proc.stderr and "NOT POOLED spine LC" in proc.stderr
+    assert "spine" in set(missing.site)
+    assert "NOT POOLED spine (colorectal) LC" in proc.stderr
+    # the adrenal study the review cites without a sample size is excluded with its reason
+    excluded = pd.read_csv(work / "results/tables/excluded.csv", dtype={"ref": str})
+    ref98 = excluded[excluded.study_id == "crc2014-98"].iloc[0]
+    assert ref98.criterion == "n_not_reported"
+
+
+def test_every_named_site_is_pooled_or_said_not_poolable(run):
+    work, _ = run
+    pooled = pd.read_csv(work / "results/tables/pooled.csv")
+    missing = pd.read_csv(work / "results/tables/not_pooled.csv")
+    for site in ("liver", "lung", "lymph node", "spine", "adrenal"):
+        assert site in set(pooled.site) | set(missing.site), site
+    lung = pooled[(pooled.site == "lung") & (pooled.timepoint_months == 24)]
+    assert {"colorectal", "sarcoma"} <= set(lung.histology)
 
 
 def test_second_run_has_nothing_to_do(run):

@@ -17,10 +17,12 @@ import pandas as pd
 def main(included_csv: str, out_csv: str) -> None:
     inc = pd.read_csv(included_csv)
     rows = []
-    for (site, endpoint, t), cell in inc.groupby(["site", "endpoint", "target_timepoint_months"]):
+    # cells as the workflow pools them by default: site x the review's histology
+    for (site, hist, endpoint, t), cell in inc.groupby(["site", "review_histology", "endpoint",
+                                                        "target_timepoint_months"]):
         if len(cell) < 2:
             continue
-        name = f"project:{site}:{endpoint}:{t:g}"
+        name = f"project:{site}:{hist}:{endpoint}:{t:g}"
         for r in cell.itertuples():
             rows.append((name, r.study_id, int(r.events), int(r.n)))
     rng = np.random.default_rng(20261123)

@@ -35,6 +35,8 @@ COLUMNS = ["dataset", "study", "arm", "xi", "ni", "bed10", "site"]
 def project_rows(outcomes_csv: str) -> pd.DataFrame:
     d = pd.read_csv(outcomes_csv)
     d = d[(d.endpoint == "LC") & d.timepoint_months.isin([12, 24]) & d.events.notna() & d.n.notna()]
+    # the colorectal review's tables: one time point per study, liver and lung
+    d = d[(d.review == "crc2014") & d.raw_file.eq("crc2014_extraction.csv")]
     # drop a whole-cohort row when the same study also gives its subgroups
     has_sub = d.groupby("study_id").grouping.transform(lambda g: (g != "all").any())
     d = d[~(has_sub & (d.grouping == "all"))]

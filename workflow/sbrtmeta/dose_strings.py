@@ -26,10 +26,20 @@ _SLASH = re.compile(
 )
 _PROSE = re.compile(
     rf"^(?P<median>median\s+(?:total\s+dose\s+of\s+)?)?(?P<dlo>{_NUM})(?:\s*-\s*(?P<dhi>{_NUM}))?"
-    rf"(?:\s*\(range,?\s*(?P<rlo>{_NUM})\s*-\s*(?P<rhi>{_NUM})\))?\s*Gy\s+in\s+"
-    r"(?P<flo>\d+)(?:\s*-\s*(?P<fhi>\d+))?\s+fractions?$",
+    rf"(?:\s*\((?:range,?\s*)?(?P<rlo>{_NUM})\s*-\s*(?P<rhi>{_NUM})\))?"
+    rf"(?:\s*\(median\s+(?P<med2>{_NUM})\))?\s*Gy"
+    rf"(?:\s*\((?P<rlo2>{_NUM})\s*-\s*(?P<rhi2>{_NUM})\))?(?:\s*\(median\s+(?P<med3>{_NUM})\))?\s+in\s+"
+    rf"(?:(?P<dpf>{_NUM})\s*Gy\s+fractions|(?P<flo>\d+)(?:\s*-\s*(?P<fhi>\d+))?\s+fractions?)$",
     re.IGNORECASE,
 )
+# Words around a dose that qualify it without changing it.
+_PREFIX = re.compile(r"^(?:risk-adapted:|curative|palliative)\s*", re.IGNORECASE)
+_SUFFIX = re.compile(r"\s*(?:\((?:Gy/fractions|escalated|[\d.]+\s*-\s*[\d.]+\s*Gy per fraction)\)|"
+                     r"\bpreferred|\bfor most)$", re.IGNORECASE)
+_RANGE_SUFFIX = re.compile(rf"\s*\((?P<dlo>{_NUM})\s*-\s*(?P<dhi>{_NUM})\s*Gy,\s*(?P<flo>\d+)\s*-\s*(?P<fhi>\d+)"
+                           r"\s*fractions\)$", re.IGNORECASE)
+_TOTAL_ONLY = re.compile(rf"^(?P<median>median\s+)?(?P<total>{_NUM})\s*Gy$", re.IGNORECASE)
+_NOT_REPORTED = re.compile(r"\bnot reported\b", re.IGNORECASE)
 _MEDIAN_SUFFIX = re.compile(rf"\s*\(median:\s*(?P<median>{_NUM})\)\s*$")
 
 
@@ -55,12 +65,19 @@ class DoseSpec:
     printed: str
     regimens: tuple[Regimen, ...]
     median_total: float | None = None
+    notes: tuple[str, ...] = ()
+    median_fractions: int | None = None
 
     def summary(self, alpha_beta: float = 10.0) -> "DoseSummary":
         """One dose for the arm: the printed median, else the single regimen, else the
-        midpoint of the BED range over all regimens."""
+        midpoint of the BED range over all regimens. Without fractions there is no BED."""
+        if not self.regimens:
+            return DoseSummary(self.median_total, None, float("nan"), "fractions not reported")
         fx = {(r.fractions_lo, r.fractions_hi) for r in self.regimens}
         fixed_fx = next(iter(fx))[0] if len(fx) == 1 and next(iter(fx))[0] == next(iter(fx))[1] else None
+        if self.median_total is not None and self.median_fractions is not None:
+            return DoseSummary(self.median_total, self.median_fractions,
+                               bed(self.median_total, self.median_fractions, alpha_beta), "printed median")
         if self.median_total is not None and fixed_fx is not None:
             return DoseSummary(self.median_total, fixed_fx,
                                bed(self.median_total, fixed_fx, alpha_beta), "printed median")
@@ -104,27 +121,63 @@ def _regimen(dlo: str, dhi: str | None, flo: str, fhi: str | None, printed: str)
     return r
 
 
-def parse_dose(printed: str) -> DoseSpec:
-    """Parse a printed dose cell; raise :class:`CellParseError` if it does not parse."""
+def parse_dose(printed: str) -> DoseSpec | None:
+    """Parse a printed dose cell; ``None`` when the cell says the dose is not reported.
+
+    Raises :class:`CellParseError` when the cell does not parse. Parts after a ``;``
+    are notes (``8 single fraction``); a part saying ``fractions not reported``
+    leaves the total dose, if one is printed, and no BED.
+    """
     text = " ".join(str(printed).split())
     if not text:
         raise CellParseError("dose cell is empty")
-    m = _PROSE.match(text)
+    if text.lower() == "not reported":
+        return None
+    main, *rest = [part.strip() for part in text.split(";")]
+    notes = tuple(rest)
+    if any(_NOT_REPORTED.search(part) for part in rest):
+        m = _TOTAL_ONLY.match(main)
+        total = float(m["total"]) if m else None
+        return DoseSpec(text, (), total, notes if m else (main, *notes))
+    body = _PREFIX.sub("", main)
+    extra = None
+    mr = _RANGE_SUFFIX.search(body)
+    if mr:
+        extra = mr
+        body = body[: mr.start()]
+    while True:
+        stripped = _SUFFIX.sub("", body)
+        if stripped == body:
+            break
+        body = stripped
+    m = _PROSE.match(body)
     if m:
-        reg = _regimen(m["rlo"] or m["dlo"], m["rhi"] or m["dhi"], m["flo"], m["fhi"], text)
-        median = float(m["dlo"]) if m["median"] and not m["dhi"] else None
-        return DoseSpec(text, (reg,), median)
+        if m["dpf"]:
+            total, per = float(m["dlo"]), float(m["dpf"])
+            if m["dhi"] or per <= 0 or abs(total / per - round(total / per)) > 1e-9:
+                raise CellParseError(f"dose {printed!r}: {total:g} Gy is not a whole number of {per:g}-Gy fractions")
+            reg = _regimen(m["dlo"], None, str(round(total / per)), None, text)
+            return DoseSpec(text, (reg,), None, notes)
+        med = m["med2"] or m["med3"]
+        median = float(med) if med else (float(m["dlo"]) if m["median"] and not m["dhi"] else None)
+        median_fx = int(m["flo"]) if median is not None and not m["fhi"] else None
+        if extra:  # "median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)": the range is the regimen
+            reg = _regimen(extra["dlo"], extra["dhi"], extra["flo"], extra["fhi"], text)
+        else:
+            reg = _regimen(m["rlo"] or m["rlo2"] or m["dlo"], m["rhi"] or m["rhi2"] or m["dhi"], m["flo"], m["fhi"],
+                           text)
+        return DoseSpec(text, (reg,), median, notes, median_fx)
+    text_body = body
     median = None
-    ms = _MEDIAN_SUFFIX.search(text)
+    ms = _MEDIAN_SUFFIX.search(text_body)
     if ms:
         median = float(ms["median"])
-        text_body = text[: ms.start()]
-    else:
-        text_body = text
+        text_body = text_body[: ms.start()]
     regimens = []
     for part in re.split(r"\s*,\s*|\s+or\s+", text_body):
         mm = _SLASH.match(part)
         if not mm:
             raise CellParseError(f"dose {printed!r}: cannot read {part!r} as total/fractions")
         regimens.append(_regimen(mm["dlo"], mm["dhi"], mm["flo"], mm["fhi"], text))
-    return DoseSpec(text, tuple(regimens), median)
+    return DoseSpec(text, tuple(regimens), median, notes)
+

@@ -16,22 +16,25 @@ import pandas as pd
 
 from .dose_strings import parse_dose
 from .errors import CellParseError, InputError
-from .printed_cells import parse_count, parse_primary, parse_rates, primary_of_groups
+from .printed_cells import parse_count, parse_follow_up, parse_primary, parse_rates, primary_of_groups
 from .raw_schema import LEDGER_SCHEMA, RAW_SCHEMA, validate_table
-from .vocabulary import DESIGNS, ENDPOINT_COLUMNS
+from .vocabulary import DESIGNS, ENDPOINT_COLUMNS, PRIMARY_HISTOLOGY
 
 TIDY_COLUMNS = (
-    "study_id", "ref", "first_author", "review", "site", "design", "primary", "arm", "grouping",
+    "study_id", "ref", "first_author", "year", "review", "site", "design", "primary", "histology",
+    "review_histology", "arm", "grouping", "mfu_months",
     "n_patients", "n_lesions", "dose_text", "total_dose_gy", "fractions", "bed10", "dose_rule",
-    "endpoint", "timepoint_months", "rate", "n", "n_basis", "events", "basis", "source",
+    "endpoint", "timepoint_months", "rate", "n", "n_basis", "events", "basis", "source", "source_type",
     "raw_file", "raw_row", "corrected_columns", "note",
 )
 
 DEFAULT_DENOMINATOR = {"LC": "lesions", "OS": "patients"}
+DEFAULT_REVIEW_HISTOLOGY = {"crc2014": "colorectal", "sarcoma2023": "sarcoma"}
 
 
-def read_sheet(path: str | Path) -> pd.DataFrame:
-    """Read a CSV sheet as text, exactly as printed (no NA guessing)."""
+def read_sheet(path: str | Path, allow_empty: bool = False) -> pd.DataFrame:
+    """Read a CSV sheet as text, exactly as printed (no NA guessing). ``allow_empty``
+    accepts a header without rows (a corrections ledger with nothing to correct)."""
     path = Path(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -40,7 +43,7 @@ def read_sheet(path: str | Path) -> pd.DataFrame:
                          file=str(path)) from None
     except pd.errors.EmptyDataError:
         raise InputError("is empty: expected a header row and data rows", file=str(path)) from None
-    if frame.empty:
+    if frame.empty and not allow_empty:
         raise InputError("has a header but no data rows", file=str(path))
     return frame
 
@@ -84,10 +87,28 @@ def _half_up(x: float) -> int:
     return int(math.floor(x + 0.5))
 
 
+def _source(r) -> tuple[str, str]:
+    """Where a row comes from, in words, and whether that is a review or a primary study."""
+    where = f"{r['review']} {r['source_section']}, ref {r['ref']}"
+    pmid, address, citation = r.get("pmid", ""), r.get("source_address", ""), r.get("citation", "")
+    parts = [x for x in (citation, f"PMID {pmid}" if pmid else "", address if address != f"PMID {pmid}" else "")
+             if x]
+    if parts:
+        return where + "; " + "; ".join(parts), "primary study"
+    return where, "review"
+
+
 def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None = None,
-              denominator: dict[str, str] | None = None, alpha_beta: float = 10.0) -> list[dict]:
-    """Turn a validated, corrected raw sheet into tidy outcome rows."""
+              denominator: dict[str, str] | None = None, alpha_beta: float = 10.0,
+              review_histology: dict[str, str] | None = None) -> list[dict]:
+    """Turn a validated, corrected raw sheet into tidy outcome rows.
+
+    An outcome cell with text but no rate (``-``, ``not reported``, ``hazard ratios
+    only``, a statement marked unusable) still gives a row, with an empty rate and
+    the reason, so that nothing the source mentions disappears without a word.
+    """
     denominator = {**DEFAULT_DENOMINATOR, **(denominator or {})}
+    review_histology = review_histology or {}
     touched = touched or {}
     raw_name = Path(path).name
     out = []
@@ -106,83 +127,98 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
                 raise InputError("n must be at least 1", file=path, row=row, column=column, value=r[column])
             return parsed
 
+        if r["review"] not in review_histology:
+            raise InputError(f"review {r['review']!r} has no histology in config cleanup.review_histology "
+                             f"({sorted(review_histology)}); add it there", file=path, row=row, column="review",
+                             value=r["review"])
         design = cell("design_printed", _design)
         patients, lesions = count("patients_printed"), count("lesions_printed")
         arm_patients, arm_lesions = count("arm_patients_printed"), count("arm_lesions_printed")
         labelled = [c for c in ((arm_patients, arm_lesions) if r["grouping"] != "all" else ())
                     + (patients, lesions) if c.groups]
-        if labelled:
-            primary = primary_of_groups(labelled[0].groups)
-        else:
-            primary = cell("primary_printed", parse_primary)
+        primary = primary_of_groups(labelled[0].groups) if labelled else cell("primary_printed", parse_primary)
+        mfu = cell("mfu_printed", parse_follow_up)
         dose = cell("dose_printed", parse_dose) if r["dose_printed"].strip() else None
         summary = dose.summary(alpha_beta) if dose else None
         notes = []
-        for count, name in ((lesions, "lesions"), (patients, "patients")):
-            if count.lower_bound is not None:
-                notes.append(f"{name} printed as a lower bound ({count.printed}), not used as n")
+        for c, name in ((lesions, "lesions"), (patients, "patients")):
+            if c.lower_bound is not None:
+                notes.append(f"{name} printed as a lower bound ({c.printed}), not used as n")
+            if c.qualifier:
+                notes.append(f"{name}: {c.printed}")
+        if dose is not None and dose.notes:
+            notes.append("dose: " + "; ".join(dose.notes))
+        source, source_type = _source(r)
+        base = {
+            "study_id": f"{r['review']}-{r['ref']}", "ref": r["ref"], "first_author": r["first_author"],
+            "year": int(r["year"]) if r.get("year", "") else None, "review": r["review"], "site": r["site"],
+            "design": design, "primary": primary, "histology": PRIMARY_HISTOLOGY.get(primary, "mixed"),
+            "review_histology": review_histology[r["review"]], "mfu_months": mfu, "source": source,
+            "source_type": source_type, "raw_file": raw_name, "raw_row": r["row_id"],
+            "corrected_columns": ";".join(touched.get(i, [])),
+        }
 
-        for endpoint, column in ENDPOINT_COLUMNS.items():
-            for rate in cell(column, parse_rates, r["basis"]):
-                whole_study = rate.for_all or r["grouping"] == "all"
-                if whole_study:
-                    n_pat, n_les = patients.total, lesions.total
-                else:
-                    n_pat, n_les = arm_patients.total, arm_lesions.total
-                row_note = list(notes)
-                if rate.n is not None:
-                    n, n_basis, events = rate.n, "patients", rate.events
-                else:
-                    want = denominator[endpoint]
-                    if want == "lesions" and n_les is not None:
-                        n, n_basis = n_les, "lesions"
-                    else:
-                        n, n_basis = n_pat, ("patients" if n_pat is not None else "")
-                    events = _half_up(rate.rate_pct / 100.0 * n) if (n and rate.rate_pct is not None) else None
+        def emit(endpoint, rate, column):
+            whole_study = rate is None or rate.for_all or r["grouping"] == "all"
+            n_pat, n_les = (patients.total, lesions.total) if whole_study else (arm_patients.total, arm_lesions.total)
+            row_note = list(notes)
+            n = events = None
+            n_basis = ""
+            if rate is not None and rate.n is not None:
+                n, n_basis, events = rate.n, "patients" if n_les is None else "lesions", rate.events
+            elif rate is not None:
+                if denominator[endpoint] == "lesions" and n_les is not None:
+                    n, n_basis = n_les, "lesions"
+                elif n_pat is not None:
+                    n, n_basis = n_pat, "patients"
+                if n is not None and rate.rate_pct is not None:
+                    events = _half_up(rate.rate_pct / 100.0 * n)
+            if rate is None:
+                row_note.append(f"{endpoint} printed as {r[column]!r}: no rate" if r[column].strip()
+                                else "no outcome reported")
+            else:
                 if n is None:
-                    row_note.append("arm sample size not printed" if not whole_study
-                                    else "sample size not printed")
+                    row_note.append("arm sample size not printed" if not whole_study else "sample size not printed")
                 if rate.note:
                     row_note.append(rate.note)
                 if rate.for_all:
                     row_note.append("value printed once for all arms")
-                keep_dose = summary is not None and not rate.for_all
-                out.append({
-                    "study_id": f"{r['review']}-{r['ref']}",
-                    "ref": r["ref"],
-                    "first_author": r["first_author"],
-                    "review": r["review"],
-                    "site": r["site"],
-                    "design": design,
-                    "primary": primary,
-                    "arm": "all" if rate.for_all else r["arm"],
-                    "grouping": "all" if rate.for_all else r["grouping"],
-                    "n_patients": n_pat,
-                    "n_lesions": n_les,
-                    "dose_text": r["dose_printed"] if not rate.for_all else "",
-                    "total_dose_gy": summary.total_dose_gy if keep_dose else None,
-                    "fractions": summary.fractions if keep_dose else None,
-                    "bed10": round(summary.bed, 6) if keep_dose else None,
-                    "dose_rule": summary.rule if keep_dose else "",
-                    "endpoint": endpoint,
-                    "timepoint_months": rate.timepoint_months,
-                    "rate": None if rate.rate_pct is None else round(rate.rate_pct / 100.0, 10),
-                    "n": n,
-                    "n_basis": n_basis,
-                    "events": events,
-                    "basis": rate.basis,
-                    "source": f"{r['review']} {r['source_section']}, ref {r['ref']}",
-                    "raw_file": raw_name,
-                    "raw_row": r["row_id"],
-                    "corrected_columns": ";".join(touched.get(i, [])),
-                    "note": "; ".join(row_note),
-                })
+            for_all = rate is not None and rate.for_all
+            keep_dose = summary is not None and not for_all
+            out.append({
+                **base,
+                "arm": "all" if for_all else r["arm"],
+                "grouping": "all" if for_all else r["grouping"],
+                "n_patients": n_pat, "n_lesions": n_les,
+                "dose_text": "" if for_all else r["dose_printed"],
+                "total_dose_gy": summary.total_dose_gy if keep_dose else None,
+                "fractions": summary.fractions if keep_dose else None,
+                "bed10": round(summary.bed, 6) if keep_dose and math.isfinite(summary.bed) else None,
+                "dose_rule": summary.rule if keep_dose else "",
+                "endpoint": endpoint,
+                "timepoint_months": None if rate is None else rate.timepoint_months,
+                "rate": None if rate is None or rate.rate_pct is None else round(rate.rate_pct / 100.0, 10),
+                "n": n, "n_basis": n_basis, "events": events,
+                "basis": r["basis"] if rate is None else rate.basis,
+                "note": "; ".join(row_note),
+            })
+
+        before = len(out)
+        for endpoint, column in ENDPOINT_COLUMNS.items():
+            rates = cell(column, parse_rates, r["basis"])
+            for rate in rates:
+                emit(endpoint, rate, column)
+            if not rates and r[column].strip():
+                emit(endpoint, None, column)
+        if len(out) == before:
+            emit("LC", None, "lc_printed")
     return out
 
 
-def clean_extraction(sheets, ledger_path, denominator=None, alpha_beta: float = 10.0) -> pd.DataFrame:
+def clean_extraction(sheets, ledger_path, denominator=None, alpha_beta: float = 10.0,
+                     review_histology: dict[str, str] | None = None) -> pd.DataFrame:
     """Validate, correct and tidy every sheet; return the tidy table."""
-    ledger = read_sheet(ledger_path) if Path(ledger_path).stat().st_size else pd.DataFrame(columns=[])
+    ledger = read_sheet(ledger_path, allow_empty=True)
     ledger = validate_table(ledger, LEDGER_SCHEMA, str(ledger_path))
     known = {Path(s).name for s in sheets}
     for lrow, name in enumerate(ledger["file"], start=2):
@@ -193,10 +229,11 @@ def clean_extraction(sheets, ledger_path, denominator=None, alpha_beta: float = 
     for sheet in sheets:
         raw = validate_table(read_sheet(sheet), RAW_SCHEMA, str(sheet))
         corrected, touched = apply_corrections(raw, ledger, Path(sheet).name, str(ledger_path))
-        rows += tidy_rows(corrected, str(sheet), touched, denominator, alpha_beta)
+        rows += tidy_rows(corrected, str(sheet), touched, denominator, alpha_beta,
+                          review_histology or DEFAULT_REVIEW_HISTOLOGY)
     tidy = pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
-    for col in ("n_patients", "n_lesions", "fractions", "n", "events"):
+    for col in ("year", "n_patients", "n_lesions", "fractions", "n", "events"):
         tidy[col] = tidy[col].astype("Int64")
-    for col in ("total_dose_gy", "bed10", "timepoint_months", "rate"):
+    for col in ("total_dose_gy", "bed10", "timepoint_months", "rate", "mfu_months"):
         tidy[col] = tidy[col].astype("Float64")
     return tidy

@@ -82,35 +82,48 @@ def select_rows(df: pd.DataFrame, endpoint: str, timepoint_months: float) -> pd.
     return df[(df["endpoint"] == endpoint).to_numpy() & np.isclose(times, float(timepoint_months))]
 
 
-def site_title(site: str) -> str:
-    return site[:1].upper() + site[1:]
+def site_title(site: str, histology: str | None = None) -> str:
+    title = site[:1].upper() + site[1:]
+    return f"{title}, {histology}" if histology else title
+
+
+def cell_studies(cell, studies: pd.DataFrame) -> pd.DataFrame:
+    """The studies of one pooled cell: same site and, where the tables have it, histology."""
+    keep = studies["site"] == cell.site
+    if "histology" in studies and hasattr(cell, "histology"):
+        keep &= studies["histology"] == cell.histology
+    return studies[keep]
 
 
 def _rows(cells: pd.DataFrame, studies: pd.DataFrame) -> list[dict]:
     """The table, top to bottom: one dict per row with its kind, texts and values."""
     rows = []
+    split = "histology" in cells and cells["histology"].nunique() > 1
     for cell in cells.itertuples():
-        group = studies[studies["site"] == cell.site]
-        rows.append(dict(kind="site", site=cell.site, label=site_title(cell.site)))
+        group = cell_studies(cell, studies)
+        key = f"{cell.site}|{cell.histology}" if split else cell.site
+        rows.append(dict(kind="site", site=key,
+                         label=site_title(cell.site, cell.histology if split else None)))
         for s in group.itertuples():
-            rows.append(dict(kind="study", site=cell.site, label=str(s.label),
+            mark = " *" if getattr(s, "mixed_primaries", False) is True else ""
+            rows.append(dict(kind="study", site=key, label=str(s.label) + mark,
                              n=f"{int(s.events)}/{int(s.n)}",
                              ci=ci_text(s.estimate, s.ci_low, s.ci_high), w=f"{s.weight_pct:.1f}",
                              est=s.estimate, lo=s.ci_low, hi=s.ci_high, weight=s.weight_pct))
         if cell.k >= 2:
             model = MODEL_LABELS.get(cell.model, str(cell.model).capitalize())
-            rows.append(dict(kind="pooled", site=cell.site, label=f"{model} (k = {int(cell.k)})",
+            rows.append(dict(kind="pooled", site=key, label=f"{model} (k = {int(cell.k)})",
                              n=f"{int(group['events'].sum())}/{int(cell.n_total)}",
                              ci=ci_text(cell.estimate, cell.ci_low, cell.ci_high),
                              est=cell.estimate, lo=cell.ci_low, hi=cell.ci_high))
             if pd.notna(cell.pi_low) and pd.notna(cell.pi_high):
-                rows.append(dict(kind="pi", site=cell.site, label="Prediction interval",
+                rows.append(dict(kind="pi", site=key, label="Prediction interval",
                                  ci=f"[{pct(cell.pi_low)}, {pct(cell.pi_high)}]",
                                  lo=cell.pi_low, hi=cell.pi_high))
             if pd.notna(cell.tau2):
-                rows.append(dict(kind="note", site=cell.site, label=heterogeneity_text(cell)))
+                rows.append(dict(kind="note", site=key, label=heterogeneity_text(cell)))
         else:
-            rows.append(dict(kind="note", site=cell.site, label="single study: not pooled"))
+            rows.append(dict(kind="note", site=key, label="single study: not pooled"))
         rows.append(dict(kind="gap"))
     return rows[:-1]
 
@@ -185,6 +198,9 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         # Footnote, wrapped to the figure width.
         scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
         foot = [f"Study 95% CIs: Wald, on the {scale} scale; square area proportional to weight."]
+        if "mixed_primaries" in drawn and drawn["mixed_primaries"].astype(bool).any():
+            foot.append("* Patients with mixed or unreported primary tumours (figures not limited to "
+                        "one histology).")
         if ((drawn["events"] == 0) | (drawn["events"] == drawn["n"])).any():
             foot.append("Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
                         "(continuity correction, as metafor's escalc).")

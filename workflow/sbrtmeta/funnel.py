@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .effect_sizes import SCALE_NAMES, forward_transform
-from .forest import endpoint_axis_label, select_rows, site_title
+from .forest import cell_studies, endpoint_axis_label, select_rows, site_title
 from .plot_style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
 
 MAX_COLUMNS = 3
@@ -69,7 +69,7 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         transform = str(cells["transform"].iloc[0]) if "transform" in cells else "PLO"
         scale = SCALE_NAMES.get(transform, transform)
         for ax, cell in zip(axes, cells.itertuples()):
-            group = rows[rows["site"] == cell.site]
+            group = cell_studies(cell, rows)
             n = group["n"].to_numpy(float)
             forward = lambda q, n=n: forward_transform(q, transform, n)  # noqa: E731
             mu = float(getattr(cell, "model_estimate", np.nan))
@@ -77,7 +77,8 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
                 mu = float(forward(cell.estimate))
             _panel(ax, group["yi"].to_numpy(float), np.sqrt(group["vi"].to_numpy(float)), mu,
                    MIN_TICK_GAP_IN * ncols / width, forward)
-            ax.set_title(f"{site_title(cell.site)} (k = {int(cell.k)})")
+            split = "histology" in cells and cells["histology"].nunique() > 1
+            ax.set_title(f"{site_title(cell.site, cell.histology if split else None)} (k = {int(cell.k)})")
             if cell.k < 10:
                 ax.annotate(SMALL_K_NOTE, xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -20),
                             textcoords="offset points", ha="center", va="top",

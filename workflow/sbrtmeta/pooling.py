@@ -16,9 +16,9 @@ from .glmm import fit_glmm_logit
 from .meta_regression import subgroup_test
 from .random_effects import fit_random_effects
 
-CELL = ["site", "endpoint", "target_timepoint_months"]
+CELL = ["site", "histology", "endpoint", "target_timepoint_months"]
 POOLED_COLUMNS = (
-    "site", "endpoint", "timepoint_months", "k", "n_total", "model", "transform", "tau2_method",
+    "site", "histology", "endpoint", "timepoint_months", "k", "k_mixed_primaries", "n_total", "model", "transform", "tau2_method",
     "ci_method", "model_estimate", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low",
     "tau2_ci_high", "i2", "h2", "q", "q_p", "studies",
 )
@@ -26,7 +26,8 @@ POOLED_COLUMNS = (
 
 def _label(r) -> str:
     author = r.first_author if isinstance(r.first_author, str) else ""
-    who = author or "Ref."
+    year = getattr(r, "year", None)
+    who = (author or "Ref.") + (f" {int(year)}" if year is not None and not pd.isna(year) else "")
     arm = "" if r.arm == "all" else f" ({r.arm})"
     return f"{who} [{r.ref}]{arm}"
 
@@ -46,8 +47,25 @@ def _glmm_row(x, n, yi, vi, level):
                 q=fit.qe_wald, q_p=fit.qe_wald_p), 100.0 * w / w.sum()
 
 
+def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The histology a cell pools: the review's (``by="review"``: a colorectal review's
+    mixed-primary studies pool with its colorectal ones, and are counted) or the
+    row's own (``by="row"``: mixed primaries form their own cells)."""
+    out = included.copy()
+    if "review_histology" not in out:  # tables made before histology existed
+        out["histology"] = out.get("histology", "unspecified")
+        return out
+    if by == "review":
+        out["row_histology"] = out["histology"]
+        out["histology"] = out["review_histology"]
+    elif by != "row":
+        raise ValueError(f"histology grouping {by!r} is not 'review' or 'row'")
+    return out
+
+
 def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str = "REML",
-               ci_method: str = "knha", level: float = 0.95, model: str = "random-effects"):
+               ci_method: str = "knha", level: float = 0.95, model: str = "random-effects",
+               histology: str = "review"):
     """Pool every cell of ``included``.
 
     ``model`` is ``"random-effects"`` (inverse-variance, ``rma``) or ``"glmm"`` (the
@@ -62,7 +80,8 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
         raise ValueError("the GLMM pools logits: set pooling.transform to PLO")
     pooled, studies = [], []
     z = stats.norm.ppf(0.5 + level / 2)
-    for (site, endpoint, t), cell in included.groupby(CELL, sort=True):
+    included = _histology_groups(included, histology)
+    for (site, hist, endpoint, t), cell in included.groupby(CELL, sort=True):
         cell = cell.reset_index(drop=True)
         x = cell["events"].to_numpy(dtype=float)
         n = cell["n"].to_numpy(dtype=float)
@@ -87,14 +106,16 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
         row["model_estimate"] = row["estimate"]
         for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
             row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
-        pooled.append(dict(site=site, endpoint=endpoint, timepoint_months=float(t), k=k,
-                           n_total=int(n.sum()), transform=transform,
+        mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
+        pooled.append(dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t), k=k,
+                           k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()), transform=transform,
                            studies="; ".join(_label(r) for r in cell.itertuples()), **row))
         se = np.sqrt(vi)
         back = lambda v: inverse_transform(v, transform, n)  # noqa: E731
         for i, r in enumerate(cell.itertuples()):
-            studies.append(dict(site=site, endpoint=endpoint, timepoint_months=float(t),
+            studies.append(dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t),
                                 study_id=r.study_id, label=_label(r), arm=r.arm, primary=r.primary,
+                                mixed_primaries=bool(mixed.iloc[i]),
                                 events=int(r.events), n=int(r.n), rate=float(r.rate), yi=yi[i], vi=vi[i],
                                 estimate=float(back(yi[i])), ci_low=float(back(yi[i] - z * se[i])),
                                 ci_high=float(back(yi[i] + z * se[i])), weight_pct=float(weights[i])))
@@ -103,42 +124,55 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
     return pooled, studies
 
 
-def not_pooled(included: pd.DataFrame, excluded: pd.DataFrame, sites, endpoints) -> pd.DataFrame:
-    """The selected site × endpoint pairs with rows in the data but nothing pooled,
-    with the count of rows per exclusion criterion: what could not be pooled and why."""
+def not_pooled(included: pd.DataFrame, excluded: pd.DataFrame, sites, endpoints,
+               histology: str = "review") -> pd.DataFrame:
+    """What could not be pooled and why: each selected site × histology × endpoint with
+    rows in the data but nothing pooled (with the count of rows per exclusion
+    criterion), and each selected site with no rows at all."""
     out = []
-    have = set(zip(included["site"], included["endpoint"]))
-    for (site, endpoint), rows in excluded.groupby(["site", "endpoint"], sort=True):
-        if site not in sites or endpoint not in endpoints or (site, endpoint) in have:
+    inc = _histology_groups(included, histology)
+    exc = _histology_groups(excluded, histology)
+    have = set(zip(inc["site"], inc["histology"], inc["endpoint"]))
+    for (site, hist, endpoint), rows in exc.groupby(["site", "histology", "endpoint"], sort=True):
+        if site not in sites or endpoint not in endpoints or (site, hist, endpoint) in have:
             continue
         counts = rows["criterion"].value_counts().sort_index()
         why = "; ".join(f"{c}: {k} row{'s' if k > 1 else ''}" for c, k in counts.items())
-        details = "; ".join(sorted(set(rows["detail"]))) 
-        out.append(dict(site=site, endpoint=endpoint, rows=len(rows), reason=why, detail=details))
-    return pd.DataFrame(out, columns=["site", "endpoint", "rows", "reason", "detail"])
+        details = "; ".join(sorted(set(rows["detail"])))
+        out.append(dict(site=site, histology=hist, endpoint=endpoint, rows=len(rows), reason=why, detail=details))
+    present = set(inc["site"]) | set(exc["site"])
+    for site in sites:
+        if site not in present:
+            out.append(dict(site=site, histology="", endpoint="", rows=0, reason="no rows in the data",
+                            detail="no configured sheet has a row for this site"))
+    return pd.DataFrame(out, columns=["site", "histology", "endpoint", "rows", "reason", "detail"])
 
 
 SUBGROUP_TAU2 = ("REML", "ML", "DL", "FE")
 
 
 def subgroup_differences(included: pd.DataFrame, transform: str = "PLO", tau2_method: str = "REML",
-                         ci_method: str = "knha", level: float = 0.95) -> pd.DataFrame:
+                         ci_method: str = "knha", level: float = 0.95, histology: str = "review") -> pd.DataFrame:
     """Test for differences between sites, per endpoint × time point, as the QM test of
     ``rma(yi, vi, mods = ~ factor(site))`` (one common τ²). Cells with fewer than two
     sites, or no more studies than sites, have no test. Estimators the meta-regression
     does not offer fall back to REML, and the table says so."""
     out = []
     method = tau2_method if tau2_method in SUBGROUP_TAU2 else "REML"
-    for (endpoint, t), cell in included.groupby(["endpoint", "target_timepoint_months"], sort=True):
+    included = _histology_groups(included, histology)
+    for (hist, endpoint, t), cell in included.groupby(["histology", "endpoint", "target_timepoint_months"],
+                                                      sort=True):
         sites = sorted(cell["site"].unique())
         if len(sites) < 2 or len(cell) <= len(sites):
             continue
         yi, vi = proportion_effect_sizes(cell["events"].to_numpy(float), cell["n"].to_numpy(float), transform)
         res = subgroup_test(yi, vi, cell["site"].to_numpy(), method, ci_method, level)
         df1, df2 = res.QM_df
-        out.append(dict(endpoint=endpoint, timepoint_months=float(t), sites="; ".join(sites), k=len(cell),
+        out.append(dict(histology=hist, endpoint=endpoint, timepoint_months=float(t), sites="; ".join(sites),
+                        k=len(cell),
                         transform=transform, tau2_method=method, ci_method=ci_method,
                         test="F" if df2 is not None else "chi2", qm=res.QM, df1=df1,
                         df2=df2 if df2 is not None else np.nan, p=res.QM_p, tau2=res.tau2))
-    return pd.DataFrame(out, columns=["endpoint", "timepoint_months", "sites", "k", "transform", "tau2_method",
+    return pd.DataFrame(out, columns=["histology", "endpoint", "timepoint_months", "sites", "k", "transform",
+                                      "tau2_method",
                                       "ci_method", "test", "qm", "df1", "df2", "p", "tau2"])

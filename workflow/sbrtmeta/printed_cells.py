@@ -12,17 +12,32 @@ from dataclasses import dataclass, field
 
 from .errors import CellParseError
 
-NOT_REPORTED = {"", "-", "–", "—", "NR", "n.r."}
+NOT_REPORTED = {"", "-", "–", "—", "NR", "n.r.", "not reported", "not found", "not reported as a rate",
+                "hazard ratios only"}
+_NO_RATE = re.compile(r"^(?:median [\d.]+ (?:y|years|mo|months)); no rate$")
+_UNUSABLE = re.compile(r"\bdo not use\b", re.IGNORECASE)
 
 _GROUP = re.compile(r"(?P<label>[^()]*?)\s*\(n\s*=\s*(?P<n>\d+)\)")
 _LOWER_BOUND = re.compile(r"^(?:≥|>=)\s*(?P<n>\d+)$")
+# "15 treated with SBRT (52 reviewed)", "136 (135 evaluable)", "233 courses": a count and what it counts
+_QUALIFIED = re.compile(r"^(?P<n>\d+)\s+(?P<what>(?:\(|[a-z]).*)$")
 _RATE = re.compile(
     r"^(?P<pct>\d+(?:\.\d+)?)\s*%\s*\(\s*(?P<t>\d+(?:\.\d+)?)\s*(?P<all>for all)?\s*\)$"
 )
 _CRUDE_RANGE = re.compile(r"^crude\s+(?P<lo>\d+(?:\.\d+)?)%?\s*-\s*(?P<hi>\d+(?:\.\d+)?)\s*%$")
-_FAILED_OF = re.compile(r"^local (?:recurrence|failure)\s+(?P<e>\d+)\s+of\s+(?P<n>\d+)$")
+_FAILED_OF = re.compile(
+    r"^(?:review text:\s*)?local (?:recurrence|failure)\s+(?:in\s+)?(?P<e>\d+)\s+of\s+(?P<n>\d+)(?:\s*\(crude\))?$")
+# "82% at 36 mo", "85.9% at 24 mo (per lesion)", "50% at 60 mo from start of SBRT", "90% at 12 and 24 mo (...)"
+_RATE_AT = re.compile(r"^(?P<pct>\d+(?:\.\d+)?)\s*%\s+at\s+(?P<t>\d+(?:\.\d+)?)(?:\s+and\s+(?P<t2>\d+(?:\.\d+)?))?"
+                      r"\s*mo(?:nths)?\b(?P<rest>.*)$")
+# "crude: 6 of 117 lesions failed", "crude: local progression after 19 of 233 courses",
+# "crude, response-based (CR+PR+SD): 119 of 135"
+_CRUDE_FAILED = re.compile(r"^crude:\s*(?P<e>\d+)\s+of\s+(?P<n>\d+)\s+\w+\s+failed$")
+_CRUDE_PROGRESSED = re.compile(r"^crude:\s*local progression after\s+(?P<e>\d+)\s+of\s+(?P<n>\d+)\s+\w+$")
+_CRUDE_CONTROLLED = re.compile(r"^crude,\s*(?P<what>[^:]+):\s*(?P<x>\d+)\s+of\s+(?P<n>\d+)$")
 
 _CRC_WORDS = re.compile(r"\b(crc|colorectal|rectal|colon)\b", re.IGNORECASE)
+_SARCOMA_WORDS = re.compile(r"sarcoma", re.IGNORECASE)
 _MIXED_WORDS = re.compile(r"\b(various|mixed|several)\b", re.IGNORECASE)
 
 
@@ -42,6 +57,7 @@ class CountCell:
     total: int | None
     lower_bound: int | None = None
     groups: dict[str, int] = field(default_factory=dict)
+    qualifier: str = ""
 
 
 def parse_count(printed: object) -> CountCell:
@@ -51,6 +67,9 @@ def parse_count(printed: object) -> CountCell:
         return CountCell(text, None)
     if text.isdigit():
         return CountCell(text, int(text))
+    m = _QUALIFIED.match(text)
+    if m and "(n =" not in text:
+        return CountCell(text, int(m["n"]), qualifier=m["what"])
     m = _LOWER_BOUND.match(text)
     if m:
         return CountCell(text, None, lower_bound=int(m["n"]))
@@ -82,6 +101,8 @@ def parse_primary(printed: object) -> str:
         return "mixed"
     if _CRC_WORDS.search(text):
         return "crc"
+    if _SARCOMA_WORDS.search(text):
+        return "sarcoma"
     raise CellParseError(f"cannot tell the primary histology from {text!r}")
 
 
@@ -111,8 +132,10 @@ def parse_rates(printed: object, basis: str = "actuarial") -> list[RateCell]:
     time-point rates were estimated (actuarial or crude).
     """
     text = _clean(printed)
-    if text in NOT_REPORTED:
+    if text in NOT_REPORTED or _NO_RATE.match(text):
         return []
+    if _UNUSABLE.search(text):
+        return [RateCell(text, None, None, basis, note=f"marked unusable in the source: {text}")]
     out = []
     for part in (p.strip() for p in text.split(";")):
         m = _RATE.match(part)
@@ -125,12 +148,32 @@ def parse_rates(printed: object, basis: str = "actuarial") -> list[RateCell]:
                 raise CellParseError(f"time point {t:g} months must be positive")
             out.append(RateCell(part, pct, t, basis, for_all=bool(m["all"])))
             continue
-        m = _FAILED_OF.match(part)
+        m = _RATE_AT.match(part)
+        if m:
+            pct = float(m["pct"])
+            if not 0 <= pct <= 100:
+                raise CellParseError(f"rate {pct:g}% is outside 0-100 %")
+            rest = m["rest"].strip()
+            for t in (m["t"], m["t2"]):
+                if t is None:
+                    continue
+                if float(t) <= 0:
+                    raise CellParseError(f"time point {float(t):g} months must be positive")
+                out.append(RateCell(part, pct, float(t), basis, note=rest.strip("() ")))
+            continue
+        m = _FAILED_OF.match(part) or _CRUDE_FAILED.match(part) or _CRUDE_PROGRESSED.match(part)
         if m:
             e, n = int(m["e"]), int(m["n"])
             if n < 1 or e > n:
                 raise CellParseError(f"{e} failures of {n} is impossible")
             out.append(RateCell(part, 100.0 * (n - e) / n, None, "crude", events=n - e, n=n))
+            continue
+        m = _CRUDE_CONTROLLED.match(part)
+        if m:
+            x, n = int(m["x"]), int(m["n"])
+            if n < 1 or x > n:
+                raise CellParseError(f"{x} of {n} is impossible")
+            out.append(RateCell(part, 100.0 * x / n, None, "crude", events=x, n=n, note=m["what"].strip()))
             continue
         m = _CRUDE_RANGE.match(part)
         if m:
@@ -148,3 +191,19 @@ def parse_rates(printed: object, basis: str = "actuarial") -> list[RateCell]:
             f"cannot read {part!r} as a rate (expected e.g. 58% (24), 81% (24 for all), "
             "local recurrence 1 of 7, crude 81%-94%, or - for not reported)")
     return out
+
+
+_FOLLOW_UP = re.compile(r"^(?P<x>\d+(?:\.\d+)?)\s*(?P<unit>y|years?|mo|months?)?(?:\s*\(.*\))?$", re.IGNORECASE)
+
+
+def parse_follow_up(printed: object) -> float | None:
+    """Median follow-up in months from ``16``, ``21.8``, ``16.2 (3-63)`` or ``0.9 y (...)``;
+    None when it is not reported or marked unusable."""
+    text = _clean(printed)
+    if text in NOT_REPORTED or text.lower().startswith("not "):
+        return None
+    m = _FOLLOW_UP.match(text)
+    if not m:
+        raise CellParseError(f"cannot read {text!r} as a median follow-up (e.g. 16, 16.2 (3-63), 0.9 y)")
+    x = float(m["x"])
+    return 12.0 * x if (m["unit"] or "").lower().startswith("y") else x

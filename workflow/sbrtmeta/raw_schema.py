@@ -20,6 +20,8 @@ RAW_COLUMNS = (
     "dose_printed", "time_printed", "prescription", "lc_printed", "os_printed",
     "toxicity", "p_value", "basis", "quote", "notes",
 )
+# Columns a sheet may leave out (the colorectal review prints no years or PMIDs).
+OPTIONAL_COLUMNS = ("year", "citation", "pmid", "source_address")
 REQUIRED_NONEMPTY = ("row_id", "review", "source_section", "ref", "site", "arm", "grouping", "basis")
 
 _text = {c: pa.Column(str, nullable=False) for c in RAW_COLUMNS}
@@ -30,6 +32,8 @@ _text["review"] = pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$"), nul
 _text["site"] = pa.Column(str, pa.Check.isin(SITES), nullable=False)
 _text["grouping"] = pa.Column(str, pa.Check.isin(GROUPINGS), nullable=False)
 _text["basis"] = pa.Column(str, pa.Check.isin(BASES), nullable=False)
+_text.update({c: pa.Column(str, nullable=False, required=False) for c in OPTIONAL_COLUMNS})
+_text["year"] = pa.Column(str, pa.Check.str_matches(r"^(?:\d{4})?$"), nullable=False, required=False)
 
 RAW_SCHEMA = pa.DataFrameSchema(_text, strict=True, ordered=False, coerce=False)
 

@@ -1,10 +1,13 @@
 """The controlled words of the data: sites, endpoints, designs, primaries."""
 
-SITES = ("liver", "lung", "lymph node", "pelvic recurrence", "spine", "adrenal")
+SITES = ("liver", "lung", "lymph node", "pelvic recurrence", "spine", "adrenal", "multiple")
 ENDPOINTS = ("LC", "OS")
 BASES = ("actuarial", "crude")
 GROUPINGS = ("all", "dose arm", "histology subgroup")
-PRIMARIES = ("crc", "mixed", "other", "unspecified")
+PRIMARIES = ("crc", "sarcoma", "mixed", "other", "unspecified")
+# The histology of a row's patients: a study of one primary, or mixed primaries.
+HISTOLOGIES = ("colorectal", "sarcoma", "mixed")
+PRIMARY_HISTOLOGY = {"crc": "colorectal", "sarcoma": "sarcoma"}
 
 # Printed study-design labels → the design words used in config.
 DESIGNS = {

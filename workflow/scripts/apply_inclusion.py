@@ -13,7 +13,7 @@ def main(log):
                        dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str})
     for c in ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis"):
         tidy[c] = tidy[c].fillna("")
-    for c in ("n", "events", "n_patients", "n_lesions", "fractions"):
+    for c in ("n", "events", "n_patients", "n_lesions", "fractions", "year"):
         tidy[c] = tidy[c].astype("Int64")
     known = set(tidy["study_id"])
     for i, e in enumerate(criteria["exclude_studies"]):
@@ -21,6 +21,12 @@ def main(log):
             raise InputError("names a study that is not in the data (study ids look like crc2014-50)",
                              file="config/config.yaml", row=f"inclusion.exclude_studies[{i}]",
                              column="study_id", value=e["study_id"])
+    for i, group in enumerate(criteria["overlaps"]):
+        for sid in group["studies"]:
+            if sid not in known:
+                raise InputError("names a study that is not in the data (study ids look like sarcoma2023-20)",
+                                 file="config/config.yaml", row=f"inclusion.overlaps[{i}]", column="studies",
+                                 value=sid)
     included, excluded = apply_inclusion(tidy, criteria)
     write_table(included, snakemake.output.included)  # noqa: F821
     write_table(excluded, snakemake.output.excluded)  # noqa: F821

@@ -7,7 +7,8 @@ from sbrtmeta.workflow_step import run_step, write_table
 def main(log):
     p = snakemake.params.cleanup  # noqa: F821
     tidy = clean_extraction(list(snakemake.input.sheets), snakemake.input.corrections,  # noqa: F821
-                            denominator=dict(p["denominator"]), alpha_beta=float(p["alpha_beta"]))
+                            denominator=dict(p["denominator"]), alpha_beta=float(p["alpha_beta"]),
+                            review_histology=dict(p["review_histology"]))
     write_table(tidy, snakemake.output.outcomes)  # noqa: F821
     corrected = (tidy.drop_duplicates("raw_row")["corrected_columns"] != "").sum()
     log.info("%d tidy rows from %d sheet(s); %d raw rows repaired by the corrections ledger",
