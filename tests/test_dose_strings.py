@@ -1,5 +1,6 @@
 """Every printed dose form parses to its regimens; BED follows the LQ model."""
 
+import numpy as np
 import pytest
 
 from sbrtmeta.dose_strings import Regimen, bed, eqd2, parse_dose
@@ -83,3 +84,25 @@ def test_summary_rules():
     s = parse_dose("60/3-8").summary()
     assert s.bed == pytest.approx((bed(60, 8) + bed(60, 3)) / 2)
     assert s.total_dose_gy is None
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ("median_or_midpoint", (bed(36, 3) + bed(60, 3)) / 2),
+    ("minimum", bed(36, 3)),
+    ("maximum", bed(60, 3)),
+])
+def test_range_rules(rule, expected):
+    s = parse_dose("36-60/3").summary(rule=rule)
+    assert s.bed == pytest.approx(expected)
+
+
+def test_exclude_ranges_and_exact_doses():
+    assert np.isnan(parse_dose("36-60/3").summary(rule="exclude_ranges").bed)
+    for rule in ("minimum", "maximum", "exclude_ranges"):
+        assert parse_dose("50/5").summary(rule=rule).bed == pytest.approx(bed(50, 5))
+    with pytest.raises(ValueError, match="dose rule"):
+        parse_dose("50/5").summary(rule="mean")
+
+
+def test_alpha_beta_changes_bed():
+    assert parse_dose("50/5").summary(alpha_beta=3).bed == pytest.approx(bed(50, 5, 3))

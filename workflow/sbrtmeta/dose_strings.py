@@ -40,6 +40,7 @@ _RANGE_SUFFIX = re.compile(rf"\s*\((?P<dlo>{_NUM})\s*-\s*(?P<dhi>{_NUM})\s*Gy,\s
                            r"\s*fractions\)$", re.IGNORECASE)
 _TOTAL_ONLY = re.compile(rf"^(?P<median>median\s+)?(?P<total>{_NUM})\s*Gy$", re.IGNORECASE)
 _NOT_REPORTED = re.compile(r"\bnot reported\b", re.IGNORECASE)
+DOSE_RULES = ("median_or_midpoint", "minimum", "maximum", "exclude_ranges")
 _MEDIAN_SUFFIX = re.compile(rf"\s*\(median:\s*(?P<median>{_NUM})\)\s*$")
 
 
@@ -68,25 +69,38 @@ class DoseSpec:
     notes: tuple[str, ...] = ()
     median_fractions: int | None = None
 
-    def summary(self, alpha_beta: float = 10.0) -> "DoseSummary":
-        """One dose for the arm: the printed median, else the single regimen, else the
-        midpoint of the BED range over all regimens. Without fractions there is no BED."""
+    def summary(self, alpha_beta: float = 10.0, rule: str = "median_or_midpoint") -> "DoseSummary":
+        """One dose for the arm, by ``rule`` (see ``DOSE_RULES``).
+
+        ``median_or_midpoint``: the printed median, else the single regimen, else the
+        midpoint of the BED range over all regimens; ``minimum`` / ``maximum``: the
+        lowest / highest BED the regimens allow; ``exclude_ranges``: no dose for an
+        arm whose dose is a range or a choice of regimens. Without fractions there is
+        no BED.
+        """
+        if rule not in DOSE_RULES:
+            raise ValueError(f"dose rule {rule!r} is not one of {DOSE_RULES}")
         if not self.regimens:
             return DoseSummary(self.median_total, None, float("nan"), "fractions not reported")
+        r0 = self.regimens[0]
+        exact = len(self.regimens) == 1 and r0.total_lo == r0.total_hi and r0.fractions_lo == r0.fractions_hi
+        lows, highs = zip(*(r.bed_range(alpha_beta) for r in self.regimens))
         fx = {(r.fractions_lo, r.fractions_hi) for r in self.regimens}
         fixed_fx = next(iter(fx))[0] if len(fx) == 1 and next(iter(fx))[0] == next(iter(fx))[1] else None
-        if self.median_total is not None and self.median_fractions is not None:
-            return DoseSummary(self.median_total, self.median_fractions,
-                               bed(self.median_total, self.median_fractions, alpha_beta), "printed median")
-        if self.median_total is not None and fixed_fx is not None:
-            return DoseSummary(self.median_total, fixed_fx,
-                               bed(self.median_total, fixed_fx, alpha_beta), "printed median")
-        if len(self.regimens) == 1:
-            r = self.regimens[0]
-            if r.total_lo == r.total_hi and r.fractions_lo == r.fractions_hi:
-                return DoseSummary(r.total_lo, r.fractions_lo,
-                                   bed(r.total_lo, r.fractions_lo, alpha_beta), "single regimen")
-        lows, highs = zip(*(r.bed_range(alpha_beta) for r in self.regimens))
+        if rule == "median_or_midpoint" and self.median_total is not None:
+            median_fx = self.median_fractions if self.median_fractions is not None else fixed_fx
+            if median_fx is not None:
+                return DoseSummary(self.median_total, median_fx, bed(self.median_total, median_fx, alpha_beta),
+                                   "printed median")
+        if exact:
+            return DoseSummary(r0.total_lo, r0.fractions_lo, bed(r0.total_lo, r0.fractions_lo, alpha_beta),
+                               "single regimen")
+        if rule == "minimum":
+            return DoseSummary(None, None, min(lows), "minimum of BED range")
+        if rule == "maximum":
+            return DoseSummary(None, None, max(highs), "maximum of BED range")
+        if rule == "exclude_ranges":
+            return DoseSummary(None, None, float("nan"), "excluded: dose printed as a range")
         return DoseSummary(None, fixed_fx, (min(lows) + max(highs)) / 2, "midpoint of BED range")
 
 
