@@ -28,22 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from .effect_sizes import check_effect_sizes
 from .random_effects import fit_random_effects
 
 EPS = float(np.finfo(float).eps)
 
 
 def _check(y, v):
-    y = np.asarray(y, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if y.ndim != 1 or y.shape != v.shape:
-        raise ValueError("y and v must be 1-d arrays of one length")
-    if y.size == 0:
-        raise ValueError("no studies (k = 0)")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
-    if np.any(v <= 0):
-        raise ValueError("sampling variances must be > 0")
+    y, v = check_effect_sizes(y, v)
     if y.size < 2:
         raise ValueError("case-deletion diagnostics need k >= 2 studies (metafor: 'Stopped because k = 1.')")
     return y, v

@@ -40,6 +40,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from .effect_sizes import check_effect_sizes
 from scipy import optimize, stats
 
 TAU2_METHODS = ("REML", "ML", "DL", "FE")
@@ -436,18 +438,7 @@ def _estimate_tau2(y, v, X, method: str) -> float:
 # --------------------------------------------------------------------------- checks
 
 
-def _check_yv(y, v):
-    y = np.asarray(y, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if y.ndim != 1 or y.shape != v.shape:
-        raise ValueError("y and v must be 1-d arrays of one length")
-    if y.size == 0:
-        raise ValueError("no studies (k = 0)")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
-    if np.any(v <= 0):
-        raise ValueError("sampling variances must be > 0")
-    return y, v
+_check_yv = check_effect_sizes
 
 
 def _check_X(X, k: int, coef_names):

@@ -26,6 +26,7 @@ from math import factorial
 import numpy as np
 from scipy import optimize, stats
 
+from .effect_sizes import check_effect_sizes
 from .random_effects import RandomEffectsResult, fit_random_effects
 
 ESTIMATORS = ("L0", "R0", "Q0")
@@ -34,18 +35,7 @@ SIDES = ("left", "right")
 SIDE_REGRESSION_METHODS = ("REML", "DL", "FE")
 
 
-def _check(y, v):
-    y = np.asarray(y, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if y.ndim != 1 or y.shape != v.shape:
-        raise ValueError("y and v must be 1-d arrays of one length")
-    if y.size == 0:
-        raise ValueError("no studies (k = 0)")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
-    if np.any(v <= 0):
-        raise ValueError("sampling variances must be > 0")
-    return y, v
+_check = check_effect_sizes
 
 
 # --------------------------------------------------------------------------- rank test
