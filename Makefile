@@ -23,19 +23,22 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 fixtures: $(VENV)/.installed
-	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv
+	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv results/tables/dose_response_arms.csv
 	$(BIN)/python tests/metafor/make_inputs.py results/tables/included.csv tests/fixtures/metafor_inputs.csv
 	$(BIN)/python tests/metafor/make_asymmetric_inputs.py tests/fixtures/asymmetric_inputs.csv
 	$(BIN)/python tests/metafor/make_glmm_inputs.py tests/fixtures/glmm_inputs_k200.csv
 	$(BIN)/python tests/metafor/make_metareg_inputs.py results/tables/included.csv \
 	    tests/fixtures/metareg_project_inputs.csv tests/fixtures/metareg_synthetic_inputs.csv
 	$(BIN)/python tests/metafor/make_multilevel_inputs.py results/clean/outcomes.csv tests/fixtures/multilevel_inputs.csv
+	$(BIN)/python tests/metafor/make_dose_response_inputs.py results/clean/outcomes.csv \
+	    tests/fixtures/dose_response_inputs.csv results/tables/dose_response_arms.csv
 	Rscript tests/metafor/make_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_glmm_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/glmm_inputs_k200.csv tests/fixtures/metafor_glmm.csv
 	Rscript tests/metafor/make_metareg_fixtures.R tests/fixtures/metareg_project_inputs.csv \
 	    tests/fixtures/metareg_synthetic_inputs.csv tests/fixtures/metafor_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_multilevel_fixtures.R tests/fixtures/multilevel_inputs.csv tests/fixtures
+	Rscript tests/metafor/make_dose_response_fixtures.R tests/fixtures/dose_response_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
 

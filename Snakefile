@@ -16,6 +16,7 @@ include: "workflow/rules/clean.smk"
 include: "workflow/rules/include.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/dose.smk"
 
 
 rule all:
@@ -26,5 +27,6 @@ rule all:
         "results/tables/pooled.csv",
         "results/tables/not_pooled.csv",
         "results/tables/subgroup_tests.csv",
+        rules.dose_response.output,
         all_figures,
     default_target: True

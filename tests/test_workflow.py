@@ -133,6 +133,64 @@ def test_changing_a_criterion_reruns_only_what_depends_on_it(run, tmp_path):
         cfg_path.write_text(original)
 
 
+def test_dose_response_table_and_figure(run):
+    work = run[0]
+    cfg = yaml.safe_load((work / "config/config.yaml").read_text())
+    stem = f"dose_response_{cfg['dose_response']['endpoint']}_{cfg['dose_response']['timepoint_months']:g}m"
+    for ext in cfg["figures"]["formats"]:
+        assert (work / f"results/figures/{stem}.{ext}").stat().st_size > 0
+    table = pd.read_csv(work / "results/tables/dose_response.csv")
+    left_out = pd.read_csv(work / "results/tables/dose_response_left_out.csv")
+    assert left_out["reason"].str.len().gt(0).all()
+    # every site with LC arms at the time point has a row, fitted or said not fitted
+    arms = pd.read_csv(work / "results/tables/dose_response_arms.csv")
+    assert set(zip(arms.site, arms.histology)) <= set(zip(table.site, table.histology))
+    assert (table.slope.notna() | table.note.str.startswith("not fitted")).all()
+
+
+def test_dose_response_equals_metafor_on_the_same_arms(run):
+    """The pipeline's arms are the fixture's `workflow` dataset, and its table is metafor's fit of them."""
+    work = run[0]
+    arms = pd.read_csv(work / "results/tables/dose_response_arms.csv")
+    arms = arms[(arms.histology == "colorectal") & arms.site.isin(["liver", "lung"])]
+    fx = pd.read_csv(FIX / "dose_response_inputs.csv")
+    fx = fx[fx.dataset == "workflow"]
+    assert list(zip(arms.study_id, arms.arm, arms.events, arms.n)) == list(zip(fx.study, fx.arm, fx.events, fx.n))
+    assert arms.bed10.to_numpy() == pytest.approx(fx.bed10.to_numpy(), rel=1e-12)
+    table = pd.read_csv(work / "results/tables/dose_response.csv")
+    tcp = pd.read_csv(FIX / "metafor_dose_response_tcp.csv")
+    tcp = tcp[(tcp.target_lc == 0.9) & (tcp.level == 0.95)]
+    for model, subset in (("per site", "{site}"), ("across sites", "liver+lung")):
+        for site in ("liver", "lung"):
+            row = table[(table.model == model) & (table.site == site) & (table.histology == "colorectal")].iloc[0]
+            ref = tcp[(tcp.fit_id == f"workflow | {subset.format(site=site)} | log | REML | z") & (tcp.site == site)]
+            ref = ref.iloc[0]
+            for ours, theirs in (("slope", "b1"), ("bed50", "bed50"), ("bed50_ci_low", "bed50_ci_low"),
+                                 ("bed50_ci_high", "bed50_ci_high"), ("gamma50", "gamma50"),
+                                 ("bed_target", "bed_target"), ("bed_target_ci_low", "bed_target_ci_low"),
+                                 ("bed_target_ci_high", "bed_target_ci_high")):
+                assert row[ours] == pytest.approx(ref[theirs], rel=1e-6), (model, site, ours)
+
+
+def test_changing_alpha_beta_or_range_rule_reruns_only_the_dose_response(run):
+    work = run[0]
+    cfg_path = work / "config/config.yaml"
+    original = cfg_path.read_text()
+    for key, value in (("alpha_beta", 3), ("dose_rule", "maximum")):
+        cfg = yaml.safe_load(original)
+        cfg["dose_response"][key] = value
+        try:
+            cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+            proc = _snakemake(work, "-n", "--quiet", "rules")
+            out = proc.stdout + proc.stderr
+            assert proc.returncode == 0, out
+            assert "dose_response" in out
+            for other in ("clean_extraction", "apply_inclusion", "pool", "forest", "funnel"):
+                assert other not in out.replace("dose_response", ""), (key, other, out)
+        finally:
+            cfg_path.write_text(original)
+
+
 def test_corrupted_cell_fails_with_one_line_and_no_results(tmp_path):
     work = _copy_project(tmp_path)
     raw = work / "data/raw/crc2014_extraction.csv"

@@ -10,6 +10,10 @@ Datasets
   A study that reports histology subgroups as well as the whole cohort keeps only
   the subgroups, so that no patient counts twice (as
   tests/metafor/make_multilevel_inputs.py does).
+* workflow -- the arms the workflow's dose_response rule fits with the shipped
+  config (results/tables/dose_response_arms.csv: colorectal liver and lung, LC at
+  24 months, BED10 by the default range rule), so that tests can check the
+  pipeline's dose_response.csv against metafor on the same rows.
 * synthetic -- 25 studies at two sites, about half of them with 2 or 3 dose arms
   at different BED10s, and a real dose-response on the logit-log scale
   (logit LC = b0 + site effect + b1 ln BED10 + study effect + arm effect,
@@ -17,7 +21,7 @@ Datasets
   come from a seeded generator, so rerunning gives the same file.
 
     python tests/metafor/make_dose_response_inputs.py results/clean/outcomes.csv \
-        tests/fixtures/dose_response_inputs.csv
+        tests/fixtures/dose_response_inputs.csv results/tables/dose_response_arms.csv
 """
 
 import sys
@@ -44,6 +48,14 @@ def project_rows(outcomes_csv: str) -> pd.DataFrame:
                          "n": d.n.astype(int), "bed10": d.bed10})[COLUMNS]
 
 
+def workflow_rows(arms_csv: str) -> pd.DataFrame:
+    d = pd.read_csv(arms_csv)
+    d = d[(d.histology == "colorectal") & d.site.isin(SITES)]
+    return pd.DataFrame({"dataset": "workflow", "study": d.study_id, "arm": d.arm, "site": d.site,
+                         "timepoint_months": d.timepoint_months, "events": d.events.astype(int),
+                         "n": d.n.astype(int), "bed10": d.bed10})[COLUMNS]
+
+
 def synthetic_rows(n_studies: int = 25, seed: int = 20240917) -> pd.DataFrame:
     """Logit LC = -9.8 + 0.6 [lung] + 2.5 ln BED10 + u + w (BED50 = 50 Gy in the liver,
     gamma50 = 0.625), sigma2_study = 0.2, sigma2_arm = 0.1."""
@@ -63,9 +75,10 @@ def synthetic_rows(n_studies: int = 25, seed: int = 20240917) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def main(outcomes_csv: str, out_csv: str) -> None:
-    pd.concat([project_rows(outcomes_csv), synthetic_rows()], ignore_index=True).to_csv(out_csv, index=False)
+def main(outcomes_csv: str, out_csv: str, arms_csv: str) -> None:
+    pd.concat([project_rows(outcomes_csv), workflow_rows(arms_csv), synthetic_rows()],
+              ignore_index=True).to_csv(out_csv, index=False)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

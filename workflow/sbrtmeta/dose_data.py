@@ -12,18 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .dose_response import convert_to_timepoint
 from .dose_strings import parse_dose
 
 ARM_COLUMNS = ("study_id", "arm", "label", "site", "histology", "dose_text", "bed", "dose_rule", "endpoint",
                "timepoint_months", "printed_timepoint_months", "converted", "rate", "events", "n")
-
-
-def convert_rate(rate, t0, t):
-    """Constant-hazard conversion of a survival-type rate: S(t) = S(t0)^(t/t0)."""
-    rate, t0, t = np.asarray(rate, float), np.asarray(t0, float), np.asarray(t, float)
-    if np.any((rate < 0) | (rate > 1)) or np.any(t0 <= 0) or np.any(t <= 0):
-        raise ValueError("need 0 <= rate <= 1 and positive time points")
-    return rate ** (t / t0)
 
 
 def dose_response_rows(included: pd.DataFrame, excluded: pd.DataFrame, endpoint: str = "LC",
@@ -36,11 +29,17 @@ def dose_response_rows(included: pd.DataFrame, excluded: pd.DataFrame, endpoint:
     ``convert``, rows at other time points are moved to ``timepoint_months`` under a
     constant hazard and marked ``converted``. Returns ``(arms, left_out)``.
     """
-    pool = pd.concat([included.assign(_src="included"),
-                      excluded[excluded["criterion"].isin(["one_row_per_study"] + (["timepoint"] if convert else []))]
-                      .assign(_src="excluded")], ignore_index=True)
+    set_aside = excluded["criterion"] == "one_row_per_study"
+    pool = pd.concat([included.assign(_src="included"), excluded[set_aside].assign(_src="excluded")],
+                     ignore_index=True)
     pool = pool[pool["endpoint"] == endpoint]
     rows, out = [], []
+    # rows of the endpoint that the inclusion criteria left out, with the criterion
+    for r in excluded[~set_aside & (excluded["endpoint"] == endpoint)].itertuples(index=False):
+        hist = r.review_histology if histology == "review" else r.histology
+        detail = f" ({r.detail})" if isinstance(getattr(r, "detail", None), str) and r.detail else ""
+        out.append(dict(study_id=r.study_id, arm=r.arm, site=r.site, histology=hist,
+                        reason=f"not included: {r.criterion}{detail}"))
     for r in pool.itertuples(index=False):
         why = ""
         t = r.timepoint_months
@@ -62,7 +61,7 @@ def dose_response_rows(included: pd.DataFrame, excluded: pd.DataFrame, endpoint:
             continue
         rate, events, converted = float(r.rate), int(r.events), False
         if not near:
-            rate = float(convert_rate(rate, float(t), timepoint_months))
+            rate = float(convert_to_timepoint(rate, float(t), timepoint_months))
             events, converted = int(np.floor(rate * int(r.n) + 0.5)), True
         rows.append(dict(study_id=r.study_id, arm=r.arm, grouping=r.grouping, label=label, site=r.site,
                          histology=hist,

@@ -1,0 +1,115 @@
+"""The workflow's dose-response table against metafor, on the arms the workflow fits.
+
+The arms are the ``workflow`` dataset of tests/fixtures/dose_response_inputs.csv
+(written from results/tables/dose_response_arms.csv by
+tests/metafor/make_dose_response_inputs.py); the expected values come from
+tests/metafor/make_dose_response_fixtures.R (rma / rma.mv, then the TCP algebra on
+coef() and vcov()).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sbrtmeta.dose_analysis import ACROSS_SITES, PER_SITE, TABLE_COLUMNS, analyse_dose_response
+
+FIX = Path(__file__).resolve().parent / "fixtures"
+REL = 1e-6
+
+
+def _arms(dataset="workflow"):
+    d = pd.read_csv(FIX / "dose_response_inputs.csv")
+    d = d[d.dataset == dataset]
+    return pd.DataFrame({"study_id": d.study, "arm": d.arm, "label": d.study, "site": d.site,
+                         "histology": "colorectal", "dose_text": "", "bed": d.bed10, "dose_rule": "x",
+                         "endpoint": "LC", "timepoint_months": d.timepoint_months,
+                         "printed_timepoint_months": d.timepoint_months, "converted": False,
+                         "rate": d.events / d.n, "events": d.events, "n": d.n}).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    return analyse_dose_response(_arms(), n_boot=200, seed=11)
+
+
+def _fixture(name, fit_id):
+    f = pd.read_csv(FIX / f"metafor_dose_response_{name}.csv")
+    return f[f.fit_id == fit_id]
+
+
+@pytest.mark.parametrize("model,subset,site", [(PER_SITE, "liver", "liver"), (PER_SITE, "lung", "lung"),
+                                               (ACROSS_SITES, "liver+lung", "liver"),
+                                               (ACROSS_SITES, "liver+lung", "lung")])
+def test_table_equals_metafor(analysis, model, subset, site):
+    fit_id = f"workflow | {subset} | log | REML | z"
+    fit = _fixture("fits", fit_id).iloc[0]
+    tcp = _fixture("tcp", fit_id)
+    tcp = tcp[(tcp.site == site) & (tcp.target_lc == 0.9) & (tcp.level == 0.95)].iloc[0]
+    row = analysis.table[(analysis.table.model == model) & (analysis.table.site == site)].iloc[0]
+    assert row.k_arms == fit.k and row.n_studies == fit.n_studies
+    for ours, theirs in (("intercept", "b0"), ("slope", "b1"), ("slope_se", "slope_se"), ("bed50", "bed50"),
+                         ("bed50_ci_low", "bed50_ci_low"), ("bed50_ci_high", "bed50_ci_high"),
+                         ("gamma50", "gamma50"), ("gamma50_ci_low", "gamma50_ci_low"),
+                         ("gamma50_ci_high", "gamma50_ci_high"), ("bed_target", "bed_target"),
+                         ("bed_target_ci_low", "bed_target_ci_low"), ("bed_target_ci_high", "bed_target_ci_high"),
+                         ("slope_ci_low", "slope_ci_low"), ("slope_ci_high", "slope_ci_high")):
+        assert row[ours] == pytest.approx(tcp[theirs], rel=REL), ours
+    assert row.qm == pytest.approx(fit.QM, rel=REL) and row.qm_p == pytest.approx(fit.QM_p, rel=REL)
+    if fit.model == "two-level":
+        assert row.tau2 == pytest.approx(fit.tau2, rel=REL, abs=1e-10)
+    else:
+        assert row.sigma2_study == pytest.approx(fit.sigma2_study, rel=REL, abs=1e-10)
+        assert row.sigma2_arm == pytest.approx(fit.sigma2_arm, rel=REL, abs=1e-10)
+    # the intercept's SE from metafor's vcov(): the site's intercept is b0 (+ its site dummy)
+    v = _fixture("vcov", fit_id)
+    p = int(v.i.max())
+    V = np.zeros((p, p))
+    V[v.i - 1, v.j - 1] = v.value
+    coefs = _fixture("coefs", fit_id)
+    g = np.zeros(p)
+    g[0] = 1.0
+    dummy = coefs[coefs.name == f"factor(site){site}"]
+    if len(dummy):
+        g[int(dummy.j.iloc[0]) - 1] = 1.0
+    assert row.intercept_se == pytest.approx(float(np.sqrt(g @ V @ g)), rel=REL)
+
+
+def test_every_site_with_arms_has_a_row(analysis):
+    arms = _arms()
+    extra = arms.iloc[[0]].assign(site="adrenal", study_id="x-1")
+    a = analyse_dose_response(pd.concat([arms, extra], ignore_index=True), n_boot=20)
+    row = a.table[a.table.site == "adrenal"].iloc[0]
+    assert row.model == PER_SITE and np.isnan(row.slope) and row.note.startswith("not fitted: 1 arm")
+    assert list(a.table.columns) == list(TABLE_COLUMNS)
+    # the across-site model uses only sites fitted on their own
+    assert set(a.table[a.table.model == ACROSS_SITES].site) == {"liver", "lung"}
+
+
+def test_a_site_at_one_dose_is_not_fitted():
+    arms = _arms()
+    arms = arms[arms.site == "liver"].assign(bed=100.0)
+    a = analyse_dose_response(arms, n_boot=20)
+    assert a.table.note.item().startswith("not fitted: every arm has the same BED10")
+    assert a.curves.empty and a.tcp == {}
+
+
+def test_bootstrap_is_reproducible_and_brackets_the_point_estimate(analysis):
+    again = analyse_dose_response(_arms(), n_boot=200, seed=11)
+    cols = [c for c in TABLE_COLUMNS if c.endswith(("_boot_low", "_boot_high"))]
+    pd.testing.assert_frame_equal(analysis.table[cols], again.table[cols])
+    t = analysis.table.dropna(subset=["bed50"])
+    assert (t.n_boot == 200).all() and (t.n_boot_ok <= 200).all()
+    assert (t.bed_target_boot_low <= t.bed_target).all() and (t.bed_target <= t.bed_target_boot_high).all()
+
+
+def test_weights_and_curves_for_the_figure(analysis):
+    a = analysis
+    assert set(a.tcp) == {"liver", "lung"} and set(a.curves.site) == {"liver", "lung"}
+    for site, g in a.arms.groupby("site_key"):
+        assert g.weight_pct.sum() == pytest.approx(100)
+    c = a.curves
+    assert (c.pi_low <= c.ci_low).all() and (c.ci_high <= c.pi_high).all()
+    assert c.bed10.min() < a.arms.bed.min() and c.bed10.max() > a.arms.bed.max()
+    assert "liver: Two-level" in a.footnote or "liver: Three-level" in a.footnote

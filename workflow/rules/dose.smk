@@ -1,0 +1,28 @@
+DOSE = config["dose_response"]
+DOSE_STEM = f"{DOSE['endpoint']}_{DOSE['timepoint_months']:g}m"
+
+
+rule dose_response:
+    """Multilevel meta-regression of LC on BED10 per site and across sites; TCP parameters; bubble plot."""
+    input:
+        outcomes="results/clean/outcomes.csv",
+        code=package("dose_analysis", "dose_data", "dose_response", "dose_strings", "multilevel",
+                     "meta_regression", "inclusion", "bubble", "plot_style"),
+    output:
+        table="results/tables/dose_response.csv",
+        arms="results/tables/dose_response_arms.csv",
+        left_out="results/tables/dose_response_left_out.csv",
+        figures=report(
+            [f"results/figures/dose_response_{DOSE_STEM}.{ext}" for ext in config["figures"]["formats"]],
+            caption="../report/dose_response.rst",
+            category="Dose-response",
+        ),
+    params:
+        dose=DOSE,
+        inclusion=config["inclusion"],
+        histology=config["pooling"]["histology"],
+        dpi=config["figures"]["dpi"],
+    log:
+        "results/logs/dose_response.log",
+    script:
+        "../scripts/dose_response.py"

@@ -1,0 +1,178 @@
+"""The dose-response analysis of the workflow: which models are fitted, and their table.
+
+Given the arms of :func:`sbrtmeta.dose_data.dose_response_rows` (one BED10 per arm),
+:func:`analyse_dose_response` fits
+
+* one model per site × histology (``model = "per site"``), and
+* one model per histology across the sites that qualify for their own fit, with
+  site as a categorical moderator (``model = "across sites"``: a common slope and
+  site-specific intercepts),
+
+each the logit-log (or logit-linear) multilevel model of
+:func:`sbrtmeta.dose_response.fit_dose_response`, and reports per site the TCP
+parameters BED50, gamma50 and the BED10 at the target LC with delta-method and
+parametric-bootstrap intervals (:func:`sbrtmeta.dose_response.bootstrap_tcp`).
+
+A site × histology is fitted only with at least ``min_arms`` arms at two or more
+different BED10s (a slope needs two doses, and k must exceed the two
+coefficients). Cells that do not qualify get a row whose ``note`` says why, so
+that the table lists every site that had arms. Pure functions: no I/O, no plots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .dose_response import (DoseResponseResult, arm_table, bootstrap_tcp, describe_model, dose_curve,
+                            fit_dose_response)
+
+TABLE_COLUMNS = (
+    "model", "site", "histology", "endpoint", "timepoint_months", "scale", "alpha_beta", "dose_rule",
+    "converted_arms", "k_arms", "n_studies", "fit", "method", "test", "level", "target_lc",
+    "intercept", "intercept_se", "slope", "slope_se", "slope_ci_low", "slope_ci_high", "slope_p",
+    "sigma2_study", "sigma2_arm", "tau2", "qm", "qm_df", "qm_p",
+    "bed50", "bed50_ci_low", "bed50_ci_high", "bed50_boot_low", "bed50_boot_high",
+    "gamma50", "gamma50_ci_low", "gamma50_ci_high", "gamma50_boot_low", "gamma50_boot_high",
+    "bed_target", "bed_target_ci_low", "bed_target_ci_high", "bed_target_boot_low", "bed_target_boot_high",
+    "n_boot", "n_boot_ok", "n_boot_nonpositive_slope", "seed", "note",
+)
+PER_SITE, ACROSS_SITES = "per site", "across sites"
+
+
+@dataclass
+class DoseAnalysis:
+    """What :func:`analyse_dose_response` returns.
+
+    Attributes
+    ----------
+    table : one row per model and site (columns :data:`TABLE_COLUMNS`; ``bed_target``
+        is the BED10 at ``target_lc``, e.g. BED90); rows of cells not fitted have
+        NaN numbers and a ``note``.
+    arms : the arms used, with the per-site fit's weight (``weight``, ``weight_pct``)
+        and the key (``site_key``) under which the figure draws them.
+    curves : the per-site fitted curves over a BED10 grid (site_key, bed10, lc,
+        ci_low, ci_high, pi_low, pi_high, ...), for the figure.
+    tcp : site_key -> the per-site :class:`~sbrtmeta.dose_response.TcpParameters`.
+    footnote : one line per per-site fit (:func:`~sbrtmeta.dose_response.describe_model`).
+    """
+
+    table: pd.DataFrame
+    arms: pd.DataFrame
+    curves: pd.DataFrame
+    tcp: dict
+    footnote: str
+
+
+def site_key(site: str, histology: str, several_histologies: bool) -> str:
+    """The label of a site × histology in the figure: the site, or ``"lung (sarcoma)"``."""
+    return f"{site} ({histology})" if several_histologies else site
+
+
+def _variance_fields(res: DoseResponseResult) -> dict:
+    if res.sigma2 is not None:
+        return dict(sigma2_study=float(res.sigma2[0]), sigma2_arm=float(res.sigma2[1]), tau2=np.nan)
+    return dict(sigma2_study=np.nan, sigma2_arm=np.nan, tau2=float(res.tau2))
+
+
+def _rows(model: str, histology: str, arms: pd.DataFrame, boot, res: DoseResponseResult, common: dict) -> list:
+    """Table rows of one fit, one per site (a per-site fit is labelled with its arms' site)."""
+    rows = []
+    iv = boot.intervals.set_index(["site", "parameter"])
+    for label, t in boot.estimates.items():
+        sub = arms if model == PER_SITE else arms[arms["site"] == label]
+        site = sub["site"].iloc[0]
+        j = 0 if not res.site_moderator or label == res.sites[0] else 1 + res.sites.index(label)
+        g = np.zeros(res.coef.size)
+        g[0] = 1.0
+        g[j] = 1.0
+        qm_df = res.QM_df
+        row = dict(common, model=model, site=site, histology=histology, converted_arms=int(sub["converted"].sum()),
+                   k_arms=int(res.k), n_studies=int(res.n_studies), fit=res.model, method=res.method,
+                   test=res.test, level=res.level, target_lc=t.target_lc, intercept=t.intercept,
+                   intercept_se=float(np.sqrt(g @ res.vcov @ g)), slope=t.slope, slope_se=t.slope_se,
+                   slope_ci_low=t.slope_ci_low, slope_ci_high=t.slope_ci_high, slope_p=float(res.pval[1]),
+                   qm=res.QM, qm_df=" ".join(str(d) for d in qm_df), qm_p=res.QM_p,
+                   bed50=t.bed50, bed50_ci_low=t.bed50_ci_low, bed50_ci_high=t.bed50_ci_high,
+                   gamma50=t.gamma50, gamma50_ci_low=t.gamma50_ci_low, gamma50_ci_high=t.gamma50_ci_high,
+                   bed_target=t.bed_target, bed_target_ci_low=t.bed_target_ci_low,
+                   bed_target_ci_high=t.bed_target_ci_high, n_boot=boot.n_boot, n_boot_ok=boot.n_ok,
+                   n_boot_nonpositive_slope=boot.n_nonpositive_slope, note=t.note,
+                   **_variance_fields(res))
+        for name in ("bed50", "gamma50", "bed_target"):
+            r = iv.loc[(label, name)]
+            row[f"{name}_boot_low"], row[f"{name}_boot_high"] = float(r["ci_low"]), float(r["ci_high"])
+        rows.append(row)
+    return rows
+
+
+def _unfitted(model, site, histology, arms, common, note) -> dict:
+    return dict(common, model=model, site=site, histology=histology, converted_arms=int(arms["converted"].sum()),
+                k_arms=len(arms), n_studies=int(arms["study_id"].nunique()), note=note)
+
+
+def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
+    if len(arms) < min_arms:
+        return f"not fitted: {len(arms)} arm(s), the minimum is {min_arms} (dose_response.min_arms)"
+    if arms["bed"].nunique() < 2:
+        return "not fitted: every arm has the same BED10, so there is no dose range to fit a slope on"
+    return ""
+
+
+def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str = "REML", test: str = "z",
+                          level: float = 0.95, target_lc: float = 0.90, min_arms: int = 3, n_boot: int = 1000,
+                          seed: int = 20240917, alpha_beta: float = 10.0, dose_rule: str = "median_or_midpoint",
+                          grid_points: int = 120) -> DoseAnalysis:
+    """Fit the per-site and across-site models to ``arms`` (see the module text).
+
+    ``arms`` has the columns of :data:`sbrtmeta.dose_data.ARM_COLUMNS`. ``alpha_beta``
+    and ``dose_rule`` only label the table (the BEDs in ``arms`` already use them).
+    The bootstrap of each model uses its own generator seeded with ``seed``, so
+    every model's intervals are reproducible on their own.
+    """
+    if arms.empty:
+        raise ValueError("no arms to analyse")
+    endpoint = str(arms["endpoint"].iloc[0])
+    common = dict(endpoint=endpoint, timepoint_months=float(arms["timepoint_months"].iloc[0]), scale=scale,
+                  alpha_beta=float(alpha_beta), dose_rule=dose_rule, seed=int(seed))
+    several = arms["histology"].nunique() > 1
+    arms = arms.assign(site_key=[site_key(s, h, several) for s, h in zip(arms["site"], arms["histology"])],
+                       weight=np.nan, weight_pct=np.nan)
+    rows, curves, tcp, notes = [], [], {}, []
+    lo, hi = float(arms["bed"].min()), float(arms["bed"].max())
+    grid = np.geomspace(lo / 1.15, hi * 1.15, grid_points) if scale == "log" else np.linspace(
+        lo / 1.15, hi * 1.15, grid_points)
+
+    def fit(sub, with_site):
+        kw = dict(events=sub["events"].to_numpy(), n=sub["n"].to_numpy(), bed=sub["bed"].to_numpy(),
+                  study=sub["study_id"].to_numpy(), arm=sub["arm"].to_numpy(),
+                  site=sub["site"].to_numpy() if with_site else None, scale=scale, method=method, test=test,
+                  level=level)
+        return fit_dose_response(**kw), bootstrap_tcp(**kw, n_boot=n_boot, seed=seed, target_lc=target_lc)
+
+    for histology, h_arms in arms.groupby("histology", sort=True):
+        qualifying = []
+        for site, sub in h_arms.groupby("site", sort=True):
+            why = _why_not(sub, min_arms)
+            if why:
+                rows.append(_unfitted(PER_SITE, site, histology, sub, common, why))
+                continue
+            qualifying.append(site)
+            res, boot = fit(sub, with_site=False)
+            rows += _rows(PER_SITE, histology, sub, boot, res, common)
+            key = sub["site_key"].iloc[0]
+            w = arm_table(res)
+            arms.loc[sub.index, "weight"] = w["weight"].to_numpy()
+            arms.loc[sub.index, "weight_pct"] = w["weight_pct"].to_numpy()
+            curves.append(dose_curve(res, grid).assign(site=key))
+            tcp[key] = next(iter(boot.estimates.values()))
+            notes.append(f"{key}: {describe_model(res)}")
+        if len(qualifying) >= 2:
+            sub = h_arms[h_arms["site"].isin(qualifying)]
+            res, boot = fit(sub, with_site=True)
+            rows += _rows(ACROSS_SITES, histology, sub, boot, res, common)
+    table = pd.DataFrame(rows).reindex(columns=list(TABLE_COLUMNS))
+    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
+    return DoseAnalysis(table=table, arms=arms, curves=curve, tcp=tcp, footnote="; ".join(notes))
