@@ -65,7 +65,8 @@ import pandas as pd
 from scipy import stats
 
 from .effect_sizes import inverse_transform, proportion_effect_sizes
-from .meta_regression import MetaRegressionResult, fit_meta_regression, predict_meta_regression
+from .meta_regression import (MetaRegressionResult, coefficient_table, fit_meta_regression,
+                              predict_meta_regression)
 from .multilevel import MultilevelResult, fit_multilevel, predict_multilevel
 
 SCALES = ("log", "linear")
@@ -168,10 +169,7 @@ class DoseResponseResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table, one row per coefficient."""
-        stat = "tval" if self.df is not None else "zval"
-        return pd.DataFrame({"coef": self.coef, "se": self.se, stat: self.zval, "pval": self.pval,
-                             "ci_low": self.ci_low, "ci_high": self.ci_high},
-                            index=pd.Index(self.coef_names, name="term"))
+        return coefficient_table(self)
 
 
 @dataclass(frozen=True)

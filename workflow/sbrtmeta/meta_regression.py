@@ -54,6 +54,15 @@ INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept
 # --------------------------------------------------------------------------- results
 
 
+def coefficient_table(fit) -> pd.DataFrame:
+    """The coefficient table of a fit with coef_names, coef, se, zval, pval, ci_low,
+    ci_high and df (None for z tests), one row per coefficient, as metafor prints it."""
+    stat = "tval" if fit.df is not None else "zval"
+    return pd.DataFrame({"coef": fit.coef, "se": fit.se, stat: fit.zval, "pval": fit.pval,
+                         "ci_low": fit.ci_low, "ci_high": fit.ci_high},
+                        index=pd.Index(fit.coef_names, name="term"))
+
+
 @dataclass(frozen=True)
 class MetaRegressionResult:
     """A fitted meta-regression, on the scale of the effect sizes.
@@ -131,10 +140,7 @@ class MetaRegressionResult:
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table, one row per coefficient."""
-        stat = "tval" if self.df is not None else "zval"
-        return pd.DataFrame({"coef": self.coef, "se": self.se, stat: self.zval, "pval": self.pval,
-                             "ci_low": self.ci_low, "ci_high": self.ci_high},
-                            index=pd.Index(self.coef_names, name="term"))
+        return coefficient_table(self)
 
 
 @dataclass(frozen=True)
