@@ -53,3 +53,51 @@ def test_misspelt_key_is_refused():
     cfg["inclusion"]["minn"] = cfg["inclusion"].pop("min_n")
     with pytest.raises(jsonschema.ValidationError, match="minn"):
         _validate(cfg)
+
+
+# --- data: printed sheets, tidy sheets ------------------------------------------------------------------
+
+def _merged(base, extra):
+    """Snakemake's --configfile on top of the Snakefile's configfile: mappings merge, the rest replaces."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+@pytest.mark.parametrize("data", [
+    {"sheets": ["a.csv"], "corrections": "c.csv"},
+    {"sheets": ["a.csv"], "corrections": "c.csv", "tidy_sheets": ["mine.csv", "mine.xlsx"]},
+    {"tidy_sheets": ["mine.csv"]},
+    {"sheets": [], "tidy_sheets": [{"path": "mine.xlsx", "worksheet": "Studies"}, {"path": "more.xlsx"}]},
+])
+def test_data_forms_are_accepted(data):
+    cfg = copy.deepcopy(CONFIG)
+    cfg["data"] = data
+    _validate(cfg)
+
+
+@pytest.mark.parametrize("data", [
+    {},
+    {"sheets": [], "tidy_sheets": []},
+    {"sheets": ["a.csv"]},                                    # printed sheets need the ledger
+    {"sheets": ["a.xlsx"], "corrections": "c.csv"},           # printed sheets are CSV
+    {"tidy_sheets": ["mine.xls"]},
+    {"tidy_sheets": [{"worksheet": "Studies"}]},
+    {"tidy_sheets": [{"path": "mine.xlsx", "worksheet": ""}]},
+    {"tidy_sheets": ["mine.csv", "mine.csv"]},
+    {"tidy_sheet": ["mine.csv"]},
+])
+def test_bad_data_forms_are_refused(data):
+    cfg = copy.deepcopy(CONFIG)
+    cfg["data"] = data
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(cfg)
+
+
+def test_example_config_is_valid_on_top_of_the_shipped_one():
+    example = yaml.safe_load((ROOT / "config/examples/config.yaml").read_text())
+    merged = _merged(CONFIG, example)
+    _validate(merged)
+    assert merged["data"]["sheets"] == [] and merged["data"]["tidy_sheets"] == ["config/examples/example_studies.csv"]
+    assert "own" in merged["inclusion"]["reviews"]

@@ -15,18 +15,12 @@ from pathlib import Path
 import pandas as pd
 
 from .dose_strings import parse_dose
-from .errors import CellParseError, InputError
-from .printed_cells import parse_count, parse_follow_up, parse_primary, parse_rates, primary_of_groups
-from .raw_schema import LEDGER_SCHEMA, RAW_SCHEMA, validate_table
+from .errors import CellParseError, InputError, InputErrors, raise_collected
+from .printed_cells import CountCell, parse_count, parse_follow_up, parse_primary, parse_rates, primary_of_groups
+from .raw_schema import LEDGER_SCHEMA, RAW_SCHEMA
+from .sheets import read_table, schema_failures, validate_table
+from .tidy_schema import TIDY_COLUMNS, tidy_sheet_rows
 from .vocabulary import DESIGNS, ENDPOINT_COLUMNS, PRIMARY_HISTOLOGY
-
-TIDY_COLUMNS = (
-    "study_id", "ref", "first_author", "year", "review", "site", "design", "primary", "histology",
-    "review_histology", "arm", "grouping", "mfu_months",
-    "n_patients", "n_lesions", "dose_text", "total_dose_gy", "fractions", "bed10", "dose_rule",
-    "endpoint", "timepoint_months", "rate", "n", "n_basis", "events", "basis", "source", "source_type",
-    "raw_file", "raw_row", "corrected_columns", "note",
-)
 
 DEFAULT_DENOMINATOR = {"LC": "lesions", "OS": "patients"}
 DEFAULT_REVIEW_HISTOLOGY = {"crc2014": "colorectal", "sarcoma2023": "sarcoma"}
@@ -35,17 +29,7 @@ DEFAULT_REVIEW_HISTOLOGY = {"crc2014": "colorectal", "sarcoma2023": "sarcoma"}
 def read_sheet(path: str | Path, allow_empty: bool = False) -> pd.DataFrame:
     """Read a CSV sheet as text, exactly as printed (no NA guessing). ``allow_empty``
     accepts a header without rows (a corrections ledger with nothing to correct)."""
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV",
-                         file=str(path)) from None
-    except pd.errors.EmptyDataError:
-        raise InputError("is empty: expected a header row and data rows", file=str(path)) from None
-    if frame.empty and not allow_empty:
-        raise InputError("has a header but no data rows", file=str(path))
-    return frame
+    return read_table(path, allow_empty=allow_empty)
 
 
 def apply_corrections(raw: pd.DataFrame, ledger: pd.DataFrame, raw_name: str, ledger_path: str):
@@ -106,37 +90,45 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
     An outcome cell with text but no rate (``-``, ``not reported``, ``hazard ratios
     only``, a statement marked unusable) still gives a row, with an empty rate and
     the reason, so that nothing the source mentions disappears without a word.
+
+    Every cell that does not parse is reported (one :class:`InputError` each,
+    raised together as :class:`InputErrors`), not only the first.
     """
     denominator = {**DEFAULT_DENOMINATOR, **(denominator or {})}
     review_histology = review_histology or {}
     touched = touched or {}
     raw_name = Path(path).name
-    out = []
+    out, errors = [], []
     for i, r in raw.iterrows():
         row = i + 2
 
-        def cell(column, parser, *args):
+        def cell(column, parser, *args, fallback=None):
+            """The parsed cell; a cell that does not parse is recorded and gives ``fallback``."""
             try:
                 return parser(r[column], *args)
             except CellParseError as exc:
-                raise InputError(str(exc), file=path, row=row, column=column, value=r[column]) from None
+                errors.append(InputError(str(exc), file=path, row=row, column=column, value=r[column]))
+                return fallback
 
         def count(column):
-            parsed = cell(column, parse_count)
+            parsed = cell(column, parse_count, fallback=CountCell(r[column], None))
             if parsed.total is not None and parsed.total < 1:
-                raise InputError("n must be at least 1", file=path, row=row, column=column, value=r[column])
+                errors.append(InputError("n must be at least 1", file=path, row=row, column=column,
+                                         value=r[column]))
             return parsed
 
         if r["review"] not in review_histology:
-            raise InputError(f"review {r['review']!r} has no histology in config cleanup.review_histology "
-                             f"({sorted(review_histology)}); add it there", file=path, row=row, column="review",
-                             value=r["review"])
-        design = cell("design_printed", _design)
+            errors.append(InputError(f"review {r['review']!r} has no histology in config cleanup.review_histology "
+                                     f"({sorted(review_histology)}); add it there", file=path, row=row,
+                                     column="review", value=r["review"]))
+            continue
+        design = cell("design_printed", _design, fallback="not reported")
         patients, lesions = count("patients_printed"), count("lesions_printed")
         arm_patients, arm_lesions = count("arm_patients_printed"), count("arm_lesions_printed")
         labelled = [c for c in ((arm_patients, arm_lesions) if r["grouping"] != "all" else ())
                     + (patients, lesions) if c.groups]
-        primary = primary_of_groups(labelled[0].groups) if labelled else cell("primary_printed", parse_primary)
+        primary = (primary_of_groups(labelled[0].groups) if labelled
+                   else cell("primary_printed", parse_primary, fallback="unspecified"))
         mfu = cell("mfu_printed", parse_follow_up)
         dose = cell("dose_printed", parse_dose) if r["dose_printed"].strip() else None
         summary = dose.summary(alpha_beta) if dose else None
@@ -205,32 +197,68 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
 
         before = len(out)
         for endpoint, column in ENDPOINT_COLUMNS.items():
-            rates = cell(column, parse_rates, r["basis"])
+            rates = cell(column, parse_rates, r["basis"], fallback=[])
             for rate in rates:
                 emit(endpoint, rate, column)
             if not rates and r[column].strip():
                 emit(endpoint, None, column)
         if len(out) == before:
             emit("LC", None, "lc_printed")
+    raise_collected(errors)
     return out
 
 
-def clean_extraction(sheets, ledger_path, denominator=None, alpha_beta: float = 10.0,
-                     review_histology: dict[str, str] | None = None) -> pd.DataFrame:
-    """Validate, correct and tidy every sheet; return the tidy table."""
-    ledger = read_sheet(ledger_path, allow_empty=True)
-    ledger = validate_table(ledger, LEDGER_SCHEMA, str(ledger_path))
-    known = {Path(s).name for s in sheets}
-    for lrow, name in enumerate(ledger["file"], start=2):
-        if name not in known:
-            raise InputError(f"names a sheet that is not configured ({sorted(known)})",
-                             file=str(ledger_path), row=lrow, column="file", value=name)
-    rows = []
-    for sheet in sheets:
-        raw = validate_table(read_sheet(sheet), RAW_SCHEMA, str(sheet))
-        corrected, touched = apply_corrections(raw, ledger, Path(sheet).name, str(ledger_path))
-        rows += tidy_rows(corrected, str(sheet), touched, denominator, alpha_beta,
-                          review_histology or DEFAULT_REVIEW_HISTOLOGY)
+def _printed_sheet_rows(sheet, ledger, ledger_path, denominator, alpha_beta, review_histology) -> list[dict]:
+    raw = read_sheet(sheet)
+    errors = schema_failures(raw, RAW_SCHEMA, str(sheet))
+    if errors:
+        raise InputErrors(errors)
+    corrected, touched = apply_corrections(raw, ledger, Path(sheet).name, str(ledger_path))
+    return tidy_rows(corrected, str(sheet), touched, denominator, alpha_beta, review_histology)
+
+
+def tidy_sheet_entry(entry) -> tuple[str, str | None]:
+    """A ``data.tidy_sheets`` entry (a path, or ``{path: ..., worksheet: ...}``) as (path, worksheet)."""
+    if isinstance(entry, dict):
+        return str(entry["path"]), entry.get("worksheet")
+    return str(entry), None
+
+
+def clean_extraction(sheets, ledger_path=None, denominator=None, alpha_beta: float = 10.0,
+                     review_histology: dict[str, str] | None = None, tidy_sheets=()) -> pd.DataFrame:
+    """Validate, correct and tidy every sheet; return the tidy table.
+
+    ``sheets`` are raw sheets as printed (they need the corrections ledger
+    ``ledger_path``); ``tidy_sheets`` are sheets already in the tidy format (see
+    :mod:`sbrtmeta.tidy_schema`), each a path or ``{path, worksheet}``. Rows come
+    in config order: printed sheets first, then tidy sheets. Every sheet is checked
+    before anything is returned; all errors found are raised together.
+    """
+    sheets, tidy_sheets = list(sheets), list(tidy_sheets or ())
+    review_histology = review_histology or DEFAULT_REVIEW_HISTOLOGY
+    rows, errors = [], []
+    if sheets:
+        if ledger_path is None:
+            raise InputError("printed sheets need a corrections ledger (config data.corrections)")
+        ledger = read_sheet(ledger_path, allow_empty=True)
+        ledger = validate_table(ledger, LEDGER_SCHEMA, str(ledger_path))
+        known = {Path(s).name for s in sheets}
+        for lrow, name in enumerate(ledger["file"], start=2):
+            if name not in known:
+                raise InputError(f"names a sheet that is not configured ({sorted(known)})",
+                                 file=str(ledger_path), row=lrow, column="file", value=name)
+        for sheet in sheets:
+            try:
+                rows += _printed_sheet_rows(sheet, ledger, ledger_path, denominator, alpha_beta, review_histology)
+            except InputError as exc:
+                errors.append(exc)
+    for entry in tidy_sheets:
+        path, worksheet = tidy_sheet_entry(entry)
+        try:
+            rows += tidy_sheet_rows(path, worksheet, alpha_beta, review_histology)
+        except InputError as exc:
+            errors.append(exc)
+    raise_collected(errors)
     tidy = pd.DataFrame(rows, columns=list(TIDY_COLUMNS))
     for col in ("year", "n_patients", "n_lesions", "fractions", "n", "events"):
         tidy[col] = tidy[col].astype("Int64")

@@ -7,10 +7,10 @@ and the controlled words, and the parsers in :mod:`sbrtmeta.printed_cells` and
 
 from __future__ import annotations
 
-import pandas as pd
 import pandera.pandas as pa
 
-from .errors import InputError
+from .errors import MAX_REPORTED_ERRORS  # noqa: F401  (re-exported)
+from .sheets import blank_row_check, duplicate_check, validate_table  # noqa: F401  (validate_table re-exported)
 from .vocabulary import BASES, GROUPINGS, SITES
 
 RAW_COLUMNS = (
@@ -27,7 +27,7 @@ REQUIRED_NONEMPTY = ("row_id", "review", "source_section", "ref", "site", "arm",
 _text = {c: pa.Column(str, nullable=False) for c in RAW_COLUMNS}
 _text.update({c: pa.Column(str, pa.Check.str_length(min_value=1), nullable=False)
               for c in REQUIRED_NONEMPTY})
-_text["row_id"] = pa.Column(str, [pa.Check.str_length(min_value=1)], unique=True, nullable=False)
+_text["row_id"] = pa.Column(str, [pa.Check.str_length(min_value=1)], nullable=False)
 _text["review"] = pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$"), nullable=False)
 _text["site"] = pa.Column(str, pa.Check.isin(SITES), nullable=False)
 _text["grouping"] = pa.Column(str, pa.Check.isin(GROUPINGS), nullable=False)
@@ -35,7 +35,12 @@ _text["basis"] = pa.Column(str, pa.Check.isin(BASES), nullable=False)
 _text.update({c: pa.Column(str, nullable=False, required=False) for c in OPTIONAL_COLUMNS})
 _text["year"] = pa.Column(str, pa.Check.str_matches(r"^(?:\d{4})?$"), nullable=False, required=False)
 
-RAW_SCHEMA = pa.DataFrameSchema(_text, strict=True, ordered=False, coerce=False)
+DUPLICATE_ROW_ID = "must be unique: an earlier row has the same row_id"
+DUPLICATE_ARM = "repeats an earlier row's review, ref, site and arm (duplicate study × arm)"
+RAW_SCHEMA = pa.DataFrameSchema(_text, strict=True, ordered=False, coerce=False,
+                                checks=[blank_row_check(),
+                                        duplicate_check(["row_id"], DUPLICATE_ROW_ID, "row_id"),
+                                        duplicate_check(["review", "ref", "site", "arm"], DUPLICATE_ARM, "arm")])
 
 LEDGER_COLUMNS = ("file", "row_id", "column", "printed", "corrected", "reason")
 LEDGER_SCHEMA = pa.DataFrameSchema(
@@ -49,50 +54,5 @@ LEDGER_SCHEMA = pa.DataFrameSchema(
     },
     strict=True,
     unique=["file", "row_id", "column"],
+    checks=[blank_row_check()],
 )
-
-MAX_REPORTED_ERRORS = 20
-
-
-def _describe_check(check: str) -> str:
-    check = str(check)
-    if check.startswith("isin("):
-        return "must be one of " + check[len("isin("):-1]
-    if check.startswith("str_length("):
-        return "must not be empty"
-    if check.startswith("str_matches("):
-        return "must match " + check[len("str_matches("):-1]
-    if check == "field_uniqueness" or check.startswith("unique"):
-        return "must be unique"
-    if check == "column_in_dataframe":
-        return "required column is missing"
-    if check == "column_in_schema":
-        return "column is not part of the schema (misspelt?)"
-    return check
-
-
-def validate_table(frame: pd.DataFrame, schema: pa.DataFrameSchema, path: str) -> pd.DataFrame:
-    """Validate ``frame`` against ``schema``; raise one :class:`InputError` listing
-    every failure (up to a limit), each naming file, row, column and value.
-
-    Rows are numbered as a spreadsheet shows them: the header is row 1.
-    """
-    try:
-        return schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        lines = []
-        cases = exc.failure_cases
-        for case in cases.itertuples(index=False):
-            idx = case.index
-            row = int(idx) + 2 if idx is not None and not pd.isna(idx) else None
-            column = case.column if isinstance(case.column, str) else None
-            value = case.failure_case
-            if case.check == "column_in_dataframe":
-                column, value = value, None
-            if case.check == "column_in_schema":
-                column, value = value, None
-            lines.append(str(InputError(_describe_check(case.check), file=path, row=row,
-                                        column=column, value=value)))
-        more = len(lines) - MAX_REPORTED_ERRORS
-        lines = lines[:MAX_REPORTED_ERRORS] + ([f"... and {more} more"] if more > 0 else [])
-        raise InputError("\n".join(lines)) from None

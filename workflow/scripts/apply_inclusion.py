@@ -10,7 +10,8 @@ from sbrtmeta.workflow_step import run_step, write_table
 def main(log):
     criteria = snakemake.params.inclusion  # noqa: F821
     tidy = pd.read_csv(snakemake.input.outcomes, keep_default_na=True,  # noqa: F821
-                       dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str})
+                       dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str,
+                              "dose_text": str, "dose_rule": str, "n_basis": str})
     for c in ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis"):
         tidy[c] = tidy[c].fillna("")
     for c in ("n", "events", "n_patients", "n_lesions", "fractions", "year"):

@@ -1,0 +1,222 @@
+"""Reading input sheets (CSV or .xlsx) as text, and turning pandera's failure
+cases into one-line errors.
+
+Every cell is read as text exactly as it is in the file (no NA guessing), so an
+error can quote the value the user typed. Rows are numbered as a spreadsheet
+shows them: the header is row 1, the first data row is row 2, and blank lines
+count as rows (they are refused, see :data:`BLANK_ROW`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from .errors import InputError, InputErrors
+
+BLANK_ROW = "row is blank: delete it or fill it in"
+
+
+def sheet_label(path: str | Path, worksheet: str | None = None) -> str:
+    """How errors name a sheet: its path, and the worksheet of a workbook."""
+    return f"{path} (worksheet {worksheet!r})" if worksheet else str(path)
+
+
+def read_table(path: str | Path, worksheet: str | None = None, allow_empty: bool = False) -> pd.DataFrame:
+    """Read a CSV (UTF-8) or an .xlsx worksheet as text, every cell a string.
+
+    ``allow_empty`` accepts a header without rows (a corrections ledger with
+    nothing to correct). A missing worksheet, a file that is not UTF-8 or not a
+    workbook, and an empty file raise :class:`InputError` naming the file.
+    """
+    path = Path(path)
+    label = sheet_label(path, worksheet)
+    if path.suffix.lower() == ".xlsx":
+        frame = _read_xlsx(path, worksheet, label)
+    else:
+        if worksheet:
+            raise InputError("is a CSV file: a worksheet can only be named for an .xlsx workbook", file=str(path))
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                skip_blank_lines=False)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV",
+                             file=str(path)) from None
+        except pd.errors.EmptyDataError:
+            raise InputError("is empty: expected a header row and data rows", file=str(path)) from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"is not a well-formed CSV file ({' '.join(str(exc).split())})",
+                             file=str(path)) from None
+    if frame.empty and not allow_empty:
+        raise InputError("has a header but no data rows", file=label)
+    # A short row's missing cells are empty cells, as a spreadsheet shows them.
+    return frame.fillna("").reset_index(drop=True)
+
+
+def _read_xlsx(path: Path, worksheet: str | None, label: str) -> pd.DataFrame:
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+        raise InputError(f"is not a readable .xlsx workbook ({type(exc).__name__}); save it from Excel as .xlsx",
+                         file=str(path)) from None
+    with book:
+        names = book.sheet_names
+        if worksheet is None:
+            if len(names) != 1:
+                raise InputError(f"has {len(names)} worksheets {names}: name the one to read "
+                                 "(data.tidy_sheets entry {path: ..., worksheet: ...})", file=str(path))
+            worksheet_to_read = names[0]
+        elif worksheet not in names:
+            raise InputError(f"has no worksheet {worksheet!r}; its worksheets are {names}", file=str(path),
+                             column=None)
+        else:
+            worksheet_to_read = worksheet
+        try:
+            frame = pd.read_excel(book, sheet_name=worksheet_to_read, dtype=object, keep_default_na=False,
+                                  na_filter=False, header=0)
+        except pd.errors.EmptyDataError:
+            raise InputError("worksheet is empty: expected a header row and data rows", file=label) from None
+    if len(frame.columns) == 0:
+        raise InputError("worksheet is empty: expected a header row and data rows", file=label)
+    # Excel keeps numbers as numbers: show them as a user would type them (12, not 12.0).
+    frame = frame.astype(object).map(_excel_text)
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _excel_text(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# Error text of each DataFrame-level (several-column) check → the column its errors name.
+_WIDE_CHECKS: dict[str, str | None] = {BLANK_ROW: None}
+
+
+def wide_check(fn, error: str, column: str | None) -> pa.Check:
+    """A pandera check over whole rows (``fn(frame) -> bool Series``) whose failures
+    are reported once per row, on ``column``."""
+    _WIDE_CHECKS[error] = column
+    return pa.Check(fn, error=error)
+
+
+def blank_row_check() -> pa.Check:
+    """A pandera check that fails every row whose cells are all empty."""
+    return wide_check(lambda df: df.astype(str).apply(lambda col: col.str.strip() != "").any(axis=1),
+                      BLANK_ROW, None)
+
+
+def duplicate_check(key: list[str], error: str, column: str) -> pa.Check:
+    """A pandera check that fails every row repeating an earlier row's ``key``."""
+    return wide_check(lambda df: ~df.duplicated([k for k in key if k in df.columns], keep="first"), error, column)
+
+
+def _describe_check(check: str) -> str:
+    check = str(check)
+    if check.startswith("isin("):
+        return "must be one of " + check[len("isin("):-1]
+    if check.startswith("str_length("):
+        return "must not be empty"
+    if check.startswith("str_matches("):
+        return "must match " + check[len("str_matches("):-1]
+    if check == "field_uniqueness" or check.startswith("unique"):
+        return "must be unique"
+    if check == "column_in_dataframe":
+        return "required column is missing"
+    if check == "column_in_schema":
+        return "column is not part of the schema (misspelt?)"
+    if check.startswith("greater_than_or_equal_to("):
+        return "must be at least " + check[len("greater_than_or_equal_to("):-1]
+    if check.startswith("greater_than("):
+        return "must be more than " + check[len("greater_than("):-1]
+    if check.startswith("in_range("):
+        return "must be in the range " + check[len("in_range("):-1]
+    return check
+
+
+def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema, label: str,
+                    wide_columns: dict[str, str | None] | None = None) -> list[InputError]:
+    """Validate ``frame`` with ``schema`` (lazily: every failure at once) and return
+    one :class:`InputError` per failing cell, in sheet order.
+
+    A DataFrame-level check made by :func:`wide_check` (one that looks at several
+    columns) gives one line per failing row, on its column (``wide_columns`` adds
+    more). A blank row gives only :data:`BLANK_ROW`.
+    """
+    wide_columns = {**_WIDE_CHECKS, **(wide_columns or {})}
+    try:
+        schema.validate(frame, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    found = []
+    for case in cases.itertuples(index=False):
+        idx = case.index
+        row = int(idx) + 2 if idx is not None and not pd.isna(idx) else None
+        column = case.column if isinstance(case.column, str) else None
+        value = case.failure_case
+        check = str(case.check)
+        if check in ("column_in_dataframe", "column_in_schema"):
+            column, value = value, None
+        elif check in wide_columns and case.schema_context == "DataFrameSchema":
+            # pandera lists a row-wise failure once per column (and leaves out empty
+            # cells): report it once, on the check's column if listed, else the first.
+            if wide_columns[check] is None:
+                column, value = None, None
+            prior = next((k for k, f in enumerate(found) if (f[0], f[2]) == (row, check)), None)
+            if prior is not None:
+                if column == wide_columns[check]:
+                    found[prior] = (row, column, check, value)
+                continue
+        if row is None and isinstance(value, (bool, np.bool_)):  # a check on the whole column
+            value = None
+        if value is not None and not isinstance(value, str) and pd.isna(value):
+            value = ""
+        found.append((row, column, check, value))
+    # A misspelt header is one fault, not two: name the missing column it was meant to be.
+    missing = [column for _, column, check, _ in found if check == "column_in_dataframe"]
+    meant = {}
+    for _, column, check, _ in found:
+        close = difflib.get_close_matches(column, missing, n=1, cutoff=0.6) if check == "column_in_schema" else []
+        if close:
+            missing.remove(close[0])
+            meant[column] = close[0]
+    found = [(row, column, f"column is not part of the schema (misspelt? {meant[column]!r} is missing)", value)
+             if check == "column_in_schema" and column in meant else (row, column, check, value)
+             for row, column, check, value in found
+             if not (check == "column_in_dataframe" and column in meant.values())]
+    blank = {row for row, _, check, _ in found if check == BLANK_ROW}
+    order = {c: i for i, c in enumerate(frame.columns)}
+    # A cell that breaks a rule of its own column is reported for that; rules across
+    # columns (events <= n, rate = events / n ...) are reported only on rows whose cells are sound.
+    own = {row for row, column, check, _ in found if check not in wide_columns}
+    seen, errors = set(), []
+    for row, column, check, value in sorted(found, key=lambda f: (f[0] or 0, order.get(f[1], -1),
+                                                                  f[2] in wide_columns, f[2])):
+        if row in blank and check != BLANK_ROW:
+            continue
+        if check in wide_columns and row in own and check != BLANK_ROW:
+            continue
+        key = (row, column, check)
+        if key in seen:
+            continue
+        seen.add(key)
+        errors.append(InputError(_describe_check(check), file=label, row=row, column=column, value=value))
+    return errors
+
+
+def validate_table(frame: pd.DataFrame, schema: pa.DataFrameSchema, label: str) -> pd.DataFrame:
+    """Validate ``frame``; raise :class:`InputErrors` listing every failure (up to a
+    limit), each naming file, row, column and value."""
+    errors = schema_failures(frame, schema, label)
+    if errors:
+        raise InputErrors(errors)
+    return frame
