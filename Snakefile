@@ -17,6 +17,7 @@ include: "workflow/rules/include.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/dose.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -29,4 +30,5 @@ rule all:
         "results/tables/subgroup_tests.csv",
         rules.dose_response.output,
         all_figures,
+        "results/report/summary.md",
     default_target: True

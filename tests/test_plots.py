@@ -143,15 +143,18 @@ def test_funnel_draws_the_studies_on_the_logit_scale():
                     / (1 - pooled.set_index("site").loc[site, "estimate"]))
         pooled_line = next(ln for ln in ax.lines if ln.get_gid() == "pooled")
         np.testing.assert_allclose(pooled_line.get_xdata(), [mu, mu])
-        funnel = next(ln for ln in ax.lines if ln.get_gid() == "funnel")
-        x, y = np.asarray(funnel.get_xdata()), np.asarray(funnel.get_ydata())
-        np.testing.assert_allclose(np.abs(x - mu), 1.959964 * y, rtol=1e-6)
+        # Contours: the region of p >= level around the pooled estimate is mu ± z(level/2)·se.
+        for p, z in ((0.10, 1.6448536), (0.05, 1.959964), (0.01, 2.5758293)):
+            region = next(c for c in ax.collections if c.get_gid() == f"contour:{p:g}")
+            xy = np.concatenate([path.vertices for path in region.get_paths()])
+            se = xy[:, 1]
+            np.testing.assert_allclose(np.abs(xy[:, 0] - mu), z * se, rtol=1e-6, atol=1e-12)
         assert ax.yaxis_inverted()
         for tick, label in zip(ax.get_xticks(), ax.get_xticklabels()):
             p = float(label.get_text().rstrip("%")) / 100
             assert tick == pytest.approx(np.log(p / (1 - p)))
     drawn = texts(fig)
-    assert drawn.count(SMALL_K_NOTE) == 1  # liver only: lung has k = 12
+    assert sum(SMALL_K_NOTE in t for t in drawn) == 1  # liver only: lung has k = 12
 
 
 def test_funnel_without_a_pooled_site_says_so():
@@ -218,3 +221,169 @@ def test_save_figure_rejects_an_unknown_extension(tmp_path):
     fig = draw_funnel(*make_tables({"liver": 2}), "LC", 24)
     with pytest.raises(ValueError):
         save_figure(fig, [str(tmp_path / "funnel.jpg")], dpi=100)
+
+
+# -- forest: order, size bound, subgroup test ------------------------------------------------
+
+def _study_rows_drawn(fig):
+    """Study labels in the order drawn (top to bottom)."""
+    ax = fig.axes[0]
+    squares = next(c for c in ax.collections if c.get_gid() == "study-estimate")
+    return squares.get_offsets()[:, 0] / 100, squares.get_offsets()[:, 1]
+
+
+@pytest.mark.parametrize("order", ["table", "year", "estimate", "n", "author"])
+def test_forest_sorts_studies_within_a_site(order):
+    pooled, studies = make_tables({"lung": 8})
+    studies["year"] = [2011, np.nan, 2009, 2015, 2009, 2020, np.nan, 2012]
+    fig = draw_forest(pooled, studies, "LC", 24, sort=order)
+    est, _ = _study_rows_drawn(fig)
+    expected = {
+        "table": studies,
+        "year": studies.sort_values("year", kind="stable", na_position="last"),
+        "estimate": studies.sort_values("estimate", kind="stable"),
+        "n": studies.sort_values("n", ascending=False, kind="stable"),
+        "author": studies.assign(k=studies["label"].str.casefold()).sort_values("k", kind="stable"),
+    }[order]
+    np.testing.assert_allclose(est, expected["estimate"])
+    # The text rows follow the same order.
+    labels = [t.get_text() for t in fig.texts if t.get_text() in set(studies["label"])]
+    assert labels == list(expected["label"])
+
+
+def test_forest_rejects_an_unknown_sort():
+    with pytest.raises(ValueError, match="figures.forest.sort"):
+        draw_forest(*make_tables({"lung": 3}), "LC", 24, sort="size")
+
+
+def test_forest_above_max_studies_draws_only_pooled_rows():
+    pooled, studies = make_tables({"lung": 150, "liver": 30, "adrenal": 1})
+    fig = draw_forest(pooled, studies, "LC", 24, max_studies=100)
+    drawn = texts(fig)
+    studies["label"] = studies["site"] + " " + studies["label"]
+    fig = draw_forest(pooled, studies, "LC", 24, max_studies=100)
+    drawn = texts(fig)
+    assert not any(s.label in drawn for s in studies[studies["site"] != "adrenal"].itertuples())
+    adrenal = studies[studies["site"] == "adrenal"].iloc[0]
+    assert adrenal.label in drawn  # a one-study site still shows its study
+    assert any("results/tables/pooled_studies.csv" in t for t in drawn)
+    assert "Random-effects model (k = 150)" in drawn and "Random-effects model (k = 30)" in drawn
+    assert fig.get_figheight() < 6  # bounded, whatever the number of studies
+    ax = fig.axes[0]
+    for c in pooled[pooled["k"] >= 2].itertuples():
+        diamond = next(p for p in ax.patches if p.get_gid() == f"pooled:{c.site}")
+        np.testing.assert_allclose(sorted(set(np.round(diamond.get_xy()[:, 0], 9))),
+                                   np.round(100 * np.array([c.ci_low, c.estimate, c.ci_high]), 9))
+
+
+def test_forest_prints_the_subgroup_test_of_the_table():
+    pooled, studies = make_tables({"liver": 3, "lung": 5})
+    subgroups = pd.DataFrame([
+        dict(histology="colorectal", endpoint="LC", timepoint_months=24.0, sites="liver; lung", k=8, test="F",
+             qm=0.0824857, df1=1, df2=6, p=0.78342, tau2=0.4),
+        dict(histology="colorectal", endpoint="OS", timepoint_months=24.0, sites="liver; lung", k=8, test="F",
+             qm=9.9, df1=1, df2=6, p=0.01, tau2=0.4)])
+    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups))
+    assert "Test for subgroup differences between sites: F(1, 6) = 0.08, p = 0.783" in drawn
+    chi = subgroups.assign(test="chi2", df2=np.nan)
+    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=chi))
+    assert "Test for subgroup differences between sites: χ²(1) = 0.08, p = 0.783" in drawn
+    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups.iloc[1:]))
+    assert "Test for subgroup differences between sites: not tested (no more studies than sites)" in drawn
+
+
+# -- funnel: Egger's test and trim and fill are the package's -----------------------------------
+
+def test_funnel_draws_egger_and_trim_and_fill_of_the_package():
+    from sbrtmeta.meta_regression import regtest
+    from sbrtmeta.small_study import trimfill
+
+    pooled, studies = make_tables({"lung": 14}, seed=7)
+    # An asymmetric funnel: the smaller the study, the higher its estimate.
+    vi = np.linspace(0.01, 0.5, 14)
+    studies["vi"] = vi
+    studies["yi"] = 1.0 + 2.2 * np.sqrt(vi) + np.tile([0.05, -0.05], 7)
+    fig = draw_funnel(pooled, studies, "LC", 24)
+    ax = next(a for a in fig.axes if a.axison)
+    y, v = studies["yi"].to_numpy(), studies["vi"].to_numpy()
+    eg = regtest(y, v, model="rma", predictor="sei", tau2_method="REML", ci_method="knha")
+    line = next(ln for ln in ax.lines if ln.get_gid() == "egger")
+    x, se = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+    np.testing.assert_allclose(x, eg.fit.coef[0] + eg.fit.coef[1] * se)
+    tf = trimfill(y, v, tau2_method="REML", estimator="L0")
+    assert tf.k0 > 0
+    filled = next(c for c in ax.collections if c.get_gid() == "filled").get_offsets()
+    np.testing.assert_allclose(filled[:, 0], tf.yi[tf.filled])
+    np.testing.assert_allclose(filled[:, 1], np.sqrt(tf.vi[tf.filled]))
+    open_points = next(c for c in ax.collections if c.get_gid() == "filled")
+    np.testing.assert_allclose(open_points.get_facecolors()[:, :3], 1.0)  # open: white inside
+    drawn = texts(fig)
+    assert any(f"Egger: t({eg.df}) = {eg.zval:.2f}" in t for t in drawn)
+    assert any(f"Trim and fill: {tf.k0} imputed ({tf.side})" in t for t in drawn)
+    assert not any(SMALL_K_NOTE in t for t in drawn)  # k = 14
+
+
+def test_funnel_with_two_studies_runs_no_test():
+    fig = draw_funnel(*make_tables({"liver": 2}), "LC", 24)
+    ax = next(a for a in fig.axes if a.axison)
+    assert not any(ln.get_gid() == "egger" for ln in ax.lines)
+    assert any("k < 3: no test" in t for t in texts(fig))
+
+
+def test_funnel_with_thousands_of_studies_draws_fast():
+    import time
+
+    pooled, studies = make_tables({"lung": 3000}, seed=3)
+    t0 = time.perf_counter()
+    fig = draw_funnel(pooled, studies, "LC", 24)
+    fig.canvas.draw()
+    assert time.perf_counter() - t0 < 15
+    ax = next(a for a in fig.axes if a.axison)
+    points = next(c for c in ax.collections if c.get_gid() == "studies").get_offsets()
+    assert len(points) == 3000
+    assert any(ln.get_gid() == "egger" for ln in ax.lines)  # Egger's test is cheap at any k
+    assert any("trim and fill: not run (k > 2000)" in t for t in texts(fig))
+
+
+def test_funnel_tests_fall_back_to_reml_and_say_so():
+    from sbrtmeta.funnel import funnel_tests
+    from sbrtmeta.meta_regression import regtest
+
+    pooled, studies = make_tables({"lung": 12})
+    t = funnel_tests(studies["yi"], studies["vi"], "PM", "knha")
+    assert t.tau2_method == "REML" and "tests with REML τ²" in t.note
+    eg = regtest(studies["yi"], studies["vi"], tau2_method="REML", ci_method="knha")
+    assert t.egger_stat == pytest.approx(eg.zval) and t.egger_p == pytest.approx(eg.pval)
+    assert funnel_tests(studies["yi"], studies["vi"], "REML", "knha", max_trimfill=5).k0 is None
+
+
+# -- every configured format, byte-identical twice -------------------------------------------
+
+def _draw_each_kind():
+    from sbrtmeta.flow_diagram import draw_flow, flow_counts
+    from sbrtmeta.leave_one_out_plot import draw_leave_one_out, leave_one_out_table
+
+    pooled, studies = make_tables({"liver": 4, "lung": 6, "adrenal": 1})
+    included = studies.assign(study_id=studies["study_id"])[["study_id", "site", "endpoint"]]
+    excluded = pd.DataFrame(dict(study_id=["x-1", "x-2", "x-3"], site=["lung"] * 3, endpoint=["LC"] * 3,
+                                 criterion=["min_n", "basis", "basis"]))
+    return {
+        "forest": lambda: draw_forest(pooled, studies, "LC", 24),
+        "funnel": lambda: draw_funnel(pooled, studies, "LC", 24),
+        "leave_one_out": lambda: draw_leave_one_out(leave_one_out_table(pooled, studies, "lung"), "lung"),
+        "flow": lambda: draw_flow(flow_counts(included, excluded)),
+    }
+
+
+@pytest.mark.parametrize("kind", ["forest", "funnel", "leave_one_out", "flow"])
+def test_every_format_is_written_and_identical_twice(tmp_path, kind):
+    draw = _draw_each_kind()[kind]
+    runs = []
+    for run in ("a", "b"):
+        paths = [str(tmp_path / run / f"{kind}.{ext}") for ext in ("png", "pdf", "svg")]
+        save_figure(draw(), paths, dpi=100)
+        runs.append([open(p, "rb").read() for p in paths])
+    (png_a, pdf_a, svg_a), (png_b, pdf_b, svg_b) = runs
+    assert png_a.startswith(b"\x89PNG") and pdf_a.startswith(b"%PDF") and b"<svg" in svg_a
+    assert png_a == png_b and pdf_a == pdf_b and svg_a == svg_b
+    assert b"CreationDate" not in pdf_a and b"<dc:date>" not in svg_a

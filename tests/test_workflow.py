@@ -191,6 +191,21 @@ def test_changing_alpha_beta_or_range_rule_reruns_only_the_dose_response(run):
             cfg_path.write_text(original)
 
 
+def test_no_arms_to_fit_is_said_not_failed(tmp_path):
+    """A time point no arm reports: the dose-response step writes empty tables, a figure
+    that says why, and a log line, and the workflow does not fail."""
+    work = _copy_project(tmp_path)
+    cfg_path = work / "config/config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["dose_response"]["timepoint_months"] = 7
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = _snakemake(work, "results/tables/dose_response.csv")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert pd.read_csv(work / "results/tables/dose_response.csv").empty
+    assert "no dose-response to fit" in (work / "results/logs/dose_response.log").read_text()
+    assert (work / "results/figures/dose_response_LC_7m.png").stat().st_size > 0
+
+
 def test_corrupted_cell_fails_with_one_line_and_no_results(tmp_path):
     work = _copy_project(tmp_path)
     raw = work / "data/raw/crc2014_extraction.csv"

@@ -19,11 +19,16 @@ def figure_paths(kind, endpoint, timepoint):
 
 
 def all_figures(wildcards):
-    """Forest and funnel plots for every endpoint × time point that was pooled."""
-    pooled = pd.read_csv(checkpoints.pool.get().output.pooled)
-    cells = pooled[["endpoint", "timepoint_months"]].drop_duplicates()
+    """Forest and funnel plots of every configured endpoint × time point (FIGURE_CELLS,
+    plots.smk), the flow diagram, and a leave-one-out plot per site with a pooled cell
+    of three or more studies (known after the pooling checkpoint)."""
     paths = []
-    for endpoint, t in sorted(cells.itertuples(index=False, name=None)):
-        for kind in ("forest", "funnel"):
-            paths += figure_paths(kind, endpoint, f"{t:g}")
+    for kind in ("forest", "funnel"):
+        for endpoint, t in FIGURE_CELLS:
+            paths += figure_paths(kind, endpoint, t)
+    paths += [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]]
+    pooled = pd.read_csv(checkpoints.pool.get().output.pooled)
+    for site in sorted(pooled.loc[pooled["k"] >= 3, "site"].unique()):
+        slug = site.replace(" ", "_")
+        paths += [f"results/figures/leave_one_out_{slug}.{ext}" for ext in config["figures"]["formats"]]
     return paths

@@ -12,10 +12,10 @@ rule dose_response:
         table="results/tables/dose_response.csv",
         arms="results/tables/dose_response_arms.csv",
         left_out="results/tables/dose_response_left_out.csv",
-        figures=report(
+        figures=reported(
             [f"results/figures/dose_response_{DOSE_STEM}.{ext}" for ext in config["figures"]["formats"]],
-            caption="../report/dose_response.rst",
-            category="Dose-response",
+            "../report/dose_response.rst",
+            "Dose-response",
         ),
     params:
         dose=DOSE,

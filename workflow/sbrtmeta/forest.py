@@ -6,6 +6,12 @@ row units vertically, so they line up with the plot rows at any figure height.
 Column widths are measured on the rendered text, and the figure grows in height
 with the number of rows, so nothing overlaps for 1 or 100 studies. Labels too long for a
 17 cm page widen the figure rather than run into the plot.
+
+Studies are ordered within each site by ``sort`` (see :data:`SORT_ORDERS`). Above
+``max_studies`` study rows the figure draws only the pooled rows of each site (and
+the single study of a one-study site) and says where the study rows are, so the
+figure stays bounded for sheets with thousands of studies. Below the sites comes the
+test for subgroup differences between sites (``subgroup_tests.csv``).
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ MIN_PLOT_IN = 2.0
 MAX_SQUARE_PT = 0.7 * ROW_IN * 72  # side of the square of the heaviest study
 DIAMOND_HALF = 0.34  # half height of the diamond, in rows
 HEADERS = {"label": "Study", "n": "Events/N", "ci": "Proportion, %\n[95% CI]", "w": "Weight,\n%"}
+# Order of the studies within a site: as in pooled_studies.csv, by year (oldest first,
+# no year last), by estimate (lowest first), by n (largest first) or by label (A-Z).
+# Ties keep the table's order.
+SORT_ORDERS = ("table", "year", "estimate", "n", "author")
+MAX_STUDIES = 100
+STUDY_TABLE = "results/tables/pooled_studies.csv"
 
 
 def endpoint_axis_label(endpoint: str, timepoint_months: float, endpoint_label: str | None = None) -> str:
@@ -95,16 +107,68 @@ def cell_studies(cell, studies: pd.DataFrame) -> pd.DataFrame:
     return studies[keep]
 
 
-def _rows(cells: pd.DataFrame, studies: pd.DataFrame) -> list[dict]:
+def sort_studies(group: pd.DataFrame, order: str = "table") -> pd.DataFrame:
+    """``group``'s rows in the order ``order`` (one of :data:`SORT_ORDERS`)."""
+    if order not in SORT_ORDERS:
+        raise ValueError(f"figures.forest.sort must be one of {list(SORT_ORDERS)}, not {order!r}")
+    if order == "table" or group.empty:
+        return group
+    if order == "year":
+        if "year" not in group:
+            return group
+        key = pd.to_numeric(group["year"], errors="coerce")
+        return group.assign(_key=key.to_numpy()).sort_values("_key", kind="stable", na_position="last").drop(
+            columns="_key")
+    if order == "author":
+        return group.assign(_key=group["label"].astype(str).str.casefold().to_numpy()).sort_values(
+            "_key", kind="stable").drop(columns="_key")
+    column, ascending = {"estimate": ("estimate", True), "n": ("n", False)}[order]
+    return group.sort_values(column, ascending=ascending, kind="stable")
+
+
+def subgroup_test_text(test) -> str:
+    """``"Test for subgroup differences (sites): F(2, 12) = 0.08, p = 0.921"`` from a row of
+    ``subgroup_tests.csv``."""
+    if str(test.test) == "F":
+        stat = f"F({int(test.df1)}, {int(test.df2)}) = {test.qm:.2f}"
+    else:
+        stat = f"χ²({int(test.df1)}) = {test.qm:.2f}"
+    return f"{stat}, {p_text(test.p)}"
+
+
+def _subgroup_rows(cells: pd.DataFrame, subgroups: pd.DataFrame | None, split: bool) -> list[dict]:
+    """The test for differences between sites, one row per histology with two or more sites."""
+    rows = []
+    by_hist = cells.groupby("histology", sort=False) if "histology" in cells else [(None, cells)]
+    for hist, group in by_hist:
+        if group["site"].nunique() < 2:
+            continue
+        what = f"Test for subgroup differences between sites{f' ({hist})' if hist else ''}"
+        test = None
+        if subgroups is not None and not subgroups.empty:
+            keep = np.ones(len(subgroups), dtype=bool)
+            if hist is not None and "histology" in subgroups:
+                keep &= (subgroups["histology"] == hist).to_numpy()
+            found = subgroups[keep]
+            test = next(found.itertuples(), None)
+        text = f"{what}: {subgroup_test_text(test)}" if test is not None else \
+            f"{what}: not tested (no more studies than sites)"
+        rows.append(dict(kind="test", label=text))
+    return rows
+
+
+def _rows(cells: pd.DataFrame, studies: pd.DataFrame, sort: str = "table", show_studies: bool = True) -> list[dict]:
     """The table, top to bottom: one dict per row with its kind, texts and values."""
     rows = []
     split = "histology" in cells and cells["histology"].nunique() > 1
+    named = "histology" in cells  # the histology is always named: a single one is not obvious
     for cell in cells.itertuples():
         group = cell_studies(cell, studies)
         key = f"{cell.site}|{cell.histology}" if split else cell.site
-        rows.append(dict(kind="site", site=key,
-                         label=site_title(cell.site, cell.histology if split else None)))
-        for s in group.itertuples():
+        hist = cell.histology if named and isinstance(cell.histology, str) and cell.histology else None
+        rows.append(dict(kind="site", site=key, label=site_title(cell.site, hist)))
+        shown = sort_studies(group, sort) if show_studies or cell.k < 2 else group.iloc[:0]
+        for s in shown.itertuples():
             mark = " *" if getattr(s, "mixed_primaries", False) is True else ""
             rows.append(dict(kind="study", site=key, label=str(s.label) + mark,
                              n=f"{int(s.events)}/{int(s.n)}",
@@ -140,18 +204,29 @@ def _wrap(text: str, width_in: float, measure) -> list[str]:
 
 
 def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, timepoint_months: float,
-                endpoint_label: str | None = None) -> Figure:
+                endpoint_label: str | None = None, sort: str = "table", max_studies: int = MAX_STUDIES,
+                subgroups: pd.DataFrame | None = None) -> Figure:
     """Forest plot of every site pooled for ``endpoint`` at ``timepoint_months``.
 
     ``pooled`` and ``studies`` are the tables of :func:`sbrtmeta.pooling.pool_cells`
     (proportions on the 0-1 scale); they are drawn in %. Sites come in ``pooled``
-    order. The figure is returned unsaved; see :func:`sbrtmeta.plot_style.save_figure`.
+    order, studies within a site in ``sort`` order (``"year"`` needs a ``year``
+    column in ``studies``). With more than ``max_studies`` study rows only the pooled
+    rows are drawn. ``subgroups`` is ``subgroup_tests.csv``: its row for this endpoint
+    and time point is printed below the sites. The figure is returned unsaved; see
+    :func:`sbrtmeta.plot_style.save_figure`.
     """
     cells = select_rows(pooled, endpoint, timepoint_months)
     if cells.empty:
         raise ValueError(f"no pooled cell for {endpoint} at {timepoint_months:g} months")
     drawn = select_rows(studies, endpoint, timepoint_months)
-    rows = _rows(cells, drawn)
+    show_studies = len(drawn) <= max_studies
+    if subgroups is not None and not subgroups.empty:
+        subgroups = select_rows(subgroups, endpoint, timepoint_months)
+    rows = _rows(cells, drawn, sort, show_studies)
+    tests = [r["label"] for r in _subgroup_rows(cells, subgroups, "histology" in cells
+                                                and cells["histology"].nunique() > 1)]
+    drawn_rows = drawn if show_studies else drawn[drawn["site"].isin(cells.loc[cells["k"] < 2, "site"])]
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
         FigureCanvasAgg(fig)
@@ -198,6 +273,10 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         # Footnote, wrapped to the figure width.
         scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
         foot = [f"Study 95% CIs: Wald, on the {scale} scale; square area proportional to weight."]
+        if not show_studies:
+            foot.insert(0, f"{len(drawn)} study rows (more than {max_studies}, figures.forest.max_studies) are "
+                           f"not drawn: only pooled results are shown. The study rows are in {STUDY_TABLE}.")
+        drawn = drawn_rows
         if "mixed_primaries" in drawn and drawn["mixed_primaries"].astype(bool).any():
             foot.append("* Patients with mixed or unreported primary tumours (figures not limited to "
                         "one histology).")
@@ -212,15 +291,23 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
             return renderer.get_text_width_height_descent(text, foot_font, ismath=False)[0] / fig.dpi
 
         foot_lines = [line for f in foot for line in _wrap(f, fig_w - 2 * PAD_IN, measure)]
+        bold_font = FontProperties(size=SMALL_FONT_SIZE, weight="bold")
+        test_lines = [line for t in tests for line in _wrap(
+            t, fig_w - 2 * PAD_IN,
+            lambda x: renderer.get_text_width_height_descent(x, bold_font, ismath=False)[0] / fig.dpi)]
 
         # Vertical layout in inches: header, rows, axis, footnote.
         n_rows = len(rows)
         top_in, axis_in, line_in = 0.42, 0.48, SMALL_FONT_SIZE * 1.35 / 72
-        bottom_in = axis_in + len(foot_lines) * line_in + PAD_IN
+        tests_in = (len(test_lines) * line_in + 0.1) if test_lines else 0.0
+        bottom_in = axis_in + tests_in + len(foot_lines) * line_in + PAD_IN
         fig_h = top_in + n_rows * ROW_IN + bottom_in
         fig.set_size_inches(fig_w, fig_h)
         ax.set_position((plot_x0 / fig_w, bottom_in / fig_h, (plot_x1 - plot_x0) / fig_w,
                          n_rows * ROW_IN / fig_h))
+        if test_lines:
+            fig.text(PAD_IN / fig_w, (PAD_IN + len(foot_lines) * line_in + 0.1) / fig_h, "\n".join(test_lines),
+                     fontsize=SMALL_FONT_SIZE, fontweight="bold", va="bottom", linespacing=1.35, gid="subgroup-test")
         fig.text(PAD_IN / fig_w, PAD_IN / fig_h, "\n".join(foot_lines), fontsize=SMALL_FONT_SIZE,
                  color=PALETTE["muted"], va="bottom", linespacing=1.35)
 

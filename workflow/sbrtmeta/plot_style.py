@@ -116,3 +116,18 @@ def save_figure(fig, paths: list[str], dpi: int = 300) -> None:
                 fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     finally:
         plt.close(fig)
+
+
+def message_figure(text: str, width_in: float = FIGURE_WIDTH_IN / 2 + 0.6):
+    """A small figure that only says ``text`` (e.g. why there is nothing to draw)."""
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    lines = textwrap.wrap(text, width=int(width_in * 12))
+    with figure_style():
+        fig = Figure(figsize=(width_in, 0.4 + 0.18 * len(lines)))
+        FigureCanvasAgg(fig)
+        fig.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", color=PALETTE["muted"], linespacing=1.3)
+    return fig

@@ -10,10 +10,10 @@ dose_rule: changing either reruns only this step.
 import pandas as pd
 
 from sbrtmeta.bubble import draw_dose_response
-from sbrtmeta.dose_analysis import analyse_dose_response
+from sbrtmeta.dose_analysis import TABLE_COLUMNS, analyse_dose_response
 from sbrtmeta.dose_data import dose_response_rows
 from sbrtmeta.inclusion import apply_inclusion
-from sbrtmeta.plot_style import save_figure
+from sbrtmeta.plot_style import message_figure, save_figure
 from sbrtmeta.workflow_step import run_step, write_table
 
 RULE_NAMES = {"median_or_midpoint": "printed median, else midpoint of the BED range",
@@ -22,7 +22,8 @@ RULE_NAMES = {"median_or_midpoint": "printed median, else midpoint of the BED ra
 
 
 def read_outcomes(path):
-    tidy = pd.read_csv(path, dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str})
+    tidy = pd.read_csv(path, dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str,
+                                    "dose_text": str, "dose_rule": str, "n_basis": str})
     for c in ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis"):
         tidy[c] = tidy[c].fillna("")
     for c in ("n", "events", "n_patients", "n_lesions", "fractions", "year"):
@@ -39,9 +40,16 @@ def main(log):
     included, excluded = apply_inclusion(read_outcomes(snakemake.input.outcomes), criteria)  # noqa: F821
     arms, left_out = dose_response_rows(included, excluded, d["endpoint"], t, tol, convert, float(d["alpha_beta"]),
                                         d["dose_rule"], snakemake.params.histology)  # noqa: F821
-    if arms.empty:
-        raise ValueError(f"no arms with a dose, {d['endpoint']} at {t:g} months and n printed: nothing to fit "
-                         "(widen dose_response.tolerance_months or set convert_timepoint: true)")
+    if arms.empty:  # say so in every output rather than fail the whole workflow
+        why = (f"No arm has a dose, {d['endpoint']} at {t:g} months (tolerance {tol:g}) and a sample size, so "
+               "there is no dose-response to fit. Widen dose_response.tolerance_months or set "
+               "convert_timepoint: true; dose_response_left_out.csv says why each arm was left out.")
+        write_table(pd.DataFrame(columns=list(TABLE_COLUMNS)), snakemake.output.table)  # noqa: F821
+        write_table(arms, snakemake.output.arms)  # noqa: F821
+        write_table(left_out, snakemake.output.left_out)  # noqa: F821
+        save_figure(message_figure(why), list(snakemake.output.figures), dpi=snakemake.params.dpi)  # noqa: F821
+        log.warning("%s", why)
+        return
     a = analyse_dose_response(arms, scale=d["scale"], method=d["method"], test=d["test"], level=d["level"],
                               target_lc=d["target_lc"], min_arms=d["min_arms"], n_boot=d["bootstrap"]["replicates"],
                               seed=d["bootstrap"]["seed"], alpha_beta=d["alpha_beta"], dose_rule=d["dose_rule"])

@@ -1,0 +1,70 @@
+"""End to end, figures: every configured format is written, a second run of the figure
+rules gives identical files, summary.md carries the pooled numbers, and
+`snakemake --report` builds with a category per figure kind and per site."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from test_workflow import _copy_project, _snakemake
+
+FIGURE_RULES = ("forest_plots", "funnel_plots", "flow_diagram", "leave_one_out_plot", "report_summary")
+FORMATS = ["png", "pdf", "svg"]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    work = _copy_project(tmp_path_factory.mktemp("figures"))
+    config = yaml.safe_load((work / "config/config.yaml").read_text())
+    config["figures"].update(formats=FORMATS, dpi=72)
+    (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    proc = _snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work, config
+
+
+def expected_figures(work, config):
+    pooled = pd.read_csv(work / "results/tables/pooled.csv")
+    stems = [f"{kind}_{e}_{float(t):g}m" for kind in ("forest", "funnel")
+             for e in config["inclusion"]["endpoints"] for t in config["inclusion"]["timepoints"]["targets"]]
+    stems.append("flow_diagram")
+    stems += [f"leave_one_out_{s.replace(' ', '_')}" for s in sorted(pooled.loc[pooled.k >= 3, "site"].unique())]
+    return [work / "results/figures" / f"{stem}.{ext}" for stem in stems for ext in FORMATS]
+
+
+def test_every_configured_format_is_written(project):
+    work, config = project
+    paths = expected_figures(work, config)
+    assert any("leave_one_out_" in p.name for p in paths)
+    for p in paths:
+        assert p.stat().st_size > 0, p
+    assert (work / "results/report/summary.md").stat().st_size > 0
+
+
+def test_a_second_run_gives_identical_files(project):
+    work, config = project
+    paths = expected_figures(work, config) + [work / "results/report/summary.md"]
+    paths += sorted((work / "results/tables").glob("leave_one_out_*.csv"))
+    before = {p: p.read_bytes() for p in paths}
+    proc = _snakemake(work, "--forcerun", *FIGURE_RULES)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    changed = [p.name for p in paths if p.read_bytes() != before[p]]
+    assert not changed
+
+
+def test_summary_carries_the_pooled_numbers(project):
+    work, _ = project
+    md = (work / "results/report/summary.md").read_text()
+    pooled = pd.read_csv(work / "results/tables/pooled.csv")
+    for r in pooled.itertuples():
+        assert f"{100 * r.estimate:.1f}% (95% CI {100 * r.ci_low:.1f}–{100 * r.ci_high:.1f})" in md
+    assert "](../figures/forest_LC_24m.png)" in md
+
+
+def test_snakemake_report_builds(project):
+    work, _ = project
+    proc = _snakemake(work, "--report", "report.html")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    html = (work / "report.html").read_text(errors="replace")
+    for category in ("Forest plots", "Funnel plots", "Study selection", "Summary", "Lung", "Liver", "Leave-one-out"):
+        assert category in html, category

@@ -1,0 +1,25 @@
+# The summary report: results/report/summary.md gathers the tables and figures, with a
+# paragraph per site written from the numbers. The dose-response table joins it when
+# a rule `dose_response` exists in the workflow.
+
+
+rule report_summary:
+    """The results in one Markdown file, from the tables; figures linked."""
+    input:
+        pooled="results/tables/pooled.csv",
+        subgroups="results/tables/subgroup_tests.csv",
+        included="results/tables/included.csv",
+        excluded="results/tables/excluded.csv",
+        not_pooled="results/tables/not_pooled.csv",
+        dose=rules.dose_response.output.table,
+        figures=all_figures,
+        dose_figures=rules.dose_response.output.figures,
+        code=package("report_summary", "flow_diagram", "forest"),
+    output:
+        report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),
+    params:
+        sites=config["inclusion"]["sites"],
+    log:
+        "results/logs/report_summary.log",
+    script:
+        "../scripts/report_summary.py"

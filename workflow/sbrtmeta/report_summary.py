@@ -1,0 +1,293 @@
+"""``results/report/summary.md``: the results in one place, written from the tables.
+
+:func:`summary_markdown` is a pure function of the result tables (pandas frames)
+and the figure paths, so it can be tested without running the workflow. Every
+number it prints is read from a table and formatted, never computed anew, except
+counts of rows.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+
+import numpy as np
+import pandas as pd
+
+from .flow_diagram import CRITERION_LABELS, flow_counts
+from .forest import ENDPOINT_LABELS, MODEL_LABELS
+
+def _finite(x) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _pct(p) -> str:
+    return f"{100 * float(p):.1f}"
+
+
+def _p(p) -> str:
+    if not _finite(p):
+        return "–"
+    return "< 0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
+def _num(x, digits: int = 3) -> str:
+    """A number with ``digits`` decimals, or ``digits`` significant digits when very small or large."""
+    if not _finite(x):
+        return "–"
+    x = float(x)
+    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10 ** -digits):
+        return f"{x:.{digits}g}"
+    return f"{x:.{digits}f}"
+
+
+def _cell(text) -> str:
+    """Markdown table cell: no pipes or newlines."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _title(site: str) -> str:
+    return site[:1].upper() + site[1:]
+
+
+def _what(endpoint: str, t) -> str:
+    return f"{ENDPOINT_LABELS.get(endpoint, endpoint).lower()} at {float(t):g} months"
+
+
+def _estimate(r) -> str:
+    return f"{_pct(r.estimate)}% (95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)})"
+
+
+def _sorted_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    keys = [c for c in ("site", "histology", "endpoint", "timepoint_months") if c in frame]
+    return frame.sort_values(keys, kind="stable") if keys else frame
+
+
+def pooled_table(pooled: pd.DataFrame) -> str:
+    rows = []
+    for r in _sorted_cells(pooled).itertuples():
+        fitted = r.k >= 2
+        rows.append([r.site, getattr(r, "histology", ""), r.endpoint, f"{float(r.timepoint_months):g}", int(r.k),
+                     int(r.n_total), MODEL_LABELS.get(r.model, r.model),
+                     f"{_pct(r.estimate)} ({_pct(r.ci_low)}–{_pct(r.ci_high)})",
+                     f"{_pct(r.pi_low)}–{_pct(r.pi_high)}" if fitted and _finite(r.pi_low) else "",
+                     f"{float(r.i2):.0f}" if fitted and _finite(r.i2) else "",
+                     f"{float(r.tau2):.3f}" if fitted and _finite(r.tau2) else "",
+                     f"{float(r.q):.2f} (p {_p(r.q_p)})" if fitted and _finite(r.q) else ""])
+    return _table(["Site", "Histology", "Endpoint", "Months", "k", "N", "Model", "Estimate, % (95% CI)",
+                   "95% PI, %", "I², %", "τ²", "Q (p)"], rows)
+
+
+def subgroup_table(subgroups: pd.DataFrame) -> str:
+    rows = []
+    for r in subgroups.itertuples():
+        stat = (f"F({int(r.df1)}, {int(r.df2)}) = {r.qm:.2f}" if str(r.test) == "F"
+                else f"χ²({int(r.df1)}) = {r.qm:.2f}")
+        rows.append([r.histology, r.endpoint, f"{float(r.timepoint_months):g}", r.sites, int(r.k), stat, _p(r.p)])
+    return _table(["Histology", "Endpoint", "Months", "Sites", "k", "Test", "p"], rows)
+
+
+def _gy(x) -> str:
+    """A dose in Gy: whole Gy from 10 up, two significant digits below; ∞ for an unbounded limit."""
+    if x is not None and _finite_or_inf(x) and math.isinf(float(x)):
+        return "∞"
+    if not _finite(x):
+        return "–"
+    x = float(x)
+    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.2g}"
+
+
+def _finite_or_inf(x) -> bool:
+    try:
+        return not math.isnan(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _dose_interval(r, name: str, fmt=_gy) -> str:
+    """``"166 (87–319; bootstrap 82–∞)"``: the estimate, its delta-method CI and the bootstrap interval."""
+    get = lambda c: r.get(c) if isinstance(r, dict) else getattr(r, c, None)  # noqa: E731
+    if not _finite(get(name)):
+        return "–"
+    out = f"{fmt(get(name))} ({fmt(get(name + '_ci_low'))}–{fmt(get(name + '_ci_high'))}"
+    if _finite_or_inf(get(name + "_boot_low")):
+        out += f"; bootstrap {fmt(get(name + '_boot_low'))}–{fmt(get(name + '_boot_high'))}"
+    return out + ")"
+
+
+def _target_name(dose: pd.DataFrame) -> str:
+    t = dose["target_lc"].dropna() if "target_lc" in dose else pd.Series(dtype=float)
+    return f"BED{100 * float(t.iloc[0]):g}" if len(t) else "BED at the target LC"
+
+
+def dose_table(dose: pd.DataFrame | None) -> str:
+    """The dose-response table (results/tables/dose_response.csv) in a few readable columns."""
+    if dose is None or dose.empty:
+        return "No dose-response model was fitted (results/tables/dose_response.csv is empty or missing)."
+    target = _target_name(dose)
+    rows = []
+    for r in dose.itertuples():
+        fitted = _finite(r.slope)
+        rows.append([r.model, r.site, r.histology, f"{int(r.k_arms)} ({int(r.n_studies)})",
+                     f"{_num(r.slope, 2)} ({_num(r.slope_ci_low, 2)} to {_num(r.slope_ci_high, 2)}), p {_p(r.slope_p)}"
+                     if fitted else "–",
+                     _dose_interval(r, "bed50"), _dose_interval(r, "gamma50", lambda x: _num(x, 2)),
+                     _dose_interval(r, "bed_target"), r.note if isinstance(r.note, str) else ""])
+    first = dose.iloc[0]
+    head = (f"Logit {ENDPOINT_LABELS.get(first.endpoint, first.endpoint).lower()} at "
+            f"{float(first.timepoint_months):g} months on {'ln ' if first.scale == 'log' else ''}BED10 "
+            f"(α/β = {float(first.alpha_beta):g} Gy, one dose per arm by the rule `{first.dose_rule}`). "
+            "Doses in Gy with 95% delta-method CI and parametric-bootstrap interval; "
+            "∞: no upper limit (replicates whose curve does not rise).")
+    return head + "\n\n" + _table(["Model", "Site", "Histology", "Arms (studies)", "Slope (95% CI), p",
+                                    "BED50, Gy", "γ50", f"{target}, Gy", "Note"], rows)
+
+
+def site_paragraph(site: str, pooled: pd.DataFrame, not_pooled: pd.DataFrame | None = None,
+                   dose: pd.DataFrame | None = None) -> str:
+    """One paragraph about ``site`` from its rows of the tables."""
+    cells = _sorted_cells(pooled[pooled["site"] == site])
+    parts = [f"**{_title(site)}.**"]
+    fitted, single = cells[cells["k"] >= 2], cells[cells["k"] < 2]
+    if cells.empty:
+        parts.append("No rate of this site could be pooled.")
+    else:
+        hist = sorted(cells["histology"].dropna().unique()) if "histology" in cells else []
+        parts.append(f"{len(cells)} endpoint × time point cell{'s' if len(cells) != 1 else ''}"
+                     + (f" ({', '.join(hist)})" if hist else "") + ".")
+    for r in fitted.itertuples():
+        text = (f"For {_what(r.endpoint, r.timepoint_months)}"
+                + (f" ({r.histology})" if getattr(r, "histology", "") and len(set(cells["histology"])) > 1 else "")
+                + f", {int(r.k)} studies (n = {int(r.n_total)}) give a pooled {_estimate(r)}")
+        extra = []
+        if _finite(r.pi_low):
+            extra.append(f"95% prediction interval {_pct(r.pi_low)}–{_pct(r.pi_high)}%")
+        if _finite(r.i2):
+            extra.append(f"I² = {float(r.i2):.0f}%, τ² = {float(r.tau2):.3f}, Q p {_p(r.q_p)}")
+        parts.append(text + (f"; {'; '.join(extra)}" if extra else "") + ".")
+    if not single.empty:
+        items = [f"{_what(r.endpoint, r.timepoint_months)} {_estimate(r)} from {r.studies} (n = {int(r.n_total)})"
+                 for r in single.itertuples()]
+        parts.append("Single studies, not pooled: " + "; ".join(items) + ".")
+    if not_pooled is not None and not not_pooled.empty:
+        miss = not_pooled[not_pooled["site"] == site]
+        for r in miss.itertuples():
+            endpoint = r.endpoint if isinstance(r.endpoint, str) and r.endpoint else "any endpoint"
+            parts.append(f"Not pooled ({endpoint}): {_reason(r.reason)}.")
+    if dose is not None and not dose.empty:
+        target = _target_name(dose)
+        for r in dose[(dose["site"] == site) & dose["slope"].notna()].itertuples():
+            text = (f"Dose-response ({r.model} fit, {_what(r.endpoint, r.timepoint_months)}, "
+                    f"{int(r.k_arms)} arms from {int(r.n_studies)} studies, {r.histology}): "
+                    f"{target} {_dose_interval(r, 'bed_target')} Gy, BED50 {_dose_interval(r, 'bed50')} Gy, "
+                    f"γ50 {_num(r.gamma50, 2)}; slope p {_p(r.slope_p)}")
+            note = r.note if isinstance(r.note, str) and r.note else ""
+            parts.append(text + (f" ({note})." if note else "."))
+        for r in dose[(dose["site"] == site) & dose["slope"].isna()].itertuples():
+            parts.append(f"Dose-response ({r.histology}): {r.note}.")
+    return " ".join(parts)
+
+
+def _figure_link(path: str, report_dir: str) -> str:
+    return posixpath.relpath(path, report_dir)
+
+
+def _reason(reason: str) -> str:
+    """``"basis: 2 rows; no_single_rate: 1 row"`` in words."""
+    parts = []
+    for part in str(reason).split("; "):
+        name, _, count = part.partition(": ")
+        parts.append(f"{CRITERION_LABELS.get(name, name)} ({count})" if count else part)
+    return "; ".join(parts)
+
+
+FIGURE_KINDS = (("flow_diagram", "Flow diagram of study selection"), ("forest_", "Forest plot"),
+                ("funnel_", "Funnel plot"), ("leave_one_out_", "Leave-one-out analysis"),
+                ("dose_response", "Dose-response"))
+FORMAT_PREFERENCE = ("png", "svg", "pdf")
+
+
+def _figure_title(stem: str) -> tuple[int, str]:
+    import re
+
+    for rank, (prefix, name) in enumerate(FIGURE_KINDS):
+        if stem.startswith(prefix):
+            rest = stem[len(prefix):].strip("_")
+            cell = re.fullmatch(r"(LC|OS)_(\d+(?:\.\d+)?)m", rest)
+            if cell:
+                return rank, f"{name}: {_what(cell.group(1), cell.group(2))}"
+            return rank, f"{name}: {rest.replace('_', ' ')}" if rest else name
+    return len(FIGURE_KINDS), stem.replace("_", " ")
+
+
+def figure_list(paths: list[str]) -> list[tuple[str, str]]:
+    """``[(title, path)]``: one file per figure (PNG, else SVG, else PDF), flow diagram
+    first, then forest, funnel, leave-one-out and dose-response figures in the given order."""
+    chosen: dict[str, str] = {}
+    for path in map(str, paths):
+        stem, _, ext = posixpath.basename(path).rpartition(".")
+        if ext not in FORMAT_PREFERENCE:
+            continue
+        key = posixpath.join(posixpath.dirname(path), stem)
+        if key not in chosen or FORMAT_PREFERENCE.index(ext) < FORMAT_PREFERENCE.index(chosen[key].rpartition(".")[2]):
+            chosen[key] = path
+    items = [(*_figure_title(posixpath.basename(k)), i, p) for i, (k, p) in enumerate(chosen.items())]
+    return [(title, path) for _, title, _, path in sorted(items)]
+
+
+def summary_markdown(pooled: pd.DataFrame, subgroups: pd.DataFrame, included: pd.DataFrame,
+                     excluded: pd.DataFrame, not_pooled: pd.DataFrame | None = None,
+                     dose: pd.DataFrame | None = None, figures: list[tuple[str, str]] | None = None,
+                     report_dir: str = "results/report", sites: list[str] | None = None) -> str:
+    """The summary as Markdown.
+
+    ``figures`` is ``[(title, path)]`` with paths relative to the project folder;
+    they are linked relative to ``report_dir``. ``sites`` orders the paragraphs
+    (default: the sites of ``pooled`` and ``not_pooled``, sorted).
+    """
+    counts = flow_counts(included, excluded)
+    if sites is None:
+        found = set(pooled["site"])
+        if not_pooled is not None and not not_pooled.empty:
+            found |= set(not_pooled["site"])
+        sites = sorted(found)
+    else:
+        sites = [s for s in sites if s in set(pooled["site"])
+                 or (not_pooled is not None and not not_pooled.empty and s in set(not_pooled["site"]))]
+    out = ["# SBRT for oligometastases: summary of results", "",
+           "Written by the workflow from the tables in results/tables/; proportions in %.", ""]
+    out += ["## Sites", ""]
+    for site in sites:
+        out += [site_paragraph(site, pooled, not_pooled, dose), ""]
+    out += ["## Pooled estimates", "", pooled_table(pooled), ""]
+    out += ["## Tests for subgroup differences between sites", ""]
+    out += [subgroup_table(subgroups) if not subgroups.empty else "No endpoint × time point had two sites to compare.",
+            ""]
+    out += ["## Dose-response", "", dose_table(dose), ""]
+    rows, studies = counts["extracted"]
+    out += ["## Study selection", "",
+            f"{rows} outcome rows from {studies} studies were extracted; {counts['included'][0]} rows "
+            f"({counts['included'][1]} studies) were included and {counts['excluded'][0]} excluded.", ""]
+    out += [_table(["Criterion (first failed)", "Rows excluded"],
+                   [[CRITERION_LABELS.get(c, c), n] for c, n in counts["criteria"]]), ""]
+    if not_pooled is not None and not not_pooled.empty:
+        out += ["Cells with no poolable rate:", "",
+                _table(["Site", "Histology", "Endpoint", "Rows", "Reason"],
+                       [[r.site, r.histology, r.endpoint, int(r.rows), _reason(r.reason)] for r in not_pooled.itertuples()]),
+                ""]
+    if figures:
+        out += ["## Figures", ""]
+        for title, path in figures:
+            out += [f"### {title}", "", f"![{title}]({_figure_link(path, report_dir)})", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
