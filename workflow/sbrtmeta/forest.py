@@ -312,16 +312,22 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
                  color=PALETTE["muted"], va="bottom", linespacing=1.35)
 
         _draw_rows(ax, rows)
-        ax.set_xlim(0, 100)
-        ax.set_ylim(n_rows - 0.5, -0.5)
-        ax.set_xticks(np.arange(0, 101, 20))
-        ax.set_yticks([])
-        ax.spines["left"].set_visible(False)
-        ax.set_facecolor("none")
-        ax.set_xlabel(f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
-        ax.xaxis.grid(True, color=PALETTE["rule"], linewidth=0.6, zorder=0)
-        ax.set_axisbelow(True)
+        percent_row_axis(ax, n_rows, f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
     return fig
+
+
+def percent_row_axis(ax, n_rows: int, xlabel: str) -> None:
+    """The plot area of a forest-style figure: 0-100 % across, one unit per table row down
+    (row 0 at the top), no y axis, light vertical grid lines behind the marks."""
+    ax.set_xlim(0, 100)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_xticks(np.arange(0, 101, 20))
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_facecolor("none")
+    ax.set_xlabel(xlabel)
+    ax.xaxis.grid(True, color=PALETTE["rule"], linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)
 
 
 def _draw_rows(ax, rows: list[dict]) -> None:

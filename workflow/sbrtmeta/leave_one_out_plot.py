@@ -21,7 +21,8 @@ from matplotlib.patches import Polygon
 from matplotlib.transforms import blended_transform_factory
 
 from .effect_sizes import inverse_transform
-from .forest import CI_LABELS, TAU2_LABELS, ci_text, endpoint_axis_label, select_rows, site_title
+from .forest import (CI_LABELS, TAU2_LABELS, ci_text, endpoint_axis_label, percent_row_axis, select_rows,
+                     site_title)
 from .influence import leave1out
 from .plot_style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
 
@@ -183,13 +184,5 @@ def draw_leave_one_out(table: pd.DataFrame, site: str) -> Figure:
                                      linewidth=0.6, zorder=3, gid="all-studies"))
                 ax.vlines(est, r["first"] - 0.5, y - DIAMOND_HALF, color=PALETTE["blue"], linewidth=0.6,
                           linestyles=(0, (2, 2)), zorder=1)
-        ax.set_xlim(0, 100)
-        ax.set_ylim(n_rows - 0.5, -0.5)
-        ax.set_xticks(np.arange(0, 101, 20))
-        ax.set_yticks([])
-        ax.spines["left"].set_visible(False)
-        ax.set_facecolor("none")
-        ax.set_xlabel("Pooled proportion (%)")
-        ax.xaxis.grid(True, color=PALETTE["rule"], linewidth=0.6, zorder=0)
-        ax.set_axisbelow(True)
+        percent_row_axis(ax, n_rows, "Pooled proportion (%)")
     return fig
