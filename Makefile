@@ -2,7 +2,8 @@
 # make test   set up .venv and run the tests
 # make fixtures  regenerate the metafor reference values
 #               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv)
-# make bench  time the engine against metafor and statsmodels
+# make bench  time the engine against metafor and statsmodels, and the workflow
+#             (cold run, no-op, one criterion changed, a 10^5-row sheet) against metafor
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -41,9 +42,11 @@ fixtures: $(VENV)/.installed
 	Rscript tests/metafor/make_dose_response_fixtures.R tests/fixtures/dose_response_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
+	Rscript tests/metafor/make_edge_fixtures.R tests/fixtures
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_benchmarks.py
+	$(BIN)/python bench/workflow_bench.py
 
 clean:
 	rm -rf results .snakemake

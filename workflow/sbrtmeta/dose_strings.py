@@ -145,6 +145,8 @@ def parse_dose(printed: str) -> DoseSpec | None:
     text = " ".join(str(printed).split())
     if not text:
         raise CellParseError("dose cell is empty")
+    if re.search(r"\d{100}", text):  # int() refuses 4300+ digits; float() overflows to inf
+        raise CellParseError(f"dose {text[:40]!r}...: a number of 100 or more digits")
     if text.lower() == "not reported":
         return None
     main, *rest = [part.strip() for part in text.split(";")]

@@ -38,6 +38,8 @@ def proportion_effect_sizes(events, n, measure: str = "PLO", add: float = 0.5):
         raise ValueError("events and n must be finite numbers")
     if np.any(n < 1) or np.any(x < 0) or np.any(x > n):
         raise ValueError("each study needs n >= 1 and 0 <= events <= n")
+    if np.any(n >= 2.0**52):  # n + 1/2 is no longer a distinct float: the correction vanishes, vi = 0
+        raise ValueError("n must be below 2^52 (about 4.5e15)")
     if measure == "PAS":
         return np.arcsin(np.sqrt(x / n)), 1.0 / (4.0 * n)
     if measure == "PFT":

@@ -41,8 +41,16 @@ _SARCOMA_WORDS = re.compile(r"sarcoma", re.IGNORECASE)
 _MIXED_WORDS = re.compile(r"\b(various|mixed|several)\b", re.IGNORECASE)
 
 
+# A run of digits longer than any printed count or rate: int() refuses 4300+ digits
+# and float() overflows, so such a cell is refused here with the parsers' own error.
+_TOO_LONG = re.compile(r"\d{100}")
+
+
 def _clean(text: object) -> str:
-    return " ".join(str(text).split()) if text is not None else ""
+    text = " ".join(str(text).split()) if text is not None else ""
+    if _TOO_LONG.search(text):
+        raise CellParseError(f"cannot read {text[:40]!r}...: a number of 100 or more digits")
+    return text
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ def parse_count(printed: object) -> CountCell:
     text = _clean(printed)
     if text in NOT_REPORTED:
         return CountCell(text, None)
-    if text.isdigit():
+    if text.isdecimal():  # not isdigit(): int() refuses '²'
         return CountCell(text, int(text))
     m = _QUALIFIED.match(text)
     if m and "(n =" not in text:

@@ -36,6 +36,7 @@ from scipy import stats
 TAU2_METHODS = ("REML", "ML", "DL", "PM", "EB", "HE", "HS", "SJ", "FE")
 CI_METHODS = ("knha", "z")
 _MAX_ITER = 500
+_MAX_MAGNITUDE = 1e50
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,12 @@ def _as_batch(y, v):
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
     if np.any(v[present] <= 0):
         raise ValueError("sampling variances must be > 0")
+    # τ² and the weights enter squared and cubed: beyond these magnitudes double precision
+    # overflows and the fit would come back as NaN or inf instead of an error
+    if np.any(np.abs(y[present]) > _MAX_MAGNITUDE) or np.any(v[present] > _MAX_MAGNITUDE) \
+            or np.any(v[present] < 1.0 / _MAX_MAGNITUDE):
+        raise ValueError(f"effect sizes must be within ±{_MAX_MAGNITUDE:g} and variances within "
+                         f"[{1 / _MAX_MAGNITUDE:g}, {_MAX_MAGNITUDE:g}] (double precision overflows beyond)")
     k = present.sum(axis=1)
     if np.any(k == 0):
         raise ValueError("no studies to pool (k = 0) in at least one meta-analysis")

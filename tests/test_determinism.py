@@ -1,0 +1,117 @@
+"""Determinism: two clean runs give byte-identical results; a failing job leaves none.
+
+Two temporary copies of the project (at different paths, so a path leaking into an
+output shows up) are run from scratch with the default profile and with SVG added to
+``figures.formats``. Every table and figure under results/ must be byte-identical:
+CSV, PDF, SVG and PNG (the PNG writer is deterministic for the same pixels; if that
+ever changes, this test is where it shows). The comparison globs over results/, so
+new rules and outputs are covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ("Snakefile", "workflow", "config", "data", "profiles")
+COMPARED = ("*.csv", "*.tsv", "*.pdf", "*.svg", "*.png")
+
+
+def _copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, dest / name)
+    return dest
+
+
+def _with_svg(work: Path) -> None:
+    """Add svg to figures.formats in the copy's config (whatever else the config holds)."""
+    path = work / "config" / "config.yaml"
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    formats = list(cfg["figures"]["formats"])
+    cfg["figures"]["formats"] = formats + [f for f in ("png", "pdf", "svg") if f not in formats]
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHONHASHSEED", None)  # each run draws its own hash seed: outputs must not depend on it
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def _outputs(work: Path) -> dict[str, str]:
+    """sha256 of every compared file under results/, by path relative to results/."""
+    results = work / "results"
+    files = sorted({p for pattern in COMPARED for p in results.rglob(pattern) if p.is_file()})
+    return {str(p.relative_to(results)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    # both copies are taken before either runs, so the two runs see the same sources
+    works = [_copy_project(tmp_path_factory.mktemp(name) / "project") for name in ("first", "second_run_elsewhere")]
+    for work in works:
+        _with_svg(work)
+    for work in works:
+        proc = _snakemake(work)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    return works
+
+
+def test_both_runs_write_the_same_files(two_runs):
+    a, b = (_outputs(w) for w in two_runs)
+    assert sorted(a) == sorted(b)
+    kinds = {Path(p).suffix for p in a}
+    assert {".csv", ".pdf", ".svg", ".png"} <= kinds, kinds
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".pdf", ".svg", ".png"])
+def test_outputs_are_byte_identical(two_runs, suffix):
+    a, b = (_outputs(w) for w in two_runs)
+    names = [p for p in a if p.endswith(suffix)]
+    assert names, f"no {suffix} outputs"
+    differ = [p for p in names if a[p] != b.get(p)]
+    assert not differ, f"{len(differ)} of {len(names)} {suffix} files differ between two clean runs: {differ}"
+
+
+def test_tables_do_not_mention_the_run_directory(two_runs):
+    for work in two_runs:
+        for table in (work / "results").rglob("*.csv"):
+            text = table.read_text(encoding="utf-8", errors="replace")
+            assert str(work) not in text and str(work.parent) not in text, table
+
+
+def test_failing_job_leaves_no_output_behind(tmp_path):
+    """A corrupt raw cell fails the first job: nothing of it, nor of any later rule, is left."""
+    work = _copy_project(tmp_path / "project")
+    raw = sorted((work / "data" / "raw").glob("*extraction*.csv"))[0]
+    text = raw.read_text(encoding="utf-8")
+    assert "57% (20)" in text
+    raw.write_text(text.replace("57% (20)", "157% (20)", 1), encoding="utf-8")
+    proc = _snakemake(work)
+    assert proc.returncode != 0
+    assert "outside 0-100" in proc.stderr
+    results = work / "results"
+    left = sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file()
+                  and not p.relative_to(results).parts[0] == "logs") if results.exists() else []
+    assert left == [], f"a failed run left outputs behind: {left}"
+    assert not (results / "clean").exists() or not any((results / "clean").iterdir())
+    assert not (results / "tables").exists()
+    # and the run is resumable: after the repair it builds the first outputs from scratch
+    raw.write_text(text, encoding="utf-8")
+    proc = _snakemake(work, "results/tables/included.csv")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (results / "tables" / "included.csv").stat().st_size > 0
