@@ -113,3 +113,14 @@ def test_weights_and_curves_for_the_figure(analysis):
     assert (c.pi_low <= c.ci_low).all() and (c.ci_high <= c.pi_high).all()
     assert c.bed10.min() < a.arms.bed.min() and c.bed10.max() > a.arms.bed.max()
     assert "liver: Two-level" in a.footnote or "liver: Three-level" in a.footnote
+
+
+def test_large_models_get_delta_intervals_only(analysis):
+    a = analyse_dose_response(_arms(), n_boot=200, seed=11, boot_max_arms=5)
+    lung = a.table[(a.table.model == PER_SITE) & (a.table.site == "lung")].iloc[0]  # 11 arms > 5
+    assert np.isnan(lung.bed_target_boot_low) and lung.n_boot == 0
+    assert "bootstrap not run: more than 5 arms" in lung.note
+    ref = analysis.table[(analysis.table.model == PER_SITE) & (analysis.table.site == "lung")].iloc[0]
+    assert lung.bed_target == ref.bed_target and lung.bed_target_ci_low == ref.bed_target_ci_low
+    liver = a.table[(a.table.model == PER_SITE) & (a.table.site == "liver")].iloc[0]  # 3 arms: bootstrapped
+    assert liver.n_boot == 200 and np.isfinite(liver.bed_target_boot_low)

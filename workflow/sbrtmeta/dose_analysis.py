@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .dose_response import (DoseResponseResult, arm_table, bootstrap_tcp, describe_model, dose_curve,
-                            fit_dose_response)
+                            fit_dose_response, tcp_parameters)
 
 TABLE_COLUMNS = (
     "model", "site", "histology", "endpoint", "timepoint_months", "scale", "alpha_beta", "dose_rule",
@@ -78,10 +78,14 @@ def _variance_fields(res: DoseResponseResult) -> dict:
 
 
 def _rows(model: str, histology: str, arms: pd.DataFrame, boot, res: DoseResponseResult, common: dict) -> list:
-    """Table rows of one fit, one per site (a per-site fit is labelled with its arms' site)."""
+    """Table rows of one fit, one per site (a per-site fit is labelled with its arms' site).
+    ``boot`` is a :class:`~sbrtmeta.dose_response.BootstrapResult`, or a dict site ->
+    TcpParameters when the bootstrap was not run."""
     rows = []
-    iv = boot.intervals.set_index(["site", "parameter"])
-    for label, t in boot.estimates.items():
+    ran = not isinstance(boot, dict)
+    estimates = boot.estimates if ran else boot
+    iv = boot.intervals.set_index(["site", "parameter"]) if ran else None
+    for label, t in estimates.items():
         sub = arms if model == PER_SITE else arms[arms["site"] == label]
         site = sub["site"].iloc[0]
         j = 0 if not res.site_moderator or label == res.sites[0] else 1 + res.sites.index(label)
@@ -98,13 +102,15 @@ def _rows(model: str, histology: str, arms: pd.DataFrame, boot, res: DoseRespons
                    bed50=t.bed50, bed50_ci_low=t.bed50_ci_low, bed50_ci_high=t.bed50_ci_high,
                    gamma50=t.gamma50, gamma50_ci_low=t.gamma50_ci_low, gamma50_ci_high=t.gamma50_ci_high,
                    bed_target=t.bed_target, bed_target_ci_low=t.bed_target_ci_low,
-                   bed_target_ci_high=t.bed_target_ci_high, n_boot=boot.n_boot, n_boot_ok=boot.n_ok,
-                   n_boot_nonpositive_slope=boot.n_nonpositive_slope, note=t.note,
+                   bed_target_ci_high=t.bed_target_ci_high, n_boot=boot.n_boot if ran else 0,
+                   n_boot_ok=boot.n_ok if ran else 0,
+                   n_boot_nonpositive_slope=boot.n_nonpositive_slope if ran else np.nan,
+                   note="; ".join(x for x in (t.note, common.get("boot_note", "") if not ran else "") if x),
                    **_variance_fields(res))
         for name in ("bed50", "gamma50", "bed_target"):
-            r = iv.loc[(label, name)]
+            r = iv.loc[(label, name)] if ran else {"ci_low": np.nan, "ci_high": np.nan}
             row[f"{name}_boot_low"], row[f"{name}_boot_high"] = float(r["ci_low"]), float(r["ci_high"])
-        rows.append(row)
+        rows.append({k: v for k, v in row.items() if k != "boot_note"})
     return rows
 
 
@@ -124,19 +130,22 @@ def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
 def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str = "REML", test: str = "z",
                           level: float = 0.95, target_lc: float = 0.90, min_arms: int = 3, n_boot: int = 1000,
                           seed: int = 20240917, alpha_beta: float = 10.0, dose_rule: str = "median_or_midpoint",
-                          grid_points: int = 120) -> DoseAnalysis:
+                          grid_points: int = 120, boot_max_arms: int = 200) -> DoseAnalysis:
     """Fit the per-site and across-site models to ``arms`` (see the module text).
 
     ``arms`` has the columns of :data:`sbrtmeta.dose_data.ARM_COLUMNS`. ``alpha_beta``
     and ``dose_rule`` only label the table (the BEDs in ``arms`` already use them).
     The bootstrap of each model uses its own generator seeded with ``seed``, so
-    every model's intervals are reproducible on their own.
+    every model's intervals are reproducible on their own. Its batched refits use dense
+    k × k matrices per replicate, so a model with more than ``boot_max_arms`` arms gets
+    delta-method intervals only, and its note says so.
     """
     if arms.empty:
         raise ValueError("no arms to analyse")
     endpoint = str(arms["endpoint"].iloc[0])
     common = dict(endpoint=endpoint, timepoint_months=float(arms["timepoint_months"].iloc[0]), scale=scale,
-                  alpha_beta=float(alpha_beta), dose_rule=dose_rule, seed=int(seed))
+                  alpha_beta=float(alpha_beta), dose_rule=dose_rule, seed=int(seed),
+                  boot_note=f"bootstrap not run: more than {boot_max_arms} arms (dose_response.bootstrap.max_arms)")
     several = arms["histology"].nunique() > 1
     arms = arms.assign(site_key=[site_key(s, h, several) for s, h in zip(arms["site"], arms["histology"])],
                        weight=np.nan, weight_pct=np.nan)
@@ -150,7 +159,11 @@ def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str
                   study=sub["study_id"].to_numpy(), arm=sub["arm"].to_numpy(),
                   site=sub["site"].to_numpy() if with_site else None, scale=scale, method=method, test=test,
                   level=level)
-        return fit_dose_response(**kw), bootstrap_tcp(**kw, n_boot=n_boot, seed=seed, target_lc=target_lc)
+        res = fit_dose_response(**kw)
+        if len(sub) > boot_max_arms:
+            sites = list(res.sites) if res.site_moderator else [None]
+            return res, {s: tcp_parameters(res, target_lc, level, site=s) for s in sites}
+        return res, bootstrap_tcp(**kw, n_boot=n_boot, seed=seed, target_lc=target_lc)
 
     for histology, h_arms in arms.groupby("histology", sort=True):
         qualifying = []
@@ -167,7 +180,7 @@ def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str
             arms.loc[sub.index, "weight"] = w["weight"].to_numpy()
             arms.loc[sub.index, "weight_pct"] = w["weight_pct"].to_numpy()
             curves.append(dose_curve(res, grid).assign(site=key))
-            tcp[key] = next(iter(boot.estimates.values()))
+            tcp[key] = next(iter((boot if isinstance(boot, dict) else boot.estimates).values()))
             notes.append(f"{key}: {describe_model(res)}")
         if len(qualifying) >= 2:
             sub = h_arms[h_arms["site"].isin(qualifying)]

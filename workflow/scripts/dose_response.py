@@ -52,7 +52,8 @@ def main(log):
         return
     a = analyse_dose_response(arms, scale=d["scale"], method=d["method"], test=d["test"], level=d["level"],
                               target_lc=d["target_lc"], min_arms=d["min_arms"], n_boot=d["bootstrap"]["replicates"],
-                              seed=d["bootstrap"]["seed"], alpha_beta=d["alpha_beta"], dose_rule=d["dose_rule"])
+                              seed=d["bootstrap"]["seed"], alpha_beta=d["alpha_beta"], dose_rule=d["dose_rule"],
+                              boot_max_arms=d["bootstrap"].get("max_arms", 200))
     used = a.arms.assign(alpha_beta=float(d["alpha_beta"])).rename(columns={"bed": "bed10"})
     write_table(a.table, snakemake.output.table)  # noqa: F821
     write_table(used, snakemake.output.arms)  # noqa: F821
