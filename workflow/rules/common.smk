@@ -27,6 +27,7 @@ def all_figures(wildcards):
         for endpoint, t in FIGURE_CELLS:
             paths += figure_paths(kind, endpoint, t)
     paths += [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]]
+    csv.field_size_limit(2**31 - 1)  # a cell of thousands of studies lists long study-id fields
     with open(checkpoints.pool.get().output.pooled, newline="", encoding="utf-8") as fh:
         sites = {r["site"] for r in csv.DictReader(fh) if int(r["k"]) >= 3}  # csv, not pandas: a no-op run stays fast
     for site in sorted(sites):

@@ -224,18 +224,22 @@ def tidy_sheet_rows(path: str | Path, worksheet: str | None = None, alpha_beta: 
     full["_histology"] = full["primary"].map(lambda p: PRIMARY_HISTOLOGY.get(p, "mixed"))
     chosen = full["histology"].where(full["histology"] != "", full["_histology"])
     full["_review_histology"] = [review_histology.get(r, h) for r, h in zip(full["review"], chosen)]
-    summaries = {}
+    summaries, parsed = {}, {}  # parsed: each distinct dose text once (a large sheet repeats a few regimens)
     for i, text in full["dose_text"].items():
         row = i + 2
         if not text or row in bad_rows:
             continue
-        try:
-            spec = parse_dose(text)
-        except CellParseError as exc:
-            errors.append(InputError(str(exc), file=label, row=row, column="dose_text", value=text))
+        if text not in parsed:
+            try:
+                spec = parse_dose(text)
+                parsed[text] = spec.summary(alpha_beta) if spec is not None else None
+            except CellParseError as exc:
+                parsed[text] = exc
+        if isinstance(parsed[text], CellParseError):
+            errors.append(InputError(str(parsed[text]), file=label, row=row, column="dose_text", value=text))
             bad_rows.add(row)
             continue
-        summaries[i] = spec.summary(alpha_beta) if spec is not None else None
+        summaries[i] = parsed[text]
     full["_total_dose_gy"] = pd.array([getattr(summaries.get(i), "total_dose_gy", None) for i in full.index],
                                       dtype="Float64")
     full["_fractions"] = pd.array([getattr(summaries.get(i), "fractions", None) for i in full.index], dtype="Int64")
@@ -253,14 +257,15 @@ def tidy_sheet_rows(path: str | Path, worksheet: str | None = None, alpha_beta: 
         order = {c: k for k, c in enumerate(TIDY_COLUMNS)}
         errors.sort(key=lambda e: (e.row or 0, order.get(e.column, -1)))
         raise InputErrors(errors)
-    return [_tidy_row(r, i + 2, Path(path).name) for i, r in typed.iterrows()]
+    name = Path(path).name  # rows as dicts: iterrows() would cost seconds on a 10^5-row sheet
+    return [_tidy_row(r, i + 2, name) for i, r in zip(typed.index, typed.to_dict("records"))]
 
 
 def _value(x):
     return None if x is None or pd.isna(x) else x
 
 
-def _tidy_row(r: pd.Series, row: int, name: str) -> dict:
+def _tidy_row(r: dict, row: int, name: str) -> dict:
     n, events, rate = _value(r["n"]), _value(r["events"]), _value(r["rate"])
     if rate is None and events is not None and n is not None:
         rate = round(events / n, 10)

@@ -73,7 +73,7 @@ def main(log):
         foot.append(f"{conv} arm(s) converted to {t:g} months under a constant hazard, S(t) = S(t0)^(t/t0)")
     not_fitted = a.table[a.table["note"].fillna("").str.startswith("not fitted")]
     if len(not_fitted):
-        foot.append("not fitted (too few arms): " + ", ".join(
+        foot.append("not fitted (too few arms or a single dose; see dose_response.csv): " + ", ".join(
             f"{s} ({h})" for s, h in zip(not_fitted["site"], not_fitted["histology"])))
     fig = draw_dose_response(bubbles, curve, a.tcp or None, footnote="; ".join(foot), timepoint_months=t,
                              endpoint=d["endpoint"])
