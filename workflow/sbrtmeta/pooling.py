@@ -107,20 +107,22 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
         for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
             row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
+        labels = [_label(r) for r in cell.itertuples()]
         pooled.append(dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t), k=k,
                            k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()), transform=transform,
-                           studies="; ".join(_label(r) for r in cell.itertuples()), **row))
+                           studies="; ".join(labels), **row))
         se = np.sqrt(vi)
-        back = lambda v: inverse_transform(v, transform, n)  # noqa: E731
-        for i, r in enumerate(cell.itertuples()):
-            studies.append(dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t),
-                                study_id=r.study_id, label=_label(r), arm=r.arm, primary=r.primary,
-                                mixed_primaries=bool(mixed.iloc[i]),
-                                events=int(r.events), n=int(r.n), rate=float(r.rate), yi=yi[i], vi=vi[i],
-                                estimate=float(back(yi[i])), ci_low=float(back(yi[i] - z * se[i])),
-                                ci_high=float(back(yi[i] + z * se[i])), weight_pct=float(weights[i])))
+        # whole columns at once (a cell may hold thousands of studies); the back-transform is elementwise
+        est, lo, hi = (inverse_transform(v, transform, n) for v in (yi, yi - z * se, yi + z * se))
+        studies.append(pd.DataFrame(dict(
+            site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t),
+            study_id=cell["study_id"].to_numpy(), label=labels, arm=cell["arm"].to_numpy(),
+            primary=cell["primary"].to_numpy(), mixed_primaries=mixed.to_numpy(dtype=bool),
+            events=cell["events"].to_numpy(dtype=int), n=cell["n"].to_numpy(dtype=int),
+            rate=cell["rate"].to_numpy(dtype=float), yi=yi, vi=vi, estimate=est.astype(float),
+            ci_low=lo.astype(float), ci_high=hi.astype(float), weight_pct=np.asarray(weights, dtype=float))))
     pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS))
-    studies = pd.DataFrame(studies)
+    studies = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame()
     return pooled, studies
 
 
