@@ -45,7 +45,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-PROJECT_FILES = ("Snakefile", "workflow", "config", "data", "profiles")
+sys.path.insert(0, str(ROOT / "tests"))
+from project_copy import copy_project  # noqa: E402  (the same project copy as the end-to-end tests)
 PYTHON = Path(sys.executable)
 TARGETS = {"cold": 30.0, "noop": 2.0, "sheet": 60.0}
 TABLES = ("results/tables/included.csv", "results/tables/excluded.csv", "results/tables/pooled.csv",
@@ -74,17 +75,6 @@ if _log:
 
 
 # --- project copies and runs ----------------------------------------------------------------
-
-def copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(src, dest / name)
-    return dest
-
 
 def env(extra: dict | None = None) -> dict:
     e = dict(os.environ, PATH=f"{PYTHON.parent}{os.pathsep}{os.environ.get('PATH', '')}")

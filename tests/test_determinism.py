@@ -11,29 +11,15 @@ new rules and outputs are covered without editing this file.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from project_copy import copy_project as _copy_project
+from project_copy import run_snakemake as _snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ("Snakefile", "workflow", "config", "data", "profiles")
 COMPARED = ("*.csv", "*.tsv", "*.pdf", "*.svg", "*.png")
-
-
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(src, dest / name)
-    return dest
 
 
 def _with_svg(work: Path) -> None:
@@ -43,13 +29,6 @@ def _with_svg(work: Path) -> None:
     formats = list(cfg["figures"]["formats"])
     cfg["figures"]["formats"] = formats + [f for f in ("png", "pdf", "svg") if f not in formats]
     path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
-def _snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("PYTHONHASHSEED", None)  # each run draws its own hash seed: outputs must not depend on it
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900)
 
 
 def _outputs(work: Path) -> dict[str, str]:

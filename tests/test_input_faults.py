@@ -16,12 +16,8 @@ from __future__ import annotations
 
 import copy
 import csv
-import os
 import re
 import runpy
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,6 +25,8 @@ import jsonschema
 import pandas as pd
 import pytest
 import yaml
+from project_copy import copy_project as _copy_project
+from project_copy import run_snakemake as _snakemake
 
 from sbrtmeta.dose_strings import parse_dose
 from sbrtmeta.errors import InputError, InputErrors
@@ -482,23 +480,6 @@ def test_config_fault(kind, change, message):
 
 
 # --- a few of the faults through snakemake, in a temporary copy of the project --------------------------
-
-PROJECT_FILES = ("Snakefile", "workflow", "config", "data", "profiles")
-
-
-def _copy_project(dest: Path) -> Path:
-    for name in PROJECT_FILES:
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    shutil.rmtree(dest / "results", ignore_errors=True)
-    return dest
-
-
-def _snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
-
 
 def _error_lines(proc):
     return sorted({ln.split("ERROR: ", 1)[1] for ln in proc.stderr.splitlines() if "ERROR: " in ln})

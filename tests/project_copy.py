@@ -1,0 +1,35 @@
+"""A temporary copy of the project and a `snakemake` run in it, for end-to-end tests and the benchmark."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ("Snakefile", "workflow", "config", "data", "profiles")
+
+
+def copy_project(dest: Path) -> Path:
+    """The files a user's checkout has (no results, caches or build metadata) copied to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, dest / name)
+    return dest
+
+
+def snakemake_env(extra: dict | None = None) -> dict:
+    """This interpreter's bin first on PATH (so the rules' scripts use it), without a fixed hash seed."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    env.pop("PYTHONHASHSEED", None)  # each run draws its own hash seed: outputs must not depend on it
+    env.update(extra or {})
+    return env
+
+
+def run_snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, env=snakemake_env(),
+                          capture_output=True, text=True, timeout=timeout)
