@@ -10,6 +10,20 @@ from __future__ import annotations
 
 import pandas as pd
 
+TEXT_COLUMNS = ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis")
+COUNT_COLUMNS = ("n", "events", "n_patients", "n_lesions", "fractions", "year")
+
+
+def read_outcomes(path) -> pd.DataFrame:
+    """``results/clean/outcomes.csv`` as the criteria expect it: the text columns as
+    strings ("" when empty; ``ref`` stays text too) and the counts as nullable integers."""
+    tidy = pd.read_csv(path, dtype={"ref": str, **{c: str for c in TEXT_COLUMNS}})
+    for c in TEXT_COLUMNS:
+        tidy[c] = tidy[c].fillna("")
+    for c in COUNT_COLUMNS:
+        tidy[c] = tidy[c].astype("Int64")
+    return tidy
+
 CRITERIA = (
     "review", "excluded_study", "site", "endpoint", "design", "primary", "no_single_rate",
     "basis", "timepoint", "n_not_reported", "min_n", "one_row_per_study", "overlapping_cohort",

@@ -1,21 +1,13 @@
 """Snakemake script: tidy outcomes → included.csv and excluded.csv."""
 
-import pandas as pd
-
 from sbrtmeta.errors import InputError
-from sbrtmeta.inclusion import apply_inclusion
+from sbrtmeta.inclusion import apply_inclusion, read_outcomes
 from sbrtmeta.workflow_step import run_step, write_table
 
 
 def main(log):
     criteria = snakemake.params.inclusion  # noqa: F821
-    tidy = pd.read_csv(snakemake.input.outcomes, keep_default_na=True,  # noqa: F821
-                       dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str,
-                              "dose_text": str, "dose_rule": str, "n_basis": str})
-    for c in ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis"):
-        tidy[c] = tidy[c].fillna("")
-    for c in ("n", "events", "n_patients", "n_lesions", "fractions", "year"):
-        tidy[c] = tidy[c].astype("Int64")
+    tidy = read_outcomes(snakemake.input.outcomes)  # noqa: F821
     known = set(tidy["study_id"])
     for i, e in enumerate(criteria["exclude_studies"]):
         if e["study_id"] not in known:

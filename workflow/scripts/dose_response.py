@@ -12,23 +12,13 @@ import pandas as pd
 from sbrtmeta.bubble import draw_dose_response
 from sbrtmeta.dose_analysis import TABLE_COLUMNS, analyse_dose_response
 from sbrtmeta.dose_data import dose_response_rows
-from sbrtmeta.inclusion import apply_inclusion
+from sbrtmeta.inclusion import apply_inclusion, read_outcomes
 from sbrtmeta.plot_style import message_figure, save_figure
 from sbrtmeta.workflow_step import run_step, write_table
 
 RULE_NAMES = {"median_or_midpoint": "printed median, else midpoint of the BED range",
               "minimum": "lowest BED of the range", "maximum": "highest BED of the range",
               "exclude_ranges": "arms with a dose range left out"}
-
-
-def read_outcomes(path):
-    tidy = pd.read_csv(path, dtype={"first_author": str, "ref": str, "note": str, "corrected_columns": str,
-                                    "dose_text": str, "dose_rule": str, "n_basis": str})
-    for c in ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis"):
-        tidy[c] = tidy[c].fillna("")
-    for c in ("n", "events", "n_patients", "n_lesions", "fractions", "year"):
-        tidy[c] = tidy[c].astype("Int64")
-    return tidy
 
 
 def main(log):
