@@ -77,40 +77,37 @@ def _variance_fields(res: DoseResponseResult) -> dict:
     return dict(sigma2_study=np.nan, sigma2_arm=np.nan, tau2=float(res.tau2))
 
 
-def _rows(model: str, histology: str, arms: pd.DataFrame, boot, res: DoseResponseResult, common: dict) -> list:
+def _rows(model: str, histology: str, arms: pd.DataFrame, res: DoseResponseResult, estimates: dict, boot,
+          common: dict, note: str = "") -> list:
     """Table rows of one fit, one per site (a per-site fit is labelled with its arms' site).
-    ``boot`` is a :class:`~sbrtmeta.dose_response.BootstrapResult`, or a dict site ->
-    TcpParameters when the bootstrap was not run."""
+    ``estimates`` maps the fit's site labels to their TcpParameters; ``boot`` is the
+    :class:`~sbrtmeta.dose_response.BootstrapResult`, or None when the bootstrap was not
+    run (``note`` then says why)."""
     rows = []
-    ran = not isinstance(boot, dict)
-    estimates = boot.estimates if ran else boot
-    iv = boot.intervals.set_index(["site", "parameter"]) if ran else None
+    iv = boot.intervals.set_index(["site", "parameter"]) if boot is not None else None
     for label, t in estimates.items():
         sub = arms if model == PER_SITE else arms[arms["site"] == label]
-        site = sub["site"].iloc[0]
         j = 0 if not res.site_moderator or label == res.sites[0] else 1 + res.sites.index(label)
         g = np.zeros(res.coef.size)
         g[0] = 1.0
         g[j] = 1.0
-        qm_df = res.QM_df
-        row = dict(common, model=model, site=site, histology=histology, converted_arms=int(sub["converted"].sum()),
-                   k_arms=int(res.k), n_studies=int(res.n_studies), fit=res.model, method=res.method,
-                   test=res.test, level=res.level, target_lc=t.target_lc, intercept=t.intercept,
-                   intercept_se=float(np.sqrt(g @ res.vcov @ g)), slope=t.slope, slope_se=t.slope_se,
-                   slope_ci_low=t.slope_ci_low, slope_ci_high=t.slope_ci_high, slope_p=float(res.pval[1]),
-                   qm=res.QM, qm_df=" ".join(str(d) for d in qm_df), qm_p=res.QM_p,
+        row = dict(common, model=model, site=sub["site"].iloc[0], histology=histology,
+                   converted_arms=int(sub["converted"].sum()), k_arms=int(res.k), n_studies=int(res.n_studies),
+                   fit=res.model, method=res.method, test=res.test, level=res.level, target_lc=t.target_lc,
+                   intercept=t.intercept, intercept_se=float(np.sqrt(g @ res.vcov @ g)), slope=t.slope,
+                   slope_se=t.slope_se, slope_ci_low=t.slope_ci_low, slope_ci_high=t.slope_ci_high,
+                   slope_p=float(res.pval[1]), qm=res.QM, qm_df=" ".join(str(d) for d in res.QM_df), qm_p=res.QM_p,
                    bed50=t.bed50, bed50_ci_low=t.bed50_ci_low, bed50_ci_high=t.bed50_ci_high,
                    gamma50=t.gamma50, gamma50_ci_low=t.gamma50_ci_low, gamma50_ci_high=t.gamma50_ci_high,
                    bed_target=t.bed_target, bed_target_ci_low=t.bed_target_ci_low,
-                   bed_target_ci_high=t.bed_target_ci_high, n_boot=boot.n_boot if ran else 0,
-                   n_boot_ok=boot.n_ok if ran else 0,
-                   n_boot_nonpositive_slope=boot.n_nonpositive_slope if ran else np.nan,
-                   note="; ".join(x for x in (t.note, common.get("boot_note", "") if not ran else "") if x),
-                   **_variance_fields(res))
+                   bed_target_ci_high=t.bed_target_ci_high, n_boot=boot.n_boot if boot else 0,
+                   n_boot_ok=boot.n_ok if boot else 0,
+                   n_boot_nonpositive_slope=boot.n_nonpositive_slope if boot else np.nan,
+                   note="; ".join(x for x in (t.note, note) if x), **_variance_fields(res))
         for name in ("bed50", "gamma50", "bed_target"):
-            r = iv.loc[(label, name)] if ran else {"ci_low": np.nan, "ci_high": np.nan}
-            row[f"{name}_boot_low"], row[f"{name}_boot_high"] = float(r["ci_low"]), float(r["ci_high"])
-        rows.append({k: v for k, v in row.items() if k != "boot_note"})
+            lo, hi = (iv.loc[(label, name), ["ci_low", "ci_high"]] if boot else (np.nan, np.nan))
+            row[f"{name}_boot_low"], row[f"{name}_boot_high"] = float(lo), float(hi)
+        rows.append(row)
     return rows
 
 
@@ -144,8 +141,8 @@ def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str
         raise ValueError("no arms to analyse")
     endpoint = str(arms["endpoint"].iloc[0])
     common = dict(endpoint=endpoint, timepoint_months=float(arms["timepoint_months"].iloc[0]), scale=scale,
-                  alpha_beta=float(alpha_beta), dose_rule=dose_rule, seed=int(seed),
-                  boot_note=f"bootstrap not run: more than {boot_max_arms} arms (dose_response.bootstrap.max_arms)")
+                  alpha_beta=float(alpha_beta), dose_rule=dose_rule, seed=int(seed))
+    no_boot = f"bootstrap not run: more than {boot_max_arms} arms (dose_response.bootstrap.max_arms)"
     several = arms["histology"].nunique() > 1
     arms = arms.assign(site_key=[site_key(s, h, several) for s, h in zip(arms["site"], arms["histology"])],
                        weight=np.nan, weight_pct=np.nan)
@@ -162,8 +159,9 @@ def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str
         res = fit_dose_response(**kw)
         if len(sub) > boot_max_arms:
             sites = list(res.sites) if res.site_moderator else [None]
-            return res, {s: tcp_parameters(res, target_lc, level, site=s) for s in sites}
-        return res, bootstrap_tcp(**kw, n_boot=n_boot, seed=seed, target_lc=target_lc)
+            return res, {s: tcp_parameters(res, target_lc, level, site=s) for s in sites}, None
+        boot = bootstrap_tcp(**kw, n_boot=n_boot, seed=seed, target_lc=target_lc)
+        return res, boot.estimates, boot
 
     for histology, h_arms in arms.groupby("histology", sort=True):
         qualifying = []
@@ -173,19 +171,19 @@ def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str
                 rows.append(_unfitted(PER_SITE, site, histology, sub, common, why))
                 continue
             qualifying.append(site)
-            res, boot = fit(sub, with_site=False)
-            rows += _rows(PER_SITE, histology, sub, boot, res, common)
+            res, estimates, boot = fit(sub, with_site=False)
+            rows += _rows(PER_SITE, histology, sub, res, estimates, boot, common, "" if boot else no_boot)
             key = sub["site_key"].iloc[0]
             w = arm_table(res)
             arms.loc[sub.index, "weight"] = w["weight"].to_numpy()
             arms.loc[sub.index, "weight_pct"] = w["weight_pct"].to_numpy()
             curves.append(dose_curve(res, grid).assign(site=key))
-            tcp[key] = next(iter((boot if isinstance(boot, dict) else boot.estimates).values()))
+            tcp[key] = next(iter(estimates.values()))
             notes.append(f"{key}: {describe_model(res)}")
         if len(qualifying) >= 2:
             sub = h_arms[h_arms["site"].isin(qualifying)]
-            res, boot = fit(sub, with_site=True)
-            rows += _rows(ACROSS_SITES, histology, sub, boot, res, common)
+            res, estimates, boot = fit(sub, with_site=True)
+            rows += _rows(ACROSS_SITES, histology, sub, res, estimates, boot, common, "" if boot else no_boot)
     table = pd.DataFrame(rows).reindex(columns=list(TABLE_COLUMNS))
     curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     return DoseAnalysis(table=table, arms=arms, curves=curve, tcp=tcp, footnote="; ".join(notes))
