@@ -46,7 +46,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tests"))
-from project_copy import copy_project  # noqa: E402  (the same project copy as the end-to-end tests)
+from project_copy import copy_project, snakemake_env as env  # noqa: E402  (as the end-to-end tests)
 PYTHON = Path(sys.executable)
 TARGETS = {"cold": 30.0, "noop": 2.0, "sheet": 60.0}
 TABLES = ("results/tables/included.csv", "results/tables/excluded.csv", "results/tables/pooled.csv",
@@ -75,12 +75,6 @@ if _log:
 
 
 # --- project copies and runs ----------------------------------------------------------------
-
-def env(extra: dict | None = None) -> dict:
-    e = dict(os.environ, PATH=f"{PYTHON.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    e.update(extra or {})
-    return e
-
 
 def snakemake(cwd: Path, *args: str, extra_env: dict | None = None, timeout: float = 1800):
     """Run snakemake in ``cwd``; (seconds, completed process). Fails loudly on a failed run."""

@@ -9,15 +9,12 @@ import pandas as pd
 from sbrtmeta.plot_style import message_figure, save_figure
 from sbrtmeta.workflow_step import run_step, write_table
 
-ENDPOINT_NAMES = {"LC": "Local control", "OS": "Overall survival"}
-
-
 def read(path):
     return pd.read_csv(path, dtype={"first_author": str, "ref": str, "label": str})
 
 
 def cell_figures(sm, log):
-    from sbrtmeta.forest import draw_forest, select_rows
+    from sbrtmeta.forest import ENDPOINT_LABELS, draw_forest, select_rows
 
     kind = sm.params.kind
     pooled, studies = read(sm.input.pooled), read(sm.input.studies)
@@ -40,7 +37,7 @@ def cell_figures(sm, log):
     for i, (endpoint, t) in enumerate(sm.params.cells):
         paths = outputs[i * n:(i + 1) * n]
         if select_rows(pooled, endpoint, float(t)).empty:
-            fig = message_figure(f"{ENDPOINT_NAMES.get(endpoint, endpoint)} at {t} months: no rate was pooled "
+            fig = message_figure(f"{ENDPOINT_LABELS.get(endpoint, endpoint)} at {t} months: no rate was pooled "
                                  "(see results/tables/not_pooled.csv and excluded.csv).")
         else:
             fig = draw(endpoint, float(t))
