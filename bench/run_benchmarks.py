@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
-from sbrtmeta.random_effects import fit_random_effects, fit_random_effects_batch  # noqa: E402
+from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 METAFOR_MAX_K = 2000  # rma builds k x k matrices: 10^4 needs GBs and minutes, 10^5 fails
@@ -50,6 +50,7 @@ def synthetic(rng, k, tau=0.5):
 
 def statsmodels_fit(y, v):
     from statsmodels.stats.meta_analysis import combine_effects
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return combine_effects(y, v, method_re="iterated", use_t=True)
@@ -81,15 +82,20 @@ def main(argv=None):
             tracemalloc.stop()
             add(f"single_k{k}", "engine peak MB", peak / 1e6, f"{peak / k:.0f} bytes per study")
             if k > METAFOR_MAX_K:
-                add(f"single_k{k}", "metafor REML+KH", float("nan"),
-                    f"not run: rma needs k x k matrices ({8 * k * k / 1e9:.0f} GB each)")
+                add(
+                    f"single_k{k}",
+                    "metafor REML+KH",
+                    float("nan"),
+                    f"not run: rma needs k x k matrices ({8 * k * k / 1e9:.0f} GB each)",
+                )
 
         m, k = 10**4, 20
         Y = rng.normal(1.0, 0.5, (m, k))
         V = rng.uniform(0.01, 0.5, (m, k))
         Y = Y + rng.normal(0.0, np.sqrt(V))
         pd.DataFrame({"id": np.repeat(np.arange(m), k), "yi": Y.ravel(), "vi": V.ravel()}).to_csv(
-            work / "batch.csv", index=False)
+            work / "batch.csv", index=False
+        )
         add("batch", "engine REML+KH", best_of(lambda: fit_random_effects_batch(Y, V, "REML", "knha")))
         add("batch", "engine PM+KH", best_of(lambda: fit_random_effects_batch(Y, V, "PM", "knha")))
         n_sm = min(args.statsmodels_loop, m)
@@ -98,7 +104,7 @@ def main(argv=None):
 
         glmm_fit = None
         try:
-            from sbrtmeta.glmm import fit_glmm_logit as glmm_fit
+            from sbrtmeta.stats.glmm import fit_glmm_logit as glmm_fit
         except ImportError:
             add("glmm", "engine", float("nan"), "sbrtmeta.glmm not available")
         n = rng.integers(10, 120, 200)
@@ -109,8 +115,11 @@ def main(argv=None):
 
         if shutil.which("Rscript"):
             out = work / "metafor.csv"
-            proc = subprocess.run(["Rscript", str(HERE / "metafor_bench.R"), str(work), str(out),
-                                   str(args.metafor_loop)], capture_output=True, text=True)
+            proc = subprocess.run(
+                ["Rscript", str(HERE / "metafor_bench.R"), str(work), str(out), str(args.metafor_loop)],
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode == 0:
                 for r in pd.read_csv(out).itertuples():
                     peer = "metafor rma.glmm" if r.case == "glmm" else "metafor REML+KH"
@@ -137,8 +146,11 @@ def print_report(table: pd.DataFrame) -> None:
     print("\nRatios (peer time / engine time; > 1 means the engine is faster):")
     for case, g in table.groupby("case", sort=False):
         times = dict(zip(g.peer, g.seconds))
-        for engine, peers in (("engine REML+KH", ("metafor REML+KH",)), ("engine PM+KH", ("statsmodels PM",)),
-                              ("engine", ("metafor rma.glmm",))):
+        for engine, peers in (
+            ("engine REML+KH", ("metafor REML+KH",)),
+            ("engine PM+KH", ("statsmodels PM",)),
+            ("engine", ("metafor rma.glmm",)),
+        ):
             for peer in peers:
                 if engine in times and peer in times and np.isfinite(times.get(peer, np.nan)):
                     print(f"  {case:14s} {peer:18s} / {engine:15s} = {times[peer] / times[engine]:8.1f}x")

@@ -36,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -46,16 +45,23 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tests"))
-from project_copy import copy_project, snakemake_env as env  # noqa: E402  (as the end-to-end tests)
+from project_copy import copy_project  # noqa: E402  (as the end-to-end tests)
+from project_copy import snakemake_env as env
+
 PYTHON = Path(sys.executable)
 TARGETS = {"cold": 30.0, "noop": 2.0, "sheet": 60.0}
-TABLES = ("results/tables/included.csv", "results/tables/excluded.csv", "results/tables/pooled.csv",
-          "results/tables/not_pooled.csv", "results/tables/subgroup_tests.csv")
+TABLES = (
+    "results/tables/included.csv",
+    "results/tables/excluded.csv",
+    "results/tables/pooled.csv",
+    "results/tables/not_pooled.csv",
+    "results/tables/subgroup_tests.csv",
+)
 SEED = 20261123
 
 # Written into a temporary directory put first on PYTHONPATH: every Python process of a
 # run (snakemake and each job's script) appends one JSON line with its start, end and argv.
-SITECUSTOMIZE = r'''
+SITECUSTOMIZE = r"""
 import atexit, json, os, sys, time
 _log = os.environ.get("WORKFLOW_BENCH_PROCLOG")
 if _log:
@@ -71,18 +77,26 @@ if _log:
         with open(_log, "a") as f:
             f.write(json.dumps({"start": _start, "end": time.time(), "argv": sys.argv[:3]}) + "\n")
     atexit.register(_done)
-'''
+"""
 
 
 # --- project copies and runs ----------------------------------------------------------------
+
 
 def snakemake(cwd: Path, *args: str, extra_env: dict | None = None, timeout: float = 1800):
     """Run snakemake in ``cwd``; (seconds, completed process). Fails loudly on a failed run."""
     t = time.perf_counter()
     cmd = [str(PYTHON), "-m", "snakemake", *args]
     # its own process group, so a run stopped at the time limit takes its jobs with it
-    with subprocess.Popen(cmd, cwd=cwd, env=env(extra_env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, start_new_session=True) as p:
+    with subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env(extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as p:
         try:
             out, err = p.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -110,8 +124,17 @@ def edit_config(work: Path, change) -> None:
 # --- (d) the 10^5-row user sheet -------------------------------------------------------------
 
 # Columns the cleanup writes or derives itself: a user sheet leaves them out.
-NOT_IN_SHEET = ("raw_file", "raw_row", "corrected_columns", "histology", "review_histology", "total_dose_gy",
-                "fractions", "bed10", "dose_rule")
+NOT_IN_SHEET = (
+    "raw_file",
+    "raw_row",
+    "corrected_columns",
+    "histology",
+    "review_histology",
+    "total_dose_gy",
+    "fractions",
+    "bed10",
+    "dose_rule",
+)
 
 
 def make_tidy_sheet(outcomes: pd.DataFrame, rows: int = 100_000, seed: int = SEED) -> pd.DataFrame:
@@ -148,12 +171,14 @@ def use_tidy_sheet(work: Path, sheet_rel: str) -> str:
     rules after the cleanup run. Adapt here if the tidy-sheet config changes."""
     schema = (work / "workflow" / "schemas" / "config.schema.yaml").read_text(encoding="utf-8")
     if "tidy_sheets" in schema:  # the user-sheet config of the workflow
+
         def change(cfg):
             cfg["data"]["tidy_sheets"] = [sheet_rel]
             cfg["data"]["sheets"] = []
             # settings naming shipped studies: the user sheet has none of them
             cfg["inclusion"]["overlaps"] = []
             cfg["inclusion"]["exclude_studies"] = []
+
         edit_config(work, change)
         return "config data.tidy_sheets (sheets: [], inclusion.overlaps and exclude_studies: [])"
     edit_config(work, lambda cfg: cfg["inclusion"].update(overlaps=[], exclude_studies=[]))
@@ -165,6 +190,7 @@ def use_tidy_sheet(work: Path, sheet_rel: str) -> str:
 
 
 # --- profile ----------------------------------------------------------------------------------
+
 
 def process_profile(proclog: Path) -> pd.DataFrame:
     recs = [json.loads(line) for line in proclog.read_text().splitlines() if line.strip()]
@@ -189,11 +215,11 @@ import json, sys, time
 t0 = time.perf_counter()
 import pandas as pd
 t1 = time.perf_counter()
-from sbrtmeta.forest import draw_forest
-from sbrtmeta.funnel import draw_funnel
-from sbrtmeta.plot_style import save_figure
+from sbrtmeta.plots.forest import draw_forest
+from sbrtmeta.plots.funnel import draw_funnel
+from sbrtmeta.plots.style import save_figure
 t2 = time.perf_counter()
-from sbrtmeta.pooling import pool_cells, not_pooled, subgroup_differences
+from sbrtmeta.analysis.pooling import pool_cells, not_pooled, subgroup_differences
 t3 = time.perf_counter()
 inc = pd.read_csv({str(included)!r}, dtype={{"first_author": str, "ref": str}})
 inc["first_author"] = inc["first_author"].fillna("")
@@ -220,8 +246,14 @@ print(json.dumps(dict(pandas=t1 - t0, plot_imports=t2 - t1, pool_imports=t3 - t2
                       subgroups=t5 - t4, n_cells=len(cells), draw=draw, save=save)))
 """
     t = time.perf_counter()
-    proc = subprocess.run([str(PYTHON), "-c", code], cwd=work, env=env({"PYTHONPATH": str(work / "workflow")}),
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(PYTHON), "-c", code],
+        cwd=work,
+        env=env({"PYTHONPATH": str(work / "workflow")}),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         return [("in-process profile failed", float("nan"), proc.stderr[-300:])]
@@ -251,13 +283,24 @@ def _timed(cmd) -> float:
 
 # --- main -------------------------------------------------------------------------------------
 
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=100_000, help="rows of the user sheet (d)")
-    ap.add_argument("--sheet-figures", type=float, default=300, metavar="SECONDS",
-                    help="also draw the figures of the user sheet, with this time limit (0: skip)")
-    ap.add_argument("--sheet-timeout", type=float, default=900, metavar="SECONDS",
-                    help="stop the user-sheet run (d) after this long (reported as a MISS)")
+    ap.add_argument(
+        "--sheet-figures",
+        type=float,
+        default=300,
+        metavar="SECONDS",
+        help="also draw the figures of the user sheet, with this time limit (0: skip)",
+    )
+    ap.add_argument(
+        "--sheet-timeout",
+        type=float,
+        default=900,
+        metavar="SECONDS",
+        help="stop the user-sheet run (d) after this long (reported as a MISS)",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the temporary copies")
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="sbrtmeta-workflow-bench-"))
@@ -277,8 +320,11 @@ def main(argv=None):
         proclog = tmp / "processes.jsonl"
 
         def prof_env(log):
-            return {"WORKFLOW_BENCH_PROCLOG": str(log),
-                    "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))}
+            return {
+                "WORKFLOW_BENCH_PROCLOG": str(log),
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])),
+            }
+
         cold, proc = snakemake(work, extra_env=prof_env(proclog))
         n_jobs = jobs_run(proc)
         add("(a) cold full run from data/raw", cold, TARGETS["cold"], f"{n_jobs} jobs")
@@ -294,6 +340,7 @@ def main(argv=None):
         # (c) one inclusion criterion changed
         def min_n(cfg):
             cfg["inclusion"]["min_n"] = 20
+
         edit_config(work, min_n)
         rerun, proc = snakemake(work)
         add("(c) rerun after inclusion.min_n 1 -> 20", rerun, None, f"{jobs_run(proc)} jobs rerun")
@@ -303,8 +350,18 @@ def main(argv=None):
         metafor = float("nan")
         if shutil.which("Rscript"):
             t = time.perf_counter()
-            r = subprocess.run(["Rscript", str(HERE / "workflow_metafor.R"), str(cold_results / "tables/included.csv"),
-                                str(tmp / "metafor"), str(dpi)], capture_output=True, text=True, timeout=900)
+            r = subprocess.run(
+                [
+                    "Rscript",
+                    str(HERE / "workflow_metafor.R"),
+                    str(cold_results / "tables/included.csv"),
+                    str(tmp / "metafor"),
+                    str(dpi),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
             if r.returncode == 0:
                 metafor = time.perf_counter() - t
                 add("metafor: pooling + forest/funnel PNG+PDF", metafor, None, r.stdout.strip())
@@ -326,12 +383,20 @@ def main(argv=None):
         try:
             secs, proc = snakemake(work_d, *TABLES, timeout=args.sheet_timeout, extra_env=prof_env(tmp / "d.jsonl"))
             pooled = pd.read_csv(work_d / "results/tables/pooled.csv")
-            add(case_d, secs, TARGETS["sheet"],
-                f"{jobs_run(proc)} jobs; {len(pooled)} cells, largest k = {int(pooled.k.max())}")
+            add(
+                case_d,
+                secs,
+                TARGETS["sheet"],
+                f"{jobs_run(proc)} jobs; {len(pooled)} cells, largest k = {int(pooled.k.max())}",
+            )
         except subprocess.TimeoutExpired:
             proc = None
-            add(case_d, args.sheet_timeout, TARGETS["sheet"],
-                f"STOPPED after {args.sheet_timeout:g} s (time limit), see the profile of (d) below")
+            add(
+                case_d,
+                args.sheet_timeout,
+                TARGETS["sheet"],
+                f"STOPPED after {args.sheet_timeout:g} s (time limit), see the profile of (d) below",
+            )
         except RuntimeError as exc:
             proc = None
             add(case_d, float("nan"), TARGETS["sheet"], "FAILED, see the note")
@@ -350,8 +415,10 @@ def main(argv=None):
                 add("    ... and its figures", float("nan"), None, "FAILED: " + " ".join(failed)[:300])
 
         # the table
-        print(f"\nWorkflow benchmark ({os.cpu_count()} cores, profile default, python {sys.version.split()[0]}; "
-              f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f})\n")
+        print(
+            f"\nWorkflow benchmark ({os.cpu_count()} cores, profile default, python {sys.version.split()[0]}; "
+            f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f})\n"
+        )
         print(f"{'case':<46} {'seconds':>8} {'target':>8}  {'':<5} note")
         for r_ in rows:
             tgt = f"< {r_['target']:g}" if r_["target"] else ""
@@ -389,10 +456,14 @@ def print_process_profile(title: str, proclog: Path) -> None:
     if len(main_p):
         m = main_p.iloc[0]
         busy = _union_seconds(jobs[["start", "end"]].to_numpy())
-        print(f"  snakemake main process: {m.seconds:.2f} s wall; jobs running during {busy:.2f} s of it; "
-              f"scheduler/DAG/start-up alone: {m.seconds - busy:.2f} s")
-        print(f"  job-seconds {jobs.seconds.sum():.1f} over {m.seconds:.1f} s wall = "
-              f"{jobs.seconds.sum() / m.seconds:.2f} jobs in parallel on average")
+        print(
+            f"  snakemake main process: {m.seconds:.2f} s wall; jobs running during {busy:.2f} s of it; "
+            f"scheduler/DAG/start-up alone: {m.seconds - busy:.2f} s"
+        )
+        print(
+            f"  job-seconds {jobs.seconds.sum():.1f} over {m.seconds:.1f} s wall = "
+            f"{jobs.seconds.sum() / m.seconds:.2f} jobs in parallel on average"
+        )
 
 
 def _union_seconds(intervals) -> float:

@@ -15,11 +15,9 @@ import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-
-from sbrtmeta.bubble import MAX_BUBBLE_PT2, MIN_BUBBLE_PT2, draw_dose_response, marker_label  # noqa: E402
-from sbrtmeta.dose_response import (arm_table, describe_model, dose_curve, fit_dose_response,  # noqa: E402
-                                    tcp_parameters)
-from sbrtmeta.plot_style import save_figure  # noqa: E402
+from sbrtmeta.plots.bubble import MAX_BUBBLE_PT2, MIN_BUBBLE_PT2, draw_dose_response, marker_label  # noqa: E402
+from sbrtmeta.plots.style import save_figure  # noqa: E402
+from sbrtmeta.stats.dose_response import arm_table, describe_model, dose_curve, fit_dose_response, tcp_parameters  # noqa: E402
 
 INPUTS = pd.read_csv(Path(__file__).parent / "fixtures" / "dose_response_inputs.csv")
 
@@ -49,9 +47,11 @@ def visible_texts(fig):
 
 
 def overlapping(boxes, shrink=0.5):
-    return [(i, j) for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2)
-            if min(a.x1, b.x1) - max(a.x0, b.x0) > 2 * shrink
-            and min(a.y1, b.y1) - max(a.y0, b.y0) > 2 * shrink]
+    return [
+        (i, j)
+        for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2)
+        if min(a.x1, b.x1) - max(a.x0, b.x0) > 2 * shrink and min(a.y1, b.y1) - max(a.y0, b.y0) > 2 * shrink
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -127,15 +127,17 @@ def test_axes_labels_legend_and_footnote(drawn):
     assert "Three-level model" in foot and "Bubble area" in foot
 
 
-@pytest.mark.parametrize("case", ["site model", "per-site fits", "one site", "three sites", "no tcp",
-                                  "falling slope", "target off the data"])
+@pytest.mark.parametrize(
+    "case", ["site model", "per-site fits", "one site", "three sites", "no tcp", "falling slope", "target off the data"]
+)
 def test_text_never_overlaps_and_stays_in_the_figure(case, tmp_path):
     if case == "site model":
         fig = draw_dose_response(*_inputs(_fit("project")))
     elif case == "per-site fits":
         parts = [_inputs(_fit("project", (s,))) for s in ("liver", "lung")]
-        fig = draw_dose_response(pd.concat([p[0] for p in parts]), pd.concat([p[1] for p in parts]),
-                                 {**parts[0][2], **parts[1][2]})
+        fig = draw_dose_response(
+            pd.concat([p[0] for p in parts]), pd.concat([p[1] for p in parts]), {**parts[0][2], **parts[1][2]}
+        )
     elif case == "one site":
         fig = draw_dose_response(*_inputs(_fit("synthetic", ("lung",))))
     elif case == "three sites":

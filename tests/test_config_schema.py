@@ -20,15 +20,18 @@ def test_shipped_config_is_valid():
     _validate(CONFIG)
 
 
-@pytest.mark.parametrize("path, value", [
-    (("pooling", "tau2_method"), "XYZ"),
-    (("pooling", "transform"), "LOGIT"),
-    (("pooling", "level"), 1.5),
-    (("inclusion", "min_n"), 0),
-    (("inclusion", "sites"), ["liver", "brain"]),
-    (("inclusion", "timepoints", "targets"), [0]),
-    (("figures", "formats"), ["jpg"]),
-])
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (("pooling", "tau2_method"), "XYZ"),
+        (("pooling", "transform"), "LOGIT"),
+        (("pooling", "level"), 1.5),
+        (("inclusion", "min_n"), 0),
+        (("inclusion", "sites"), ["liver", "brain"]),
+        (("inclusion", "timepoints", "targets"), [0]),
+        (("figures", "formats"), ["jpg"]),
+    ],
+)
 def test_bad_values_are_refused(path, value):
     cfg = copy.deepcopy(CONFIG)
     node = cfg
@@ -57,6 +60,7 @@ def test_misspelt_key_is_refused():
 
 # --- data: printed sheets, tidy sheets ------------------------------------------------------------------
 
+
 def _merged(base, extra):
     """Snakemake's --configfile on top of the Snakefile's configfile: mappings merge, the rest replaces."""
     out = copy.deepcopy(base)
@@ -65,29 +69,35 @@ def _merged(base, extra):
     return out
 
 
-@pytest.mark.parametrize("data", [
-    {"sheets": ["a.csv"], "corrections": "c.csv"},
-    {"sheets": ["a.csv"], "corrections": "c.csv", "tidy_sheets": ["mine.csv", "mine.xlsx"]},
-    {"tidy_sheets": ["mine.csv"]},
-    {"sheets": [], "tidy_sheets": [{"path": "mine.xlsx", "worksheet": "Studies"}, {"path": "more.xlsx"}]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"sheets": ["a.csv"], "corrections": "c.csv"},
+        {"sheets": ["a.csv"], "corrections": "c.csv", "tidy_sheets": ["mine.csv", "mine.xlsx"]},
+        {"tidy_sheets": ["mine.csv"]},
+        {"sheets": [], "tidy_sheets": [{"path": "mine.xlsx", "worksheet": "Studies"}, {"path": "more.xlsx"}]},
+    ],
+)
 def test_data_forms_are_accepted(data):
     cfg = copy.deepcopy(CONFIG)
     cfg["data"] = data
     _validate(cfg)
 
 
-@pytest.mark.parametrize("data", [
-    {},
-    {"sheets": [], "tidy_sheets": []},
-    {"sheets": ["a.csv"]},                                    # printed sheets need the ledger
-    {"sheets": ["a.xlsx"], "corrections": "c.csv"},           # printed sheets are CSV
-    {"tidy_sheets": ["mine.xls"]},
-    {"tidy_sheets": [{"worksheet": "Studies"}]},
-    {"tidy_sheets": [{"path": "mine.xlsx", "worksheet": ""}]},
-    {"tidy_sheets": ["mine.csv", "mine.csv"]},
-    {"tidy_sheet": ["mine.csv"]},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"sheets": [], "tidy_sheets": []},
+        {"sheets": ["a.csv"]},  # printed sheets need the ledger
+        {"sheets": ["a.xlsx"], "corrections": "c.csv"},  # printed sheets are CSV
+        {"tidy_sheets": ["mine.xls"]},
+        {"tidy_sheets": [{"worksheet": "Studies"}]},
+        {"tidy_sheets": [{"path": "mine.xlsx", "worksheet": ""}]},
+        {"tidy_sheets": ["mine.csv", "mine.csv"]},
+        {"tidy_sheet": ["mine.csv"]},
+    ],
+)
 def test_bad_data_forms_are_refused(data):
     cfg = copy.deepcopy(CONFIG)
     cfg["data"] = data

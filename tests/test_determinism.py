@@ -84,8 +84,15 @@ def test_failing_job_leaves_no_output_behind(tmp_path):
     assert proc.returncode != 0
     assert "outside 0-100" in proc.stderr
     results = work / "results"
-    left = sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file()
-                  and not p.relative_to(results).parts[0] == "logs") if results.exists() else []
+    left = (
+        sorted(
+            str(p.relative_to(results))
+            for p in results.rglob("*")
+            if p.is_file() and not p.relative_to(results).parts[0] == "logs"
+        )
+        if results.exists()
+        else []
+    )
     assert left == [], f"a failed run left outputs behind: {left}"
     assert not (results / "clean").exists() or not any((results / "clean").iterdir())
     assert not (results / "tables").exists()

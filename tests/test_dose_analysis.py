@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.dose_analysis import ACROSS_SITES, PER_SITE, TABLE_COLUMNS, analyse_dose_response
+from sbrtmeta.analysis.dose_response import ACROSS_SITES, PER_SITE, TABLE_COLUMNS, analyse_dose_response
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 REL = 1e-6
@@ -22,11 +21,25 @@ REL = 1e-6
 def _arms(dataset="workflow"):
     d = pd.read_csv(FIX / "dose_response_inputs.csv")
     d = d[d.dataset == dataset]
-    return pd.DataFrame({"study_id": d.study, "arm": d.arm, "label": d.study, "site": d.site,
-                         "histology": "colorectal", "dose_text": "", "bed": d.bed10, "dose_rule": "x",
-                         "endpoint": "LC", "timepoint_months": d.timepoint_months,
-                         "printed_timepoint_months": d.timepoint_months, "converted": False,
-                         "rate": d.events / d.n, "events": d.events, "n": d.n}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "study_id": d.study,
+            "arm": d.arm,
+            "label": d.study,
+            "site": d.site,
+            "histology": "colorectal",
+            "dose_text": "",
+            "bed": d.bed10,
+            "dose_rule": "x",
+            "endpoint": "LC",
+            "timepoint_months": d.timepoint_months,
+            "printed_timepoint_months": d.timepoint_months,
+            "converted": False,
+            "rate": d.events / d.n,
+            "events": d.events,
+            "n": d.n,
+        }
+    ).reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +52,15 @@ def _fixture(name, fit_id):
     return f[f.fit_id == fit_id]
 
 
-@pytest.mark.parametrize("model,subset,site", [(PER_SITE, "liver", "liver"), (PER_SITE, "lung", "lung"),
-                                               (ACROSS_SITES, "liver+lung", "liver"),
-                                               (ACROSS_SITES, "liver+lung", "lung")])
+@pytest.mark.parametrize(
+    "model,subset,site",
+    [
+        (PER_SITE, "liver", "liver"),
+        (PER_SITE, "lung", "lung"),
+        (ACROSS_SITES, "liver+lung", "liver"),
+        (ACROSS_SITES, "liver+lung", "lung"),
+    ],
+)
 def test_table_equals_metafor(analysis, model, subset, site):
     fit_id = f"workflow | {subset} | log | REML | z"
     fit = _fixture("fits", fit_id).iloc[0]
@@ -49,12 +68,22 @@ def test_table_equals_metafor(analysis, model, subset, site):
     tcp = tcp[(tcp.site == site) & (tcp.target_lc == 0.9) & (tcp.level == 0.95)].iloc[0]
     row = analysis.table[(analysis.table.model == model) & (analysis.table.site == site)].iloc[0]
     assert row.k_arms == fit.k and row.n_studies == fit.n_studies
-    for ours, theirs in (("intercept", "b0"), ("slope", "b1"), ("slope_se", "slope_se"), ("bed50", "bed50"),
-                         ("bed50_ci_low", "bed50_ci_low"), ("bed50_ci_high", "bed50_ci_high"),
-                         ("gamma50", "gamma50"), ("gamma50_ci_low", "gamma50_ci_low"),
-                         ("gamma50_ci_high", "gamma50_ci_high"), ("bed_target", "bed_target"),
-                         ("bed_target_ci_low", "bed_target_ci_low"), ("bed_target_ci_high", "bed_target_ci_high"),
-                         ("slope_ci_low", "slope_ci_low"), ("slope_ci_high", "slope_ci_high")):
+    for ours, theirs in (
+        ("intercept", "b0"),
+        ("slope", "b1"),
+        ("slope_se", "slope_se"),
+        ("bed50", "bed50"),
+        ("bed50_ci_low", "bed50_ci_low"),
+        ("bed50_ci_high", "bed50_ci_high"),
+        ("gamma50", "gamma50"),
+        ("gamma50_ci_low", "gamma50_ci_low"),
+        ("gamma50_ci_high", "gamma50_ci_high"),
+        ("bed_target", "bed_target"),
+        ("bed_target_ci_low", "bed_target_ci_low"),
+        ("bed_target_ci_high", "bed_target_ci_high"),
+        ("slope_ci_low", "slope_ci_low"),
+        ("slope_ci_high", "slope_ci_high"),
+    ):
         assert row[ours] == pytest.approx(tcp[theirs], rel=REL), ours
     assert row.qm == pytest.approx(fit.QM, rel=REL) and row.qm_p == pytest.approx(fit.QM_p, rel=REL)
     if fit.model == "two-level":

@@ -3,17 +3,39 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sbrtmeta.analysis.dose_arms import dose_response_rows
+from sbrtmeta.data.dose_strings import parse_dose
+from sbrtmeta.stats.dose_response import convert_to_timepoint
 
-from sbrtmeta.dose_data import dose_response_rows
-from sbrtmeta.dose_response import convert_to_timepoint
-from sbrtmeta.dose_strings import parse_dose
 
-
-def _row(study, arm="all", dose="48/4", t=24.0, rate=0.8, n=50, grouping="all", site="liver", endpoint="LC",
-         histology="colorectal"):
-    return dict(study_id=study, ref=study[-2:], first_author="Author", arm=arm, grouping=grouping, site=site,
-                histology=histology, review_histology=histology, dose_text=dose, endpoint=endpoint,
-                timepoint_months=t, rate=rate, n=n, events=int(np.floor(rate * n + 0.5)))
+def _row(
+    study,
+    arm="all",
+    dose="48/4",
+    t=24.0,
+    rate=0.8,
+    n=50,
+    grouping="all",
+    site="liver",
+    endpoint="LC",
+    histology="colorectal",
+):
+    return dict(
+        study_id=study,
+        ref=study[-2:],
+        first_author="Author",
+        arm=arm,
+        grouping=grouping,
+        site=site,
+        histology=histology,
+        review_histology=histology,
+        dose_text=dose,
+        endpoint=endpoint,
+        timepoint_months=t,
+        rate=rate,
+        n=n,
+        events=int(np.floor(rate * n + 0.5)),
+    )
 
 
 def _tables(rows, excluded_rows=()):
@@ -50,11 +72,16 @@ def test_time_points_outside_the_tolerance_are_left_out_or_converted():
 
 
 def test_one_partition_of_a_study_is_kept_and_the_rest_said():
-    rows = [_row("s-01", arm="all", dose="30/3"), _row("s-01", arm="40 Gy", dose="40/3", grouping="dose arm"),
-            _row("s-01", arm="60 Gy", dose="60/3", grouping="dose arm"),
-            _row("s-02", arm="CRC", grouping="histology subgroup"), _row("s-02", arm="all")]
-    inc, exc = _tables(rows[:1] + rows[3:4], [dict(r, criterion="one_row_per_study", detail="") for r in
-                                              rows[1:3] + rows[4:]])
+    rows = [
+        _row("s-01", arm="all", dose="30/3"),
+        _row("s-01", arm="40 Gy", dose="40/3", grouping="dose arm"),
+        _row("s-01", arm="60 Gy", dose="60/3", grouping="dose arm"),
+        _row("s-02", arm="CRC", grouping="histology subgroup"),
+        _row("s-02", arm="all"),
+    ]
+    inc, exc = _tables(
+        rows[:1] + rows[3:4], [dict(r, criterion="one_row_per_study", detail="") for r in rows[1:3] + rows[4:]]
+    )
     arms, out = dose_response_rows(inc, exc)
     assert sorted(zip(arms.study_id, arms.arm)) == [("s-01", "40 Gy"), ("s-01", "60 Gy"), ("s-02", "CRC")]
     said = out[out.reason.str.startswith("overlaps")]
@@ -62,8 +89,13 @@ def test_one_partition_of_a_study_is_kept_and_the_rest_said():
 
 
 def test_rows_the_criteria_excluded_are_listed_with_the_criterion():
-    inc, exc = _tables([_row("s-01")], [dict(_row("s-02"), criterion="n_not_reported", detail="arm n not printed"),
-                                        dict(_row("s-03", endpoint="OS"), criterion="min_n", detail="")])
+    inc, exc = _tables(
+        [_row("s-01")],
+        [
+            dict(_row("s-02"), criterion="n_not_reported", detail="arm n not printed"),
+            dict(_row("s-03", endpoint="OS"), criterion="min_n", detail=""),
+        ],
+    )
     arms, out = dose_response_rows(inc, exc)
     assert list(arms.study_id) == ["s-01"]
     assert list(out.study_id) == ["s-02"]  # only the analysed endpoint

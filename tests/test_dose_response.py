@@ -9,10 +9,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.dose_response import (MODEL_MULTILEVEL, MODEL_TWO_LEVEL, _refit, arm_table, bootstrap_tcp,
-                                    convert_to_timepoint, describe_model, dose_curve, fit_dose_response,
-                                    refit_many, simulate_logits, tcp_parameters)
+from sbrtmeta.stats.dose_response import (
+    MODEL_MULTILEVEL,
+    MODEL_TWO_LEVEL,
+    _refit,
+    arm_table,
+    bootstrap_tcp,
+    convert_to_timepoint,
+    describe_model,
+    dose_curve,
+    fit_dose_response,
+    refit_many,
+    simulate_logits,
+    tcp_parameters,
+)
 
 FIX = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIX / "dose_response_inputs.csv")
@@ -40,9 +50,17 @@ def _rows(dataset, subset):
 
 def _fit(row):
     d = _rows(row.dataset, row.subset)
-    return fit_dose_response(d.events.to_numpy(), d.n.to_numpy(), d.bed10.to_numpy(), d.study.to_numpy(),
-                             d.arm.to_numpy(), site=d.site.to_numpy(), scale=row.scale, method=row.method,
-                             test=row.test)
+    return fit_dose_response(
+        d.events.to_numpy(),
+        d.n.to_numpy(),
+        d.bed10.to_numpy(),
+        d.study.to_numpy(),
+        d.arm.to_numpy(),
+        site=d.site.to_numpy(),
+        scale=row.scale,
+        method=row.method,
+        test=row.test,
+    )
 
 
 FIT_ROWS = list(FITS.itertuples())
@@ -57,6 +75,7 @@ def fitted(row):
 
 
 # -- the fits ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("row", FIT_ROWS, ids=IDS)
 def test_fit_matches_metafor(row):
@@ -82,8 +101,14 @@ def test_coefficients_and_vcov_match_metafor(row):
     fit = fitted(row)
     ref = COEFS[COEFS.fit_id == row.fit_id].sort_values("j")
     assert list(fit.coef_names[:2]) == list(ref.name[:2])
-    for col, got in (("coef", fit.coef), ("se", fit.se), ("stat", fit.zval), ("pval", fit.pval),
-                     ("ci_low", fit.ci_low), ("ci_high", fit.ci_high)):
+    for col, got in (
+        ("coef", fit.coef),
+        ("se", fit.se),
+        ("stat", fit.zval),
+        ("pval", fit.pval),
+        ("ci_low", fit.ci_low),
+        ("ci_high", fit.ci_high),
+    ):
         assert got == _approx(ref[col].to_numpy()), col
     v = VCOV[VCOV.fit_id == row.fit_id]
     expected = np.zeros((row.p, row.p))
@@ -94,13 +119,27 @@ def test_coefficients_and_vcov_match_metafor(row):
 # -- TCP parameters and their delta-method intervals --------------------------------------------
 
 TCP_ROWS = list(TCP.itertuples())
-TCP_FIELDS = ["slope_se", "slope_ci_low", "slope_ci_high", "bed50", "bed50_ci_low", "bed50_ci_high",
-              "log_bed50_se", "gamma50", "gamma50_se", "gamma50_ci_low", "gamma50_ci_high", "bed_target",
-              "bed_target_ci_low", "bed_target_ci_high", "log_bed_target_se", "crit"]
+TCP_FIELDS = [
+    "slope_se",
+    "slope_ci_low",
+    "slope_ci_high",
+    "bed50",
+    "bed50_ci_low",
+    "bed50_ci_high",
+    "log_bed50_se",
+    "gamma50",
+    "gamma50_se",
+    "gamma50_ci_low",
+    "gamma50_ci_high",
+    "bed_target",
+    "bed_target_ci_low",
+    "bed_target_ci_high",
+    "log_bed_target_se",
+    "crit",
+]
 
 
-@pytest.mark.parametrize("row", TCP_ROWS, ids=[f"{r.fit_id} | {r.site} | {r.target_lc} | {r.level}"
-                                              for r in TCP_ROWS])
+@pytest.mark.parametrize("row", TCP_ROWS, ids=[f"{r.fit_id} | {r.site} | {r.target_lc} | {r.level}" for r in TCP_ROWS])
 def test_tcp_parameters_match_metafor(row):
     fit_row = FITS[FITS.fit_id == row.fit_id].iloc[0]
     fit = fitted(next(r for r in FIT_ROWS if r.fit_id == row.fit_id))
@@ -134,9 +173,19 @@ def test_dose_curve_matches_metafor(key):
     curve = dose_curve(fit, ref.bed10.to_numpy(), site=site if row.site_moderator else None)
     assert list(curve.site.unique()) == [site]
     assert curve.bed10.to_numpy() == _approx(ref.bed10.to_numpy())
-    pairs = {"logit": "pred", "se": "se", "logit_ci_low": "ci_low", "logit_ci_high": "ci_high",
-             "logit_pi_low": "pi_low", "logit_pi_high": "pi_high", "lc": "lc", "ci_low": "lc_ci_low",
-             "ci_high": "lc_ci_high", "pi_low": "lc_pi_low", "pi_high": "lc_pi_high"}
+    pairs = {
+        "logit": "pred",
+        "se": "se",
+        "logit_ci_low": "ci_low",
+        "logit_ci_high": "ci_high",
+        "logit_pi_low": "pi_low",
+        "logit_pi_high": "pi_high",
+        "lc": "lc",
+        "ci_low": "lc_ci_low",
+        "ci_high": "lc_ci_high",
+        "pi_low": "lc_pi_low",
+        "pi_high": "lc_pi_high",
+    }
     for mine, theirs in pairs.items():
         assert curve[mine].to_numpy() == _approx(ref[theirs].to_numpy()), mine
 
@@ -155,6 +204,7 @@ def test_dose_curve_of_a_site_model_stacks_every_site():
 
 
 # -- the fallback and the bookkeeping --------------------------------------------------------------
+
 
 def test_two_level_fallback_is_recorded():
     d = _rows("project", "liver")
@@ -203,12 +253,14 @@ def test_a_falling_curve_gives_no_tcp_doses():
     assert fit.slope < 0 and not t.slope_positive and not t.slope_ci_excludes_zero
     assert np.isnan(t.bed50) and np.isnan(t.bed_target) and np.isnan(t.bed_target_ci_low)
     assert "does not rise" in t.note
-    lin = tcp_parameters(fit_dose_response(d.events, d.n, reversed_bed, d.study, d.arm, site=d.site,
-                                           scale="linear"), site="lung")
+    lin = tcp_parameters(
+        fit_dose_response(d.events, d.n, reversed_bed, d.study, d.arm, site=d.site, scale="linear"), site="lung"
+    )
     assert np.isnan(lin.gamma50) and np.isnan(lin.bed50)
 
 
 # -- bootstrap ------------------------------------------------------------------------------------
+
 
 def _boot(subset="liver+lung", dataset="synthetic", **kw):
     d = _rows(dataset, subset)
@@ -275,6 +327,7 @@ def test_bootstrap_input_errors():
 
 # -- constant-hazard conversion --------------------------------------------------------------------
 
+
 def test_convert_to_timepoint():
     rates = INPUTS.events.to_numpy() / INPUTS.n.to_numpy()
     assert convert_to_timepoint(rates, 12, 12) == pytest.approx(rates)
@@ -286,8 +339,10 @@ def test_convert_to_timepoint():
     assert np.all(np.diff(convert_to_timepoint(0.9, 12, [6, 12, 24, 36])) < 0)
 
 
-@pytest.mark.parametrize("rate,t0,t", [(1.2, 12, 24), (-0.1, 12, 24), (0.8, 0, 24), (0.8, 12, 0),
-                                       (0.8, -12, 24), (np.nan, 12, 24), (0.8, 12, np.inf)])
+@pytest.mark.parametrize(
+    "rate,t0,t",
+    [(1.2, 12, 24), (-0.1, 12, 24), (0.8, 0, 24), (0.8, 12, 0), (0.8, -12, 24), (np.nan, 12, 24), (0.8, 12, np.inf)],
+)
 def test_convert_to_timepoint_refuses_bad_input(rate, t0, t):
     with pytest.raises(ValueError):
         convert_to_timepoint(rate, t0, t)
@@ -298,17 +353,30 @@ def test_convert_to_timepoint_refuses_bad_input(rate, t0, t):
 D = _rows("synthetic", "liver+lung")
 
 
-@pytest.mark.parametrize("change,match", [
-    (dict(scale="sqrt"), "scale"), (dict(method="DL"), "method"), (dict(test="knha"), "test"),
-    (dict(level=95), "level"), (dict(bed=np.r_[0.0, D.bed10.to_numpy()[1:]]), "BED10"),
-    (dict(bed=np.r_[np.nan, D.bed10.to_numpy()[1:]]), "BED10"), (dict(bed=D.bed10.to_numpy()[1:]), "bed"),
-    (dict(events=np.r_[D.n.to_numpy()[0] + 1, D.events.to_numpy()[1:]]), "events"),
-    (dict(site=np.r_[[None], D.site.to_numpy()[1:]]), "site"),
-    (dict(study=np.r_[[np.nan], D.study.to_numpy()[1:]].astype(object)), "study"),
-])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        (dict(scale="sqrt"), "scale"),
+        (dict(method="DL"), "method"),
+        (dict(test="knha"), "test"),
+        (dict(level=95), "level"),
+        (dict(bed=np.r_[0.0, D.bed10.to_numpy()[1:]]), "BED10"),
+        (dict(bed=np.r_[np.nan, D.bed10.to_numpy()[1:]]), "BED10"),
+        (dict(bed=D.bed10.to_numpy()[1:]), "bed"),
+        (dict(events=np.r_[D.n.to_numpy()[0] + 1, D.events.to_numpy()[1:]]), "events"),
+        (dict(site=np.r_[[None], D.site.to_numpy()[1:]]), "site"),
+        (dict(study=np.r_[[np.nan], D.study.to_numpy()[1:]].astype(object)), "study"),
+    ],
+)
 def test_fit_refuses_bad_input(change, match):
-    args = dict(events=D.events.to_numpy(), n=D.n.to_numpy(), bed=D.bed10.to_numpy(), study=D.study.to_numpy(),
-                arm=D.arm.to_numpy(), site=D.site.to_numpy())
+    args = dict(
+        events=D.events.to_numpy(),
+        n=D.n.to_numpy(),
+        bed=D.bed10.to_numpy(),
+        study=D.study.to_numpy(),
+        arm=D.arm.to_numpy(),
+        site=D.site.to_numpy(),
+    )
     args.update(change)
     with pytest.raises(ValueError, match=match):
         fit_dose_response(**args)

@@ -2,43 +2,48 @@
 
 import numpy as np
 import pytest
+from sbrtmeta.data.dose_strings import Regimen, bed, eqd2, parse_dose
+from sbrtmeta.data.errors import CellParseError
 
-from sbrtmeta.dose_strings import Regimen, bed, eqd2, parse_dose
-from sbrtmeta.errors import CellParseError
 
-
-@pytest.mark.parametrize("printed, regimens, median", [
-    ("14-26/1", [(14, 26, 1, 1)], None),
-    ("26/1", [(26, 26, 1, 1)], None),
-    ("28-30/3-4", [(28, 30, 3, 4)], None),
-    ("36-37.5/3 or 26/1", [(36, 37.5, 3, 3), (26, 26, 1, 1)], None),
-    ("50/5f preferred", [(50, 50, 5, 5)], None),
-    ("36-60/3", [(36, 60, 3, 3)], None),
-    ("27.7-60/6 (median: 41.8)", [(27.7, 60, 6, 6)], 41.8),
-    ("37.5-45/3f preferred", [(37.5, 45, 3, 3)], None),
-    ("30/3", [(30, 30, 3, 3)], None),
-    ("3/30", [(3, 3, 30, 30)], None),  # as printed; the ledger repairs it to 30/3
-    ("52.5-75/3", [(52.5, 75, 3, 3)], None),
-    ("30-37.5/3 or 26/1", [(30, 37.5, 3, 3), (26, 26, 1, 1)], None),
-    ("50/10", [(50, 50, 10, 10)], None),
-    ("50-60/4-5", [(50, 60, 4, 5)], None),
-    ("26/1 or 36-45/3", [(26, 26, 1, 1), (36, 45, 3, 3)], None),
-    ("60/3-8", [(60, 60, 3, 8)], None),
-    ("48/4, 52-60/4 or 50/5", [(48, 48, 4, 4), (52, 60, 4, 4), (50, 50, 5, 5)], None),
-    ("36-51 Gy in 3 fractions", [(36, 51, 3, 3)], None),
-    ("median total dose of 39 (range, 30-51) Gy in 3 fractions", [(30, 51, 3, 3)], 39),
-    ("median total dose of 32 Gy in 4 fractions", [(32, 32, 4, 4)], 32),
-    ("median 50 Gy in 4-5 fractions", [(50, 50, 4, 5)], 50),
-    ("50 Gy in 5 Gy fractions preferred", [(50, 50, 10, 10)], None),
-    ("median 54 Gy (36-54) in 3-4 fractions", [(36, 54, 3, 4)], 54),
-    ("risk-adapted: 30/1, 60/3, 60/8, 48/4 (Gy/fractions)", [(30, 30, 1, 1), (60, 60, 3, 3), (60, 60, 8, 8),
-                                                            (48, 48, 4, 4)], None),
-    ("10-48 Gy in 1-5 fractions (4-20 Gy per fraction)", [(10, 48, 1, 5)], None),
-    ("curative median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)", [(30, 60, 3, 10)], 40),
-    ("36-51 Gy in 3 fractions (escalated)", [(36, 51, 3, 3)], None),
-    ("30-51 Gy (median 39) in 3 fractions", [(30, 51, 3, 3)], 39),
-    ("36 Gy in 3 fractions for most; 8 single fraction", [(36, 36, 3, 3)], None),
-])
+@pytest.mark.parametrize(
+    "printed, regimens, median",
+    [
+        ("14-26/1", [(14, 26, 1, 1)], None),
+        ("26/1", [(26, 26, 1, 1)], None),
+        ("28-30/3-4", [(28, 30, 3, 4)], None),
+        ("36-37.5/3 or 26/1", [(36, 37.5, 3, 3), (26, 26, 1, 1)], None),
+        ("50/5f preferred", [(50, 50, 5, 5)], None),
+        ("36-60/3", [(36, 60, 3, 3)], None),
+        ("27.7-60/6 (median: 41.8)", [(27.7, 60, 6, 6)], 41.8),
+        ("37.5-45/3f preferred", [(37.5, 45, 3, 3)], None),
+        ("30/3", [(30, 30, 3, 3)], None),
+        ("3/30", [(3, 3, 30, 30)], None),  # as printed; the ledger repairs it to 30/3
+        ("52.5-75/3", [(52.5, 75, 3, 3)], None),
+        ("30-37.5/3 or 26/1", [(30, 37.5, 3, 3), (26, 26, 1, 1)], None),
+        ("50/10", [(50, 50, 10, 10)], None),
+        ("50-60/4-5", [(50, 60, 4, 5)], None),
+        ("26/1 or 36-45/3", [(26, 26, 1, 1), (36, 45, 3, 3)], None),
+        ("60/3-8", [(60, 60, 3, 8)], None),
+        ("48/4, 52-60/4 or 50/5", [(48, 48, 4, 4), (52, 60, 4, 4), (50, 50, 5, 5)], None),
+        ("36-51 Gy in 3 fractions", [(36, 51, 3, 3)], None),
+        ("median total dose of 39 (range, 30-51) Gy in 3 fractions", [(30, 51, 3, 3)], 39),
+        ("median total dose of 32 Gy in 4 fractions", [(32, 32, 4, 4)], 32),
+        ("median 50 Gy in 4-5 fractions", [(50, 50, 4, 5)], 50),
+        ("50 Gy in 5 Gy fractions preferred", [(50, 50, 10, 10)], None),
+        ("median 54 Gy (36-54) in 3-4 fractions", [(36, 54, 3, 4)], 54),
+        (
+            "risk-adapted: 30/1, 60/3, 60/8, 48/4 (Gy/fractions)",
+            [(30, 30, 1, 1), (60, 60, 3, 3), (60, 60, 8, 8), (48, 48, 4, 4)],
+            None,
+        ),
+        ("10-48 Gy in 1-5 fractions (4-20 Gy per fraction)", [(10, 48, 1, 5)], None),
+        ("curative median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)", [(30, 60, 3, 10)], 40),
+        ("36-51 Gy in 3 fractions (escalated)", [(36, 51, 3, 3)], None),
+        ("30-51 Gy (median 39) in 3 fractions", [(30, 51, 3, 3)], 39),
+        ("36 Gy in 3 fractions for most; 8 single fraction", [(36, 36, 3, 3)], None),
+    ],
+)
 def test_printed_forms(printed, regimens, median):
     spec = parse_dose(printed)
     assert spec.regimens == tuple(Regimen(*r) for r in regimens)
@@ -59,8 +64,10 @@ def test_median_with_its_own_fractions_gives_the_dose():
     assert parse_dose("36 Gy in 3 fractions for most; 8 single fraction").notes == ("8 single fraction",)
 
 
-@pytest.mark.parametrize("printed", ["Oct-50", "May-50", "Apr-48", "3/8/1960", "fifty Gy", "", "50/0",
-                                     "60-50/3", "50 Gy", "45 Gy in 7 Gy fractions"])
+@pytest.mark.parametrize(
+    "printed",
+    ["Oct-50", "May-50", "Apr-48", "3/8/1960", "fifty Gy", "", "50/0", "60-50/3", "50 Gy", "45 Gy in 7 Gy fractions"],
+)
 def test_unreadable_or_mangled_strings_raise(printed):
     with pytest.raises(CellParseError):
         parse_dose(printed)
@@ -86,11 +93,14 @@ def test_summary_rules():
     assert s.total_dose_gy is None
 
 
-@pytest.mark.parametrize("rule, expected", [
-    ("median_or_midpoint", (bed(36, 3) + bed(60, 3)) / 2),
-    ("minimum", bed(36, 3)),
-    ("maximum", bed(60, 3)),
-])
+@pytest.mark.parametrize(
+    "rule, expected",
+    [
+        ("median_or_midpoint", (bed(36, 3) + bed(60, 3)) / 2),
+        ("minimum", bed(36, 3)),
+        ("maximum", bed(60, 3)),
+    ],
+)
 def test_range_rules(rule, expected):
     s = parse_dose("36-60/3").summary(rule=rule)
     assert s.bed == pytest.approx(expected)
@@ -114,7 +124,7 @@ def test_every_dose_string_in_data_raw_parses():
     import csv
     from pathlib import Path
 
-    from sbrtmeta.extraction import clean_extraction
+    from sbrtmeta.data.extraction import clean_extraction
 
     root = Path(__file__).resolve().parents[1]
     sheets = [root / "data/raw/crc2014_extraction.csv", root / "data/raw/primary_studies.csv"]

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.pooling import POOLED_COLUMNS, not_pooled, pool_cells
+from sbrtmeta.analysis.pooling import POOLED_COLUMNS, not_pooled, pool_cells
 
 FIX = Path(__file__).parent / "fixtures"
 RMA = pd.read_csv(FIX / "metafor_rma.csv")
@@ -27,11 +26,27 @@ RTOL = 1e-6
 def _rows(counts, site="liver", endpoint="LC", t=24.0, hist="colorectal", prefix=None):
     """Included rows as apply_inclusion writes them (the columns pool_cells reads)."""
     prefix = prefix or site.replace(" ", "")
-    return [dict(study_id=f"{prefix}-{i}", ref=str(i + 1), first_author=f"Author{i}", year=2000 + i,
-                 review="crc2014", site=site, primary="crc", histology=hist, review_histology=hist, arm="all",
-                 endpoint=endpoint, timepoint_months=t, target_timepoint_months=t, rate=x / n, n=int(n),
-                 events=int(x))
-            for i, (x, n) in enumerate(counts)]
+    return [
+        dict(
+            study_id=f"{prefix}-{i}",
+            ref=str(i + 1),
+            first_author=f"Author{i}",
+            year=2000 + i,
+            review="crc2014",
+            site=site,
+            primary="crc",
+            histology=hist,
+            review_histology=hist,
+            arm="all",
+            endpoint=endpoint,
+            timepoint_months=t,
+            target_timepoint_months=t,
+            rate=x / n,
+            n=int(n),
+            events=int(x),
+        )
+        for i, (x, n) in enumerate(counts)
+    ]
 
 
 def _included(*row_lists):
@@ -50,16 +65,24 @@ def _counts(inputs, dataset):
 
 
 def _reference(table, dataset, tau2_method, ci_method):
-    ref = table[(table.dataset == dataset) & (table.measure == "PLO") & (table.tau2_method == tau2_method)
-                & (table.ci_method == ci_method)]
+    ref = table[
+        (table.dataset == dataset)
+        & (table.measure == "PLO")
+        & (table.tau2_method == tau2_method)
+        & (table.ci_method == ci_method)
+    ]
     assert len(ref) == 1, (dataset, tau2_method, ci_method)
     return ref.iloc[0]
 
 
 def _assert_matches(row, ref, fitted=True):
-    pairs = [("k", row.k, ref.k), ("estimate", row.estimate, ref.prop_estimate),
-             ("ci_low", row.ci_low, ref.prop_ci_low), ("ci_high", row.ci_high, ref.prop_ci_high),
-             ("model_estimate", row.model_estimate, ref.estimate)]
+    pairs = [
+        ("k", row.k, ref.k),
+        ("estimate", row.estimate, ref.prop_estimate),
+        ("ci_low", row.ci_low, ref.prop_ci_low),
+        ("ci_high", row.ci_high, ref.prop_ci_high),
+        ("model_estimate", row.model_estimate, ref.estimate),
+    ]
     if fitted:
         pairs += [("tau2", row.tau2, ref.tau2), ("q", row.q, ref.q)]
         if not np.isnan(ref.prop_pi_low):
@@ -75,6 +98,7 @@ def _no_nan_interval(row):
 
 # --- k = 0 ----------------------------------------------------------------------------------
 
+
 def test_no_included_rows_pools_nothing_and_says_why():
     inc = _included(_rows([(8, 10)]))[:0]
     pooled, studies = pool_cells(inc)
@@ -89,8 +113,9 @@ def test_no_included_rows_pools_nothing_and_says_why():
 
 def test_cell_with_every_row_excluded_is_not_pooled_but_others_are():
     inc = _included(_rows([(17, 20), (30, 45)], site="lung"))
-    exc = _excluded(_rows([(8, 10)], site="liver") + _rows([(4, 6)], site="liver", endpoint="OS"),
-                    "basis", "crude rate")
+    exc = _excluded(
+        _rows([(8, 10)], site="liver") + _rows([(4, 6)], site="liver", endpoint="OS"), "basis", "crude rate"
+    )
     pooled, _ = pool_cells(inc)
     assert set(pooled.site) == {"lung"}
     missing = not_pooled(inc, exc, sites=["liver", "lung"], endpoints=["LC", "OS"])
@@ -100,6 +125,7 @@ def test_cell_with_every_row_excluded_is_not_pooled_but_others_are():
 
 
 # --- k = 1 ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("dataset", ["single_study", "single_study_n1"])
 def test_single_study_is_reported_as_such_with_its_wald_interval(dataset):
@@ -125,6 +151,7 @@ def test_single_study_of_n1_is_shown_with_the_continuity_correction():
 
 # --- k = 2 ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("tau2_method, ci_method", [("REML", "knha"), ("REML", "z"), ("DL", "knha"), ("FE", "z")])
 def test_two_studies_match_metafor(tau2_method, ci_method):
     counts = _counts(RMA_INPUTS, "synthetic:k2")
@@ -137,6 +164,7 @@ def test_two_studies_match_metafor(tau2_method, ci_method):
 
 
 # --- 0 % and 100 % --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("ci_method", ["knha", "z"])
 def test_studies_at_zero_and_full_match_metafor(ci_method):
@@ -162,6 +190,7 @@ def test_all_studies_at_full_match_metafor(dataset, tau2_method, ci_method):
 
 
 # --- identical studies: τ² = 0 --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("tau2_method, ci_method", [("REML", "knha"), ("REML", "z"), ("FE", "z")])
 def test_identical_studies_have_no_heterogeneity(tau2_method, ci_method):
@@ -197,6 +226,7 @@ def test_identical_studies_knha_interval_collapses_like_metafor():
 
 # --- one study with n = 1 -------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dataset", ["one_study_n1", "one_study_n1_none"])
 @pytest.mark.parametrize("tau2_method, ci_method", [("REML", "knha"), ("REML", "z"), ("FE", "z")])
 def test_one_study_of_one_patient_among_others_matches_metafor(dataset, tau2_method, ci_method):
@@ -213,12 +243,18 @@ def test_one_study_of_one_patient_among_others_matches_metafor(dataset, tau2_met
 
 # --- a site present only in OS --------------------------------------------------------------
 
+
 def test_site_present_only_in_os():
-    inc = _included(_rows([(17, 20), (30, 45)], site="liver"),
-                    _rows([(17, 20), (30, 45)], site="liver", endpoint="OS"),
-                    _rows([(8, 10), (12, 20), (20, 30)], site="adrenal", endpoint="OS"))
-    exc = _excluded(_rows([(5, 7)], site="adrenal", endpoint="LC", prefix="adrenal-x"), "n_not_reported",
-                    "arm sample size not printed")
+    inc = _included(
+        _rows([(17, 20), (30, 45)], site="liver"),
+        _rows([(17, 20), (30, 45)], site="liver", endpoint="OS"),
+        _rows([(8, 10), (12, 20), (20, 30)], site="adrenal", endpoint="OS"),
+    )
+    exc = _excluded(
+        _rows([(5, 7)], site="adrenal", endpoint="LC", prefix="adrenal-x"),
+        "n_not_reported",
+        "arm sample size not printed",
+    )
     pooled, studies = pool_cells(inc)
     adrenal = pooled[pooled.site == "adrenal"]
     assert adrenal.endpoint.tolist() == ["OS"] and adrenal.k.tolist() == [3]
@@ -232,12 +268,14 @@ def test_site_present_only_in_os():
 
 
 def test_site_only_in_os_without_any_lc_row_is_simply_absent_from_lc():
-    inc = _included(_rows([(17, 20), (30, 45)], site="liver"),
-                    _rows([(8, 10), (12, 20)], site="adrenal", endpoint="OS"))
+    inc = _included(
+        _rows([(17, 20), (30, 45)], site="liver"), _rows([(8, 10), (12, 20)], site="adrenal", endpoint="OS")
+    )
     pooled, _ = pool_cells(inc)
     assert set(zip(pooled.site, pooled.endpoint)) == {("liver", "LC"), ("adrenal", "OS")}
-    missing = not_pooled(inc, inc[:0].assign(criterion=[], detail=[]), sites=["liver", "adrenal"],
-                         endpoints=["LC", "OS"])
+    missing = not_pooled(
+        inc, inc[:0].assign(criterion=[], detail=[]), sites=["liver", "adrenal"], endpoints=["LC", "OS"]
+    )
     assert len(missing) == 0  # nothing excluded: the site simply has no LC data
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from sbrtmeta.errors import InputError
-from sbrtmeta.extraction import TIDY_COLUMNS, clean_extraction
+from sbrtmeta.data.errors import InputError
+from sbrtmeta.data.extraction import TIDY_COLUMNS, clean_extraction
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw" / "crc2014_extraction.csv"
@@ -28,8 +27,10 @@ def _rows(path):
 
 
 def test_tidy_has_the_required_columns(tidy):
-    required = ("study_id ref first_author review site design primary arm n_patients n_lesions dose_text "
-                "total_dose_gy fractions bed10 endpoint timepoint_months rate n events basis source").split()
+    required = (
+        "study_id ref first_author review site design primary arm n_patients n_lesions dose_text "
+        "total_dose_gy fractions bed10 endpoint timepoint_months rate n events basis source"
+    ).split()
     assert set(required) <= set(tidy.columns)
     assert list(tidy.columns) == list(TIDY_COLUMNS)
 
@@ -52,8 +53,18 @@ def test_multi_arm_studies_keep_one_row_per_arm():
 
 def test_printed_strings_are_kept_as_printed():
     cells = {c for r in _rows(RAW) for c in r.values()}
-    for printed in ("Oct-50", "3/30", "50/5f preferred", "27.7-60/6 (median: 41.8)", "48% (24 for all)",
-                    "May-50", "Apr-48", "3/8/1960", "60-", "≥ 65"):
+    for printed in (
+        "Oct-50",
+        "3/30",
+        "50/5f preferred",
+        "27.7-60/6 (median: 41.8)",
+        "48% (24 for all)",
+        "May-50",
+        "Apr-48",
+        "3/8/1960",
+        "60-",
+        "≥ 65",
+    ):
         assert printed in cells
 
 
@@ -87,8 +98,11 @@ def test_value_printed_for_all_arms_becomes_one_study_row(tidy):
 
 def test_ledger_repairs_are_applied_and_recorded(tidy):
     ledger = _rows(LEDGER)
-    assert {(e["printed"], e["corrected"]) for e in ledger} >= {("Oct-50", "50/10"), ("3/8/1960", "60/3-8"),
-                                                                 ("3/30", "30/3")}
+    assert {(e["printed"], e["corrected"]) for e in ledger} >= {
+        ("Oct-50", "50/10"),
+        ("3/8/1960", "60/3-8"),
+        ("3/30", "30/3"),
+    }
     for e in ledger:
         rows = tidy[tidy.raw_row == e["row_id"]]
         assert (rows.corrected_columns.str.contains(e["column"])).all()
@@ -100,14 +114,20 @@ def test_ledger_repairs_are_applied_and_recorded(tidy):
 
 def test_the_second_reading_agrees_on_every_outcome_value():
     """Double extraction: both readings print the same outcome cells for each reference."""
+
     def outcomes(rows):
-        return sorted((r["ref"], col, r[col]) for r in rows for col in ("lc_printed", "os_printed")
-                      if r[col] not in ("", "-"))
+        return sorted(
+            (r["ref"], col, r[col]) for r in rows for col in ("lc_printed", "os_printed") if r[col] not in ("", "-")
+        )
+
     a, b = outcomes(_rows(RAW)), outcomes(_rows(READING_B))
     # Settled differences (see data/double_extraction/reconciliation.md): reading A keeps the lymph
     # node recurrence count and the word "crude" printed in the spine sentence.
-    a = [x for x in a if x not in {("86", "lc_printed", "local recurrence 1 of 7"),
-                                   ("94", "lc_printed", "crude 81%-94%")}]
+    a = [
+        x
+        for x in a
+        if x not in {("86", "lc_printed", "local recurrence 1 of 7"), ("94", "lc_printed", "crude 81%-94%")}
+    ]
     b = [x for x in b if x != ("94", "lc_printed", "81%-94%")]
     # Reading B repeats a value printed "for all" arms on a row of its own; compare sets for those.
     assert sorted(set(a)) == sorted(set(b))
@@ -121,12 +141,14 @@ def test_the_second_reading_agrees_on_doses_and_counts():
         # every count printed for a reference, whichever column a reading put it in
         cols = [c for c in rows[0] if c.endswith(("patients_printed", "lesions_printed"))]
         return {(r["ref"], n) for r in rows for c in cols for n in re.findall(r"\d+", r[c])}
+
     a, b = _rows(RAW), _rows(READING_B)
     assert cells(a, "dose_printed") == cells(b, "dose_printed")
     assert numbers(a) == numbers(b)
 
 
 # --- errors: a corrupted cell names file, row, column and value ------------------------------------
+
 
 def _corrupt(tmp_path, row_id, column, value):
     rows = _rows(RAW)
@@ -142,16 +164,19 @@ def _corrupt(tmp_path, row_id, column, value):
     return path, tmp_path / LEDGER.name
 
 
-@pytest.mark.parametrize("row_id, column, value, match", [
-    ("T1-05", "lc_printed", "157% (20)", "outside 0-100"),
-    ("T1-05", "lc_printed", "57 (20)", "cannot read"),
-    ("T1-05", "site", "livr", "must be one of"),
-    ("T1-05", "patients_printed", "sixty-nine", "cannot read"),
-    ("T1-05", "dose_printed", "fifty/5", "cannot read"),
-    ("T1-05", "design_printed", "RCT", "unknown study design"),
-    ("T1-05", "basis", "guess", "must be one of"),
-    ("T1-05", "lesions_printed", "0", "n must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "row_id, column, value, match",
+    [
+        ("T1-05", "lc_printed", "157% (20)", "outside 0-100"),
+        ("T1-05", "lc_printed", "57 (20)", "cannot read"),
+        ("T1-05", "site", "livr", "must be one of"),
+        ("T1-05", "patients_printed", "sixty-nine", "cannot read"),
+        ("T1-05", "dose_printed", "fifty/5", "cannot read"),
+        ("T1-05", "design_printed", "RCT", "unknown study design"),
+        ("T1-05", "basis", "guess", "must be one of"),
+        ("T1-05", "lesions_printed", "0", "n must be at least 1"),
+    ],
+)
 def test_corrupted_cell_error_names_file_row_column_value(tmp_path, row_id, column, value, match):
     raw, ledger = _corrupt(tmp_path, row_id, column, value)
     with pytest.raises(InputError, match=match) as err:

@@ -5,7 +5,6 @@ rules gives identical files, summary.md carries the pooled numbers, and
 import pandas as pd
 import pytest
 import yaml
-
 from test_workflow import _copy_project, _snakemake
 
 FIGURE_RULES = ("forest_plots", "funnel_plots", "flow_diagram", "leave_one_out_plot", "report_summary")
@@ -25,8 +24,12 @@ def project(tmp_path_factory):
 
 def expected_figures(work, config):
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
-    stems = [f"{kind}_{e}_{float(t):g}m" for kind in ("forest", "funnel")
-             for e in config["inclusion"]["endpoints"] for t in config["inclusion"]["timepoints"]["targets"]]
+    stems = [
+        f"{kind}_{e}_{float(t):g}m"
+        for kind in ("forest", "funnel")
+        for e in config["inclusion"]["endpoints"]
+        for t in config["inclusion"]["timepoints"]["targets"]
+    ]
     stems.append("flow_diagram")
     stems += [f"leave_one_out_{s.replace(' ', '_')}" for s in sorted(pooled.loc[pooled.k >= 3, "site"].unique())]
     return [work / "results/figures" / f"{stem}.{ext}" for stem in stems for ext in FORMATS]

@@ -6,19 +6,26 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-
-from sbrtmeta.flow_diagram import draw_flow, flow_counts, flow_texts  # noqa: E402
+from sbrtmeta.plots.flow_diagram import draw_flow, flow_counts, flow_texts  # noqa: E402
 from test_plots import overlapping  # noqa: E402
 
 
 def tables():
-    included = pd.DataFrame(dict(
-        study_id=["a", "a", "b", "c", "c", "d"], site=["liver", "liver", "lung", "lung", "lung", "lymph node"],
-        endpoint=["LC", "OS", "LC", "LC", "OS", "OS"]))
-    excluded = pd.DataFrame(dict(
-        study_id=["a", "e", "e", "f", "g"], site=["liver", "lung", "lung", "spine", "lung"],
-        endpoint=["LC", "LC", "OS", "LC", "OS"],
-        criterion=["one_row_per_study", "basis", "n_not_reported", "basis", "some_new_rule"]))
+    included = pd.DataFrame(
+        dict(
+            study_id=["a", "a", "b", "c", "c", "d"],
+            site=["liver", "liver", "lung", "lung", "lung", "lymph node"],
+            endpoint=["LC", "OS", "LC", "LC", "OS", "OS"],
+        )
+    )
+    excluded = pd.DataFrame(
+        dict(
+            study_id=["a", "e", "e", "f", "g"],
+            site=["liver", "lung", "lung", "spine", "lung"],
+            endpoint=["LC", "LC", "OS", "LC", "OS"],
+            criterion=["one_row_per_study", "basis", "n_not_reported", "basis", "some_new_rule"],
+        )
+    )
     return included, excluded
 
 

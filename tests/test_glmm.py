@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.glmm import GlmmResult, fit_glmm_logit, glmm_loglik
+from sbrtmeta.stats.glmm import GlmmResult, fit_glmm_logit, glmm_loglik
 
 FIX = Path(__file__).parent / "fixtures"
 INPUTS = pd.concat([pd.read_csv(FIX / "metafor_inputs.csv"), pd.read_csv(FIX / "glmm_inputs_k200.csv")])
@@ -163,31 +162,37 @@ def test_k200_is_fast():
     assert (time.perf_counter() - t0) / 5 < 0.3  # rma.glmm takes ~0.3 s for these data
 
 
-@pytest.mark.parametrize("events, n, match", [
-    ([], [], "k = 0"),
-    ([3], [10], "at least 2 studies"),
-    ([3, np.nan], [10, 10], "NaN"),
-    ([3, 4], [10, np.inf], "finite"),
-    ([3, 4], [10, 0], "n >= 1"),
-    ([11, 4], [10, 10], "0 <= events <= n"),
-    ([-1, 4], [10, 10], "0 <= events <= n"),
-    ([2.5, 4], [10, 10], "whole numbers"),
-    ([3, 4, 5], [10, 10], "one length"),
-    ([[3, 4]], [[10, 10]], "1-d"),
-    ([0, 0, 0], [10, 20, 5], "does not exist"),
-    ([10, 20, 5], [10, 20, 5], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "events, n, match",
+    [
+        ([], [], "k = 0"),
+        ([3], [10], "at least 2 studies"),
+        ([3, np.nan], [10, 10], "NaN"),
+        ([3, 4], [10, np.inf], "finite"),
+        ([3, 4], [10, 0], "n >= 1"),
+        ([11, 4], [10, 10], "0 <= events <= n"),
+        ([-1, 4], [10, 10], "0 <= events <= n"),
+        ([2.5, 4], [10, 10], "whole numbers"),
+        ([3, 4, 5], [10, 10], "one length"),
+        ([[3, 4]], [[10, 10]], "1-d"),
+        ([0, 0, 0], [10, 20, 5], "does not exist"),
+        ([10, 20, 5], [10, 20, 5], "does not exist"),
+    ],
+)
 def test_degenerate_input_raises(events, n, match):
     with pytest.raises(ValueError, match=match):
         fit_glmm_logit(events, n)
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"n_nodes": 0}, "n_nodes"),
-    ({"n_nodes": 2.5}, "n_nodes"),
-    ({"level": 95}, "level"),
-    ({"level": 0.0}, "level"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"n_nodes": 0}, "n_nodes"),
+        ({"n_nodes": 2.5}, "n_nodes"),
+        ({"level": 95}, "level"),
+        ({"level": 0.0}, "level"),
+    ],
+)
 def test_bad_settings_raise(kw, match):
     with pytest.raises(ValueError, match=match):
         fit_glmm_logit([3, 4], [10, 10], **kw)

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from sbrtmeta.extraction import clean_extraction
-from sbrtmeta.inclusion import CRITERIA, apply_inclusion
+from sbrtmeta.data.extraction import clean_extraction
+from sbrtmeta.data.inclusion import CRITERIA, apply_inclusion
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -71,8 +70,10 @@ def test_primary_order_picks_the_arm(tidy):
 
 @pytest.fixture(scope="module")
 def both():
-    return clean_extraction([ROOT / "data/raw/crc2014_extraction.csv", ROOT / "data/raw/primary_studies.csv"],
-                            ROOT / "data/raw/corrections.csv")
+    return clean_extraction(
+        [ROOT / "data/raw/crc2014_extraction.csv", ROOT / "data/raw/primary_studies.csv"],
+        ROOT / "data/raw/corrections.csv",
+    )
 
 
 def test_overlapping_cohorts_keep_the_later_larger_report(both):
@@ -98,8 +99,11 @@ def test_crude_rates_are_kept_apart_by_default_and_pooled_on_request(both):
     _, exc = _split(both)
     lindsay = exc[(exc.study_id == "sarcoma2023-26") & (exc.endpoint == "LC")].iloc[0]
     assert lindsay.criterion == "basis" and "crude" in lindsay.detail
-    inc, _ = _split(both, crude={"pool": True, "timepoint": "median_follow_up"},
-                    timepoints={"targets": [12, 24], "tolerance_months": 3})
+    inc, _ = _split(
+        both,
+        crude={"pool": True, "timepoint": "median_follow_up"},
+        timepoints={"targets": [12, 24], "tolerance_months": 3},
+    )
     lindsay = inc[(inc.study_id == "sarcoma2023-26") & (inc.endpoint == "LC")].iloc[0]
     assert (lindsay.timepoint_months, lindsay.target_timepoint_months, lindsay.crude_timepoint) == (14.2, 12, True)
 

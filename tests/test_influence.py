@@ -10,9 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.influence import (InfluenceResult, LeaveOneOutResult, ResidualResult, influence_diagnostics,
-                                leave1out, rstandard, rstudent)
+from sbrtmeta.stats.influence import (
+    InfluenceResult,
+    LeaveOneOutResult,
+    ResidualResult,
+    influence_diagnostics,
+    leave1out,
+    rstandard,
+    rstudent,
+)
 
 FIX = Path(__file__).parent / "fixtures"
 L1O = pd.read_csv(FIX / "metafor_leave1out.csv")
@@ -53,9 +59,18 @@ def test_influence_matches_metafor(key, g):
     y, v = g.yi.to_numpy(), g.vi.to_numpy()
     res = influence_diagnostics(y, v, tau2_method, ci_method)
     assert isinstance(res, InfluenceResult) and res.k == len(g)
-    for ours, col in [("rstudent", "rstudent"), ("dffits", "dffits"), ("cook_d", "cook_d"), ("cov_r", "cov_r"),
-                      ("tau2_del", "tau2_del"), ("qe_del", "qe_del"), ("hat", "hat"), ("weight", "weight"),
-                      ("dfbetas", "dfbetas"), ("rstandard", "rstandard_z")]:
+    for ours, col in [
+        ("rstudent", "rstudent"),
+        ("dffits", "dffits"),
+        ("cook_d", "cook_d"),
+        ("cov_r", "cov_r"),
+        ("tau2_del", "tau2_del"),
+        ("qe_del", "qe_del"),
+        ("hat", "hat"),
+        ("weight", "weight"),
+        ("dfbetas", "dfbetas"),
+        ("rstandard", "rstandard_z"),
+    ]:
         _close(getattr(res, ours), g[col])
     np.testing.assert_array_equal(res.inf, g.is_infl.to_numpy(dtype=bool))
 
@@ -75,7 +90,12 @@ def test_fixtures_cover_flagged_studies_k2_and_all_models():
     for df in (L1O, INF):
         assert {"synthetic:k2", "synthetic:large_k", "synthetic:zero_heterogeneity"} <= set(df.dataset)
         assert set(map(tuple, df[["tau2_method", "ci_method"]].drop_duplicates().to_numpy())) == {
-            ("REML", "z"), ("REML", "knha"), ("DL", "z"), ("DL", "knha"), ("FE", "z")}
+            ("REML", "z"),
+            ("REML", "knha"),
+            ("DL", "z"),
+            ("DL", "knha"),
+            ("FE", "z"),
+        }
         assert any(d.startswith("project:") for d in df.dataset)
 
 
@@ -91,13 +111,16 @@ def test_influence_raises_where_metafor_refuses(row):
 
 
 @pytest.mark.parametrize("func", [leave1out, influence_diagnostics, rstudent, rstandard])
-@pytest.mark.parametrize("y, v, match", [
-    ([0.3], [0.1], "k >= 2"),
-    ([], [], "k = 0"),
-    ([0.1, 0.2], [0.1], "one length"),
-    ([0.1, np.nan], [0.1, 0.2], "finite"),
-    ([0.1, 0.2], [0.1, 0.0], "> 0"),
-])
+@pytest.mark.parametrize(
+    "y, v, match",
+    [
+        ([0.3], [0.1], "k >= 2"),
+        ([], [], "k = 0"),
+        ([0.1, 0.2], [0.1], "one length"),
+        ([0.1, np.nan], [0.1, 0.2], "finite"),
+        ([0.1, 0.2], [0.1, 0.0], "> 0"),
+    ],
+)
 def test_degenerate_input_raises(func, y, v, match):
     with pytest.raises(ValueError, match=match):
         func(y, v)

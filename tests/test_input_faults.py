@@ -27,10 +27,9 @@ import pytest
 import yaml
 from project_copy import copy_project as _copy_project
 from project_copy import run_snakemake as _snakemake
-
-from sbrtmeta.dose_strings import parse_dose
-from sbrtmeta.errors import InputError, InputErrors
-from sbrtmeta.extraction import apply_corrections, clean_extraction, read_sheet
+from sbrtmeta.data.dose_strings import parse_dose
+from sbrtmeta.data.errors import InputError, InputErrors
+from sbrtmeta.data.extraction import apply_corrections, clean_extraction, read_sheet
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw" / "crc2014_extraction.csv"
@@ -43,11 +42,14 @@ CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 CLEANUP = CONFIG["cleanup"]
 
 # One error line: "<file>[, row N][, column 'c'][, value v]: <rule>"
-LINE = re.compile(r"^(?P<file>.+?)(?:, row (?P<row>\d+))?(?:, column (?P<column>'[^']*'))?"
-                  r"(?:, value (?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^:']+))?: (?P<rule>.+)$")
+LINE = re.compile(
+    r"^(?P<file>.+?)(?:, row (?P<row>\d+))?(?:, column (?P<column>'[^']*'))?"
+    r"(?:, value (?P<value>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^:']+))?: (?P<rule>.+)$"
+)
 
 
 # --- running the cleanup step -----------------------------------------------------------------------
+
 
 def run_cleanup_step(tmp_path: Path, sheets=(), tidy_sheets=(), ledger=None):
     """Run the clean_extraction script as Snakemake does; return (exit code, error lines, output path)."""
@@ -55,8 +57,9 @@ def run_cleanup_step(tmp_path: Path, sheets=(), tidy_sheets=(), ledger=None):
     log = tmp_path / "results" / "logs" / "clean_extraction.log"
     smk = SimpleNamespace(
         input=SimpleNamespace(sheets=[str(s) for s in sheets]),
-        params=SimpleNamespace(cleanup=CLEANUP, ledger=None if ledger is None else str(ledger),
-                               tidy_sheets=list(tidy_sheets)),
+        params=SimpleNamespace(
+            cleanup=CLEANUP, ledger=None if ledger is None else str(ledger), tidy_sheets=list(tidy_sheets)
+        ),
         output=SimpleNamespace(outcomes=str(out)),
         log=[str(log)],
     )
@@ -88,25 +91,31 @@ def _line_of(row_id):
 
 # --- faults in a raw sheet as printed ------------------------------------------------------------------
 
+
 def _set(row_id, column, value):
     def mutate(rows, fields):
         for r in rows:
             if r["row_id"] == row_id:
                 r[column] = value
         return rows, fields
+
     return mutate
 
 
 def _drop_column(column):
     def mutate(rows, fields):
         return [{k: v for k, v in r.items() if k != column} for r in rows], [f for f in fields if f != column]
+
     return mutate
 
 
 def _rename_column(old, new):
     def mutate(rows, fields):
-        return ([{(new if k == old else k): v for k, v in r.items()} for r in rows],
-                [new if f == old else f for f in fields])
+        return (
+            [{(new if k == old else k): v for k, v in r.items()} for r in rows],
+            [new if f == old else f for f in fields],
+        )
+
     return mutate
 
 
@@ -114,6 +123,7 @@ def _duplicate(row_id, new_id, **change):
     def mutate(rows, fields):
         src = next(r for r in rows if r["row_id"] == row_id)
         return rows + [{**src, "row_id": new_id, **change}], fields
+
     return mutate
 
 
@@ -124,37 +134,76 @@ N_RAW = len(_rows(RAW))
 PRINTED_FAULTS = [
     ("missing column", _drop_column("lc_printed"), None, "lc_printed", None, "required column is missing"),
     ("misspelt column", _rename_column("notes", "note"), None, "note", None, r"not part of the schema \(misspelt"),
-    ("rate over 100 %", _set("T1-05", "lc_printed", "157% (20)"), T105, "lc_printed", "157% (20)",
-     "outside 0-100"),
+    ("rate over 100 %", _set("T1-05", "lc_printed", "157% (20)"), T105, "lc_printed", "157% (20)", "outside 0-100"),
     ("negative n", _set("T1-05", "patients_printed", "-5"), T105, "patients_printed", "-5", "cannot read"),
     ("zero n", _set("T1-05", "lesions_printed", "0"), T105, "lesions_printed", "0", "n must be at least 1"),
-    ("events over n", _set("T1-05", "lc_printed", "local recurrence 9 of 7"), T105, "lc_printed",
-     "local recurrence 9 of 7", "impossible"),
-    ("non-numeric n", _set("T1-05", "patients_printed", "sixty-nine"), T105, "patients_printed", "sixty-nine",
-     "cannot read"),
+    (
+        "events over n",
+        _set("T1-05", "lc_printed", "local recurrence 9 of 7"),
+        T105,
+        "lc_printed",
+        "local recurrence 9 of 7",
+        "impossible",
+    ),
+    (
+        "non-numeric n",
+        _set("T1-05", "patients_printed", "sixty-nine"),
+        T105,
+        "patients_printed",
+        "sixty-nine",
+        "cannot read",
+    ),
     ("unknown site", _set("T1-05", "site", "livr"), T105, "site", "livr", "must be one of"),
-    ("unknown design", _set("T1-05", "design_printed", "RCT"), T105, "design_printed", "RCT",
-     "unknown study design"),
+    ("unknown design", _set("T1-05", "design_printed", "RCT"), T105, "design_printed", "RCT", "unknown study design"),
     ("unknown basis", _set("T1-05", "basis", "guess"), T105, "basis", "guess", "must be one of"),
     ("duplicate study x arm", _duplicate("T1-05", "T1-99"), N_RAW + 2, "arm", None, "duplicate study × arm"),
-    ("duplicate row_id", _duplicate("T1-05", "T1-05", arm="another arm"), N_RAW + 2, "row_id", "T1-05",
-     "must be unique"),
+    (
+        "duplicate row_id",
+        _duplicate("T1-05", "T1-05", arm="another arm"),
+        N_RAW + 2,
+        "row_id",
+        "T1-05",
+        "must be unique",
+    ),
     ("comma decimal", _set("T1-05", "lc_printed", "57,5% (20)"), T105, "lc_printed", "57,5% (20)", "cannot read"),
-    ("time point 0", _set("T1-05", "lc_printed", "57% (0)"), T105, "lc_printed", "57% (0)",
-     "time point 0 months must be positive"),
-    ("unparseable dose", _set("T1-05", "dose_printed", "fifty/5"), T105, "dose_printed", "fifty/5",
-     "cannot read 'fifty/5' as total/fractions"),
-    ("unparseable dose words", _set("T1-05", "dose_printed", "high dose"), T105, "dose_printed", "high dose",
-     "cannot read"),
-    ("unreadable follow-up", _set("T1-05", "mfu_printed", "about two years"), T105, "mfu_printed",
-     "about two years", "median follow-up"),
+    (
+        "time point 0",
+        _set("T1-05", "lc_printed", "57% (0)"),
+        T105,
+        "lc_printed",
+        "57% (0)",
+        "time point 0 months must be positive",
+    ),
+    (
+        "unparseable dose",
+        _set("T1-05", "dose_printed", "fifty/5"),
+        T105,
+        "dose_printed",
+        "fifty/5",
+        "cannot read 'fifty/5' as total/fractions",
+    ),
+    (
+        "unparseable dose words",
+        _set("T1-05", "dose_printed", "high dose"),
+        T105,
+        "dose_printed",
+        "high dose",
+        "cannot read",
+    ),
+    (
+        "unreadable follow-up",
+        _set("T1-05", "mfu_printed", "about two years"),
+        T105,
+        "mfu_printed",
+        "about two years",
+        "median follow-up",
+    ),
     ("bad year", _set("T1-05", "year", "14"), T105, "year", "14", "must match"),
     ("empty required cell", _set("T1-05", "ref", ""), T105, "ref", "", "must not be empty"),
 ]
 
 
-@pytest.mark.parametrize("kind, mutate, row, column, value, rule", PRINTED_FAULTS,
-                         ids=[f[0] for f in PRINTED_FAULTS])
+@pytest.mark.parametrize("kind, mutate, row, column, value, rule", PRINTED_FAULTS, ids=[f[0] for f in PRINTED_FAULTS])
 def test_printed_sheet_fault(tmp_path, kind, mutate, row, column, value, rule):
     rows, fields = mutate(_rows(RAW), list(_rows(RAW)[0]) + (["year"] if kind == "bad year" else []))
     sheet = tmp_path / RAW.name
@@ -178,10 +227,18 @@ def _check_line(line, file, row, column, value, rule):
 
 RAW_TEXT_FAULTS = [
     ("empty file", lambda text: b"", None, "is empty"),
-    ("header only", lambda text: text.splitlines(keepends=True)[0].encode("utf-8"), None,
-     "has a header but no data rows"),
-    ("latin-1 bytes", lambda text: text.replace("≥", ">=").encode("latin-1", errors="replace")
-     + "Müller\n".encode("latin-1"), None, "not UTF-8"),
+    (
+        "header only",
+        lambda text: text.splitlines(keepends=True)[0].encode("utf-8"),
+        None,
+        "has a header but no data rows",
+    ),
+    (
+        "latin-1 bytes",
+        lambda text: text.replace("≥", ">=").encode("latin-1", errors="replace") + "Müller\n".encode("latin-1"),
+        None,
+        "not UTF-8",
+    ),
     ("blank line", lambda text: _insert_line(text, 5, "").encode("utf-8"), 6, "row is blank"),
     ("blank row of commas", lambda text: _insert_line(text, 5, "," * 25).encode("utf-8"), 6, "row is blank"),
 ]
@@ -206,8 +263,9 @@ def test_printed_sheet_file_fault(tmp_path, kind, make, row, rule):
 
 def test_ledger_naming_a_row_the_sheet_lacks(tmp_path):
     ledger = tmp_path / "corrections.csv"
-    text = LEDGER.read_text(encoding="utf-8").replace("crc2014_extraction.csv,T1-01,", "crc2014_extraction.csv,T1-77,",
-                                                      1)
+    text = LEDGER.read_text(encoding="utf-8").replace(
+        "crc2014_extraction.csv,T1-01,", "crc2014_extraction.csv,T1-77,", 1
+    )
     ledger.write_text(text, encoding="utf-8")
     code, lines, out = run_cleanup_step(tmp_path, [RAW], ledger=ledger)
     assert code == 1 and not out.exists() and len(lines) == 1
@@ -254,19 +312,27 @@ def _tidy_set(index, column, value):
     def mutate(rows, fields):
         rows[index][column] = value
         return rows, fields + ([column] if column not in fields else [])
+
     return mutate
 
 
 def _tidy_dup(index):
     def mutate(rows, fields):
         return rows + [dict(rows[index])], fields
+
     return mutate
 
 
 TIDY_FAULTS = [
     ("missing column", _drop_column("n"), None, "n", None, "required column is missing"),
-    ("misspelt column", _rename_column("timepoint_months", "timepoint"), None, "timepoint", None,
-     "not part of the schema"),
+    (
+        "misspelt column",
+        _rename_column("timepoint_months", "timepoint"),
+        None,
+        "timepoint",
+        None,
+        "not part of the schema",
+    ),
     ("rate over 1", _tidy_set(0, "rate", "1.5"), 2, "rate", "1.5", "proportion between 0 and 1"),
     ("rate as a percentage", _tidy_set(0, "rate", "85"), 2, "rate", "85", "proportion between 0 and 1"),
     ("percent sign in rate", _tidy_set(0, "rate", "85%"), 2, "rate", "85%", "has a % sign"),
@@ -283,19 +349,35 @@ TIDY_FAULTS = [
     ("unknown site", _tidy_set(0, "site", "brain"), 2, "site", "brain", "must be one of"),
     ("unknown endpoint", _tidy_set(0, "endpoint", "PFS"), 2, "endpoint", "PFS", "must be one of"),
     ("unknown design", _tidy_set(0, "design", "RCT"), 2, "design", "RCT", "must be one of"),
-    ("duplicate study x arm x endpoint x time point", _tidy_dup(1), len(EXAMPLE_ROWS) + 2, "study_id", "ex-01",
-     "duplicate study × arm × endpoint × time point"),
-    ("time point 0", _tidy_set(0, "timepoint_months", "0"), 2, "timepoint_months", "0",
-     "must be more than 0 months"),
-    ("unparseable dose", _tidy_set(0, "dose_text", "fifty/5"), 2, "dose_text", "fifty/5",
-     "cannot read 'fifty/5' as total/fractions"),
+    (
+        "duplicate study x arm x endpoint x time point",
+        _tidy_dup(1),
+        len(EXAMPLE_ROWS) + 2,
+        "study_id",
+        "ex-01",
+        "duplicate study × arm × endpoint × time point",
+    ),
+    ("time point 0", _tidy_set(0, "timepoint_months", "0"), 2, "timepoint_months", "0", "must be more than 0 months"),
+    (
+        "unparseable dose",
+        _tidy_set(0, "dose_text", "fifty/5"),
+        2,
+        "dose_text",
+        "fifty/5",
+        "cannot read 'fifty/5' as total/fractions",
+    ),
     ("empty study_id", _tidy_set(0, "study_id", ""), 2, "study_id", "", "must not be empty"),
     ("bad year", _tidy_set(0, "year", "19"), 2, "year", "19", "year between 1900 and 2100"),
-    ("histology contradicts primary", _tidy_set(0, "histology", "sarcoma"), 2, "histology", "sarcoma",
-     "contradicts primary"),
+    (
+        "histology contradicts primary",
+        _tidy_set(0, "histology", "sarcoma"),
+        2,
+        "histology",
+        "sarcoma",
+        "contradicts primary",
+    ),
     ("bed10 contradicts dose_text", _tidy_set(0, "bed10", "50"), 2, "bed10", "50", "does not match what dose_text"),
-    ("column the cleanup writes", _tidy_set(0, "raw_file", "x.csv"), None, "raw_file", None,
-     "written by the cleanup"),
+    ("column the cleanup writes", _tidy_set(0, "raw_file", "x.csv"), None, "raw_file", None, "written by the cleanup"),
     ("bad review name", _tidy_set(0, "review", "My Review"), 2, "review", "My Review", "lower-case"),
 ]
 
@@ -313,14 +395,21 @@ def test_tidy_sheet_fault(tmp_path, kind, mutate, row, column, value, rule):
 
 TIDY_TEXT_FAULTS = [
     ("empty file", lambda text: b"", None, "is empty"),
-    ("header only", lambda text: text.splitlines(keepends=True)[0].encode("utf-8"), None,
-     "has a header but no data rows"),
-    ("latin-1 bytes", lambda text: text.replace("Synthetic-Alpha", "Synthétic").encode("latin-1"), None,
-     "not UTF-8"),
+    (
+        "header only",
+        lambda text: text.splitlines(keepends=True)[0].encode("utf-8"),
+        None,
+        "has a header but no data rows",
+    ),
+    ("latin-1 bytes", lambda text: text.replace("Synthetic-Alpha", "Synthétic").encode("latin-1"), None, "not UTF-8"),
     ("blank line", lambda text: _insert_line(text, 3, "").encode("utf-8"), 4, "row is blank"),
     ("blank row of commas", lambda text: _insert_line(text, 3, "," * 15).encode("utf-8"), 4, "row is blank"),
-    ("row with too many cells", lambda text: _insert_line(text, 3, "," * 20).encode("utf-8"), None,
-     "not a well-formed CSV file .*Expected 16 fields in line 4, saw 21"),
+    (
+        "row with too many cells",
+        lambda text: _insert_line(text, 3, "," * 20).encode("utf-8"),
+        None,
+        "not a well-formed CSV file .*Expected 16 fields in line 4, saw 21",
+    ),
 ]
 
 
@@ -336,6 +425,7 @@ def test_tidy_sheet_file_fault(tmp_path, kind, make, row, rule):
 
 # --- Excel workbooks -------------------------------------------------------------------------------
 
+
 def _workbook(path, sheets: dict[str, pd.DataFrame]):
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, frame in sheets.items():
@@ -348,17 +438,24 @@ def _example_frame():
 
 
 XLSX_FAULTS = [
-    ("wrong worksheet", {"Studies": None}, "Outcomes", None, None, None,
-     r"has no worksheet 'Outcomes'; its worksheets are \['Studies'\]"),
-    ("several worksheets, none named", {"Studies": None, "Notes": None}, None, None, None, None,
-     "has 2 worksheets"),
+    (
+        "wrong worksheet",
+        {"Studies": None},
+        "Outcomes",
+        None,
+        None,
+        None,
+        r"has no worksheet 'Outcomes'; its worksheets are \['Studies'\]",
+    ),
+    ("several worksheets, none named", {"Studies": None, "Notes": None}, None, None, None, None, "has 2 worksheets"),
     ("percent sign in a cell", {"Studies": ("rate", 2, "85%")}, "Studies", 4, "rate", "85%", "has a % sign"),
     ("unknown site in a cell", {"Studies": ("site", 0, "brain")}, "Studies", 2, "site", "brain", "must be one of"),
 ]
 
 
-@pytest.mark.parametrize("kind, layout, worksheet, row, column, value, rule", XLSX_FAULTS,
-                         ids=[f[0] for f in XLSX_FAULTS])
+@pytest.mark.parametrize(
+    "kind, layout, worksheet, row, column, value, rule", XLSX_FAULTS, ids=[f[0] for f in XLSX_FAULTS]
+)
 def test_xlsx_fault(tmp_path, kind, layout, worksheet, row, column, value, rule):
     sheets = {}
     for name, change in layout.items():
@@ -391,6 +488,7 @@ def test_worksheet_named_for_a_csv(tmp_path):
 
 
 # --- all errors at once, up to a limit ------------------------------------------------------------------
+
 
 def test_all_errors_of_a_sheet_are_reported_at_once(tmp_path):
     rows = [dict(r) for r in EXAMPLE_ROWS]
@@ -451,6 +549,7 @@ def test_input_errors_is_an_input_error():
 
 # --- config faults (jsonschema, as the Snakefile's validate()) -------------------------------------------
 
+
 def _config_with(change):
     cfg = copy.deepcopy(CONFIG)
     change(cfg)
@@ -459,15 +558,27 @@ def _config_with(change):
 
 CONFIG_FAULTS = [
     ("misspelt key in data", lambda c: c["data"].update(sheet=c["data"].pop("sheets")), "'sheet' was unexpected"),
-    ("misspelt key in inclusion", lambda c: c["inclusion"].update(minn=c["inclusion"].pop("min_n")),
-     "'minn' was unexpected"),
-    ("criterion naming a column that does not exist", lambda c: c["inclusion"].update(histologies=["sarcoma"]),
-     "'histologies' was unexpected"),
+    (
+        "misspelt key in inclusion",
+        lambda c: c["inclusion"].update(minn=c["inclusion"].pop("min_n")),
+        "'minn' was unexpected",
+    ),
+    (
+        "criterion naming a column that does not exist",
+        lambda c: c["inclusion"].update(histologies=["sarcoma"]),
+        "'histologies' was unexpected",
+    ),
     ("criterion value naming no site", lambda c: c["inclusion"].update(sites=["brain"]), "'brain' is not one of"),
-    ("tidy sheet of another format", lambda c: c["data"].update(tidy_sheets=["my_studies.xls"]),
-     "'my_studies.xls' does not match"),
-    ("misspelt worksheet key", lambda c: c["data"].update(tidy_sheets=[{"path": "a.xlsx", "sheet": "S"}]),
-     "'sheet' was unexpected"),
+    (
+        "tidy sheet of another format",
+        lambda c: c["data"].update(tidy_sheets=["my_studies.xls"]),
+        "'my_studies.xls' does not match",
+    ),
+    (
+        "misspelt worksheet key",
+        lambda c: c["data"].update(tidy_sheets=[{"path": "a.xlsx", "sheet": "S"}]),
+        "'sheet' was unexpected",
+    ),
     ("no sheets at all", lambda c: c["data"].update(sheets=[], tidy_sheets=[]), "[] should be non-empty"),
     ("printed sheets without a ledger", lambda c: c["data"].pop("corrections"), "'corrections' is a required"),
 ]
@@ -480,6 +591,7 @@ def test_config_fault(kind, change, message):
 
 
 # --- a few of the faults through snakemake, in a temporary copy of the project --------------------------
+
 
 def _error_lines(proc):
     return sorted({ln.split("ERROR: ", 1)[1] for ln in proc.stderr.splitlines() if "ERROR: " in ln})
@@ -497,8 +609,10 @@ def test_snakemake_tidy_sheet_with_percent_sign(tmp_path):
     proc = _snakemake(work, "--configfile", "config/examples/config.yaml")
     assert proc.returncode != 0
     lines = _error_lines(proc)
-    assert lines == ["config/examples/example_studies.csv, row 2, column 'rate', value '90%': has a % sign: "
-                     "give the rate as a proportion between 0 and 1 (85 % is 0.85)"], proc.stderr[-3000:]
+    assert lines == [
+        "config/examples/example_studies.csv, row 2, column 'rate', value '90%': has a % sign: "
+        "give the rate as a proportion between 0 and 1 (85 % is 0.85)"
+    ], proc.stderr[-3000:]
     _assert_no_results(work)
 
 
@@ -508,8 +622,9 @@ def test_snakemake_printed_sheet_with_blank_row(tmp_path):
     raw.write_text(_insert_line(raw.read_text(encoding="utf-8"), 5, ""), encoding="utf-8")
     proc = _snakemake(work)
     assert proc.returncode != 0
-    assert _error_lines(proc) == ["data/raw/crc2014_extraction.csv, row 6: row is blank: delete it or fill it in"], \
+    assert _error_lines(proc) == ["data/raw/crc2014_extraction.csv, row 6: row is blank: delete it or fill it in"], (
         proc.stderr[-3000:]
+    )
     _assert_no_results(work)
 
 
@@ -522,15 +637,19 @@ def test_snakemake_xlsx_with_the_wrong_worksheet(tmp_path):
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     proc = _snakemake(work, "--configfile", "config/examples/config.yaml")
     assert proc.returncode != 0
-    assert _error_lines(proc) == ["config/examples/my_studies.xlsx: has no worksheet 'Sheet1'; its worksheets are "
-                                  "['Studies']"], proc.stderr[-3000:]
+    assert _error_lines(proc) == [
+        "config/examples/my_studies.xlsx: has no worksheet 'Sheet1'; its worksheets are ['Studies']"
+    ], proc.stderr[-3000:]
     _assert_no_results(work)
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("  sheets:\n", "  sheetz:\n", "'sheetz' was unexpected"),
-    ("  min_n: 1\n", "  min_n: 1\n  histologies: [sarcoma]\n", "'histologies' was unexpected"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("  sheets:\n", "  sheetz:\n", "'sheetz' was unexpected"),
+        ("  min_n: 1\n", "  min_n: 1\n  histologies: [sarcoma]\n", "'histologies' was unexpected"),
+    ],
+)
 def test_snakemake_refuses_a_bad_config_key(tmp_path, old, new, message):
     work = _copy_project(tmp_path)
     cfg_path = work / "config/config.yaml"

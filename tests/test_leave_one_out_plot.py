@@ -7,11 +7,9 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-
-from sbrtmeta.effect_sizes import inverse_transform  # noqa: E402
-from sbrtmeta.influence import leave1out  # noqa: E402
-from sbrtmeta.leave_one_out_plot import (draw_leave_one_out, leave_one_out_table, site_slug,  # noqa: E402
-                                         sites_with_leave_one_out)
+from sbrtmeta.plots.leave_one_out import draw_leave_one_out, leave_one_out_table, site_slug, sites_with_leave_one_out  # noqa: E402
+from sbrtmeta.stats.effect_sizes import inverse_transform  # noqa: E402
+from sbrtmeta.stats.influence import leave1out  # noqa: E402
 from test_plots import make_tables, overlapping, visible_texts  # noqa: E402
 
 
@@ -19,8 +17,9 @@ def test_table_is_leave1out_back_transformed_and_the_full_row_is_pooled():
     pooled, studies = make_tables({"lung": 6, "liver": 2})
     table = leave_one_out_table(pooled, studies, "lung")
     omitted = table[table["row"] == "omitted"]
-    res = leave1out(studies.loc[studies.site == "lung", "yi"], studies.loc[studies.site == "lung", "vi"],
-                    "REML", "knha")
+    res = leave1out(
+        studies.loc[studies.site == "lung", "yi"], studies.loc[studies.site == "lung", "vi"], "REML", "knha"
+    )
     np.testing.assert_allclose(omitted["estimate"], inverse_transform(res.estimate, "PLO"))
     np.testing.assert_allclose(omitted["ci_low"], inverse_transform(res.ci_low, "PLO"))
     np.testing.assert_allclose(omitted["ci_high"], inverse_transform(res.ci_high, "PLO"))
@@ -43,12 +42,15 @@ def test_figure_draws_the_table():
     points = next(c for c in ax.collections if c.get_gid() == "loo-estimate").get_offsets()
     np.testing.assert_allclose(points[:, 0], 100 * omitted["estimate"])
     lines = next(c for c in ax.collections if c.get_gid() == "loo-ci")
-    np.testing.assert_allclose(np.array([s[:, 0] for s in lines.get_segments()]),
-                               100 * omitted[["ci_low", "ci_high"]].to_numpy())
+    np.testing.assert_allclose(
+        np.array([s[:, 0] for s in lines.get_segments()]), 100 * omitted[["ci_low", "ci_high"]].to_numpy()
+    )
     diamond = next(p for p in ax.patches if p.get_gid() == "all-studies")
     full = table[table["row"] == "all"].iloc[0]
-    np.testing.assert_allclose(sorted(set(np.round(diamond.get_xy()[:, 0], 9))),
-                               np.round(100 * np.array([full.ci_low, full.estimate, full.ci_high]), 9))
+    np.testing.assert_allclose(
+        sorted(set(np.round(diamond.get_xy()[:, 0], 9))),
+        np.round(100 * np.array([full.ci_low, full.estimate, full.ci_high]), 9),
+    )
     drawn = [t.get_text() for t in fig.findobj(Text)]
     for r in omitted.itertuples():
         assert f"Omitting {r.label}" in drawn

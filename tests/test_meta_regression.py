@@ -11,11 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.effect_sizes import proportion_effect_sizes
-from sbrtmeta.meta_regression import (
-    CI_METHODS, TAU2_METHODS, MetaRegressionResult, _loglik, _score, design_matrix, fit_meta_regression,
-    predict_meta_regression, regtest, subgroup_test,
+from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
+from sbrtmeta.stats.meta_regression import (
+    CI_METHODS,
+    TAU2_METHODS,
+    MetaRegressionResult,
+    _loglik,
+    _score,
+    design_matrix,
+    fit_meta_regression,
+    predict_meta_regression,
+    regtest,
+    subgroup_test,
 )
 
 FIX = Path(__file__).parent / "fixtures"
@@ -38,8 +45,9 @@ NOISE_SLOPE = {"synthetic:zero_heterogeneity"}
 
 
 def _arr(x):
-    return np.array([np.nan if e is None else e for e in np.ravel(np.asarray(x, dtype=object))],
-                    dtype=float).reshape(np.shape(x))
+    return np.array([np.nan if e is None else e for e in np.ravel(np.asarray(x, dtype=object))], dtype=float).reshape(
+        np.shape(x)
+    )
 
 
 def _close(ours, theirs, rel=RTOL, abs_=1e-12):
@@ -78,8 +86,15 @@ def test_meta_regression_matches_metafor(case):
     assert names == case["coef_names"]
     yi, vi = _effects(frame)
     btt = [b - 1 for b in case["btt"]]  # metafor counts from 1
-    fit = fit_meta_regression(yi, vi, X, case["tau2_method"], case["ci_method"],
-                              btt=btt if case["model"].endswith("_btt_group") else None, coef_names=names)
+    fit = fit_meta_regression(
+        yi,
+        vi,
+        X,
+        case["tau2_method"],
+        case["ci_method"],
+        btt=btt if case["model"].endswith("_btt_group") else None,
+        coef_names=names,
+    )
     assert list(fit.btt) == btt
     assert (fit.k, fit.p) == (case["k"], case["p"])
     assert fit.df == (None if case["df"] is None else int(case["df"]))
@@ -104,12 +119,20 @@ def test_meta_regression_matches_metafor(case):
         assert _close(fit.R2, case["R2"], abs_=1e-8), "R2"
 
     pred = predict_meta_regression(fit, case["newX"])
-    for ours, theirs in [("pred", "pred"), ("se", "pred_se"), ("ci_low", "pred_ci_low"),
-                         ("ci_high", "pred_ci_high"), ("pi_low", "pred_pi_low"), ("pi_high", "pred_pi_high")]:
+    for ours, theirs in [
+        ("pred", "pred"),
+        ("se", "pred_se"),
+        ("ci_low", "pred_ci_low"),
+        ("ci_high", "pred_ci_high"),
+        ("pi_low", "pred_pi_low"),
+        ("pi_high", "pred_pi_high"),
+    ]:
         assert _close(getattr(pred, ours), case[theirs]), ours
 
 
-@pytest.mark.parametrize("case", METAREG["subgroup"], ids=lambda c: f"{c['groups']}-{c['tau2_method']}-{c['ci_method']}")
+@pytest.mark.parametrize(
+    "case", METAREG["subgroup"], ids=lambda c: f"{c['groups']}-{c['tau2_method']}-{c['ci_method']}"
+)
 def test_subgroup_test_matches_metafor(case):
     frame = _inputs(case["data"])
     yi, vi = _effects(frame)
@@ -153,8 +176,9 @@ def test_fixtures_cover_what_was_asked():
     cases = METAREG["cases"]
     assert {c["model"] for c in cases} == set(MODEL_COLUMNS)
     for model in MODEL_COLUMNS:
-        assert {(c["tau2_method"], c["ci_method"]) for c in cases if c["model"] == model} == \
-            {(m, t) for m in TAU2_METHODS for t in CI_METHODS}
+        assert {(c["tau2_method"], c["ci_method"]) for c in cases if c["model"] == model} == {
+            (m, t) for m in TAU2_METHODS for t in CI_METHODS
+        }
     assert len(_inputs("synthetic")) == 40
     assert set(_inputs("project")["site"]) == {"liver", "lung"}
     assert any(c["tau2"] > 0 for c in cases) and any(c["R2"] not in (None, 0) for c in cases)
@@ -186,13 +210,16 @@ def test_design_matrix_follows_category_order_and_levels():
     assert namesb == ["intrcpt", "okTRUE"] and Xb[:, 1].tolist() == [1.0, 0.0, 1.0]
 
 
-@pytest.mark.parametrize("frame, kwargs, match", [
-    (pd.DataFrame({"x": [1.0, np.nan]}), {}, "missing"),
-    (pd.DataFrame({"g": ["a", "a", "a"]}), {}, "single level"),
-    (pd.DataFrame({"g": ["a", "b", "c"]}), {"levels": {"g": ["a", "b"]}}, "outside its levels"),
-    (pd.DataFrame({"g": ["a", "b"]}), {"levels": {"z": ["a"]}}, "do not have"),
-    (pd.DataFrame(index=range(3)), {"intercept": False}, "no columns"),
-])
+@pytest.mark.parametrize(
+    "frame, kwargs, match",
+    [
+        (pd.DataFrame({"x": [1.0, np.nan]}), {}, "missing"),
+        (pd.DataFrame({"g": ["a", "a", "a"]}), {}, "single level"),
+        (pd.DataFrame({"g": ["a", "b", "c"]}), {"levels": {"g": ["a", "b"]}}, "outside its levels"),
+        (pd.DataFrame({"g": ["a", "b"]}), {"levels": {"z": ["a"]}}, "do not have"),
+        (pd.DataFrame(index=range(3)), {"intercept": False}, "no columns"),
+    ],
+)
 def test_design_matrix_refuses(frame, kwargs, match):
     with pytest.raises(ValueError, match=match):
         design_matrix(frame, **kwargs)
@@ -254,19 +281,21 @@ def test_regtest_lm_is_weighted_least_squares():
 # ------------------------------------------------------------------- degenerate input
 
 
-@pytest.mark.parametrize("y, v, X, match", [
-    ([0.1, 0.2, 0.3], [0.1, 0.1, 0.1], np.column_stack([np.ones(3), [1, 2, 3], [2, 1, 5]]), "k > p"),
-    ([0.1, 0.2], [0.1, 0.1], np.column_stack([np.ones(2), [1, 2]]), "k > p"),
-    ([0.1, np.nan, 0.3, 0.4], [0.1] * 4, np.ones((4, 1)), "finite"),
-    ([0.1, 0.2, 0.3, 0.4], [0.1, 0.1, 0.0, 0.1], np.ones((4, 1)), "> 0"),
-    ([0.1, 0.2, 0.3, 0.4], [0.1, 0.1, -0.1, 0.1], np.ones((4, 1)), "> 0"),
-    ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.column_stack([np.ones(4), [1, np.nan, 2, 3]]), "finite"),
-    ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.column_stack([np.ones(4), [1, 2, 3, 4], [2, 4, 6, 8]]),
-     "rank-deficient"),
-    ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.column_stack([np.ones(4), np.zeros(4)]), "rank-deficient"),
-    ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.ones((3, 1)), "rows"),
-    ([], [], np.ones((0, 1)), "k = 0"),
-])
+@pytest.mark.parametrize(
+    "y, v, X, match",
+    [
+        ([0.1, 0.2, 0.3], [0.1, 0.1, 0.1], np.column_stack([np.ones(3), [1, 2, 3], [2, 1, 5]]), "k > p"),
+        ([0.1, 0.2], [0.1, 0.1], np.column_stack([np.ones(2), [1, 2]]), "k > p"),
+        ([0.1, np.nan, 0.3, 0.4], [0.1] * 4, np.ones((4, 1)), "finite"),
+        ([0.1, 0.2, 0.3, 0.4], [0.1, 0.1, 0.0, 0.1], np.ones((4, 1)), "> 0"),
+        ([0.1, 0.2, 0.3, 0.4], [0.1, 0.1, -0.1, 0.1], np.ones((4, 1)), "> 0"),
+        ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.column_stack([np.ones(4), [1, np.nan, 2, 3]]), "finite"),
+        ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.column_stack([np.ones(4), [1, 2, 3, 4], [2, 4, 6, 8]]), "rank-deficient"),
+        ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.column_stack([np.ones(4), np.zeros(4)]), "rank-deficient"),
+        ([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.ones((3, 1)), "rows"),
+        ([], [], np.ones((0, 1)), "k = 0"),
+    ],
+)
 def test_degenerate_input_raises(y, v, X, match):
     with pytest.raises(ValueError, match=match):
         fit_meta_regression(y, v, X)

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.effect_sizes import proportion_effect_sizes
-from sbrtmeta.multilevel import _Blocks, _check, fit_multilevel, predict_multilevel
+from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
+from sbrtmeta.stats.multilevel import _Blocks, _check, fit_multilevel, predict_multilevel
 
 FIX = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIX / "multilevel_inputs.csv")
@@ -21,7 +20,7 @@ COEFS = pd.read_csv(FIX / "metafor_multilevel_coefs.csv")
 VCOV = pd.read_csv(FIX / "metafor_multilevel_vcov.csv")
 PREDS = pd.read_csv(FIX / "metafor_multilevel_predictions.csv")
 RTOL = 1e-6
-S2_ABS = 1e-9   # variance components at the boundary: metafor's (polished) value is 0
+S2_ABS = 1e-9  # variance components at the boundary: metafor's (polished) value is 0
 
 
 def _design(d, model):
@@ -47,8 +46,7 @@ def _fit(row):
     d = INPUTS[INPUTS.dataset == row.dataset]
     yi, vi = proportion_effect_sizes(d.xi.to_numpy(), d.ni.to_numpy())
     X, names = _design(d, row.model)
-    return fit_multilevel(yi, vi, d.study.to_numpy(), d.arm.to_numpy(), X, method=row.method,
-                          test=row.test), X, names
+    return fit_multilevel(yi, vi, d.study.to_numpy(), d.arm.to_numpy(), X, method=row.method, test=row.test), X, names
 
 
 def _approx(expected, abs_=1e-12):
@@ -81,9 +79,15 @@ def test_fit_matches_metafor(row):
 def test_coefficients_match_metafor(row):
     fit, X, names = _fit(row)
     c = COEFS[COEFS.fit_id == row.fit_id].sort_values("j")
-    assert list(c.name) == names            # same design columns as R's model.matrix
-    for ours, col in [(fit.coef, "coef"), (fit.se, "se"), (fit.zval, "stat"), (fit.pval, "pval"),
-                      (fit.ci_low, "ci_low"), (fit.ci_high, "ci_high")]:
+    assert list(c.name) == names  # same design columns as R's model.matrix
+    for ours, col in [
+        (fit.coef, "coef"),
+        (fit.se, "se"),
+        (fit.zval, "stat"),
+        (fit.pval, "pval"),
+        (fit.ci_low, "ci_low"),
+        (fit.ci_high, "ci_high"),
+    ]:
         assert ours == _approx(c[col].to_numpy()), col
     if row.test == "t":
         assert fit.tval is fit.zval
@@ -101,8 +105,8 @@ def test_predictions_match_metafor(row):
         pr = pr.sort_values("row")
         newX = pr[[f"X{j + 1}" for j in range(row.p)]].to_numpy(float)
         if kind == "fitted":
-            ours = predict_multilevel(fit)                 # as predict(res) without newmods
-            assert newX == pytest.approx(X if row.p > 1 else np.ones((1, 1)))   # R's design rows
+            ours = predict_multilevel(fit)  # as predict(res) without newmods
+            assert newX == pytest.approx(X if row.p > 1 else np.ones((1, 1)))  # R's design rows
         else:
             ours = predict_multilevel(fit, newX)
         assert ours.df == fit.df
@@ -122,16 +126,23 @@ def test_nlminb_answer_is_within_tolerance_of_the_polished_one():
 
 def test_fixtures_cover_the_required_cases():
     names = set(FITS.dataset)
-    for needed in ("project:LC", "project:LC_bed10", "synthetic:three_level", "synthetic:arm_var_zero",
-                   "synthetic:identical_arms", "synthetic:moderator", "synthetic:repeated_arm"):
+    for needed in (
+        "project:LC",
+        "project:LC_bed10",
+        "synthetic:three_level",
+        "synthetic:arm_var_zero",
+        "synthetic:identical_arms",
+        "synthetic:moderator",
+        "synthetic:repeated_arm",
+    ):
         assert needed in names
     assert set(FITS.method) == {"REML", "ML"} and set(FITS.test) == {"z", "t"}
     assert {"~ 1", "~ bed10", "~ site", "~ bed10 + site"} <= set(FITS.model)
-    assert (FITS.sigma2_arm == 0).any() and (FITS.sigma2_study == 0).any()          # boundaries
-    assert ((FITS.sigma2_arm > 0) & (FITS.sigma2_study > 0)).any()                  # interior
-    assert (FITS.n_arms < FITS.k).any()                                             # repeated arms
+    assert (FITS.sigma2_arm == 0).any() and (FITS.sigma2_study == 0).any()  # boundaries
+    assert ((FITS.sigma2_arm > 0) & (FITS.sigma2_study > 0)).any()  # interior
+    assert (FITS.n_arms < FITS.k).any()  # repeated arms
     project = INPUTS[INPUTS.dataset == "project:LC"]
-    assert (project.groupby("study").size() > 1).sum() >= 3                         # multi-arm studies
+    assert (project.groupby("study").size() > 1).sum() >= 3  # multi-arm studies
 
 
 # ------------------------------------------------------------------ the algebra itself
@@ -147,8 +158,13 @@ def _dense_loglik(y, v, study, arm, X, s, a, reml):
     r = y - X @ np.linalg.solve(H, X.T @ W @ y)
     k, p = X.shape
     if reml:
-        return -0.5 * ((k - p) * np.log(2 * np.pi) - np.linalg.slogdet(X.T @ X)[1] + np.linalg.slogdet(V)[1]
-                       + np.linalg.slogdet(H)[1] + r @ W @ r)
+        return -0.5 * (
+            (k - p) * np.log(2 * np.pi)
+            - np.linalg.slogdet(X.T @ X)[1]
+            + np.linalg.slogdet(V)[1]
+            + np.linalg.slogdet(H)[1]
+            + r @ W @ r
+        )
     return -0.5 * (k * np.log(2 * np.pi) + np.linalg.slogdet(V)[1] + r @ W @ r)
 
 
@@ -164,11 +180,17 @@ def test_block_formulas_equal_the_dense_computation(reml):
         ll, grad, hess, _, _, _ = blocks.evaluate(s, a, reml)
         assert ll == pytest.approx(_dense_loglik(y, v, s_code, a_code, X, s, a, reml), rel=1e-12)
         h = 1e-6
-        num = [(blocks.evaluate(s + h, a, reml, 0)[0] - blocks.evaluate(s - h, a, reml, 0)[0]) / (2 * h),
-               (blocks.evaluate(s, a + h, reml, 0)[0] - blocks.evaluate(s, a - h, reml, 0)[0]) / (2 * h)]
+        num = [
+            (blocks.evaluate(s + h, a, reml, 0)[0] - blocks.evaluate(s - h, a, reml, 0)[0]) / (2 * h),
+            (blocks.evaluate(s, a + h, reml, 0)[0] - blocks.evaluate(s, a - h, reml, 0)[0]) / (2 * h),
+        ]
         assert grad == pytest.approx(num, rel=1e-5, abs=1e-6)
-        num_h = np.column_stack([(blocks.evaluate(s + h, a, reml)[1] - blocks.evaluate(s - h, a, reml)[1]) / (2 * h),
-                                 (blocks.evaluate(s, a + h, reml)[1] - blocks.evaluate(s, a - h, reml)[1]) / (2 * h)])
+        num_h = np.column_stack(
+            [
+                (blocks.evaluate(s + h, a, reml)[1] - blocks.evaluate(s - h, a, reml)[1]) / (2 * h),
+                (blocks.evaluate(s, a + h, reml)[1] - blocks.evaluate(s, a - h, reml)[1]) / (2 * h),
+            ]
+        )
         assert hess == pytest.approx(num_h, rel=1e-5, abs=1e-4)
 
 
@@ -180,9 +202,11 @@ def test_row_order_and_label_type_do_not_matter():
     perm = np.random.default_rng(3).permutation(len(d))
     codes_s = pd.factorize(study)[0]
     codes_a = pd.factorize(arm)[0]
-    for fit in (fit_multilevel(yi[perm], vi[perm], study[perm], arm[perm]),
-                fit_multilevel(yi, vi, codes_s, codes_a),
-                fit_multilevel(yi, vi, list(study), list(arm))):
+    for fit in (
+        fit_multilevel(yi[perm], vi[perm], study[perm], arm[perm]),
+        fit_multilevel(yi, vi, codes_s, codes_a),
+        fit_multilevel(yi, vi, list(study), list(arm)),
+    ):
         assert fit.coef == pytest.approx(ref.coef, rel=1e-10)
         assert fit.sigma2 == pytest.approx(ref.sigma2, rel=1e-8)
         assert fit.loglik == pytest.approx(ref.loglik, rel=1e-12)
@@ -213,27 +237,30 @@ Y, V = np.array([0.1, 0.5, 0.3, 0.8]), np.array([0.1, 0.2, 0.1, 0.3])
 S, A = np.array(["s1", "s1", "s2", "s3"]), np.array(["a", "b", "a", "a"])
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(y=[], v=[], study=[], arm=[]), "k = 0"),
-    (dict(y=[0.1, np.nan, 0.3, 0.8]), "finite"),
-    (dict(v=[0.1, np.nan, 0.1, 0.3]), "finite"),
-    (dict(v=[0.1, 0.0, 0.1, 0.3]), "> 0"),
-    (dict(v=[0.1, -0.2, 0.1, 0.3]), "> 0"),
-    (dict(v=[0.1, 0.2, 0.1]), "one length"),
-    (dict(study=["s1", "s1", "s2"]), "study"),
-    (dict(arm=["a", "b"]), "arm"),
-    (dict(study=["s1", None, "s2", "s3"]), "missing"),
-    (dict(study=[1.0, 1.0, np.nan, 3.0]), "missing"),
-    (dict(arm=["a", np.nan, "a", "a"]), "missing"),
-    (dict(X=np.ones((3, 1))), "one row per effect size"),
-    (dict(X=np.column_stack([np.ones(4), [1.0, np.nan, 2.0, 3.0]])), "finite"),
-    (dict(X=np.column_stack([np.ones(4), np.ones(4)])), "full column rank"),
-    (dict(X=np.column_stack([np.ones(4), [1.0, 2, 3, 4], [1.0, 4, 9, 16], [1.0, 8, 27, 64]])), "more effect sizes"),
-    (dict(arm=["a", "a", "a", "a"]), "identifiable"),
-    (dict(method="DL"), "method"),
-    (dict(test="knha"), "test"),
-    (dict(level=95), "level"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(y=[], v=[], study=[], arm=[]), "k = 0"),
+        (dict(y=[0.1, np.nan, 0.3, 0.8]), "finite"),
+        (dict(v=[0.1, np.nan, 0.1, 0.3]), "finite"),
+        (dict(v=[0.1, 0.0, 0.1, 0.3]), "> 0"),
+        (dict(v=[0.1, -0.2, 0.1, 0.3]), "> 0"),
+        (dict(v=[0.1, 0.2, 0.1]), "one length"),
+        (dict(study=["s1", "s1", "s2"]), "study"),
+        (dict(arm=["a", "b"]), "arm"),
+        (dict(study=["s1", None, "s2", "s3"]), "missing"),
+        (dict(study=[1.0, 1.0, np.nan, 3.0]), "missing"),
+        (dict(arm=["a", np.nan, "a", "a"]), "missing"),
+        (dict(X=np.ones((3, 1))), "one row per effect size"),
+        (dict(X=np.column_stack([np.ones(4), [1.0, np.nan, 2.0, 3.0]])), "finite"),
+        (dict(X=np.column_stack([np.ones(4), np.ones(4)])), "full column rank"),
+        (dict(X=np.column_stack([np.ones(4), [1.0, 2, 3, 4], [1.0, 4, 9, 16], [1.0, 8, 27, 64]])), "more effect sizes"),
+        (dict(arm=["a", "a", "a", "a"]), "identifiable"),
+        (dict(method="DL"), "method"),
+        (dict(test="knha"), "test"),
+        (dict(level=95), "level"),
+    ],
+)
 def test_degenerate_input_raises(kwargs, match):
     args = dict(y=Y, v=V, study=S, arm=A)
     args.update(kwargs)

@@ -14,10 +14,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-
-from sbrtmeta.forest import draw_forest  # noqa: E402
-from sbrtmeta.funnel import SMALL_K_NOTE, draw_funnel  # noqa: E402
-from sbrtmeta.plot_style import save_figure  # noqa: E402
+from sbrtmeta.plots.forest import draw_forest  # noqa: E402
+from sbrtmeta.plots.funnel import SMALL_K_NOTE, draw_funnel  # noqa: E402
+from sbrtmeta.plots.style import save_figure  # noqa: E402
 
 Z = 1.959964
 
@@ -39,22 +38,50 @@ def make_tables(sizes: dict[str, int], endpoint="LC", t=24.0, seed=1):
         yi, vi = np.log(events / (n - events)), 1 / events + 1 / (n - events)
         w = 1 / (vi + 0.3)
         for i in range(k):
-            studies.append(dict(
-                site=site, endpoint=endpoint, timepoint_months=t, study_id=f"{site}-{i}",
-                label=f"Author{i} et al. [{i + 10}]" + (" (CRC)" if i % 4 == 1 else ""), arm="all",
-                primary="mixed", events=int(events[i]), n=int(n[i]), rate=events[i] / n[i], yi=yi[i],
-                vi=vi[i], estimate=expit(yi[i]), ci_low=expit(yi[i] - Z * np.sqrt(vi[i])),
-                ci_high=expit(yi[i] + Z * np.sqrt(vi[i])), weight_pct=100 * w[i] / w.sum()))
+            studies.append(
+                dict(
+                    site=site,
+                    endpoint=endpoint,
+                    timepoint_months=t,
+                    study_id=f"{site}-{i}",
+                    label=f"Author{i} et al. [{i + 10}]" + (" (CRC)" if i % 4 == 1 else ""),
+                    arm="all",
+                    primary="mixed",
+                    events=int(events[i]),
+                    n=int(n[i]),
+                    rate=events[i] / n[i],
+                    yi=yi[i],
+                    vi=vi[i],
+                    estimate=expit(yi[i]),
+                    ci_low=expit(yi[i] - Z * np.sqrt(vi[i])),
+                    ci_high=expit(yi[i] + Z * np.sqrt(vi[i])),
+                    weight_pct=100 * w[i] / w.sum(),
+                )
+            )
         mu, se = np.sum(w * yi) / w.sum(), np.sqrt(1 / w.sum())
         single = k == 1
-        pooled.append(dict(
-            site=site, endpoint=endpoint, timepoint_months=t, k=k, n_total=int(n.sum()),
-            model="single study" if single else "random effects", transform="PLO",
-            tau2_method="" if single else "REML", ci_method="z" if single else "knha",
-            estimate=expit(mu), ci_low=expit(mu - 2.2 * se), ci_high=expit(mu + 2.2 * se),
-            pi_low=np.nan if single else expit(mu - 1.5), pi_high=np.nan if single else expit(mu + 1.5),
-            tau2=np.nan if single else 0.3, i2=np.nan if single else 64.2,
-            q=np.nan if single else 12.345, q_p=np.nan if single else 0.0004))
+        pooled.append(
+            dict(
+                site=site,
+                endpoint=endpoint,
+                timepoint_months=t,
+                k=k,
+                n_total=int(n.sum()),
+                model="single study" if single else "random effects",
+                transform="PLO",
+                tau2_method="" if single else "REML",
+                ci_method="z" if single else "knha",
+                estimate=expit(mu),
+                ci_low=expit(mu - 2.2 * se),
+                ci_high=expit(mu + 2.2 * se),
+                pi_low=np.nan if single else expit(mu - 1.5),
+                pi_high=np.nan if single else expit(mu + 1.5),
+                tau2=np.nan if single else 0.3,
+                i2=np.nan if single else 64.2,
+                q=np.nan if single else 12.345,
+                q_p=np.nan if single else 0.0004,
+            )
+        )
     return pd.DataFrame(pooled), pd.DataFrame(studies)
 
 
@@ -68,12 +95,15 @@ def visible_texts(fig):
 
 def overlapping(boxes, shrink=0.5):
     """Pairs of boxes that overlap by more than ``shrink`` pixels on each side."""
-    return [(i, j) for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2)
-            if min(a.x1, b.x1) - max(a.x0, b.x0) > 2 * shrink
-            and min(a.y1, b.y1) - max(a.y0, b.y0) > 2 * shrink]
+    return [
+        (i, j)
+        for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2)
+        if min(a.x1, b.x1) - max(a.x0, b.x0) > 2 * shrink and min(a.y1, b.y1) - max(a.y0, b.y0) > 2 * shrink
+    ]
 
 
 # -- the numbers drawn are the numbers of the tables ------------------------------------------
+
 
 def test_forest_texts_and_marks_match_the_tables():
     pooled, studies = make_tables({"liver": 3, "lung": 5, "adrenal": 1})
@@ -101,11 +131,11 @@ def test_forest_texts_and_marks_match_the_tables():
         diamond = next(p for p in ax.patches if p.get_gid() == f"pooled:{c.site}")
         assert isinstance(diamond, Polygon)
         x = diamond.get_xy()[:, 0]
-        np.testing.assert_allclose(sorted(set(np.round(x, 9))),
-                                   np.round(100 * np.array([c.ci_low, c.estimate, c.ci_high]), 9))
+        np.testing.assert_allclose(
+            sorted(set(np.round(x, 9))), np.round(100 * np.array([c.ci_low, c.estimate, c.ci_high]), 9)
+        )
         bar = next(p for p in ax.patches if p.get_gid() == f"pi:{c.site}")
-        np.testing.assert_allclose([bar.get_x(), bar.get_x() + bar.get_width()],
-                                   [100 * c.pi_low, 100 * c.pi_high])
+        np.testing.assert_allclose([bar.get_x(), bar.get_x() + bar.get_width()], [100 * c.pi_low, 100 * c.pi_high])
     assert not any(p.get_gid() == "pooled:adrenal" for p in ax.patches)
 
     # Study marks: squares at the estimates, CI lines, square area proportional to weight.
@@ -139,8 +169,9 @@ def test_funnel_draws_the_studies_on_the_logit_scale():
         points = next(c for c in ax.collections if c.get_gid() == "studies").get_offsets()
         np.testing.assert_allclose(points[:, 0], rows["yi"])
         np.testing.assert_allclose(points[:, 1], np.sqrt(rows["vi"]))
-        mu = np.log(pooled.set_index("site").loc[site, "estimate"]
-                    / (1 - pooled.set_index("site").loc[site, "estimate"]))
+        mu = np.log(
+            pooled.set_index("site").loc[site, "estimate"] / (1 - pooled.set_index("site").loc[site, "estimate"])
+        )
         pooled_line = next(ln for ln in ax.lines if ln.get_gid() == "pooled")
         np.testing.assert_allclose(pooled_line.get_xdata(), [mu, mu])
         # Contours: the region of p >= level around the pooled estimate is mu ± z(level/2)·se.
@@ -165,8 +196,10 @@ def test_funnel_without_a_pooled_site_says_so():
 
 # -- layout: no text overlaps, from 1 to 60 studies --------------------------------------------
 
-@pytest.mark.parametrize("sizes", [{"liver": 1}, {"liver": 2}, {"liver": 10},
-                                   {"lung": 60}, {"liver": 4, "lung": 1, "brain": 7}])
+
+@pytest.mark.parametrize(
+    "sizes", [{"liver": 1}, {"liver": 2}, {"liver": 10}, {"lung": 60}, {"liver": 4, "lung": 1, "brain": 7}]
+)
 def test_forest_text_never_overlaps(sizes):
     pooled, studies = make_tables(sizes)
     fig = draw_forest(pooled, studies, "LC", 24)
@@ -202,6 +235,7 @@ def test_funnel_text_never_overlaps(n_sites):
 
 # -- saving ------------------------------------------------------------------------------------
 
+
 def test_save_figure_is_byte_identical(tmp_path):
     pooled, studies = make_tables({"liver": 3, "lung": 1})
     outputs = []
@@ -224,6 +258,7 @@ def test_save_figure_rejects_an_unknown_extension(tmp_path):
 
 
 # -- forest: order, size bound, subgroup test ------------------------------------------------
+
 
 def _study_rows_drawn(fig):
     """Study labels in the order drawn (top to bottom)."""
@@ -272,17 +307,44 @@ def test_forest_above_max_studies_draws_only_pooled_rows():
     ax = fig.axes[0]
     for c in pooled[pooled["k"] >= 2].itertuples():
         diamond = next(p for p in ax.patches if p.get_gid() == f"pooled:{c.site}")
-        np.testing.assert_allclose(sorted(set(np.round(diamond.get_xy()[:, 0], 9))),
-                                   np.round(100 * np.array([c.ci_low, c.estimate, c.ci_high]), 9))
+        np.testing.assert_allclose(
+            sorted(set(np.round(diamond.get_xy()[:, 0], 9))),
+            np.round(100 * np.array([c.ci_low, c.estimate, c.ci_high]), 9),
+        )
 
 
 def test_forest_prints_the_subgroup_test_of_the_table():
     pooled, studies = make_tables({"liver": 3, "lung": 5})
-    subgroups = pd.DataFrame([
-        dict(histology="colorectal", endpoint="LC", timepoint_months=24.0, sites="liver; lung", k=8, test="F",
-             qm=0.0824857, df1=1, df2=6, p=0.78342, tau2=0.4),
-        dict(histology="colorectal", endpoint="OS", timepoint_months=24.0, sites="liver; lung", k=8, test="F",
-             qm=9.9, df1=1, df2=6, p=0.01, tau2=0.4)])
+    subgroups = pd.DataFrame(
+        [
+            dict(
+                histology="colorectal",
+                endpoint="LC",
+                timepoint_months=24.0,
+                sites="liver; lung",
+                k=8,
+                test="F",
+                qm=0.0824857,
+                df1=1,
+                df2=6,
+                p=0.78342,
+                tau2=0.4,
+            ),
+            dict(
+                histology="colorectal",
+                endpoint="OS",
+                timepoint_months=24.0,
+                sites="liver; lung",
+                k=8,
+                test="F",
+                qm=9.9,
+                df1=1,
+                df2=6,
+                p=0.01,
+                tau2=0.4,
+            ),
+        ]
+    )
     drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups))
     assert "Test for subgroup differences between sites: F(1, 6) = 0.08, p = 0.783" in drawn
     chi = subgroups.assign(test="chi2", df2=np.nan)
@@ -294,9 +356,10 @@ def test_forest_prints_the_subgroup_test_of_the_table():
 
 # -- funnel: Egger's test and trim and fill are the package's -----------------------------------
 
+
 def test_funnel_draws_egger_and_trim_and_fill_of_the_package():
-    from sbrtmeta.meta_regression import regtest
-    from sbrtmeta.small_study import trimfill
+    from sbrtmeta.stats.meta_regression import regtest
+    from sbrtmeta.stats.small_study import trimfill
 
     pooled, studies = make_tables({"lung": 14}, seed=7)
     # An asymmetric funnel: the smaller the study, the higher its estimate.
@@ -346,8 +409,8 @@ def test_funnel_with_thousands_of_studies_draws_fast():
 
 
 def test_funnel_tests_fall_back_to_reml_and_say_so():
-    from sbrtmeta.funnel import funnel_tests
-    from sbrtmeta.meta_regression import regtest
+    from sbrtmeta.plots.funnel import funnel_tests
+    from sbrtmeta.stats.meta_regression import regtest
 
     pooled, studies = make_tables({"lung": 12})
     t = funnel_tests(studies["yi"], studies["vi"], "PM", "knha")
@@ -359,14 +422,21 @@ def test_funnel_tests_fall_back_to_reml_and_say_so():
 
 # -- every configured format, byte-identical twice -------------------------------------------
 
+
 def _draw_each_kind():
-    from sbrtmeta.flow_diagram import draw_flow, flow_counts
-    from sbrtmeta.leave_one_out_plot import draw_leave_one_out, leave_one_out_table
+    from sbrtmeta.plots.flow_diagram import draw_flow, flow_counts
+    from sbrtmeta.plots.leave_one_out import draw_leave_one_out, leave_one_out_table
 
     pooled, studies = make_tables({"liver": 4, "lung": 6, "adrenal": 1})
     included = studies.assign(study_id=studies["study_id"])[["study_id", "site", "endpoint"]]
-    excluded = pd.DataFrame(dict(study_id=["x-1", "x-2", "x-3"], site=["lung"] * 3, endpoint=["LC"] * 3,
-                                 criterion=["min_n", "basis", "basis"]))
+    excluded = pd.DataFrame(
+        dict(
+            study_id=["x-1", "x-2", "x-3"],
+            site=["lung"] * 3,
+            endpoint=["LC"] * 3,
+            criterion=["min_n", "basis", "basis"],
+        )
+    )
     return {
         "forest": lambda: draw_forest(pooled, studies, "LC", 24),
         "funnel": lambda: draw_funnel(pooled, studies, "LC", 24),

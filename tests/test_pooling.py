@@ -3,19 +3,33 @@
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.effect_sizes import forward_transform, inverse_transform
-from sbrtmeta.pooling import pool_cells, subgroup_differences
+from sbrtmeta.analysis.pooling import pool_cells, subgroup_differences
+from sbrtmeta.stats.effect_sizes import forward_transform, inverse_transform
 
 
 def _included():
     rows = []
-    for site, counts in {"liver": [(20, 25), (30, 40), (14, 20)], "lung": [(50, 55), (18, 20), (40, 50), (9, 12)],
-                         "adrenal": [(8, 10)]}.items():
+    for site, counts in {
+        "liver": [(20, 25), (30, 40), (14, 20)],
+        "lung": [(50, 55), (18, 20), (40, 50), (9, 12)],
+        "adrenal": [(8, 10)],
+    }.items():
         for i, (x, n) in enumerate(counts):
-            rows.append(dict(site=site, endpoint="LC", target_timepoint_months=24.0, study_id=f"{site}{i}",
-                             ref=str(i), first_author=f"A{i}", arm="all", primary="crc", events=x, n=n,
-                             rate=x / n))
+            rows.append(
+                dict(
+                    site=site,
+                    endpoint="LC",
+                    target_timepoint_months=24.0,
+                    study_id=f"{site}{i}",
+                    ref=str(i),
+                    first_author=f"A{i}",
+                    arm="all",
+                    primary="crc",
+                    events=x,
+                    n=n,
+                    rate=x / n,
+                )
+            )
     return pd.DataFrame(rows)
 
 

@@ -49,8 +49,9 @@ def test_every_sarcoma_study_is_transcribed_as_printed():
         assert row["review"] == "sarcoma2023"
         if src["patients"] == "not found":
             assert row["patients_printed"] == "not found"
-            assert all(row[c] == "" for c in ("lesions_printed", "dose_printed", "mfu_printed", "lc_printed",
-                                               "os_printed"))
+            assert all(
+                row[c] == "" for c in ("lesions_printed", "dose_printed", "mfu_printed", "lc_printed", "os_printed")
+            )
             continue
         assert row["patients_printed"] == src["patients"]
         assert row["lesions_printed"] == src["lesions"]
@@ -72,8 +73,7 @@ def test_colorectal_text_studies_are_transcribed_as_printed():
     for src in identified:
         row = raw[src["review ref"]]
         author, year, citation = re.match(r"^(\S+)(?: [A-Z]{1,3})? (\d{4}), (.+)$", src["study"]).groups()
-        assert (row["first_author"], row["year"], row["citation"], row["review"]) == (author, year, citation,
-                                                                                     "crc2014")
+        assert (row["first_author"], row["year"], row["citation"], row["review"]) == (author, year, citation, "crc2014")
         assert row["patients_printed"] == src["patients"]
         assert row["dose_printed"] == src["dose"]
         assert row["lc_printed"] == src["local control"]
@@ -82,15 +82,18 @@ def test_colorectal_text_studies_are_transcribed_as_printed():
 
 
 def test_median_follow_up_from_the_note_below_the_table():
-    note = re.search(r"Median follow-up: Kim 2008, (\S+) mo; Casamassima 2012, (.+?) mo \((.+?)\)\.",
-                     SOURCE.read_text(encoding="utf-8"))
+    note = re.search(
+        r"Median follow-up: Kim 2008, (\S+) mo; Casamassima 2012, (.+?) mo \((.+?)\)\.",
+        SOURCE.read_text(encoding="utf-8"),
+    )
     raw = _raw()
     assert raw["92"]["mfu_printed"] == note.group(1)
     assert raw["99"]["mfu_printed"] == f"{note.group(2)} ({note.group(3)})"
 
 
 def test_soyfer_local_control_is_marked_unusable():
-    from sbrtmeta.printed_cells import parse_rates
+    from sbrtmeta.data.printed_cells import parse_rates
+
     (rate,) = parse_rates(_raw()["25"]["lc_printed"])
     assert rate.rate_pct is None and "unusable" in rate.note
 

@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis) of the parsers and the estimators.
 
 Parsers: on any text they return a value or raise the project's own
-:class:`~sbrtmeta.errors.CellParseError` (never a bare ValueError, IndexError,
+:class:`~sbrtmeta.data.errors.CellParseError` (never a bare ValueError, IndexError,
 OverflowError, ...); well-formed printed strings give back the numbers they print.
 
 Estimators: the common-effect estimate lies within the studies' range, the order of
@@ -17,14 +17,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-
-from sbrtmeta.dose_strings import Regimen, bed, parse_dose
-from sbrtmeta.effect_sizes import MEASURES, inverse_transform, proportion_effect_sizes
-from sbrtmeta.errors import CellParseError
-from sbrtmeta.printed_cells import (parse_count, parse_follow_up, parse_primary, parse_rates,
-                                    primary_of_groups)
-from sbrtmeta.random_effects import (TAU2_METHODS, fit_random_effects, fit_random_effects_batch,
-                                     tau2_batch)
+from sbrtmeta.data.dose_strings import Regimen, bed, parse_dose
+from sbrtmeta.data.errors import CellParseError
+from sbrtmeta.data.printed_cells import parse_count, parse_follow_up, parse_primary, parse_rates, primary_of_groups
+from sbrtmeta.stats.effect_sizes import MEASURES, inverse_transform, proportion_effect_sizes
+from sbrtmeta.stats.random_effects import TAU2_METHODS, fit_random_effects, fit_random_effects_batch, tau2_batch
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -33,24 +30,102 @@ FEW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthChe
 
 # Pieces of the printed forms, so random text reaches deep into the grammars, not just
 # the first "cannot read".
-_TOKENS = ["%", "(", ")", "-", "/", ".", " ", ";", ",", "≥", ">=", "f", "Gy", "in", "fractions", "fraction",
-           "median", "median:", "range,", "total dose of", "or", "for all", "at", "mo", "months", "y", "years",
-           "and", "of", "crude", "crude:", "crude,", "local recurrence", "local failure", "review text:",
-           "lesions", "failed", "local progression after", "courses", "(n = ", "CRC", "others", "n =",
-           "preferred", "per fraction", "risk-adapted:", "curative", "palliative", "not reported", "NR", "–",
-           "(Gy/fractions)", "(escalated)", "for most", "do not use", "no rate", "0", "00", "1e5", "²", "٣",
-           "\u00a0", "\t", "\n", "inf", "nan", "-0", "9" * 30]
-_NUMBER = st.one_of(st.integers(0, 400).map(str),
-                    st.builds(lambda a, b: f"{a}.{b}", st.integers(0, 400), st.integers(0, 99)))
-printed_like = st.lists(st.one_of(st.sampled_from(_TOKENS), _NUMBER, st.text(max_size=3)),
-                        max_size=14).map("".join)
+_TOKENS = [
+    "%",
+    "(",
+    ")",
+    "-",
+    "/",
+    ".",
+    " ",
+    ";",
+    ",",
+    "≥",
+    ">=",
+    "f",
+    "Gy",
+    "in",
+    "fractions",
+    "fraction",
+    "median",
+    "median:",
+    "range,",
+    "total dose of",
+    "or",
+    "for all",
+    "at",
+    "mo",
+    "months",
+    "y",
+    "years",
+    "and",
+    "of",
+    "crude",
+    "crude:",
+    "crude,",
+    "local recurrence",
+    "local failure",
+    "review text:",
+    "lesions",
+    "failed",
+    "local progression after",
+    "courses",
+    "(n = ",
+    "CRC",
+    "others",
+    "n =",
+    "preferred",
+    "per fraction",
+    "risk-adapted:",
+    "curative",
+    "palliative",
+    "not reported",
+    "NR",
+    "–",
+    "(Gy/fractions)",
+    "(escalated)",
+    "for most",
+    "do not use",
+    "no rate",
+    "0",
+    "00",
+    "1e5",
+    "²",
+    "٣",
+    "\u00a0",
+    "\t",
+    "\n",
+    "inf",
+    "nan",
+    "-0",
+    "9" * 30,
+]
+_NUMBER = st.one_of(
+    st.integers(0, 400).map(str), st.builds(lambda a, b: f"{a}.{b}", st.integers(0, 400), st.integers(0, 99))
+)
+printed_like = st.lists(st.one_of(st.sampled_from(_TOKENS), _NUMBER, st.text(max_size=3)), max_size=14).map("".join)
 any_text = st.one_of(st.text(), printed_like)
 # A few cells no generator is likely to hit: huge numbers and digits int() refuses.
-_NASTY = ["²", "①", "12²", "9" * 5000 + "/3", "1/" + "9" * 5000, "9" * 400 + " Gy in 3 Gy fractions",
-          "3 Gy in " + "9" * 400 + " Gy fractions", "9" * 5000 + "% (24)", "50% (" + "9" * 5000 + ")",
-          "local recurrence " + "9" * 5000 + " of 7", "≥ " + "9" * 5000, "CRC (n = " + "9" * 5000 + ")",
-          "9" * 5000 + " courses", "9" * 5000, "9" * 5000 + " y", "median " + "9" * 400 + " Gy in 3 fractions",
-          "median " + "9" * 5000 + " Gy in 3 fractions", "27.7-60/6 (median: " + "9" * 5000 + ")"]
+_NASTY = [
+    "²",
+    "①",
+    "12²",
+    "9" * 5000 + "/3",
+    "1/" + "9" * 5000,
+    "9" * 400 + " Gy in 3 Gy fractions",
+    "3 Gy in " + "9" * 400 + " Gy fractions",
+    "9" * 5000 + "% (24)",
+    "50% (" + "9" * 5000 + ")",
+    "local recurrence " + "9" * 5000 + " of 7",
+    "≥ " + "9" * 5000,
+    "CRC (n = " + "9" * 5000 + ")",
+    "9" * 5000 + " courses",
+    "9" * 5000,
+    "9" * 5000 + " y",
+    "median " + "9" * 400 + " Gy in 3 fractions",
+    "median " + "9" * 5000 + " Gy in 3 fractions",
+    "27.7-60/6 (median: " + "9" * 5000 + ")",
+]
 
 
 def _only_own_error(parse, text, *args):
@@ -62,6 +137,7 @@ def _only_own_error(parse, text, *args):
 
 
 # --- parsers: no foreign exceptions -----------------------------------------------------------
+
 
 @SETTINGS
 @given(any_text)
@@ -150,26 +226,31 @@ def test_nasty_cells_raise_only_the_projects_error(text):
 
 # --- parsers: well-formed strings give back their numbers -----------------------------------
 
+
 def _num(lo, hi, decimals=(None, 5)):
     """A printed number in [lo, hi] and its value: ``48`` or ``37.5``."""
-    return st.builds(lambda a, d: (f"{a}" if d is None else f"{a}.{d}"), st.integers(lo, hi),
-                     st.sampled_from(decimals))
+    return st.builds(lambda a, d: f"{a}" if d is None else f"{a}.{d}", st.integers(lo, hi), st.sampled_from(decimals))
 
 
 _SPACE = st.sampled_from(["", " "])
 
 
 @SETTINGS
-@given(st.lists(st.tuples(_num(0, 99, (None, 5, 9, 25)) | st.just("100"), _num(1, 120),
-                          st.booleans(), st.booleans()), min_size=1, max_size=4))
+@given(
+    st.lists(
+        st.tuples(_num(0, 99, (None, 5, 9, 25)) | st.just("100"), _num(1, 120), st.booleans(), st.booleans()),
+        min_size=1,
+        max_size=4,
+    )
+)
 @example([("57", "20", False, False)])
 @example([("0", "24", True, False), ("100", "60", False, True)])
 def test_printed_rates_round_trip(parts):
-    printed = "; ".join(f"{p}% at {t} mo" if at else f"{p}% ({t}{' for all' if fa else ''})"
-                        for p, t, fa, at in parts)
+    printed = "; ".join(f"{p}% at {t} mo" if at else f"{p}% ({t}{' for all' if fa else ''})" for p, t, fa, at in parts)
     rates = parse_rates(printed)
-    assert [(r.rate_pct, r.timepoint_months, r.for_all) for r in rates] == \
-        [(float(p), float(t), fa and not at) for p, t, fa, at in parts]
+    assert [(r.rate_pct, r.timepoint_months, r.for_all) for r in rates] == [
+        (float(p), float(t), fa and not at) for p, t, fa, at in parts
+    ]
     assert all(r.basis == "actuarial" for r in rates)
 
 
@@ -177,9 +258,16 @@ def test_printed_rates_round_trip(parts):
 @given(st.integers(1, 10_000), st.data())
 def test_printed_crude_counts_round_trip(n, data):
     e = data.draw(st.integers(0, n))
-    form = data.draw(st.sampled_from(["local recurrence {e} of {n}", "review text: local failure in {e} of {n} (crude)",
-                                      "crude: {e} of {n} lesions failed",
-                                      "crude: local progression after {e} of {n} courses"]))
+    form = data.draw(
+        st.sampled_from(
+            [
+                "local recurrence {e} of {n}",
+                "review text: local failure in {e} of {n} (crude)",
+                "crude: {e} of {n} lesions failed",
+                "crude: local progression after {e} of {n} courses",
+            ]
+        )
+    )
     (r,) = parse_rates(form.format(e=e, n=n))
     assert (r.events, r.n, r.basis, r.timepoint_months) == (n - e, n, "crude", None)
     assert r.rate_pct == pytest.approx(100.0 * (n - e) / n)
@@ -196,24 +284,34 @@ def test_printed_counts_round_trip(n, form):
 
 
 @SETTINGS
-@given(st.dictionaries(st.sampled_from(["CRC", "others", "HCC", "lung primaries", "CRC, HCC"]),
-                       st.integers(0, 5000), min_size=1, max_size=4), st.sampled_from([" ", ", ", "; "]))
+@given(
+    st.dictionaries(
+        st.sampled_from(["CRC", "others", "HCC", "lung primaries", "CRC, HCC"]),
+        st.integers(0, 5000),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([" ", ", ", "; "]),
+)
 def test_printed_group_counts_round_trip(groups, sep):
     c = parse_count(sep.join(f"{label} (n = {n})" for label, n in groups.items()))
     assert c.groups == groups and c.total == sum(groups.values())
 
 
 @SETTINGS
-@given(_num(0, 300), st.sampled_from(["", " mo", " months", " y", " years"]),
-       st.sampled_from(["", " (3-63)", " (range 1-100)"]))
+@given(
+    _num(0, 300),
+    st.sampled_from(["", " mo", " months", " y", " years"]),
+    st.sampled_from(["", " (3-63)", " (range 1-100)"]),
+)
 def test_printed_follow_up_round_trips(x, unit, rng):
     months = parse_follow_up(f"{x}{unit}{rng}")
     assert months == pytest.approx(float(x) * (12 if unit.startswith(" y") else 1))
 
 
-_regimen = st.tuples(_num(1, 120, (None, 5, 7)), _num(1, 120, (None, 5)), st.integers(1, 40),
-                     st.integers(1, 40)).map(
-    lambda t: (min(t[:2], key=float), max(t[:2], key=float), min(t[2:]), max(t[2:])))
+_regimen = st.tuples(_num(1, 120, (None, 5, 7)), _num(1, 120, (None, 5)), st.integers(1, 40), st.integers(1, 40)).map(
+    lambda t: (min(t[:2], key=float), max(t[:2], key=float), min(t[2:]), max(t[2:]))
+)
 
 
 def _slash(r):
@@ -224,9 +322,12 @@ def _slash(r):
 
 
 @SETTINGS
-@given(st.lists(_regimen, min_size=1, max_size=4), st.lists(st.sampled_from([", ", " or "]), min_size=3,
-                                                            max_size=3),
-       st.none() | _num(1, 120), st.sampled_from(["", "f preferred"]))
+@given(
+    st.lists(_regimen, min_size=1, max_size=4),
+    st.lists(st.sampled_from([", ", " or "]), min_size=3, max_size=3),
+    st.none() | _num(1, 120),
+    st.sampled_from(["", "f preferred"]),
+)
 @example([("48", "48", 4, 4)], [", "] * 3, None, "")
 @example([("28", "30", 3, 4)], [", "] * 3, None, "")
 @example([("36", "37.5", 3, 3), ("26", "26", 1, 1)], [" or "] * 3, None, "")
@@ -240,10 +341,13 @@ def test_printed_doses_round_trip(regimens, seps, median, suffix):
         printed += f" (median: {median})"
     spec = parse_dose(printed)
     assert spec.regimens == tuple(Regimen(float(a), float(b), c, d) for a, b, c, d in regimens)
-    assert spec.median_total == (float(median) if median is not None and not (suffix and len(regimens) == 1)
-                                 else None)
-    if len(regimens) == 1 and regimens[0][0] == regimens[0][1] and regimens[0][2] == regimens[0][3] \
-            and spec.median_total is None:
+    assert spec.median_total == (float(median) if median is not None and not (suffix and len(regimens) == 1) else None)
+    if (
+        len(regimens) == 1
+        and regimens[0][0] == regimens[0][1]
+        and regimens[0][2] == regimens[0][3]
+        and spec.median_total is None
+    ):
         s = spec.summary(alpha_beta=10)
         assert s.rule == "single regimen"
         assert s.bed == pytest.approx(bed(float(regimens[0][0]), regimens[0][2], 10))
@@ -268,6 +372,7 @@ def test_printed_prose_doses_round_trip(r, median):
 
 # --- effect sizes ---------------------------------------------------------------------------
 
+
 @st.composite
 def counts(draw, min_k=1, max_k=12):
     k = draw(st.integers(min_k, max_k))
@@ -290,8 +395,11 @@ def test_effect_sizes_are_finite_and_back_transform(xn, measure):
 
 
 @FEW
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=5),
-       st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=5), st.sampled_from(MEASURES))
+@given(
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=5),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=5),
+    st.sampled_from(MEASURES),
+)
 @example([4503599627370496.0], [4503599627370496.0], "PR")  # found: n + 1/2 == n, so vi was 0
 def test_effect_sizes_refuse_bad_counts_with_value_error(x, n, measure):
     try:
@@ -352,16 +460,28 @@ def test_order_of_studies_does_not_matter(data, method, ci, rnd):
     a = fit_random_effects(y, v, method, ci, tau2_ci=True)
     b = fit_random_effects(y[perm], v[perm], method, ci, tau2_ci=True)
     scale = max(1.0, float(np.abs(y).max()), float(v.max()))
-    for name in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q", "q_p", "i2", "h2",
-                 "tau2_ci_low", "tau2_ci_high"):
+    for name in (
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "pi_low",
+        "pi_high",
+        "tau2",
+        "q",
+        "q_p",
+        "i2",
+        "h2",
+        "tau2_ci_low",
+        "tau2_ci_high",
+    ):
         tol = scale if name not in ("i2",) else 100.0
         assert _close(getattr(a, name), getattr(b, name), tol), (name, getattr(a, name), getattr(b, name))
     np.testing.assert_allclose(a.weights[perm], b.weights, rtol=1e-9, atol=1e-9)
 
 
 @SETTINGS
-@given(meta_data(), st.sampled_from(TAU2_METHODS), st.sampled_from(["knha", "z"]),
-       st.floats(0.5, 0.999))
+@given(meta_data(), st.sampled_from(TAU2_METHODS), st.sampled_from(["knha", "z"]), st.floats(0.5, 0.999))
 def test_tau2_nonnegative_and_ci_contains_estimate(data, method, ci, level):
     y, v = data
     assume(ci == "z" or len(y) > 1)
@@ -378,14 +498,17 @@ def test_tau2_nonnegative_and_ci_contains_estimate(data, method, ci, level):
 
 
 @FEW
-@given(st.lists(meta_data(min_k=2, max_k=8), min_size=1, max_size=6), st.sampled_from(TAU2_METHODS),
-       st.sampled_from(["knha", "z"]))
+@given(
+    st.lists(meta_data(min_k=2, max_k=8), min_size=1, max_size=6),
+    st.sampled_from(TAU2_METHODS),
+    st.sampled_from(["knha", "z"]),
+)
 def test_batch_equals_single_fits(sets, method, ci):
     width = max(len(y) for y, _ in sets)
     Y = np.full((len(sets), width), np.nan)
     V = np.full((len(sets), width), np.nan)
     for i, (y, v) in enumerate(sets):
-        Y[i, :len(y)], V[i, :len(v)] = y, v
+        Y[i, : len(y)], V[i, : len(v)] = y, v
     batch = fit_random_effects_batch(Y, V, method, ci)
     taus = tau2_batch(Y, V, method)
     for i, (y, v) in enumerate(sets):
@@ -405,9 +528,13 @@ _bad_v = st.one_of(st.floats(1e-6, 1e6), st.sampled_from([0.0, -1.0, float("nan"
 
 
 @FEW
-@given(st.lists(st.floats(), max_size=6), st.lists(_bad_v, max_size=6), st.sampled_from(TAU2_METHODS),
-       st.sampled_from(["knha", "z"]))
-@example([0.0, 1.597541527187863e+77], [1.0, 1.0], "REML", "knha")  # found: overflow gave a NaN estimate
+@given(
+    st.lists(st.floats(), max_size=6),
+    st.lists(_bad_v, max_size=6),
+    st.sampled_from(TAU2_METHODS),
+    st.sampled_from(["knha", "z"]),
+)
+@example([0.0, 1.597541527187863e77], [1.0, 1.0], "REML", "knha")  # found: overflow gave a NaN estimate
 @example([0.0, 1e200], [1.0, 1.0], "DL", "z")
 def test_bad_effect_sizes_are_refused_with_value_error(y, v, method, ci):
     try:

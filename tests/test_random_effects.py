@@ -5,10 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from sbrtmeta.effect_sizes import inverse_transform, proportion_effect_sizes
-from sbrtmeta.random_effects import (TAU2_METHODS, fit_random_effects, fit_random_effects_batch,
-                                     tau2_dl, tau2_reml)
+from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
+from sbrtmeta.stats.random_effects import TAU2_METHODS, fit_random_effects, fit_random_effects_batch, tau2_dl, tau2_reml
 
 FIX = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIX / "metafor_inputs.csv")
@@ -46,42 +44,61 @@ def test_model_matches_rma(row):
     assert fit.k == row.k
     back = lambda v: inverse_transform(v, row.measure, n)  # noqa: E731
     for name, ours, theirs in [
-        ("estimate", fit.estimate, row.estimate), ("se", fit.se, row.se), ("ci_low", fit.ci_low, row.ci_low),
-        ("ci_high", fit.ci_high, row.ci_high), ("pi_low", fit.pi_low, row.pi_low),
-        ("pi_high", fit.pi_high, row.pi_high), ("q", fit.q, row.q), ("q_p", fit.q_p, row.q_p),
-        ("i2", fit.i2, row.i2), ("h2", fit.h2, row.h2),
+        ("estimate", fit.estimate, row.estimate),
+        ("se", fit.se, row.se),
+        ("ci_low", fit.ci_low, row.ci_low),
+        ("ci_high", fit.ci_high, row.ci_high),
+        ("pi_low", fit.pi_low, row.pi_low),
+        ("pi_high", fit.pi_high, row.pi_high),
+        ("q", fit.q, row.q),
+        ("q_p", fit.q_p, row.q_p),
+        ("i2", fit.i2, row.i2),
+        ("h2", fit.h2, row.h2),
         ("prop_estimate", back(fit.estimate), row.prop_estimate),
-        ("prop_ci_low", back(fit.ci_low), row.prop_ci_low), ("prop_ci_high", back(fit.ci_high), row.prop_ci_high),
-        ("prop_pi_low", back(fit.pi_low), row.prop_pi_low), ("prop_pi_high", back(fit.pi_high), row.prop_pi_high),
+        ("prop_ci_low", back(fit.ci_low), row.prop_ci_low),
+        ("prop_ci_high", back(fit.ci_high), row.prop_ci_high),
+        ("prop_pi_low", back(fit.pi_low), row.prop_pi_low),
+        ("prop_pi_high", back(fit.pi_high), row.prop_pi_high),
     ]:
         # I² and H² at a τ² on the zero boundary: metafor's Fisher scoring stops a hair above 0
         assert _approx(ours, theirs, abs_=1e-7 if name in ("i2", "h2") else 1e-12), name
-    for name, ours, theirs in [("tau2", fit.tau2, row.tau2), ("tau2_ci_low", fit.tau2_ci_low, row.tau2_ci_low),
-                               ("tau2_ci_high", fit.tau2_ci_high, row.tau2_ci_high)]:
+    for name, ours, theirs in [
+        ("tau2", fit.tau2, row.tau2),
+        ("tau2_ci_low", fit.tau2_ci_low, row.tau2_ci_low),
+        ("tau2_ci_high", fit.tau2_ci_high, row.tau2_ci_high),
+    ]:
         assert _approx(ours, theirs, abs_=1e-10), name
 
 
-@pytest.mark.parametrize("method, ci_method", [(m, c) for m in TAU2_METHODS for c in ("knha", "z")
-                                               if not (m == "FE" and c == "knha")])
+@pytest.mark.parametrize(
+    "method, ci_method", [(m, c) for m in TAU2_METHODS for c in ("knha", "z") if not (m == "FE" and c == "knha")]
+)
 def test_batch_equals_one_at_a_time(method, ci_method):
     sets = [name for name in INPUTS.dataset.unique() if name != "synthetic:large_k"]
     k = max((INPUTS.dataset == s).sum() for s in sets)
     Y, V = np.full((len(sets), k), np.nan), np.full((len(sets), k), np.nan)
     for i, s in enumerate(sets):
         yi, vi = proportion_effect_sizes(*_data(s))
-        Y[i, :len(yi)], V[i, :len(vi)] = yi, vi
+        Y[i, : len(yi)], V[i, : len(vi)] = yi, vi
     batch = fit_random_effects_batch(Y, V, method, ci_method)
     for i, s in enumerate(sets):
         one = fit_random_effects(*proportion_effect_sizes(*_data(s)), method, ci_method)
         for field in ("estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "q", "i2", "h2"):
-            assert getattr(batch, field)[i] == pytest.approx(getattr(one, field), rel=1e-9, abs=1e-12,
-                                                               nan_ok=True), (s, field)
+            assert getattr(batch, field)[i] == pytest.approx(getattr(one, field), rel=1e-9, abs=1e-12, nan_ok=True), (
+                s,
+                field,
+            )
 
 
 def test_fixtures_cover_the_required_datasets():
     names = set(EXPECTED.dataset)
-    for needed in ("synthetic:zero_heterogeneity", "synthetic:extreme_heterogeneity", "synthetic:k2",
-                   "synthetic:zero_and_full", "synthetic:large_k"):
+    for needed in (
+        "synthetic:zero_heterogeneity",
+        "synthetic:extreme_heterogeneity",
+        "synthetic:k2",
+        "synthetic:zero_and_full",
+        "synthetic:large_k",
+    ):
         assert needed in names
     assert any(n.startswith("project:") for n in names)
     assert set(EXPECTED.tau2_method) == set(TAU2_METHODS)
@@ -100,13 +117,16 @@ def test_weights_sum_to_100():
     assert fit_random_effects(yi, vi).weights.sum() == pytest.approx(100.0)
 
 
-@pytest.mark.parametrize("y, v, match", [
-    ([], [], "k = 0"),
-    ([0.1, np.nan], [0.1, 0.2], "finite"),
-    ([0.1, 0.2], [0.1, 0.0], "> 0"),
-    ([0.1, 0.2], [0.1, -1.0], "> 0"),
-    ([0.1, 0.2], [0.1, np.inf], "finite"),
-])
+@pytest.mark.parametrize(
+    "y, v, match",
+    [
+        ([], [], "k = 0"),
+        ([0.1, np.nan], [0.1, 0.2], "finite"),
+        ([0.1, 0.2], [0.1, 0.0], "> 0"),
+        ([0.1, 0.2], [0.1, -1.0], "> 0"),
+        ([0.1, 0.2], [0.1, np.inf], "finite"),
+    ],
+)
 def test_degenerate_input_raises(y, v, match):
     with pytest.raises(ValueError, match=match):
         fit_random_effects(y, v)

@@ -2,44 +2,109 @@
 
 import numpy as np
 import pandas as pd
-
-from sbrtmeta.report_summary import dose_table, figure_list, site_paragraph, summary_markdown
+from sbrtmeta.report.summary import dose_table, figure_list, site_paragraph, summary_markdown
 
 
 def pooled():
-    return pd.DataFrame([
-        dict(site="liver", histology="colorectal", endpoint="LC", timepoint_months=24.0, k=3, n_total=170,
-             model="random effects", transform="PLO", tau2_method="REML", ci_method="knha", estimate=0.87218,
-             ci_low=0.50563, ci_high=0.97850, pi_low=0.19527, pi_high=0.99482, tau2=0.40675, i2=69.4228,
-             q=6.5828, q_p=0.0372, studies="A [1]; B [2]; C [3]"),
-        dict(site="adrenal", histology="colorectal", endpoint="OS", timepoint_months=12.0, k=1, n_total=48,
-             model="single study", transform="PLO", tau2_method="", ci_method="z", estimate=0.39583,
-             ci_low=0.26868, ci_high=0.53883, pi_low=np.nan, pi_high=np.nan, tau2=np.nan, i2=np.nan, q=np.nan,
-             q_p=np.nan, studies="Casamassima 2012 [99]"),
-    ])
+    return pd.DataFrame(
+        [
+            dict(
+                site="liver",
+                histology="colorectal",
+                endpoint="LC",
+                timepoint_months=24.0,
+                k=3,
+                n_total=170,
+                model="random effects",
+                transform="PLO",
+                tau2_method="REML",
+                ci_method="knha",
+                estimate=0.87218,
+                ci_low=0.50563,
+                ci_high=0.97850,
+                pi_low=0.19527,
+                pi_high=0.99482,
+                tau2=0.40675,
+                i2=69.4228,
+                q=6.5828,
+                q_p=0.0372,
+                studies="A [1]; B [2]; C [3]",
+            ),
+            dict(
+                site="adrenal",
+                histology="colorectal",
+                endpoint="OS",
+                timepoint_months=12.0,
+                k=1,
+                n_total=48,
+                model="single study",
+                transform="PLO",
+                tau2_method="",
+                ci_method="z",
+                estimate=0.39583,
+                ci_low=0.26868,
+                ci_high=0.53883,
+                pi_low=np.nan,
+                pi_high=np.nan,
+                tau2=np.nan,
+                i2=np.nan,
+                q=np.nan,
+                q_p=np.nan,
+                studies="Casamassima 2012 [99]",
+            ),
+        ]
+    )
 
 
 def subgroups():
-    return pd.DataFrame([dict(histology="colorectal", endpoint="LC", timepoint_months=24.0,
-                              sites="adrenal; liver", k=4, transform="PLO", tau2_method="REML", ci_method="knha",
-                              test="F", qm=0.0825, df1=1, df2=2, p=0.8011, tau2=0.44)])
+    return pd.DataFrame(
+        [
+            dict(
+                histology="colorectal",
+                endpoint="LC",
+                timepoint_months=24.0,
+                sites="adrenal; liver",
+                k=4,
+                transform="PLO",
+                tau2_method="REML",
+                ci_method="knha",
+                test="F",
+                qm=0.0825,
+                df1=1,
+                df2=2,
+                p=0.8011,
+                tau2=0.44,
+            )
+        ]
+    )
 
 
 def selection():
-    included = pd.DataFrame(dict(study_id=["a", "b", "c", "d"], site=["liver"] * 3 + ["adrenal"],
-                                 endpoint=["LC", "LC", "LC", "OS"]))
-    excluded = pd.DataFrame(dict(study_id=["e", "f"], site=["spine", "liver"], endpoint=["LC", "OS"],
-                                 criterion=["no_single_rate", "basis"]))
-    not_pooled = pd.DataFrame([dict(site="spine", histology="colorectal", endpoint="LC", rows=1,
-                                    reason="no_single_rate: 1 row", detail="no single rate")])
+    included = pd.DataFrame(
+        dict(study_id=["a", "b", "c", "d"], site=["liver"] * 3 + ["adrenal"], endpoint=["LC", "LC", "LC", "OS"])
+    )
+    excluded = pd.DataFrame(
+        dict(study_id=["e", "f"], site=["spine", "liver"], endpoint=["LC", "OS"], criterion=["no_single_rate", "basis"])
+    )
+    not_pooled = pd.DataFrame(
+        [
+            dict(
+                site="spine",
+                histology="colorectal",
+                endpoint="LC",
+                rows=1,
+                reason="no_single_rate: 1 row",
+                detail="no single rate",
+            )
+        ]
+    )
     return included, excluded, not_pooled
 
 
 def dose():
     """The dose-response table the workflow writes, fitted on the fixture's workflow arms."""
+    from sbrtmeta.analysis.dose_response import analyse_dose_response
     from test_dose_analysis import _arms
-
-    from sbrtmeta.dose_analysis import analyse_dose_response
 
     arms = _arms()
     extra = arms.iloc[[0]].assign(site="adrenal", study_id="x-1")
@@ -61,9 +126,11 @@ def test_site_paragraph_mentions_dose_and_what_was_not_pooled():
     text = site_paragraph("liver", pooled(), not_pooled, dose())
     d = dose()
     liver = d[(d.model == "per site") & (d.site == "liver")].iloc[0]
-    assert (f"Dose-response (per site fit, local control at 24 months, {int(liver.k_arms)} arms from "
-            f"{int(liver.n_studies)} studies, colorectal): BED90 {liver.bed_target:.0f} "
-            f"({liver.bed_target_ci_low:.0f}–{liver.bed_target_ci_high:.0f}; bootstrap") in text
+    assert (
+        f"Dose-response (per site fit, local control at 24 months, {int(liver.k_arms)} arms from "
+        f"{int(liver.n_studies)} studies, colorectal): BED90 {liver.bed_target:.0f} "
+        f"({liver.bed_target_ci_low:.0f}–{liver.bed_target_ci_high:.0f}; bootstrap"
+    ) in text
     assert f"γ50 {liver.gamma50:.2f}; slope p {liver.slope_p:.3f}" in text
     assert "Dose-response (colorectal): not fitted: 1 arm(s)" in site_paragraph("adrenal", pooled(), None, d)
     spine = site_paragraph("spine", pooled(), not_pooled, dose())
@@ -73,13 +140,32 @@ def test_site_paragraph_mentions_dose_and_what_was_not_pooled():
 
 def test_summary_has_every_section_and_the_tables_numbers():
     included, excluded, not_pooled = selection()
-    md = summary_markdown(pooled(), subgroups(), included, excluded, not_pooled, dose(),
-                          figure_list(["results/figures/forest_LC_24m.pdf", "results/figures/forest_LC_24m.png",
-                                       "results/figures/flow_diagram.png", "results/figures/leave_one_out_lymph_node.svg",
-                                       "results/figures/dose_response_LC_24m.png"]),
-                          sites=["liver", "lung", "adrenal", "spine"])
-    for heading in ("## Sites", "## Pooled estimates", "## Tests for subgroup differences between sites",
-                    "## Dose-response", "## Study selection", "## Figures"):
+    md = summary_markdown(
+        pooled(),
+        subgroups(),
+        included,
+        excluded,
+        not_pooled,
+        dose(),
+        figure_list(
+            [
+                "results/figures/forest_LC_24m.pdf",
+                "results/figures/forest_LC_24m.png",
+                "results/figures/flow_diagram.png",
+                "results/figures/leave_one_out_lymph_node.svg",
+                "results/figures/dose_response_LC_24m.png",
+            ]
+        ),
+        sites=["liver", "lung", "adrenal", "spine"],
+    )
+    for heading in (
+        "## Sites",
+        "## Pooled estimates",
+        "## Tests for subgroup differences between sites",
+        "## Dose-response",
+        "## Study selection",
+        "## Figures",
+    ):
         assert heading in md
     # Paragraphs in the configured site order; lung has nothing and is left out.
     assert md.index("**Liver.**") < md.index("**Adrenal.**") < md.index("**Spine.**")
@@ -89,13 +175,17 @@ def test_summary_has_every_section_and_the_tables_numbers():
     assert "6 outcome rows from 6 studies were extracted; 4 rows (4 studies) were included and 2 excluded." in md
     assert "| no single rate reported | 1 |" in md
     # Figures: one file each (PNG first), flow diagram first, linked from results/report/.
-    figures = md[md.index("## Figures"):]
+    figures = md[md.index("## Figures") :]
     assert "![Flow diagram of study selection](../figures/flow_diagram.png)" in figures
     assert "![Forest plot: local control at 24 months](../figures/forest_LC_24m.png)" in figures
     assert "forest_LC_24m.pdf" not in figures
     assert "![Leave-one-out analysis: lymph node](../figures/leave_one_out_lymph_node.svg)" in figures
-    assert figures.index("flow_diagram") < figures.index("forest_") < figures.index("leave_one_out") \
+    assert (
+        figures.index("flow_diagram")
+        < figures.index("forest_")
+        < figures.index("leave_one_out")
         < figures.index("dose_response")
+    )
 
 
 def test_dose_table_shows_the_tcp_doses_with_both_intervals():
@@ -105,8 +195,10 @@ def test_dose_table_shows_the_tcp_doses_with_both_intervals():
     assert "BED90, Gy" in text.splitlines()[2]
     liver = d[(d.model == "per site") & (d.site == "liver")].iloc[0]
     line = next(x for x in text.splitlines() if x.startswith("| per site | liver |"))
-    assert (f"{liver.bed_target:.0f} ({liver.bed_target_ci_low:.0f}–{liver.bed_target_ci_high:.0f}; bootstrap "
-            f"{liver.bed_target_boot_low:.0f}–") in line
+    assert (
+        f"{liver.bed_target:.0f} ({liver.bed_target_ci_low:.0f}–{liver.bed_target_ci_high:.0f}; bootstrap "
+        f"{liver.bed_target_boot_low:.0f}–"
+    ) in line
     assert f"| {int(liver.k_arms)} ({int(liver.n_studies)}) |" in line
     adrenal = next(x for x in text.splitlines() if x.startswith("| per site | adrenal |"))
     assert "not fitted: 1 arm(s)" in adrenal

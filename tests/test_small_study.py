@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
+from sbrtmeta.stats.small_study import RankTestResult, TrimFillResult, ranktest, trimfill
 from scipy import stats
-
-from sbrtmeta.effect_sizes import proportion_effect_sizes
-from sbrtmeta.small_study import RankTestResult, TrimFillResult, ranktest, trimfill
 
 FIX = Path(__file__).parent / "fixtures"
 RANK = pd.read_csv(FIX / "metafor_ranktest.csv", keep_default_na=False, na_values=["NA"])
@@ -91,13 +90,16 @@ def test_ranktest_exact_p_beyond_metafor_range_agrees_with_scipy():
     assert res.pval == pytest.approx(ref.pvalue, rel=1e-9)
 
 
-@pytest.mark.parametrize("y, v, match", [
-    ([0.2], [0.1], "k >= 2"),
-    ([], [], "k = 0"),
-    ([0.1, 0.2], [0.1], "one length"),
-    ([0.1, np.nan], [0.1, 0.2], "finite"),
-    ([0.1, 0.2], [0.1, 0.0], "> 0"),
-])
+@pytest.mark.parametrize(
+    "y, v, match",
+    [
+        ([0.2], [0.1], "k >= 2"),
+        ([], [], "k = 0"),
+        ([0.1, 0.2], [0.1], "one length"),
+        ([0.1, np.nan], [0.1, 0.2], "finite"),
+        ([0.1, 0.2], [0.1, 0.0], "> 0"),
+    ],
+)
 def test_ranktest_degenerate_input_raises(y, v, match):
     with pytest.raises(ValueError, match=match):
         ranktest(y, v)
@@ -116,8 +118,7 @@ def _tf_id(r):
 def _run_trimfill(row):
     y, v = _inputs(row.dataset)
     side = None if row.side_arg == "auto" else row.side_arg
-    return trimfill(y, v, tau2_method=row.tau2_method, ci_method=row.ci_method, estimator=row.estimator,
-                    side=side)
+    return trimfill(y, v, tau2_method=row.tau2_method, ci_method=row.ci_method, estimator=row.estimator, side=side)
 
 
 @pytest.mark.parametrize("row", list(OK.itertuples()), ids=_tf_id)
@@ -131,13 +132,25 @@ def test_trimfill_matches_metafor(row):
     _close(res.se_k0, row.se_k0)
     _close(res.p_k0, row.p_k0)
     fit = res.fit
-    for ours, theirs in [(fit.estimate, row.estimate), (fit.se, row.se), (fit.ci_low, row.ci_low),
-                         (fit.ci_high, row.ci_high), (fit.tau2, row.tau2), (fit.q, row.q),
-                         (fit.q_p, row.q_p), (fit.i2, row.i2), (fit.h2, row.h2)]:
+    for ours, theirs in [
+        (fit.estimate, row.estimate),
+        (fit.se, row.se),
+        (fit.ci_low, row.ci_low),
+        (fit.ci_high, row.ci_high),
+        (fit.tau2, row.tau2),
+        (fit.q, row.q),
+        (fit.q_p, row.q_p),
+        (fit.i2, row.i2),
+        (fit.h2, row.h2),
+    ]:
         _close(ours, theirs)
-    filled = FILLED[(FILLED.dataset == row.dataset) & (FILLED.tau2_method == row.tau2_method)
-                    & (FILLED.ci_method == row.ci_method) & (FILLED.estimator == row.estimator)
-                    & (FILLED.side_arg == row.side_arg)].sort_values("row")
+    filled = FILLED[
+        (FILLED.dataset == row.dataset)
+        & (FILLED.tau2_method == row.tau2_method)
+        & (FILLED.ci_method == row.ci_method)
+        & (FILLED.estimator == row.estimator)
+        & (FILLED.side_arg == row.side_arg)
+    ].sort_values("row")
     np.testing.assert_array_equal(res.filled, filled.fill.to_numpy(dtype=bool))
     np.testing.assert_allclose(res.yi, filled.yi.to_numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(res.vi, filled.vi.to_numpy(), rtol=RTOL, atol=ATOL)
@@ -147,23 +160,39 @@ def test_trimfill_fixtures_impute_with_both_estimators_on_both_sides():
     imputed = OK[OK.k0 > 0]
     for estimator in ("L0", "R0"):
         for side in ("left", "right"):
-            hit = imputed[(imputed.estimator == estimator) & (imputed.side == side) & (imputed.side_arg == "auto")
-                          & imputed.dataset.str.startswith("synthetic:asymmetric")]
+            hit = imputed[
+                (imputed.estimator == estimator)
+                & (imputed.side == side)
+                & (imputed.side_arg == "auto")
+                & imputed.dataset.str.startswith("synthetic:asymmetric")
+            ]
             assert len(hit) > 0, (estimator, side)
     assert (imputed.dataset.str.startswith("project:")).any()
 
 
-@pytest.mark.parametrize("row", list(REFUSED[~REFUSED.dataset.isin(ROUNDING_DECIDED)
-                                             | (REFUSED.message.str.contains("Number of parameters"))]
-                                     .itertuples()), ids=_tf_id)
+@pytest.mark.parametrize(
+    "row",
+    list(
+        REFUSED[
+            ~REFUSED.dataset.isin(ROUNDING_DECIDED) | (REFUSED.message.str.contains("Number of parameters"))
+        ].itertuples()
+    ),
+    ids=_tf_id,
+)
 def test_trimfill_raises_where_metafor_refuses(row):
     with pytest.raises(ValueError, match="side|Q0|k0|k >="):
         _run_trimfill(row)
 
 
-@pytest.mark.parametrize("row", list(REFUSED[REFUSED.dataset.isin(ROUNDING_DECIDED)
-                                             & ~REFUSED.message.str.contains("Number of parameters")]
-                                     .itertuples()), ids=_tf_id)
+@pytest.mark.parametrize(
+    "row",
+    list(
+        REFUSED[
+            REFUSED.dataset.isin(ROUNDING_DECIDED) & ~REFUSED.message.str.contains("Number of parameters")
+        ].itertuples()
+    ),
+    ids=_tf_id,
+)
 def test_trimfill_where_metafor_stops_on_rounding_noise(row):
     # metafor stops here only because a deviation that is 0 in exact arithmetic came
     # out as +1 ulp; ours keeps it 0 and returns a result that reflects about the
@@ -185,32 +214,38 @@ def test_trimfill_reflects_imputed_studies_about_the_estimate():
     y, v = _inputs("synthetic:asymmetric_left")
     res = trimfill(y, v, estimator="L0")
     assert res.side == "left" and res.k0 > 0
-    mirrored = np.sort(y)[res.k - res.k0:]  # the k0 largest, in the order they are filled
+    mirrored = np.sort(y)[res.k - res.k0 :]  # the k0 largest, in the order they are filled
     centre = (res.yi[res.filled] + mirrored) / 2
     assert np.ptp(centre) < 1e-12  # every filled study mirrors an observed one about one point
     assert set(res.vi[res.filled]) <= set(v)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(estimator="X0"), "estimator"),
-    (dict(side="up"), "side"),
-    (dict(tau2_method="nope"), "tau2_method"),
-    (dict(ci_method="nope"), "ci_method"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(estimator="X0"), "estimator"),
+        (dict(side="up"), "side"),
+        (dict(tau2_method="nope"), "tau2_method"),
+        (dict(ci_method="nope"), "ci_method"),
+    ],
+)
 def test_trimfill_bad_arguments_raise(kwargs, match):
     y, v = _inputs("synthetic:asymmetric_left")
     with pytest.raises(ValueError, match=match):
         trimfill(y, v, **kwargs)
 
 
-@pytest.mark.parametrize("y, v, kwargs, match", [
-    ([0.2], [0.1], {}, "k >= 2"),
-    ([], [], {}, "k = 0"),
-    ([0.1, np.inf], [0.1, 0.2], {}, "finite"),
-    ([0.1, 0.2], [0.1, -0.1], {}, "> 0"),
-    ([0.1, 0.5, 0.9], [0.2, 0.2, 0.2], {}, "variances are equal"),
-    ([0.1, 0.5], [0.1, 0.2], dict(tau2_method="DL"), "k >= 3"),
-])
+@pytest.mark.parametrize(
+    "y, v, kwargs, match",
+    [
+        ([0.2], [0.1], {}, "k >= 2"),
+        ([], [], {}, "k = 0"),
+        ([0.1, np.inf], [0.1, 0.2], {}, "finite"),
+        ([0.1, 0.2], [0.1, -0.1], {}, "> 0"),
+        ([0.1, 0.5, 0.9], [0.2, 0.2, 0.2], {}, "variances are equal"),
+        ([0.1, 0.5], [0.1, 0.2], dict(tau2_method="DL"), "k >= 3"),
+    ],
+)
 def test_trimfill_degenerate_input_raises(y, v, kwargs, match):
     with pytest.raises(ValueError, match=match):
         trimfill(y, v, **kwargs)

@@ -6,10 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
-from sbrtmeta.extraction import TIDY_COLUMNS, clean_extraction
-from sbrtmeta.inclusion import apply_inclusion
-from sbrtmeta.tidy_schema import DEFAULTS, REQUIRED_COLUMNS, WRITTEN_BY_CLEANUP, tidy_sheet_rows
+from sbrtmeta.data.extraction import TIDY_COLUMNS, clean_extraction
+from sbrtmeta.data.inclusion import apply_inclusion
+from sbrtmeta.data.tidy_schema import DEFAULTS, REQUIRED_COLUMNS, WRITTEN_BY_CLEANUP, tidy_sheet_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw" / "crc2014_extraction.csv"
@@ -21,9 +20,14 @@ CLEANUP = CONFIG["cleanup"]
 
 
 def _clean(sheets=(), tidy_sheets=()):
-    return clean_extraction(list(sheets), LEDGER if sheets else None, denominator=CLEANUP["denominator"],
-                            alpha_beta=CLEANUP["alpha_beta"], review_histology=CLEANUP["review_histology"],
-                            tidy_sheets=list(tidy_sheets))
+    return clean_extraction(
+        list(sheets),
+        LEDGER if sheets else None,
+        denominator=CLEANUP["denominator"],
+        alpha_beta=CLEANUP["alpha_beta"],
+        review_histology=CLEANUP["review_histology"],
+        tidy_sheets=list(tidy_sheets),
+    )
 
 
 def _csv(frame):
@@ -60,9 +64,12 @@ def test_minimal_sheet_gets_the_documented_defaults(tmp_path):
 
 def test_rate_or_events_may_be_given(tmp_path):
     sheet = tmp_path / "mine.csv"
-    sheet.write_text("study_id,first_author,year,site,endpoint,timepoint_months,events,n,rate\n"
-                     "s-1,Doe,2020,lung,LC,24,,28,0.68\n"
-                     "s-2,Roe,,liver,OS,12,,,\n", encoding="utf-8")
+    sheet.write_text(
+        "study_id,first_author,year,site,endpoint,timepoint_months,events,n,rate\n"
+        "s-1,Doe,2020,lung,LC,24,,28,0.68\n"
+        "s-2,Roe,,liver,OS,12,,,\n",
+        encoding="utf-8",
+    )
     t = _clean(tidy_sheets=[str(sheet)])
     assert (t.events[0], t.rate[0]) == (19, 0.68)  # 0.68 × 28 = 19.04, rounded half up as for printed sheets
     # nothing reported: the row stays, and inclusion will say why it is not pooled
@@ -71,9 +78,12 @@ def test_rate_or_events_may_be_given(tmp_path):
 
 def test_review_histology_comes_from_config(tmp_path):
     sheet = tmp_path / "mine.csv"
-    sheet.write_text("study_id,first_author,year,site,endpoint,timepoint_months,events,n,review,primary\n"
-                     "s-1,Doe,2020,lung,LC,24,18,20,crc2014,mixed\n"
-                     "s-2,Doe,2020,lung,LC,24,18,20,newreview,sarcoma\n", encoding="utf-8")
+    sheet.write_text(
+        "study_id,first_author,year,site,endpoint,timepoint_months,events,n,review,primary\n"
+        "s-1,Doe,2020,lung,LC,24,18,20,crc2014,mixed\n"
+        "s-2,Doe,2020,lung,LC,24,18,20,newreview,sarcoma\n",
+        encoding="utf-8",
+    )
     t = _clean(tidy_sheets=[str(sheet)])
     assert list(t.review_histology) == ["colorectal", "sarcoma"]
     assert list(t.histology) == ["mixed", "sarcoma"]
@@ -81,9 +91,12 @@ def test_review_histology_comes_from_config(tmp_path):
 
 def test_dose_columns_are_computed_from_dose_text(tmp_path):
     sheet = tmp_path / "mine.csv"
-    sheet.write_text("study_id,first_author,year,site,endpoint,timepoint_months,events,n,dose_text\n"
-                     "s-1,Doe,2020,lung,LC,24,18,20,50/5\n"
-                     "s-2,Doe,2020,lung,LC,24,18,20,48 Gy in 4 fractions\n", encoding="utf-8")
+    sheet.write_text(
+        "study_id,first_author,year,site,endpoint,timepoint_months,events,n,dose_text\n"
+        "s-1,Doe,2020,lung,LC,24,18,20,50/5\n"
+        "s-2,Doe,2020,lung,LC,24,18,20,48 Gy in 4 fractions\n",
+        encoding="utf-8",
+    )
     t = _clean(tidy_sheets=[str(sheet)])
     assert list(t.total_dose_gy) == [50, 48] and list(t.fractions) == [5, 4]
     assert list(t.bed10) == pytest.approx([100.0, 105.6])
@@ -91,8 +104,8 @@ def test_dose_columns_are_computed_from_dose_text(tmp_path):
 
 def test_example_sheet_joins_the_shipped_data(shipped):
     both = _clean([RAW, PRIMARY], [str(EXAMPLE)])
-    assert _csv(both.iloc[:len(shipped)]) == _csv(shipped)
-    mine = both.iloc[len(shipped):]
+    assert _csv(both.iloc[: len(shipped)]) == _csv(shipped)
+    mine = both.iloc[len(shipped) :]
     assert len(mine) == len(pd.read_csv(EXAMPLE)) and set(mine.review) == {"own"}
     assert set(mine.raw_file) == {EXAMPLE.name}
     inclusion = {**CONFIG["inclusion"], "reviews": CONFIG["inclusion"]["reviews"] + ["own"]}

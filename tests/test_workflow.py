@@ -22,8 +22,13 @@ def run(tmp_path_factory):
 
 def test_every_output_is_built(run):
     work, _ = run
-    for rel in ("results/clean/outcomes.csv", "results/tables/included.csv", "results/tables/excluded.csv",
-                "results/tables/pooled.csv", "results/tables/not_pooled.csv"):
+    for rel in (
+        "results/clean/outcomes.csv",
+        "results/tables/included.csv",
+        "results/tables/excluded.csv",
+        "results/tables/pooled.csv",
+        "results/tables/not_pooled.csv",
+    ):
         assert (work / rel).stat().st_size > 0, rel
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
     for endpoint, t in pooled[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False):
@@ -34,8 +39,10 @@ def test_every_output_is_built(run):
 
 def test_pooled_columns(run):
     pooled = pd.read_csv(run[0] / "results/tables/pooled.csv")
-    required = ("site endpoint timepoint_months k n_total transform tau2_method ci_method estimate ci_low "
-                "ci_high pi_low pi_high tau2 i2 q q_p").split()
+    required = (
+        "site endpoint timepoint_months k n_total transform tau2_method ci_method estimate ci_low "
+        "ci_high pi_low pi_high tau2 i2 q q_p"
+    ).split()
     assert set(required) <= set(pooled.columns)
 
 
@@ -46,23 +53,39 @@ def test_pooled_equals_metafor(run):
     included = pd.read_csv(work / "results/tables/included.csv")
     inputs = pd.read_csv(FIX / "metafor_inputs.csv")
     ref = pd.read_csv(FIX / "metafor_rma.csv")
-    ref = ref[(ref.measure == "PLO") & (ref.tau2_method == "REML") & (ref.ci_method == "knha")
-              & ref.dataset.str.startswith("project:")]
+    ref = ref[
+        (ref.measure == "PLO")
+        & (ref.tau2_method == "REML")
+        & (ref.ci_method == "knha")
+        & ref.dataset.str.startswith("project:")
+    ]
     fitted = pooled[pooled.k >= 2]
     assert len(fitted) == len(ref) > 0
     for r in fitted.itertuples():
         name = f"project:{r.site}:{r.histology}:{r.endpoint}:{r.timepoint_months:g}"
-        cell = included[(included.site == r.site) & (included.review_histology == r.histology)
-                        & (included.endpoint == r.endpoint)
-                        & (included.target_timepoint_months == r.timepoint_months)]
+        cell = included[
+            (included.site == r.site)
+            & (included.review_histology == r.histology)
+            & (included.endpoint == r.endpoint)
+            & (included.target_timepoint_months == r.timepoint_months)
+        ]
         fx = inputs[inputs.dataset == name]
         assert sorted(zip(cell.study_id, cell.events, cell.n)) == sorted(zip(fx.study, fx.xi, fx.ni))
         m = ref[ref.dataset == name].iloc[0]
         assert r.k == m.k
-        for ours, theirs in [(r.estimate, m.prop_estimate), (r.ci_low, m.prop_ci_low), (r.ci_high, m.prop_ci_high),
-                             (r.pi_low, m.prop_pi_low), (r.pi_high, m.prop_pi_high), (r.tau2, m.tau2),
-                             (r.i2, m.i2), (r.q, m.q), (r.q_p, m.q_p),
-                             (r.tau2_ci_low, m.tau2_ci_low), (r.tau2_ci_high, m.tau2_ci_high)]:
+        for ours, theirs in [
+            (r.estimate, m.prop_estimate),
+            (r.ci_low, m.prop_ci_low),
+            (r.ci_high, m.prop_ci_high),
+            (r.pi_low, m.prop_pi_low),
+            (r.pi_high, m.prop_pi_high),
+            (r.tau2, m.tau2),
+            (r.i2, m.i2),
+            (r.q, m.q),
+            (r.q_p, m.q_p),
+            (r.tau2_ci_low, m.tau2_ci_low),
+            (r.tau2_ci_high, m.tau2_ci_high),
+        ]:
             assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-12)
         assert (r.transform, r.tau2_method, r.ci_method) == ("PLO", "REML", "knha")
 
@@ -149,10 +172,16 @@ def test_dose_response_equals_metafor_on_the_same_arms(run):
             row = table[(table.model == model) & (table.site == site) & (table.histology == "colorectal")].iloc[0]
             ref = tcp[(tcp.fit_id == f"workflow | {subset.format(site=site)} | log | REML | z") & (tcp.site == site)]
             ref = ref.iloc[0]
-            for ours, theirs in (("slope", "b1"), ("bed50", "bed50"), ("bed50_ci_low", "bed50_ci_low"),
-                                 ("bed50_ci_high", "bed50_ci_high"), ("gamma50", "gamma50"),
-                                 ("bed_target", "bed_target"), ("bed_target_ci_low", "bed_target_ci_low"),
-                                 ("bed_target_ci_high", "bed_target_ci_high")):
+            for ours, theirs in (
+                ("slope", "b1"),
+                ("bed50", "bed50"),
+                ("bed50_ci_low", "bed50_ci_low"),
+                ("bed50_ci_high", "bed50_ci_high"),
+                ("gamma50", "gamma50"),
+                ("bed_target", "bed_target"),
+                ("bed_target_ci_low", "bed_target_ci_low"),
+                ("bed_target_ci_high", "bed_target_ci_high"),
+            ):
                 assert row[ours] == pytest.approx(ref[theirs], rel=1e-6), (model, site, ours)
 
 

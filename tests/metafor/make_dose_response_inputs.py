@@ -35,25 +35,49 @@ SITES = ("liver", "lung")
 
 def project_rows(outcomes_csv: str) -> pd.DataFrame:
     d = pd.read_csv(outcomes_csv)
-    d = d[(d.endpoint == "LC") & d.timepoint_months.isin([12, 24]) & d.site.isin(SITES)
-          & d.events.notna() & d.n.notna() & d.bed10.notna()]
+    d = d[
+        (d.endpoint == "LC")
+        & d.timepoint_months.isin([12, 24])
+        & d.site.isin(SITES)
+        & d.events.notna()
+        & d.n.notna()
+        & d.bed10.notna()
+    ]
     # drop a whole-cohort row when the same study also gives its subgroups
     has_sub = d.groupby("study_id").grouping.transform(lambda g: (g != "all").any())
     d = d[~(has_sub & (d.grouping == "all"))]
     # one row per arm: the 24-month row where an arm has both
     d = d.sort_values("timepoint_months", ascending=False, kind="stable")
     d = d[~d.duplicated(["study_id", "arm"])].sort_index()
-    return pd.DataFrame({"dataset": "project", "study": d.study_id, "arm": d.arm, "site": d.site,
-                         "timepoint_months": d.timepoint_months, "events": d.events.astype(int),
-                         "n": d.n.astype(int), "bed10": d.bed10})[COLUMNS]
+    return pd.DataFrame(
+        {
+            "dataset": "project",
+            "study": d.study_id,
+            "arm": d.arm,
+            "site": d.site,
+            "timepoint_months": d.timepoint_months,
+            "events": d.events.astype(int),
+            "n": d.n.astype(int),
+            "bed10": d.bed10,
+        }
+    )[COLUMNS]
 
 
 def workflow_rows(arms_csv: str) -> pd.DataFrame:
     d = pd.read_csv(arms_csv)
     d = d[(d.histology == "colorectal") & d.site.isin(SITES)]
-    return pd.DataFrame({"dataset": "workflow", "study": d.study_id, "arm": d.arm, "site": d.site,
-                         "timepoint_months": d.timepoint_months, "events": d.events.astype(int),
-                         "n": d.n.astype(int), "bed10": d.bed10})[COLUMNS]
+    return pd.DataFrame(
+        {
+            "dataset": "workflow",
+            "study": d.study_id,
+            "arm": d.arm,
+            "site": d.site,
+            "timepoint_months": d.timepoint_months,
+            "events": d.events.astype(int),
+            "n": d.n.astype(int),
+            "bed10": d.bed10,
+        }
+    )[COLUMNS]
 
 
 def synthetic_rows(n_studies: int = 25, seed: int = 20240917) -> pd.DataFrame:
@@ -76,8 +100,9 @@ def synthetic_rows(n_studies: int = 25, seed: int = 20240917) -> pd.DataFrame:
 
 
 def main(outcomes_csv: str, out_csv: str, arms_csv: str) -> None:
-    pd.concat([project_rows(outcomes_csv), workflow_rows(arms_csv), synthetic_rows()],
-              ignore_index=True).to_csv(out_csv, index=False)
+    pd.concat([project_rows(outcomes_csv), workflow_rows(arms_csv), synthetic_rows()], ignore_index=True).to_csv(
+        out_csv, index=False
+    )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ def main(out_csv: str) -> None:
     n = rng.integers(5, 151, size=K)
     p = 1.0 / (1.0 + np.exp(-rng.normal(-1.0, 0.8, size=K)))
     x = rng.binomial(n, p)
-    pd.DataFrame({"dataset": "synthetic:k200", "study": [f"s{i}" for i in range(K)],
-                  "xi": x.astype(int), "ni": n.astype(int)}).to_csv(out_csv, index=False)
+    pd.DataFrame(
+        {"dataset": "synthetic:k200", "study": [f"s{i}" for i in range(K)], "xi": x.astype(int), "ni": n.astype(int)}
+    ).to_csv(out_csv, index=False)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ def main(included_csv: str, out_csv: str) -> None:
     inc = pd.read_csv(included_csv)
     rows = []
     # cells as the workflow pools them by default: site x the review's histology
-    for (site, hist, endpoint, t), cell in inc.groupby(["site", "review_histology", "endpoint",
-                                                        "target_timepoint_months"]):
+    for (site, hist, endpoint, t), cell in inc.groupby(
+        ["site", "review_histology", "endpoint", "target_timepoint_months"]
+    ):
         if len(cell) < 2:
             continue
         name = f"project:{site}:{hist}:{endpoint}:{t:g}"

@@ -25,8 +25,7 @@ COLUMNS = ["study", "arm", "site", "bed10", "events", "n"]
 
 def project_rows(included_csv: str) -> pd.DataFrame:
     inc = pd.read_csv(included_csv)
-    cell = inc[(inc["endpoint"] == "LC") & (inc["target_timepoint_months"] == 24)
-               & inc["site"].isin(["liver", "lung"])]
+    cell = inc[(inc["endpoint"] == "LC") & (inc["target_timepoint_months"] == 24) & inc["site"].isin(["liver", "lung"])]
     cell = cell.rename(columns={"study_id": "study"})[COLUMNS]
     # rma() would drop rows with a missing moderator; drop them here so that both
     # sides see the same rows (the current table has none)
@@ -43,8 +42,9 @@ def synthetic_rows(k: int = 40, seed: int = 20261124) -> pd.DataFrame:
     logit = 0.8 + np.array([effect[g] for g in group]) + 0.008 * (dose - 100.0) + rng.normal(0.0, 0.45, size=k)
     n = rng.integers(12, 160, size=k)
     events = rng.binomial(n, 1.0 / (1.0 + np.exp(-logit)))
-    return pd.DataFrame({"study": [f"s{i:02d}" for i in range(k)], "group": group, "dose": dose,
-                         "events": events, "n": n})
+    return pd.DataFrame(
+        {"study": [f"s{i:02d}" for i in range(k)], "group": group, "dose": dose, "events": events, "n": n}
+    )
 
 
 def main(included_csv: str, project_csv: str, synthetic_csv: str) -> None:

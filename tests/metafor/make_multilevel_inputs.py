@@ -40,15 +40,24 @@ def project_rows(outcomes_csv: str) -> pd.DataFrame:
     # drop a whole-cohort row when the same study also gives its subgroups
     has_sub = d.groupby("study_id").grouping.transform(lambda g: (g != "all").any())
     d = d[~(has_sub & (d.grouping == "all"))]
-    out = pd.DataFrame({"study": d.study_id, "arm": d.arm, "xi": d.events.astype(int),
-                        "ni": d.n.astype(int), "bed10": d.bed10, "site": d.site})
+    out = pd.DataFrame(
+        {
+            "study": d.study_id,
+            "arm": d.arm,
+            "xi": d.events.astype(int),
+            "ni": d.n.astype(int),
+            "bed10": d.bed10,
+            "site": d.site,
+        }
+    )
     both = out.assign(dataset="project:LC")
     dose = out[out.bed10.notna()].assign(dataset="project:LC_bed10")
     return pd.concat([both, dose])[COLUMNS]
 
 
-def simulate(rng, name, n_studies=30, mu=1.2, sigma2_study=0.4, sigma2_arm=0.2, slope=0.0,
-             identical=False, repeated=False):
+def simulate(
+    rng, name, n_studies=30, mu=1.2, sigma2_study=0.4, sigma2_arm=0.2, slope=0.0, identical=False, repeated=False
+):
     rows = []
     for s in range(n_studies):
         u = rng.normal(0.0, np.sqrt(sigma2_study))

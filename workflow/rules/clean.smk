@@ -19,8 +19,7 @@ rule clean_extraction:
         sheets=_printed_sheets(),
         corrections=_ledger(),
         tidy_sheets=_tidy_sheet_paths(),
-        code=package("extraction", "printed_cells", "dose_strings", "raw_schema", "vocabulary", "sheets",
-                     "tidy_schema", "errors"),
+        code=package("data/extraction", "data/printed_cells", "data/dose_strings", "data/raw_schema", "data/vocabulary", "data/sheets", "data/tidy_schema", "data/errors"),
     output:
         outcomes="results/clean/outcomes.csv",
     params:

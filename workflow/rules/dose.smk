@@ -6,8 +6,7 @@ rule dose_response:
     """Multilevel meta-regression of LC on BED10 per site and across sites; TCP parameters; bubble plot."""
     input:
         outcomes="results/clean/outcomes.csv",
-        code=package("dose_analysis", "dose_data", "dose_response", "dose_strings", "multilevel",
-                     "meta_regression", "inclusion", "bubble", "plot_style"),
+        code=package("analysis/dose_response", "analysis/dose_arms", "stats/dose_response", "data/dose_strings", "stats/multilevel", "stats/meta_regression", "data/inclusion", "plots/bubble", "plots/style"),
     output:
         table="results/tables/dose_response.csv",
         arms="results/tables/dose_response_arms.csv",

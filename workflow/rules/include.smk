@@ -2,7 +2,7 @@ rule apply_inclusion:
     """Apply the inclusion criteria from config; every excluded row names its criterion."""
     input:
         outcomes="results/clean/outcomes.csv",
-        code=package("inclusion"),
+        code=package("data/inclusion"),
     output:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",

@@ -56,7 +56,7 @@ rule forest_plots:
         studies="results/tables/pooled_studies.csv",
         subgroups="results/tables/subgroup_tests.csv",
         included="results/tables/included.csv",
-        code=package("forest", "plot_style"),
+        code=package("plots/forest", "plots/style"),
     output:
         cell_outputs("forest"),
     params:
@@ -76,7 +76,7 @@ rule funnel_plots:
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
-        code=package("funnel", "forest", "plot_style", "small_study", "meta_regression"),
+        code=package("plots/funnel", "plots/forest", "plots/style", "stats/small_study", "stats/meta_regression"),
     output:
         cell_outputs("funnel"),
     params:
@@ -96,7 +96,7 @@ rule leave_one_out_plot:
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
-        code=package("leave_one_out_plot", "influence", "forest", "plot_style"),
+        code=package("plots/leave_one_out", "stats/influence", "plots/forest", "plots/style"),
     output:
         reported(
             [f"results/figures/leave_one_out_{{site}}.{ext}" for ext in config["figures"]["formats"]],
@@ -124,7 +124,7 @@ rule flow_diagram:
     input:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
-        code=package("flow_diagram", "plot_style"),
+        code=package("plots/flow_diagram", "plots/style"),
     output:
         reported(
             [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]],

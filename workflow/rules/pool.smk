@@ -3,7 +3,7 @@ checkpoint pool:
     input:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
-        code=package("pooling", "effect_sizes", "random_effects", "meta_regression", "glmm"),
+        code=package("analysis/pooling", "stats/effect_sizes", "stats/random_effects", "stats/meta_regression", "stats/glmm"),
     output:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",

@@ -14,7 +14,7 @@ rule report_summary:
         dose=rules.dose_response.output.table,
         figures=all_figures,
         dose_figures=rules.dose_response.output.figures,
-        code=package("report_summary", "flow_diagram", "forest"),
+        code=package("report/summary", "plots/flow_diagram", "plots/forest"),
     output:
         report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),
     params:

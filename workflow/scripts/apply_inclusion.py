@@ -1,8 +1,8 @@
 """Snakemake script: tidy outcomes → included.csv and excluded.csv."""
 
-from sbrtmeta.errors import InputError
-from sbrtmeta.inclusion import apply_inclusion, read_outcomes
-from sbrtmeta.workflow_step import run_step, write_table
+from sbrtmeta.data.errors import InputError
+from sbrtmeta.data.inclusion import apply_inclusion, read_outcomes
+from sbrtmeta.report.step import run_step, write_table
 
 
 def main(log):
@@ -11,15 +11,23 @@ def main(log):
     known = set(tidy["study_id"])
     for i, e in enumerate(criteria["exclude_studies"]):
         if e["study_id"] not in known:
-            raise InputError("names a study that is not in the data (study ids look like crc2014-50)",
-                             file="config/config.yaml", row=f"inclusion.exclude_studies[{i}]",
-                             column="study_id", value=e["study_id"])
+            raise InputError(
+                "names a study that is not in the data (study ids look like crc2014-50)",
+                file="config/config.yaml",
+                row=f"inclusion.exclude_studies[{i}]",
+                column="study_id",
+                value=e["study_id"],
+            )
     for i, group in enumerate(criteria["overlaps"]):
         for sid in group["studies"]:
             if sid not in known:
-                raise InputError("names a study that is not in the data (study ids look like sarcoma2023-20)",
-                                 file="config/config.yaml", row=f"inclusion.overlaps[{i}]", column="studies",
-                                 value=sid)
+                raise InputError(
+                    "names a study that is not in the data (study ids look like sarcoma2023-20)",
+                    file="config/config.yaml",
+                    row=f"inclusion.overlaps[{i}]",
+                    column="studies",
+                    value=sid,
+                )
     included, excluded = apply_inclusion(tidy, criteria)
     write_table(included, snakemake.output.included)  # noqa: F821
     write_table(excluded, snakemake.output.excluded)  # noqa: F821

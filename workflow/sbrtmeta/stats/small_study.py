@@ -26,8 +26,8 @@ from math import factorial
 import numpy as np
 from scipy import optimize, stats
 
-from .effect_sizes import check_effect_sizes
-from .random_effects import RandomEffectsResult, fit_random_effects
+from sbrtmeta.stats.effect_sizes import check_effect_sizes
+from sbrtmeta.stats.random_effects import RandomEffectsResult, fit_random_effects
 
 ESTIMATORS = ("L0", "R0", "Q0")
 SIDES = ("left", "right")
@@ -181,16 +181,20 @@ def ranktest(y, v, exact: bool = True) -> RankTestResult:
     tau = _kendall_tau_b(y_star, v)
     ties = bool(np.unique(y_star).size < k or np.unique(v).size < k)
     if not np.isfinite(tau):
-        warnings.warn("rank correlation test: the standardized effect sizes or the variances are "
-                      "constant, so Kendall's tau is undefined (NaN)", RuntimeWarning, stacklevel=2)
-        return RankTestResult(tau=float("nan"), pval=float("nan"), statistic=float("nan"),
-                              exact=bool(exact and not ties), ties=ties, k=k)
+        warnings.warn(
+            "rank correlation test: the standardized effect sizes or the variances are "
+            "constant, so Kendall's tau is undefined (NaN)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return RankTestResult(
+            tau=float("nan"), pval=float("nan"), statistic=float("nan"), exact=bool(exact and not ties), ties=ties, k=k
+        )
     if exact and not ties:
         statistic, pval = _kendall_exact_two_sided(tau, k)
     else:
         statistic, pval = _kendall_normal_two_sided(tau, y_star, v)
-    return RankTestResult(tau=tau, pval=pval, statistic=statistic, exact=bool(exact and not ties),
-                          ties=ties, k=k)
+    return RankTestResult(tau=tau, pval=pval, statistic=statistic, exact=bool(exact and not ties), ties=ties, k=k)
 
 
 # --------------------------------------------------------------------------- trim and fill
@@ -251,6 +255,7 @@ def _regression_tau2(y, v, X, method: str) -> float:
         pm = proj(1.0 / v)
         return max(0.0, float((y @ pm @ y - (k - p)) / np.trace(pm)))
     if method == "REML":
+
         def score(t2):
             pm = proj(1.0 / (v + t2))
             py = pm @ y
@@ -264,8 +269,10 @@ def _regression_tau2(y, v, X, method: str) -> float:
             if hi > 1e12:
                 raise ValueError("REML meta-regression for the trim-and-fill side: no upper bracket for tau2")
         return float(optimize.brentq(score, 0.0, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
-    raise ValueError(f"side=None is implemented for tau2_method in {SIDE_REGRESSION_METHODS}; "
-                     f"pass side='left' or side='right' for {method!r}")
+    raise ValueError(
+        f"side=None is implemented for tau2_method in {SIDE_REGRESSION_METHODS}; "
+        f"pass side='left' or side='right' for {method!r}"
+    )
 
 
 def _egger_slope(y: np.ndarray, v: np.ndarray, tau2_method: str) -> float:
@@ -275,13 +282,17 @@ def _egger_slope(y: np.ndarray, v: np.ndarray, tau2_method: str) -> float:
         _regression_tau2(y, v, np.ones((k, 1)), tau2_method)  # raises the explanation
     need = 2 if tau2_method == "FE" else 3
     if k < need:
-        raise ValueError(f"choosing the trim-and-fill side fits a meta-regression on sqrt(v) with "
-                         f"{tau2_method}, which needs k >= {need} studies (k = {k}); pass side='left' or 'right'")
+        raise ValueError(
+            f"choosing the trim-and-fill side fits a meta-regression on sqrt(v) with "
+            f"{tau2_method}, which needs k >= {need} studies (k = {k}); pass side='left' or 'right'"
+        )
     sei = np.sqrt(v)
     centred = sei - sei.mean()
     if np.linalg.norm(centred) <= 1e-7 * np.linalg.norm(sei):
-        raise ValueError("cannot choose the trim-and-fill side: all sampling variances are equal, so the "
-                         "regression on sqrt(v) is not identified; pass side='left' or 'right'")
+        raise ValueError(
+            "cannot choose the trim-and-fill side: all sampling variances are equal, so the "
+            "regression on sqrt(v) is not identified; pass side='left' or 'right'"
+        )
     if np.ptp(y) == 0:
         return 0.0  # identical effect sizes: the slope is exactly zero
     X = np.column_stack([np.ones(k), sei])
@@ -292,8 +303,16 @@ def _egger_slope(y: np.ndarray, v: np.ndarray, tau2_method: str) -> float:
     return float(beta[1])
 
 
-def trimfill(y, v, tau2_method: str = "REML", ci_method: str = "z", estimator: str = "L0",
-             side: str | None = None, maxiter: int = 100, level: float = 0.95) -> TrimFillResult:
+def trimfill(
+    y,
+    v,
+    tau2_method: str = "REML",
+    ci_method: str = "z",
+    estimator: str = "L0",
+    side: str | None = None,
+    maxiter: int = 100,
+    level: float = 0.95,
+) -> TrimFillResult:
     """Trim and fill, as metafor's ``trimfill()`` for an ``rma.uni`` model.
 
     ``side=None`` chooses the side as metafor does: fit
@@ -351,9 +370,11 @@ def trimfill(y, v, tau2_method: str = "REML", ci_method: str = "z", estimator: s
         if iteration > maxiter:
             raise ValueError(f"trim and fill did not converge in maxiter = {maxiter} iterations")
         if k - k0 < 1:
-            raise ValueError(f"trim and fill estimated k0 = {k0} missing studies out of k = {k}, which leaves "
-                             "no study to estimate the effect from (metafor: 'k = 0')")
-        trimmed_y, trimmed_v = ys[:k - k0], vs[:k - k0]
+            raise ValueError(
+                f"trim and fill estimated k0 = {k0} missing studies out of k = {k}, which leaves "
+                "no study to estimate the effect from (metafor: 'k = 0')"
+            )
+        trimmed_y, trimmed_v = ys[: k - k0], vs[: k - k0]
         if np.ptp(trimmed_y) == 0:
             # one study, or identical ones: the estimate is that value exactly, so
             # their deviations are exactly 0 rather than rounding noise of either sign
@@ -369,8 +390,9 @@ def trimfill(y, v, tau2_method: str = "REML", ci_method: str = "z", estimator: s
             if neg.size:
                 k0_raw = (k - np.max(-neg)) - 1
             elif np.any(signed > 0):
-                raise ValueError("R0: no study lies below the trimmed estimate, so the rightmost run of "
-                                 "positive ranks is undefined")
+                raise ValueError(
+                    "R0: no study lies below the trimmed estimate, so the rightmost run of positive ranks is undefined"
+                )
             else:
                 k0_raw = -1.0  # all deviations zero: no run of positive ranks
             se_k0 = float(np.sqrt(2 * max(0.0, k0_raw) + 2))
@@ -381,24 +403,36 @@ def trimfill(y, v, tau2_method: str = "REML", ci_method: str = "z", estimator: s
             else:
                 disc = 2 * k**2 - 4 * sr + 0.25
                 if disc < 0:
-                    raise ValueError("Q0: 2k^2 - 4 Sr + 1/4 is negative, so the estimator is undefined "
-                                     "(metafor stops with 'missing value where TRUE/FALSE needed')")
+                    raise ValueError(
+                        "Q0: 2k^2 - 4 Sr + 1/4 is negative, so the estimator is undefined "
+                        "(metafor stops with 'missing value where TRUE/FALSE needed')"
+                    )
                 k0_raw = k - 0.5 - np.sqrt(disc)
-            var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0_raw**3 + 27 * k0_raw**2 + 17 * k0_raw
-                      - 18 * k * k0_raw**2 - 18 * k * k0_raw + 6 * k**2 * k0_raw) / 24
+            var_sr = (
+                k * (k + 1) * (2 * k + 1)
+                + 10 * k0_raw**3
+                + 27 * k0_raw**2
+                + 17 * k0_raw
+                - 18 * k * k0_raw**2
+                - 18 * k * k0_raw
+                + 6 * k**2 * k0_raw
+            ) / 24
             with np.errstate(invalid="ignore", divide="ignore"):
                 if estimator == "L0":
                     se_k0 = float(4 * np.sqrt(np.float64(var_sr)) / (2 * k - 1))
                 else:
-                    se_k0 = float(2 * np.sqrt(np.float64(var_sr))
-                                  / np.sqrt(np.float64((k - 0.5) ** 2 - k0_raw * (2 * k - k0_raw - 1))))
+                    se_k0 = float(
+                        2
+                        * np.sqrt(np.float64(var_sr))
+                        / np.sqrt(np.float64((k - 0.5) ** 2 - k0_raw * (2 * k - k0_raw - 1)))
+                    )
         k0 = int(max(0.0, np.round(k0_raw)))
         se_k0 = float(np.maximum(0.0, se_k0))  # NaN stays NaN, as R's max(0, NaN)
 
     if k0 > 0:
         yi_c = -1.0 * (yi_c - beta) if side == "right" else yi_c - beta
-        yi_fill = np.concatenate([y, -1.0 * yi_c[k - k0:]])
-        vi_fill = np.concatenate([v, vs[k - k0:]])
+        yi_fill = np.concatenate([y, -1.0 * yi_c[k - k0 :]])
+        vi_fill = np.concatenate([v, vs[k - k0 :]])
         fit = fit_random_effects(yi_fill, vi_fill, tau2_method, ci_method, level)
         filled = np.concatenate([np.zeros(k, bool), np.ones(k0, bool)])
     else:
@@ -408,5 +442,16 @@ def trimfill(y, v, tau2_method: str = "REML", ci_method: str = "z", estimator: s
         p_k0 = float(1 - np.sum(0.5 ** (m + 2)))
     else:
         p_k0 = float("nan")
-    return TrimFillResult(k0=k0, se_k0=se_k0, p_k0=p_k0, side=side, estimator=estimator, k=k, yi=yi_fill,
-                          vi=vi_fill, filled=filled, fit=fit, iterations=iteration)
+    return TrimFillResult(
+        k0=k0,
+        se_k0=se_k0,
+        p_k0=p_k0,
+        side=side,
+        estimator=estimator,
+        k=k,
+        yi=yi_fill,
+        vi=vi_fill,
+        filled=filled,
+        fit=fit,
+        iterations=iteration,
+    )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .errors import InputError, InputErrors
+from sbrtmeta.data.errors import InputError, InputErrors
 
 BLANK_ROW = "row is blank: delete it or fill it in"
 
@@ -42,16 +42,15 @@ def read_table(path: str | Path, worksheet: str | None = None, allow_empty: bool
         if worksheet:
             raise InputError("is a CSV file: a worksheet can only be named for an .xlsx workbook", file=str(path))
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                skip_blank_lines=False)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
         except UnicodeDecodeError as exc:
-            raise InputError(f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV",
-                             file=str(path)) from None
+            raise InputError(
+                f"is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 CSV", file=str(path)
+            ) from None
         except pd.errors.EmptyDataError:
             raise InputError("is empty: expected a header row and data rows", file=str(path)) from None
         except pd.errors.ParserError as exc:
-            raise InputError(f"is not a well-formed CSV file ({' '.join(str(exc).split())})",
-                             file=str(path)) from None
+            raise InputError(f"is not a well-formed CSV file ({' '.join(str(exc).split())})", file=str(path)) from None
     if frame.empty and not allow_empty:
         raise InputError("has a header but no data rows", file=label)
     # A short row's missing cells are empty cells, as a spreadsheet shows them.
@@ -62,23 +61,27 @@ def _read_xlsx(path: Path, worksheet: str | None, label: str) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
-        raise InputError(f"is not a readable .xlsx workbook ({type(exc).__name__}); save it from Excel as .xlsx",
-                         file=str(path)) from None
+        raise InputError(
+            f"is not a readable .xlsx workbook ({type(exc).__name__}); save it from Excel as .xlsx", file=str(path)
+        ) from None
     with book:
         names = book.sheet_names
         if worksheet is None:
             if len(names) != 1:
-                raise InputError(f"has {len(names)} worksheets {names}: name the one to read "
-                                 "(data.tidy_sheets entry {path: ..., worksheet: ...})", file=str(path))
+                raise InputError(
+                    f"has {len(names)} worksheets {names}: name the one to read "
+                    "(data.tidy_sheets entry {path: ..., worksheet: ...})",
+                    file=str(path),
+                )
             worksheet_to_read = names[0]
         elif worksheet not in names:
-            raise InputError(f"has no worksheet {worksheet!r}; its worksheets are {names}", file=str(path),
-                             column=None)
+            raise InputError(f"has no worksheet {worksheet!r}; its worksheets are {names}", file=str(path), column=None)
         else:
             worksheet_to_read = worksheet
         try:
-            frame = pd.read_excel(book, sheet_name=worksheet_to_read, dtype=object, keep_default_na=False,
-                                  na_filter=False, header=0)
+            frame = pd.read_excel(
+                book, sheet_name=worksheet_to_read, dtype=object, keep_default_na=False, na_filter=False, header=0
+            )
         except pd.errors.EmptyDataError:
             raise InputError("worksheet is empty: expected a header row and data rows", file=label) from None
     if len(frame.columns) == 0:
@@ -110,8 +113,7 @@ def wide_check(fn, error: str, column: str | None) -> pa.Check:
 
 def blank_row_check() -> pa.Check:
     """A pandera check that fails every row whose cells are all empty."""
-    return wide_check(lambda df: df.astype(str).apply(lambda col: col.str.strip() != "").any(axis=1),
-                      BLANK_ROW, None)
+    return wide_check(lambda df: df.astype(str).apply(lambda col: col.str.strip() != "").any(axis=1), BLANK_ROW, None)
 
 
 def duplicate_check(key: list[str], error: str, column: str) -> pa.Check:
@@ -122,11 +124,11 @@ def duplicate_check(key: list[str], error: str, column: str) -> pa.Check:
 def _describe_check(check: str) -> str:
     check = str(check)
     if check.startswith("isin("):
-        return "must be one of " + check[len("isin("):-1]
+        return "must be one of " + check[len("isin(") : -1]
     if check.startswith("str_length("):
         return "must not be empty"
     if check.startswith("str_matches("):
-        return "must match " + check[len("str_matches("):-1]
+        return "must match " + check[len("str_matches(") : -1]
     if check == "field_uniqueness" or check.startswith("unique"):
         return "must be unique"
     if check == "column_in_dataframe":
@@ -134,16 +136,17 @@ def _describe_check(check: str) -> str:
     if check == "column_in_schema":
         return "column is not part of the schema (misspelt?)"
     if check.startswith("greater_than_or_equal_to("):
-        return "must be at least " + check[len("greater_than_or_equal_to("):-1]
+        return "must be at least " + check[len("greater_than_or_equal_to(") : -1]
     if check.startswith("greater_than("):
-        return "must be more than " + check[len("greater_than("):-1]
+        return "must be more than " + check[len("greater_than(") : -1]
     if check.startswith("in_range("):
-        return "must be in the range " + check[len("in_range("):-1]
+        return "must be in the range " + check[len("in_range(") : -1]
     return check
 
 
-def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema, label: str,
-                    wide_columns: dict[str, str | None] | None = None) -> list[InputError]:
+def schema_failures(
+    frame: pd.DataFrame, schema: pa.DataFrameSchema, label: str, wide_columns: dict[str, str | None] | None = None
+) -> list[InputError]:
     """Validate ``frame`` with ``schema`` (lazily: every failure at once) and return
     one :class:`InputError` per failing cell, in sheet order.
 
@@ -189,18 +192,22 @@ def schema_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema, label: str,
         if close:
             missing.remove(close[0])
             meant[column] = close[0]
-    found = [(row, column, f"column is not part of the schema (misspelt? {meant[column]!r} is missing)", value)
-             if check == "column_in_schema" and column in meant else (row, column, check, value)
-             for row, column, check, value in found
-             if not (check == "column_in_dataframe" and column in meant.values())]
+    found = [
+        (row, column, f"column is not part of the schema (misspelt? {meant[column]!r} is missing)", value)
+        if check == "column_in_schema" and column in meant
+        else (row, column, check, value)
+        for row, column, check, value in found
+        if not (check == "column_in_dataframe" and column in meant.values())
+    ]
     blank = {row for row, _, check, _ in found if check == BLANK_ROW}
     order = {c: i for i, c in enumerate(frame.columns)}
     # A cell that breaks a rule of its own column is reported for that; rules across
     # columns (events <= n, rate = events / n ...) are reported only on rows whose cells are sound.
     own = {row for row, column, check, _ in found if check not in wide_columns}
     seen, errors = set(), []
-    for row, column, check, value in sorted(found, key=lambda f: (f[0] or 0, order.get(f[1], -1),
-                                                                  f[2] in wide_columns, f[2])):
+    for row, column, check, value in sorted(
+        found, key=lambda f: (f[0] or 0, order.get(f[1], -1), f[2] in wide_columns, f[2])
+    ):
         if row in blank and check != BLANK_ROW:
             continue
         if check in wide_columns and row in own and check != BLANK_ROW:

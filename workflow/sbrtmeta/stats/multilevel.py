@@ -249,7 +249,7 @@ class _Blocks:
         g_code = g_code.reshape(-1)
         n_groups = int(g_code.max()) + 1
         w = 1.0 / v
-        Zw = np.vstack([X.T, y]) * w                      # (p+1) x k
+        Zw = np.vstack([X.T, y]) * w  # (p+1) x k
         self.P0 = Zw @ np.column_stack([X, y])
         if n_groups == k:
             inv = np.empty(k, dtype=np.intp)
@@ -287,12 +287,12 @@ class _Blocks:
         """
         p = self.p
         cg = 1.0 / (1.0 + a * self.S)
-        St = self.S * cg                                   # 1_g' B^-1 1_g  (B = diag(v) + a Z_a Z_a')
-        Tt = self.T * cg                                   # 1_g' B^-1 Z
-        R = self._by_study(St)                             # 1_i' B^-1 1_i
-        U = self._by_study(Tt)                             # 1_i' B^-1 Z
+        St = self.S * cg  # 1_g' B^-1 1_g  (B = diag(v) + a Z_a Z_a')
+        Tt = self.T * cg  # 1_g' B^-1 Z
+        R = self._by_study(St)  # 1_i' B^-1 1_i
+        U = self._by_study(Tt)  # 1_i' B^-1 Z
         ci = 1.0 / (1.0 + s * R)
-        Ui = U * ci                                        # 1_i' V^-1 Z
+        Ui = U * ci  # 1_i' V^-1 Z
         A = self.P0 - a * (self.T @ Tt.T) - s * (U @ Ui.T)  # Z' V^-1 Z
         if not (np.all(cg > 0) and np.all(ci > 0)):
             return -np.inf, None, None, None, None, None
@@ -307,21 +307,22 @@ class _Blocks:
         rss = float(A[p, p] - b @ beta)
         logdetV = self.sum_log_v + float(np.log1p(a * self.S).sum()) + float(np.log1p(s * R).sum())
         if reml:
-            ll = -0.5 * ((self.k - p) * _LOG2PI - self.logdet_XtX + logdetV
-                         + 2.0 * float(np.log(np.diag(L)).sum()) + rss)
+            ll = -0.5 * (
+                (self.k - p) * _LOG2PI - self.logdet_XtX + logdetV + 2.0 * float(np.log(np.diag(L)).sum()) + rss
+            )
         else:
             ll = -0.5 * (self.k * _LOG2PI + logdetV + rss)
         if deriv == 0:
             return ll, None, None, None, beta, Hinv
-        E = Ui[:p]                                         # X' V^-1 1_i          (p x studies)
-        qi = Ui[p] - beta @ E                              # 1_i' q
-        c = R * ci                                         # 1_i' V^-1 1_i
-        d = St * ci[self.gs]                               # 1_i' V^-1 1_g, g in i
-        Fz = Tt - (s * d) * U[:, self.gs]                  # Z' V^-1 1_g          ((p+1) x arms)
+        E = Ui[:p]  # X' V^-1 1_i          (p x studies)
+        qi = Ui[p] - beta @ E  # 1_i' q
+        c = R * ci  # 1_i' V^-1 1_i
+        d = St * ci[self.gs]  # 1_i' V^-1 1_g, g in i
+        Fz = Tt - (s * d) * U[:, self.gs]  # Z' V^-1 1_g          ((p+1) x arms)
         F = Fz[:p]
-        qg = Fz[p] - beta @ F                              # 1_g' q
+        qg = Fz[p] - beta @ F  # 1_g' q
         tr_s = c
-        tr_a = St - s * St * d                             # 1_g' V^-1 1_g
+        tr_a = St - s * St * d  # 1_g' V^-1 1_g
         if reml:
             tr_s = tr_s - _quad(E, Hinv)
             tr_a = tr_a - _quad(F, Hinv)
@@ -335,8 +336,8 @@ class _Blocks:
         Taa = float(St2.sum() - 2.0 * s * (ci * self._by_study(St**3)).sum() + s**2 * (ci**2 * St2**2).sum())
         Eq, Fq = E @ qi, F @ qg
         if reml:
-            W0 = self._by_study(St * F)                    # sum_{g in i} St_g F_g
-            W = W0 * ci                                    # sum_{g in i} (1_i'V^-1 1_g) F_g
+            W0 = self._by_study(St * F)  # sum_{g in i} St_g F_g
+            W = W0 * ci  # sum_{g in i} (1_i'V^-1 1_g) F_g
             EE, FF = E @ E.T, F @ F.T
             HE, HF = Hinv @ EE, Hinv @ FF
             Tss += -2.0 * _tr(Hinv, (E * c) @ E.T) + _tr(HE, HE)
@@ -440,8 +441,9 @@ def _intercept_columns(X):
     return np.all(np.abs(X - 1.0) < 1e-8, axis=0)
 
 
-def fit_multilevel(y, v, study, arm, X=None, method: str = "REML", test: str = "z",
-                   level: float = 0.95) -> MultilevelResult:
+def fit_multilevel(
+    y, v, study, arm, X=None, method: str = "REML", test: str = "z", level: float = 0.95
+) -> MultilevelResult:
     """Fit the three-level model ``rma.mv(y, v, random = ~ 1 | study/arm, mods = X)``.
 
     Parameters
@@ -463,8 +465,10 @@ def fit_multilevel(y, v, study, arm, X=None, method: str = "REML", test: str = "
     y, v, s_code, a_lab, X = _check(y, v, study, arm, X, method, test, level)
     blocks = _Blocks(y, v, s_code, a_lab, X)
     if blocks.n_groups == blocks.n_studies:
-        raise ValueError("no study has more than one arm: the study and arm variances are not "
-                         "separately identifiable (use a two-level model)")
+        raise ValueError(
+            "no study has more than one arm: the study and arm variances are not "
+            "separately identifiable (use a two-level model)"
+        )
     reml = method == "REML"
     s2, ll, n_iter = _maximise(blocks, reml, y, v, X)
     ll, _, _, _, beta, vb = blocks.evaluate(s2[0], s2[1], reml, deriv=0)
@@ -498,11 +502,33 @@ def fit_multilevel(y, v, study, arm, X=None, method: str = "REML", test: str = "
     else:
         QE, QE_p = 0.0, 1.0
     return MultilevelResult(
-        coef=beta, se=se, zval=zval, pval=pval, ci_low=beta - crit * se, ci_high=beta + crit * se,
-        vcov=vb, sigma2=s2, loglik=float(ll), QE=QE, QE_df=int(QE_df), QE_p=QE_p, QM=QM, QM_df=QM_df,
-        QM_p=QM_p, btt=btt, k=int(k), n_studies=int(blocks.n_studies), n_arms=int(blocks.n_groups),
-        p=int(p), df=df, method=method, test=test, level=float(level), X=X.copy(),
-        intercept_only=bool(p == 1 and is_int[0]), n_iter=int(n_iter),
+        coef=beta,
+        se=se,
+        zval=zval,
+        pval=pval,
+        ci_low=beta - crit * se,
+        ci_high=beta + crit * se,
+        vcov=vb,
+        sigma2=s2,
+        loglik=float(ll),
+        QE=QE,
+        QE_df=int(QE_df),
+        QE_p=QE_p,
+        QM=QM,
+        QM_df=QM_df,
+        QM_p=QM_p,
+        btt=btt,
+        k=int(k),
+        n_studies=int(blocks.n_studies),
+        n_arms=int(blocks.n_groups),
+        p=int(p),
+        df=df,
+        method=method,
+        test=test,
+        level=float(level),
+        X=X.copy(),
+        intercept_only=bool(p == 1 and is_int[0]),
+        n_iter=int(n_iter),
     )
 
 
@@ -538,6 +564,12 @@ def predict_multilevel(result: MultilevelResult, newX=None, level: float | None 
         crit = float(stats.norm.ppf(0.5 + level / 2.0))
     pi_se = np.sqrt(se**2 + float(np.sum(result.sigma2)))
     return MultilevelPrediction(
-        pred=pred, se=se, ci_low=pred - crit * se, ci_high=pred + crit * se,
-        pi_low=pred - crit * pi_se, pi_high=pred + crit * pi_se, df=result.df, level=level,
+        pred=pred,
+        se=se,
+        ci_low=pred - crit * se,
+        ci_high=pred + crit * se,
+        pi_low=pred - crit * pi_se,
+        pi_high=pred + crit * pi_se,
+        df=result.df,
+        level=level,
     )

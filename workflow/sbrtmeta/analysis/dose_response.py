@@ -1,6 +1,6 @@
 """The dose-response analysis of the workflow: which models are fitted, and their table.
 
-Given the arms of :func:`sbrtmeta.dose_data.dose_response_rows` (one BED10 per arm),
+Given the arms of :func:`sbrtmeta.analysis.dose_arms.dose_response_rows` (one BED10 per arm),
 :func:`analyse_dose_response` fits
 
 * one model per site × histology (``model = "per site"``), and
@@ -9,9 +9,9 @@ Given the arms of :func:`sbrtmeta.dose_data.dose_response_rows` (one BED10 per a
   site-specific intercepts),
 
 each the logit-log (or logit-linear) multilevel model of
-:func:`sbrtmeta.dose_response.fit_dose_response`, and reports per site the TCP
+:func:`sbrtmeta.stats.dose_response.fit_dose_response`, and reports per site the TCP
 parameters BED50, gamma50 and the BED10 at the target LC with delta-method and
-parametric-bootstrap intervals (:func:`sbrtmeta.dose_response.bootstrap_tcp`).
+parametric-bootstrap intervals (:func:`sbrtmeta.stats.dose_response.bootstrap_tcp`).
 
 A site × histology is fitted only with at least ``min_arms`` arms at two or more
 different BED10s (a slope needs two doses, and k must exceed the two
@@ -26,18 +26,66 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .dose_response import (DoseResponseResult, arm_table, bootstrap_tcp, describe_model, dose_curve,
-                            fit_dose_response, tcp_parameters)
+from sbrtmeta.stats.dose_response import (
+    DoseResponseResult,
+    arm_table,
+    bootstrap_tcp,
+    describe_model,
+    dose_curve,
+    fit_dose_response,
+    tcp_parameters,
+)
 
 TABLE_COLUMNS = (
-    "model", "site", "histology", "endpoint", "timepoint_months", "scale", "alpha_beta", "dose_rule",
-    "converted_arms", "k_arms", "n_studies", "fit", "method", "test", "level", "target_lc",
-    "intercept", "intercept_se", "slope", "slope_se", "slope_ci_low", "slope_ci_high", "slope_p",
-    "sigma2_study", "sigma2_arm", "tau2", "qm", "qm_df", "qm_p",
-    "bed50", "bed50_ci_low", "bed50_ci_high", "bed50_boot_low", "bed50_boot_high",
-    "gamma50", "gamma50_ci_low", "gamma50_ci_high", "gamma50_boot_low", "gamma50_boot_high",
-    "bed_target", "bed_target_ci_low", "bed_target_ci_high", "bed_target_boot_low", "bed_target_boot_high",
-    "n_boot", "n_boot_ok", "n_boot_nonpositive_slope", "seed", "note",
+    "model",
+    "site",
+    "histology",
+    "endpoint",
+    "timepoint_months",
+    "scale",
+    "alpha_beta",
+    "dose_rule",
+    "converted_arms",
+    "k_arms",
+    "n_studies",
+    "fit",
+    "method",
+    "test",
+    "level",
+    "target_lc",
+    "intercept",
+    "intercept_se",
+    "slope",
+    "slope_se",
+    "slope_ci_low",
+    "slope_ci_high",
+    "slope_p",
+    "sigma2_study",
+    "sigma2_arm",
+    "tau2",
+    "qm",
+    "qm_df",
+    "qm_p",
+    "bed50",
+    "bed50_ci_low",
+    "bed50_ci_high",
+    "bed50_boot_low",
+    "bed50_boot_high",
+    "gamma50",
+    "gamma50_ci_low",
+    "gamma50_ci_high",
+    "gamma50_boot_low",
+    "gamma50_boot_high",
+    "bed_target",
+    "bed_target_ci_low",
+    "bed_target_ci_high",
+    "bed_target_boot_low",
+    "bed_target_boot_high",
+    "n_boot",
+    "n_boot_ok",
+    "n_boot_nonpositive_slope",
+    "seed",
+    "note",
 )
 PER_SITE, ACROSS_SITES = "per site", "across sites"
 
@@ -55,8 +103,8 @@ class DoseAnalysis:
         and the key (``site_key``) under which the figure draws them.
     curves : the per-site fitted curves over a BED10 grid (site_key, bed10, lc,
         ci_low, ci_high, pi_low, pi_high, ...), for the figure.
-    tcp : site_key -> the per-site :class:`~sbrtmeta.dose_response.TcpParameters`.
-    footnote : one line per per-site fit (:func:`~sbrtmeta.dose_response.describe_model`).
+    tcp : site_key -> the per-site :class:`~sbrtmeta.stats.dose_response.TcpParameters`.
+    footnote : one line per per-site fit (:func:`~sbrtmeta.stats.dose_response.describe_model`).
     """
 
     table: pd.DataFrame
@@ -77,11 +125,19 @@ def _variance_fields(res: DoseResponseResult) -> dict:
     return dict(sigma2_study=np.nan, sigma2_arm=np.nan, tau2=float(res.tau2))
 
 
-def _rows(model: str, histology: str, arms: pd.DataFrame, res: DoseResponseResult, estimates: dict, boot,
-          common: dict, note: str = "") -> list:
+def _rows(
+    model: str,
+    histology: str,
+    arms: pd.DataFrame,
+    res: DoseResponseResult,
+    estimates: dict,
+    boot,
+    common: dict,
+    note: str = "",
+) -> list:
     """Table rows of one fit, one per site (a per-site fit is labelled with its arms' site).
     ``estimates`` maps the fit's site labels to their TcpParameters; ``boot`` is the
-    :class:`~sbrtmeta.dose_response.BootstrapResult`, or None when the bootstrap was not
+    :class:`~sbrtmeta.stats.dose_response.BootstrapResult`, or None when the bootstrap was not
     run (``note`` then says why)."""
     rows = []
     iv = boot.intervals.set_index(["site", "parameter"]) if boot is not None else None
@@ -91,29 +147,62 @@ def _rows(model: str, histology: str, arms: pd.DataFrame, res: DoseResponseResul
         g = np.zeros(res.coef.size)
         g[0] = 1.0
         g[j] = 1.0
-        row = dict(common, model=model, site=sub["site"].iloc[0], histology=histology,
-                   converted_arms=int(sub["converted"].sum()), k_arms=int(res.k), n_studies=int(res.n_studies),
-                   fit=res.model, method=res.method, test=res.test, level=res.level, target_lc=t.target_lc,
-                   intercept=t.intercept, intercept_se=float(np.sqrt(g @ res.vcov @ g)), slope=t.slope,
-                   slope_se=t.slope_se, slope_ci_low=t.slope_ci_low, slope_ci_high=t.slope_ci_high,
-                   slope_p=float(res.pval[1]), qm=res.QM, qm_df=" ".join(str(d) for d in res.QM_df), qm_p=res.QM_p,
-                   bed50=t.bed50, bed50_ci_low=t.bed50_ci_low, bed50_ci_high=t.bed50_ci_high,
-                   gamma50=t.gamma50, gamma50_ci_low=t.gamma50_ci_low, gamma50_ci_high=t.gamma50_ci_high,
-                   bed_target=t.bed_target, bed_target_ci_low=t.bed_target_ci_low,
-                   bed_target_ci_high=t.bed_target_ci_high, n_boot=boot.n_boot if boot else 0,
-                   n_boot_ok=boot.n_ok if boot else 0,
-                   n_boot_nonpositive_slope=boot.n_nonpositive_slope if boot else np.nan,
-                   note="; ".join(x for x in (t.note, note) if x), **_variance_fields(res))
+        row = dict(
+            common,
+            model=model,
+            site=sub["site"].iloc[0],
+            histology=histology,
+            converted_arms=int(sub["converted"].sum()),
+            k_arms=int(res.k),
+            n_studies=int(res.n_studies),
+            fit=res.model,
+            method=res.method,
+            test=res.test,
+            level=res.level,
+            target_lc=t.target_lc,
+            intercept=t.intercept,
+            intercept_se=float(np.sqrt(g @ res.vcov @ g)),
+            slope=t.slope,
+            slope_se=t.slope_se,
+            slope_ci_low=t.slope_ci_low,
+            slope_ci_high=t.slope_ci_high,
+            slope_p=float(res.pval[1]),
+            qm=res.QM,
+            qm_df=" ".join(str(d) for d in res.QM_df),
+            qm_p=res.QM_p,
+            bed50=t.bed50,
+            bed50_ci_low=t.bed50_ci_low,
+            bed50_ci_high=t.bed50_ci_high,
+            gamma50=t.gamma50,
+            gamma50_ci_low=t.gamma50_ci_low,
+            gamma50_ci_high=t.gamma50_ci_high,
+            bed_target=t.bed_target,
+            bed_target_ci_low=t.bed_target_ci_low,
+            bed_target_ci_high=t.bed_target_ci_high,
+            n_boot=boot.n_boot if boot else 0,
+            n_boot_ok=boot.n_ok if boot else 0,
+            n_boot_nonpositive_slope=boot.n_nonpositive_slope if boot else np.nan,
+            note="; ".join(x for x in (t.note, note) if x),
+            **_variance_fields(res),
+        )
         for name in ("bed50", "gamma50", "bed_target"):
-            lo, hi = (iv.loc[(label, name), ["ci_low", "ci_high"]] if boot else (np.nan, np.nan))
+            lo, hi = iv.loc[(label, name), ["ci_low", "ci_high"]] if boot else (np.nan, np.nan)
             row[f"{name}_boot_low"], row[f"{name}_boot_high"] = float(lo), float(hi)
         rows.append(row)
     return rows
 
 
 def _unfitted(model, site, histology, arms, common, note) -> dict:
-    return dict(common, model=model, site=site, histology=histology, converted_arms=int(arms["converted"].sum()),
-                k_arms=len(arms), n_studies=int(arms["study_id"].nunique()), note=note)
+    return dict(
+        common,
+        model=model,
+        site=site,
+        histology=histology,
+        converted_arms=int(arms["converted"].sum()),
+        k_arms=len(arms),
+        n_studies=int(arms["study_id"].nunique()),
+        note=note,
+    )
 
 
 def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
@@ -124,13 +213,25 @@ def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
     return ""
 
 
-def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str = "REML", test: str = "z",
-                          level: float = 0.95, target_lc: float = 0.90, min_arms: int = 3, n_boot: int = 1000,
-                          seed: int = 20240917, alpha_beta: float = 10.0, dose_rule: str = "median_or_midpoint",
-                          grid_points: int = 120, boot_max_arms: int = 200) -> DoseAnalysis:
+def analyse_dose_response(
+    arms: pd.DataFrame,
+    *,
+    scale: str = "log",
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+    target_lc: float = 0.90,
+    min_arms: int = 3,
+    n_boot: int = 1000,
+    seed: int = 20240917,
+    alpha_beta: float = 10.0,
+    dose_rule: str = "median_or_midpoint",
+    grid_points: int = 120,
+    boot_max_arms: int = 200,
+) -> DoseAnalysis:
     """Fit the per-site and across-site models to ``arms`` (see the module text).
 
-    ``arms`` has the columns of :data:`sbrtmeta.dose_data.ARM_COLUMNS`. ``alpha_beta``
+    ``arms`` has the columns of :data:`sbrtmeta.analysis.dose_arms.ARM_COLUMNS`. ``alpha_beta``
     and ``dose_rule`` only label the table (the BEDs in ``arms`` already use them).
     The bootstrap of each model uses its own generator seeded with ``seed``, so
     every model's intervals are reproducible on their own. Its batched refits use dense
@@ -140,22 +241,42 @@ def analyse_dose_response(arms: pd.DataFrame, *, scale: str = "log", method: str
     if arms.empty:
         raise ValueError("no arms to analyse")
     endpoint = str(arms["endpoint"].iloc[0])
-    common = dict(endpoint=endpoint, timepoint_months=float(arms["timepoint_months"].iloc[0]), scale=scale,
-                  alpha_beta=float(alpha_beta), dose_rule=dose_rule, seed=int(seed))
+    common = dict(
+        endpoint=endpoint,
+        timepoint_months=float(arms["timepoint_months"].iloc[0]),
+        scale=scale,
+        alpha_beta=float(alpha_beta),
+        dose_rule=dose_rule,
+        seed=int(seed),
+    )
     no_boot = f"bootstrap not run: more than {boot_max_arms} arms (dose_response.bootstrap.max_arms)"
     several = arms["histology"].nunique() > 1
-    arms = arms.assign(site_key=[site_key(s, h, several) for s, h in zip(arms["site"], arms["histology"])],
-                       weight=np.nan, weight_pct=np.nan)
+    arms = arms.assign(
+        site_key=[site_key(s, h, several) for s, h in zip(arms["site"], arms["histology"])],
+        weight=np.nan,
+        weight_pct=np.nan,
+    )
     rows, curves, tcp, notes = [], [], {}, []
     lo, hi = float(arms["bed"].min()), float(arms["bed"].max())
-    grid = np.geomspace(lo / 1.15, hi * 1.15, grid_points) if scale == "log" else np.linspace(
-        lo / 1.15, hi * 1.15, grid_points)
+    grid = (
+        np.geomspace(lo / 1.15, hi * 1.15, grid_points)
+        if scale == "log"
+        else np.linspace(lo / 1.15, hi * 1.15, grid_points)
+    )
 
     def fit(sub, with_site):
-        kw = dict(events=sub["events"].to_numpy(), n=sub["n"].to_numpy(), bed=sub["bed"].to_numpy(),
-                  study=sub["study_id"].to_numpy(), arm=sub["arm"].to_numpy(),
-                  site=sub["site"].to_numpy() if with_site else None, scale=scale, method=method, test=test,
-                  level=level)
+        kw = dict(
+            events=sub["events"].to_numpy(),
+            n=sub["n"].to_numpy(),
+            bed=sub["bed"].to_numpy(),
+            study=sub["study_id"].to_numpy(),
+            arm=sub["arm"].to_numpy(),
+            site=sub["site"].to_numpy() if with_site else None,
+            scale=scale,
+            method=method,
+            test=test,
+            level=level,
+        )
         res = fit_dose_response(**kw)
         if len(sub) > boot_max_arms:
             sites = list(res.sites) if res.site_moderator else [None]

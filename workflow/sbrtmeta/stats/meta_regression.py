@@ -35,14 +35,14 @@ Functions take arrays and return result objects; they do no I/O and no plotting.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
-from .effect_sizes import check_effect_sizes
 from scipy import optimize, stats
+
+from sbrtmeta.stats.effect_sizes import check_effect_sizes
 
 TAU2_METHODS = ("REML", "ML", "DL", "FE")
 CI_METHODS = ("z", "knha")
@@ -58,9 +58,17 @@ def coefficient_table(fit) -> pd.DataFrame:
     """The coefficient table of a fit with coef_names, coef, se, zval, pval, ci_low,
     ci_high and df (None for z tests), one row per coefficient, as metafor prints it."""
     stat = "tval" if fit.df is not None else "zval"
-    return pd.DataFrame({"coef": fit.coef, "se": fit.se, stat: fit.zval, "pval": fit.pval,
-                         "ci_low": fit.ci_low, "ci_high": fit.ci_high},
-                        index=pd.Index(fit.coef_names, name="term"))
+    return pd.DataFrame(
+        {
+            "coef": fit.coef,
+            "se": fit.se,
+            stat: fit.zval,
+            "pval": fit.pval,
+            "ci_low": fit.ci_low,
+            "ci_high": fit.ci_high,
+        },
+        index=pd.Index(fit.coef_names, name="term"),
+    )
 
 
 @dataclass(frozen=True)
@@ -239,8 +247,12 @@ class RegtestResult:
 
 
 def _is_categorical(series: pd.Series) -> bool:
-    return (isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(series)
-            or pd.api.types.is_string_dtype(series) or pd.api.types.is_bool_dtype(series))
+    return (
+        isinstance(series.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(series)
+        or pd.api.types.is_string_dtype(series)
+        or pd.api.types.is_bool_dtype(series)
+    )
 
 
 def _levels_of(series: pd.Series, name: str) -> list:
@@ -253,8 +265,10 @@ def _levels_of(series: pd.Series, name: str) -> list:
     try:
         return sorted(values)
     except TypeError:
-        raise ValueError(f"moderator {name!r} mixes value types that cannot be sorted into levels; "
-                         "make it a pandas Categorical with the level order you want") from None
+        raise ValueError(
+            f"moderator {name!r} mixes value types that cannot be sorted into levels; "
+            "make it a pandas Categorical with the level order you want"
+        ) from None
 
 
 def _level_label(level) -> str:
@@ -263,8 +277,7 @@ def _level_label(level) -> str:
     return str(level)
 
 
-def design_matrix(moderators: pd.DataFrame, intercept: bool = True,
-                  levels: Mapping[str, Sequence] | None = None):
+def design_matrix(moderators: pd.DataFrame, intercept: bool = True, levels: Mapping[str, Sequence] | None = None):
     """Model matrix for the moderators, as R's ``model.matrix(~ a + b + ..., data)``.
 
     Numeric columns enter as they are. Categorical columns (object, string,
@@ -299,9 +312,11 @@ def design_matrix(moderators: pd.DataFrame, intercept: bool = True,
     for name in moderators.columns:
         col = moderators[name]
         if col.isna().any():
-            raise ValueError(f"moderator {name!r} has missing values (rows "
-                             f"{list(np.flatnonzero(col.isna().to_numpy())[:5])}); "
-                             "drop those studies or fill the values before fitting")
+            raise ValueError(
+                f"moderator {name!r} has missing values (rows "
+                f"{list(np.flatnonzero(col.isna().to_numpy())[:5])}); "
+                "drop those studies or fill the values before fitting"
+            )
         if name in levels or _is_categorical(col):
             lv = list(levels[name]) if name in levels else _levels_of(col, name)
             if len(set(lv)) != len(lv):
@@ -310,8 +325,10 @@ def design_matrix(moderators: pd.DataFrame, intercept: bool = True,
             if outside:
                 raise ValueError(f"moderator {name!r} has values outside its levels {lv}: {sorted(map(str, outside))}")
             if len(lv) < 2 and not full_coding:
-                raise ValueError(f"categorical moderator {name!r} has a single level {lv}: "
-                                 "it cannot be contrasted (as R's model.matrix refuses)")
+                raise ValueError(
+                    f"categorical moderator {name!r} has a single level {lv}: "
+                    "it cannot be contrasted (as R's model.matrix refuses)"
+                )
             values = col.to_numpy()
             used = lv if full_coding else lv[1:]
             for level in used:
@@ -400,8 +417,12 @@ def _tau2_likelihood(y, v, X, reml: bool) -> float:
     while _score(hi, y, v, X, reml) > 0.0:
         hi *= 2.0
         if hi > limit:
-            res = optimize.minimize_scalar(lambda t: -_loglik(t, y, v, X, reml), bounds=(0.0, limit),
-                                           method="bounded", options={"xatol": 1e-12 * limit})
+            res = optimize.minimize_scalar(
+                lambda t: -_loglik(t, y, v, X, reml),
+                bounds=(0.0, limit),
+                method="bounded",
+                options={"xatol": 1e-12 * limit},
+            )
             return float(max(0.0, res.x))
     grid = np.concatenate([[0.0], np.geomspace(hi * 1e-10, hi, 48)])
     scores = np.array([_score(t, y, v, X, reml) for t in grid])
@@ -412,15 +433,25 @@ def _tau2_likelihood(y, v, X, reml: bool) -> float:
                 candidates.append(float(b))
                 continue
             try:
-                candidates.append(float(optimize.brentq(_score, a, b, args=(y, v, X, reml), xtol=1e-300,
-                                                        rtol=4 * np.finfo(float).eps, maxiter=500)))
+                candidates.append(
+                    float(
+                        optimize.brentq(
+                            _score, a, b, args=(y, v, X, reml), xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500
+                        )
+                    )
+                )
             except (RuntimeError, ValueError):
-                res = optimize.minimize_scalar(lambda t: -_loglik(t, y, v, X, reml), bounds=(a, b),
-                                               method="bounded", options={"xatol": 1e-14 * max(b, 1e-300)})
+                res = optimize.minimize_scalar(
+                    lambda t: -_loglik(t, y, v, X, reml),
+                    bounds=(a, b),
+                    method="bounded",
+                    options={"xatol": 1e-14 * max(b, 1e-300)},
+                )
                 candidates.append(float(res.x))
     if not candidates:  # cannot happen with a negative score at hi; kept as a safe fallback
-        res = optimize.minimize_scalar(lambda t: -_loglik(t, y, v, X, reml), bounds=(0.0, hi),
-                                       method="bounded", options={"xatol": 1e-14 * hi})
+        res = optimize.minimize_scalar(
+            lambda t: -_loglik(t, y, v, X, reml), bounds=(0.0, hi), method="bounded", options={"xatol": 1e-14 * hi}
+        )
         candidates.append(float(max(0.0, res.x)))
     lls = [_loglik(t, y, v, X, reml) for t in candidates]
     return candidates[int(np.argmax(lls))]
@@ -466,8 +497,10 @@ def _check_X(X, k: int, coef_names):
         raise ValueError(f"k = {k} studies cannot fit p = {p} coefficients: a meta-regression needs k > p")
     rank = np.linalg.matrix_rank(X)
     if rank < p:
-        raise ValueError(f"X is rank-deficient (rank {rank} < {p} columns): a moderator is constant, "
-                         "duplicated or a combination of others; drop the redundant columns")
+        raise ValueError(
+            f"X is rank-deficient (rank {rank} < {p} columns): a moderator is constant, "
+            "duplicated or a combination of others; drop the redundant columns"
+        )
     if coef_names is None:
         coef_names = [f"X{j}" for j in range(p)]
     coef_names = tuple(str(c) for c in coef_names)
@@ -508,8 +541,16 @@ def _btt_indices(btt, p: int, intercept_cols: list, names: tuple) -> tuple:
 # --------------------------------------------------------------------------- fitting
 
 
-def fit_meta_regression(y, v, X, tau2_method: str = "REML", ci_method: str = "z", level: float = 0.95,
-                        btt=None, coef_names: Sequence[str] | None = None) -> MetaRegressionResult:
+def fit_meta_regression(
+    y,
+    v,
+    X,
+    tau2_method: str = "REML",
+    ci_method: str = "z",
+    level: float = 0.95,
+    btt=None,
+    coef_names: Sequence[str] | None = None,
+) -> MetaRegressionResult:
     """Fit a mixed-effects meta-regression, as ``rma(yi, vi, mods = X, method, test)``.
 
     ``X`` is the full design (k × p, with its intercept column if the model has
@@ -613,17 +654,41 @@ def fit_meta_regression(y, v, X, tau2_method: str = "REML", ci_method: str = "z"
             R2 = 0.0 if tau2_0 == 0.0 else max(0.0, 100.0 * (tau2_0 - tau2) / tau2_0)
 
     return MetaRegressionResult(
-        coef_names=names, coef=beta, se=se, zval=zval, pval=pval,
-        ci_low=beta - crit * se, ci_high=beta + crit * se, vcov=vb, tau2=float(tau2), se_tau2=se_tau2,
-        QM=QM, QM_df=QM_df, QM_p=QM_p, btt=btt, QE=float(QE), QE_df=k - p, QE_p=QE_p,
-        I2=float(I2), H2=float(H2), R2=R2, k=k, p=p, df=df, s2w=float(s2w),
-        tau2_method=tau2_method, ci_method=ci_method, level=level, intercept=has_intercept,
-        fitted=X @ beta, residuals=fit.resid, weights=fit.w,
+        coef_names=names,
+        coef=beta,
+        se=se,
+        zval=zval,
+        pval=pval,
+        ci_low=beta - crit * se,
+        ci_high=beta + crit * se,
+        vcov=vb,
+        tau2=float(tau2),
+        se_tau2=se_tau2,
+        QM=QM,
+        QM_df=QM_df,
+        QM_p=QM_p,
+        btt=btt,
+        QE=float(QE),
+        QE_df=k - p,
+        QE_p=QE_p,
+        I2=float(I2),
+        H2=float(H2),
+        R2=R2,
+        k=k,
+        p=p,
+        df=df,
+        s2w=float(s2w),
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        level=level,
+        intercept=has_intercept,
+        fitted=X @ beta,
+        residuals=fit.resid,
+        weights=fit.w,
     )
 
 
-def predict_meta_regression(result: MetaRegressionResult, newX, level: float | None = None
-                            ) -> MetaRegressionPrediction:
+def predict_meta_regression(result: MetaRegressionResult, newX, level: float | None = None) -> MetaRegressionPrediction:
     """Predicted effects at new moderator values, as ``predict.rma(newmods = ...)``.
 
     ``newX`` holds full design rows (m × p, or one row of length p) coded as the
@@ -639,8 +704,7 @@ def predict_meta_regression(result: MetaRegressionResult, newX, level: float | N
     if newX.ndim == 1:
         newX = newX[None, :]
     if newX.ndim != 2 or newX.shape[1] != result.p:
-        raise ValueError(f"newX must have p = {result.p} columns ({list(result.coef_names)}), "
-                         f"got shape {newX.shape}")
+        raise ValueError(f"newX must have p = {result.p} columns ({list(result.coef_names)}), got shape {newX.shape}")
     if not np.all(np.isfinite(newX)):
         raise ValueError("newX must be finite (found NaN or inf)")
     pred = newX @ result.coef
@@ -655,12 +719,21 @@ def predict_meta_regression(result: MetaRegressionResult, newX, level: float | N
     else:
         pi_se = np.sqrt(se**2 + result.tau2)
         pi_low, pi_high = pred - crit * pi_se, pred + crit * pi_se
-    return MetaRegressionPrediction(pred=pred, se=se, ci_low=pred - crit * se, ci_high=pred + crit * se,
-                                    pi_low=pi_low, pi_high=pi_high, df=result.df, level=level)
+    return MetaRegressionPrediction(
+        pred=pred,
+        se=se,
+        ci_low=pred - crit * se,
+        ci_high=pred + crit * se,
+        pi_low=pi_low,
+        pi_high=pi_high,
+        df=result.df,
+        level=level,
+    )
 
 
-def subgroup_test(y, v, groups, tau2_method: str = "REML", ci_method: str = "z",
-                  level: float = 0.95) -> SubgroupTestResult:
+def subgroup_test(
+    y, v, groups, tau2_method: str = "REML", ci_method: str = "z", level: float = 0.95
+) -> SubgroupTestResult:
     """Test for subgroup differences (e.g. between sites), as the QM test of
     metafor's ``rma(yi, vi, mods = ~ factor(group), method, test)``.
 
@@ -685,12 +758,29 @@ def subgroup_test(y, v, groups, tau2_method: str = "REML", ci_method: str = "z",
         raise ValueError(f"a subgroup test needs at least 2 subgroups (found {levels})")
     X, names = design_matrix(pd.DataFrame({"group": g}), intercept=True)
     fit = fit_meta_regression(y, v, X, tau2_method, ci_method, level, coef_names=names)
-    return SubgroupTestResult(QM=fit.QM, QM_df=fit.QM_df, QM_p=fit.QM_p, levels=tuple(levels),
-                              tau2=fit.tau2, QE=fit.QE, QE_df=fit.QE_df, QE_p=fit.QE_p, fit=fit)
+    return SubgroupTestResult(
+        QM=fit.QM,
+        QM_df=fit.QM_df,
+        QM_p=fit.QM_p,
+        levels=tuple(levels),
+        tau2=fit.tau2,
+        QE=fit.QE,
+        QE_df=fit.QE_df,
+        QE_p=fit.QE_p,
+        fit=fit,
+    )
 
 
-def regtest(y, v, model: str = "rma", predictor: str = "sei", tau2_method: str = "REML",
-            ci_method: str = "z", level: float = 0.95, ni=None) -> RegtestResult:
+def regtest(
+    y,
+    v,
+    model: str = "rma",
+    predictor: str = "sei",
+    tau2_method: str = "REML",
+    ci_method: str = "z",
+    level: float = 0.95,
+    ni=None,
+) -> RegtestResult:
     """Egger's regression test for funnel-plot asymmetry, as metafor's ``regtest``.
 
     ``model="rma"`` (metafor's default) fits the mixed-effects meta-regression
@@ -734,8 +824,13 @@ def regtest(y, v, model: str = "rma", predictor: str = "sei", tau2_method: str =
         fit = fit_meta_regression(y, v, X, "FE", "knha", level, coef_names=[INTERCEPT_NAME, predictor])
     limit = predictor in ("sei", "vi", "ninv", "sqrtninv")
     return RegtestResult(
-        model=model, predictor=predictor, zval=float(fit.zval[1]), pval=float(fit.pval[1]), df=fit.df,
+        model=model,
+        predictor=predictor,
+        zval=float(fit.zval[1]),
+        pval=float(fit.pval[1]),
+        df=fit.df,
         est=float(fit.coef[0]) if limit else None,
-        ci_low=float(fit.ci_low[0]) if limit else None, ci_high=float(fit.ci_high[0]) if limit else None,
+        ci_low=float(fit.ci_low[0]) if limit else None,
+        ci_high=float(fit.ci_high[0]) if limit else None,
         fit=fit,
     )

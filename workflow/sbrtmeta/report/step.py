@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from sbrtmeta.data.errors import InputError
 
 
 def step_logger(log_path: str | None, name: str) -> logging.Logger:

@@ -12,7 +12,7 @@ intercept-only ``rma.uni`` model:
 * :func:`rstandard` and :func:`rstudent` are ``rstandard.rma.uni()`` (marginal,
   internally standardized residuals) and ``rstudent.rma.uni()``.
 
-Each deleted-study model is fitted with :func:`sbrtmeta.random_effects.fit_random_effects`,
+Each deleted-study model is fitted with :func:`sbrtmeta.stats.random_effects.fit_random_effects`,
 so every tau² estimator it offers is available here. As in metafor, a model of
 one remaining study has tau² = 0 and Wald (z) inference, and the Knapp-Hartung
 scale factor is set to 0 when the weighted residual sum of squares is at most
@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .effect_sizes import check_effect_sizes
-from .random_effects import fit_random_effects
+from sbrtmeta.stats.effect_sizes import check_effect_sizes
+from sbrtmeta.stats.random_effects import fit_random_effects
 
 EPS = float(np.finfo(float).eps)
 
@@ -50,8 +50,7 @@ def _knha_scale(w: np.ndarray, y: np.ndarray, mu: float, df: int) -> float:
 def _deletion_fits(y, v, tau2_method, ci_method, level):
     """The k models each fitted without one study (metafor's ``subset = -i``)."""
     k = y.size
-    out = {name: np.full(k, np.nan) for name in
-           ("estimate", "tau2", "sw", "s2w", "df", "q", "q_p", "i2", "h2")}
+    out = {name: np.full(k, np.nan) for name in ("estimate", "tau2", "sw", "s2w", "df", "q", "q_p", "i2", "h2")}
     for i in range(k):
         keep = np.arange(k) != i
         yd, vd = y[keep], v[keep]
@@ -68,8 +67,17 @@ def _deletion_fits(y, v, tau2_method, ci_method, level):
                 s2w, df = _knha_scale(w, yd, fit.estimate, k - 2), k - 2
             else:
                 s2w, df = 1.0, np.nan
-            vals = dict(estimate=fit.estimate, tau2=fit.tau2, sw=w.sum(), s2w=s2w, df=df, q=fit.q,
-                        q_p=fit.q_p, i2=fit.i2, h2=fit.h2)
+            vals = dict(
+                estimate=fit.estimate,
+                tau2=fit.tau2,
+                sw=w.sum(),
+                s2w=s2w,
+                df=df,
+                q=fit.q,
+                q_p=fit.q_p,
+                i2=fit.i2,
+                h2=fit.h2,
+            )
         for name, value in vals.items():
             out[name][i] = value
     return out
@@ -139,9 +147,23 @@ def leave1out(y, v, tau2_method: str = "REML", ci_method: str = "knha", level: f
     d = _deletion_fits(y, v, tau2_method, ci_method, level)
     se = np.sqrt(d["s2w"] / d["sw"])
     zval, pval, lo, hi = _inference(d["estimate"], se, d["df"], level)
-    return LeaveOneOutResult(estimate=d["estimate"], se=se, zval=zval, df=d["df"], pval=pval, ci_low=lo,
-                             ci_high=hi, q=d["q"], q_p=d["q_p"], tau2=d["tau2"], i2=d["i2"], h2=d["h2"],
-                             k=y.size, tau2_method=tau2_method, ci_method=ci_method)
+    return LeaveOneOutResult(
+        estimate=d["estimate"],
+        se=se,
+        zval=zval,
+        df=d["df"],
+        pval=pval,
+        ci_low=lo,
+        ci_high=hi,
+        q=d["q"],
+        q_p=d["q_p"],
+        tau2=d["tau2"],
+        i2=d["i2"],
+        h2=d["h2"],
+        k=y.size,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+    )
 
 
 # --------------------------------------------------------------------------- residuals
@@ -255,9 +277,11 @@ def _case_deletion(y, v, tau2_method, ci_method, level) -> dict:
     s2w = _knha_scale(w, y, mu, k - 1) if ci_method == "knha" else 1.0
     vb = s2w / sw
     if not vb > 0:
-        raise ValueError("the variance of the pooled estimate is 0 (Knapp-Hartung factor 0: the effect sizes "
-                         "are identical to machine precision), so Cook's distances and covariance ratios are "
-                         "undefined (metafor stops: 'leading minor ... is not positive definite')")
+        raise ValueError(
+            "the variance of the pooled estimate is 0 (Knapp-Hartung factor 0: the effect sizes "
+            "are identical to machine precision), so Cook's distances and covariance ratios are "
+            "undefined (metafor stops: 'leading minor ... is not positive definite')"
+        )
     hat = w / sw
     hat[hat > 1 - 10 * EPS] = 1.0
 
@@ -270,15 +294,25 @@ def _case_deletion(y, v, tau2_method, ci_method, level) -> dict:
         resid = y - mu_del
         resid[np.abs(resid) < 100 * EPS] = 0.0
         se_resid = np.sqrt(v * s2w_del + vb_del_fit + tau2_del * s2w_del)
-        return dict(fit=fit, w=w, sw=sw, hat=hat, deleted=d, resid=resid, se_resid=se_resid,
-                    rstudent=resid / se_resid,
-                    dffits=diff / np.sqrt(s2w_del * hat * (tau2_del + v)),
-                    dfbetas=diff / np.sqrt(s2w_del * vb_del_all),
-                    cook_d=diff**2 / vb, cov_r=vb_del_fit / vb)
+        return dict(
+            fit=fit,
+            w=w,
+            sw=sw,
+            hat=hat,
+            deleted=d,
+            resid=resid,
+            se_resid=se_resid,
+            rstudent=resid / se_resid,
+            dffits=diff / np.sqrt(s2w_del * hat * (tau2_del + v)),
+            dfbetas=diff / np.sqrt(s2w_del * vb_del_all),
+            cook_d=diff**2 / vb,
+            cov_r=vb_del_fit / vb,
+        )
 
 
-def influence_diagnostics(y, v, tau2_method: str = "REML", ci_method: str = "knha",
-                          level: float = 0.95) -> InfluenceResult:
+def influence_diagnostics(
+    y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95
+) -> InfluenceResult:
     """Influence diagnostics, as metafor's ``influence.rma.uni()``.
 
     Every deleted-study quantity comes from ``fit_random_effects`` on the other
@@ -294,10 +328,27 @@ def influence_diagnostics(y, v, tau2_method: str = "REML", ci_method: str = "knh
     dffits, cook_d, hat, dfbetas = c["dffits"], c["cook_d"], c["hat"], c["dfbetas"]
     with np.errstate(invalid="ignore"):
         # comparisons with NaN are False, which is what metafor's NA handling amounts to
-        inf = ((np.abs(dffits) > 3 * np.sqrt(p / (k - p))) | (stats.chi2.cdf(cook_d, df=p) > 0.5)
-               | (hat > 3 * p / k) | (np.abs(dfbetas) > 1))
-    return InfluenceResult(rstudent=c["rstudent"], dffits=dffits, cook_d=cook_d, cov_r=c["cov_r"],
-                           tau2_del=c["deleted"]["tau2"], qe_del=c["deleted"]["q"], hat=hat,
-                           weight=100.0 * c["w"] / c["sw"], dfbetas=dfbetas, inf=np.asarray(inf, bool),
-                           rstandard=rstandard(y, v, tau2_method).z, tau2=c["fit"].tau2, qe=c["fit"].q,
-                           k=k, tau2_method=tau2_method, ci_method=ci_method)
+        inf = (
+            (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
+            | (stats.chi2.cdf(cook_d, df=p) > 0.5)
+            | (hat > 3 * p / k)
+            | (np.abs(dfbetas) > 1)
+        )
+    return InfluenceResult(
+        rstudent=c["rstudent"],
+        dffits=dffits,
+        cook_d=cook_d,
+        cov_r=c["cov_r"],
+        tau2_del=c["deleted"]["tau2"],
+        qe_del=c["deleted"]["q"],
+        hat=hat,
+        weight=100.0 * c["w"] / c["sw"],
+        dfbetas=dfbetas,
+        inf=np.asarray(inf, bool),
+        rstandard=rstandard(y, v, tau2_method).z,
+        tau2=c["fit"].tau2,
+        qe=c["fit"].q,
+        k=k,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+    )

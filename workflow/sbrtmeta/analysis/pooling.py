@@ -11,16 +11,38 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .effect_sizes import inverse_transform, proportion_effect_sizes
-from .glmm import fit_glmm_logit
-from .meta_regression import subgroup_test
-from .random_effects import fit_random_effects
+from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
+from sbrtmeta.stats.glmm import fit_glmm_logit
+from sbrtmeta.stats.meta_regression import subgroup_test
+from sbrtmeta.stats.random_effects import fit_random_effects
 
 CELL = ["site", "histology", "endpoint", "target_timepoint_months"]
 POOLED_COLUMNS = (
-    "site", "histology", "endpoint", "timepoint_months", "k", "k_mixed_primaries", "n_total", "model", "transform", "tau2_method",
-    "ci_method", "model_estimate", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "tau2_ci_low",
-    "tau2_ci_high", "i2", "h2", "q", "q_p", "studies",
+    "site",
+    "histology",
+    "endpoint",
+    "timepoint_months",
+    "k",
+    "k_mixed_primaries",
+    "n_total",
+    "model",
+    "transform",
+    "tau2_method",
+    "ci_method",
+    "model_estimate",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "tau2_ci_low",
+    "tau2_ci_high",
+    "i2",
+    "h2",
+    "q",
+    "q_p",
+    "studies",
 )
 
 
@@ -41,10 +63,23 @@ def _glmm_row(x, n, yi, vi, level):
     crit = stats.norm.ppf(0.5 + level / 2)
     pi_se = np.sqrt(fit.se**2 + fit.tau2)
     w = 1.0 / (vi + fit.tau2)
-    return dict(model="GLMM", tau2_method="GLMM", ci_method="z", estimate=fit.estimate, ci_low=fit.ci_low,
-                ci_high=fit.ci_high, pi_low=fit.estimate - crit * pi_se, pi_high=fit.estimate + crit * pi_se,
-                tau2=fit.tau2, tau2_ci_low=np.nan, tau2_ci_high=np.nan, i2=fit.i2, h2=fit.h2,
-                q=fit.qe_wald, q_p=fit.qe_wald_p), 100.0 * w / w.sum()
+    return dict(
+        model="GLMM",
+        tau2_method="GLMM",
+        ci_method="z",
+        estimate=fit.estimate,
+        ci_low=fit.ci_low,
+        ci_high=fit.ci_high,
+        pi_low=fit.estimate - crit * pi_se,
+        pi_high=fit.estimate + crit * pi_se,
+        tau2=fit.tau2,
+        tau2_ci_low=np.nan,
+        tau2_ci_high=np.nan,
+        i2=fit.i2,
+        h2=fit.h2,
+        q=fit.qe_wald,
+        q_p=fit.qe_wald_p,
+    ), 100.0 * w / w.sum()
 
 
 def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -63,9 +98,15 @@ def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
     return out
 
 
-def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str = "REML",
-               ci_method: str = "knha", level: float = 0.95, model: str = "random-effects",
-               histology: str = "review"):
+def pool_cells(
+    included: pd.DataFrame,
+    transform: str = "PLO",
+    tau2_method: str = "REML",
+    ci_method: str = "knha",
+    level: float = 0.95,
+    model: str = "random-effects",
+    histology: str = "review",
+):
     """Pool every cell of ``included``.
 
     ``model`` is ``"random-effects"`` (inverse-variance, ``rma``) or ``"glmm"`` (the
@@ -89,45 +130,100 @@ def pool_cells(included: pd.DataFrame, transform: str = "PLO", tau2_method: str 
         k = len(cell)
         if k == 1:
             est, lo, hi = yi[0], yi[0] - z * np.sqrt(vi[0]), yi[0] + z * np.sqrt(vi[0])
-            row = dict(model="single study", tau2_method="", ci_method="z", estimate=est, ci_low=lo,
-                       ci_high=hi, pi_low=np.nan, pi_high=np.nan, tau2=np.nan, tau2_ci_low=np.nan,
-                       tau2_ci_high=np.nan, i2=np.nan, h2=np.nan, q=np.nan, q_p=np.nan)
+            row = dict(
+                model="single study",
+                tau2_method="",
+                ci_method="z",
+                estimate=est,
+                ci_low=lo,
+                ci_high=hi,
+                pi_low=np.nan,
+                pi_high=np.nan,
+                tau2=np.nan,
+                tau2_ci_low=np.nan,
+                tau2_ci_high=np.nan,
+                i2=np.nan,
+                h2=np.nan,
+                q=np.nan,
+                q_p=np.nan,
+            )
             weights = np.array([100.0])
         elif model == "glmm":
             row, weights = _glmm_row(x, n, yi, vi, level)
         else:
             fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True)
-            row = dict(model="random effects" if tau2_method != "FE" else "common effect",
-                       tau2_method=tau2_method, ci_method=ci_method, estimate=fit.estimate,
-                       ci_low=fit.ci_low, ci_high=fit.ci_high, pi_low=fit.pi_low, pi_high=fit.pi_high,
-                       tau2=fit.tau2, tau2_ci_low=fit.tau2_ci_low, tau2_ci_high=fit.tau2_ci_high,
-                       i2=fit.i2, h2=fit.h2, q=fit.q, q_p=fit.q_p)
+            row = dict(
+                model="random effects" if tau2_method != "FE" else "common effect",
+                tau2_method=tau2_method,
+                ci_method=ci_method,
+                estimate=fit.estimate,
+                ci_low=fit.ci_low,
+                ci_high=fit.ci_high,
+                pi_low=fit.pi_low,
+                pi_high=fit.pi_high,
+                tau2=fit.tau2,
+                tau2_ci_low=fit.tau2_ci_low,
+                tau2_ci_high=fit.tau2_ci_high,
+                i2=fit.i2,
+                h2=fit.h2,
+                q=fit.q,
+                q_p=fit.q_p,
+            )
             weights = fit.weights
         row["model_estimate"] = row["estimate"]
         for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
             row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
         labels = [_label(r) for r in cell.itertuples()]
-        pooled.append(dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t), k=k,
-                           k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()), transform=transform,
-                           studies="; ".join(labels), **row))
+        pooled.append(
+            dict(
+                site=site,
+                histology=hist,
+                endpoint=endpoint,
+                timepoint_months=float(t),
+                k=k,
+                k_mixed_primaries=int(mixed.sum()),
+                n_total=int(n.sum()),
+                transform=transform,
+                studies="; ".join(labels),
+                **row,
+            )
+        )
         se = np.sqrt(vi)
         # whole columns at once (a cell may hold thousands of studies); the back-transform is elementwise
         est, lo, hi = (inverse_transform(v, transform, n) for v in (yi, yi - z * se, yi + z * se))
-        studies.append(pd.DataFrame(dict(
-            site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t),
-            study_id=cell["study_id"].to_numpy(), label=labels, arm=cell["arm"].to_numpy(),
-            primary=cell["primary"].to_numpy(), mixed_primaries=mixed.to_numpy(dtype=bool),
-            events=cell["events"].to_numpy(dtype=int), n=cell["n"].to_numpy(dtype=int),
-            rate=cell["rate"].to_numpy(dtype=float), yi=yi, vi=vi, estimate=est.astype(float),
-            ci_low=lo.astype(float), ci_high=hi.astype(float), weight_pct=np.asarray(weights, dtype=float))))
+        studies.append(
+            pd.DataFrame(
+                dict(
+                    site=site,
+                    histology=hist,
+                    endpoint=endpoint,
+                    timepoint_months=float(t),
+                    study_id=cell["study_id"].to_numpy(),
+                    label=labels,
+                    arm=cell["arm"].to_numpy(),
+                    primary=cell["primary"].to_numpy(),
+                    mixed_primaries=mixed.to_numpy(dtype=bool),
+                    events=cell["events"].to_numpy(dtype=int),
+                    n=cell["n"].to_numpy(dtype=int),
+                    rate=cell["rate"].to_numpy(dtype=float),
+                    yi=yi,
+                    vi=vi,
+                    estimate=est.astype(float),
+                    ci_low=lo.astype(float),
+                    ci_high=hi.astype(float),
+                    weight_pct=np.asarray(weights, dtype=float),
+                )
+            )
+        )
     pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS))
     studies = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame()
     return pooled, studies
 
 
-def not_pooled(included: pd.DataFrame, excluded: pd.DataFrame, sites, endpoints,
-               histology: str = "review") -> pd.DataFrame:
+def not_pooled(
+    included: pd.DataFrame, excluded: pd.DataFrame, sites, endpoints, histology: str = "review"
+) -> pd.DataFrame:
     """What could not be pooled and why: each selected site × histology × endpoint with
     rows in the data but nothing pooled (with the count of rows per exclusion
     criterion), and each selected site with no rows at all."""
@@ -145,16 +241,30 @@ def not_pooled(included: pd.DataFrame, excluded: pd.DataFrame, sites, endpoints,
     present = set(inc["site"]) | set(exc["site"])
     for site in sites:
         if site not in present:
-            out.append(dict(site=site, histology="", endpoint="", rows=0, reason="no rows in the data",
-                            detail="no configured sheet has a row for this site"))
+            out.append(
+                dict(
+                    site=site,
+                    histology="",
+                    endpoint="",
+                    rows=0,
+                    reason="no rows in the data",
+                    detail="no configured sheet has a row for this site",
+                )
+            )
     return pd.DataFrame(out, columns=["site", "histology", "endpoint", "rows", "reason", "detail"])
 
 
 SUBGROUP_TAU2 = ("REML", "ML", "DL", "FE")
 
 
-def subgroup_differences(included: pd.DataFrame, transform: str = "PLO", tau2_method: str = "REML",
-                         ci_method: str = "knha", level: float = 0.95, histology: str = "review") -> pd.DataFrame:
+def subgroup_differences(
+    included: pd.DataFrame,
+    transform: str = "PLO",
+    tau2_method: str = "REML",
+    ci_method: str = "knha",
+    level: float = 0.95,
+    histology: str = "review",
+) -> pd.DataFrame:
     """Test for differences between sites, per endpoint × time point, as the QM test of
     ``rma(yi, vi, mods = ~ factor(site))`` (one common τ²). Cells with fewer than two
     sites, or no more studies than sites, have no test. Estimators the meta-regression
@@ -162,19 +272,47 @@ def subgroup_differences(included: pd.DataFrame, transform: str = "PLO", tau2_me
     out = []
     method = tau2_method if tau2_method in SUBGROUP_TAU2 else "REML"
     included = _histology_groups(included, histology)
-    for (hist, endpoint, t), cell in included.groupby(["histology", "endpoint", "target_timepoint_months"],
-                                                      sort=True):
+    for (hist, endpoint, t), cell in included.groupby(["histology", "endpoint", "target_timepoint_months"], sort=True):
         sites = sorted(cell["site"].unique())
         if len(sites) < 2 or len(cell) <= len(sites):
             continue
         yi, vi = proportion_effect_sizes(cell["events"].to_numpy(float), cell["n"].to_numpy(float), transform)
         res = subgroup_test(yi, vi, cell["site"].to_numpy(), method, ci_method, level)
         df1, df2 = res.QM_df
-        out.append(dict(histology=hist, endpoint=endpoint, timepoint_months=float(t), sites="; ".join(sites),
-                        k=len(cell),
-                        transform=transform, tau2_method=method, ci_method=ci_method,
-                        test="F" if df2 is not None else "chi2", qm=res.QM, df1=df1,
-                        df2=df2 if df2 is not None else np.nan, p=res.QM_p, tau2=res.tau2))
-    return pd.DataFrame(out, columns=["histology", "endpoint", "timepoint_months", "sites", "k", "transform",
-                                      "tau2_method",
-                                      "ci_method", "test", "qm", "df1", "df2", "p", "tau2"])
+        out.append(
+            dict(
+                histology=hist,
+                endpoint=endpoint,
+                timepoint_months=float(t),
+                sites="; ".join(sites),
+                k=len(cell),
+                transform=transform,
+                tau2_method=method,
+                ci_method=ci_method,
+                test="F" if df2 is not None else "chi2",
+                qm=res.QM,
+                df1=df1,
+                df2=df2 if df2 is not None else np.nan,
+                p=res.QM_p,
+                tau2=res.tau2,
+            )
+        )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "histology",
+            "endpoint",
+            "timepoint_months",
+            "sites",
+            "k",
+            "transform",
+            "tau2_method",
+            "ci_method",
+            "test",
+            "qm",
+            "df1",
+            "df2",
+            "p",
+            "tau2",
+        ],
+    )

@@ -14,13 +14,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from .dose_strings import parse_dose
-from .errors import CellParseError, InputError, InputErrors, raise_collected
-from .printed_cells import CountCell, parse_count, parse_follow_up, parse_primary, parse_rates, primary_of_groups
-from .raw_schema import LEDGER_SCHEMA, RAW_SCHEMA
-from .sheets import read_table, schema_failures, validate_table
-from .tidy_schema import TIDY_COLUMNS, tidy_sheet_rows
-from .vocabulary import DESIGNS, ENDPOINT_COLUMNS, PRIMARY_HISTOLOGY
+from sbrtmeta.data.dose_strings import parse_dose
+from sbrtmeta.data.errors import CellParseError, InputError, InputErrors, raise_collected
+from sbrtmeta.data.printed_cells import (
+    CountCell,
+    parse_count,
+    parse_follow_up,
+    parse_primary,
+    parse_rates,
+    primary_of_groups,
+)
+from sbrtmeta.data.raw_schema import LEDGER_SCHEMA, RAW_SCHEMA
+from sbrtmeta.data.sheets import read_table, schema_failures, validate_table
+from sbrtmeta.data.tidy_schema import TIDY_COLUMNS, tidy_sheet_rows
+from sbrtmeta.data.vocabulary import DESIGNS, ENDPOINT_COLUMNS, PRIMARY_HISTOLOGY
 
 DEFAULT_DENOMINATOR = {"LC": "lesions", "OS": "patients"}
 DEFAULT_REVIEW_HISTOLOGY = {"crc2014": "colorectal", "sarcoma2023": "sarcoma"}
@@ -46,15 +53,24 @@ def apply_corrections(raw: pd.DataFrame, ledger: pd.DataFrame, raw_name: str, le
         if entry.file != raw_name:
             continue
         if entry.row_id not in by_id:
-            raise InputError(f"names row_id {entry.row_id!r}, which {raw_name} does not have",
-                             file=ledger_path, row=lrow, column="row_id", value=entry.row_id)
+            raise InputError(
+                f"names row_id {entry.row_id!r}, which {raw_name} does not have",
+                file=ledger_path,
+                row=lrow,
+                column="row_id",
+                value=entry.row_id,
+            )
         i = by_id[entry.row_id]
         current = out.at[i, entry.column]
         if current != entry.printed:
             raise InputError(
                 f"says {raw_name} row_id {entry.row_id} prints {entry.printed!r} in {entry.column}, "
                 f"but the sheet has {current!r}; update the ledger or the sheet",
-                file=ledger_path, row=lrow, column="printed", value=entry.printed)
+                file=ledger_path,
+                row=lrow,
+                column="printed",
+                value=entry.printed,
+            )
         out.at[i, entry.column] = entry.corrected
         touched.setdefault(i, []).append(entry.column)
     return out, touched
@@ -75,16 +91,20 @@ def _source(r) -> tuple[str, str]:
     """Where a row comes from, in words, and whether that is a review or a primary study."""
     where = f"{r['review']} {r['source_section']}, ref {r['ref']}"
     pmid, address, citation = r.get("pmid", ""), r.get("source_address", ""), r.get("citation", "")
-    parts = [x for x in (citation, f"PMID {pmid}" if pmid else "", address if address != f"PMID {pmid}" else "")
-             if x]
+    parts = [x for x in (citation, f"PMID {pmid}" if pmid else "", address if address != f"PMID {pmid}" else "") if x]
     if parts:
         return where + "; " + "; ".join(parts), "primary study"
     return where, "review"
 
 
-def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None = None,
-              denominator: dict[str, str] | None = None, alpha_beta: float = 10.0,
-              review_histology: dict[str, str] | None = None) -> list[dict]:
+def tidy_rows(
+    raw: pd.DataFrame,
+    path: str,
+    touched: dict[int, list[str]] | None = None,
+    denominator: dict[str, str] | None = None,
+    alpha_beta: float = 10.0,
+    review_histology: dict[str, str] | None = None,
+) -> list[dict]:
     """Turn a validated, corrected raw sheet into tidy outcome rows.
 
     An outcome cell with text but no rate (``-``, ``not reported``, ``hazard ratios
@@ -113,22 +133,32 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
         def count(column):
             parsed = cell(column, parse_count, fallback=CountCell(r[column], None))
             if parsed.total is not None and parsed.total < 1:
-                errors.append(InputError("n must be at least 1", file=path, row=row, column=column,
-                                         value=r[column]))
+                errors.append(InputError("n must be at least 1", file=path, row=row, column=column, value=r[column]))
             return parsed
 
         if r["review"] not in review_histology:
-            errors.append(InputError(f"review {r['review']!r} has no histology in config cleanup.review_histology "
-                                     f"({sorted(review_histology)}); add it there", file=path, row=row,
-                                     column="review", value=r["review"]))
+            errors.append(
+                InputError(
+                    f"review {r['review']!r} has no histology in config cleanup.review_histology "
+                    f"({sorted(review_histology)}); add it there",
+                    file=path,
+                    row=row,
+                    column="review",
+                    value=r["review"],
+                )
+            )
             continue
         design = cell("design_printed", _design, fallback="not reported")
         patients, lesions = count("patients_printed"), count("lesions_printed")
         arm_patients, arm_lesions = count("arm_patients_printed"), count("arm_lesions_printed")
-        labelled = [c for c in ((arm_patients, arm_lesions) if r["grouping"] != "all" else ())
-                    + (patients, lesions) if c.groups]
-        primary = (primary_of_groups(labelled[0].groups) if labelled
-                   else cell("primary_printed", parse_primary, fallback="unspecified"))
+        labelled = [
+            c for c in ((arm_patients, arm_lesions) if r["grouping"] != "all" else ()) + (patients, lesions) if c.groups
+        ]
+        primary = (
+            primary_of_groups(labelled[0].groups)
+            if labelled
+            else cell("primary_printed", parse_primary, fallback="unspecified")
+        )
         mfu = cell("mfu_printed", parse_follow_up)
         dose = cell("dose_printed", parse_dose) if r["dose_printed"].strip() else None
         summary = dose.summary(alpha_beta) if dose else None
@@ -142,11 +172,21 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
             notes.append("dose: " + "; ".join(dose.notes))
         source, source_type = _source(r)
         base = {
-            "study_id": f"{r['review']}-{r['ref']}", "ref": r["ref"], "first_author": r["first_author"],
-            "year": int(r["year"]) if r.get("year", "") else None, "review": r["review"], "site": r["site"],
-            "design": design, "primary": primary, "histology": PRIMARY_HISTOLOGY.get(primary, "mixed"),
-            "review_histology": review_histology[r["review"]], "mfu_months": mfu, "source": source,
-            "source_type": source_type, "raw_file": raw_name, "raw_row": r["row_id"],
+            "study_id": f"{r['review']}-{r['ref']}",
+            "ref": r["ref"],
+            "first_author": r["first_author"],
+            "year": int(r["year"]) if r.get("year", "") else None,
+            "review": r["review"],
+            "site": r["site"],
+            "design": design,
+            "primary": primary,
+            "histology": PRIMARY_HISTOLOGY.get(primary, "mixed"),
+            "review_histology": review_histology[r["review"]],
+            "mfu_months": mfu,
+            "source": source,
+            "source_type": source_type,
+            "raw_file": raw_name,
+            "raw_row": r["row_id"],
             "corrected_columns": ";".join(touched.get(i, [])),
         }
 
@@ -166,8 +206,9 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
                 if n is not None and rate.rate_pct is not None:
                     events = _half_up(rate.rate_pct / 100.0 * n)
             if rate is None:
-                row_note.append(f"{endpoint} printed as {r[column]!r}: no rate" if r[column].strip()
-                                else "no outcome reported")
+                row_note.append(
+                    f"{endpoint} printed as {r[column]!r}: no rate" if r[column].strip() else "no outcome reported"
+                )
             else:
                 if n is None:
                     row_note.append("arm sample size not printed" if not whole_study else "sample size not printed")
@@ -177,23 +218,28 @@ def tidy_rows(raw: pd.DataFrame, path: str, touched: dict[int, list[str]] | None
                     row_note.append("value printed once for all arms")
             for_all = rate is not None and rate.for_all
             keep_dose = summary is not None and not for_all
-            out.append({
-                **base,
-                "arm": "all" if for_all else r["arm"],
-                "grouping": "all" if for_all else r["grouping"],
-                "n_patients": n_pat, "n_lesions": n_les,
-                "dose_text": "" if for_all else r["dose_printed"],
-                "total_dose_gy": summary.total_dose_gy if keep_dose else None,
-                "fractions": summary.fractions if keep_dose else None,
-                "bed10": round(summary.bed, 6) if keep_dose and math.isfinite(summary.bed) else None,
-                "dose_rule": summary.rule if keep_dose else "",
-                "endpoint": endpoint,
-                "timepoint_months": None if rate is None else rate.timepoint_months,
-                "rate": None if rate is None or rate.rate_pct is None else round(rate.rate_pct / 100.0, 10),
-                "n": n, "n_basis": n_basis, "events": events,
-                "basis": r["basis"] if rate is None else rate.basis,
-                "note": "; ".join(row_note),
-            })
+            out.append(
+                {
+                    **base,
+                    "arm": "all" if for_all else r["arm"],
+                    "grouping": "all" if for_all else r["grouping"],
+                    "n_patients": n_pat,
+                    "n_lesions": n_les,
+                    "dose_text": "" if for_all else r["dose_printed"],
+                    "total_dose_gy": summary.total_dose_gy if keep_dose else None,
+                    "fractions": summary.fractions if keep_dose else None,
+                    "bed10": round(summary.bed, 6) if keep_dose and math.isfinite(summary.bed) else None,
+                    "dose_rule": summary.rule if keep_dose else "",
+                    "endpoint": endpoint,
+                    "timepoint_months": None if rate is None else rate.timepoint_months,
+                    "rate": None if rate is None or rate.rate_pct is None else round(rate.rate_pct / 100.0, 10),
+                    "n": n,
+                    "n_basis": n_basis,
+                    "events": events,
+                    "basis": r["basis"] if rate is None else rate.basis,
+                    "note": "; ".join(row_note),
+                }
+            )
 
         before = len(out)
         for endpoint, column in ENDPOINT_COLUMNS.items():
@@ -224,8 +270,14 @@ def tidy_sheet_entry(entry) -> tuple[str, str | None]:
     return str(entry), None
 
 
-def clean_extraction(sheets, ledger_path=None, denominator=None, alpha_beta: float = 10.0,
-                     review_histology: dict[str, str] | None = None, tidy_sheets=()) -> pd.DataFrame:
+def clean_extraction(
+    sheets,
+    ledger_path=None,
+    denominator=None,
+    alpha_beta: float = 10.0,
+    review_histology: dict[str, str] | None = None,
+    tidy_sheets=(),
+) -> pd.DataFrame:
     """Validate, correct and tidy every sheet; return the tidy table.
 
     ``sheets`` are raw sheets as printed (they need the corrections ledger
@@ -245,8 +297,13 @@ def clean_extraction(sheets, ledger_path=None, denominator=None, alpha_beta: flo
         known = {Path(s).name for s in sheets}
         for lrow, name in enumerate(ledger["file"], start=2):
             if name not in known:
-                raise InputError(f"names a sheet that is not configured ({sorted(known)})",
-                                 file=str(ledger_path), row=lrow, column="file", value=name)
+                raise InputError(
+                    f"names a sheet that is not configured ({sorted(known)})",
+                    file=str(ledger_path),
+                    row=lrow,
+                    column="file",
+                    value=name,
+                )
         for sheet in sheets:
             try:
                 rows += _printed_sheet_rows(sheet, ledger, ledger_path, denominator, alpha_beta, review_histology)

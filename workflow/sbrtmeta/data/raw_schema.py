@@ -9,24 +9,44 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .errors import MAX_REPORTED_ERRORS  # noqa: F401  (re-exported)
-from .sheets import blank_row_check, duplicate_check, validate_table  # noqa: F401  (validate_table re-exported)
-from .vocabulary import BASES, GROUPINGS, SITES
+from sbrtmeta.data.errors import MAX_REPORTED_ERRORS  # noqa: F401  (re-exported)
+from sbrtmeta.data.sheets import blank_row_check, duplicate_check, validate_table  # noqa: F401  (validate_table re-exported)
+from sbrtmeta.data.vocabulary import BASES, GROUPINGS, SITES
 
 RAW_COLUMNS = (
-    "row_id", "review", "source_section", "ref", "first_author", "site", "arm", "grouping",
-    "design_printed", "patients_printed", "lesions_printed", "primary_printed",
-    "arm_patients_printed", "arm_lesions_printed", "institution", "mfu_printed",
-    "dose_printed", "time_printed", "prescription", "lc_printed", "os_printed",
-    "toxicity", "p_value", "basis", "quote", "notes",
+    "row_id",
+    "review",
+    "source_section",
+    "ref",
+    "first_author",
+    "site",
+    "arm",
+    "grouping",
+    "design_printed",
+    "patients_printed",
+    "lesions_printed",
+    "primary_printed",
+    "arm_patients_printed",
+    "arm_lesions_printed",
+    "institution",
+    "mfu_printed",
+    "dose_printed",
+    "time_printed",
+    "prescription",
+    "lc_printed",
+    "os_printed",
+    "toxicity",
+    "p_value",
+    "basis",
+    "quote",
+    "notes",
 )
 # Columns a sheet may leave out (the colorectal review prints no years or PMIDs).
 OPTIONAL_COLUMNS = ("year", "citation", "pmid", "source_address")
 REQUIRED_NONEMPTY = ("row_id", "review", "source_section", "ref", "site", "arm", "grouping", "basis")
 
 _text = {c: pa.Column(str, nullable=False) for c in RAW_COLUMNS}
-_text.update({c: pa.Column(str, pa.Check.str_length(min_value=1), nullable=False)
-              for c in REQUIRED_NONEMPTY})
+_text.update({c: pa.Column(str, pa.Check.str_length(min_value=1), nullable=False) for c in REQUIRED_NONEMPTY})
 _text["row_id"] = pa.Column(str, [pa.Check.str_length(min_value=1)], nullable=False)
 _text["review"] = pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]*$"), nullable=False)
 _text["site"] = pa.Column(str, pa.Check.isin(SITES), nullable=False)
@@ -37,10 +57,17 @@ _text["year"] = pa.Column(str, pa.Check.str_matches(r"^(?:\d{4})?$"), nullable=F
 
 DUPLICATE_ROW_ID = "must be unique: an earlier row has the same row_id"
 DUPLICATE_ARM = "repeats an earlier row's review, ref, site and arm (duplicate study × arm)"
-RAW_SCHEMA = pa.DataFrameSchema(_text, strict=True, ordered=False, coerce=False,
-                                checks=[blank_row_check(),
-                                        duplicate_check(["row_id"], DUPLICATE_ROW_ID, "row_id"),
-                                        duplicate_check(["review", "ref", "site", "arm"], DUPLICATE_ARM, "arm")])
+RAW_SCHEMA = pa.DataFrameSchema(
+    _text,
+    strict=True,
+    ordered=False,
+    coerce=False,
+    checks=[
+        blank_row_check(),
+        duplicate_check(["row_id"], DUPLICATE_ROW_ID, "row_id"),
+        duplicate_check(["review", "ref", "site", "arm"], DUPLICATE_ARM, "arm"),
+    ],
+)
 
 LEDGER_COLUMNS = ("file", "row_id", "column", "printed", "corrected", "reason")
 LEDGER_SCHEMA = pa.DataFrameSchema(

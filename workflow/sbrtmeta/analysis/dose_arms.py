@@ -12,17 +12,39 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .dose_response import convert_to_timepoint
-from .dose_strings import parse_dose
+from sbrtmeta.data.dose_strings import parse_dose
+from sbrtmeta.stats.dose_response import convert_to_timepoint
 
-ARM_COLUMNS = ("study_id", "arm", "label", "site", "histology", "dose_text", "bed", "dose_rule", "endpoint",
-               "timepoint_months", "printed_timepoint_months", "converted", "rate", "events", "n")
+ARM_COLUMNS = (
+    "study_id",
+    "arm",
+    "label",
+    "site",
+    "histology",
+    "dose_text",
+    "bed",
+    "dose_rule",
+    "endpoint",
+    "timepoint_months",
+    "printed_timepoint_months",
+    "converted",
+    "rate",
+    "events",
+    "n",
+)
 
 
-def dose_response_rows(included: pd.DataFrame, excluded: pd.DataFrame, endpoint: str = "LC",
-                       timepoint_months: float = 24.0, tolerance_months: float = 0.0, convert: bool = False,
-                       alpha_beta: float = 10.0, rule: str = "median_or_midpoint",
-                       histology: str = "review") -> tuple[pd.DataFrame, pd.DataFrame]:
+def dose_response_rows(
+    included: pd.DataFrame,
+    excluded: pd.DataFrame,
+    endpoint: str = "LC",
+    timepoint_months: float = 24.0,
+    tolerance_months: float = 0.0,
+    convert: bool = False,
+    alpha_beta: float = 10.0,
+    rule: str = "median_or_midpoint",
+    histology: str = "review",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Arms for the dose-response fit and the arms left out, each with the reason.
 
     Rows within ``tolerance_months`` of ``timepoint_months`` are used as printed. With
@@ -30,16 +52,22 @@ def dose_response_rows(included: pd.DataFrame, excluded: pd.DataFrame, endpoint:
     constant hazard and marked ``converted``. Returns ``(arms, left_out)``.
     """
     set_aside = excluded["criterion"] == "one_row_per_study"
-    pool = pd.concat([included.assign(_src="included"), excluded[set_aside].assign(_src="excluded")],
-                     ignore_index=True)
+    pool = pd.concat([included.assign(_src="included"), excluded[set_aside].assign(_src="excluded")], ignore_index=True)
     pool = pool[pool["endpoint"] == endpoint]
     rows, out = [], []
     # rows of the endpoint that the inclusion criteria left out, with the criterion
     for r in excluded[~set_aside & (excluded["endpoint"] == endpoint)].itertuples(index=False):
         hist = r.review_histology if histology == "review" else r.histology
         detail = f" ({r.detail})" if isinstance(getattr(r, "detail", None), str) and r.detail else ""
-        out.append(dict(study_id=r.study_id, arm=r.arm, site=r.site, histology=hist,
-                        reason=f"not included: {r.criterion}{detail}"))
+        out.append(
+            dict(
+                study_id=r.study_id,
+                arm=r.arm,
+                site=r.site,
+                histology=hist,
+                reason=f"not included: {r.criterion}{detail}",
+            )
+        )
     for r in pool.itertuples(index=False):
         why = ""
         t = r.timepoint_months
@@ -63,11 +91,26 @@ def dose_response_rows(included: pd.DataFrame, excluded: pd.DataFrame, endpoint:
         if not near:
             rate = float(convert_to_timepoint(rate, float(t), timepoint_months))
             events, converted = int(np.floor(rate * int(r.n) + 0.5)), True
-        rows.append(dict(study_id=r.study_id, arm=r.arm, grouping=r.grouping, label=label, site=r.site,
-                         histology=hist,
-                         dose_text=r.dose_text, bed=summary.bed, dose_rule=summary.rule, endpoint=endpoint,
-                         timepoint_months=timepoint_months, printed_timepoint_months=float(t),
-                         converted=converted, rate=rate, events=events, n=int(r.n)))
+        rows.append(
+            dict(
+                study_id=r.study_id,
+                arm=r.arm,
+                grouping=r.grouping,
+                label=label,
+                site=r.site,
+                histology=hist,
+                dose_text=r.dose_text,
+                bed=summary.bed,
+                dose_rule=summary.rule,
+                endpoint=endpoint,
+                timepoint_months=timepoint_months,
+                printed_timepoint_months=float(t),
+                converted=converted,
+                rate=rate,
+                events=events,
+                n=int(r.n),
+            )
+        )
     arms = pd.DataFrame(rows).reindex(columns=list(ARM_COLUMNS) + ["grouping"])
     # Arms must not overlap: a study's whole-cohort row and its subgroups count the same
     # patients twice, and so do its dose arms and its histology subgroups. Keep one
@@ -76,11 +119,21 @@ def dose_response_rows(included: pd.DataFrame, excluded: pd.DataFrame, endpoint:
     arms["_g"] = arms["grouping"].map(rank).fillna(3)
     best = arms.groupby("study_id")["_g"].transform("min")
     for r in arms[arms["_g"] != best].itertuples():
-        out.append(dict(study_id=r.study_id, arm=r.arm, site=r.site, histology=r.histology,
-                        reason="overlaps the study's other arms (one partition of a study's patients is kept)"))
+        out.append(
+            dict(
+                study_id=r.study_id,
+                arm=r.arm,
+                site=r.site,
+                histology=r.histology,
+                reason="overlaps the study's other arms (one partition of a study's patients is kept)",
+            )
+        )
     arms = arms[arms["_g"] == best].drop(columns=["_g", "grouping"])
     # one row per study x arm (a study may print the same arm at 12 and 24 months)
-    arms = arms.assign(_d=(arms["printed_timepoint_months"] - timepoint_months).abs()).sort_values(
-        ["study_id", "arm", "_d"], kind="mergesort").drop_duplicates(["study_id", "arm"]).drop(columns="_d")
-    return arms.reset_index(drop=True), pd.DataFrame(out, columns=["study_id", "arm", "site", "histology",
-                                                                   "reason"])
+    arms = (
+        arms.assign(_d=(arms["printed_timepoint_months"] - timepoint_months).abs())
+        .sort_values(["study_id", "arm", "_d"], kind="mergesort")
+        .drop_duplicates(["study_id", "arm"])
+        .drop(columns="_d")
+    )
+    return arms.reset_index(drop=True), pd.DataFrame(out, columns=["study_id", "arm", "site", "histology", "reason"])

@@ -64,10 +64,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .effect_sizes import inverse_transform, proportion_effect_sizes
-from .meta_regression import (MetaRegressionResult, coefficient_table, fit_meta_regression,
-                              predict_meta_regression)
-from .multilevel import MultilevelResult, fit_multilevel, predict_multilevel
+from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
+from sbrtmeta.stats.meta_regression import (
+    MetaRegressionResult,
+    coefficient_table,
+    fit_meta_regression,
+    predict_meta_regression,
+)
+from sbrtmeta.stats.multilevel import MultilevelResult, fit_multilevel, predict_multilevel
 
 SCALES = ("log", "linear")
 METHODS = ("REML", "ML")
@@ -106,8 +110,8 @@ class DoseResponseResult:
     events, n, bed, yi, vi, study, arm, site : the data used, row for row (site is
         None when no site was given).
     X : the design matrix (k x p).
-    fit : the underlying :class:`~sbrtmeta.multilevel.MultilevelResult` or
-        :class:`~sbrtmeta.meta_regression.MetaRegressionResult` (for the two-level
+    fit : the underlying :class:`~sbrtmeta.stats.multilevel.MultilevelResult` or
+        :class:`~sbrtmeta.stats.meta_regression.MetaRegressionResult` (for the two-level
         model with ``test="t"`` the fit is the z fit; its t version is the
         fields above, as ``rma(..., test = "t")``).
     """
@@ -350,8 +354,18 @@ def _refit(y, v, study, arm, X, multilevel: bool, method: str, test: str, level:
 # --------------------------------------------------------------------------- fit
 
 
-def fit_dose_response(events, n, bed, study, arm, site=None, scale: str = "log", method: str = "REML",
-                      test: str = "z", level: float = 0.95) -> DoseResponseResult:
+def fit_dose_response(
+    events,
+    n,
+    bed,
+    study,
+    arm,
+    site=None,
+    scale: str = "log",
+    method: str = "REML",
+    test: str = "z",
+    level: float = 0.95,
+) -> DoseResponseResult:
     """Fit logit(LC) on ln(BED10) (``scale="log"``) or BED10 (``"linear"``).
 
     Parameters
@@ -373,7 +387,8 @@ def fit_dose_response(events, n, bed, study, arm, site=None, scale: str = "log",
     missing labels, k <= p, ...).
     """
     events, n, b, x, yi, vi, study, arm, site_arr, sites, level = _data(
-        events, n, bed, study, arm, site, scale, method, test, level)
+        events, n, bed, study, arm, site, scale, method, test, level
+    )
     X, names = _design(x, site_arr, sites, scale)
     k, p = X.shape
     if k <= p:
@@ -402,13 +417,41 @@ def fit_dose_response(events, n, bed, study, arm, site=None, scale: str = "log",
             pval, ci_low, ci_high = fit.pval, fit.ci_low, fit.ci_high
             QM, QM_df, QM_p = fit.QM, fit.QM_df, fit.QM_p
     return DoseResponseResult(
-        model=MODEL_MULTILEVEL if multilevel else MODEL_TWO_LEVEL, scale=scale, coef_names=names,
-        coef=np.asarray(coef, float), se=np.asarray(se, float), zval=np.asarray(zval, float),
-        pval=np.asarray(pval, float), ci_low=np.asarray(ci_low, float), ci_high=np.asarray(ci_high, float),
-        vcov=np.asarray(vcov, float), sigma2=sigma2, tau2=tau2, QM=float(QM), QM_df=tuple(QM_df),
-        QM_p=float(QM_p), k=int(k), n_studies=int(n_studies), n_arms=int(n_arms), sites=sites,
-        site_moderator=len(sites) > 1, method=method, test=test, level=level, df=df,
-        events=events, n=n, bed=b, yi=yi, vi=vi, study=study, arm=arm, site=site_arr, X=X, fit=fit)
+        model=MODEL_MULTILEVEL if multilevel else MODEL_TWO_LEVEL,
+        scale=scale,
+        coef_names=names,
+        coef=np.asarray(coef, float),
+        se=np.asarray(se, float),
+        zval=np.asarray(zval, float),
+        pval=np.asarray(pval, float),
+        ci_low=np.asarray(ci_low, float),
+        ci_high=np.asarray(ci_high, float),
+        vcov=np.asarray(vcov, float),
+        sigma2=sigma2,
+        tau2=tau2,
+        QM=float(QM),
+        QM_df=tuple(QM_df),
+        QM_p=float(QM_p),
+        k=int(k),
+        n_studies=int(n_studies),
+        n_arms=int(n_arms),
+        sites=sites,
+        site_moderator=len(sites) > 1,
+        method=method,
+        test=test,
+        level=level,
+        df=df,
+        events=events,
+        n=n,
+        bed=b,
+        yi=yi,
+        vi=vi,
+        study=study,
+        arm=arm,
+        site=site_arr,
+        X=X,
+        fit=fit,
+    )
 
 
 # --------------------------------------------------------------------------- TCP parameters
@@ -450,8 +493,9 @@ def _tcp_values(b0, b1, scale: str, target_logit: float):
     return bed50, gamma, bed_t
 
 
-def tcp_parameters(result: DoseResponseResult, target_lc: float = 0.90, level: float = 0.95,
-                   site=None) -> TcpParameters:
+def tcp_parameters(
+    result: DoseResponseResult, target_lc: float = 0.90, level: float = 0.95, site=None
+) -> TcpParameters:
     """BED50, gamma50 and the BED10 for ``target_lc`` (e.g. BED90), with delta-method CIs.
 
     ``site`` picks the intercept of a model with site intercepts (required there).
@@ -517,24 +561,51 @@ def tcp_parameters(result: DoseResponseResult, target_lc: float = 0.90, level: f
     excludes = slope_lo > 0
     pct = f"{100 * level:g}%"
     if not positive:
-        notes.append("slope <= 0: local control does not rise with dose; BED50 and BED"
-                     f"{100 * target_lc:g} are not defined")
+        notes.append(
+            f"slope <= 0: local control does not rise with dose; BED50 and BED{100 * target_lc:g} are not defined"
+        )
     elif not excludes:
-        notes.append(f"the slope's {pct} CI includes 0: the delta-method CIs of BED50 and "
-                     f"BED{100 * target_lc:g} are too narrow (the exact interval is unbounded)")
+        notes.append(
+            f"the slope's {pct} CI includes 0: the delta-method CIs of BED50 and "
+            f"BED{100 * target_lc:g} are too narrow (the exact interval is unbounded)"
+        )
     if result.scale == "linear" and positive and not np.isfinite(bed50):
         notes.append("BED50 <= 0 on the linear scale (LC above 50% at any dose): BED50 and gamma50 not defined")
     if result.scale == "linear" and positive and not np.isfinite(bed_t):
         notes.append(f"BED{100 * target_lc:g} <= 0 on the linear scale: not defined")
     fit = result
     return TcpParameters(
-        site=label, scale=fit.scale, model=fit.model, method=fit.method, test=fit.test, k=fit.k,
-        n_studies=fit.n_studies, target_lc=target_lc, level=level, crit=crit, intercept=b0, slope=b1,
-        slope_se=slope_se, slope_ci_low=slope_lo, slope_ci_high=slope_hi, slope_positive=bool(positive),
-        slope_ci_excludes_zero=bool(excludes), bed50=bed50, bed50_ci_low=b50_lo, bed50_ci_high=b50_hi,
-        log_bed50_se=se50, gamma50=gamma, gamma50_se=gamma_se, gamma50_ci_low=g_lo, gamma50_ci_high=g_hi,
-        bed_target=bed_t, bed_target_ci_low=bt_lo, bed_target_ci_high=bt_hi, log_bed_target_se=se_t,
-        note="; ".join(notes))
+        site=label,
+        scale=fit.scale,
+        model=fit.model,
+        method=fit.method,
+        test=fit.test,
+        k=fit.k,
+        n_studies=fit.n_studies,
+        target_lc=target_lc,
+        level=level,
+        crit=crit,
+        intercept=b0,
+        slope=b1,
+        slope_se=slope_se,
+        slope_ci_low=slope_lo,
+        slope_ci_high=slope_hi,
+        slope_positive=bool(positive),
+        slope_ci_excludes_zero=bool(excludes),
+        bed50=bed50,
+        bed50_ci_low=b50_lo,
+        bed50_ci_high=b50_hi,
+        log_bed50_se=se50,
+        gamma50=gamma,
+        gamma50_se=gamma_se,
+        gamma50_ci_low=g_lo,
+        gamma50_ci_high=g_hi,
+        bed_target=bed_t,
+        bed_target_ci_low=bt_lo,
+        bed_target_ci_high=bt_hi,
+        log_bed_target_se=se_t,
+        note="; ".join(notes),
+    )
 
 
 # --------------------------------------------------------------------------- bootstrap
@@ -600,7 +671,7 @@ class _BatchFit:
         best = np.full(Y.shape[0], -np.inf)
         start = np.zeros((Y.shape[0], self.m))
         for c in range(0, thetas.shape[0], 256):
-            P, _, logdet, _ = self._matrices(thetas[c:c + 256])
+            P, _, logdet, _ = self._matrices(thetas[c : c + 256])
             for t in range(P.shape[0]):
                 ll = -0.5 * (logdet[t] + ((Y @ P[t]) * Y).sum(axis=1))
                 better = ll > best
@@ -617,7 +688,7 @@ class _BatchFit:
             return ll, None, None, None, beta
         M = P if self.reml else Vi
         MG = np.einsum("nkl,jlr->njkr", M, self.G)
-        U = np.einsum("jkl,nl->njk", self.G, Py)                   # G_j P y
+        U = np.einsum("jkl,nl->njk", self.G, Py)  # G_j P y
         grad = -0.5 * (np.einsum("njkk->nj", MG) - np.einsum("njk,nk->nj", U, Py))
         info = 0.5 * np.einsum("njab,nlba->njl", MG, MG)
         hess = info - np.einsum("njk,nkr,nlr->njl", U, P, U)
@@ -717,8 +788,8 @@ def refit_many(result: DoseResponseResult, Y, chunk: int = 250):
     variances (n x 2 for the multilevel model, n x 1 for the two-level one), ``ok``
     per row and the messages of the first failures. Rows are fitted in batches
     (:class:`_BatchFit`); a row whose batched fit does not converge is refitted
-    with :func:`~sbrtmeta.multilevel.fit_multilevel` or
-    :func:`~sbrtmeta.meta_regression.fit_meta_regression`, and counts as failed only
+    with :func:`~sbrtmeta.stats.multilevel.fit_multilevel` or
+    :func:`~sbrtmeta.stats.meta_regression.fit_meta_regression`, and counts as failed only
     if that raises.
     """
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
@@ -732,17 +803,18 @@ def refit_many(result: DoseResponseResult, Y, chunk: int = 250):
     for c in range(0, n, chunk):
         with np.errstate(all="ignore"):
             try:
-                th, b, conv = batch.fit(Y[c:c + chunk])
+                th, b, conv = batch.fit(Y[c : c + chunk])
             except np.linalg.LinAlgError:
                 th, b, conv = None, None, np.zeros(min(chunk, n - c), dtype=bool)
         if th is not None:
-            var[c:c + chunk][conv], coef[c:c + chunk][conv] = th[conv], b[conv]
-        ok[c:c + chunk] = conv
+            var[c : c + chunk][conv], coef[c : c + chunk][conv] = th[conv], b[conv]
+        ok[c : c + chunk] = conv
     failures = []
     for r in np.flatnonzero(~ok):
         try:
-            fit = _refit(Y[r], result.vi, result.study, result.arm, result.X, result.multilevel,
-                         result.method, "z", result.level)
+            fit = _refit(
+                Y[r], result.vi, result.study, result.arm, result.X, result.multilevel, result.method, "z", result.level
+            )
         except (ValueError, RuntimeError, np.linalg.LinAlgError, FloatingPointError) as err:
             failures.append(f"replicate {r}: {err}")
             continue
@@ -754,9 +826,21 @@ def refit_many(result: DoseResponseResult, Y, chunk: int = 250):
     return coef, var, ok, failures
 
 
-def bootstrap_tcp(events, n, bed, study, arm, site=None, scale: str = "log", method: str = "REML",
-                  test: str = "z", n_boot: int = 1000, seed=20240917, target_lc: float = 0.90,
-                  level: float = 0.95) -> BootstrapResult:
+def bootstrap_tcp(
+    events,
+    n,
+    bed,
+    study,
+    arm,
+    site=None,
+    scale: str = "log",
+    method: str = "REML",
+    test: str = "z",
+    n_boot: int = 1000,
+    seed=20240917,
+    target_lc: float = 0.90,
+    level: float = 0.95,
+) -> BootstrapResult:
     """Parametric bootstrap of the TCP parameters (percentile intervals).
 
     The model is fitted once (:func:`fit_dose_response`); then ``n_boot`` new
@@ -778,11 +862,11 @@ def bootstrap_tcp(events, n, bed, study, arm, site=None, scale: str = "log", met
     target_lc = float(target_lc)
     if not 0.0 < target_lc < 1.0:
         raise ValueError("target_lc must be in (0, 1), e.g. 0.90")
-    result = fit_dose_response(events, n, bed, study, arm, site=site, scale=scale, method=method,
-                               test=test, level=level)
+    result = fit_dose_response(
+        events, n, bed, study, arm, site=site, scale=scale, method=method, test=test, level=level
+    )
     sites = list(result.sites) if result.site_moderator else [_site_index(result, None)[0]]
-    estimates = {s: tcp_parameters(result, target_lc, level, site=s if result.site_moderator else None)
-                 for s in sites}
+    estimates = {s: tcp_parameters(result, target_lc, level, site=s if result.site_moderator else None) for s in sites}
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     Y = simulate_logits(result, n_boot, rng)
     coef, _, ok, failures = refit_many(result, Y)
@@ -795,11 +879,26 @@ def bootstrap_tcp(events, n, bed, study, arm, site=None, scale: str = "log", met
         j = _site_index(result, s if result.site_moderator else None)[1]
         b0 = B[:, 0] + (B[:, j] if j is not None else 0.0)
         bed50, gamma, bed_t = _tcp_values(b0, slope, scale, L)
-        rows.append(pd.DataFrame({"replicate": reps, "site": s, "intercept": b0, "slope": slope,
-                                  "bed50": bed50, "gamma50": gamma, "bed_target": bed_t}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "replicate": reps,
+                    "site": s,
+                    "intercept": b0,
+                    "slope": slope,
+                    "bed50": bed50,
+                    "gamma50": gamma,
+                    "bed_target": bed_t,
+                }
+            )
+        )
         est = estimates[s]
-        for name, vals, point in (("slope", slope, est.slope), ("bed50", bed50, est.bed50),
-                                  ("gamma50", gamma, est.gamma50), ("bed_target", bed_t, est.bed_target)):
+        for name, vals, point in (
+            ("slope", slope, est.slope),
+            ("bed50", bed50, est.bed50),
+            ("gamma50", gamma, est.gamma50),
+            ("bed_target", bed_t, est.bed_target),
+        ):
             vals = np.asarray(vals, dtype=float)
             if name in ("bed50", "bed_target"):
                 # undefined: +inf where the curve does not rise, 0 where (linear scale) the target is met at any dose
@@ -807,13 +906,32 @@ def bootstrap_tcp(events, n, bed, study, arm, site=None, scale: str = "log", met
             else:
                 vals = vals[np.isfinite(vals)]
             med, lo, hi = _percentile_interval(vals, level)
-            intervals.append(dict(site=s, parameter=name, estimate=point, boot_median=med, ci_low=lo,
-                                  ci_high=hi, n_used=int(vals.size)))
+            intervals.append(
+                dict(
+                    site=s,
+                    parameter=name,
+                    estimate=point,
+                    boot_median=med,
+                    ci_low=lo,
+                    ci_high=hi,
+                    n_used=int(vals.size),
+                )
+            )
     return BootstrapResult(
-        estimates=estimates, intervals=pd.DataFrame(intervals),
-        replicates=pd.concat(rows, ignore_index=True), n_boot=n_boot, n_ok=int(ok.sum()),
-        n_failed=int((~ok).sum()), failures=tuple(failures[:5]), n_nonpositive_slope=int(np.sum(slope <= 0)),
-        seed=seed, level=level, target_lc=target_lc, scale=scale, model=result.model)
+        estimates=estimates,
+        intervals=pd.DataFrame(intervals),
+        replicates=pd.concat(rows, ignore_index=True),
+        n_boot=n_boot,
+        n_ok=int(ok.sum()),
+        n_failed=int((~ok).sum()),
+        failures=tuple(failures[:5]),
+        n_nonpositive_slope=int(np.sum(slope <= 0)),
+        seed=seed,
+        level=level,
+        target_lc=target_lc,
+        scale=scale,
+        model=result.model,
+    )
 
 
 # --------------------------------------------------------------------------- curves and tables
@@ -828,8 +946,8 @@ def dose_curve(result: DoseResponseResult, bed_grid, site=None, level: float | N
     (prediction interval of the true LC of a new arm of a new study, which adds
     sigma2_study + sigma2_arm, or tau2, to se^2), each the inverse logit of the
     logit-scale limit, as ``predict(res, newmods, transf = transf.ilogit)``. The
-    mean and se come from :func:`~sbrtmeta.multilevel.predict_multilevel` or
-    :func:`~sbrtmeta.meta_regression.predict_meta_regression`; the bands use the
+    mean and se come from :func:`~sbrtmeta.stats.multilevel.predict_multilevel` or
+    :func:`~sbrtmeta.stats.meta_regression.predict_meta_regression`; the bands use the
     fit's critical value (t on k - p df for ``test="t"``). The logit-scale limits
     are in the columns logit_ci_low, ... .
     """
@@ -856,14 +974,28 @@ def dose_curve(result: DoseResponseResult, bed_grid, site=None, level: float | N
             pr = predict_meta_regression(result.fit, Xn, level)
         pred, se = np.asarray(pr.pred, float), np.asarray(pr.se, float)
         pi_se = np.sqrt(se**2 + result.total_variance)
-        lim = dict(logit_ci_low=pred - crit * se, logit_ci_high=pred + crit * se,
-                   logit_pi_low=pred - crit * pi_se, logit_pi_high=pred + crit * pi_se)
-        frames.append(pd.DataFrame({
-            "site": s, "bed10": grid, "logit": pred, "se": se, "lc": inverse_transform(pred, "PLO"),
-            "ci_low": inverse_transform(lim["logit_ci_low"], "PLO"),
-            "ci_high": inverse_transform(lim["logit_ci_high"], "PLO"),
-            "pi_low": inverse_transform(lim["logit_pi_low"], "PLO"),
-            "pi_high": inverse_transform(lim["logit_pi_high"], "PLO"), **lim}))
+        lim = dict(
+            logit_ci_low=pred - crit * se,
+            logit_ci_high=pred + crit * se,
+            logit_pi_low=pred - crit * pi_se,
+            logit_pi_high=pred + crit * pi_se,
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "site": s,
+                    "bed10": grid,
+                    "logit": pred,
+                    "se": se,
+                    "lc": inverse_transform(pred, "PLO"),
+                    "ci_low": inverse_transform(lim["logit_ci_low"], "PLO"),
+                    "ci_high": inverse_transform(lim["logit_ci_high"], "PLO"),
+                    "pi_low": inverse_transform(lim["logit_pi_low"], "PLO"),
+                    "pi_high": inverse_transform(lim["logit_pi_high"], "PLO"),
+                    **lim,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -874,21 +1006,38 @@ def arm_table(result: DoseResponseResult) -> pd.DataFrame:
     its weight as a single arm; weight_pct is its share in % of the total."""
     w = 1.0 / (result.vi + result.total_variance)
     site = result.site if result.site is not None else np.full(result.k, ALL_SITES, dtype=object)
-    return pd.DataFrame({"study": result.study, "arm": result.arm, "site": site, "bed10": result.bed,
-                         "events": result.events, "n": result.n, "lc": result.events / result.n,
-                         "yi": result.yi, "vi": result.vi, "weight": w, "weight_pct": 100.0 * w / w.sum()})
+    return pd.DataFrame(
+        {
+            "study": result.study,
+            "arm": result.arm,
+            "site": site,
+            "bed10": result.bed,
+            "events": result.events,
+            "n": result.n,
+            "lc": result.events / result.n,
+            "yi": result.yi,
+            "vi": result.vi,
+            "weight": w,
+            "weight_pct": 100.0 * w / w.sum(),
+        }
+    )
 
 
 def describe_model(result: DoseResponseResult) -> str:
     """One line for a figure's footnote, e.g. ``"Three-level model (arms within
     studies; REML): logit LC = b0 + b1 ln BED10 + site; Wald 95% CIs"``."""
-    kind = ("Three-level model (arms within studies" if result.multilevel
-            else "Two-level meta-regression (no study has several arms")
+    kind = (
+        "Three-level model (arms within studies"
+        if result.multilevel
+        else "Two-level meta-regression (no study has several arms"
+    )
     dose = "b1·ln BED10" if result.scale == "log" else "b1·BED10"
     site = " + site" if result.site_moderator else ""
     test = "Wald (z)" if result.test == "z" else f"t ({result.df} df)"
-    return (f"{kind}; {result.method}): logit LC = b0 + {dose}{site}; k = {result.k} arms, "
-            f"{result.n_studies} studies; {test} {100 * result.level:g}% CIs")
+    return (
+        f"{kind}; {result.method}): logit LC = b0 + {dose}{site}; k = {result.k} arms, "
+        f"{result.n_studies} studies; {test} {100 * result.level:g}% CIs"
+    )
 
 
 # --------------------------------------------------------------------------- time points

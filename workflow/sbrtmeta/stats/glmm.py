@@ -41,8 +41,8 @@ import numpy as np
 from numpy.polynomial.hermite import hermgauss
 from scipy import special, stats
 
-from .effect_sizes import proportion_effect_sizes
-from .random_effects import tau2_dl
+from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
+from sbrtmeta.stats.random_effects import tau2_dl
 
 __all__ = ["GlmmResult", "fit_glmm_logit", "glmm_loglik"]
 
@@ -353,8 +353,9 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
     if k < 2:
         raise ValueError(f"need at least 2 studies to estimate mu and tau2 (got k = {k})")
     if np.all(x == 0) or np.all(x == n):
-        raise ValueError("every study has 0 events (or every study n events): the ML estimate of the "
-                         "mean logit does not exist")
+        raise ValueError(
+            "every study has 0 events (or every study n events): the ML estimate of the mean logit does not exist"
+        )
     n_nodes = _check_nodes(n_nodes)
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
@@ -415,8 +416,11 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
     # metafor's logLik: ll(saturated) - conditional deviance / 2 = binomial ll at expit(mu + b_i)
     _, u_hat = _neg_loglik(np.array([mu_hat]), np.array([theta_hat]), x, n, z, logw, return_modes=True)
     eta_cond = mu_hat + theta_hat * u_hat[0]
-    ll_cond = (lbc - np.where(x > 0, x * np.logaddexp(0.0, -eta_cond), 0.0)
-               - np.where(x < n, (n - x) * np.logaddexp(0.0, eta_cond), 0.0))
+    ll_cond = (
+        lbc
+        - np.where(x > 0, x * np.logaddexp(0.0, -eta_cond), 0.0)
+        - np.where(x < n, (n - x) * np.logaddexp(0.0, eta_cond), 0.0)
+    )
     loglik_metafor = float(ll_cond.sum())
 
     # I² and H² as rma.glmm: typical within-study variance from escalc's vi
@@ -424,11 +428,27 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
     vt = (k - 1) / (wi.sum() - (wi**2).sum() / wi.sum())
 
     return GlmmResult(
-        estimate=mu_hat, se=se, z=float(zval), p=float(2.0 * stats.norm.sf(abs(zval))),
-        ci_low=mu_hat - crit * se, ci_high=mu_hat + crit * se,
-        tau2=float(tau2), tau=float(theta_hat), loglik=loglik, loglik_saturated=ll_sat, loglik_metafor=loglik_metafor,
-        qe_wald=qe_wald, qe_wald_p=float(stats.chi2.sf(qe_wald, qe_df)),
-        qe_lrt=float(qe_lrt), qe_lrt_p=float(stats.chi2.sf(qe_lrt, qe_df)), qe_df=qe_df,
-        i2=float(100.0 * tau2 / (vt + tau2)), h2=float(tau2 / vt + 1.0),
-        k=k, n_nodes=n_nodes, level=float(level), converged=bool(converged), iterations=iterations,
+        estimate=mu_hat,
+        se=se,
+        z=float(zval),
+        p=float(2.0 * stats.norm.sf(abs(zval))),
+        ci_low=mu_hat - crit * se,
+        ci_high=mu_hat + crit * se,
+        tau2=float(tau2),
+        tau=float(theta_hat),
+        loglik=loglik,
+        loglik_saturated=ll_sat,
+        loglik_metafor=loglik_metafor,
+        qe_wald=qe_wald,
+        qe_wald_p=float(stats.chi2.sf(qe_wald, qe_df)),
+        qe_lrt=float(qe_lrt),
+        qe_lrt_p=float(stats.chi2.sf(qe_lrt, qe_df)),
+        qe_df=qe_df,
+        i2=float(100.0 * tau2 / (vt + tau2)),
+        h2=float(tau2 / vt + 1.0),
+        k=k,
+        n_nodes=n_nodes,
+        level=float(level),
+        converged=bool(converged),
+        iterations=iterations,
     )

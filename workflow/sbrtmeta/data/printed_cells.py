@@ -1,7 +1,7 @@
 """Parsers for the printed cells of an extraction sheet: counts and rates.
 
 Each parser takes the cell exactly as printed and returns a small value object, or
-raises :class:`~sbrtmeta.errors.CellParseError`. Empty cells and a printed ``-``
+raises :class:`~sbrtmeta.data.errors.CellParseError`. Empty cells and a printed ``-``
 mean "not reported" and parse to an empty value, never to a number.
 """
 
@@ -10,10 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import CellParseError
+from sbrtmeta.data.errors import CellParseError
 
-NOT_REPORTED = {"", "-", "–", "—", "NR", "n.r.", "not reported", "not found", "not reported as a rate",
-                "hazard ratios only"}
+NOT_REPORTED = {
+    "",
+    "-",
+    "–",
+    "—",
+    "NR",
+    "n.r.",
+    "not reported",
+    "not found",
+    "not reported as a rate",
+    "hazard ratios only",
+}
 _NO_RATE = re.compile(r"^(?:median [\d.]+ (?:y|years|mo|months)); no rate$")
 _UNUSABLE = re.compile(r"\bdo not use\b", re.IGNORECASE)
 
@@ -21,15 +31,16 @@ _GROUP = re.compile(r"(?P<label>[^()]*?)\s*\(n\s*=\s*(?P<n>\d+)\)")
 _LOWER_BOUND = re.compile(r"^(?:≥|>=)\s*(?P<n>\d+)$")
 # "15 treated with SBRT (52 reviewed)", "136 (135 evaluable)", "233 courses": a count and what it counts
 _QUALIFIED = re.compile(r"^(?P<n>\d+)\s+(?P<what>(?:\(|[a-z]).*)$")
-_RATE = re.compile(
-    r"^(?P<pct>\d+(?:\.\d+)?)\s*%\s*\(\s*(?P<t>\d+(?:\.\d+)?)\s*(?P<all>for all)?\s*\)$"
-)
+_RATE = re.compile(r"^(?P<pct>\d+(?:\.\d+)?)\s*%\s*\(\s*(?P<t>\d+(?:\.\d+)?)\s*(?P<all>for all)?\s*\)$")
 _CRUDE_RANGE = re.compile(r"^crude\s+(?P<lo>\d+(?:\.\d+)?)%?\s*-\s*(?P<hi>\d+(?:\.\d+)?)\s*%$")
 _FAILED_OF = re.compile(
-    r"^(?:review text:\s*)?local (?:recurrence|failure)\s+(?:in\s+)?(?P<e>\d+)\s+of\s+(?P<n>\d+)(?:\s*\(crude\))?$")
+    r"^(?:review text:\s*)?local (?:recurrence|failure)\s+(?:in\s+)?(?P<e>\d+)\s+of\s+(?P<n>\d+)(?:\s*\(crude\))?$"
+)
 # "82% at 36 mo", "85.9% at 24 mo (per lesion)", "50% at 60 mo from start of SBRT", "90% at 12 and 24 mo (...)"
-_RATE_AT = re.compile(r"^(?P<pct>\d+(?:\.\d+)?)\s*%\s+at\s+(?P<t>\d+(?:\.\d+)?)(?:\s+and\s+(?P<t2>\d+(?:\.\d+)?))?"
-                      r"\s*mo(?:nths)?\b(?P<rest>.*)$")
+_RATE_AT = re.compile(
+    r"^(?P<pct>\d+(?:\.\d+)?)\s*%\s+at\s+(?P<t>\d+(?:\.\d+)?)(?:\s+and\s+(?P<t2>\d+(?:\.\d+)?))?"
+    r"\s*mo(?:nths)?\b(?P<rest>.*)$"
+)
 # "crude: 6 of 117 lesions failed", "crude: local progression after 19 of 233 courses",
 # "crude, response-based (CR+PR+SD): 119 of 135"
 _CRUDE_FAILED = re.compile(r"^crude:\s*(?P<e>\d+)\s+of\s+(?P<n>\d+)\s+\w+\s+failed$")
@@ -188,8 +199,9 @@ def parse_rates(printed: object, basis: str = "actuarial") -> list[RateCell]:
             lo, hi = float(m["lo"]), float(m["hi"])
             if not 0 <= lo <= hi <= 100:
                 raise CellParseError(f"crude range {lo:g}-{hi:g}% is outside 0-100 % or backwards")
-            out.append(RateCell(part, None, None, "crude",
-                                note=f"a range of {lo:g}-{hi:g}% across series, not one rate"))
+            out.append(
+                RateCell(part, None, None, "crude", note=f"a range of {lo:g}-{hi:g}% across series, not one rate")
+            )
             continue
         if re.match(r"^-?\d+(?:\.\d+)?\s*%", part):
             pct = float(re.match(r"^-?\d+(?:\.\d+)?", part).group(0))
@@ -197,7 +209,8 @@ def parse_rates(printed: object, basis: str = "actuarial") -> list[RateCell]:
                 raise CellParseError(f"rate {pct:g}% is outside 0-100 %")
         raise CellParseError(
             f"cannot read {part!r} as a rate (expected e.g. 58% (24), 81% (24 for all), "
-            "local recurrence 1 of 7, crude 81%-94%, or - for not reported)")
+            "local recurrence 1 of 7, crude 81%-94%, or - for not reported)"
+        )
     return out
 
 

@@ -2,9 +2,9 @@
 
 One bubble per arm at (BED10, observed LC in %) on a log dose axis, its area
 proportional to the arm's weight ``1 / (v + total between-arm variance)`` (the
-``weight`` column of :func:`sbrtmeta.dose_response.arm_table`: the inverse of the
+``weight`` column of :func:`sbrtmeta.stats.dose_response.arm_table`: the inverse of the
 arm's variance around the fitted curve), coloured by site. Arms of one study are
-joined by a thin line. Per site the fitted curve (:func:`sbrtmeta.dose_response.dose_curve`)
+joined by a thin line. Per site the fitted curve (:func:`sbrtmeta.stats.dose_response.dose_curve`)
 is drawn with its confidence band and a lighter prediction-interval band, and a
 diamond marks the BED10 at which the curve reaches the target LC (BED90 for 90%),
 with its confidence interval as a horizontal bar and a short label. Markers of
@@ -14,7 +14,7 @@ is a delta-method approximation that understates the uncertainty.
 
 Observed LC is events/n as printed, 100% included (the model's logits add 1/2 to
 arms at 0 or 100%, as metafor's escalc). The figure is returned unsaved; see
-:func:`sbrtmeta.plot_style.save_figure`.
+:func:`sbrtmeta.plots.style.save_figure`.
 """
 
 from __future__ import annotations
@@ -31,18 +31,18 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 from matplotlib.transforms import offset_copy
 
-from .forest import _wrap, endpoint_axis_label, site_title
-from .plot_style import CYCLE, FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
+from sbrtmeta.plots.forest import _wrap, endpoint_axis_label, site_title
+from sbrtmeta.plots.style import CYCLE, FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
 
-WIDTH_IN = FIGURE_WIDTH_IN           # a full page width: the plot, and the legend to its right
+WIDTH_IN = FIGURE_WIDTH_IN  # a full page width: the plot, and the legend to its right
 AXES_HEIGHT_IN = 3.1
 LEFT_IN, RIGHT_IN, TOP_IN = 0.55, 0.08, 0.12
 LEGEND_GAP_IN = 0.15
-XLABEL_IN = 0.42                      # tick labels and the axis label under the axes
+XLABEL_IN = 0.42  # tick labels and the axis label under the axes
 PAD_IN = 0.08
-MAX_BUBBLE_PT2 = 260.0                # area (pt^2) of the heaviest arm's bubble
-MIN_BUBBLE_PT2 = 6.0                  # floor, so that the lightest arms stay visible
-DODGE_PT = 9.0                        # vertical spacing of the sites' target markers
+MAX_BUBBLE_PT2 = 260.0  # area (pt^2) of the heaviest arm's bubble
+MIN_BUBBLE_PT2 = 6.0  # floor, so that the lightest arms stay visible
+DODGE_PT = 9.0  # vertical spacing of the sites' target markers
 DOSE_TICKS = (10, 20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500, 600, 800, 1000)
 CI_ALPHA, PI_ALPHA = 0.24, 0.07
 REQUIRED_ARM_COLUMNS = ("site", "study", "bed10", "lc", "weight")
@@ -126,9 +126,11 @@ def _dose_ticks(x0: float, x1: float, width_in: float) -> list[float]:
 
 def _size_key(max_share: float) -> list[float]:
     """Two round weight shares (%) for the bubble-size key: about the largest arm's and a quarter of it."""
+
     def nice(x):
         e = 10.0 ** np.floor(np.log10(x))
         return float(min((m * e for m in (1, 2, 5, 10)), key=lambda v: abs(np.log(v / x))))
+
     big = nice(max_share)
     small = nice(max_share / 4.0)
     return [big] if small >= big else [small, big]
@@ -137,22 +139,29 @@ def _size_key(max_share: float) -> list[float]:
 # --------------------------------------------------------------------------- figure
 
 
-def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Mapping | None = None,
-                       footnote: str | None = None, timepoint_months: float = 24,
-                       endpoint: str = "LC", endpoint_label: str | None = None) -> Figure:
+def draw_dose_response(
+    arms: pd.DataFrame,
+    curve=None,
+    tcp=None,
+    site_colors: Mapping | None = None,
+    footnote: str | None = None,
+    timepoint_months: float = 24,
+    endpoint: str = "LC",
+    endpoint_label: str | None = None,
+) -> Figure:
     """LC (%) against BED10 (Gy, log axis): arms as bubbles, fitted curves, target markers.
 
     Parameters
     ----------
     arms : one row per arm with columns site, study, bed10 (Gy), lc (0-1) and weight
-        (:func:`sbrtmeta.dose_response.arm_table` gives them).
+        (:func:`sbrtmeta.stats.dose_response.arm_table` gives them).
     curve : the fitted curves, a DataFrame with a site column (as
-        :func:`sbrtmeta.dose_response.dose_curve` returns) or a dict site -> DataFrame,
+        :func:`sbrtmeta.stats.dose_response.dose_curve` returns) or a dict site -> DataFrame,
         with columns bed10, lc, ci_low, ci_high, pi_low, pi_high (0-1). Optional.
-    tcp : per site the target dose: a dict site -> :class:`~sbrtmeta.dose_response.TcpParameters`
+    tcp : per site the target dose: a dict site -> :class:`~sbrtmeta.stats.dose_response.TcpParameters`
         (or a dict of its fields), or a DataFrame of such rows. Optional.
     site_colors : site -> colour; by default the Okabe-Ito colours in site order.
-    footnote : the model line (e.g. :func:`sbrtmeta.dose_response.describe_model`); by
+    footnote : the model line (e.g. :func:`sbrtmeta.stats.dose_response.describe_model`); by
         default one is made from the TCP entries. An explanation of the marks is added.
     timepoint_months, endpoint, endpoint_label : for the y-axis label.
 
@@ -215,22 +224,60 @@ def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Ma
             if c is None:
                 continue
             xb = c["bed10"].to_numpy(float)
-            ax.fill_between(xb, 100 * c["pi_low"].to_numpy(float), 100 * c["pi_high"].to_numpy(float),
-                            color=colors[s], alpha=PI_ALPHA, linewidth=0, zorder=1, gid=f"pi-band:{s}")
+            ax.fill_between(
+                xb,
+                100 * c["pi_low"].to_numpy(float),
+                100 * c["pi_high"].to_numpy(float),
+                color=colors[s],
+                alpha=PI_ALPHA,
+                linewidth=0,
+                zorder=1,
+                gid=f"pi-band:{s}",
+            )
             for col in ("pi_low", "pi_high"):  # the band's edges, so that overlapping bands stay apart
-                ax.plot(xb, 100 * c[col].to_numpy(float), color=colors[s], linewidth=0.5,
-                        linestyle=(0, (4, 2)), alpha=0.8, zorder=1, gid=f"pi-edge:{s}")
-            ax.fill_between(xb, 100 * c["ci_low"].to_numpy(float), 100 * c["ci_high"].to_numpy(float),
-                            color=colors[s], alpha=CI_ALPHA, linewidth=0, zorder=2, gid=f"ci-band:{s}")
-            ax.plot(xb, 100 * c["lc"].to_numpy(float), color=colors[s], linewidth=1.5, zorder=4,
-                    solid_capstyle="butt", gid=f"curve:{s}")
+                ax.plot(
+                    xb,
+                    100 * c[col].to_numpy(float),
+                    color=colors[s],
+                    linewidth=0.5,
+                    linestyle=(0, (4, 2)),
+                    alpha=0.8,
+                    zorder=1,
+                    gid=f"pi-edge:{s}",
+                )
+            ax.fill_between(
+                xb,
+                100 * c["ci_low"].to_numpy(float),
+                100 * c["ci_high"].to_numpy(float),
+                color=colors[s],
+                alpha=CI_ALPHA,
+                linewidth=0,
+                zorder=2,
+                gid=f"ci-band:{s}",
+            )
+            ax.plot(
+                xb,
+                100 * c["lc"].to_numpy(float),
+                color=colors[s],
+                linewidth=1.5,
+                zorder=4,
+                solid_capstyle="butt",
+                gid=f"curve:{s}",
+            )
 
         # study lines: arms of one study (and site), in dose order
         for (s, study), g in arms.assign(_site=site_of_arm).groupby(["_site", "study"], sort=False):
             if len(g) >= 2:
                 g = g.sort_values("bed10")
-                ax.plot(g["bed10"].to_numpy(float), 100 * g["lc"].to_numpy(float), color=colors[s],
-                        linewidth=0.55, alpha=0.7, zorder=5, gid=f"study-line:{study}")
+                ax.plot(
+                    g["bed10"].to_numpy(float),
+                    100 * g["lc"].to_numpy(float),
+                    color=colors[s],
+                    linewidth=0.55,
+                    alpha=0.7,
+                    zorder=5,
+                    gid=f"study-line:{study}",
+                )
 
         # bubbles, heaviest first so that small ones stay visible on top
         area = np.maximum(MAX_BUBBLE_PT2 * weight / weight.max(), MIN_BUBBLE_PT2)
@@ -239,17 +286,32 @@ def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Ma
             if idx.size == 0:
                 continue
             idx = idx[np.argsort(-area[idx], kind="stable")]
-            ax.scatter(bed[idx], 100 * lc[idx], s=area[idx], facecolor=colors[s], alpha=0.55,
-                       edgecolor="none", zorder=6, gid=f"arms:{s}")
-            ax.scatter(bed[idx], 100 * lc[idx], s=area[idx], facecolor="none", edgecolor=colors[s],
-                       linewidth=0.7, zorder=6, gid=f"arms-edge:{s}")
+            ax.scatter(
+                bed[idx],
+                100 * lc[idx],
+                s=area[idx],
+                facecolor=colors[s],
+                alpha=0.55,
+                edgecolor="none",
+                zorder=6,
+                gid=f"arms:{s}",
+            )
+            ax.scatter(
+                bed[idx],
+                100 * lc[idx],
+                s=area[idx],
+                facecolor="none",
+                edgecolor=colors[s],
+                linewidth=0.7,
+                zorder=6,
+                gid=f"arms-edge:{s}",
+            )
 
         # target markers, dodged vertically, with CI bars and labels
         targets = [s for s in sites if s in shown_targets]
         if targets:
             level = float(next(iter(shown_targets.values()))["target_lc"]) * 100
-            ax.axhline(level, color=PALETTE["light"], linewidth=0.6, linestyle=(0, (3, 2)), zorder=0,
-                       gid="target-line")
+            ax.axhline(level, color=PALETTE["light"], linewidth=0.6, linestyle=(0, (3, 2)), zorder=0, gid="target-line")
         for i, s in enumerate(targets):
             t = shown_targets[s]
             dy = (len(targets) - 1) / 2.0 * DODGE_PT - i * DODGE_PT
@@ -258,26 +320,70 @@ def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Ma
             bx, lo, hi = float(t["bed_target"]), float(t["bed_target_ci_low"]), float(t["bed_target_ci_high"])
             if _finite(lo) and _finite(hi):
                 left, right = max(lo, x0), min(hi, x1)
-                ax.plot([left, right], [y, y], color=colors[s], linewidth=1.1, transform=tr, zorder=7,
-                        solid_capstyle="butt", gid=f"target-ci:{s}")
+                ax.plot(
+                    [left, right],
+                    [y, y],
+                    color=colors[s],
+                    linewidth=1.1,
+                    transform=tr,
+                    zorder=7,
+                    solid_capstyle="butt",
+                    gid=f"target-ci:{s}",
+                )
                 for end, cut, mk in ((lo, lo < x0, "<"), (hi, hi > x1, ">")):
                     if cut:  # the interval runs off the axis: an arrowhead at the edge
-                        ax.plot([left if mk == "<" else right], [y], marker=mk, markersize=3.5,
-                                color=colors[s], transform=tr, zorder=7, clip_on=False,
-                                gid=f"target-ci-cut:{s}")
+                        ax.plot(
+                            [left if mk == "<" else right],
+                            [y],
+                            marker=mk,
+                            markersize=3.5,
+                            color=colors[s],
+                            transform=tr,
+                            zorder=7,
+                            clip_on=False,
+                            gid=f"target-ci-cut:{s}",
+                        )
                     else:
-                        ax.plot([end], [y], marker="|", markersize=4, markeredgewidth=1.1, color=colors[s],
-                                transform=tr, zorder=7)
+                        ax.plot(
+                            [end],
+                            [y],
+                            marker="|",
+                            markersize=4,
+                            markeredgewidth=1.1,
+                            color=colors[s],
+                            transform=tr,
+                            zorder=7,
+                        )
             solid = bool(t.get("slope_ci_excludes_zero", True))
-            ax.plot([bx], [y], marker="D", markersize=5.5, markeredgewidth=1.1, markeredgecolor=colors[s],
-                    markerfacecolor=colors[s] if solid else "white", transform=tr, zorder=8,
-                    linestyle="none", gid=f"target:{s}")
+            ax.plot(
+                [bx],
+                [y],
+                marker="D",
+                markersize=5.5,
+                markeredgewidth=1.1,
+                markeredgecolor=colors[s],
+                markerfacecolor=colors[s] if solid else "white",
+                transform=tr,
+                zorder=8,
+                linestyle="none",
+                gid=f"target:{s}",
+            )
             above = dy >= 0 if len(targets) > 1 else True
-            ax.annotate(marker_label(t), xy=(bx, y), xycoords=tr, xytext=(0, 6 if above else -6),
-                        textcoords="offset points", ha="center", va="bottom" if above else "top",
-                        fontsize=SMALL_FONT_SIZE, color=colors[s], zorder=9, gid=f"target-label:{s}",
-                        annotation_clip=False,
-                        bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8))
+            ax.annotate(
+                marker_label(t),
+                xy=(bx, y),
+                xycoords=tr,
+                xytext=(0, 6 if above else -6),
+                textcoords="offset points",
+                ha="center",
+                va="bottom" if above else "top",
+                fontsize=SMALL_FONT_SIZE,
+                color=colors[s],
+                zorder=9,
+                gid=f"target-label:{s}",
+                annotation_clip=False,
+                bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8),
+            )
 
         # axes
         ax.xaxis.set_minor_locator(FixedLocator([v for v in DOSE_TICKS if x0 <= v <= x1]))
@@ -295,35 +401,90 @@ def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Ma
         handles = []
         for s in sites:
             g = arms[site_of_arm == s]
-            what = f"{site_title(s)} ({len(g)} arm{'s' * (len(g) != 1)}, {g['study'].nunique()} " \
-                   f"stud{'ies' if g['study'].nunique() != 1 else 'y'})" if len(g) else site_title(s)
-            handles.append(Line2D([], [], color=colors[s], marker="o", markersize=6, linewidth=1.3,
-                                  markerfacecolor=colors[s], markeredgecolor=colors[s], alpha=0.85, label=what))
+            what = (
+                f"{site_title(s)} ({len(g)} arm{'s' * (len(g) != 1)}, {g['study'].nunique()} "
+                f"stud{'ies' if g['study'].nunique() != 1 else 'y'})"
+                if len(g)
+                else site_title(s)
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=colors[s],
+                    marker="o",
+                    markersize=6,
+                    linewidth=1.3,
+                    markerfacecolor=colors[s],
+                    markeredgecolor=colors[s],
+                    alpha=0.85,
+                    label=what,
+                )
+            )
         if curves:
             grey = PALETTE["muted"]
             handles.append(Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label="95% CI of the curve"))
-            handles.append(Patch(facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05), edgecolor=grey, linewidth=0.5,
-                                 linestyle=(0, (4, 2)), label="95% prediction interval"))
+            handles.append(
+                Patch(
+                    facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05),
+                    edgecolor=grey,
+                    linewidth=0.5,
+                    linestyle=(0, (4, 2)),
+                    label="95% prediction interval",
+                )
+            )
         if any(len(g) >= 2 for _, g in arms.groupby(["site", "study"])):
             handles.append(Line2D([], [], color=PALETTE["muted"], linewidth=0.55, label="Arms of one study"))
         if targets:
             tl = target_label(shown_targets[targets[0]]["target_lc"])
-            handles.append(Line2D([], [], color=PALETTE["ink"], marker="D", markersize=4.5, linewidth=1.0,
-                                  label=f"{tl} with 95% CI"))
-        legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=SMALL_FONT_SIZE,
-                           handlelength=1.8, borderaxespad=0.0, borderpad=0.0, labelspacing=0.6, frameon=False)
+            handles.append(
+                Line2D(
+                    [], [], color=PALETTE["ink"], marker="D", markersize=4.5, linewidth=1.0, label=f"{tl} with 95% CI"
+                )
+            )
+        legend = ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=SMALL_FONT_SIZE,
+            handlelength=1.8,
+            borderaxespad=0.0,
+            borderpad=0.0,
+            labelspacing=0.6,
+            frameon=False,
+        )
         ax.add_artist(legend)
         # bubble-size key, a second legend under the first: round shares of the total
         # weight of the arms drawn, at the areas they would have
         share = 100.0 * weight / weight.sum()
-        keys = [Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgewidth=0.7,
-                       markersize=np.sqrt(max(MAX_BUBBLE_PT2 * pct / share.max(), MIN_BUBBLE_PT2)),
-                       markeredgecolor=PALETTE["muted"], label=f"{pct:g}%")
-                for pct in _size_key(float(share.max()))]
-        size_key = ax.legend(handles=keys, loc="upper left", bbox_to_anchor=(1.0, 0.0), fontsize=SMALL_FONT_SIZE,
-                             title="Bubble area: share of\nthe total weight", title_fontsize=SMALL_FONT_SIZE,
-                             alignment="left", handlelength=1.8, borderaxespad=0.0, borderpad=0.0,
-                             labelspacing=1.3, frameon=False)
+        keys = [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markerfacecolor="none",
+                markeredgewidth=0.7,
+                markersize=np.sqrt(max(MAX_BUBBLE_PT2 * pct / share.max(), MIN_BUBBLE_PT2)),
+                markeredgecolor=PALETTE["muted"],
+                label=f"{pct:g}%",
+            )
+            for pct in _size_key(float(share.max()))
+        ]
+        size_key = ax.legend(
+            handles=keys,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 0.0),
+            fontsize=SMALL_FONT_SIZE,
+            title="Bubble area: share of\nthe total weight",
+            title_fontsize=SMALL_FONT_SIZE,
+            alignment="left",
+            handlelength=1.8,
+            borderaxespad=0.0,
+            borderpad=0.0,
+            labelspacing=1.3,
+            frameon=False,
+        )
         legend_box = legend.get_window_extent(renderer)
         legend_in = max(legend_box.width, size_key.get_window_extent(renderer).width) / fig.dpi
         legend_h_in = legend_box.height / fig.dpi
@@ -336,8 +497,11 @@ def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Ma
                 t = tcps.get(s)
                 if t is not None and "model" in t:
                     scale = "ln BED10" if t.get("scale", "log") == "log" else "BED10"
-                    kind = ("three-level model (arms within studies)" if str(t["model"]).startswith("multilevel")
-                            else "two-level meta-regression (no study has several arms)")
+                    kind = (
+                        "three-level model (arms within studies)"
+                        if str(t["model"]).startswith("multilevel")
+                        else "two-level meta-regression (no study has several arms)"
+                    )
                     fit = f"logit LC on {scale}, {kind}, {t.get('method', 'REML')}"
                     if "k" in t and "n_studies" in t:
                         fit += f", k = {int(t['k'])} arms"
@@ -348,14 +512,18 @@ def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Ma
                 footnote = "; ".join(f"{', '.join(names)}: {fit}" for fit, names in models.items())
         if footnote:
             foot.append(footnote[:1].upper() + footnote[1:] + ".")
-        foot.append("Bubble area proportional to the arm's weight, 1/(v + between-arm variance); "
-                    "lines join the dose arms of one study; curves: fitted mean with 95% CI (dark) and "
-                    "95% prediction interval for a new study (light).")
+        foot.append(
+            "Bubble area proportional to the arm's weight, 1/(v + between-arm variance); "
+            "lines join the dose arms of one study; curves: fitted mean with 95% CI (dark) and "
+            "95% prediction interval for a new study (light)."
+        )
         if targets:
             tl = target_label(shown_targets[targets[0]]["target_lc"])
-            text = (f"Diamond: {tl}, the BED10 at which the fitted curve reaches "
-                    f"{float(shown_targets[targets[0]]['target_lc']) * 100:g}%, with its delta-method 95% CI "
-                    "(formed on the log scale)")
+            text = (
+                f"Diamond: {tl}, the BED10 at which the fitted curve reaches "
+                f"{float(shown_targets[targets[0]]['target_lc']) * 100:g}%, with its delta-method 95% CI "
+                "(formed on the log scale)"
+            )
             if any(not bool(shown_targets[s].get("slope_ci_excludes_zero", True)) for s in targets):
                 text += "; open diamond: the slope's 95% CI includes 0, so the CI understates the uncertainty"
             foot.append(text + ".")
@@ -374,12 +542,23 @@ def draw_dose_response(arms: pd.DataFrame, curve=None, tcp=None, site_colors: Ma
         fig_h = TOP_IN + AXES_HEIGHT_IN + XLABEL_IN + foot_in + PAD_IN
         fig.set_size_inches(WIDTH_IN, fig_h)
         axes_w = WIDTH_IN - LEFT_IN - LEGEND_GAP_IN - legend_in - RIGHT_IN
-        ax.set_position((LEFT_IN / WIDTH_IN, (foot_in + XLABEL_IN + PAD_IN) / fig_h, axes_w / WIDTH_IN,
-                         AXES_HEIGHT_IN / fig_h))
+        ax.set_position(
+            (LEFT_IN / WIDTH_IN, (foot_in + XLABEL_IN + PAD_IN) / fig_h, axes_w / WIDTH_IN, AXES_HEIGHT_IN / fig_h)
+        )
         legend.set_bbox_to_anchor((1.0 + LEGEND_GAP_IN / axes_w, 1.0), transform=ax.transAxes)
-        size_key.set_bbox_to_anchor((1.0 + LEGEND_GAP_IN / axes_w, 1.0 - (legend_h_in + 0.25) / AXES_HEIGHT_IN),
-                                    transform=ax.transAxes)
+        size_key.set_bbox_to_anchor(
+            (1.0 + LEGEND_GAP_IN / axes_w, 1.0 - (legend_h_in + 0.25) / AXES_HEIGHT_IN), transform=ax.transAxes
+        )
         ax.xaxis.set_major_locator(FixedLocator(_dose_ticks(x0, x1, axes_w)))
-        fig.text(PAD_IN / WIDTH_IN, PAD_IN / fig_h, "\n".join(lines), fontsize=SMALL_FONT_SIZE,
-                 color=PALETTE["muted"], va="bottom", ha="left", linespacing=1.3, gid="footnote")
+        fig.text(
+            PAD_IN / WIDTH_IN,
+            PAD_IN / fig_h,
+            "\n".join(lines),
+            fontsize=SMALL_FONT_SIZE,
+            color=PALETTE["muted"],
+            va="bottom",
+            ha="left",
+            linespacing=1.3,
+            gid="footnote",
+        )
     return fig

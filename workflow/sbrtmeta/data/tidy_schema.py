@@ -12,9 +12,9 @@ may be left out or left empty and are filled as :data:`DEFAULTS` and
    and rules across columns (events <= n, rate = events / n, no duplicate study ×
    arm × endpoint × time point, derived columns agree with what they derive from).
 
-Every failing cell is one :class:`~sbrtmeta.errors.InputError` line naming file,
+Every failing cell is one :class:`~sbrtmeta.data.errors.InputError` line naming file,
 row (header = row 1), column, value and rule; all of a sheet's errors are raised
-together as :class:`~sbrtmeta.errors.InputErrors`.
+together as :class:`~sbrtmeta.data.errors.InputErrors`.
 """
 
 from __future__ import annotations
@@ -27,17 +27,54 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .dose_strings import parse_dose
-from .errors import CellParseError, InputError, InputErrors
-from .sheets import blank_row_check, duplicate_check, read_table, schema_failures, sheet_label, wide_check
-from .vocabulary import BASES, DESIGN_WORDS, ENDPOINTS, GROUPINGS, HISTOLOGIES, PRIMARIES, PRIMARY_HISTOLOGY, SITES
+from sbrtmeta.data.dose_strings import parse_dose
+from sbrtmeta.data.errors import CellParseError, InputError, InputErrors
+from sbrtmeta.data.sheets import blank_row_check, duplicate_check, read_table, schema_failures, sheet_label, wide_check
+from sbrtmeta.data.vocabulary import (
+    BASES,
+    DESIGN_WORDS,
+    ENDPOINTS,
+    GROUPINGS,
+    HISTOLOGIES,
+    PRIMARIES,
+    PRIMARY_HISTOLOGY,
+    SITES,
+)
 
 TIDY_COLUMNS = (
-    "study_id", "ref", "first_author", "year", "review", "site", "design", "primary", "histology",
-    "review_histology", "arm", "grouping", "mfu_months",
-    "n_patients", "n_lesions", "dose_text", "total_dose_gy", "fractions", "bed10", "dose_rule",
-    "endpoint", "timepoint_months", "rate", "n", "n_basis", "events", "basis", "source", "source_type",
-    "raw_file", "raw_row", "corrected_columns", "note",
+    "study_id",
+    "ref",
+    "first_author",
+    "year",
+    "review",
+    "site",
+    "design",
+    "primary",
+    "histology",
+    "review_histology",
+    "arm",
+    "grouping",
+    "mfu_months",
+    "n_patients",
+    "n_lesions",
+    "dose_text",
+    "total_dose_gy",
+    "fractions",
+    "bed10",
+    "dose_rule",
+    "endpoint",
+    "timepoint_months",
+    "rate",
+    "n",
+    "n_basis",
+    "events",
+    "basis",
+    "source",
+    "source_type",
+    "raw_file",
+    "raw_row",
+    "corrected_columns",
+    "note",
 )
 # A tidy sheet must have these columns (year and first_author may be empty cells).
 REQUIRED_COLUMNS = ("study_id", "first_author", "year", "site", "endpoint", "timepoint_months", "events", "n")
@@ -51,8 +88,13 @@ FLOAT_COLUMNS = ("mfu_months", "total_dose_gy", "bed10", "timepoint_months", "ra
 DEFAULT_REVIEW = "own"
 # What an empty or missing optional cell becomes (ref defaults to the row's study_id).
 DEFAULTS = {
-    "review": DEFAULT_REVIEW, "design": "not reported", "primary": "unspecified", "arm": "all",
-    "grouping": "all", "basis": "actuarial", "source_type": "primary study",
+    "review": DEFAULT_REVIEW,
+    "design": "not reported",
+    "primary": "unspecified",
+    "arm": "all",
+    "grouping": "all",
+    "basis": "actuarial",
+    "source_type": "primary study",
 }
 SOURCE_TYPES = ("review", "primary study")
 N_BASES = ("patients", "lesions")
@@ -66,8 +108,10 @@ WRITTEN = "is written by the cleanup (the sheet's file name and row): delete thi
 EVENTS_OVER_N = "events must not be more than n"
 EVENTS_WITHOUT_N = "events is given but n is empty: give n too"
 RATE_MISMATCH = "rate does not match events / n (it must round to events of n)"
-DUPLICATE = ("repeats an earlier row's study_id, arm, endpoint, timepoint_months, basis and source "
-             "(duplicate study × arm × endpoint × time point)")
+DUPLICATE = (
+    "repeats an earlier row's study_id, arm, endpoint, timepoint_months, basis and source "
+    "(duplicate study × arm × endpoint × time point)"
+)
 HISTOLOGY_MISMATCH = "histology contradicts primary (crc → colorectal, sarcoma → sarcoma, others → mixed)"
 REVIEW_HISTOLOGY_MISMATCH = "review_histology contradicts config cleanup.review_histology for this review"
 DOSE_MISMATCH = "{column} does not match what dose_text gives; leave it empty to have it computed"
@@ -78,6 +122,7 @@ _COMMA_NUMBER = re.compile(r"^[-+]?\d+(?:,\d+)+$")
 
 def _number_text_checks(column: str) -> list[pa.Check]:
     """Checks on a numeric column as typed; one bad cell fails exactly one of them."""
+
     def no_percent(v):
         return "%" not in v
 
@@ -88,13 +133,17 @@ def _number_text_checks(column: str) -> list[pa.Check]:
         v = v.strip()
         return v == "" or "%" in v or bool(_COMMA_NUMBER.match(v)) or bool(_NUMBER.match(v))
 
-    checks = [pa.Check(no_percent, element_wise=True, error=PERCENT_RATE if column == "rate" else PERCENT),
-              pa.Check(no_comma, element_wise=True, error=DECIMAL_COMMA),
-              pa.Check(number, element_wise=True, error=NOT_A_NUMBER)]
+    checks = [
+        pa.Check(no_percent, element_wise=True, error=PERCENT_RATE if column == "rate" else PERCENT),
+        pa.Check(no_comma, element_wise=True, error=DECIMAL_COMMA),
+        pa.Check(number, element_wise=True, error=NOT_A_NUMBER),
+    ]
     if column in INT_COLUMNS:
+
         def whole(v):
             v = v.strip()
             return not _NUMBER.match(v) or float(v).is_integer()
+
         checks.append(pa.Check(whole, element_wise=True, error=NOT_WHOLE))
     return checks
 
@@ -102,15 +151,17 @@ def _number_text_checks(column: str) -> list[pa.Check]:
 def _words(column: str, words, default: str | None = None) -> pa.Column:
     allowed = list(words) + ([""] if column not in NONEMPTY_COLUMNS else [])
     error = f"must be one of {list(words)}" + (f" (empty means {default!r})" if default else "")
-    return pa.Column(str, pa.Check(lambda v: v in allowed, element_wise=True, error=error),
-                     required=column in REQUIRED_COLUMNS)
+    return pa.Column(
+        str, pa.Check(lambda v: v in allowed, element_wise=True, error=error), required=column in REQUIRED_COLUMNS
+    )
 
 
 def _text_schema() -> pa.DataFrameSchema:
     cols = {c: pa.Column(str, required=c in REQUIRED_COLUMNS) for c in TIDY_COLUMNS}
     for c in NONEMPTY_COLUMNS:
-        cols[c] = pa.Column(str, pa.Check(lambda v: v.strip() != "", element_wise=True, error="must not be empty"),
-                            required=True)
+        cols[c] = pa.Column(
+            str, pa.Check(lambda v: v.strip() != "", element_wise=True, error="must not be empty"), required=True
+        )
     for c in INT_COLUMNS + FLOAT_COLUMNS:
         cols[c] = pa.Column(str, _number_text_checks(c), required=c in REQUIRED_COLUMNS)
     cols["site"] = _words("site", SITES)
@@ -123,10 +174,15 @@ def _text_schema() -> pa.DataFrameSchema:
     cols["basis"] = _words("basis", BASES, DEFAULTS["basis"])
     cols["n_basis"] = _words("n_basis", N_BASES)
     cols["source_type"] = _words("source_type", SOURCE_TYPES, DEFAULTS["source_type"])
-    cols["review"] = pa.Column(str, pa.Check(lambda v: v == "" or bool(re.match(r"^[a-z][a-z0-9_]*$", v)),
-                                             element_wise=True,
-                                             error="must be lower-case letters, digits or _ , starting with "
-                                                   f"a letter (empty means {DEFAULT_REVIEW!r})"), required=False)
+    cols["review"] = pa.Column(
+        str,
+        pa.Check(
+            lambda v: v == "" or bool(re.match(r"^[a-z][a-z0-9_]*$", v)),
+            element_wise=True,
+            error=f"must be lower-case letters, digits or _ , starting with a letter (empty means {DEFAULT_REVIEW!r})",
+        ),
+        required=False,
+    )
     for c in WRITTEN_BY_CLEANUP:
         cols[c] = pa.Column(str, pa.Check(lambda s: False, error=WRITTEN), required=False)
     return pa.DataFrameSchema(cols, strict=True, ordered=False, checks=[blank_row_check()])
@@ -147,6 +203,7 @@ def _rate_matches(df: pd.DataFrame) -> pd.Series:
 def _typed_schema() -> pa.DataFrameSchema:
     def num(dtype, *checks):
         return pa.Column(dtype, list(checks), nullable=True)
+
     cols = {
         "year": num("Int64", pa.Check.in_range(1900, 2100, error="must be a year between 1900 and 2100")),
         "n": num("Int64", pa.Check.ge(1, error="must be at least 1")),
@@ -154,26 +211,32 @@ def _typed_schema() -> pa.DataFrameSchema:
         "n_lesions": num("Int64", pa.Check.ge(1, error="must be at least 1")),
         "events": num("Int64", pa.Check.ge(0, error="must be at least 0")),
         "fractions": num("Int64", pa.Check.ge(1, error="must be at least 1")),
-        "rate": num("Float64", pa.Check.in_range(0, 1, error="must be a proportion between 0 and 1 "
-                                                          "(85 % is 0.85)")),
+        "rate": num("Float64", pa.Check.in_range(0, 1, error="must be a proportion between 0 and 1 (85 % is 0.85)")),
         "timepoint_months": num("Float64", pa.Check.gt(0, error="must be more than 0 months")),
         "mfu_months": num("Float64", pa.Check.gt(0, error="must be more than 0 months")),
         "total_dose_gy": num("Float64", pa.Check.gt(0, error="must be more than 0 Gy")),
         "bed10": num("Float64", pa.Check.gt(0, error="must be more than 0 Gy")),
     }
     checks = [
-        wide_check(lambda d: d["events"].isna() | d["n"].isna() | (d["events"] <= d["n"]).fillna(True),
-                   EVENTS_OVER_N, "events"),
+        wide_check(
+            lambda d: d["events"].isna() | d["n"].isna() | (d["events"] <= d["n"]).fillna(True), EVENTS_OVER_N, "events"
+        ),
         wide_check(lambda d: d["events"].isna() | d["n"].notna(), EVENTS_WITHOUT_N, "events"),
         wide_check(_rate_matches, RATE_MISMATCH, "rate"),
-        duplicate_check(["study_id", "arm", "endpoint", "timepoint_months", "basis", "source"], DUPLICATE,
-                        "study_id"),
-        wide_check(lambda d: (d["histology"] == "") | (d["histology"] == d["_histology"]), HISTOLOGY_MISMATCH,
-                   "histology"),
-        wide_check(lambda d: (d["review_histology"] == "") | (d["review_histology"] == d["_review_histology"]),
-                   REVIEW_HISTOLOGY_MISMATCH, "review_histology"),
-        wide_check(lambda d: (d["dose_rule"] == "") | (d["dose_rule"] == d["_dose_rule"]),
-                   DOSE_MISMATCH.format(column="dose_rule"), "dose_rule"),
+        duplicate_check(["study_id", "arm", "endpoint", "timepoint_months", "basis", "source"], DUPLICATE, "study_id"),
+        wide_check(
+            lambda d: (d["histology"] == "") | (d["histology"] == d["_histology"]), HISTOLOGY_MISMATCH, "histology"
+        ),
+        wide_check(
+            lambda d: (d["review_histology"] == "") | (d["review_histology"] == d["_review_histology"]),
+            REVIEW_HISTOLOGY_MISMATCH,
+            "review_histology",
+        ),
+        wide_check(
+            lambda d: (d["dose_rule"] == "") | (d["dose_rule"] == d["_dose_rule"]),
+            DOSE_MISMATCH.format(column="dose_rule"),
+            "dose_rule",
+        ),
     ]
     for c in ("total_dose_gy", "fractions", "bed10"):
         checks.append(wide_check(lambda d, c=c: _close(d[c], d["_" + c]), DOSE_MISMATCH.format(column=c), c))
@@ -197,8 +260,12 @@ def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def tidy_sheet_rows(path: str | Path, worksheet: str | None = None, alpha_beta: float = 10.0,
-                    review_histology: dict[str, str] | None = None) -> list[dict]:
+def tidy_sheet_rows(
+    path: str | Path,
+    worksheet: str | None = None,
+    alpha_beta: float = 10.0,
+    review_histology: dict[str, str] | None = None,
+) -> list[dict]:
     """Read and validate one tidy sheet; return its rows in the tidy format.
 
     Spaces around a cell's value are ignored.
@@ -240,12 +307,14 @@ def tidy_sheet_rows(path: str | Path, worksheet: str | None = None, alpha_beta: 
             bad_rows.add(row)
             continue
         summaries[i] = parsed[text]
-    full["_total_dose_gy"] = pd.array([getattr(summaries.get(i), "total_dose_gy", None) for i in full.index],
-                                      dtype="Float64")
+    full["_total_dose_gy"] = pd.array(
+        [getattr(summaries.get(i), "total_dose_gy", None) for i in full.index], dtype="Float64"
+    )
     full["_fractions"] = pd.array([getattr(summaries.get(i), "fractions", None) for i in full.index], dtype="Int64")
     beds = [getattr(summaries.get(i), "bed", float("nan")) for i in full.index]
-    full["_bed10"] = pd.array([round(b, 6) if b is not None and math.isfinite(b) else None for b in beds],
-                              dtype="Float64")
+    full["_bed10"] = pd.array(
+        [round(b, 6) if b is not None and math.isfinite(b) else None for b in beds], dtype="Float64"
+    )
     full["_dose_rule"] = [getattr(summaries.get(i), "rule", "") for i in full.index]
     typed = _numbers(full)
     good = typed[[i + 2 not in bad_rows for i in typed.index]]
@@ -274,12 +343,19 @@ def _tidy_row(r: dict, row: int, name: str) -> dict:
     out = {c: r[c] for c in TIDY_COLUMNS if c not in WRITTEN_BY_CLEANUP}
     out.update({c: _value(r[c]) for c in INT_COLUMNS + FLOAT_COLUMNS})
     out.update(
-        histology=r["histology"] or r["_histology"], review_histology=r["review_histology"] or r["_review_histology"],
-        total_dose_gy=_value(r["total_dose_gy"]) if _value(r["total_dose_gy"]) is not None
+        histology=r["histology"] or r["_histology"],
+        review_histology=r["review_histology"] or r["_review_histology"],
+        total_dose_gy=_value(r["total_dose_gy"])
+        if _value(r["total_dose_gy"]) is not None
         else _value(r["_total_dose_gy"]),
         fractions=_value(r["fractions"]) if _value(r["fractions"]) is not None else _value(r["_fractions"]),
         bed10=_value(r["bed10"]) if _value(r["bed10"]) is not None else _value(r["_bed10"]),
         dose_rule=r["dose_rule"] or r["_dose_rule"],
-        n=n, events=events, rate=rate, raw_file=name, raw_row=str(row), corrected_columns="",
+        n=n,
+        events=events,
+        rate=rate,
+        raw_file=name,
+        raw_row=str(row),
+        corrected_columns="",
     )
     return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import CellParseError
+from sbrtmeta.data.errors import CellParseError
 
 _NUM = r"\d+(?:\.\d+)?"
 _RANGE = rf"(?P<lo>{_NUM})(?:\s*-\s*(?P<hi>{_NUM}))?"
@@ -34,10 +34,16 @@ _PROSE = re.compile(
 )
 # Words around a dose that qualify it without changing it.
 _PREFIX = re.compile(r"^(?:risk-adapted:|curative|palliative)\s*", re.IGNORECASE)
-_SUFFIX = re.compile(r"\s*(?:\((?:Gy/fractions|escalated|[\d.]+\s*-\s*[\d.]+\s*Gy per fraction)\)|"
-                     r"\bpreferred|\bfor most)$", re.IGNORECASE)
-_RANGE_SUFFIX = re.compile(rf"\s*\((?P<dlo>{_NUM})\s*-\s*(?P<dhi>{_NUM})\s*Gy,\s*(?P<flo>\d+)\s*-\s*(?P<fhi>\d+)"
-                           r"\s*fractions\)$", re.IGNORECASE)
+_SUFFIX = re.compile(
+    r"\s*(?:\((?:Gy/fractions|escalated|[\d.]+\s*-\s*[\d.]+\s*Gy per fraction)\)|"
+    r"\bpreferred|\bfor most)$",
+    re.IGNORECASE,
+)
+_RANGE_SUFFIX = re.compile(
+    rf"\s*\((?P<dlo>{_NUM})\s*-\s*(?P<dhi>{_NUM})\s*Gy,\s*(?P<flo>\d+)\s*-\s*(?P<fhi>\d+)"
+    r"\s*fractions\)$",
+    re.IGNORECASE,
+)
 _TOTAL_ONLY = re.compile(rf"^(?P<median>median\s+)?(?P<total>{_NUM})\s*Gy$", re.IGNORECASE)
 _NOT_REPORTED = re.compile(r"\bnot reported\b", re.IGNORECASE)
 DOSE_RULES = ("median_or_midpoint", "minimum", "maximum", "exclude_ranges")
@@ -55,8 +61,7 @@ class Regimen:
 
     def bed_range(self, alpha_beta: float) -> tuple[float, float]:
         """Lowest and highest BED the regimen allows (Gy)."""
-        return (bed(self.total_lo, self.fractions_hi, alpha_beta),
-                bed(self.total_hi, self.fractions_lo, alpha_beta))
+        return (bed(self.total_lo, self.fractions_hi, alpha_beta), bed(self.total_hi, self.fractions_lo, alpha_beta))
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class DoseSpec:
     notes: tuple[str, ...] = ()
     median_fractions: int | None = None
 
-    def summary(self, alpha_beta: float = 10.0, rule: str = "median_or_midpoint") -> "DoseSummary":
+    def summary(self, alpha_beta: float = 10.0, rule: str = "median_or_midpoint") -> DoseSummary:
         """One dose for the arm, by ``rule`` (see ``DOSE_RULES``).
 
         ``median_or_midpoint``: the printed median, else the single regimen, else the
@@ -90,11 +95,13 @@ class DoseSpec:
         if rule == "median_or_midpoint" and self.median_total is not None:
             median_fx = self.median_fractions if self.median_fractions is not None else fixed_fx
             if median_fx is not None:
-                return DoseSummary(self.median_total, median_fx, bed(self.median_total, median_fx, alpha_beta),
-                                   "printed median")
+                return DoseSummary(
+                    self.median_total, median_fx, bed(self.median_total, median_fx, alpha_beta), "printed median"
+                )
         if exact:
-            return DoseSummary(r0.total_lo, r0.fractions_lo, bed(r0.total_lo, r0.fractions_lo, alpha_beta),
-                               "single regimen")
+            return DoseSummary(
+                r0.total_lo, r0.fractions_lo, bed(r0.total_lo, r0.fractions_lo, alpha_beta), "single regimen"
+            )
         if rule == "minimum":
             return DoseSummary(None, None, min(lows), "minimum of BED range")
         if rule == "maximum":
@@ -180,8 +187,9 @@ def parse_dose(printed: str) -> DoseSpec | None:
         if extra:  # "median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)": the range is the regimen
             reg = _regimen(extra["dlo"], extra["dhi"], extra["flo"], extra["fhi"], text)
         else:
-            reg = _regimen(m["rlo"] or m["rlo2"] or m["dlo"], m["rhi"] or m["rhi2"] or m["dhi"], m["flo"], m["fhi"],
-                           text)
+            reg = _regimen(
+                m["rlo"] or m["rlo2"] or m["dlo"], m["rhi"] or m["rhi2"] or m["dhi"], m["flo"], m["fhi"], text
+            )
         return DoseSpec(text, (reg,), median, notes, median_fx)
     text_body = body
     median = None
@@ -196,4 +204,3 @@ def parse_dose(printed: str) -> DoseSpec | None:
             raise CellParseError(f"dose {printed!r}: cannot read {part!r} as total/fractions")
         regimens.append(_regimen(mm["dlo"], mm["dhi"], mm["flo"], mm["fhi"], text))
     return DoseSpec(text, tuple(regimens), median, notes)
-

@@ -14,8 +14,9 @@ import posixpath
 import numpy as np
 import pandas as pd
 
-from .flow_diagram import CRITERION_LABELS, flow_counts
-from .forest import ENDPOINT_LABELS, MODEL_LABELS
+from sbrtmeta.plots.flow_diagram import CRITERION_LABELS, flow_counts
+from sbrtmeta.plots.forest import ENDPOINT_LABELS, MODEL_LABELS
+
 
 def _finite(x) -> bool:
     try:
@@ -39,7 +40,7 @@ def _num(x, digits: int = 3) -> str:
     if not _finite(x):
         return "–"
     x = float(x)
-    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10 ** -digits):
+    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10**-digits):
         return f"{x:.{digits}g}"
     return f"{x:.{digits}f}"
 
@@ -78,22 +79,45 @@ def pooled_table(pooled: pd.DataFrame) -> str:
     rows = []
     for r in _sorted_cells(pooled).itertuples():
         fitted = r.k >= 2
-        rows.append([r.site, getattr(r, "histology", ""), r.endpoint, f"{float(r.timepoint_months):g}", int(r.k),
-                     int(r.n_total), MODEL_LABELS.get(r.model, r.model),
-                     f"{_pct(r.estimate)} ({_pct(r.ci_low)}–{_pct(r.ci_high)})",
-                     f"{_pct(r.pi_low)}–{_pct(r.pi_high)}" if fitted and _finite(r.pi_low) else "",
-                     f"{float(r.i2):.0f}" if fitted and _finite(r.i2) else "",
-                     f"{float(r.tau2):.3f}" if fitted and _finite(r.tau2) else "",
-                     f"{float(r.q):.2f} (p {_p(r.q_p)})" if fitted and _finite(r.q) else ""])
-    return _table(["Site", "Histology", "Endpoint", "Months", "k", "N", "Model", "Estimate, % (95% CI)",
-                   "95% PI, %", "I², %", "τ²", "Q (p)"], rows)
+        rows.append(
+            [
+                r.site,
+                getattr(r, "histology", ""),
+                r.endpoint,
+                f"{float(r.timepoint_months):g}",
+                int(r.k),
+                int(r.n_total),
+                MODEL_LABELS.get(r.model, r.model),
+                f"{_pct(r.estimate)} ({_pct(r.ci_low)}–{_pct(r.ci_high)})",
+                f"{_pct(r.pi_low)}–{_pct(r.pi_high)}" if fitted and _finite(r.pi_low) else "",
+                f"{float(r.i2):.0f}" if fitted and _finite(r.i2) else "",
+                f"{float(r.tau2):.3f}" if fitted and _finite(r.tau2) else "",
+                f"{float(r.q):.2f} (p {_p(r.q_p)})" if fitted and _finite(r.q) else "",
+            ]
+        )
+    return _table(
+        [
+            "Site",
+            "Histology",
+            "Endpoint",
+            "Months",
+            "k",
+            "N",
+            "Model",
+            "Estimate, % (95% CI)",
+            "95% PI, %",
+            "I², %",
+            "τ²",
+            "Q (p)",
+        ],
+        rows,
+    )
 
 
 def subgroup_table(subgroups: pd.DataFrame) -> str:
     rows = []
     for r in subgroups.itertuples():
-        stat = (f"F({int(r.df1)}, {int(r.df2)}) = {r.qm:.2f}" if str(r.test) == "F"
-                else f"χ²({int(r.df1)}) = {r.qm:.2f}")
+        stat = f"F({int(r.df1)}, {int(r.df2)}) = {r.qm:.2f}" if str(r.test) == "F" else f"χ²({int(r.df1)}) = {r.qm:.2f}"
         rows.append([r.histology, r.endpoint, f"{float(r.timepoint_months):g}", r.sites, int(r.k), stat, _p(r.p)])
     return _table(["Histology", "Endpoint", "Months", "Sites", "k", "Test", "p"], rows)
 
@@ -139,23 +163,52 @@ def dose_table(dose: pd.DataFrame | None) -> str:
     rows = []
     for r in dose.itertuples():
         fitted = _finite(r.slope)
-        rows.append([r.model, r.site, r.histology, f"{int(r.k_arms)} ({int(r.n_studies)})",
-                     f"{_num(r.slope, 2)} ({_num(r.slope_ci_low, 2)} to {_num(r.slope_ci_high, 2)}), p {_p(r.slope_p)}"
-                     if fitted else "–",
-                     _dose_interval(r, "bed50"), _dose_interval(r, "gamma50", lambda x: _num(x, 2)),
-                     _dose_interval(r, "bed_target"), r.note if isinstance(r.note, str) else ""])
+        rows.append(
+            [
+                r.model,
+                r.site,
+                r.histology,
+                f"{int(r.k_arms)} ({int(r.n_studies)})",
+                f"{_num(r.slope, 2)} ({_num(r.slope_ci_low, 2)} to {_num(r.slope_ci_high, 2)}), p {_p(r.slope_p)}"
+                if fitted
+                else "–",
+                _dose_interval(r, "bed50"),
+                _dose_interval(r, "gamma50", lambda x: _num(x, 2)),
+                _dose_interval(r, "bed_target"),
+                r.note if isinstance(r.note, str) else "",
+            ]
+        )
     first = dose.iloc[0]
-    head = (f"Logit {ENDPOINT_LABELS.get(first.endpoint, first.endpoint).lower()} at "
-            f"{float(first.timepoint_months):g} months on {'ln ' if first.scale == 'log' else ''}BED10 "
-            f"(α/β = {float(first.alpha_beta):g} Gy, one dose per arm by the rule `{first.dose_rule}`). "
-            "Doses in Gy with 95% delta-method CI and parametric-bootstrap interval; "
-            "∞: no upper limit (replicates whose curve does not rise).")
-    return head + "\n\n" + _table(["Model", "Site", "Histology", "Arms (studies)", "Slope (95% CI), p",
-                                    "BED50, Gy", "γ50", f"{target}, Gy", "Note"], rows)
+    head = (
+        f"Logit {ENDPOINT_LABELS.get(first.endpoint, first.endpoint).lower()} at "
+        f"{float(first.timepoint_months):g} months on {'ln ' if first.scale == 'log' else ''}BED10 "
+        f"(α/β = {float(first.alpha_beta):g} Gy, one dose per arm by the rule `{first.dose_rule}`). "
+        "Doses in Gy with 95% delta-method CI and parametric-bootstrap interval; "
+        "∞: no upper limit (replicates whose curve does not rise)."
+    )
+    return (
+        head
+        + "\n\n"
+        + _table(
+            [
+                "Model",
+                "Site",
+                "Histology",
+                "Arms (studies)",
+                "Slope (95% CI), p",
+                "BED50, Gy",
+                "γ50",
+                f"{target}, Gy",
+                "Note",
+            ],
+            rows,
+        )
+    )
 
 
-def site_paragraph(site: str, pooled: pd.DataFrame, not_pooled: pd.DataFrame | None = None,
-                   dose: pd.DataFrame | None = None) -> str:
+def site_paragraph(
+    site: str, pooled: pd.DataFrame, not_pooled: pd.DataFrame | None = None, dose: pd.DataFrame | None = None
+) -> str:
     """One paragraph about ``site`` from its rows of the tables."""
     cells = _sorted_cells(pooled[pooled["site"] == site])
     parts = [f"**{_title(site)}.**"]
@@ -164,12 +217,17 @@ def site_paragraph(site: str, pooled: pd.DataFrame, not_pooled: pd.DataFrame | N
         parts.append("No rate of this site could be pooled.")
     else:
         hist = sorted(cells["histology"].dropna().unique()) if "histology" in cells else []
-        parts.append(f"{len(cells)} endpoint × time point cell{'s' if len(cells) != 1 else ''}"
-                     + (f" ({', '.join(hist)})" if hist else "") + ".")
+        parts.append(
+            f"{len(cells)} endpoint × time point cell{'s' if len(cells) != 1 else ''}"
+            + (f" ({', '.join(hist)})" if hist else "")
+            + "."
+        )
     for r in fitted.itertuples():
-        text = (f"For {_what(r.endpoint, r.timepoint_months)}"
-                + (f" ({r.histology})" if getattr(r, "histology", "") and len(set(cells["histology"])) > 1 else "")
-                + f", {int(r.k)} studies (n = {int(r.n_total)}) give a pooled {_estimate(r)}")
+        text = (
+            f"For {_what(r.endpoint, r.timepoint_months)}"
+            + (f" ({r.histology})" if getattr(r, "histology", "") and len(set(cells["histology"])) > 1 else "")
+            + f", {int(r.k)} studies (n = {int(r.n_total)}) give a pooled {_estimate(r)}"
+        )
         extra = []
         if _finite(r.pi_low):
             extra.append(f"95% prediction interval {_pct(r.pi_low)}–{_pct(r.pi_high)}%")
@@ -177,8 +235,10 @@ def site_paragraph(site: str, pooled: pd.DataFrame, not_pooled: pd.DataFrame | N
             extra.append(f"I² = {float(r.i2):.0f}%, τ² = {float(r.tau2):.3f}, Q p {_p(r.q_p)}")
         parts.append(text + (f"; {'; '.join(extra)}" if extra else "") + ".")
     if not single.empty:
-        items = [f"{_what(r.endpoint, r.timepoint_months)} {_estimate(r)} from {r.studies} (n = {int(r.n_total)})"
-                 for r in single.itertuples()]
+        items = [
+            f"{_what(r.endpoint, r.timepoint_months)} {_estimate(r)} from {r.studies} (n = {int(r.n_total)})"
+            for r in single.itertuples()
+        ]
         parts.append("Single studies, not pooled: " + "; ".join(items) + ".")
     if not_pooled is not None and not not_pooled.empty:
         miss = not_pooled[not_pooled["site"] == site]
@@ -188,10 +248,12 @@ def site_paragraph(site: str, pooled: pd.DataFrame, not_pooled: pd.DataFrame | N
     if dose is not None and not dose.empty:
         target = _target_name(dose)
         for r in dose[(dose["site"] == site) & dose["slope"].notna()].itertuples():
-            text = (f"Dose-response ({r.model} fit, {_what(r.endpoint, r.timepoint_months)}, "
-                    f"{int(r.k_arms)} arms from {int(r.n_studies)} studies, {r.histology}): "
-                    f"{target} {_dose_interval(r, 'bed_target')} Gy, BED50 {_dose_interval(r, 'bed50')} Gy, "
-                    f"γ50 {_num(r.gamma50, 2)}; slope p {_p(r.slope_p)}")
+            text = (
+                f"Dose-response ({r.model} fit, {_what(r.endpoint, r.timepoint_months)}, "
+                f"{int(r.k_arms)} arms from {int(r.n_studies)} studies, {r.histology}): "
+                f"{target} {_dose_interval(r, 'bed_target')} Gy, BED50 {_dose_interval(r, 'bed50')} Gy, "
+                f"γ50 {_num(r.gamma50, 2)}; slope p {_p(r.slope_p)}"
+            )
             note = r.note if isinstance(r.note, str) and r.note else ""
             parts.append(text + (f" ({note})." if note else "."))
         for r in dose[(dose["site"] == site) & dose["slope"].isna()].itertuples():
@@ -212,9 +274,13 @@ def _reason(reason: str) -> str:
     return "; ".join(parts)
 
 
-FIGURE_KINDS = (("flow_diagram", "Flow diagram of study selection"), ("forest_", "Forest plot"),
-                ("funnel_", "Funnel plot"), ("leave_one_out_", "Leave-one-out analysis"),
-                ("dose_response", "Dose-response"))
+FIGURE_KINDS = (
+    ("flow_diagram", "Flow diagram of study selection"),
+    ("forest_", "Forest plot"),
+    ("funnel_", "Funnel plot"),
+    ("leave_one_out_", "Leave-one-out analysis"),
+    ("dose_response", "Dose-response"),
+)
 FORMAT_PREFERENCE = ("png", "svg", "pdf")
 
 
@@ -223,7 +289,7 @@ def _figure_title(stem: str) -> tuple[int, str]:
 
     for rank, (prefix, name) in enumerate(FIGURE_KINDS):
         if stem.startswith(prefix):
-            rest = stem[len(prefix):].strip("_")
+            rest = stem[len(prefix) :].strip("_")
             cell = re.fullmatch(r"(LC|OS)_(\d+(?:\.\d+)?)m", rest)
             if cell:
                 return rank, f"{name}: {_what(cell.group(1), cell.group(2))}"
@@ -246,10 +312,17 @@ def figure_list(paths: list[str]) -> list[tuple[str, str]]:
     return [(title, path) for _, title, _, path in sorted(items)]
 
 
-def summary_markdown(pooled: pd.DataFrame, subgroups: pd.DataFrame, included: pd.DataFrame,
-                     excluded: pd.DataFrame, not_pooled: pd.DataFrame | None = None,
-                     dose: pd.DataFrame | None = None, figures: list[tuple[str, str]] | None = None,
-                     report_dir: str = "results/report", sites: list[str] | None = None) -> str:
+def summary_markdown(
+    pooled: pd.DataFrame,
+    subgroups: pd.DataFrame,
+    included: pd.DataFrame,
+    excluded: pd.DataFrame,
+    not_pooled: pd.DataFrame | None = None,
+    dose: pd.DataFrame | None = None,
+    figures: list[tuple[str, str]] | None = None,
+    report_dir: str = "results/report",
+    sites: list[str] | None = None,
+) -> str:
     """The summary as Markdown.
 
     ``figures`` is ``[(title, path)]`` with paths relative to the project folder;
@@ -263,29 +336,53 @@ def summary_markdown(pooled: pd.DataFrame, subgroups: pd.DataFrame, included: pd
             found |= set(not_pooled["site"])
         sites = sorted(found)
     else:
-        sites = [s for s in sites if s in set(pooled["site"])
-                 or (not_pooled is not None and not not_pooled.empty and s in set(not_pooled["site"]))]
-    out = ["# SBRT for oligometastases: summary of results", "",
-           "Written by the workflow from the tables in results/tables/; proportions in %.", ""]
+        sites = [
+            s
+            for s in sites
+            if s in set(pooled["site"])
+            or (not_pooled is not None and not not_pooled.empty and s in set(not_pooled["site"]))
+        ]
+    out = [
+        "# SBRT for oligometastases: summary of results",
+        "",
+        "Written by the workflow from the tables in results/tables/; proportions in %.",
+        "",
+    ]
     out += ["## Sites", ""]
     for site in sites:
         out += [site_paragraph(site, pooled, not_pooled, dose), ""]
     out += ["## Pooled estimates", "", pooled_table(pooled), ""]
     out += ["## Tests for subgroup differences between sites", ""]
-    out += [subgroup_table(subgroups) if not subgroups.empty else "No endpoint × time point had two sites to compare.",
-            ""]
+    out += [
+        subgroup_table(subgroups) if not subgroups.empty else "No endpoint × time point had two sites to compare.",
+        "",
+    ]
     out += ["## Dose-response", "", dose_table(dose), ""]
     rows, studies = counts["extracted"]
-    out += ["## Study selection", "",
-            f"{rows} outcome rows from {studies} studies were extracted; {counts['included'][0]} rows "
-            f"({counts['included'][1]} studies) were included and {counts['excluded'][0]} excluded.", ""]
-    out += [_table(["Criterion (first failed)", "Rows excluded"],
-                   [[CRITERION_LABELS.get(c, c), n] for c, n in counts["criteria"]]), ""]
+    out += [
+        "## Study selection",
+        "",
+        f"{rows} outcome rows from {studies} studies were extracted; {counts['included'][0]} rows "
+        f"({counts['included'][1]} studies) were included and {counts['excluded'][0]} excluded.",
+        "",
+    ]
+    out += [
+        _table(
+            ["Criterion (first failed)", "Rows excluded"],
+            [[CRITERION_LABELS.get(c, c), n] for c, n in counts["criteria"]],
+        ),
+        "",
+    ]
     if not_pooled is not None and not not_pooled.empty:
-        out += ["Cells with no poolable rate:", "",
-                _table(["Site", "Histology", "Endpoint", "Rows", "Reason"],
-                       [[r.site, r.histology, r.endpoint, int(r.rows), _reason(r.reason)] for r in not_pooled.itertuples()]),
-                ""]
+        out += [
+            "Cells with no poolable rate:",
+            "",
+            _table(
+                ["Site", "Histology", "Endpoint", "Rows", "Reason"],
+                [[r.site, r.histology, r.endpoint, int(r.rows), _reason(r.reason)] for r in not_pooled.itertuples()],
+            ),
+            "",
+        ]
     if figures:
         out += ["## Figures", ""]
         for title, path in figures:

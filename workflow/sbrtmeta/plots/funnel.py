@@ -18,23 +18,21 @@ ten studies the panel says the tests are underpowered, as the Cochrane Handbook
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-from dataclasses import dataclass, field
-
-from matplotlib.patches import Patch
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from scipy.stats import norm
 
-from .effect_sizes import SCALE_NAMES, forward_transform
-from .forest import cell_studies, endpoint_axis_label, p_text, select_rows, site_title
-from .meta_regression import regtest
-from .plot_style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
-from .small_study import trimfill
+from sbrtmeta.plots.forest import cell_studies, endpoint_axis_label, p_text, select_rows, site_title
+from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
+from sbrtmeta.stats.effect_sizes import SCALE_NAMES, forward_transform
+from sbrtmeta.stats.meta_regression import regtest
+from sbrtmeta.stats.small_study import trimfill
 
 MAX_COLUMNS = 3
 PANEL_HEIGHT_IN = 2.6
@@ -68,10 +66,10 @@ def percent_ticks(x0: float, x1: float, min_gap: float = 0.2, forward=None) -> t
 class FunnelTests:
     """What a funnel panel shows of Egger's test and trim and fill.
 
-    ``egger_*`` come from :func:`sbrtmeta.meta_regression.regtest` (NaN below three
+    ``egger_*`` come from :func:`sbrtmeta.stats.meta_regression.regtest` (NaN below three
     studies): the statistic (t with ``egger_df`` df under Knapp-Hartung, else z), its
     p-value, and the fitted line ``b0 + b1·sei``. ``k0``, ``side`` and
-    ``filled_yi``/``filled_sei`` come from :func:`sbrtmeta.small_study.trimfill`
+    ``filled_yi``/``filled_sei`` come from :func:`sbrtmeta.stats.small_study.trimfill`
     (estimator L0): the imputed studies. ``tau2_method`` is the estimator used; ``note``
     says why a test was not done.
     """
@@ -89,8 +87,9 @@ class FunnelTests:
     note: str = ""
 
 
-def funnel_tests(yi, vi, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95,
-                 max_trimfill: int = MAX_TRIMFILL_K) -> FunnelTests:
+def funnel_tests(
+    yi, vi, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95, max_trimfill: int = MAX_TRIMFILL_K
+) -> FunnelTests:
     """Egger's test (``regtest(res)``) and trim and fill (``trimfill(res)``, L0) for one panel.
 
     ``tau2_method`` and ``ci_method`` are the pooled model's; estimators the
@@ -109,8 +108,13 @@ def funnel_tests(yi, vi, tau2_method: str = "REML", ci_method: str = "knha", lev
     egger = {}
     try:
         r = regtest(yi, vi, model="rma", predictor="sei", tau2_method=method, ci_method=ci, level=level)
-        egger = dict(egger_stat=float(r.zval), egger_df=r.df, egger_p=float(r.pval),
-                     egger_b0=float(r.fit.coef[0]), egger_b1=float(r.fit.coef[1]))
+        egger = dict(
+            egger_stat=float(r.zval),
+            egger_df=r.df,
+            egger_p=float(r.pval),
+            egger_b0=float(r.fit.coef[0]),
+            egger_b1=float(r.fit.coef[1]),
+        )
     except (ValueError, np.linalg.LinAlgError) as exc:
         notes.append(f"Egger: not estimable ({exc})")
     fill = {}
@@ -119,8 +123,7 @@ def funnel_tests(yi, vi, tau2_method: str = "REML", ci_method: str = "knha", lev
     else:
         try:
             tf = trimfill(yi, vi, tau2_method=method, estimator="L0", level=level)
-            fill = dict(k0=int(tf.k0), side=tf.side, filled_yi=tf.yi[tf.filled],
-                        filled_sei=np.sqrt(tf.vi[tf.filled]))
+            fill = dict(k0=int(tf.k0), side=tf.side, filled_yi=tf.yi[tf.filled], filled_sei=np.sqrt(tf.vi[tf.filled]))
         except (ValueError, np.linalg.LinAlgError) as exc:
             notes.append(f"trim and fill: not estimable ({exc})")
     return FunnelTests(**egger, **fill, tau2_method=method, note="; ".join(notes))
@@ -139,8 +142,14 @@ def tests_text(t: FunnelTests) -> list[str]:
     return lines
 
 
-def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, timepoint_months: float,
-                endpoint_label: str | None = None, max_trimfill: int = MAX_TRIMFILL_K) -> Figure:
+def draw_funnel(
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    endpoint: str,
+    timepoint_months: float,
+    endpoint_label: str | None = None,
+    max_trimfill: int = MAX_TRIMFILL_K,
+) -> Figure:
     """Funnel plots of the sites with two or more studies for ``endpoint`` at ``timepoint_months``.
 
     Panels run in ``pooled`` order, three to a row. With no such site the figure
@@ -161,8 +170,15 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
             fig.set_size_inches(width, 1.5)
             ax = fig.add_subplot()
             ax.set_axis_off()
-            ax.text(0.5, 0.5, f"{what}:\nno cell has two or more studies,\nso there is no funnel plot.",
-                    ha="center", va="center", transform=ax.transAxes, color=PALETTE["muted"])
+            ax.text(
+                0.5,
+                0.5,
+                f"{what}:\nno cell has two or more studies,\nso there is no funnel plot.",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                color=PALETTE["muted"],
+            )
             return fig
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         transform = str(cells["transform"].iloc[0]) if "transform" in cells else "PLO"
@@ -177,8 +193,13 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
             if not np.isfinite(mu):
                 mu = float(forward(cell.estimate))
             yi, vi = group["yi"].to_numpy(float), group["vi"].to_numpy(float)
-            tests = funnel_tests(yi, vi, str(getattr(cell, "tau2_method", "REML")),
-                                 str(getattr(cell, "ci_method", "knha")), max_trimfill=max_trimfill)
+            tests = funnel_tests(
+                yi,
+                vi,
+                str(getattr(cell, "tau2_method", "REML")),
+                str(getattr(cell, "ci_method", "knha")),
+                max_trimfill=max_trimfill,
+            )
             any_fill |= bool(tests.filled_yi.size)
             any_egger |= bool(np.isfinite(tests.egger_b0))
             _panel(ax, yi, np.sqrt(vi), mu, MIN_TICK_GAP_IN * ncols / width, forward, tests)
@@ -188,14 +209,23 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
             if cell.k < SMALL_K:
                 lines.append(SMALL_K_NOTE)
             if lines:
-                ax.annotate("\n".join(lines), xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -26),
-                            textcoords="offset points", ha="center", va="top",
-                            fontsize=SMALL_FONT_SIZE, color=PALETTE["muted"], linespacing=1.25)
-        for ax in axes[len(cells):]:
+                ax.annotate(
+                    "\n".join(lines),
+                    xy=(0.5, 0),
+                    xycoords="axes fraction",
+                    xytext=(0, -26),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top",
+                    fontsize=SMALL_FONT_SIZE,
+                    color=PALETTE["muted"],
+                    linespacing=1.25,
+                )
+        for ax in axes[len(cells) :]:
             ax.set_axis_off()
         for ax in axes[::ncols]:
             ax.set_ylabel(f"Standard error ({scale} scale)")
-        for ax in axes[:len(cells)]:
+        for ax in axes[: len(cells)]:
             ax.set_xlabel(f"% ({scale} scale)", labelpad=2)
         fig.suptitle(what)
         handles = [Patch(facecolor="white", edgecolor=PALETTE["light"], linewidth=0.6, label=CONTOUR_LABELS[3])]
@@ -203,18 +233,34 @@ def draw_funnel(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         handles.append(Line2D([], [], color=PALETTE["blue"], label="Pooled estimate"))
         if any_egger:
             handles.append(Line2D([], [], color=PALETTE["vermillion"], linestyle="--", label="Egger's line"))
-        handles.append(Line2D([], [], marker="o", linestyle="none", color=PALETTE["ink"], markersize=4,
-                              label="Study"))
+        handles.append(Line2D([], [], marker="o", linestyle="none", color=PALETTE["ink"], markersize=4, label="Study"))
         if any_fill:
-            handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
-                                  markeredgecolor=PALETTE["ink"], markersize=4, label="Imputed (trim and fill)"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4 if ncols > 1 else 2),
-                   fontsize=SMALL_FONT_SIZE, handlelength=1.6, columnspacing=1.2)
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="none",
+                    markerfacecolor="white",
+                    markeredgecolor=PALETTE["ink"],
+                    markersize=4,
+                    label="Imputed (trim and fill)",
+                )
+            )
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncols=min(len(handles), 4 if ncols > 1 else 2),
+            fontsize=SMALL_FONT_SIZE,
+            handlelength=1.6,
+            columnspacing=1.2,
+        )
     return fig
 
 
-def _panel(ax, yi: np.ndarray, se: np.ndarray, mu: float, min_tick_gap: float, forward=None,
-           tests: FunnelTests | None = None) -> None:
+def _panel(
+    ax, yi: np.ndarray, se: np.ndarray, mu: float, min_tick_gap: float, forward=None, tests: FunnelTests | None = None
+) -> None:
     top = 1.08 * se.max()
     z_max = norm.isf(CONTOURS[0][0] / 2)
     filled = tests.filled_yi if tests is not None else np.empty(0)
@@ -226,18 +272,42 @@ def _panel(ax, yi: np.ndarray, se: np.ndarray, mu: float, min_tick_gap: float, f
     se_grid = np.array([0.0, top])
     for (p, _), (_, colour) in zip(CONTOURS, list(CONTOURS[1:]) + [(None, "white")]):
         half = norm.isf(p / 2) * se_grid
-        ax.fill_betweenx(se_grid, mu - half, mu + half, color=colour, linewidth=0, zorder=0,
-                         gid=f"contour:{p:g}")
+        ax.fill_betweenx(se_grid, mu - half, mu + half, color=colour, linewidth=0, zorder=0, gid=f"contour:{p:g}")
     ax.axvline(mu, color=PALETTE["blue"], linewidth=1.0, zorder=2, gid="pooled")
     if tests is not None and np.isfinite(tests.egger_b0):
-        ax.plot(tests.egger_b0 + tests.egger_b1 * se_grid, se_grid, color=PALETTE["vermillion"], linestyle="--",
-                linewidth=1.0, zorder=2, gid="egger")
+        ax.plot(
+            tests.egger_b0 + tests.egger_b1 * se_grid,
+            se_grid,
+            color=PALETTE["vermillion"],
+            linestyle="--",
+            linewidth=1.0,
+            zorder=2,
+            gid="egger",
+        )
     many = yi.size > 500
-    ax.scatter(yi, se, s=6 if many else 18, color=PALETTE["ink"], edgecolors="white",
-               linewidths=0 if many else 0.5, zorder=3, gid="studies", rasterized=many)
+    ax.scatter(
+        yi,
+        se,
+        s=6 if many else 18,
+        color=PALETTE["ink"],
+        edgecolors="white",
+        linewidths=0 if many else 0.5,
+        zorder=3,
+        gid="studies",
+        rasterized=many,
+    )
     if filled.size:
-        ax.scatter(filled, tests.filled_sei, s=6 if many else 18, facecolors="white", edgecolors=PALETTE["ink"],
-                   linewidths=0.7, zorder=3, gid="filled", rasterized=many)
+        ax.scatter(
+            filled,
+            tests.filled_sei,
+            s=6 if many else 18,
+            facecolors="white",
+            edgecolors=PALETTE["ink"],
+            linewidths=0.7,
+            zorder=3,
+            gid="filled",
+            rasterized=many,
+        )
     ax.set_xlim(x0, x1)
     ax.set_ylim(top, 0)
     ticks, labels = percent_ticks(x0, x1, min_tick_gap, forward)

@@ -103,6 +103,7 @@ class BatchResult:
 
 # --- input checks ----------------------------------------------------------------------
 
+
 def _as_batch(y, v):
     """Arrays of shape (m, k) with a mask of the studies present (NaN in y pads)."""
     y = np.asarray(y, dtype=float)
@@ -114,17 +115,21 @@ def _as_batch(y, v):
     if y.shape[1] == 0:
         raise ValueError("no studies to pool (k = 0)")
     present = ~np.isnan(y)
-    if np.any(np.isnan(v[present])) or not np.all(np.isfinite(y[present])) \
-            or not np.all(np.isfinite(v[present])):
+    if np.any(np.isnan(v[present])) or not np.all(np.isfinite(y[present])) or not np.all(np.isfinite(v[present])):
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
     if np.any(v[present] <= 0):
         raise ValueError("sampling variances must be > 0")
     # τ² and the weights enter squared and cubed: beyond these magnitudes double precision
     # overflows and the fit would come back as NaN or inf instead of an error
-    if np.any(np.abs(y[present]) > _MAX_MAGNITUDE) or np.any(v[present] > _MAX_MAGNITUDE) \
-            or np.any(v[present] < 1.0 / _MAX_MAGNITUDE):
-        raise ValueError(f"effect sizes must be within ±{_MAX_MAGNITUDE:g} and variances within "
-                         f"[{1 / _MAX_MAGNITUDE:g}, {_MAX_MAGNITUDE:g}] (double precision overflows beyond)")
+    if (
+        np.any(np.abs(y[present]) > _MAX_MAGNITUDE)
+        or np.any(v[present] > _MAX_MAGNITUDE)
+        or np.any(v[present] < 1.0 / _MAX_MAGNITUDE)
+    ):
+        raise ValueError(
+            f"effect sizes must be within ±{_MAX_MAGNITUDE:g} and variances within "
+            f"[{1 / _MAX_MAGNITUDE:g}, {_MAX_MAGNITUDE:g}] (double precision overflows beyond)"
+        )
     k = present.sum(axis=1)
     if np.any(k == 0):
         raise ValueError("no studies to pool (k = 0) in at least one meta-analysis")
@@ -136,6 +141,7 @@ def _as_batch(y, v):
 
 
 # --- weighted moments -------------------------------------------------------------------
+
 
 def _masked(mask, a, fill):
     """``a`` with absent studies set to ``fill`` (``mask`` None: every study present)."""
@@ -165,7 +171,7 @@ class _Moments:
         self.r = r if mask is None else np.where(mask, r, 0.0)
         self.wr = w * self.r
         self.w2 = _dot(w, w)
-        self.q = _dot(self.wr, self.r)                 # generalized Q
+        self.q = _dot(self.wr, self.r)  # generalized Q
 
 
 def _score(method, mom, k, target=None, slope=True):
@@ -217,8 +223,7 @@ def _refine(method, y, v, mask, k, target, lo, hi, t0=None):
             new = t + f / scale
         bad = ~np.isfinite(new) | (new <= lo) | (new >= hi)
         new = np.where(bad, _split(lo, hi), new)
-        done = (np.abs(new - t) <= eps * np.maximum(t, 1e-300)) | (f == 0) \
-            | (hi - lo <= eps * np.maximum(hi, 1e-300))
+        done = (np.abs(new - t) <= eps * np.maximum(t, 1e-300)) | (f == 0) | (hi - lo <= eps * np.maximum(hi, 1e-300))
         t = np.where(f == 0, t, new)
         out[idx] = t
         keep = ~done
@@ -305,6 +310,7 @@ def _solve(method, y, v, mask, k, target=None, start=None):
 
 # --- τ² estimators (batch) ---------------------------------------------------------------
 
+
 def tau2_batch(y, v, method: str = "REML") -> np.ndarray:
     """τ² for each row of ``y``/``v`` (shape (m, k), NaN in ``y`` for absent studies)."""
     y, v, mask, k = _as_batch(y, v)
@@ -368,6 +374,7 @@ def _tau2_qprofile(y, v, mask, k, level, tau2):
 
 # --- model fit ---------------------------------------------------------------------------
 
+
 def _fit(y, v, mask, k, tau2_method, ci_method, level):
     if tau2_method not in TAU2_METHODS:
         raise ValueError(f"tau2_method {tau2_method!r} is not one of {TAU2_METHODS}")
@@ -405,8 +412,9 @@ def _fit(y, v, mask, k, tau2_method, ci_method, level):
     return tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2
 
 
-def fit_random_effects(y, v, tau2_method: str = "REML", ci_method: str = "knha",
-                       level: float = 0.95, tau2_ci: bool = False) -> RandomEffectsResult:
+def fit_random_effects(
+    y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95, tau2_ci: bool = False
+) -> RandomEffectsResult:
     """Fit a common-effect (``FE``) or random-effects model, as ``rma.uni``.
 
     ``ci_method="knha"`` gives Knapp-Hartung standard errors with t(k-1) intervals,
@@ -421,31 +429,56 @@ def fit_random_effects(y, v, tau2_method: str = "REML", ci_method: str = "knha",
     if np.isnan(y).any():
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
     yb, vb, mask, k = _as_batch(y, v)
-    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method,
-                                                                 ci_method, level)
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method, ci_method, level)
     if not tau2_ci or tau2_method == "FE" or k[0] < 2:
         t_lo = t_hi = np.array([np.nan])
     else:
         t_lo, t_hi = _tau2_qprofile(yb, vb, mask, k, level, tau2)
     kk = int(k[0])
     return RandomEffectsResult(
-        estimate=float(mu[0]), se=float(se[0]), ci_low=float(mu[0] - crit[0] * se[0]),
-        ci_high=float(mu[0] + crit[0] * se[0]), pi_low=float(pi_lo[0]), pi_high=float(pi_hi[0]),
-        tau2=float(tau2[0]), q=float(q[0]), q_df=kk - 1, q_p=float(q_p[0]), i2=float(i2[0]),
-        h2=float(h2[0]), k=kk, tau2_method=tau2_method, ci_method=ci_method,
-        df=kk - 1 if ci_method == "knha" else None, weights=100.0 * mom.w[0] / mom.sw[0],
-        tau2_ci_low=float(t_lo[0]), tau2_ci_high=float(t_hi[0]),
+        estimate=float(mu[0]),
+        se=float(se[0]),
+        ci_low=float(mu[0] - crit[0] * se[0]),
+        ci_high=float(mu[0] + crit[0] * se[0]),
+        pi_low=float(pi_lo[0]),
+        pi_high=float(pi_hi[0]),
+        tau2=float(tau2[0]),
+        q=float(q[0]),
+        q_df=kk - 1,
+        q_p=float(q_p[0]),
+        i2=float(i2[0]),
+        h2=float(h2[0]),
+        k=kk,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        df=kk - 1 if ci_method == "knha" else None,
+        weights=100.0 * mom.w[0] / mom.sw[0],
+        tau2_ci_low=float(t_lo[0]),
+        tau2_ci_high=float(t_hi[0]),
     )
 
 
-def fit_random_effects_batch(y, v, tau2_method: str = "REML", ci_method: str = "knha",
-                             level: float = 0.95) -> BatchResult:
+def fit_random_effects_batch(
+    y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95
+) -> BatchResult:
     """Fit m independent meta-analyses at once: ``y``, ``v`` of shape (m, k), with
     NaN in ``y`` marking absent studies. Each row gives what
     :func:`fit_random_effects` gives for it."""
     yb, vb, mask, k = _as_batch(y, v)
-    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method,
-                                                                 ci_method, level)
-    return BatchResult(estimate=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se,
-                       pi_low=pi_lo, pi_high=pi_hi, tau2=tau2, q=q, q_p=q_p, i2=i2, h2=h2, k=k,
-                       tau2_method=tau2_method, ci_method=ci_method)
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method, ci_method, level)
+    return BatchResult(
+        estimate=mu,
+        se=se,
+        ci_low=mu - crit * se,
+        ci_high=mu + crit * se,
+        pi_low=pi_lo,
+        pi_high=pi_hi,
+        tau2=tau2,
+        q=q,
+        q_p=q_p,
+        i2=i2,
+        h2=h2,
+        k=k,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+    )

@@ -10,8 +10,15 @@ class InputError(ValueError):
     rule the value broke, so a user can go straight to the cell.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, row: int | str | None = None,
-                 column: str | None = None, value: object = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | str | None = None,
+        column: str | None = None,
+        value: object = None,
+    ):
         self.file, self.row, self.column, self.value = file, row, column, value
         self.reason = message
         where = []
@@ -52,8 +59,9 @@ class InputErrors(InputError):
         for file, errs in by_file.items():
             lines += [str(e) for e in errs[:limit]]
             if len(errs) > limit:
-                lines.append(f"{file}: ... and {len(errs) - limit} more" if file else
-                             f"... and {len(errs) - limit} more")
+                lines.append(
+                    f"{file}: ... and {len(errs) - limit} more" if file else f"... and {len(errs) - limit} more"
+                )
         first = self.errors[0]
         ValueError.__init__(self, "\n".join(lines))
         self.file, self.row, self.column, self.value = first.file, first.row, first.column, first.value

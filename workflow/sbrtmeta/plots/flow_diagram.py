@@ -13,8 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from .inclusion import CRITERIA
-from .plot_style import FIGURE_WIDTH_IN, PALETTE, figure_style  # noqa: F401
+from sbrtmeta.data.inclusion import CRITERIA
+from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, figure_style  # noqa: F401
 
 CRITERION_LABELS = {
     "review": "review not selected",
@@ -52,14 +52,20 @@ def flow_counts(included: pd.DataFrame, excluded: pd.DataFrame) -> dict:
     both = pd.concat([included[["study_id"]], excluded[["study_id"]]]) if len(included) + len(excluded) else included
     counts = excluded["criterion"].value_counts() if len(excluded) else pd.Series(dtype=int)
     order = [c for c in CRITERIA if c in counts.index] + sorted(c for c in counts.index if c not in CRITERIA)
-    per_site = (included.groupby(["site", "endpoint"], sort=True)
-                .agg(rows=("study_id", "size"), studies=("study_id", "nunique")).reset_index()
-                if len(included) else pd.DataFrame(columns=["site", "endpoint", "rows", "studies"]))
-    return dict(extracted=(len(included) + len(excluded), _studies(both)),
-                excluded=(len(excluded), _studies(excluded)),
-                included=(len(included), _studies(included)),
-                criteria=[(c, int(counts[c])) for c in order],
-                per_site=per_site)
+    per_site = (
+        included.groupby(["site", "endpoint"], sort=True)
+        .agg(rows=("study_id", "size"), studies=("study_id", "nunique"))
+        .reset_index()
+        if len(included)
+        else pd.DataFrame(columns=["site", "endpoint", "rows", "studies"])
+    )
+    return dict(
+        extracted=(len(included) + len(excluded), _studies(both)),
+        excluded=(len(excluded), _studies(excluded)),
+        included=(len(included), _studies(included)),
+        criteria=[(c, int(counts[c])) for c in order],
+        per_site=per_site,
+    )
 
 
 def _rows_text(rows: int, studies: int) -> str:
@@ -82,23 +88,25 @@ def flow_texts(counts: dict) -> dict:
         sites.append(f"  {site[:1].upper() + site[1:]}: " + ", ".join(parts))
     if per_site.empty:
         sites.append("  none")
-    return dict(extracted=f"Outcome rows extracted: {_rows_text(*counts['extracted'])}",
-                excluded="\n".join(excl),
-                included=f"Rows included: {_rows_text(*counts['included'])}",
-                sites="\n".join(sites))
+    return dict(
+        extracted=f"Outcome rows extracted: {_rows_text(*counts['extracted'])}",
+        excluded="\n".join(excl),
+        included=f"Rows included: {_rows_text(*counts['included'])}",
+        sites="\n".join(sites),
+    )
 
 
 def draw_flow(counts: dict) -> Figure:
     """The flow diagram of :func:`flow_counts`' numbers. Returned unsaved."""
     texts = flow_texts(counts)
-    box = dict(boxstyle=f"square,pad={BOX_PAD_PT / 8:.3f}", facecolor="white", edgecolor=PALETTE["ink"],
-               linewidth=0.7)
+    box = dict(boxstyle=f"square,pad={BOX_PAD_PT / 8:.3f}", facecolor="white", edgecolor=PALETTE["ink"], linewidth=0.7)
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
         FigureCanvasAgg(fig)
         renderer = fig.canvas.get_renderer()
-        made = {key: fig.text(0, 0, text, va="top", ha="left", linespacing=1.35, bbox=box)
-                for key, text in texts.items()}
+        made = {
+            key: fig.text(0, 0, text, va="top", ha="left", linespacing=1.35, bbox=box) for key, text in texts.items()
+        }
         size = {}
         for key, t in made.items():
             bb = t.get_bbox_patch()
@@ -137,5 +145,14 @@ def draw_flow(counts: dict) -> Figure:
 
 def _arrow(fig, start, end, props):
     p = props.copy()
-    return FancyArrowPatch(start, end, transform=fig.transFigure, arrowstyle=p.pop("arrowstyle"), mutation_scale=8,
-                           color=p.pop("color"), linewidth=p.pop("linewidth"), shrinkA=0, shrinkB=0)
+    return FancyArrowPatch(
+        start,
+        end,
+        transform=fig.transFigure,
+        arrowstyle=p.pop("arrowstyle"),
+        mutation_scale=8,
+        color=p.pop("color"),
+        linewidth=p.pop("linewidth"),
+        shrinkA=0,
+        shrinkB=0,
+    )

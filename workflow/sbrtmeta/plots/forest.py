@@ -24,18 +24,34 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from .effect_sizes import SCALE_NAMES
-from .plot_style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
+from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
+from sbrtmeta.stats.effect_sizes import SCALE_NAMES
 
 ENDPOINT_LABELS = {"LC": "Local control", "OS": "Overall survival"}
-TRANSFORM_LABELS = {"PLO": "Logit transform", "PR": "Untransformed proportions", "PAS": "Arcsine transform",
-                    "PFT": "Freeman-Tukey double arcsine transform"}
-TAU2_LABELS = {"REML": "REML τ²", "ML": "ML τ²", "DL": "DerSimonian-Laird τ²", "PM": "Paule-Mandel τ²",
-               "EB": "empirical Bayes τ²", "HE": "Hedges τ²", "HS": "Hunter-Schmidt τ²", "SJ": "Sidik-Jonkman τ²",
-               "FE": "common-effect model", "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)"}
+TRANSFORM_LABELS = {
+    "PLO": "Logit transform",
+    "PR": "Untransformed proportions",
+    "PAS": "Arcsine transform",
+    "PFT": "Freeman-Tukey double arcsine transform",
+}
+TAU2_LABELS = {
+    "REML": "REML τ²",
+    "ML": "ML τ²",
+    "DL": "DerSimonian-Laird τ²",
+    "PM": "Paule-Mandel τ²",
+    "EB": "empirical Bayes τ²",
+    "HE": "Hedges τ²",
+    "HS": "Hunter-Schmidt τ²",
+    "SJ": "Sidik-Jonkman τ²",
+    "FE": "common-effect model",
+    "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)",
+}
 CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}
-MODEL_LABELS = {"random effects": "Random-effects model", "common effect": "Common-effect model",
-                "GLMM": "Random-effects GLMM"}
+MODEL_LABELS = {
+    "random effects": "Random-effects model",
+    "common effect": "Common-effect model",
+    "GLMM": "Random-effects GLMM",
+}
 
 ROW_IN = 0.18  # height of one table row, inches (8 pt text needs ~0.13)
 PAD_IN = 0.08  # figure edge to the outer columns
@@ -81,9 +97,11 @@ def method_text(pooled: pd.DataFrame) -> str:
     fits = pooled[pooled["k"] >= 2]
     methods = []
     for row in fits[["transform", "tau2_method", "ci_method"]].drop_duplicates().itertuples():
-        parts = [TRANSFORM_LABELS.get(row.transform, f"{row.transform} transform"),
-                 TAU2_LABELS.get(row.tau2_method, f"{row.tau2_method} τ²"),
-                 CI_LABELS.get(row.ci_method, f"{row.ci_method} 95% CI")]
+        parts = [
+            TRANSFORM_LABELS.get(row.transform, f"{row.transform} transform"),
+            TAU2_LABELS.get(row.tau2_method, f"{row.tau2_method} τ²"),
+            CI_LABELS.get(row.ci_method, f"{row.ci_method} 95% CI"),
+        ]
         methods.append(", ".join(parts))
     return "; ".join(methods)
 
@@ -117,11 +135,17 @@ def sort_studies(group: pd.DataFrame, order: str = "table") -> pd.DataFrame:
         if "year" not in group:
             return group
         key = pd.to_numeric(group["year"], errors="coerce")
-        return group.assign(_key=key.to_numpy()).sort_values("_key", kind="stable", na_position="last").drop(
-            columns="_key")
+        return (
+            group.assign(_key=key.to_numpy())
+            .sort_values("_key", kind="stable", na_position="last")
+            .drop(columns="_key")
+        )
     if order == "author":
-        return group.assign(_key=group["label"].astype(str).str.casefold().to_numpy()).sort_values(
-            "_key", kind="stable").drop(columns="_key")
+        return (
+            group.assign(_key=group["label"].astype(str).str.casefold().to_numpy())
+            .sort_values("_key", kind="stable")
+            .drop(columns="_key")
+        )
     column, ascending = {"estimate": ("estimate", True), "n": ("n", False)}[order]
     return group.sort_values(column, ascending=ascending, kind="stable")
 
@@ -151,8 +175,11 @@ def _subgroup_rows(cells: pd.DataFrame, subgroups: pd.DataFrame | None, split: b
                 keep &= (subgroups["histology"] == hist).to_numpy()
             found = subgroups[keep]
             test = next(found.itertuples(), None)
-        text = f"{what}: {subgroup_test_text(test)}" if test is not None else \
-            f"{what}: not tested (no more studies than sites)"
+        text = (
+            f"{what}: {subgroup_test_text(test)}"
+            if test is not None
+            else f"{what}: not tested (no more studies than sites)"
+        )
         rows.append(dict(kind="test", label=text))
     return rows
 
@@ -170,20 +197,45 @@ def _rows(cells: pd.DataFrame, studies: pd.DataFrame, sort: str = "table", show_
         shown = sort_studies(group, sort) if show_studies or cell.k < 2 else group.iloc[:0]
         for s in shown.itertuples():
             mark = " *" if getattr(s, "mixed_primaries", False) is True else ""
-            rows.append(dict(kind="study", site=key, label=str(s.label) + mark,
-                             n=f"{int(s.events)}/{int(s.n)}",
-                             ci=ci_text(s.estimate, s.ci_low, s.ci_high), w=f"{s.weight_pct:.1f}",
-                             est=s.estimate, lo=s.ci_low, hi=s.ci_high, weight=s.weight_pct))
+            rows.append(
+                dict(
+                    kind="study",
+                    site=key,
+                    label=str(s.label) + mark,
+                    n=f"{int(s.events)}/{int(s.n)}",
+                    ci=ci_text(s.estimate, s.ci_low, s.ci_high),
+                    w=f"{s.weight_pct:.1f}",
+                    est=s.estimate,
+                    lo=s.ci_low,
+                    hi=s.ci_high,
+                    weight=s.weight_pct,
+                )
+            )
         if cell.k >= 2:
             model = MODEL_LABELS.get(cell.model, str(cell.model).capitalize())
-            rows.append(dict(kind="pooled", site=key, label=f"{model} (k = {int(cell.k)})",
-                             n=f"{int(group['events'].sum())}/{int(cell.n_total)}",
-                             ci=ci_text(cell.estimate, cell.ci_low, cell.ci_high),
-                             est=cell.estimate, lo=cell.ci_low, hi=cell.ci_high))
+            rows.append(
+                dict(
+                    kind="pooled",
+                    site=key,
+                    label=f"{model} (k = {int(cell.k)})",
+                    n=f"{int(group['events'].sum())}/{int(cell.n_total)}",
+                    ci=ci_text(cell.estimate, cell.ci_low, cell.ci_high),
+                    est=cell.estimate,
+                    lo=cell.ci_low,
+                    hi=cell.ci_high,
+                )
+            )
             if pd.notna(cell.pi_low) and pd.notna(cell.pi_high):
-                rows.append(dict(kind="pi", site=key, label="Prediction interval",
-                                 ci=f"[{pct(cell.pi_low)}, {pct(cell.pi_high)}]",
-                                 lo=cell.pi_low, hi=cell.pi_high))
+                rows.append(
+                    dict(
+                        kind="pi",
+                        site=key,
+                        label="Prediction interval",
+                        ci=f"[{pct(cell.pi_low)}, {pct(cell.pi_high)}]",
+                        lo=cell.pi_low,
+                        hi=cell.pi_high,
+                    )
+                )
             if pd.notna(cell.tau2):
                 rows.append(dict(kind="note", site=key, label=heterogeneity_text(cell)))
         else:
@@ -203,18 +255,25 @@ def _wrap(text: str, width_in: float, measure) -> list[str]:
     return lines
 
 
-def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, timepoint_months: float,
-                endpoint_label: str | None = None, sort: str = "table", max_studies: int = MAX_STUDIES,
-                subgroups: pd.DataFrame | None = None) -> Figure:
+def draw_forest(
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    endpoint: str,
+    timepoint_months: float,
+    endpoint_label: str | None = None,
+    sort: str = "table",
+    max_studies: int = MAX_STUDIES,
+    subgroups: pd.DataFrame | None = None,
+) -> Figure:
     """Forest plot of every site pooled for ``endpoint`` at ``timepoint_months``.
 
-    ``pooled`` and ``studies`` are the tables of :func:`sbrtmeta.pooling.pool_cells`
+    ``pooled`` and ``studies`` are the tables of :func:`sbrtmeta.analysis.pooling.pool_cells`
     (proportions on the 0-1 scale); they are drawn in %. Sites come in ``pooled``
     order, studies within a site in ``sort`` order (``"year"`` needs a ``year``
     column in ``studies``). With more than ``max_studies`` study rows only the pooled
     rows are drawn. ``subgroups`` is ``subgroup_tests.csv``: its row for this endpoint
     and time point is printed below the sites. The figure is returned unsaved; see
-    :func:`sbrtmeta.plot_style.save_figure`.
+    :func:`sbrtmeta.plots.style.save_figure`.
     """
     cells = select_rows(pooled, endpoint, timepoint_months)
     if cells.empty:
@@ -224,8 +283,9 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
     if subgroups is not None and not subgroups.empty:
         subgroups = select_rows(subgroups, endpoint, timepoint_months)
     rows = _rows(cells, drawn, sort, show_studies)
-    tests = [r["label"] for r in _subgroup_rows(cells, subgroups, "histology" in cells
-                                                and cells["histology"].nunique() > 1)]
+    tests = [
+        r["label"] for r in _subgroup_rows(cells, subgroups, "histology" in cells and cells["histology"].nunique() > 1)
+    ]
     drawn_rows = drawn if show_studies else drawn[drawn["site"].isin(cells.loc[cells["k"] < 2, "site"])]
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
@@ -247,8 +307,7 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
             if kind == "note":
                 put("note", y, row["label"], fontsize=SMALL_FONT_SIZE, **muted)
             elif kind != "gap":
-                style = {"site": dict(fontweight="bold"), "pooled": dict(fontweight="bold"),
-                         "pi": muted}.get(kind, {})
+                style = {"site": dict(fontweight="bold"), "pooled": dict(fontweight="bold"), "pi": muted}.get(kind, {})
                 for col in ("label", "n", "ci", "w"):
                     if col in row:
                         put(col, y, row[col], **style)
@@ -259,8 +318,9 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         for col, t in cells_text:
             widths[col] = max(widths[col], t.get_window_extent(renderer).width / fig.dpi)
         widths["label"] = max(widths["label"], widths["note"] - GAP_IN - widths["n"])
-        text_in = (2 * PAD_IN + widths["label"] + GAP_IN + widths["n"] + 2 * PLOT_GAP_IN
-                   + widths["ci"] + GAP_IN + widths["w"])
+        text_in = (
+            2 * PAD_IN + widths["label"] + GAP_IN + widths["n"] + 2 * PLOT_GAP_IN + widths["ci"] + GAP_IN + widths["w"]
+        )
         fig_w = max(FIGURE_WIDTH_IN, text_in + MIN_PLOT_IN)
         right_edge = {"n": PAD_IN + widths["label"] + GAP_IN + widths["n"], "w": fig_w - PAD_IN}
         right_edge["ci"] = right_edge["w"] - widths["w"] - GAP_IN
@@ -274,15 +334,19 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
         foot = [f"Study 95% CIs: Wald, on the {scale} scale; square area proportional to weight."]
         if not show_studies:
-            foot.insert(0, f"{len(drawn)} study rows (more than {max_studies}, figures.forest.max_studies) are "
-                           f"not drawn: only pooled results are shown. The study rows are in {STUDY_TABLE}.")
+            foot.insert(
+                0,
+                f"{len(drawn)} study rows (more than {max_studies}, figures.forest.max_studies) are "
+                f"not drawn: only pooled results are shown. The study rows are in {STUDY_TABLE}.",
+            )
         drawn = drawn_rows
         if "mixed_primaries" in drawn and drawn["mixed_primaries"].astype(bool).any():
-            foot.append("* Patients with mixed or unreported primary tumours (figures not limited to "
-                        "one histology).")
+            foot.append("* Patients with mixed or unreported primary tumours (figures not limited to one histology).")
         if ((drawn["events"] == 0) | (drawn["events"] == drawn["n"])).any():
-            foot.append("Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
-                        "(continuity correction, as metafor's escalc).")
+            foot.append(
+                "Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
+                "(continuity correction, as metafor's escalc)."
+            )
         if (cells["k"] >= 2).any():
             foot.insert(0, f"Pooled: {method_text(cells)}; prediction interval shown as a bar.")
         foot_font = FontProperties(size=SMALL_FONT_SIZE)
@@ -292,9 +356,15 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
 
         foot_lines = [line for f in foot for line in _wrap(f, fig_w - 2 * PAD_IN, measure)]
         bold_font = FontProperties(size=SMALL_FONT_SIZE, weight="bold")
-        test_lines = [line for t in tests for line in _wrap(
-            t, fig_w - 2 * PAD_IN,
-            lambda x: renderer.get_text_width_height_descent(x, bold_font, ismath=False)[0] / fig.dpi)]
+        test_lines = [
+            line
+            for t in tests
+            for line in _wrap(
+                t,
+                fig_w - 2 * PAD_IN,
+                lambda x: renderer.get_text_width_height_descent(x, bold_font, ismath=False)[0] / fig.dpi,
+            )
+        ]
 
         # Vertical layout in inches: header, rows, axis, footnote.
         n_rows = len(rows)
@@ -303,13 +373,27 @@ def draw_forest(pooled: pd.DataFrame, studies: pd.DataFrame, endpoint: str, time
         bottom_in = axis_in + tests_in + len(foot_lines) * line_in + PAD_IN
         fig_h = top_in + n_rows * ROW_IN + bottom_in
         fig.set_size_inches(fig_w, fig_h)
-        ax.set_position((plot_x0 / fig_w, bottom_in / fig_h, (plot_x1 - plot_x0) / fig_w,
-                         n_rows * ROW_IN / fig_h))
+        ax.set_position((plot_x0 / fig_w, bottom_in / fig_h, (plot_x1 - plot_x0) / fig_w, n_rows * ROW_IN / fig_h))
         if test_lines:
-            fig.text(PAD_IN / fig_w, (PAD_IN + len(foot_lines) * line_in + 0.1) / fig_h, "\n".join(test_lines),
-                     fontsize=SMALL_FONT_SIZE, fontweight="bold", va="bottom", linespacing=1.35, gid="subgroup-test")
-        fig.text(PAD_IN / fig_w, PAD_IN / fig_h, "\n".join(foot_lines), fontsize=SMALL_FONT_SIZE,
-                 color=PALETTE["muted"], va="bottom", linespacing=1.35)
+            fig.text(
+                PAD_IN / fig_w,
+                (PAD_IN + len(foot_lines) * line_in + 0.1) / fig_h,
+                "\n".join(test_lines),
+                fontsize=SMALL_FONT_SIZE,
+                fontweight="bold",
+                va="bottom",
+                linespacing=1.35,
+                gid="subgroup-test",
+            )
+        fig.text(
+            PAD_IN / fig_w,
+            PAD_IN / fig_h,
+            "\n".join(foot_lines),
+            fontsize=SMALL_FONT_SIZE,
+            color=PALETTE["muted"],
+            va="bottom",
+            linespacing=1.35,
+        )
 
         _draw_rows(ax, rows)
         percent_row_axis(ax, n_rows, f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
@@ -335,22 +419,53 @@ def _draw_rows(ax, rows: list[dict]) -> None:
     if study:
         ys = np.array([y for y, _ in study], dtype=float)
         get = lambda key: np.array([r[key] for _, r in study], dtype=float) * 100  # noqa: E731
-        ax.hlines(ys, get("lo"), get("hi"), color=PALETTE["ink"], linewidth=0.8, zorder=2,
-                  gid="study-ci")
+        ax.hlines(ys, get("lo"), get("hi"), color=PALETTE["ink"], linewidth=0.8, zorder=2, gid="study-ci")
         weight = get("weight") / 100
-        ax.scatter(get("est"), ys, s=MAX_SQUARE_PT ** 2 * weight / weight.max(), marker="s",
-                   color=PALETTE["ink"], linewidths=0, zorder=3, gid="study-estimate")
+        ax.scatter(
+            get("est"),
+            ys,
+            s=MAX_SQUARE_PT**2 * weight / weight.max(),
+            marker="s",
+            color=PALETTE["ink"],
+            linewidths=0,
+            zorder=3,
+            gid="study-estimate",
+        )
     for y, r in enumerate(rows):
         if r["kind"] == "pooled":
             est, lo, hi = 100 * r["est"], 100 * r["lo"], 100 * r["hi"]
-            ax.add_patch(Polygon([(lo, y), (est, y - DIAMOND_HALF), (hi, y), (est, y + DIAMOND_HALF)],
-                                 closed=True, facecolor=PALETTE["blue"], edgecolor=PALETTE["blue"],
-                                 linewidth=0.6, zorder=3, gid=f"pooled:{r['site']}"))
+            ax.add_patch(
+                Polygon(
+                    [(lo, y), (est, y - DIAMOND_HALF), (hi, y), (est, y + DIAMOND_HALF)],
+                    closed=True,
+                    facecolor=PALETTE["blue"],
+                    edgecolor=PALETTE["blue"],
+                    linewidth=0.6,
+                    zorder=3,
+                    gid=f"pooled:{r['site']}",
+                )
+            )
             first = next(i for i, s in enumerate(rows) if s.get("site") == r["site"])
-            ax.vlines(est, first + 0.5, y - DIAMOND_HALF, color=PALETTE["blue"], linewidth=0.6,
-                      linestyles=(0, (2, 2)), zorder=1, gid=f"pooled-line:{r['site']}")
+            ax.vlines(
+                est,
+                first + 0.5,
+                y - DIAMOND_HALF,
+                color=PALETTE["blue"],
+                linewidth=0.6,
+                linestyles=(0, (2, 2)),
+                zorder=1,
+                gid=f"pooled-line:{r['site']}",
+            )
         elif r["kind"] == "pi":
             lo, hi = 100 * r["lo"], 100 * r["hi"]
-            ax.add_patch(Rectangle((lo, y - 0.09), hi - lo, 0.18, facecolor=PALETTE["sky"],
-                                   edgecolor="none", zorder=3, gid=f"pi:{r['site']}"))
-
+            ax.add_patch(
+                Rectangle(
+                    (lo, y - 0.09),
+                    hi - lo,
+                    0.18,
+                    facecolor=PALETTE["sky"],
+                    edgecolor="none",
+                    zorder=3,
+                    gid=f"pi:{r['site']}",
+                )
+            )

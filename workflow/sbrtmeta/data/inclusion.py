@@ -24,9 +24,21 @@ def read_outcomes(path) -> pd.DataFrame:
         tidy[c] = tidy[c].astype("Int64")
     return tidy
 
+
 CRITERIA = (
-    "review", "excluded_study", "site", "endpoint", "design", "primary", "no_single_rate",
-    "basis", "timepoint", "n_not_reported", "min_n", "one_row_per_study", "overlapping_cohort",
+    "review",
+    "excluded_study",
+    "site",
+    "endpoint",
+    "design",
+    "primary",
+    "no_single_rate",
+    "basis",
+    "timepoint",
+    "n_not_reported",
+    "min_n",
+    "one_row_per_study",
+    "overlapping_cohort",
 )
 
 
@@ -71,14 +83,23 @@ def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, p
             ("design", r.design in criteria["designs"], f"design {r.design!r} not in {criteria['designs']}"),
             ("primary", r.primary in primaries, f"primary {r.primary!r} not in {primaries}"),
             ("no_single_rate", not pd.isna(r.rate), f"no single rate to pool ({r.note or 'not reported'})"),
-            ("basis", r.basis in basis,
-             f"{r.basis} rate; only {basis} rates are pooled"
-             + ("" if r.basis != "crude" else " (set inclusion.crude.pool to pool crude proportions)")),
-            ("timepoint", target is not None,
-             f"time point {r.timepoint_months if not pd.isna(r.timepoint_months) else 'none'} months "
-             f"is not within {tol:g} months of {[f'{t:g}' for t in targets]}"
-             + (" (a crude proportion has no time point unless inclusion.crude.timepoint is median_follow_up)"
-                if r.basis == "crude" and pd.isna(r.timepoint_months) else "")),
+            (
+                "basis",
+                r.basis in basis,
+                f"{r.basis} rate; only {basis} rates are pooled"
+                + ("" if r.basis != "crude" else " (set inclusion.crude.pool to pool crude proportions)"),
+            ),
+            (
+                "timepoint",
+                target is not None,
+                f"time point {r.timepoint_months if not pd.isna(r.timepoint_months) else 'none'} months "
+                f"is not within {tol:g} months of {[f'{t:g}' for t in targets]}"
+                + (
+                    " (a crude proportion has no time point unless inclusion.crude.timepoint is median_follow_up)"
+                    if r.basis == "crude" and pd.isna(r.timepoint_months)
+                    else ""
+                ),
+            ),
             ("n_not_reported", not pd.isna(r.n), r.note or "sample size not reported"),
             ("min_n", pd.isna(r.n) or r.n >= criteria["min_n"], f"n = {r.n} < min_n = {criteria['min_n']}"),
         )
@@ -111,9 +132,11 @@ def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, p
         from_other_source = "source_type" in frame and k["source_type"] != r["source_type"]
         frame.at[idx, "detail"] = (
             f"the same study is in this cell from {k['source_type']} ({k['raw_file']} {k['raw_row']}); "
-            f"that row is kept (prefer_primary_sources)" if from_other_source else
-            f"arm {r['arm']!r} of a study already in this cell; "
-            f"kept arm {k['arm']!r} (primary {k['primary']}, n = {k['n']})")
+            f"that row is kept (prefer_primary_sources)"
+            if from_other_source
+            else f"arm {r['arm']!r} of a study already in this cell; "
+            f"kept arm {k['arm']!r} (primary {k['primary']}, n = {k['n']})"
+        )
 
     # Overlapping cohorts: reports of one patient group count once per cell. By default
     # the later report is kept, then the larger one.
@@ -125,13 +148,16 @@ def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, p
                 continue
             year = cell["year"] if "year" in cell else pd.Series(0, index=cell.index)
             order = cell.assign(_y=year.fillna(0), _n=cell["n"].fillna(0)).sort_values(
-                ["_y", "_n"], ascending=[False, False], kind="mergesort")
+                ["_y", "_n"], ascending=[False, False], kind="mergesort"
+            )
             keep = order.iloc[0]
             for idx in order.index[order["study_id"] != keep["study_id"]]:
                 frame.at[idx, "criterion"] = "overlapping_cohort"
-                frame.at[idx, "detail"] = (f"{group['reason']}; kept {keep['study_id']} "
-                                           f"({keep['first_author']} {keep.get('year', '')}, n = {keep['n']}), "
-                                           "the later, larger report")
+                frame.at[idx, "detail"] = (
+                    f"{group['reason']}; kept {keep['study_id']} "
+                    f"({keep['first_author']} {keep.get('year', '')}, n = {keep['n']}), "
+                    "the later, larger report"
+                )
     included = frame[frame["criterion"] == ""].drop(columns=["criterion", "detail"])
     excluded = frame[frame["criterion"] != ""].drop(columns=["target_timepoint_months"])
     return included.reset_index(drop=True), excluded.reset_index(drop=True)
