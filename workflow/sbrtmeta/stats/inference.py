@@ -38,6 +38,20 @@ TAU2_METHODS = ("REML", "ML", "DL", "PM", "EB", "HE", "HS", "SJ", "FE")
 CI_METHODS = ("z", "t", "knha")
 
 
+def check_tau2_method(name: str, allowed: tuple = TAU2_METHODS) -> str:
+    """``name`` if it is one of ``allowed``, else ValueError."""
+    if name not in allowed:
+        raise ValueError(f"tau2_method {name!r} is not one of {allowed}")
+    return name
+
+
+def check_ci_method(name: str, allowed: tuple = CI_METHODS) -> str:
+    """``name`` if it is one of ``allowed``, else ValueError."""
+    if name not in allowed:
+        raise ValueError(f"ci_method {name!r} is not one of {allowed}")
+    return name
+
+
 def tau2_subset(*names: str) -> tuple:
     """The τ² estimators a model supports, taken from :data:`TAU2_METHODS`, in the order given."""
     for name in names:
@@ -56,20 +70,6 @@ def ci_subset(*names: str) -> tuple:
 LIKELIHOOD_TAU2 = tau2_subset("REML", "ML")
 # what a meta-regression (and so a subgroup test and Egger's regression test) supports
 REGRESSION_TAU2 = tau2_subset("REML", "ML", "DL", "FE")
-
-
-def check_tau2_method(name: str, allowed: tuple = TAU2_METHODS) -> str:
-    """``name`` if it is one of ``allowed``, else ValueError."""
-    if name not in allowed:
-        raise ValueError(f"tau2_method {name!r} is not one of {allowed}")
-    return name
-
-
-def check_ci_method(name: str, allowed: tuple = CI_METHODS) -> str:
-    """``name`` if it is one of ``allowed``, else ValueError."""
-    if name not in allowed:
-        raise ValueError(f"ci_method {name!r} is not one of {allowed}")
-    return name
 
 
 def check_level(level: float) -> float:
