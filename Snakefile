@@ -1,8 +1,21 @@
 # SBRT for oligometastases: extraction cleanup → inclusion → pooling → figures.
 # Run `snakemake` from this folder; profiles/default/ supplies the options.
+import os
+import sys
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# The package in workflow/ comes first, for this process (which reads its import graph,
+# common.smk) and for every job (PYTHONPATH), whatever sbrtmeta is installed: a copy of
+# the project runs its own code.
+PACKAGE_DIR = os.path.join(workflow.basedir, "workflow")
+if sys.path[0] != PACKAGE_DIR:
+    sys.path.insert(0, PACKAGE_DIR)
+if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != PACKAGE_DIR:
+    # set, not required from the user: so no `envvars:` (which asserts that it is set)
+    os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_DIR, os.environ.get("PYTHONPATH")])))
 
 
 configfile: "config/config.yaml"
@@ -21,6 +34,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/clean/outcomes.csv",
         "results/tables/included.csv",
@@ -31,4 +45,3 @@ rule all:
         rules.dose_response.output,
         all_figures,
         "results/report/summary.md",
-    default_target: True

@@ -1,4 +1,11 @@
+# Functions the rules share: the code each rule runs, the inputs read from config, and
+# the figure outputs. Rules live in the other .smk files (snakemake --lint: functions and
+# rules are not mixed in one file).
+import ast
 import csv
+import functools
+import os
+from pathlib import Path
 
 
 wildcard_constraints:
@@ -6,16 +13,122 @@ wildcard_constraints:
     timepoint=r"\d+(\.\d+)?",
 
 
-def package(*modules):
-    """Package modules a rule's results depend on: editing them reruns the rule."""
-    return [f"workflow/sbrtmeta/{m}.py" for m in modules]
+# --- code inputs: the package modules a rule's script runs ------------------------------
+
+PACKAGE = "sbrtmeta"
+RULES_DIR = Path(workflow.basedir) / "workflow" / "rules"
+
+
+@functools.cache
+def _import_graph():
+    """The package's import graph (grimp; every import statement, also inside functions),
+    built from the package on sys.path, which the Snakefile puts first."""
+    import grimp
+
+    return grimp.build_graph(PACKAGE, cache_dir=None)
+
+
+def _script_imports(script, modules):
+    """Package modules the script names in its import statements, anywhere in it."""
+    tree = ast.parse(Path(script).read_text(encoding="utf-8"), filename=str(script))
+    named = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            named.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            named.add(node.module)
+            named.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {m for m in named if m in modules}
+
+
+def _module_file(name):
+    """workflow/sbrtmeta/a/b.py, or workflow/sbrtmeta/a/b/__init__.py for a package."""
+    base = Path(PACKAGE_DIR, *name.split("."))
+    return base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+
+
+@functools.cache
+def code_of(script):
+    """The files of every package module that ``script`` (a path relative to the rules, as
+    in ``script:``) runs when it is imported: its own imports, what they import in turn (the
+    import graph), and the ``__init__.py`` of every package above them (Python runs them on
+    import). As a rule's input, an edit of any of them reruns the rule."""
+    graph = _import_graph()
+    todo = list(_script_imports(RULES_DIR / script, graph.modules))
+    closure = set()
+    while todo:
+        name = todo.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        todo += graph.find_modules_directly_imported_by(name)
+        if "." in name:
+            todo.append(name.rpartition(".")[0])  # its package's __init__.py runs first
+    return sorted(os.path.relpath(_module_file(m)) for m in closure)
+
+
+# --- inputs and parameters from config --------------------------------------------------
+
+
+def printed_sheets():
+    return config["data"].get("sheets", [])
+
+
+def tidy_sheet_paths():
+    """Paths of data.tidy_sheets (an entry is a path or {path, worksheet})."""
+    return [e["path"] if isinstance(e, dict) else e for e in config["data"].get("tidy_sheets", [])]
+
+
+def corrections_ledger():
+    """The corrections ledger, read only when there are printed sheets to repair."""
+    return [config["data"]["corrections"]] if printed_sheets() else []
+
+
+# --- figures ----------------------------------------------------------------------------
 
 
 def figure_paths(kind, endpoint, timepoint):
+    return [f"results/figures/{kind}_{endpoint}_{timepoint}m.{ext}" for ext in config["figures"]["formats"]]
+
+
+def report_format():
+    """The one format of each figure shown in the HTML report."""
+    formats = config["figures"]["formats"]
+    return next(f for f in ("png", "svg", "pdf") if f in formats)
+
+
+def reported(paths, caption, category, subcategory=None, labels=None):
+    """``paths`` with the report format's file flagged for the HTML report."""
+    shown = report_format()
+    flag = report  # (a line may not start with `report`: Snakemake's parser reads it as a directive)
     return [
-        f"results/figures/{kind}_{endpoint}_{timepoint}m.{ext}"
-        for ext in config["figures"]["formats"]
+        (
+            flag(p, caption=caption, category=category, subcategory=subcategory, labels=labels)
+            if p.endswith(f".{shown}")
+            else p
+        )
+        for p in paths
     ]
+
+
+def cell_outputs(kind):
+    """The figures of one kind for every endpoint × time point of FIGURE_CELLS (plots.smk)."""
+    out = []
+    for endpoint, t in FIGURE_CELLS:
+        what = f"{ENDPOINT_NAMES.get(endpoint, endpoint)}, {t} months"
+        out += reported(
+            figure_paths(kind, endpoint, t),
+            f"../report/{kind}.rst",
+            "Forest plots" if kind == "forest" else "Funnel plots",
+            what,
+            {"endpoint": endpoint, "time point": f"{t} months"},
+        )
+    return out
+
+
+def site_title(wildcards):
+    site = wildcards.site.replace("_", " ")
+    return site[:1].upper() + site[1:]
 
 
 def all_figures(wildcards):

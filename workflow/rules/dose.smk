@@ -6,7 +6,7 @@ rule dose_response:
     """Multilevel meta-regression of LC on BED10 per site and across sites; TCP parameters; bubble plot."""
     input:
         outcomes="results/clean/outcomes.csv",
-        code=package("analysis/dose_response", "analysis/dose_arms", "stats/dose_response", "data/dose_strings", "stats/multilevel", "stats/meta_regression", "data/inclusion", "plots/bubble", "plots/style"),
+        code=code_of("../scripts/dose_response.py"),
     output:
         table="results/tables/dose_response.csv",
         arms="results/tables/dose_response_arms.csv",
@@ -16,12 +16,14 @@ rule dose_response:
             "../report/dose_response.rst",
             "Dose-response",
         ),
+    log:
+        "results/logs/dose_response.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
     params:
         dose=DOSE,
         inclusion=config["inclusion"],
         histology=config["pooling"]["histology"],
         dpi=config["figures"]["dpi"],
-    log:
-        "results/logs/dose_response.log",
     script:
         "../scripts/dose_response.py"

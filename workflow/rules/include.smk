@@ -2,13 +2,15 @@ rule apply_inclusion:
     """Apply the inclusion criteria from config; every excluded row names its criterion."""
     input:
         outcomes="results/clean/outcomes.csv",
-        code=package("data/inclusion"),
+        code=code_of("../scripts/apply_inclusion.py"),
     output:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
-    params:
-        inclusion=config["inclusion"],
     log:
         "results/logs/apply_inclusion.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        inclusion=config["inclusion"],
     script:
         "../scripts/apply_inclusion.py"

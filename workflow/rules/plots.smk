@@ -17,38 +17,6 @@ FIGURE_OPTIONS = {
 }
 
 
-def report_format():
-    """The one format of each figure shown in the HTML report."""
-    formats = config["figures"]["formats"]
-    return next(f for f in ("png", "svg", "pdf") if f in formats)
-
-
-def reported(paths, caption, category, subcategory=None, labels=None):
-    """``paths`` with the report format's file flagged for the HTML report."""
-    shown = report_format()
-    flag = report  # (a line may not start with `report`: Snakemake's parser reads it as a directive)
-    return [
-        flag(p, caption=caption, category=category, subcategory=subcategory, labels=labels)
-        if p.endswith("." + shown) else p
-        for p in paths
-    ]
-
-
-def cell_outputs(kind):
-    out = []
-    for endpoint, t in FIGURE_CELLS:
-        what = f"{ENDPOINT_NAMES.get(endpoint, endpoint)}, {t} months"
-        out += reported(figure_paths(kind, endpoint, t), f"../report/{kind}.rst",
-                        "Forest plots" if kind == "forest" else "Funnel plots", what,
-                        {"endpoint": endpoint, "time point": f"{t} months"})
-    return out
-
-
-def site_title(wildcards):
-    site = wildcards.site.replace("_", " ")
-    return site[:1].upper() + site[1:]
-
-
 rule forest_plots:
     """Forest plots of every endpoint × time point, studies grouped by site."""
     input:
@@ -56,17 +24,19 @@ rule forest_plots:
         studies="results/tables/pooled_studies.csv",
         subgroups="results/tables/subgroup_tests.csv",
         included="results/tables/included.csv",
-        code=package("plots/forest", "plots/style"),
+        code=code_of("../scripts/plot_figures.py"),
     output:
         cell_outputs("forest"),
+    log:
+        "results/logs/forest_plots.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
     params:
         kind="forest",
         cells=FIGURE_CELLS,
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
-    log:
-        "results/logs/forest_plots.log",
     script:
         "../scripts/plot_figures.py"
 
@@ -76,17 +46,19 @@ rule funnel_plots:
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
-        code=package("plots/funnel", "plots/forest", "plots/style", "stats/small_study", "stats/meta_regression"),
+        code=code_of("../scripts/plot_figures.py"),
     output:
         cell_outputs("funnel"),
+    log:
+        "results/logs/funnel_plots.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
     params:
         kind="funnel",
         cells=FIGURE_CELLS,
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
-    log:
-        "results/logs/funnel_plots.log",
     script:
         "../scripts/plot_figures.py"
 
@@ -96,7 +68,7 @@ rule leave_one_out_plot:
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
-        code=package("plots/leave_one_out", "stats/influence", "plots/forest", "plots/style"),
+        code=code_of("../scripts/plot_figures.py"),
     output:
         reported(
             [f"results/figures/leave_one_out_{{site}}.{ext}" for ext in config["figures"]["formats"]],
@@ -105,16 +77,18 @@ rule leave_one_out_plot:
             "Leave-one-out",
         ),
         table="results/tables/leave_one_out_{site}.csv",
+    log:
+        "results/logs/leave_one_out_{site}.log",
+    wildcard_constraints:
+        site="[a-z_]+",
+    conda:
+        "../envs/sbrtmeta.yaml"
     params:
         kind="leave_one_out",
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
         level=config["pooling"]["level"],
-    wildcard_constraints:
-        site="[a-z_]+",
-    log:
-        "results/logs/leave_one_out_{site}.log",
     script:
         "../scripts/plot_figures.py"
 
@@ -124,18 +98,20 @@ rule flow_diagram:
     input:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
-        code=package("plots/flow_diagram", "plots/style"),
+        code=code_of("../scripts/plot_figures.py"),
     output:
         reported(
             [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]],
             "../report/flow_diagram.rst",
             "Study selection",
         ),
+    log:
+        "results/logs/flow_diagram.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
     params:
         kind="flow",
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
-    log:
-        "results/logs/flow_diagram.log",
     script:
         "../scripts/plot_figures.py"

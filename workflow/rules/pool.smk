@@ -3,17 +3,19 @@ checkpoint pool:
     input:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
-        code=package("analysis/pooling", "stats/effect_sizes", "stats/random_effects", "stats/meta_regression", "stats/glmm"),
+        code=code_of("../scripts/pool.py"),
     output:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
         not_pooled="results/tables/not_pooled.csv",
         subgroups="results/tables/subgroup_tests.csv",
+    log:
+        "results/logs/pool.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
     params:
         pooling=config["pooling"],
         sites=config["inclusion"]["sites"],
         endpoints=config["inclusion"]["endpoints"],
-    log:
-        "results/logs/pool.log",
     script:
         "../scripts/pool.py"

@@ -14,12 +14,14 @@ rule report_summary:
         dose=rules.dose_response.output.table,
         figures=all_figures,
         dose_figures=rules.dose_response.output.figures,
-        code=package("report/summary", "plots/flow_diagram", "plots/forest"),
+        code=code_of("../scripts/report_summary.py"),
     output:
         report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),
-    params:
-        sites=config["inclusion"]["sites"],
     log:
         "results/logs/report_summary.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        sites=config["inclusion"]["sites"],
     script:
         "../scripts/report_summary.py"
