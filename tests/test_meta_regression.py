@@ -109,10 +109,11 @@ def test_meta_regression_matches_metafor(case):
     assert _close(fit.QM, case["QM"]), "QM"
     assert fit.QM_df == tuple(None if d is None else int(d) for d in case["QM_df"])
     assert _close(fit.QM_p, case["QM_p"], abs_=1e-15), "QM_p"
-    assert _close(fit.QE, case["QE"]) and fit.QE_df == case["QE_df"], "QE"
-    assert _close(fit.QE_p, case["QE_p"], abs_=1e-15), "QE_p"
+    assert _close(fit.q, case["QE"]) and fit.q_df == case["QE_df"], "QE"
+    assert _close(fit.q_p, case["QE_p"], abs_=1e-15), "QE_p"
     for name in ("I2", "H2"):
-        assert _close(getattr(fit, name), case[name], abs_=1e-9), name
+        assert _close(getattr(fit, name.lower()), case[name], abs_=1e-9), name
+    assert _close(fit.conf_int(), np.column_stack([fit.ci_low, fit.ci_high])), "conf_int at the fit's level"
     if case["R2"] is None:
         assert fit.R2 is None
     else:
@@ -139,10 +140,10 @@ def test_subgroup_test_matches_metafor(case):
     res = subgroup_test(yi, vi, frame[case["groups"]], case["tau2_method"], case["ci_method"])
     assert list(res.levels) == case["levels"]
     assert res.QM_df == tuple(None if d is None else int(d) for d in case["QM_df"])
-    for name in ("QM", "QE"):
-        assert _close(getattr(res, name), case[name]), name
-    for name in ("QM_p", "QE_p"):
-        assert _close(getattr(res, name), case[name], abs_=1e-15), name
+    for ours, name in (("QM", "QM"), ("q", "QE")):
+        assert _close(getattr(res, ours), case[name]), name
+    for ours, name in (("QM_p", "QM_p"), ("q_p", "QE_p")):
+        assert _close(getattr(res, ours), case[name], abs_=1e-15), name
     assert _close(res.tau2, case["tau2"], abs_=1e-10)
     assert _close(res.fit.coef, case["coef"])
 

@@ -112,6 +112,22 @@ def wald_tests(coef, se, df=None):
     return zval, pval
 
 
+def omnibus_test(coef, vcov, btt, df=None):
+    """Wald test that the coefficients ``btt`` are all 0 (metafor's QM): χ² on m df,
+    or with ``df`` F = QM/m on (m, df); returns ``(QM, (m, df), p)``."""
+    btt = list(btt)
+    m = len(btt)
+    bb = coef[btt]
+    try:
+        qm = float(bb @ np.linalg.solve(vcov[np.ix_(btt, btt)], bb))
+    except np.linalg.LinAlgError:
+        qm = float("nan")
+    if df is None:
+        return qm, (m, None), float(stats.chi2.sf(qm, m))
+    qm /= m
+    return qm, (m, df), float(stats.f.sf(qm, m, df))
+
+
 class Coefficients:
     """The coefficient table of a fitted model with ``coef``, ``se``, ``zval``, ``pval``,
     ``ci_low``, ``ci_high``, ``df`` (None for z) and ``level`` fields, as metafor prints

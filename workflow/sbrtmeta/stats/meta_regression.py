@@ -42,10 +42,24 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sbrtmeta.stats.effect_sizes import check_effect_sizes
+from sbrtmeta.stats.inference import (
+    REGRESSION_TAU2,
+    Coefficients,
+    Prediction,
+    check_ci_method,
+    check_effect_sizes,
+    check_level,
+    check_tau2_method,
+    ci_subset,
+    coefficient_table,  # noqa: F401  (re-exported: the one coefficient table)
+    critical_value,
+    omnibus_test,
+    predict_rows,
+    wald_tests,
+)
 
-TAU2_METHODS = ("REML", "ML", "DL", "FE")
-CI_METHODS = ("z", "knha")
+TAU2_METHODS = REGRESSION_TAU2
+CI_METHODS = ci_subset("z", "knha")
 REGTEST_MODELS = ("rma", "lm")
 REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
 INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept
@@ -54,25 +68,8 @@ INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept
 # --------------------------------------------------------------------------- results
 
 
-def coefficient_table(fit) -> pd.DataFrame:
-    """The coefficient table of a fit with coef_names, coef, se, zval, pval, ci_low,
-    ci_high and df (None for z tests), one row per coefficient, as metafor prints it."""
-    stat = "tval" if fit.df is not None else "zval"
-    return pd.DataFrame(
-        {
-            "coef": fit.coef,
-            "se": fit.se,
-            stat: fit.zval,
-            "pval": fit.pval,
-            "ci_low": fit.ci_low,
-            "ci_high": fit.ci_high,
-        },
-        index=pd.Index(fit.coef_names, name="term"),
-    )
-
-
 @dataclass(frozen=True)
-class MetaRegressionResult:
+class MetaRegressionResult(Coefficients):
     """A fitted meta-regression, on the scale of the effect sizes.
 
     Attributes
@@ -92,10 +89,10 @@ class MetaRegressionResult:
         with ``QM_df = (m, k - p)``.
     btt : 0-based indices of the coefficients that QM tests (by default all but
         the intercept).
-    QE, QE_df, QE_p : test for residual heterogeneity, Σ (y - Xb)²/v of the
+    q, q_df, q_p : test for residual heterogeneity (metafor's QE), Σ (y - Xb)²/v of the
         fixed-effects fit, with k - p df.
-    I2, H2 : residual I² (in %) and H², as metafor: ``100 τ²/(ṽ + τ²)`` and
-        ``τ²/ṽ + 1`` with ṽ = (k - p)/tr(P); for ``"FE"`` from QE.
+    i2, h2 : residual I² (in %) and H², as metafor: ``100 τ²/(ṽ + τ²)`` and
+        ``τ²/ṽ + 1`` with ṽ = (k - p)/tr(P); for ``"FE"`` from q.
     R2 : pseudo R² in % (None for a model without an intercept or with the
         intercept alone). For REML/ML/DL ``max(0, 100 (τ²₀ - τ²)/τ²₀)``, τ²₀ from the
         same estimator without moderators (0 when τ²₀ = 0); for ``"FE"`` the
@@ -123,11 +120,11 @@ class MetaRegressionResult:
     QM_df: tuple
     QM_p: float
     btt: tuple
-    QE: float
-    QE_df: int
-    QE_p: float
-    I2: float
-    H2: float
+    q: float
+    q_df: int
+    q_p: float
+    i2: float
+    h2: float
     R2: float | None
     k: int
     p: int
@@ -141,40 +138,8 @@ class MetaRegressionResult:
     residuals: np.ndarray
     weights: np.ndarray
 
-    @property
-    def tval(self) -> np.ndarray:
-        """The test statistics under their t name (same as :attr:`zval`)."""
-        return self.zval
 
-    def to_frame(self) -> pd.DataFrame:
-        """The coefficient table, one row per coefficient."""
-        return coefficient_table(self)
-
-
-@dataclass(frozen=True)
-class MetaRegressionPrediction:
-    """Predicted values at new moderator values, as ``predict.rma(newmods = ...)``.
-
-    Attributes
-    ----------
-    pred, se : predicted mean effect X_new b and its standard error.
-    ci_low, ci_high : confidence interval of the mean.
-    pi_low, pi_high : prediction interval for the true effect of a new study,
-        ``pred ± crit √(se² + τ²)`` with the same critical value as the CI (t with
-        k - p df under Knapp-Hartung); NaN for the ``"FE"`` model, for which
-        metafor gives none.
-    df : t degrees of freedom (None for z).
-    level : confidence level.
-    """
-
-    pred: np.ndarray
-    se: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    pi_low: np.ndarray
-    pi_high: np.ndarray
-    df: int | None
-    level: float
+MetaRegressionPrediction = Prediction  # the one prediction result (inference.Prediction)
 
 
 @dataclass(frozen=True)
@@ -192,7 +157,7 @@ class SubgroupTestResult:
         under Knapp-Hartung).
     levels : the subgroups, the reference (first) level first.
     tau2 : the common residual τ².
-    QE, QE_df, QE_p : residual heterogeneity within subgroups.
+    q, q_df, q_p : residual heterogeneity within subgroups (metafor's QE).
     fit : the fitted :class:`MetaRegressionResult`.
     """
 
@@ -201,9 +166,9 @@ class SubgroupTestResult:
     QM_p: float
     levels: tuple
     tau2: float
-    QE: float
-    QE_df: int
-    QE_p: float
+    q: float
+    q_df: int
+    q_p: float
     fit: MetaRegressionResult
 
 
@@ -464,7 +429,8 @@ def _tau2_dl(y, v, X) -> float:
     return float(max(0.0, (fe.rss - (k - p)) / fe.trP()))
 
 
-def _estimate_tau2(y, v, X, method: str) -> float:
+def estimate_regression_tau2(y, v, X, method: str) -> float:
+    """τ² of the meta-regression of ``y`` on ``X`` by ``method`` (REML, ML, DL or FE), ≥ 0."""
     if method == "FE":
         return 0.0
     if method == "DL":
@@ -473,9 +439,6 @@ def _estimate_tau2(y, v, X, method: str) -> float:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-_check_yv = check_effect_sizes
 
 
 def _check_X(X, k: int, coef_names):
@@ -509,13 +472,6 @@ def _check_X(X, k: int, coef_names):
     return X, coef_names
 
 
-def _check_level(level: float) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be between 0 and 1 (got {level})")
-    return level
-
-
 def _btt_indices(btt, p: int, intercept_cols: list, names: tuple) -> tuple:
     if btt is None:
         out = [j for j in range(p) if j not in intercept_cols] if p > 1 else [0]
@@ -539,6 +495,41 @@ def _btt_indices(btt, p: int, intercept_cols: list, names: tuple) -> tuple:
 
 
 # --------------------------------------------------------------------------- fitting
+
+
+def _heterogeneity(fit: _WLS, fe: _WLS, tau2: float, tau2_method: str, k: int, p: int):
+    """Residual Q (metafor's QE) of the fixed-effects fit ``fe``, its p-value, I², H² and
+    the standard error of τ² (None for FE), as ``rma.uni`` reports them."""
+    q = max(0.0, fe.rss)
+    q_p = float(stats.chi2.sf(q, k - p))
+    trP_fe = fe.trP()
+    if tau2_method == "FE":
+        i2 = max(0.0, 100.0 * (q - (k - p)) / q) if q > 0 else 0.0
+        return q, q_p, i2, q / (k - p), None
+    vt = (k - p) / trP_fe
+    i2 = 100.0 * tau2 / (vt + tau2)
+    h2 = tau2 / vt + 1.0
+    if tau2_method == "REML":
+        se_tau2 = float(np.sqrt(2.0 / fit.trPP()))
+    elif tau2_method == "ML":
+        se_tau2 = float(np.sqrt(2.0 / np.sum(fit.w**2)))
+    else:  # DL, from the fixed-effects P
+        se_tau2 = float(np.sqrt((2 * (k - p) + 4 * tau2 * trP_fe + 2 * tau2**2 * fe.trPP()) / trP_fe**2))
+    return q, q_p, i2, h2, se_tau2
+
+
+def _pseudo_r2(y, v, fe: _WLS, tau2: float, tau2_method: str, k: int, p: int) -> float:
+    """metafor's pseudo R² (in %): the share of τ² the moderators account for, or for
+    FE the adjusted R² of the weighted least-squares fit."""
+    if tau2_method != "FE":
+        tau2_0 = estimate_regression_tau2(y, v, np.ones((k, 1)), tau2_method)
+        return 0.0 if tau2_0 == 0.0 else max(0.0, 100.0 * (tau2_0 - tau2) / tau2_0)
+    if np.var(y) == 0:
+        return 0.0
+    w = 1.0 / v
+    tss = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+    adj = 1.0 - (fe.rss / tss) * (k - 1) / (k - p)
+    return max(0.0, 100.0 * adj)
 
 
 def fit_meta_regression(
@@ -576,12 +567,10 @@ def fit_meta_regression(
       may stop at a value like 1e-13 there, and in a likelihood with several
       local maxima it keeps the one its start leads to.
     """
-    y, v = _check_yv(y, v)
-    if tau2_method not in TAU2_METHODS:
-        raise ValueError(f"tau2_method {tau2_method!r} is not one of {TAU2_METHODS}")
-    if ci_method not in CI_METHODS:
-        raise ValueError(f"ci_method {ci_method!r} is not one of {CI_METHODS}")
-    level = _check_level(level)
+    y, v = check_effect_sizes(y, v)
+    check_tau2_method(tau2_method, TAU2_METHODS)
+    check_ci_method(ci_method, CI_METHODS)
+    level = check_level(level)
     k = y.size
     X, names = _check_X(X, k, coef_names)
     p = X.shape[1]
@@ -589,70 +578,24 @@ def fit_meta_regression(
     has_intercept = bool(intercept_cols)
     btt = _btt_indices(btt, p, intercept_cols, names)
 
-    tau2 = _estimate_tau2(y, v, X, tau2_method)
+    tau2 = estimate_regression_tau2(y, v, X, tau2_method)
     fit = _WLS(X, y, 1.0 / (v + tau2))
     beta = fit.beta
     if ci_method == "knha":
         rss = fit.rss
         s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p)
         df = k - p
-        crit = float(stats.t.ppf(0.5 + level / 2, df))
     else:
         s2w, df = 1.0, None
-        crit = float(stats.norm.ppf(0.5 + level / 2))
+    crit = critical_value(level, df)
     vb = s2w * fit.cov
     se = np.sqrt(np.diag(vb))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zval = beta / se
-    pval = 2 * (stats.t.sf(np.abs(zval), df) if df is not None else stats.norm.sf(np.abs(zval)))
+    zval, pval = wald_tests(beta, se, df)
 
-    m = len(btt)
-    bb = beta[list(btt)]
-    try:
-        QM = float(bb @ np.linalg.solve(vb[np.ix_(btt, btt)], bb))
-    except np.linalg.LinAlgError:
-        QM = float("nan")
-    if df is not None:
-        QM /= m
-        QM_df = (m, df)
-        QM_p = float(stats.f.sf(QM, m, df))
-    else:
-        QM_df = (m, None)
-        QM_p = float(stats.chi2.sf(QM, m))
-
+    QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
     fe = _WLS(X, y, 1.0 / v)
-    QE = max(0.0, fe.rss)
-    QE_p = float(stats.chi2.sf(QE, k - p))
-    trP_fe = fe.trP()
-    if tau2_method == "FE":
-        I2 = max(0.0, 100.0 * (QE - (k - p)) / QE) if QE > 0 else 0.0
-        H2 = QE / (k - p)
-        se_tau2 = None
-    else:
-        vt = (k - p) / trP_fe
-        I2 = 100.0 * tau2 / (vt + tau2)
-        H2 = tau2 / vt + 1.0
-        if tau2_method == "REML":
-            se_tau2 = float(np.sqrt(2.0 / fit.trPP()))
-        elif tau2_method == "ML":
-            se_tau2 = float(np.sqrt(2.0 / np.sum(fit.w**2)))
-        else:  # DL, from the fixed-effects P
-            se_tau2 = float(np.sqrt((2 * (k - p) + 4 * tau2 * trP_fe + 2 * tau2**2 * fe.trPP()) / trP_fe**2))
-
-    R2 = None
-    if has_intercept and p > 1:
-        if tau2_method == "FE":
-            if np.var(y) == 0:
-                R2 = 0.0
-            else:
-                w = 1.0 / v
-                tss = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
-                adj = 1.0 - (fe.rss / tss) * (k - 1) / (k - p)
-                R2 = max(0.0, 100.0 * adj)
-        else:
-            tau2_0 = _estimate_tau2(y, v, np.ones((k, 1)), tau2_method)
-            R2 = 0.0 if tau2_0 == 0.0 else max(0.0, 100.0 * (tau2_0 - tau2) / tau2_0)
-
+    q, q_p, i2, h2, se_tau2 = _heterogeneity(fit, fe, tau2, tau2_method, k, p)
+    R2 = _pseudo_r2(y, v, fe, tau2, tau2_method, k, p) if has_intercept and p > 1 else None
     return MetaRegressionResult(
         coef_names=names,
         coef=beta,
@@ -668,11 +611,11 @@ def fit_meta_regression(
         QM_df=QM_df,
         QM_p=QM_p,
         btt=btt,
-        QE=float(QE),
-        QE_df=k - p,
-        QE_p=QE_p,
-        I2=float(I2),
-        H2=float(H2),
+        q=float(q),
+        q_df=k - p,
+        q_p=q_p,
+        i2=float(i2),
+        h2=float(h2),
         R2=R2,
         k=k,
         p=p,
@@ -697,7 +640,7 @@ def predict_meta_regression(result: MetaRegressionResult, newX, level: float | N
     and the prediction interval use the fit's critical value: normal, or t with
     k - p df under Knapp-Hartung.
     """
-    level = result.level if level is None else _check_level(level)
+    level = result.level if level is None else check_level(level)
     if isinstance(newX, pd.DataFrame):
         newX = newX.to_numpy(dtype=float)
     newX = np.asarray(newX, dtype=float)
@@ -707,28 +650,8 @@ def predict_meta_regression(result: MetaRegressionResult, newX, level: float | N
         raise ValueError(f"newX must have p = {result.p} columns ({list(result.coef_names)}), got shape {newX.shape}")
     if not np.all(np.isfinite(newX)):
         raise ValueError("newX must be finite (found NaN or inf)")
-    pred = newX @ result.coef
-    vpred = np.einsum("ij,jk,ik->i", newX, result.vcov, newX)
-    se = np.sqrt(np.where(vpred < 0, np.nan, vpred))
-    if result.df is not None:
-        crit = float(stats.t.ppf(0.5 + level / 2, result.df))
-    else:
-        crit = float(stats.norm.ppf(0.5 + level / 2))
-    if result.tau2_method == "FE":
-        pi_low = pi_high = np.full(pred.shape, np.nan)
-    else:
-        pi_se = np.sqrt(se**2 + result.tau2)
-        pi_low, pi_high = pred - crit * pi_se, pred + crit * pi_se
-    return MetaRegressionPrediction(
-        pred=pred,
-        se=se,
-        ci_low=pred - crit * se,
-        ci_high=pred + crit * se,
-        pi_low=pi_low,
-        pi_high=pi_high,
-        df=result.df,
-        level=level,
-    )
+    tau2 = None if result.tau2_method == "FE" else result.tau2
+    return predict_rows(newX, result.coef, result.vcov, tau2, result.df, level)
 
 
 def subgroup_test(
@@ -744,7 +667,7 @@ def subgroup_test(
     Levels are sorted (or follow a pandas Categorical's order); the first is the
     reference of the fit's dummies.
     """
-    y, v = _check_yv(y, v)
+    y, v = check_effect_sizes(y, v)
     g = groups if isinstance(groups, pd.Series) else pd.Series(groups)
     if len(g) != y.size:
         raise ValueError(f"groups has {len(g)} labels for k = {y.size} studies")
@@ -764,9 +687,9 @@ def subgroup_test(
         QM_p=fit.QM_p,
         levels=tuple(levels),
         tau2=fit.tau2,
-        QE=fit.QE,
-        QE_df=fit.QE_df,
-        QE_p=fit.QE_p,
+        q=fit.q,
+        q_df=fit.q_df,
+        q_p=fit.q_p,
         fit=fit,
     )
 
@@ -795,12 +718,12 @@ def regtest(
     estimate), with its CI at ``level`` (from the fit, or t(k - 2) for ``"lm"``).
     Needs k >= 3.
     """
-    y, v = _check_yv(y, v)
+    y, v = check_effect_sizes(y, v)
     if model not in REGTEST_MODELS:
         raise ValueError(f"model {model!r} is not one of {REGTEST_MODELS}")
     if predictor not in REGTEST_PREDICTORS:
         raise ValueError(f"predictor {predictor!r} is not one of {REGTEST_PREDICTORS}")
-    level = _check_level(level)
+    level = check_level(level)
     k = y.size
     if k < 3:
         raise ValueError(f"regtest needs k >= 3 studies (got k = {k})")

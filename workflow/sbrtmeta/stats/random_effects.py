@@ -33,8 +33,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-TAU2_METHODS = ("REML", "ML", "DL", "PM", "EB", "HE", "HS", "SJ", "FE")
-CI_METHODS = ("knha", "z")
+from sbrtmeta.stats.inference import (
+    TAU2_METHODS,  # noqa: F401  (re-exported: the registry, for callers of this module)
+    check_ci_method,
+    check_level,
+    check_tau2_method,
+    ci_subset,
+    critical_value,
+)
+
+CI_METHODS = ci_subset("knha", "z")
 _MAX_ITER = 500
 _MAX_MAGNITUDE = 1e50
 
@@ -104,6 +112,22 @@ class BatchResult:
 # --- input checks ----------------------------------------------------------------------
 
 
+def _check_magnitudes(y_min, y_max, v_min, v_max):
+    """The checks of :func:`_as_batch` from the extremes of y and v (NaN and inf propagate)."""
+    if not np.all(np.isfinite([y_min, y_max, v_min, v_max])):
+        raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
+    if v_min <= 0:
+        raise ValueError("sampling variances must be > 0")
+    if max(abs(y_min), abs(y_max)) > _MAX_MAGNITUDE or v_max > _MAX_MAGNITUDE or v_min < 1.0 / _MAX_MAGNITUDE:
+        raise ValueError(_MAGNITUDE_MESSAGE)
+
+
+_MAGNITUDE_MESSAGE = (
+    f"effect sizes must be within ±{_MAX_MAGNITUDE:g} and variances within "
+    f"[{1 / _MAX_MAGNITUDE:g}, {_MAX_MAGNITUDE:g}] (double precision overflows beyond)"
+)
+
+
 def _as_batch(y, v):
     """Arrays of shape (m, k) with a mask of the studies present (NaN in y pads)."""
     y = np.asarray(y, dtype=float)
@@ -114,6 +138,9 @@ def _as_batch(y, v):
         y, v = y[None, :], v[None, :]
     if y.shape[1] == 0:
         raise ValueError("no studies to pool (k = 0)")
+    if not np.isnan(y.min()):  # every study present: four reductions check everything (speed at k = 10^6)
+        _check_magnitudes(y.min(), y.max(), v.min(), v.max())
+        return y, v, None, np.full(y.shape[0], y.shape[1])
     present = ~np.isnan(y)
     if np.any(np.isnan(v[present])) or not np.all(np.isfinite(y[present])) or not np.all(np.isfinite(v[present])):
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
@@ -126,10 +153,7 @@ def _as_batch(y, v):
         or np.any(v[present] > _MAX_MAGNITUDE)
         or np.any(v[present] < 1.0 / _MAX_MAGNITUDE)
     ):
-        raise ValueError(
-            f"effect sizes must be within ±{_MAX_MAGNITUDE:g} and variances within "
-            f"[{1 / _MAX_MAGNITUDE:g}, {_MAX_MAGNITUDE:g}] (double precision overflows beyond)"
-        )
+        raise ValueError(_MAGNITUDE_MESSAGE)
     k = present.sum(axis=1)
     if np.any(k == 0):
         raise ValueError("no studies to pool (k = 0) in at least one meta-analysis")
@@ -152,6 +176,14 @@ def _rows(mask, rows):
     return None if mask is None else mask[rows]
 
 
+def _take(a, rows):
+    """Rows ``rows`` (integer indices or a boolean mask) of ``a``; ``a`` itself when they
+    are all of its rows in order, so a single fit at k = 10^6 copies nothing."""
+    if rows.dtype == bool:
+        return a if rows.all() else a[rows]
+    return a if len(rows) == len(a) else a[rows]
+
+
 def _dot(a, b):
     """Row-wise dot products of two (m, k) arrays."""
     return np.einsum("ij,ij->i", a, b)
@@ -161,7 +193,9 @@ class _Moments:
     """Weighted quantities at a given τ² for a batch (rows are meta-analyses)."""
 
     def __init__(self, y, v, mask, tau2):
-        w = 1.0 / (v + tau2[:, None])
+        # in place where a temporary would be dropped anyway: the same numbers, fewer passes
+        w = v + tau2[:, None]
+        np.divide(1.0, w, out=w)
         if mask is not None:
             w = np.where(mask, w, 0.0)
         self.w = w
@@ -170,8 +204,15 @@ class _Moments:
         r = y - self.mu[:, None]
         self.r = r if mask is None else np.where(mask, r, 0.0)
         self.wr = w * self.r
-        self.w2 = _dot(w, w)
         self.q = _dot(self.wr, self.r)  # generalized Q
+        self._w2 = None
+
+    @property
+    def w2(self):
+        """Σw², computed when asked for (PM's iteration does not need it)."""
+        if self._w2 is None:
+            self._w2 = _dot(self.w, self.w)
+        return self._w2
 
 
 def _score(method, mom, k, target=None, slope=True):
@@ -216,7 +257,7 @@ def _refine(method, y, v, mask, k, target, lo, hi, t0=None):
     eps = 4 * np.finfo(float).eps
     for _ in range(_MAX_ITER):
         tg = None if target is None else target[idx]
-        f, scale = _score(method, _Moments(y[idx], v[idx], _rows(mask, idx), t), k[idx], tg)
+        f, scale = _score(method, _Moments(_take(y, idx), _take(v, idx), _rows(mask, idx), t), k[idx], tg)
         lo = np.where(f > 0, t, lo)
         hi = np.where(f > 0, hi, t)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -235,7 +276,10 @@ def _refine(method, y, v, mask, k, target, lo, hi, t0=None):
 
 def _upper_bracket(method, y, v, mask, k, target, above):
     """A τ² above ``above`` for every row where the estimating equation is negative."""
-    spread = np.nanmax(_masked(mask, y, np.nan), axis=1) - np.nanmin(_masked(mask, y, np.nan), axis=1)
+    if mask is None:
+        spread = y.max(axis=1) - y.min(axis=1)
+    else:
+        spread = np.nanmax(_masked(mask, y, np.nan), axis=1) - np.nanmin(_masked(mask, y, np.nan), axis=1)
     hi = np.maximum(np.maximum(spread**2 / 4.0, 2.0 * above), 1e-8)
     for _ in range(200):
         f_hi, _ = _score(method, _Moments(y, v, mask, hi), k, target)
@@ -245,15 +289,15 @@ def _upper_bracket(method, y, v, mask, k, target, above):
     raise RuntimeError("tau2: no upper bracket found (effect sizes too spread)")
 
 
-def _loglik(method, y, v, mask, tau2):
+def _loglik(method, y, v, mask, tau2, mom=None):
     """(Restricted) log-likelihood up to a constant, for choosing between local maxima."""
-    mom = _Moments(y, v, mask, tau2)
+    mom = _Moments(y, v, mask, tau2) if mom is None else mom
     logv = np.log(v + tau2[:, None])
     ll = -0.5 * (_masked(mask, logv, 0).sum(axis=1) + mom.q)
     return ll - 0.5 * np.log(mom.sw) if method == "REML" else ll
 
 
-def _solve(method, y, v, mask, k, target=None, start=None):
+def _solve(method, y, v, mask, k, target=None, start=None, mom0=None):
     """τ² ≥ 0 solving the estimating equation of ``method`` for every row.
 
     For PM/EB and the Q-profile the generalized Q decreases in τ², so the root is
@@ -261,6 +305,7 @@ def _solve(method, y, v, mask, k, target=None, start=None):
     starts from the HE estimate), a bracket around the nearest root is found by
     halving or doubling, the root is refined by safeguarded Newton steps, and a τ²
     of 0 is taken instead when its likelihood is higher (metafor's ``ll0check``).
+    ``mom0`` are the moments at τ² = 0 when the caller has them already.
     """
     m = y.shape[0]
     tau2 = np.zeros(m)
@@ -269,10 +314,12 @@ def _solve(method, y, v, mask, k, target=None, start=None):
         return tau2
     if target is not None:
         target = np.broadcast_to(np.asarray(target, dtype=float), (m,))[live]
-    y, v, mask, k = y[live], v[live], _rows(mask, live), k[live]
+    if mom0 is None or not live.all():
+        y, v, mask, k = _take(y, live), _take(v, live), _rows(mask, live), k[live]
+        mom0 = _Moments(y, v, mask, np.zeros(len(k)))
     n = len(k)
     zeros = np.zeros(n)
-    f0, _ = _score(method, _Moments(y, v, mask, zeros), k, target, slope=False)
+    f0, _ = _score(method, mom0, k, target, slope=False)
     if method == "PM":
         lo = zeros
         start = zeros if start is None else np.maximum(start[live], 0.0)
@@ -287,7 +334,7 @@ def _solve(method, y, v, mask, k, target=None, start=None):
             if not len(idx):
                 break
             probe = probe / 2.0
-            fp, _ = _score(method, _Moments(y[idx], v[idx], _rows(mask, idx), probe), k[idx], slope=False)
+            fp, _ = _score(method, _Moments(_take(y, idx), _take(v, idx), _rows(mask, idx), probe), k[idx], slope=False)
             found = fp > 0
             lo[idx[found]] = probe[found]
             idx, probe = idx[~found], probe[~found]
@@ -298,11 +345,12 @@ def _solve(method, y, v, mask, k, target=None, start=None):
         tg = None if target is None else target[r]
         base = np.where(lo[r] > 0, lo[r], 0.0)
         mr = _rows(mask, r)
-        hi = _upper_bracket(method, y[r], v[r], mr, k[r], tg, np.maximum(base, start[r]))
-        out[r] = _refine(method, y[r], v[r], mr, k[r], tg, base, hi, start[r])
+        yr, vr = _take(y, r), _take(v, r)
+        hi = _upper_bracket(method, yr, vr, mr, k[r], tg, np.maximum(base, start[r]))
+        out[r] = _refine(method, yr, vr, mr, k[r], tg, base, hi, start[r])
     check = has_root & (f0 <= 0)  # 0 is a local maximum too: keep the better of the two
     if method in ("REML", "ML") and check.any():
-        better0 = _loglik(method, y, v, mask, zeros) > _loglik(method, y, v, mask, out)
+        better0 = _loglik(method, y, v, mask, zeros, mom0) > _loglik(method, y, v, mask, out)
         out = np.where(better0 & check, 0.0, out)
     tau2[live] = out
     return tau2
@@ -317,21 +365,23 @@ def tau2_batch(y, v, method: str = "REML") -> np.ndarray:
     return _tau2(y, v, mask, k, method)
 
 
-def _tau2(y, v, mask, k, method):
+def _tau2(y, v, mask, k, method, mom0=None):
+    """τ² of every row by ``method``; ``mom0`` are the moments at τ² = 0 if known."""
     m = y.shape[0]
     if method == "FE":
         return np.zeros(m)
+    if mom0 is None and method in ("REML", "ML", "PM", "EB", "DL", "HS"):
+        mom0 = _Moments(y, v, mask, np.zeros(m))
     if method in ("REML", "ML"):
-        return _solve(method, y, v, mask, k, start=_tau2(y, v, mask, k, "HE"))
+        return _solve(method, y, v, mask, k, start=_tau2(y, v, mask, k, "HE"), mom0=mom0)
     if method in ("PM", "EB"):
-        return _solve("PM", y, v, mask, k, target=(k - 1).astype(float), start=_tau2(y, v, mask, k, "DL"))
+        start = _tau2(y, v, mask, k, "DL", mom0)
+        return _solve("PM", y, v, mask, k, target=(k - 1).astype(float), start=start, mom0=mom0)
     kk = np.maximum(k - 1, 1)
     if method == "DL":
-        mom = _Moments(y, v, mask, np.zeros(m))
-        tau2 = (mom.q - (k - 1)) / (mom.sw - mom.w2 / mom.sw)
+        tau2 = (mom0.q - (k - 1)) / (mom0.sw - mom0.w2 / mom0.sw)
     elif method == "HS":
-        mom = _Moments(y, v, mask, np.zeros(m))
-        tau2 = (mom.q - k) / mom.sw
+        tau2 = (mom0.q - k) / mom0.sw
     elif method == "HE":
         ybar = _masked(mask, y, 0).sum(axis=1) / k
         rss = _masked(mask, (y - ybar[:, None]) ** 2, 0).sum(axis=1)
@@ -343,7 +393,7 @@ def _tau2(y, v, mask, k, method):
         mom = _Moments(y, v, mask, tau0)
         tau2 = tau0 * mom.q / kk
     else:
-        raise ValueError(f"tau2_method {method!r} is not one of {TAU2_METHODS}")
+        check_tau2_method(method)
     return np.where(k > 1, np.maximum(tau2, 0.0), 0.0)
 
 
@@ -357,15 +407,15 @@ def tau2_dl(y, v) -> float:
     return float(tau2_batch(y, v, "DL")[0])
 
 
-def _tau2_qprofile(y, v, mask, k, level, tau2):
+def _tau2_qprofile(y, v, mask, k, level, tau2, mom0):
     """Q-profile CI of τ² as ``confint.rma.uni`` (Viechtbauer 2007). As there, the
     search stops at ``max(100, 10 τ²)``: a bound beyond it is reported as that value."""
     alpha = 1.0 - level
     crit_u = stats.chi2.isf(alpha / 2, k - 1)
     crit_l = stats.chi2.ppf(alpha / 2, k - 1)
-    q0 = _Moments(y, v, mask, np.zeros(y.shape[0])).q
-    lo = _solve("PM", y, v, mask, k, target=crit_u)
-    hi = _solve("PM", y, v, mask, k, target=crit_l)
+    q0 = mom0.q
+    lo = _solve("PM", y, v, mask, k, target=crit_u, mom0=mom0)
+    hi = _solve("PM", y, v, mask, k, target=crit_l, mom0=mom0)
     lo = np.where(q0 < crit_u, 0.0, lo)
     both0 = q0 < crit_l
     cap = np.maximum(100.0, 10.0 * tau2)
@@ -376,26 +426,23 @@ def _tau2_qprofile(y, v, mask, k, level, tau2):
 
 
 def _fit(y, v, mask, k, tau2_method, ci_method, level):
-    if tau2_method not in TAU2_METHODS:
-        raise ValueError(f"tau2_method {tau2_method!r} is not one of {TAU2_METHODS}")
-    if ci_method not in CI_METHODS:
-        raise ValueError(f"ci_method {ci_method!r} is not one of {CI_METHODS}")
-    if not 0 < level < 1:
-        raise ValueError("level must be between 0 and 1")
+    check_tau2_method(tau2_method)
+    check_ci_method(ci_method, CI_METHODS)
+    check_level(level)
     if ci_method == "knha" and np.any(k < 2):
         raise ValueError("Knapp-Hartung intervals need k >= 2 studies")
-    tau2 = _tau2(y, v, mask, k, tau2_method)
+    fe = _Moments(y, v, mask, np.zeros(y.shape[0]))  # shared by the τ² estimator and Q
+    tau2 = _tau2(y, v, mask, k, tau2_method, fe)
     mom = _Moments(y, v, mask, tau2)
     mu = mom.mu
     if ci_method == "knha":
         s2 = mom.q / (k - 1)
         se = np.sqrt(s2 / mom.sw)
-        crit = stats.t.ppf(0.5 + level / 2, k - 1)
+        crit = critical_value(level, k - 1)
     else:
         se = np.sqrt(1.0 / mom.sw)
-        crit = np.full_like(mu, stats.norm.ppf(0.5 + level / 2))
+        crit = np.full_like(mu, critical_value(level))
     pi_se = np.sqrt(se**2 + tau2)
-    fe = _Moments(y, v, mask, np.zeros_like(tau2))
     q = fe.q
     with np.errstate(divide="ignore", invalid="ignore"):
         q_p = np.where(k > 1, stats.chi2.sf(q, k - 1), np.nan)
@@ -409,7 +456,7 @@ def _fit(y, v, mask, k, tau2_method, ci_method, level):
     nan = np.full_like(mu, np.nan)
     pi_lo = mu - crit * pi_se if tau2_method != "FE" else nan
     pi_hi = mu + crit * pi_se if tau2_method != "FE" else nan
-    return tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2
+    return tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe
 
 
 def fit_random_effects(
@@ -426,14 +473,14 @@ def fit_random_effects(
     y = np.asarray(y, dtype=float)
     if y.ndim != 1:
         raise ValueError("y and v must be 1-d arrays of one length (use fit_random_effects_batch)")
-    if np.isnan(y).any():
+    if y.size and np.isnan(y.min()):  # one reduction instead of a mask (speed at k = 10^6)
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
     yb, vb, mask, k = _as_batch(y, v)
-    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method, ci_method, level)
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe = _fit(yb, vb, mask, k, tau2_method, ci_method, level)
     if not tau2_ci or tau2_method == "FE" or k[0] < 2:
         t_lo = t_hi = np.array([np.nan])
     else:
-        t_lo, t_hi = _tau2_qprofile(yb, vb, mask, k, level, tau2)
+        t_lo, t_hi = _tau2_qprofile(yb, vb, mask, k, level, tau2, fe)
     kk = int(k[0])
     return RandomEffectsResult(
         estimate=float(mu[0]),
@@ -465,7 +512,7 @@ def fit_random_effects_batch(
     NaN in ``y`` marking absent studies. Each row gives what
     :func:`fit_random_effects` gives for it."""
     yb, vb, mask, k = _as_batch(y, v)
-    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2 = _fit(yb, vb, mask, k, tau2_method, ci_method, level)
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, _ = _fit(yb, vb, mask, k, tau2_method, ci_method, level)
     return BatchResult(
         estimate=mu,
         se=se,

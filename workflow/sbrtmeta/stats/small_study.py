@@ -24,18 +24,16 @@ from functools import lru_cache
 from math import factorial
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
-from sbrtmeta.stats.effect_sizes import check_effect_sizes
+from sbrtmeta.stats.inference import REGRESSION_TAU2, check_effect_sizes
+from sbrtmeta.stats.meta_regression import estimate_regression_tau2
 from sbrtmeta.stats.random_effects import RandomEffectsResult, fit_random_effects
 
 ESTIMATORS = ("L0", "R0", "Q0")
 SIDES = ("left", "right")
 # tau² methods for which the side regression (a model with one moderator) is implemented
-SIDE_REGRESSION_METHODS = ("REML", "DL", "FE")
-
-
-_check = check_effect_sizes
+SIDE_REGRESSION_METHODS = REGRESSION_TAU2  # what rma.uni(mods = sqrt(vi)) fits
 
 
 # --------------------------------------------------------------------------- rank test
@@ -167,7 +165,7 @@ def ranktest(y, v, exact: bool = True) -> RankTestResult:
     issued. The exact p-value is computed with integer arithmetic at any k;
     metafor's (R's) overflows and returns NaN from k = 171 on.
     """
-    y, v = _check(y, v)
+    y, v = check_effect_sizes(y, v)
     k = y.size
     if k < 2:
         raise ValueError("the rank correlation test needs k >= 2 studies")
@@ -242,37 +240,14 @@ class TrimFillResult:
 
 
 def _regression_tau2(y, v, X, method: str) -> float:
-    """tau² of a meta-regression with design ``X``, as ``rma.uni(mods = ...)``."""
-    k, p = X.shape
-
-    def proj(w):
-        wx = X * w[:, None]
-        return np.diag(w) - wx @ np.linalg.solve(X.T @ wx, wx.T)
-
-    if method == "FE":
-        return 0.0
-    if method == "DL":
-        pm = proj(1.0 / v)
-        return max(0.0, float((y @ pm @ y - (k - p)) / np.trace(pm)))
-    if method == "REML":
-
-        def score(t2):
-            pm = proj(1.0 / (v + t2))
-            py = pm @ y
-            return float(py @ py - np.trace(pm))
-
-        if score(0.0) <= 0.0:
-            return 0.0
-        hi = max(float(np.var(y, ddof=1)), float(v.mean()), 1e-8)
-        while score(hi) > 0.0:
-            hi *= 2.0
-            if hi > 1e12:
-                raise ValueError("REML meta-regression for the trim-and-fill side: no upper bracket for tau2")
-        return float(optimize.brentq(score, 0.0, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
-    raise ValueError(
-        f"side=None is implemented for tau2_method in {SIDE_REGRESSION_METHODS}; "
-        f"pass side='left' or side='right' for {method!r}"
-    )
+    """τ² of a meta-regression with design ``X``, as ``rma.uni(mods = ...)``: the
+    meta-regression's own estimator (:mod:`sbrtmeta.stats.meta_regression`)."""
+    if method not in SIDE_REGRESSION_METHODS:
+        raise ValueError(
+            f"side=None is implemented for tau2_method in {SIDE_REGRESSION_METHODS}; "
+            f"pass side='left' or side='right' for {method!r}"
+        )
+    return estimate_regression_tau2(y, v, X, method)
 
 
 def _egger_slope(y: np.ndarray, v: np.ndarray, tau2_method: str) -> float:
@@ -343,7 +318,7 @@ def trimfill(
     studies; no convergence within ``maxiter`` iterations; and R0 when no study
     lies below the trimmed estimate while some lie above it.
     """
-    y, v = _check(y, v)
+    y, v = check_effect_sizes(y, v)
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator {estimator!r} is not one of {ESTIMATORS}")
     if side is not None and side not in SIDES:
