@@ -216,7 +216,7 @@ t0 = time.perf_counter()
 import pandas as pd
 t1 = time.perf_counter()
 from sbrtmeta.plots.forest import draw_forest
-from sbrtmeta.plots.funnel import draw_funnel
+from sbrtmeta.report.figures import funnel_figure as draw_funnel
 from sbrtmeta.plots.style import save_figure
 t2 = time.perf_counter()
 from sbrtmeta.analysis.pooling import pool_cells, not_pooled, subgroup_differences

@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-from sbrtmeta.plots.flow_diagram import draw_flow, flow_counts, flow_texts  # noqa: E402
+from sbrtmeta.analysis.selection import flow_counts  # noqa: E402
+from sbrtmeta.plots.flow_diagram import draw_flow, flow_texts  # noqa: E402
 from test_plots import overlapping  # noqa: E402
 
 

@@ -7,7 +7,8 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-from sbrtmeta.plots.leave_one_out import draw_leave_one_out, leave_one_out_table, site_slug, sites_with_leave_one_out  # noqa: E402
+from sbrtmeta.analysis.leave_one_out import leave_one_out_table, site_slug, sites_with_leave_one_out  # noqa: E402
+from sbrtmeta.plots.leave_one_out import draw_leave_one_out  # noqa: E402
 from sbrtmeta.stats.effect_sizes import inverse_transform  # noqa: E402
 from sbrtmeta.stats.influence import leave1out  # noqa: E402
 from test_plots import make_tables, overlapping, visible_texts  # noqa: E402

@@ -15,10 +15,16 @@ import pytest  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from sbrtmeta.plots.forest import draw_forest  # noqa: E402
+from sbrtmeta.analysis.small_study import funnel_panels  # noqa: E402
 from sbrtmeta.plots.funnel import SMALL_K_NOTE, draw_funnel  # noqa: E402
 from sbrtmeta.plots.style import save_figure  # noqa: E402
 
 Z = 1.959964
+
+
+def funnel(pooled, studies, endpoint="LC", t=24, **kw):
+    """The funnel figure of the tables: the analysis's panels, drawn."""
+    return draw_funnel(funnel_panels(pooled, studies, endpoint, t, **kw), endpoint, t)
 
 
 def expit(x):
@@ -161,7 +167,7 @@ def test_forest_selects_the_endpoint_and_time_point():
 
 def test_funnel_draws_the_studies_on_the_logit_scale():
     pooled, studies = make_tables({"liver": 3, "lung": 12, "bone": 1})
-    fig = draw_funnel(pooled, studies, "LC", 24)
+    fig = funnel(pooled, studies, "LC", 24)
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
     assert [ax.get_title() for ax in panels] == ["Liver (k = 3)", "Lung (k = 12)"]
     for ax, site in zip(panels, ["liver", "lung"]):
@@ -190,7 +196,7 @@ def test_funnel_draws_the_studies_on_the_logit_scale():
 
 def test_funnel_without_a_pooled_site_says_so():
     pooled, studies = make_tables({"bone": 1})
-    fig = draw_funnel(pooled, studies, "LC", 24)
+    fig = funnel(pooled, studies, "LC", 24)
     assert any("no cell has two or more studies" in t for t in texts(fig))
 
 
@@ -226,7 +232,7 @@ def test_forest_height_grows_with_the_rows():
 def test_funnel_text_never_overlaps(n_sites):
     sizes = {f"site {i}": 3 + 4 * i for i in range(n_sites)}
     pooled, studies = make_tables(sizes)
-    fig = draw_funnel(pooled, studies, "LC", 24)
+    fig = funnel(pooled, studies, "LC", 24)
     fig.canvas.draw()
     found = visible_texts(fig)
     boxes = [t.get_window_extent() for t in found]
@@ -252,7 +258,7 @@ def test_save_figure_is_byte_identical(tmp_path):
 
 
 def test_save_figure_rejects_an_unknown_extension(tmp_path):
-    fig = draw_funnel(*make_tables({"liver": 2}), "LC", 24)
+    fig = funnel(*make_tables({"liver": 2}), "LC", 24)
     with pytest.raises(ValueError):
         save_figure(fig, [str(tmp_path / "funnel.jpg")], dpi=100)
 
@@ -366,7 +372,7 @@ def test_funnel_draws_egger_and_trim_and_fill_of_the_package():
     vi = np.linspace(0.01, 0.5, 14)
     studies["vi"] = vi
     studies["yi"] = 1.0 + 2.2 * np.sqrt(vi) + np.tile([0.05, -0.05], 7)
-    fig = draw_funnel(pooled, studies, "LC", 24)
+    fig = funnel(pooled, studies, "LC", 24)
     ax = next(a for a in fig.axes if a.axison)
     y, v = studies["yi"].to_numpy(), studies["vi"].to_numpy()
     eg = regtest(y, v, model="rma", predictor="sei", tau2_method="REML", ci_method="knha")
@@ -387,7 +393,7 @@ def test_funnel_draws_egger_and_trim_and_fill_of_the_package():
 
 
 def test_funnel_with_two_studies_runs_no_test():
-    fig = draw_funnel(*make_tables({"liver": 2}), "LC", 24)
+    fig = funnel(*make_tables({"liver": 2}), "LC", 24)
     ax = next(a for a in fig.axes if a.axison)
     assert not any(ln.get_gid() == "egger" for ln in ax.lines)
     assert any("k < 3: no test" in t for t in texts(fig))
@@ -398,7 +404,7 @@ def test_funnel_with_thousands_of_studies_draws_fast():
 
     pooled, studies = make_tables({"lung": 3000}, seed=3)
     t0 = time.perf_counter()
-    fig = draw_funnel(pooled, studies, "LC", 24)
+    fig = funnel(pooled, studies, "LC", 24)
     fig.canvas.draw()
     assert time.perf_counter() - t0 < 15
     ax = next(a for a in fig.axes if a.axison)
@@ -409,7 +415,7 @@ def test_funnel_with_thousands_of_studies_draws_fast():
 
 
 def test_funnel_tests_fall_back_to_reml_and_say_so():
-    from sbrtmeta.plots.funnel import funnel_tests
+    from sbrtmeta.analysis.small_study import funnel_tests
     from sbrtmeta.stats.meta_regression import regtest
 
     pooled, studies = make_tables({"lung": 12})
@@ -424,8 +430,10 @@ def test_funnel_tests_fall_back_to_reml_and_say_so():
 
 
 def _draw_each_kind():
-    from sbrtmeta.plots.flow_diagram import draw_flow, flow_counts
-    from sbrtmeta.plots.leave_one_out import draw_leave_one_out, leave_one_out_table
+    from sbrtmeta.analysis.leave_one_out import leave_one_out_table
+    from sbrtmeta.analysis.selection import flow_counts
+    from sbrtmeta.plots.flow_diagram import draw_flow
+    from sbrtmeta.plots.leave_one_out import draw_leave_one_out
 
     pooled, studies = make_tables({"liver": 4, "lung": 6, "adrenal": 1})
     included = studies.assign(study_id=studies["study_id"])[["study_id", "site", "endpoint"]]
@@ -439,7 +447,7 @@ def _draw_each_kind():
     )
     return {
         "forest": lambda: draw_forest(pooled, studies, "LC", 24),
-        "funnel": lambda: draw_funnel(pooled, studies, "LC", 24),
+        "funnel": lambda: funnel(pooled, studies, "LC", 24),
         "leave_one_out": lambda: draw_leave_one_out(leave_one_out_table(pooled, studies, "lung"), "lung"),
         "flow": lambda: draw_flow(flow_counts(included, excluded)),
     }

@@ -14,43 +14,28 @@ def read(path):
 
 
 def cell_figures(sm, log):
-    from sbrtmeta.plots.forest import ENDPOINT_LABELS, draw_forest, select_rows
+    from sbrtmeta.data.cells import select_rows
+    from sbrtmeta.plots.labels import endpoint_name
+    from sbrtmeta.report.figures import forest_figure, funnel_figure, with_years
 
     kind = sm.params.kind
     pooled, studies = read(sm.input.pooled), read(sm.input.studies)
     options = dict(sm.params.get("options", {}))
     if kind == "forest":
-        included = read(sm.input.included)
-        if "year" in included:
-            years = included.drop_duplicates("study_id").set_index("study_id")["year"]
-            studies["year"] = studies["study_id"].map(years)
+        studies = with_years(studies, read(sm.input.included))
         subgroups = read(sm.input.subgroups)
-        draw = lambda e, t: draw_forest(
-            pooled,
-            studies,
-            e,
-            t,
-            sort=options["sort"],  # noqa: E731
-            max_studies=options["forest_max_studies"],
-            subgroups=subgroups,
+        draw = lambda e, t: forest_figure(  # noqa: E731
+            pooled, studies, e, t, options["sort"], options["forest_max_studies"], subgroups
         )
     else:
-        from sbrtmeta.plots.funnel import draw_funnel
-
-        draw = lambda e, t: draw_funnel(
-            pooled,
-            studies,
-            e,
-            t,  # noqa: E731
-            max_trimfill=options["trimfill_max_studies"],
-        )
+        draw = lambda e, t: funnel_figure(pooled, studies, e, t, options["trimfill_max_studies"])  # noqa: E731
     n = len(sm.params.formats)
     outputs = list(sm.output)
     for i, (endpoint, t) in enumerate(sm.params.cells):
         paths = outputs[i * n : (i + 1) * n]
         if select_rows(pooled, endpoint, float(t)).empty:
             fig = message_figure(
-                f"{ENDPOINT_LABELS.get(endpoint, endpoint)} at {t} months: no rate was pooled "
+                f"{endpoint_name(endpoint)} at {t} months: no rate was pooled "
                 "(see results/tables/not_pooled.csv and excluded.csv)."
             )
         else:
@@ -60,24 +45,22 @@ def cell_figures(sm, log):
 
 
 def leave_one_out(sm, log):
-    from sbrtmeta.plots.leave_one_out import draw_leave_one_out, leave_one_out_table
+    from sbrtmeta.report.figures import leave_one_out_outputs
 
     site = sm.wildcards.site.replace("_", " ")
-    pooled, studies = read(sm.input.pooled), read(sm.input.studies)
-    table = leave_one_out_table(
-        pooled, studies, site, max_studies=sm.params.options["loo_max_studies"], level=sm.params.level
+    table, fig = leave_one_out_outputs(
+        read(sm.input.pooled), read(sm.input.studies), site, sm.params.options["loo_max_studies"], sm.params.level
     )
     write_table(table, sm.output.table)
     figures = [p for p in sm.output if p != sm.output.table]
-    save_figure(draw_leave_one_out(table, site), figures, dpi=sm.params.dpi)
+    save_figure(fig, figures, dpi=sm.params.dpi)
     log.info("wrote %s and %s", sm.output.table, ", ".join(figures))
 
 
 def flow(sm, log):
-    from sbrtmeta.plots.flow_diagram import draw_flow, flow_counts
+    from sbrtmeta.report.figures import flow_figure
 
-    counts = flow_counts(read(sm.input.included), read(sm.input.excluded))
-    save_figure(draw_flow(counts), list(sm.output), dpi=sm.params.dpi)
+    save_figure(flow_figure(read(sm.input.included), read(sm.input.excluded)), list(sm.output), dpi=sm.params.dpi)
     log.info("wrote %s", ", ".join(sm.output))
 
 

@@ -31,8 +31,8 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 from matplotlib.transforms import offset_copy
 
-from sbrtmeta.plots.forest import _wrap, endpoint_axis_label, site_title
-from sbrtmeta.plots.style import CYCLE, FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
+from sbrtmeta.plots.labels import endpoint_axis_label, site_title
+from sbrtmeta.plots.style import CYCLE, FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, wrap_text
 
 WIDTH_IN = FIGURE_WIDTH_IN  # a full page width: the plot, and the legend to its right
 AXES_HEIGHT_IN = 3.1
@@ -536,7 +536,7 @@ def draw_dose_response(
         def measure(text):
             return renderer.get_text_width_height_descent(text, foot_font, ismath=False)[0] / fig.dpi
 
-        lines = [line for f in foot for line in _wrap(f, WIDTH_IN - 2 * PAD_IN, measure)]
+        lines = [line for f in foot for line in wrap_text(f, WIDTH_IN - 2 * PAD_IN, measure)]
         line_in = SMALL_FONT_SIZE * 1.3 / 72
         foot_in = len(lines) * line_in + PAD_IN
         fig_h = TOP_IN + AXES_HEIGHT_IN + XLABEL_IN + foot_in + PAD_IN

@@ -1,71 +1,24 @@
 """Flow diagram of study selection, drawn from ``included.csv`` and ``excluded.csv``.
 
 Rows extracted → rows excluded, with the count of each criterion (the first
-criterion a row fails, as :mod:`sbrtmeta.inclusion` records it) → rows included,
-then the rows and studies included per site and endpoint. :func:`flow_counts`
-gives the numbers; :func:`draw_flow` draws them.
+criterion a row fails, as :mod:`sbrtmeta.data.inclusion` records it) → rows included,
+then the rows and studies included per site and endpoint.
+:func:`sbrtmeta.analysis.selection.flow_counts` gives the numbers; :func:`draw_flow` draws them.
 """
 
 from __future__ import annotations
 
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from sbrtmeta.data.inclusion import CRITERIA
-from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, figure_style  # noqa: F401
+from sbrtmeta.plots.labels import CRITERION_LABELS, site_title
+from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, figure_style
 
-CRITERION_LABELS = {
-    "review": "review not selected",
-    "excluded_study": "study excluded by name in config",
-    "site": "site not selected",
-    "endpoint": "endpoint not selected",
-    "design": "study design not selected",
-    "primary": "primary tumour not selected",
-    "no_single_rate": "no single rate reported",
-    "basis": "rate basis not pooled (e.g. crude)",
-    "timepoint": "time point off the configured targets",
-    "n_not_reported": "sample size not reported",
-    "min_n": "sample size below min_n",
-    "one_row_per_study": "another arm or source of the study kept",
-    "overlapping_cohort": "overlapping cohort (other report kept)",
-}
 ENDPOINT_ORDER = ("LC", "OS")
 PAD_IN = 0.1
 BOX_PAD_PT = 5
 ARROW_IN = 0.35
-
-
-def _studies(frame: pd.DataFrame) -> int:
-    return int(frame["study_id"].nunique()) if "study_id" in frame and len(frame) else 0
-
-
-def flow_counts(included: pd.DataFrame, excluded: pd.DataFrame) -> dict:
-    """The numbers of the flow diagram.
-
-    Returns ``extracted`` / ``included`` / ``excluded`` as ``(rows, studies)``,
-    ``criteria``: ``[(criterion, rows)]`` in the order criteria are applied (only
-    those that excluded a row; unknown criteria last), and ``per_site``: a frame with
-    site, endpoint, rows and studies of the included rows.
-    """
-    both = pd.concat([included[["study_id"]], excluded[["study_id"]]]) if len(included) + len(excluded) else included
-    counts = excluded["criterion"].value_counts() if len(excluded) else pd.Series(dtype=int)
-    order = [c for c in CRITERIA if c in counts.index] + sorted(c for c in counts.index if c not in CRITERIA)
-    per_site = (
-        included.groupby(["site", "endpoint"], sort=True)
-        .agg(rows=("study_id", "size"), studies=("study_id", "nunique"))
-        .reset_index()
-        if len(included)
-        else pd.DataFrame(columns=["site", "endpoint", "rows", "studies"])
-    )
-    return dict(
-        extracted=(len(included) + len(excluded), _studies(both)),
-        excluded=(len(excluded), _studies(excluded)),
-        included=(len(included), _studies(included)),
-        criteria=[(c, int(counts[c])) for c in order],
-        per_site=per_site,
-    )
 
 
 def _rows_text(rows: int, studies: int) -> str:
@@ -85,7 +38,7 @@ def flow_texts(counts: dict) -> dict:
         for e in endpoints:
             r = group[group["endpoint"] == e].iloc[0]
             parts.append(f"{e} {int(r.rows)} ({int(r.studies)})")
-        sites.append(f"  {site[:1].upper() + site[1:]}: " + ", ".join(parts))
+        sites.append(f"  {site_title(site)}: " + ", ".join(parts))
     if per_site.empty:
         sites.append("  none")
     return dict(
@@ -97,7 +50,7 @@ def flow_texts(counts: dict) -> dict:
 
 
 def draw_flow(counts: dict) -> Figure:
-    """The flow diagram of :func:`flow_counts`' numbers. Returned unsaved."""
+    """The flow diagram of :func:`sbrtmeta.analysis.selection.flow_counts`' numbers. Returned unsaved."""
     texts = flow_texts(counts)
     box = dict(boxstyle=f"square,pad={BOX_PAD_PT / 8:.3f}", facecolor="white", edgecolor=PALETTE["ink"], linewidth=0.7)
     with figure_style():

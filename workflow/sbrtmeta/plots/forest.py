@@ -24,34 +24,20 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
-from sbrtmeta.stats.effect_sizes import SCALE_NAMES
-
-ENDPOINT_LABELS = {"LC": "Local control", "OS": "Overall survival"}
-TRANSFORM_LABELS = {
-    "PLO": "Logit transform",
-    "PR": "Untransformed proportions",
-    "PAS": "Arcsine transform",
-    "PFT": "Freeman-Tukey double arcsine transform",
-}
-TAU2_LABELS = {
-    "REML": "REML τ²",
-    "ML": "ML τ²",
-    "DL": "DerSimonian-Laird τ²",
-    "PM": "Paule-Mandel τ²",
-    "EB": "empirical Bayes τ²",
-    "HE": "Hedges τ²",
-    "HS": "Hunter-Schmidt τ²",
-    "SJ": "Sidik-Jonkman τ²",
-    "FE": "common-effect model",
-    "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)",
-}
-CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}
-MODEL_LABELS = {
-    "random effects": "Random-effects model",
-    "common effect": "Common-effect model",
-    "GLMM": "Random-effects GLMM",
-}
+from sbrtmeta.data.cells import cell_studies, select_rows
+from sbrtmeta.plots.labels import (
+    MODEL_LABELS,
+    SCALE_NAMES,
+    ci_text,
+    endpoint_axis_label,
+    heterogeneity_text,
+    method_text,
+    p_text,
+    pct,
+    site_title,
+    statistic_text,
+)
+from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, percent_row_axis, wrap_text
 
 ROW_IN = 0.18  # height of one table row, inches (8 pt text needs ~0.13)
 PAD_IN = 0.08  # figure edge to the outer columns
@@ -67,62 +53,6 @@ HEADERS = {"label": "Study", "n": "Events/N", "ci": "Proportion, %\n[95% CI]", "
 SORT_ORDERS = ("table", "year", "estimate", "n", "author")
 MAX_STUDIES = 100
 STUDY_TABLE = "results/tables/pooled_studies.csv"
-
-
-def endpoint_axis_label(endpoint: str, timepoint_months: float, endpoint_label: str | None = None) -> str:
-    name = endpoint_label or ENDPOINT_LABELS.get(endpoint, endpoint)
-    return f"{name} at {timepoint_months:g} months"
-
-
-def pct(p: float) -> str:
-    return f"{100 * p:.1f}"
-
-
-def ci_text(est: float, lo: float, hi: float) -> str:
-    """``"86.7 [69.4, 94.9]"`` from proportions."""
-    return f"{pct(est)} [{pct(lo)}, {pct(hi)}]"
-
-
-def p_text(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def heterogeneity_text(cell) -> str:
-    text = f"Heterogeneity: τ² = {cell.tau2:.2f}, I² = {cell.i2:.0f}%, Q = {cell.q:.2f}"
-    return text + (f" ({p_text(cell.q_p)})" if pd.notna(cell.q_p) else "")
-
-
-def method_text(pooled: pd.DataFrame) -> str:
-    """``"Logit transform, REML τ², Knapp-Hartung 95% CI"`` per distinct method of the pooled cells."""
-    fits = pooled[pooled["k"] >= 2]
-    methods = []
-    for row in fits[["transform", "tau2_method", "ci_method"]].drop_duplicates().itertuples():
-        parts = [
-            TRANSFORM_LABELS.get(row.transform, f"{row.transform} transform"),
-            TAU2_LABELS.get(row.tau2_method, f"{row.tau2_method} τ²"),
-            CI_LABELS.get(row.ci_method, f"{row.ci_method} 95% CI"),
-        ]
-        methods.append(", ".join(parts))
-    return "; ".join(methods)
-
-
-def select_rows(df: pd.DataFrame, endpoint: str, timepoint_months: float) -> pd.DataFrame:
-    """The rows of ``df`` (pooled or studies table) for one endpoint × time point."""
-    times = df["timepoint_months"].astype(float).to_numpy()
-    return df[(df["endpoint"] == endpoint).to_numpy() & np.isclose(times, float(timepoint_months))]
-
-
-def site_title(site: str, histology: str | None = None) -> str:
-    title = site[:1].upper() + site[1:]
-    return f"{title}, {histology}" if histology else title
-
-
-def cell_studies(cell, studies: pd.DataFrame) -> pd.DataFrame:
-    """The studies of one pooled cell: same site and, where the tables have it, histology."""
-    keep = studies["site"] == cell.site
-    if "histology" in studies and hasattr(cell, "histology"):
-        keep &= studies["histology"] == cell.histology
-    return studies[keep]
 
 
 def sort_studies(group: pd.DataFrame, order: str = "table") -> pd.DataFrame:
@@ -153,11 +83,7 @@ def sort_studies(group: pd.DataFrame, order: str = "table") -> pd.DataFrame:
 def subgroup_test_text(test) -> str:
     """``"Test for subgroup differences (sites): F(2, 12) = 0.08, p = 0.921"`` from a row of
     ``subgroup_tests.csv``."""
-    if str(test.test) == "F":
-        stat = f"F({int(test.df1)}, {int(test.df2)}) = {test.qm:.2f}"
-    else:
-        stat = f"χ²({int(test.df1)}) = {test.qm:.2f}"
-    return f"{stat}, {p_text(test.p)}"
+    return f"{statistic_text(test.test, test.qm, test.df1, test.df2)}, {p_text(test.p)}"
 
 
 def _subgroup_rows(cells: pd.DataFrame, subgroups: pd.DataFrame | None, split: bool) -> list[dict]:
@@ -242,17 +168,6 @@ def _rows(cells: pd.DataFrame, studies: pd.DataFrame, sort: str = "table", show_
             rows.append(dict(kind="note", site=key, label="single study: not pooled"))
         rows.append(dict(kind="gap"))
     return rows[:-1]
-
-
-def _wrap(text: str, width_in: float, measure) -> list[str]:
-    """Greedy word wrap of ``text`` to ``width_in`` inches."""
-    lines = []
-    for word in text.split(" "):
-        if lines and measure(lines[-1] + " " + word) <= width_in:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
 
 
 def draw_forest(
@@ -354,12 +269,12 @@ def draw_forest(
         def measure(text):
             return renderer.get_text_width_height_descent(text, foot_font, ismath=False)[0] / fig.dpi
 
-        foot_lines = [line for f in foot for line in _wrap(f, fig_w - 2 * PAD_IN, measure)]
+        foot_lines = [line for f in foot for line in wrap_text(f, fig_w - 2 * PAD_IN, measure)]
         bold_font = FontProperties(size=SMALL_FONT_SIZE, weight="bold")
         test_lines = [
             line
             for t in tests
-            for line in _wrap(
+            for line in wrap_text(
                 t,
                 fig_w - 2 * PAD_IN,
                 lambda x: renderer.get_text_width_height_descent(x, bold_font, ismath=False)[0] / fig.dpi,
@@ -398,20 +313,6 @@ def draw_forest(
         _draw_rows(ax, rows)
         percent_row_axis(ax, n_rows, f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
     return fig
-
-
-def percent_row_axis(ax, n_rows: int, xlabel: str) -> None:
-    """The plot area of a forest-style figure: 0-100 % across, one unit per table row down
-    (row 0 at the top), no y axis, light vertical grid lines behind the marks."""
-    ax.set_xlim(0, 100)
-    ax.set_ylim(n_rows - 0.5, -0.5)
-    ax.set_xticks(np.arange(0, 101, 20))
-    ax.set_yticks([])
-    ax.spines["left"].set_visible(False)
-    ax.set_facecolor("none")
-    ax.set_xlabel(xlabel)
-    ax.xaxis.grid(True, color=PALETTE["rule"], linewidth=0.6, zorder=0)
-    ax.set_axisbelow(True)
 
 
 def _draw_rows(ax, rows: list[dict]) -> None:

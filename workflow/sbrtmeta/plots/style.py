@@ -16,6 +16,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import font_manager
 
 FIGURE_WIDTH_IN = 17 / 2.54  # a full page width
@@ -131,3 +132,28 @@ def message_figure(text: str, width_in: float = FIGURE_WIDTH_IN / 2 + 0.6):
         FigureCanvasAgg(fig)
         fig.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", color=PALETTE["muted"], linespacing=1.3)
     return fig
+
+
+def wrap_text(text: str, width_in: float, measure) -> list[str]:
+    """Greedy word wrap of ``text`` to ``width_in`` inches (``measure(text)``: its width in inches)."""
+    lines = []
+    for word in text.split(" "):
+        if lines and measure(lines[-1] + " " + word) <= width_in:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def percent_row_axis(ax, n_rows: int, xlabel: str) -> None:
+    """The plot area of a forest-style figure: 0-100 % across, one unit per table row down
+    (row 0 at the top), no y axis, light vertical grid lines behind the marks."""
+    ax.set_xlim(0, 100)
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_xticks(np.arange(0, 101, 20))
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_facecolor("none")
+    ax.set_xlabel(xlabel)
+    ax.xaxis.grid(True, color=PALETTE["rule"], linewidth=0.6, zorder=0)
+    ax.set_axisbelow(True)

@@ -14,8 +14,16 @@ import posixpath
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.plots.flow_diagram import CRITERION_LABELS, flow_counts
-from sbrtmeta.plots.forest import ENDPOINT_LABELS, MODEL_LABELS
+from sbrtmeta.analysis.selection import flow_counts
+from sbrtmeta.plots.labels import (
+    CRITERION_LABELS,
+    MODEL_LABELS,
+    endpoint_name,
+    p_value,
+    pct,
+    site_title,
+    statistic_text,
+)
 
 
 def _finite(x) -> bool:
@@ -25,14 +33,10 @@ def _finite(x) -> bool:
         return False
 
 
-def _pct(p) -> str:
-    return f"{100 * float(p):.1f}"
-
-
 def _p(p) -> str:
     if not _finite(p):
         return "–"
-    return "< 0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+    return p_value(float(p))
 
 
 def _num(x, digits: int = 3) -> str:
@@ -58,16 +62,12 @@ def _table(header: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def _title(site: str) -> str:
-    return site[:1].upper() + site[1:]
-
-
 def _what(endpoint: str, t) -> str:
-    return f"{ENDPOINT_LABELS.get(endpoint, endpoint).lower()} at {float(t):g} months"
+    return f"{endpoint_name(endpoint).lower()} at {float(t):g} months"
 
 
 def _estimate(r) -> str:
-    return f"{_pct(r.estimate)}% (95% CI {_pct(r.ci_low)}–{_pct(r.ci_high)})"
+    return f"{pct(r.estimate)}% (95% CI {pct(r.ci_low)}–{pct(r.ci_high)})"
 
 
 def _sorted_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -88,8 +88,8 @@ def pooled_table(pooled: pd.DataFrame) -> str:
                 int(r.k),
                 int(r.n_total),
                 MODEL_LABELS.get(r.model, r.model),
-                f"{_pct(r.estimate)} ({_pct(r.ci_low)}–{_pct(r.ci_high)})",
-                f"{_pct(r.pi_low)}–{_pct(r.pi_high)}" if fitted and _finite(r.pi_low) else "",
+                f"{pct(r.estimate)} ({pct(r.ci_low)}–{pct(r.ci_high)})",
+                f"{pct(r.pi_low)}–{pct(r.pi_high)}" if fitted and _finite(r.pi_low) else "",
                 f"{float(r.i2):.0f}" if fitted and _finite(r.i2) else "",
                 f"{float(r.tau2):.3f}" if fitted and _finite(r.tau2) else "",
                 f"{float(r.q):.2f} (p {_p(r.q_p)})" if fitted and _finite(r.q) else "",
@@ -117,7 +117,7 @@ def pooled_table(pooled: pd.DataFrame) -> str:
 def subgroup_table(subgroups: pd.DataFrame) -> str:
     rows = []
     for r in subgroups.itertuples():
-        stat = f"F({int(r.df1)}, {int(r.df2)}) = {r.qm:.2f}" if str(r.test) == "F" else f"χ²({int(r.df1)}) = {r.qm:.2f}"
+        stat = statistic_text(r.test, r.qm, r.df1, r.df2)
         rows.append([r.histology, r.endpoint, f"{float(r.timepoint_months):g}", r.sites, int(r.k), stat, _p(r.p)])
     return _table(["Histology", "Endpoint", "Months", "Sites", "k", "Test", "p"], rows)
 
@@ -180,7 +180,7 @@ def dose_table(dose: pd.DataFrame | None) -> str:
         )
     first = dose.iloc[0]
     head = (
-        f"Logit {ENDPOINT_LABELS.get(first.endpoint, first.endpoint).lower()} at "
+        f"Logit {endpoint_name(first.endpoint).lower()} at "
         f"{float(first.timepoint_months):g} months on {'ln ' if first.scale == 'log' else ''}BED10 "
         f"(α/β = {float(first.alpha_beta):g} Gy, one dose per arm by the rule `{first.dose_rule}`). "
         "Doses in Gy with 95% delta-method CI and parametric-bootstrap interval; "
@@ -211,7 +211,7 @@ def site_paragraph(
 ) -> str:
     """One paragraph about ``site`` from its rows of the tables."""
     cells = _sorted_cells(pooled[pooled["site"] == site])
-    parts = [f"**{_title(site)}.**"]
+    parts = [f"**{site_title(site)}.**"]
     fitted, single = cells[cells["k"] >= 2], cells[cells["k"] < 2]
     if cells.empty:
         parts.append("No rate of this site could be pooled.")
@@ -230,7 +230,7 @@ def site_paragraph(
         )
         extra = []
         if _finite(r.pi_low):
-            extra.append(f"95% prediction interval {_pct(r.pi_low)}–{_pct(r.pi_high)}%")
+            extra.append(f"95% prediction interval {pct(r.pi_low)}–{pct(r.pi_high)}%")
         if _finite(r.i2):
             extra.append(f"I² = {float(r.i2):.0f}%, τ² = {float(r.tau2):.3f}, Q p {_p(r.q_p)}")
         parts.append(text + (f"; {'; '.join(extra)}" if extra else "") + ".")

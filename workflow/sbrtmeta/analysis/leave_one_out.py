@@ -1,0 +1,149 @@
+"""Leave-one-out table: each pooled cell of a site refitted with each study omitted in turn.
+
+Per cell with ``min_k`` or more studies, metafor's ``leave1out(res)`` (computed by
+:func:`sbrtmeta.stats.influence.leave1out` with the cell's τ² estimator and CI method,
+back-transformed to proportions), then the estimate on all studies, taken from
+``pooled.csv``. :mod:`sbrtmeta.plots.leave_one_out` draws this table, so the numbers drawn
+are the numbers written to ``leave_one_out_<site>.csv``. Cells with more than
+``max_studies`` studies are not refitted k times: the table says so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sbrtmeta.data.cells import select_rows
+from sbrtmeta.stats.effect_sizes import inverse_transform
+from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset
+from sbrtmeta.stats.influence import leave1out
+
+MIN_K = 3
+MAX_STUDIES = 100
+LOO_CI = ci_subset("knha", "z")  # what leave1out offers; others fall back to z
+COLUMNS = [
+    "site",
+    "histology",
+    "endpoint",
+    "timepoint_months",
+    "row",
+    "study_id",
+    "label",
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "tau2",
+    "i2",
+    "tau2_method",
+    "ci_method",
+]
+
+
+def site_slug(site: str) -> str:
+    """``"lymph node"`` → ``"lymph_node"``: the site as it appears in file names."""
+    return str(site).replace(" ", "_")
+
+
+def sites_with_leave_one_out(pooled: pd.DataFrame, min_k: int = MIN_K) -> list[str]:
+    """Sites with at least one pooled cell of ``min_k`` or more studies, sorted."""
+    return sorted(pooled.loc[pooled["k"] >= min_k, "site"].unique())
+
+
+def _cells(pooled: pd.DataFrame, site: str, min_k: int) -> pd.DataFrame:
+    cells = pooled[(pooled["site"] == site) & (pooled["k"] >= min_k)]
+    keys = [c for c in ("endpoint", "timepoint_months", "histology") if c in cells]
+    return cells.sort_values(keys, kind="stable")
+
+
+def _cell_group(studies: pd.DataFrame, cell, site: str) -> pd.DataFrame:
+    group = select_rows(studies, cell.endpoint, cell.timepoint_months)
+    group = group[group["site"] == site]
+    if "histology" in group and hasattr(cell, "histology"):
+        group = group[group["histology"] == cell.histology]
+    return group
+
+
+def _omitted_rows(key: dict, cell, group: pd.DataFrame, method: str, ci: str, level: float) -> list[dict]:
+    """One row per study: the model refitted without it, back-transformed to a proportion."""
+    transform = str(cell.transform)
+    res = leave1out(group["yi"].to_numpy(float), group["vi"].to_numpy(float), method, ci, level)
+    n = group["n"].to_numpy(float)
+    k = len(group)
+    out = []
+    for i, s in enumerate(group.itertuples()):
+        rest = np.delete(n, i)
+        back = [float(inverse_transform(x, transform, rest)) for x in (res.estimate[i], res.ci_low[i], res.ci_high[i])]
+        out.append(
+            dict(
+                key,
+                row="omitted",
+                study_id=s.study_id,
+                label=str(s.label),
+                k=k - 1,
+                estimate=back[0],
+                ci_low=back[1],
+                ci_high=back[2],
+                tau2=float(res.tau2[i]),
+                i2=float(res.i2[i]),
+                tau2_method=method,
+                ci_method=ci,
+            )
+        )
+    return out
+
+
+def _all_row(key: dict, cell) -> dict:
+    """The estimate on all studies, as ``pooled.csv`` has it."""
+    return dict(
+        key,
+        row="all",
+        study_id="",
+        label="All studies",
+        k=int(cell.k),
+        estimate=cell.estimate,
+        ci_low=cell.ci_low,
+        ci_high=cell.ci_high,
+        tau2=cell.tau2,
+        i2=cell.i2,
+        tau2_method=cell.tau2_method,
+        ci_method=cell.ci_method,
+    )
+
+
+def leave_one_out_table(
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    site: str,
+    min_k: int = MIN_K,
+    max_studies: int = MAX_STUDIES,
+    level: float | None = None,
+) -> pd.DataFrame:
+    """The leave-one-out estimates (proportions) of ``site``'s cells with ``min_k`` or more studies.
+
+    Per cell: one row ``row="omitted"`` per study (the model without it), then a
+    row ``row="all"`` with the estimate on all studies from ``pooled``. A cell with
+    more than ``max_studies`` studies gets only its ``"all"`` row and one row
+    ``row="not computed"``. Estimators leave1out does not offer fall back to REML
+    (``tau2_method`` says which was used).
+    """
+    out = []
+    level = level if level is not None else 0.95
+    for cell in _cells(pooled, site, min_k).itertuples():
+        group = _cell_group(studies, cell, site)
+        key = dict(
+            site=site,
+            histology=getattr(cell, "histology", ""),
+            endpoint=cell.endpoint,
+            timepoint_months=float(cell.timepoint_months),
+        )
+        method = cell.tau2_method if cell.tau2_method in TAU2_METHODS else "REML"
+        ci = cell.ci_method if cell.ci_method in LOO_CI else "z"
+        k = len(group)
+        if k > max_studies:
+            label = f"k = {k} > {max_studies}"
+            out.append(dict(key, row="not computed", study_id="", label=label, k=k, tau2_method=method, ci_method=ci))
+        else:
+            out += _omitted_rows(key, cell, group, method, ci, level)
+        out.append(_all_row(key, cell))
+    return pd.DataFrame(out, columns=COLUMNS)

@@ -1,0 +1,138 @@
+"""The one home of the words and number formats that figures, the report and the rules print.
+
+Endpoint names, site titles, the names of models, transforms, τ² estimators, CI methods,
+selection criteria and dose rules, and the formats of percentages, CIs and p-values.
+Every figure, :mod:`sbrtmeta.report.summary` and ``workflow/rules/plots.smk`` import
+them from here, so a name is changed in one place. Pure text: no numbers are computed.
+It imports nothing heavy (no pandas), so that the rules can import it when Snakemake
+parses the workflow.
+"""
+
+from __future__ import annotations
+
+import math
+
+ENDPOINT_LABELS = {"LC": "Local control", "OS": "Overall survival"}
+TRANSFORM_LABELS = {
+    "PLO": "Logit transform",
+    "PR": "Untransformed proportions",
+    "PAS": "Arcsine transform",
+    "PFT": "Freeman-Tukey double arcsine transform",
+}
+# The model scale of each transform, as axis and footnote text.
+SCALE_NAMES = {"PLO": "logit", "PR": "proportion", "PAS": "arcsine", "PFT": "Freeman-Tukey"}
+TAU2_LABELS = {
+    "REML": "REML τ²",
+    "ML": "ML τ²",
+    "DL": "DerSimonian-Laird τ²",
+    "PM": "Paule-Mandel τ²",
+    "EB": "empirical Bayes τ²",
+    "HE": "Hedges τ²",
+    "HS": "Hunter-Schmidt τ²",
+    "SJ": "Sidik-Jonkman τ²",
+    "FE": "common-effect model",
+    "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)",
+}
+CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}
+MODEL_LABELS = {
+    "random effects": "Random-effects model",
+    "common effect": "Common-effect model",
+    "GLMM": "Random-effects GLMM",
+}
+# Why a row was excluded: the criteria of sbrtmeta.data.inclusion.CRITERIA in words.
+CRITERION_LABELS = {
+    "review": "review not selected",
+    "excluded_study": "study excluded by name in config",
+    "site": "site not selected",
+    "endpoint": "endpoint not selected",
+    "design": "study design not selected",
+    "primary": "primary tumour not selected",
+    "no_single_rate": "no single rate reported",
+    "basis": "rate basis not pooled (e.g. crude)",
+    "timepoint": "time point off the configured targets",
+    "n_not_reported": "sample size not reported",
+    "min_n": "sample size below min_n",
+    "one_row_per_study": "another arm or source of the study kept",
+    "overlapping_cohort": "overlapping cohort (other report kept)",
+}
+# dose_response.dose_rule in words.
+DOSE_RULE_LABELS = {
+    "median_or_midpoint": "printed median, else midpoint of the BED range",
+    "minimum": "lowest BED of the range",
+    "maximum": "highest BED of the range",
+    "exclude_ranges": "arms with a dose range left out",
+}
+
+
+def endpoint_name(endpoint: str) -> str:
+    """``"Local control"`` for ``"LC"``; an unknown endpoint as it is."""
+    return ENDPOINT_LABELS.get(endpoint, endpoint)
+
+
+def endpoint_axis_label(endpoint: str, timepoint_months: float, endpoint_label: str | None = None) -> str:
+    """``"Local control at 24 months"``."""
+    name = endpoint_label or endpoint_name(endpoint)
+    return f"{name} at {float(timepoint_months):g} months"
+
+
+def site_title(site: str, histology: str | None = None) -> str:
+    """``"Lymph node"``, or ``"Liver, colorectal"`` with a histology."""
+    title = site[:1].upper() + site[1:]
+    return f"{title}, {histology}" if histology else title
+
+
+def pct(p: float) -> str:
+    """A proportion in % with one decimal: ``"86.7"``."""
+    return f"{100 * float(p):.1f}"
+
+
+def ci_text(est: float, lo: float, hi: float) -> str:
+    """``"86.7 [69.4, 94.9]"`` from proportions."""
+    return f"{pct(est)} [{pct(lo)}, {pct(hi)}]"
+
+
+def p_value(p: float) -> str:
+    """``"< 0.001"`` or ``"0.042"``."""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_text(p: float) -> str:
+    """``"p < 0.001"`` or ``"p = 0.042"``."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def statistic_text(test: str, qm: float, df1, df2=None) -> str:
+    """``"F(2, 12) = 0.08"`` for an F test, else ``"χ²(2) = 0.16"``."""
+    if str(test) == "F":
+        return f"F({int(df1)}, {int(df2)}) = {qm:.2f}"
+    return f"χ²({int(df1)}) = {qm:.2f}"
+
+
+def heterogeneity_text(cell) -> str:
+    """``"Heterogeneity: τ² = 0.12, I² = 40%, Q = 6.71 (p = 0.152)"`` from a pooled row."""
+    text = f"Heterogeneity: τ² = {cell.tau2:.2f}, I² = {cell.i2:.0f}%, Q = {cell.q:.2f}"
+    return text + (f" ({p_text(cell.q_p)})" if _given(cell.q_p) else "")
+
+
+def _given(x) -> bool:
+    """Not None and not NaN (as ``pandas.notna`` for one value)."""
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def method_text(pooled) -> str:
+    """``"Logit transform, REML τ², Knapp-Hartung 95% CI"`` per distinct method of the pooled cells."""
+    fits = pooled[pooled["k"] >= 2]
+    methods = []
+    for row in fits[["transform", "tau2_method", "ci_method"]].drop_duplicates().itertuples():
+        parts = [
+            TRANSFORM_LABELS.get(row.transform, f"{row.transform} transform"),
+            TAU2_LABELS.get(row.tau2_method, f"{row.tau2_method} τ²"),
+            CI_LABELS.get(row.ci_method, f"{row.ci_method} 95% CI"),
+        ]
+        methods.append(", ".join(parts))
+    return "; ".join(methods)
+
+
+def tau2_ci_text(tau2_method: str, ci_method: str) -> str:
+    """``"REML τ², Knapp-Hartung 95% CI"``."""
+    return f"{TAU2_LABELS.get(tau2_method, tau2_method)}, {CI_LABELS.get(ci_method, ci_method)}"
