@@ -58,8 +58,8 @@ def _fit(row):
         d.arm.to_numpy(),
         site=d.site.to_numpy(),
         scale=row.scale,
-        method=row.method,
-        test=row.test,
+        tau2_method=row.method,
+        ci_method=row.test,
     )
 
 
@@ -282,7 +282,7 @@ def test_bootstrap_is_reproducible_and_covers_the_estimate():
 
 
 def test_bootstrap_of_the_two_level_model():
-    res = _boot(subset="first_arm", n_boot=200, seed=3, scale="linear", method="ML")
+    res = _boot(subset="first_arm", n_boot=200, seed=3, scale="linear", tau2_method="ML")
     assert res.model == MODEL_TWO_LEVEL and res.n_failed == 0
     for r in res.intervals.itertuples():
         assert r.ci_low <= r.estimate <= r.ci_high, (r.site, r.parameter)
@@ -298,7 +298,7 @@ def test_bootstrap_counts_replicates_whose_slope_is_not_positive():
 @pytest.mark.parametrize("subset,method", [("liver+lung", "REML"), ("lung", "ML"), ("first_arm", "REML")])
 def test_batched_refits_equal_the_engine(subset, method):
     d = _rows("synthetic", subset)
-    fit = fit_dose_response(d.events, d.n, d.bed10, d.study, d.arm, site=d.site, method=method)
+    fit = fit_dose_response(d.events, d.n, d.bed10, d.study, d.arm, site=d.site, tau2_method=method)
     Y = simulate_logits(fit, 40, np.random.default_rng(1))
     coef, var, ok, failures = refit_many(fit, Y)
     assert ok.all() and not failures
@@ -357,8 +357,8 @@ D = _rows("synthetic", "liver+lung")
     "change,match",
     [
         (dict(scale="sqrt"), "scale"),
-        (dict(method="DL"), "method"),
-        (dict(test="knha"), "test"),
+        (dict(tau2_method="DL"), "tau2_method"),
+        (dict(ci_method="knha"), "ci_method"),
         (dict(level=95), "level"),
         (dict(bed=np.r_[0.0, D.bed10.to_numpy()[1:]]), "BED10"),
         (dict(bed=np.r_[np.nan, D.bed10.to_numpy()[1:]]), "BED10"),

@@ -46,7 +46,11 @@ def _fit(row):
     d = INPUTS[INPUTS.dataset == row.dataset]
     yi, vi = proportion_effect_sizes(d.xi.to_numpy(), d.ni.to_numpy())
     X, names = _design(d, row.model)
-    return fit_multilevel(yi, vi, d.study.to_numpy(), d.arm.to_numpy(), X, method=row.method, test=row.test), X, names
+    return (
+        fit_multilevel(yi, vi, d.study.to_numpy(), d.arm.to_numpy(), X, tau2_method=row.method, ci_method=row.test),
+        X,
+        names,
+    )
 
 
 def _approx(expected, abs_=1e-12):
@@ -69,7 +73,7 @@ def test_fit_matches_metafor(row):
     if row.sigma2_arm == 0:
         assert fit.sigma2_arm == 0.0
     assert fit.loglik == _approx(row.loglik)
-    assert fit.QE == _approx(row.QE) and fit.QE_p == _approx(row.QE_p)
+    assert fit.q == _approx(row.QE) and fit.q_p == _approx(row.QE_p)
     assert fit.QM == _approx(row.QM) and fit.QM_p == _approx(row.QM_p)
     assert fit.QM_df[0] == row.QM_df1
     assert fit.QM_df[1] == (None if np.isnan(row.QM_df2) else row.QM_df2)
@@ -256,8 +260,8 @@ S, A = np.array(["s1", "s1", "s2", "s3"]), np.array(["a", "b", "a", "a"])
         (dict(X=np.column_stack([np.ones(4), np.ones(4)])), "full column rank"),
         (dict(X=np.column_stack([np.ones(4), [1.0, 2, 3, 4], [1.0, 4, 9, 16], [1.0, 8, 27, 64]])), "more effect sizes"),
         (dict(arm=["a", "a", "a", "a"]), "identifiable"),
-        (dict(method="DL"), "method"),
-        (dict(test="knha"), "test"),
+        (dict(tau2_method="DL"), "tau2_method"),
+        (dict(ci_method="knha"), "ci_method"),
         (dict(level=95), "level"),
     ],
 )

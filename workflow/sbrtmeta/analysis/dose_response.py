@@ -156,8 +156,8 @@ def _rows(
             k_arms=int(res.k),
             n_studies=int(res.n_studies),
             fit=res.model,
-            method=res.method,
-            test=res.test,
+            method=res.tau2_method,
+            test=res.ci_method,
             level=res.level,
             target_lc=t.target_lc,
             intercept=t.intercept,
@@ -273,8 +273,8 @@ def analyse_dose_response(
             arm=sub["arm"].to_numpy(),
             site=sub["site"].to_numpy() if with_site else None,
             scale=scale,
-            method=method,
-            test=test,
+            tau2_method=method,
+            ci_method=test,
             level=level,
         )
         res = fit_dose_response(**kw)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.glmm import fit_glmm_logit
+from sbrtmeta.stats.inference import REGRESSION_TAU2, critical_value
 from sbrtmeta.stats.meta_regression import subgroup_test
 from sbrtmeta.stats.random_effects import fit_random_effects
 
@@ -60,7 +60,7 @@ def _glmm_row(x, n, yi, vi, level):
     weights are shown as inverse-variance weights at the GLMM's τ² (the GLMM itself
     has none)."""
     fit = fit_glmm_logit(x, n, level=level)
-    crit = stats.norm.ppf(0.5 + level / 2)
+    crit = critical_value(level)
     pi_se = np.sqrt(fit.se**2 + fit.tau2)
     w = 1.0 / (vi + fit.tau2)
     return dict(
@@ -120,7 +120,7 @@ def pool_cells(
     if model == "glmm" and transform != "PLO":
         raise ValueError("the GLMM pools logits: set pooling.transform to PLO")
     pooled, studies = [], []
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = critical_value(level)
     included = _histology_groups(included, histology)
     for (site, hist, endpoint, t), cell in included.groupby(CELL, sort=True):
         cell = cell.reset_index(drop=True)
@@ -254,7 +254,7 @@ def not_pooled(
     return pd.DataFrame(out, columns=["site", "histology", "endpoint", "rows", "reason", "detail"])
 
 
-SUBGROUP_TAU2 = ("REML", "ML", "DL", "FE")
+SUBGROUP_TAU2 = REGRESSION_TAU2  # what a meta-regression (the subgroup test) supports
 
 
 def subgroup_differences(

@@ -42,7 +42,7 @@ respect to the coefficient vector and the covariance V of the coefficients give
 ``se = sqrt(g' V g)``. gamma50 gets a symmetric interval; BED50 and BED_p get theirs
 on the log scale (``exp(ln BED ± crit se(ln BED))``, se(ln BED) = se(BED)/BED),
 which keeps them positive and matches the log-linear form of the model. The
-critical value is the fit's: normal, or t on k - p df for ``test="t"``. When the
+critical value is the fit's: normal, or t on k - p df for ``ci_method="t"``. When the
 slope's interval includes 0 the delta-method intervals of BED50 and BED_p are
 still computed but are too narrow: the exact (Fieller) interval of a ratio with a
 denominator indistinguishable from 0 is unbounded; the result flags this. With a
@@ -62,20 +62,29 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
+from sbrtmeta.stats.inference import (
+    LIKELIHOOD_TAU2,
+    Coefficients,
+    check_ci_method,
+    check_level,
+    check_tau2_method,
+    ci_subset,
+    critical_value,
+    omnibus_test,
+    wald_tests,
+)
 from sbrtmeta.stats.meta_regression import (
     MetaRegressionResult,
-    coefficient_table,
     fit_meta_regression,
     predict_meta_regression,
 )
 from sbrtmeta.stats.multilevel import MultilevelResult, fit_multilevel, predict_multilevel
 
 SCALES = ("log", "linear")
-METHODS = ("REML", "ML")
-TESTS = ("z", "t")
+TAU2_METHODS = LIKELIHOOD_TAU2
+CI_METHODS = ci_subset("z", "t")  # rma.mv's / rma's test = "z" / "t"
 MODEL_MULTILEVEL = "multilevel (study/arm)"
 MODEL_TWO_LEVEL = "two-level (no study has several arms)"
 DOSE_NAMES = {"log": "log(bed10)", "linear": "bed10"}
@@ -86,7 +95,7 @@ ALL_SITES = "all"  # the site label of a model fitted without sites
 
 
 @dataclass(frozen=True)
-class DoseResponseResult:
+class DoseResponseResult(Coefficients):
     """A fitted dose-response model, logit(LC) on ln(BED10) or BED10.
 
     Attributes
@@ -97,22 +106,23 @@ class DoseResponseResult:
     coef_names : ``("intrcpt", "log(bed10)" | "bed10", "site<level>", ...)``.
     coef, se, zval, pval, ci_low, ci_high, vcov : the fixed effects, as metafor's
         ``coef(res)``, ``res$se``, ``res$zval``, ``res$pval``, ``res$ci.lb/ub``,
-        ``vcov(res)``; zval holds t statistics for ``test="t"``.
+        ``vcov(res)``; zval holds t statistics for ``ci_method="t"``.
     sigma2 : ``(sigma2_study, sigma2_arm)`` of the multilevel model, None for the
         two-level one. tau2 : the two-level model's tau2, None for the multilevel one.
     QM, QM_df, QM_p : omnibus test of all coefficients but the intercept (chi-square,
-        or F = QM/m on (m, k - p) df for ``test="t"``).
+        or F = QM/m on (m, k - p) df for ``ci_method="t"``).
     k : number of arms (rows); n_studies : number of studies; n_arms : distinct
         (study, arm) pairs.
     sites : the site levels (reference first) when ``site`` was given, else ();
         site_moderator : True when the model has site intercepts (two or more sites).
-    method, test, level : what was fitted; df : k - p for ``test="t"``, else None.
+    tau2_method, ci_method, level : what was fitted (metafor's ``method`` and ``test``);
+        df : k - p for ``ci_method="t"``, else None.
     events, n, bed, yi, vi, study, arm, site : the data used, row for row (site is
         None when no site was given).
     X : the design matrix (k x p).
     fit : the underlying :class:`~sbrtmeta.stats.multilevel.MultilevelResult` or
         :class:`~sbrtmeta.stats.meta_regression.MetaRegressionResult` (for the two-level
-        model with ``test="t"`` the fit is the z fit; its t version is the
+        model with ``ci_method="t"`` the fit is the z fit; its t version is the
         fields above, as ``rma(..., test = "t")``).
     """
 
@@ -136,8 +146,8 @@ class DoseResponseResult:
     n_arms: int
     sites: tuple
     site_moderator: bool
-    method: str
-    test: str
+    tau2_method: str
+    ci_method: str
     level: float
     df: int | None
     events: np.ndarray
@@ -166,14 +176,7 @@ class DoseResponseResult:
 
     def crit(self, level: float | None = None) -> float:
         """The two-sided critical value of the fit's intervals at ``level``."""
-        level = self.level if level is None else _check_level(level)
-        if self.df is not None:
-            return float(stats.t.ppf(0.5 + level / 2.0, self.df))
-        return float(stats.norm.ppf(0.5 + level / 2.0))
-
-    def to_frame(self) -> pd.DataFrame:
-        """The coefficient table, one row per coefficient."""
-        return coefficient_table(self)
+        return critical_value(self.level if level is None else check_level(level), self.df)
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ class TcpParameters:
     Attributes
     ----------
     site : the site (``"all"`` for a model fitted without sites).
-    scale, model, method, test : of the fit; k, n_studies : its size.
+    scale, model, tau2_method, ci_method : of the fit; k, n_studies : its size.
     target_lc : the local control whose dose is ``bed_target`` (e.g. 0.90: BED90).
     level : coverage of the intervals; crit : their critical value.
     intercept, slope : b0 (the site's intercept) and b1 of ``logit LC = b0 + b1 x``.
@@ -207,8 +210,8 @@ class TcpParameters:
     site: str
     scale: str
     model: str
-    method: str
-    test: str
+    tau2_method: str
+    ci_method: str
     k: int
     n_studies: int
     target_lc: float
@@ -281,13 +284,6 @@ class BootstrapResult:
 # --------------------------------------------------------------------------- input
 
 
-def _check_level(level: float) -> float:
-    level = float(level)
-    if not 0.0 < level < 1.0:
-        raise ValueError("level must be in (0, 1), e.g. 0.95")
-    return level
-
-
 def _labels(x, name: str, k: int) -> np.ndarray:
     a = np.asarray(x, dtype=object)
     if a.ndim != 1 or a.size != k:
@@ -304,14 +300,12 @@ def _dose(bed, scale: str) -> np.ndarray:
     return np.log(b) if scale == "log" else b
 
 
-def _data(events, n, bed, study, arm, site, scale, method, test, level):
+def _data(events, n, bed, study, arm, site, scale, tau2_method, ci_method, level):
     if scale not in SCALES:
         raise ValueError(f"scale {scale!r} is not one of {SCALES}")
-    if method not in METHODS:
-        raise ValueError(f"method {method!r} is not one of {METHODS}")
-    if test not in TESTS:
-        raise ValueError(f"test {test!r} is not one of {TESTS}")
-    level = _check_level(level)
+    check_tau2_method(tau2_method, TAU2_METHODS)
+    check_ci_method(ci_method, CI_METHODS)
+    level = check_level(level)
     events = np.asarray(events, dtype=float)
     n = np.asarray(n, dtype=float)
     yi, vi = proportion_effect_sizes(events, n, "PLO")  # validates events and n
@@ -344,11 +338,25 @@ def _has_several_arms(study: np.ndarray, arm: np.ndarray) -> bool:
     return pairs.nunique() > pd.Index(study.astype(str)).nunique()
 
 
-def _refit(y, v, study, arm, X, multilevel: bool, method: str, test: str, level: float):
-    """The bare fit of one dataset: the multilevel or two-level model."""
+def _refit(y, v, study, arm, X, multilevel: bool, tau2_method: str, ci_method: str, level: float):
+    """The bare fit of one dataset: the multilevel or two-level model (the latter
+    always with z tests: :func:`_two_level_tests` gives its t version)."""
     if multilevel:
-        return fit_multilevel(y, v, study, arm, X, method=method, test=test, level=level)
-    return fit_meta_regression(y, v, X, tau2_method=method, ci_method="z", level=level)
+        return fit_multilevel(y, v, study, arm, X, tau2_method=tau2_method, ci_method=ci_method, level=level)
+    return fit_meta_regression(y, v, X, tau2_method=tau2_method, ci_method="z", level=level)
+
+
+def _two_level_tests(fit: MetaRegressionResult, ci_method: str, level: float):
+    """Tests and CIs of the two-level model as ``rma(..., test = ci_method)``: for "t"
+    the z fit's covariance with t and F reference distributions on k - p df."""
+    if ci_method != "t":
+        return fit.zval, fit.pval, fit.ci_low, fit.ci_high, fit.QM, fit.QM_df, fit.QM_p, None
+    coef, se = fit.coef, fit.se
+    df = fit.k - fit.p
+    crit = critical_value(level, df)
+    zval, pval = wald_tests(coef, se, df)
+    qm, qm_df, qm_p = omnibus_test(coef, fit.vcov, fit.btt, df)
+    return zval, pval, coef - crit * se, coef + crit * se, qm, qm_df, qm_p, df
 
 
 # --------------------------------------------------------------------------- fit
@@ -362,8 +370,8 @@ def fit_dose_response(
     arm,
     site=None,
     scale: str = "log",
-    method: str = "REML",
-    test: str = "z",
+    tau2_method: str = "REML",
+    ci_method: str = "z",
     level: float = 0.95,
 ) -> DoseResponseResult:
     """Fit logit(LC) on ln(BED10) (``scale="log"``) or BED10 (``"linear"``).
@@ -377,8 +385,8 @@ def fit_dose_response(
         common slope and site-specific intercepts (``mods = ~ x + factor(site)``);
         with one site the label is only recorded.
     scale : ``"log"`` or ``"linear"``.
-    method : ``"REML"`` or ``"ML"``.
-    test : ``"z"`` (Wald) or ``"t"`` (t and F tests on k - p df, metafor's ``test = "t"``).
+    tau2_method : ``"REML"`` or ``"ML"`` (metafor's ``method``).
+    ci_method : ``"z"`` (Wald) or ``"t"`` (t and F tests on k - p df, metafor's ``test = "t"``).
     level : confidence level.
 
     The model is ``rma.mv(yi, vi, mods, random = ~ 1 | study/arm)`` when some
@@ -387,7 +395,7 @@ def fit_dose_response(
     missing labels, k <= p, ...).
     """
     events, n, b, x, yi, vi, study, arm, site_arr, sites, level = _data(
-        events, n, bed, study, arm, site, scale, method, test, level
+        events, n, bed, study, arm, site, scale, tau2_method, ci_method, level
     )
     X, names = _design(x, site_arr, sites, scale)
     k, p = X.shape
@@ -395,7 +403,7 @@ def fit_dose_response(
         raise ValueError(f"need more arms than coefficients (k = {k}, p = {p})")
     n_studies = pd.Index(study.astype(str)).nunique()
     multilevel = _has_several_arms(study, arm)
-    fit = _refit(yi, vi, study, arm, X, multilevel, method, test, level)
+    fit = _refit(yi, vi, study, arm, X, multilevel, tau2_method, ci_method, level)
     coef, vcov, se = fit.coef, fit.vcov, fit.se
     if multilevel:
         zval, pval, ci_low, ci_high = fit.zval, fit.pval, fit.ci_low, fit.ci_high
@@ -403,19 +411,7 @@ def fit_dose_response(
         sigma2, tau2, n_arms = np.asarray(fit.sigma2, dtype=float).copy(), None, fit.n_arms
     else:
         sigma2, tau2, n_arms = None, float(fit.tau2), k
-        zval = coef / se
-        if test == "t":  # rma(test = "t"): the z fit's covariance, t and F reference distributions
-            df = k - p
-            m = len(fit.btt)
-            crit = float(stats.t.ppf(0.5 + level / 2.0, df))
-            pval = 2.0 * stats.t.sf(np.abs(zval), df)
-            QM, QM_df = fit.QM / m, (m, df)
-            QM_p = float(stats.f.sf(QM, m, df))
-            ci_low, ci_high = coef - crit * se, coef + crit * se
-        else:
-            df = None
-            pval, ci_low, ci_high = fit.pval, fit.ci_low, fit.ci_high
-            QM, QM_df, QM_p = fit.QM, fit.QM_df, fit.QM_p
+        zval, pval, ci_low, ci_high, QM, QM_df, QM_p, df = _two_level_tests(fit, ci_method, level)
     return DoseResponseResult(
         model=MODEL_MULTILEVEL if multilevel else MODEL_TWO_LEVEL,
         scale=scale,
@@ -437,8 +433,8 @@ def fit_dose_response(
         n_arms=int(n_arms),
         sites=sites,
         site_moderator=len(sites) > 1,
-        method=method,
-        test=test,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
         level=level,
         df=df,
         events=events,
@@ -511,7 +507,7 @@ def tcp_parameters(
     same expressions (then divided by the value itself for the log-scale interval),
     and for gamma50 = -b0/4: -g0/4. See the module text for the definitions.
     """
-    level = _check_level(level)
+    level = check_level(level)
     target_lc = float(target_lc)
     if not 0.0 < target_lc < 1.0:
         raise ValueError("target_lc must be in (0, 1), e.g. 0.90")
@@ -578,8 +574,8 @@ def tcp_parameters(
         site=label,
         scale=fit.scale,
         model=fit.model,
-        method=fit.method,
-        test=fit.test,
+        tau2_method=fit.tau2_method,
+        ci_method=fit.ci_method,
         k=fit.k,
         n_studies=fit.n_studies,
         target_lc=target_lc,
@@ -795,7 +791,7 @@ def refit_many(result: DoseResponseResult, Y, chunk: int = 250):
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     s_code, a_code = _group_codes(result)
     Z = [_indicator(s_code), _indicator(a_code)] if result.multilevel else [np.eye(result.k)]
-    batch = _BatchFit(result.vi, result.X, Z, result.method == "REML")
+    batch = _BatchFit(result.vi, result.X, Z, result.tau2_method == "REML")
     n = Y.shape[0]
     coef = np.full((n, result.coef.size), np.nan)
     var = np.full((n, len(Z)), np.nan)
@@ -813,7 +809,15 @@ def refit_many(result: DoseResponseResult, Y, chunk: int = 250):
     for r in np.flatnonzero(~ok):
         try:
             fit = _refit(
-                Y[r], result.vi, result.study, result.arm, result.X, result.multilevel, result.method, "z", result.level
+                Y[r],
+                result.vi,
+                result.study,
+                result.arm,
+                result.X,
+                result.multilevel,
+                result.tau2_method,
+                "z",
+                result.level,
             )
         except (ValueError, RuntimeError, np.linalg.LinAlgError, FloatingPointError) as err:
             failures.append(f"replicate {r}: {err}")
@@ -834,8 +838,8 @@ def bootstrap_tcp(
     arm,
     site=None,
     scale: str = "log",
-    method: str = "REML",
-    test: str = "z",
+    tau2_method: str = "REML",
+    ci_method: str = "z",
     n_boot: int = 1000,
     seed=20240917,
     target_lc: float = 0.90,
@@ -852,18 +856,18 @@ def bootstrap_tcp(
     recomputed. The draws come from ``numpy.random.default_rng(seed)`` (``seed`` may
     also be a Generator), so a seed gives the same result. Refits that fail are
     counted (``n_failed``) and left out. With site intercepts every site's
-    parameters are returned. ``test`` only sets the point estimates' delta-method
+    parameters are returned. ``ci_method`` only sets the point estimates' delta-method
     intervals; the coefficients do not depend on it.
     """
     if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
         raise ValueError("n_boot must be a positive integer")
     n_boot = int(n_boot)
-    level = _check_level(level)
+    level = check_level(level)
     target_lc = float(target_lc)
     if not 0.0 < target_lc < 1.0:
         raise ValueError("target_lc must be in (0, 1), e.g. 0.90")
     result = fit_dose_response(
-        events, n, bed, study, arm, site=site, scale=scale, method=method, test=test, level=level
+        events, n, bed, study, arm, site=site, scale=scale, tau2_method=tau2_method, ci_method=ci_method, level=level
     )
     sites = list(result.sites) if result.site_moderator else [_site_index(result, None)[0]]
     estimates = {s: tcp_parameters(result, target_lc, level, site=s if result.site_moderator else None) for s in sites}
@@ -948,10 +952,10 @@ def dose_curve(result: DoseResponseResult, bed_grid, site=None, level: float | N
     logit-scale limit, as ``predict(res, newmods, transf = transf.ilogit)``. The
     mean and se come from :func:`~sbrtmeta.stats.multilevel.predict_multilevel` or
     :func:`~sbrtmeta.stats.meta_regression.predict_meta_regression`; the bands use the
-    fit's critical value (t on k - p df for ``test="t"``). The logit-scale limits
+    fit's critical value (t on k - p df for ``ci_method="t"``). The logit-scale limits
     are in the columns logit_ci_low, ... .
     """
-    level = result.level if level is None else _check_level(level)
+    level = result.level if level is None else check_level(level)
     grid = np.asarray(bed_grid, dtype=float).reshape(-1)
     if grid.size == 0:
         raise ValueError("bed_grid is empty")
@@ -1033,9 +1037,9 @@ def describe_model(result: DoseResponseResult) -> str:
     )
     dose = "b1·ln BED10" if result.scale == "log" else "b1·BED10"
     site = " + site" if result.site_moderator else ""
-    test = "Wald (z)" if result.test == "z" else f"t ({result.df} df)"
+    test = "Wald (z)" if result.ci_method == "z" else f"t ({result.df} df)"
     return (
-        f"{kind}; {result.method}): logit LC = b0 + {dose}{site}; k = {result.k} arms, "
+        f"{kind}; {result.tau2_method}): logit LC = b0 + {dose}{site}; k = {result.k} arms, "
         f"{result.n_studies} studies; {test} {100 * result.level:g}% CIs"
     )
 

@@ -97,18 +97,3 @@ def forward_transform(p, measure: str = "PLO", n=None):
     nhm = 1.0 / np.mean(1.0 / np.asarray(n, dtype=float))
     x = p * nhm
     return 0.5 * (np.arcsin(np.sqrt(x / (nhm + 1))) + np.arcsin(np.sqrt((x + 1) / (nhm + 1))))
-
-
-def check_effect_sizes(y, v):
-    """``y`` and ``v`` as 1-d float arrays; ValueError for k = 0, NaN/inf or v <= 0."""
-    y = np.asarray(y, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if y.ndim != 1 or y.shape != v.shape:
-        raise ValueError("y and v must be 1-d arrays of one length")
-    if y.size == 0:
-        raise ValueError("no studies (k = 0)")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
-    if np.any(v <= 0):
-        raise ValueError("sampling variances must be > 0")
-    return y, v

@@ -42,6 +42,7 @@ from numpy.polynomial.hermite import hermgauss
 from scipy import special, stats
 
 from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
+from sbrtmeta.stats.inference import check_level, critical_value
 from sbrtmeta.stats.random_effects import tau2_dl
 
 __all__ = ["GlmmResult", "fit_glmm_logit", "glmm_loglik"]
@@ -357,8 +358,7 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
             "every study has 0 events (or every study n events): the ML estimate of the mean logit does not exist"
         )
     n_nodes = _check_nodes(n_nodes)
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    check_level(level)
     z, logw = _rule(n_nodes)
 
     def fun(mu, theta, gradient=False):
@@ -395,7 +395,7 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
     tau2 = theta_hat**2
 
     zval = mu_hat / se
-    crit = float(stats.norm.ppf(0.5 + level / 2.0))
+    crit = critical_value(level)
     lbc = _log_binom_coef(x, n)
     loglik = float(lbc.sum() - f_hat)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from sbrtmeta.stats.effect_sizes import check_effect_sizes
+from sbrtmeta.stats.inference import check_effect_sizes, critical_value
 from sbrtmeta.stats.random_effects import fit_random_effects
 
 EPS = float(np.finfo(float).eps)
@@ -88,7 +88,7 @@ def _inference(estimate, se, df, level):
         zval = estimate / se
     t = np.isfinite(df)
     pval = np.where(t, 2 * stats.t.sf(np.abs(zval), np.where(t, df, 1.0)), 2 * stats.norm.sf(np.abs(zval)))
-    crit = np.where(t, stats.t.ppf(0.5 + level / 2, np.where(t, df, 1.0)), stats.norm.ppf(0.5 + level / 2))
+    crit = np.where(t, critical_value(level, np.where(t, df, 1.0)), critical_value(level))
     return zval, pval, estimate - crit * se, estimate + crit * se
 
 

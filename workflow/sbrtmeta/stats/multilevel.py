@@ -41,20 +41,35 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-METHODS = ("REML", "ML")
-TESTS = ("z", "t")
+from sbrtmeta.stats.inference import (
+    LIKELIHOOD_TAU2,
+    Coefficients,
+    Prediction,
+    check_ci_method,
+    check_effect_sizes,
+    check_level,
+    check_tau2_method,
+    ci_subset,
+    critical_value,
+    omnibus_test,
+    predict_rows,
+    wald_tests,
+)
+
+TAU2_METHODS = LIKELIHOOD_TAU2  # the variance components are (RE)ML estimates
+CI_METHODS = ci_subset("z", "t")  # rma.mv's test = "z" / "t"
 _LOG2PI = float(np.log(2.0 * np.pi))
 
 
 @dataclass(frozen=True)
-class MultilevelResult:
+class MultilevelResult(Coefficients):
     """A fitted three-level model, on the scale of the effect sizes.
 
     Attributes
     ----------
     coef, se : fixed effects (one per column of the design matrix) and their
         standard errors.
-    zval : Wald statistics ``coef / se`` (t statistics when ``test == "t"``; also
+    zval : Wald statistics ``coef / se`` (t statistics when ``ci_method == "t"``; also
         available as ``tval``).
     pval : two-sided p-values (normal, or t with ``df`` degrees of freedom).
     ci_low, ci_high : confidence intervals at ``level``.
@@ -62,17 +77,17 @@ class MultilevelResult:
     sigma2 : variance components ``(sigma2_study, sigma2_arm)``, as ``res$sigma2``.
     loglik : the log-likelihood at the optimum -- the restricted one for REML --
         on metafor's scale, so it equals ``logLik(res)``.
-    QE, QE_df, QE_p : test for residual heterogeneity (weights 1/v; QE = 0 and
-        QE_p = 1 when QE_df = k - p is 0).
+    q, q_df, q_p : test for residual heterogeneity (metafor's QE; weights 1/v; q = 0
+        and q_p = 1 when q_df = k - p is 0).
     QM, QM_df, QM_p : omnibus Wald test of the coefficients ``btt`` (all but the
         intercept when the model has one and p > 1, else all): chi-square on
-        ``QM_df = (m, None)``, or for ``test == "t"`` F = QM/m on ``(m, df)``.
+        ``QM_df = (m, None)``, or for ``ci_method == "t"`` F = QM/m on ``(m, df)``.
     btt : indices of the coefficients tested by QM.
     k : number of rows (arms); n_studies : number of studies; n_arms : number of
         distinct (study, arm) pairs (equals k unless an arm has several rows).
-    p : number of coefficients; df : k - p for ``test == "t"`` (at least 1, as
+    p : number of coefficients; df : k - p for ``ci_method == "t"`` (at least 1, as
         metafor), else None.
-    method, test, level : what was fitted.
+    tau2_method, ci_method, level : what was fitted (``"REML"``/``"ML"``, ``"z"``/``"t"``).
     X : the design matrix used (k x p), for fitted values in ``predict_multilevel``.
     intercept_only : True when X is a single column of ones.
     n_iter : iterations of the optimiser.
@@ -87,9 +102,9 @@ class MultilevelResult:
     vcov: np.ndarray
     sigma2: np.ndarray
     loglik: float
-    QE: float
-    QE_df: int
-    QE_p: float
+    q: float
+    q_df: int
+    q_p: float
     QM: float
     QM_df: tuple
     QM_p: float
@@ -99,17 +114,12 @@ class MultilevelResult:
     n_arms: int
     p: int
     df: int | None
-    method: str
-    test: str
+    tau2_method: str
+    ci_method: str
     level: float
     X: np.ndarray
     intercept_only: bool
     n_iter: int
-
-    @property
-    def tval(self) -> np.ndarray:
-        """The test statistics (same array as ``zval``; t statistics when test == "t")."""
-        return self.zval
 
     @property
     def sigma2_study(self) -> float:
@@ -120,29 +130,7 @@ class MultilevelResult:
         return float(self.sigma2[1])
 
 
-@dataclass(frozen=True)
-class MultilevelPrediction:
-    """Predicted values ``newX @ coef``, as metafor's ``predict.rma`` for ``rma.mv``.
-
-    Attributes
-    ----------
-    pred, se : predicted (average) effects and their standard errors.
-    ci_low, ci_high : confidence intervals at ``level``.
-    pi_low, pi_high : prediction intervals for the true effect of a new arm in a
-        new study: ``pred -/+ crit * sqrt(se^2 + sigma2_study + sigma2_arm)``,
-        with the same critical value as the confidence interval.
-    df : degrees of freedom of the t critical value (None for z).
-    level : coverage.
-    """
-
-    pred: np.ndarray
-    se: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    pi_low: np.ndarray
-    pi_high: np.ndarray
-    df: int | None
-    level: float
+MultilevelPrediction = Prediction  # the one prediction result (inference.Prediction)
 
 
 # ----------------------------------------------------------------------------- input
@@ -175,24 +163,12 @@ def _labels(x, name: str, k: int) -> np.ndarray:
     return codes.reshape(-1)
 
 
-def _check(y, v, study, arm, X, method, test, level):
-    y = np.asarray(y, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if y.ndim != 1 or v.ndim != 1 or y.shape != v.shape:
-        raise ValueError("y and v must be 1-d arrays of one length")
+def _check(y, v, study, arm, X, tau2_method, ci_method, level):
+    y, v = check_effect_sizes(y, v)
     k = y.size
-    if k == 0:
-        raise ValueError("no effect sizes to pool (k = 0)")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
-        raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
-    if np.any(v <= 0):
-        raise ValueError("sampling variances must be > 0")
-    if method not in METHODS:
-        raise ValueError(f"method {method!r} is not one of {METHODS}")
-    if test not in TESTS:
-        raise ValueError(f"test {test!r} is not one of {TESTS}")
-    if not 0.0 < level < 1.0:
-        raise ValueError("level must be in (0, 1), e.g. 0.95")
+    check_tau2_method(tau2_method, TAU2_METHODS)
+    check_ci_method(ci_method, CI_METHODS)
+    check_level(level)
     s_code = _labels(study, "study", k)
     a_lab = _labels(arm, "arm", k)
     if X is None:
@@ -441,8 +417,19 @@ def _intercept_columns(X):
     return np.all(np.abs(X - 1.0) < 1e-8, axis=0)
 
 
+def _residual_q(blocks, y, v, X):
+    """Test for residual heterogeneity (metafor's QE): weighted least squares with weights 1/v."""
+    k, p = X.shape
+    beta_fe = np.linalg.solve(blocks.P0[:p, :p], blocks.P0[:p, p])
+    q_df = k - p
+    if q_df == 0:
+        return 0.0, q_df, 1.0
+    q = float((1.0 / v * (y - X @ beta_fe) ** 2).sum())
+    return q, q_df, float(stats.chi2.sf(q, q_df))
+
+
 def fit_multilevel(
-    y, v, study, arm, X=None, method: str = "REML", test: str = "z", level: float = 0.95
+    y, v, study, arm, X=None, tau2_method: str = "REML", ci_method: str = "z", level: float = 0.95
 ) -> MultilevelResult:
     """Fit the three-level model ``rma.mv(y, v, random = ~ 1 | study/arm, mods = X)``.
 
@@ -454,53 +441,33 @@ def fit_multilevel(
         two studies are two arms).
     X : design matrix (k x p) including the intercept column if wanted; default
         intercept only.
-    method : "REML" (default) or "ML".
-    test : "z" (Wald) or "t" (t and F tests on k - p df, metafor's test = "t").
+    tau2_method : "REML" (default) or "ML" (metafor's ``method``).
+    ci_method : "z" (Wald) or "t" (t and F tests on k - p df, metafor's test = "t").
     level : confidence level, e.g. 0.95.
 
     Raises ValueError for empty or non-finite input, v <= 0, mismatched lengths,
     a rank-deficient X, k <= p, or data in which no study has two arms (then the
     study and arm variances are not separately identifiable).
     """
-    y, v, s_code, a_lab, X = _check(y, v, study, arm, X, method, test, level)
+    y, v, s_code, a_lab, X = _check(y, v, study, arm, X, tau2_method, ci_method, level)
     blocks = _Blocks(y, v, s_code, a_lab, X)
     if blocks.n_groups == blocks.n_studies:
         raise ValueError(
             "no study has more than one arm: the study and arm variances are not "
             "separately identifiable (use a two-level model)"
         )
-    reml = method == "REML"
+    reml = tau2_method == "REML"
     s2, ll, n_iter = _maximise(blocks, reml, y, v, X)
     ll, _, _, _, beta, vb = blocks.evaluate(s2[0], s2[1], reml, deriv=0)
     k, p = X.shape
     se = np.sqrt(np.diag(vb))
-    zval = beta / se
     is_int = _intercept_columns(X)
     btt = np.flatnonzero(~is_int) if (is_int.any() and p > 1) else np.arange(p)
-    m = btt.size
-    QM = float(beta[btt] @ np.linalg.solve(vb[np.ix_(btt, btt)], beta[btt]))
-    if test == "t":
-        df = max(k - p, 1)
-        crit = float(stats.t.ppf(0.5 + level / 2.0, df))
-        pval = 2.0 * stats.t.sf(np.abs(zval), df)
-        QM = QM / m
-        QM_df = (int(m), int(df))
-        QM_p = float(stats.f.sf(QM, m, df))
-    else:
-        df = None
-        crit = float(stats.norm.ppf(0.5 + level / 2.0))
-        pval = 2.0 * stats.norm.sf(np.abs(zval))
-        QM_df = (int(m), None)
-        QM_p = float(stats.chi2.sf(QM, m))
-    # residual heterogeneity: weighted least squares with weights 1/v
-    w = 1.0 / v
-    beta_fe = np.linalg.solve(blocks.P0[:p, :p], blocks.P0[:p, p])
-    QE_df = k - p
-    if QE_df > 0:
-        QE = float((w * (y - X @ beta_fe) ** 2).sum())
-        QE_p = float(stats.chi2.sf(QE, QE_df))
-    else:
-        QE, QE_p = 0.0, 1.0
+    df = max(k - p, 1) if ci_method == "t" else None
+    crit = critical_value(level, df)
+    zval, pval = wald_tests(beta, se, df)
+    QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
+    q, q_df, q_p = _residual_q(blocks, y, v, X)
     return MultilevelResult(
         coef=beta,
         se=se,
@@ -511,9 +478,9 @@ def fit_multilevel(
         vcov=vb,
         sigma2=s2,
         loglik=float(ll),
-        QE=QE,
-        QE_df=int(QE_df),
-        QE_p=QE_p,
+        q=q,
+        q_df=int(q_df),
+        q_p=q_p,
         QM=QM,
         QM_df=QM_df,
         QM_p=QM_p,
@@ -523,8 +490,8 @@ def fit_multilevel(
         n_arms=int(blocks.n_groups),
         p=int(p),
         df=df,
-        method=method,
-        test=test,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
         level=float(level),
         X=X.copy(),
         intercept_only=bool(p == 1 and is_int[0]),
@@ -543,9 +510,7 @@ def predict_multilevel(result: MultilevelResult, newX=None, level: float | None 
     of the confidence interval (normal, or t on the fit's df), as metafor does for
     models with only ``sigma2`` components.
     """
-    level = result.level if level is None else float(level)
-    if not 0.0 < level < 1.0:
-        raise ValueError("level must be in (0, 1), e.g. 0.95")
+    level = result.level if level is None else check_level(level)
     if newX is None:
         Xn = np.ones((1, 1)) if result.intercept_only else result.X
     else:
@@ -556,20 +521,4 @@ def predict_multilevel(result: MultilevelResult, newX=None, level: float | None 
             raise ValueError(f"newX must have {result.p} columns (the model's design), got shape {Xn.shape}")
         if not np.all(np.isfinite(Xn)):
             raise ValueError("newX must be finite")
-    pred = Xn @ result.coef
-    se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, result.vcov, Xn))
-    if result.test == "t":
-        crit = float(stats.t.ppf(0.5 + level / 2.0, result.df))
-    else:
-        crit = float(stats.norm.ppf(0.5 + level / 2.0))
-    pi_se = np.sqrt(se**2 + float(np.sum(result.sigma2)))
-    return MultilevelPrediction(
-        pred=pred,
-        se=se,
-        ci_low=pred - crit * se,
-        ci_high=pred + crit * se,
-        pi_low=pred - crit * pi_se,
-        pi_high=pred + crit * pi_se,
-        df=result.df,
-        level=level,
-    )
+    return predict_rows(Xn, result.coef, result.vcov, float(np.sum(result.sigma2)), result.df, level)
