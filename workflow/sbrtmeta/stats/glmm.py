@@ -117,6 +117,11 @@ class GlmmResult:
     converged: bool
     iterations: int
 
+    def conf_int(self, level: float = 0.95) -> tuple[float, float]:
+        """Wald confidence interval of the mean logit at ``level``."""
+        crit = critical_value(check_level(level))
+        return self.estimate - crit * self.se, self.estimate + crit * self.se
+
 
 @lru_cache(maxsize=32)
 def _rule(n_nodes: int):

@@ -1,0 +1,66 @@
+"""The inference core: one registry, one critical value, CIs at any level from the result."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+
+from sbrtmeta.stats import dose_response, meta_regression, multilevel, random_effects  # noqa: E402
+from sbrtmeta.stats.inference import (  # noqa: E402
+    CI_METHODS,
+    TAU2_METHODS,
+    check_ci_method,
+    check_level,
+    check_tau2_method,
+    critical_value,
+)
+from sbrtmeta.stats.meta_regression import fit_meta_regression  # noqa: E402
+from sbrtmeta.stats.random_effects import fit_random_effects  # noqa: E402
+
+Y = np.array([0.1, 0.5, -0.2, 0.9, 0.4, 0.3])
+V = np.array([0.05, 0.1, 0.08, 0.2, 0.04, 0.07])
+
+
+def test_every_model_takes_its_methods_from_the_registry():
+    for mod in (random_effects, meta_regression, multilevel, dose_response):
+        assert set(mod.TAU2_METHODS) <= set(TAU2_METHODS)
+        assert set(mod.CI_METHODS) <= set(CI_METHODS)
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.0, 95, -0.1])
+def test_one_level_check(bad):
+    with pytest.raises(ValueError, match="level"):
+        check_level(bad)
+
+
+def test_option_checks_name_the_option():
+    with pytest.raises(ValueError, match="tau2_method"):
+        check_tau2_method("XX")
+    with pytest.raises(ValueError, match="ci_method"):
+        check_ci_method("knha", ("z", "t"))
+
+
+def test_critical_value_is_normal_or_t():
+    assert critical_value(0.95) == pytest.approx(1.959963984540054, rel=1e-15)
+    assert critical_value(0.95, 10) > critical_value(0.95)
+    assert np.shape(critical_value(0.9, np.array([2, 5]))) == (2,)
+
+
+@pytest.mark.parametrize("ci_method", ["knha", "z"])
+def test_random_effects_conf_int_at_any_level(ci_method):
+    fit = fit_random_effects(Y, V, "REML", ci_method, level=0.95)
+    assert fit.conf_int(0.95) == pytest.approx((fit.ci_low, fit.ci_high), rel=1e-14)
+    at90 = fit_random_effects(Y, V, "REML", ci_method, level=0.9)
+    assert fit.conf_int(0.9) == pytest.approx((at90.ci_low, at90.ci_high), rel=1e-14)
+
+
+@pytest.mark.parametrize("ci_method", ["knha", "z"])
+def test_meta_regression_conf_int_at_any_level(ci_method):
+    X = np.column_stack([np.ones(6), [1.0, 2, 3, 4, 5, 7]])
+    fit = fit_meta_regression(Y, V, X, "REML", ci_method, level=0.95)
+    at80 = fit_meta_regression(Y, V, X, "REML", ci_method, level=0.8)
+    assert fit.conf_int(0.8) == pytest.approx(np.column_stack([at80.ci_low, at80.ci_high]), rel=1e-12)
+    assert list(fit.to_frame().columns)[:2] == ["coef", "se"]
