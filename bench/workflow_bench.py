@@ -45,8 +45,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tests"))
-from project_copy import copy_project  # noqa: E402  (as the end-to-end tests)
-from project_copy import snakemake_env as env
+from project_copy import copy_project, snakemake_env  # noqa: E402  (as the end-to-end tests)
+
+env = snakemake_env
 
 PYTHON = Path(sys.executable)
 TARGETS = {"cold": 30.0, "noop": 2.0, "sheet": 60.0}
