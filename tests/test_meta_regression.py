@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
+from sbrtmeta.stats.inference import KNHA_CI, REGRESSION_TAU2
 from sbrtmeta.stats.meta_regression import (
-    CI_METHODS,
-    TAU2_METHODS,
     MetaRegressionResult,
     _loglik,
     _score,
@@ -178,7 +177,7 @@ def test_fixtures_cover_what_was_asked():
     assert {c["model"] for c in cases} == set(MODEL_COLUMNS)
     for model in MODEL_COLUMNS:
         assert {(c["tau2_method"], c["ci_method"]) for c in cases if c["model"] == model} == {
-            (m, t) for m in TAU2_METHODS for t in CI_METHODS
+            (m, t) for m in REGRESSION_TAU2 for t in KNHA_CI
         }
     assert len(_inputs("synthetic")) == 40
     assert set(_inputs("project")["site"]) == {"liver", "lung"}

@@ -21,7 +21,8 @@ from sbrtmeta.data.dose_strings import Regimen, bed, parse_dose
 from sbrtmeta.data.errors import CellParseError
 from sbrtmeta.data.printed_cells import parse_count, parse_follow_up, parse_primary, parse_rates, primary_of_groups
 from sbrtmeta.stats.effect_sizes import MEASURES, inverse_transform, proportion_effect_sizes
-from sbrtmeta.stats.random_effects import TAU2_METHODS, fit_random_effects, fit_random_effects_batch, tau2_batch
+from sbrtmeta.stats.inference import TAU2_METHODS
+from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch, tau2_batch
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

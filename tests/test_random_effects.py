@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
-from sbrtmeta.stats.random_effects import TAU2_METHODS, fit_random_effects, fit_random_effects_batch, tau2_dl, tau2_reml
+from sbrtmeta.stats.inference import TAU2_METHODS
+from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch, tau2_dl, tau2_reml
 
 FIX = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIX / "metafor_inputs.csv")

@@ -254,9 +254,6 @@ def not_pooled(
     return pd.DataFrame(out, columns=["site", "histology", "endpoint", "rows", "reason", "detail"])
 
 
-SUBGROUP_TAU2 = REGRESSION_TAU2  # what a meta-regression (the subgroup test) supports
-
-
 def subgroup_differences(
     included: pd.DataFrame,
     transform: str = "PLO",
@@ -270,7 +267,7 @@ def subgroup_differences(
     sites, or no more studies than sites, have no test. Estimators the meta-regression
     does not offer fall back to REML, and the table says so."""
     out = []
-    method = tau2_method if tau2_method in SUBGROUP_TAU2 else "REML"
+    method = tau2_method if tau2_method in REGRESSION_TAU2 else "REML"  # what the subgroup test supports
     included = _histology_groups(included, histology)
     for (hist, endpoint, t), cell in included.groupby(["histology", "endpoint", "target_timepoint_months"], sort=True):
         sites = sorted(cell["site"].unique())

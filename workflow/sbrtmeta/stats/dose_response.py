@@ -66,11 +66,11 @@ import pandas as pd
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
+    T_CI,
     Coefficients,
     check_ci_method,
     check_level,
     check_tau2_method,
-    ci_subset,
     critical_value,
     omnibus_test,
     wald_tests,
@@ -83,8 +83,6 @@ from sbrtmeta.stats.meta_regression import (
 from sbrtmeta.stats.multilevel import MultilevelResult, fit_multilevel, predict_multilevel
 
 SCALES = ("log", "linear")
-TAU2_METHODS = LIKELIHOOD_TAU2
-CI_METHODS = ci_subset("z", "t")  # rma.mv's / rma's test = "z" / "t"
 MODEL_MULTILEVEL = "multilevel (study/arm)"
 MODEL_TWO_LEVEL = "two-level (no study has several arms)"
 DOSE_NAMES = {"log": "log(bed10)", "linear": "bed10"}
@@ -303,8 +301,8 @@ def _dose(bed, scale: str) -> np.ndarray:
 def _data(events, n, bed, study, arm, site, scale, tau2_method, ci_method, level):
     if scale not in SCALES:
         raise ValueError(f"scale {scale!r} is not one of {SCALES}")
-    check_tau2_method(tau2_method, TAU2_METHODS)
-    check_ci_method(ci_method, CI_METHODS)
+    check_tau2_method(tau2_method, LIKELIHOOD_TAU2)
+    check_ci_method(ci_method, T_CI)  # rma.mv's / rma's test = "z" / "t"
     level = check_level(level)
     events = np.asarray(events, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -359,6 +357,36 @@ def _two_level_tests(fit: MetaRegressionResult, ci_method: str, level: float):
     return zval, pval, coef - crit * se, coef + crit * se, qm, qm_df, qm_p, df
 
 
+def _model_fields(fit, multilevel: bool, ci_method: str, level: float) -> dict:
+    """The result fields of the fitted model: coefficient tests and omnibus test (the
+    multilevel fit's own, or the two-level model's as ``rma(..., test = ci_method)``)
+    and the variance components (``sigma2`` of the multilevel model, ``tau2`` of the
+    two-level one)."""
+    if multilevel:
+        tests = fit.zval, fit.pval, fit.ci_low, fit.ci_high, fit.QM, fit.QM_df, fit.QM_p, fit.df
+        sigma2, tau2, n_arms = np.asarray(fit.sigma2, dtype=float).copy(), None, fit.n_arms
+    else:
+        tests = _two_level_tests(fit, ci_method, level)
+        sigma2, tau2, n_arms = None, float(fit.tau2), fit.k
+    zval, pval, ci_low, ci_high, QM, QM_df, QM_p, df = tests
+    return dict(
+        coef=np.asarray(fit.coef, float),
+        se=np.asarray(fit.se, float),
+        zval=np.asarray(zval, float),
+        pval=np.asarray(pval, float),
+        ci_low=np.asarray(ci_low, float),
+        ci_high=np.asarray(ci_high, float),
+        vcov=np.asarray(fit.vcov, float),
+        sigma2=sigma2,
+        tau2=tau2,
+        QM=float(QM),
+        QM_df=tuple(QM_df),
+        QM_p=float(QM_p),
+        n_arms=int(n_arms),
+        df=df,
+    )
+
+
 # --------------------------------------------------------------------------- fit
 
 
@@ -404,39 +432,18 @@ def fit_dose_response(
     n_studies = pd.Index(study.astype(str)).nunique()
     multilevel = _has_several_arms(study, arm)
     fit = _refit(yi, vi, study, arm, X, multilevel, tau2_method, ci_method, level)
-    coef, vcov, se = fit.coef, fit.vcov, fit.se
-    if multilevel:
-        zval, pval, ci_low, ci_high = fit.zval, fit.pval, fit.ci_low, fit.ci_high
-        QM, QM_df, QM_p, df = fit.QM, fit.QM_df, fit.QM_p, fit.df
-        sigma2, tau2, n_arms = np.asarray(fit.sigma2, dtype=float).copy(), None, fit.n_arms
-    else:
-        sigma2, tau2, n_arms = None, float(fit.tau2), k
-        zval, pval, ci_low, ci_high, QM, QM_df, QM_p, df = _two_level_tests(fit, ci_method, level)
     return DoseResponseResult(
         model=MODEL_MULTILEVEL if multilevel else MODEL_TWO_LEVEL,
         scale=scale,
         coef_names=names,
-        coef=np.asarray(coef, float),
-        se=np.asarray(se, float),
-        zval=np.asarray(zval, float),
-        pval=np.asarray(pval, float),
-        ci_low=np.asarray(ci_low, float),
-        ci_high=np.asarray(ci_high, float),
-        vcov=np.asarray(vcov, float),
-        sigma2=sigma2,
-        tau2=tau2,
-        QM=float(QM),
-        QM_df=tuple(QM_df),
-        QM_p=float(QM_p),
+        **_model_fields(fit, multilevel, ci_method, level),
         k=int(k),
         n_studies=int(n_studies),
-        n_arms=int(n_arms),
         sites=sites,
         site_moderator=len(sites) > 1,
         tau2_method=tau2_method,
         ci_method=ci_method,
         level=level,
-        df=df,
         events=events,
         n=n,
         bed=b,
@@ -489,6 +496,69 @@ def _tcp_values(b0, b1, scale: str, target_logit: float):
     return bed50, gamma, bed_t
 
 
+def _coefficient_gradients(p: int, site_column: int | None):
+    """Gradients ``g0`` (of the site's intercept: 1 at the intercept and at its site dummy)
+    and ``g1`` (of the slope) with respect to the ``p`` coefficients."""
+    g0 = np.zeros(p)
+    g0[0] = 1.0
+    if site_column is not None:
+        g0[site_column] = 1.0
+    g1 = np.zeros(p)
+    g1[1] = 1.0
+    return g0, g1
+
+
+def _gradient_se(g: np.ndarray, V: np.ndarray) -> float:
+    """Delta-method standard error ``sqrt(g' V g)``."""
+    return float(np.sqrt(g @ V @ g))
+
+
+def _tcp_standard_errors(result, g0, g1, b0: float, b1: float, L: float, values):
+    """Delta-method standard errors ``(gamma50, ln BED50, ln BED_target)`` (NaN where the
+    value is not defined); the gradients are of ln BED (log scale) or of BED itself
+    (linear scale, then divided by the value)."""
+    bed50, gamma, bed_t = values
+    V = result.vcov
+    nan = float("nan")
+    d50 = -g0 / b1 + (b0 / b1**2) * g1 if b1 != 0 else None
+    dt = -g0 / b1 - ((L - b0) / b1**2) * g1 if b1 != 0 else None
+    if result.scale == "log":
+        gamma_se = _gradient_se(g1 / 4.0, V)
+        se50 = _gradient_se(d50, V) if np.isfinite(bed50) else nan
+        se_t = _gradient_se(dt, V) if np.isfinite(bed_t) else nan
+    else:
+        gamma_se = _gradient_se(-g0 / 4.0, V) if np.isfinite(gamma) else nan
+        se50 = _gradient_se(d50, V) / bed50 if np.isfinite(bed50) else nan
+        se_t = _gradient_se(dt, V) / bed_t if np.isfinite(bed_t) else nan
+    return gamma_se, se50, se_t
+
+
+def _log_ci(value: float, se: float, crit: float) -> tuple[float, float]:
+    """The interval ``exp(ln value ± crit se)``; NaN where the value is not defined."""
+    if not np.isfinite(value):
+        return float("nan"), float("nan")
+    return float(np.exp(np.log(value) - crit * se)), float(np.exp(np.log(value) + crit * se))
+
+
+def _tcp_notes(scale, positive, excludes, bed50, bed_t, target_lc, level) -> list[str]:
+    """Why BED50, gamma50 or BED_target is undefined or its delta-method CI too narrow."""
+    notes = []
+    if not positive:
+        notes.append(
+            f"slope <= 0: local control does not rise with dose; BED50 and BED{100 * target_lc:g} are not defined"
+        )
+    elif not excludes:
+        notes.append(
+            f"the slope's {100 * level:g}% CI includes 0: the delta-method CIs of BED50 and "
+            f"BED{100 * target_lc:g} are too narrow (the exact interval is unbounded)"
+        )
+    if scale == "linear" and positive and not np.isfinite(bed50):
+        notes.append("BED50 <= 0 on the linear scale (LC above 50% at any dose): BED50 and gamma50 not defined")
+    if scale == "linear" and positive and not np.isfinite(bed_t):
+        notes.append(f"BED{100 * target_lc:g} <= 0 on the linear scale: not defined")
+    return notes
+
+
 def tcp_parameters(
     result: DoseResponseResult, target_lc: float = 0.90, level: float = 0.95, site=None
 ) -> TcpParameters:
@@ -512,63 +582,22 @@ def tcp_parameters(
     if not 0.0 < target_lc < 1.0:
         raise ValueError("target_lc must be in (0, 1), e.g. 0.90")
     label, j = _site_index(result, site)
-    p = result.coef.size
-    g0 = np.zeros(p)
-    g0[0] = 1.0
-    if j is not None:
-        g0[j] = 1.0
-    g1 = np.zeros(p)
-    g1[1] = 1.0
+    g0, g1 = _coefficient_gradients(result.coef.size, j)
     b = result.coef
-    V = result.vcov
     b0, b1 = float(g0 @ b), float(b[1])
     L = float(np.log(target_lc / (1.0 - target_lc)))
     crit = result.crit(level)
-
-    def se_of(g):
-        return float(np.sqrt(g @ V @ g))
-
-    slope_se = se_of(g1)
+    slope_se = _gradient_se(g1, result.vcov)
     slope_lo, slope_hi = b1 - crit * slope_se, b1 + crit * slope_se
     bed50, gamma, bed_t = (float(x) for x in _tcp_values(b0, b1, result.scale, L))
+    gamma_se, se50, se_t = _tcp_standard_errors(result, g0, g1, b0, b1, L, (bed50, gamma, bed_t))
+    b50_lo, b50_hi = _log_ci(bed50, se50, crit)
+    bt_lo, bt_hi = _log_ci(bed_t, se_t, crit)
     nan = float("nan")
-    notes = []
-    # gradients: of ln BED (log scale) or of BED itself (linear scale)
-    d50 = -g0 / b1 + (b0 / b1**2) * g1 if b1 != 0 else None
-    dt = -g0 / b1 - ((L - b0) / b1**2) * g1 if b1 != 0 else None
-    if result.scale == "log":
-        gamma_se = se_of(g1 / 4.0)
-        se50 = se_of(d50) if np.isfinite(bed50) else nan
-        se_t = se_of(dt) if np.isfinite(bed_t) else nan
-    else:
-        gamma_se = se_of(-g0 / 4.0) if np.isfinite(gamma) else nan
-        se50 = se_of(d50) / bed50 if np.isfinite(bed50) else nan
-        se_t = se_of(dt) / bed_t if np.isfinite(bed_t) else nan
-
-    def log_ci(value, se):
-        if not np.isfinite(value):
-            return nan, nan
-        return float(np.exp(np.log(value) - crit * se)), float(np.exp(np.log(value) + crit * se))
-
-    b50_lo, b50_hi = log_ci(bed50, se50)
-    bt_lo, bt_hi = log_ci(bed_t, se_t)
     g_lo, g_hi = (gamma - crit * gamma_se, gamma + crit * gamma_se) if np.isfinite(gamma) else (nan, nan)
     positive = b1 > 0
     excludes = slope_lo > 0
-    pct = f"{100 * level:g}%"
-    if not positive:
-        notes.append(
-            f"slope <= 0: local control does not rise with dose; BED50 and BED{100 * target_lc:g} are not defined"
-        )
-    elif not excludes:
-        notes.append(
-            f"the slope's {pct} CI includes 0: the delta-method CIs of BED50 and "
-            f"BED{100 * target_lc:g} are too narrow (the exact interval is unbounded)"
-        )
-    if result.scale == "linear" and positive and not np.isfinite(bed50):
-        notes.append("BED50 <= 0 on the linear scale (LC above 50% at any dose): BED50 and gamma50 not defined")
-    if result.scale == "linear" and positive and not np.isfinite(bed_t):
-        notes.append(f"BED{100 * target_lc:g} <= 0 on the linear scale: not defined")
+    notes = _tcp_notes(result.scale, positive, excludes, bed50, bed_t, target_lc, level)
     fit = result
     return TcpParameters(
         site=label,
@@ -697,44 +726,22 @@ class _BatchFit:
         floor = 1e-10 * max(top, float(self.v.mean()))
         done = np.zeros(n, dtype=bool)
         ll, g, H, info, _ = self.evaluate(theta, Y, True)
-        eye = np.eye(self.m)
         for _ in range(max_iter):
             act = np.flatnonzero(~done)
             if act.size == 0:
                 break
-            th, gg, HH, II, lla = theta[act], g[act], H[act], info[act], ll[act]
-            free = ~((th == 0.0) & (gg <= 0.0))
-            none_free = ~free.any(axis=1)
-            mask = free[:, :, None] & free[:, None, :]
-            fixed_eye = eye * (~free)[:, :, None]
-            A = np.where(mask, -HH, 0.0) + fixed_eye
-            newton = np.all(np.linalg.eigvalsh(A) > 0.0, axis=1)
-            A = np.where(newton[:, None, None], A, np.where(mask, II, 0.0) + fixed_eye)
+            th = theta[act]
             try:
-                step = np.linalg.solve(A, (gg * free)[:, :, None])[:, :, 0]
+                step, free, conv = self._step(th, g[act], H[act], info[act], rtol, floor)
             except np.linalg.LinAlgError:
                 break
-            small = np.all(~free | (np.abs(step) <= rtol * np.maximum(th, floor)), axis=1)
-            conv = none_free | (newton & small)
             theta[act[conv]] = np.maximum(th[conv] + step[conv] * free[conv], 0.0)
             done[act[conv]] = True
             go = np.flatnonzero(~conv)
             if go.size == 0:
                 continue
-            rows, th, step, lla = act[go], th[go], step[go], lla[go]
-            t = np.ones(go.size)
-            new = np.maximum(th + step, 0.0)
-            todo = np.arange(go.size)
-            for _halving in range(40):
-                ll_new = self.evaluate(new[todo], Y[rows[todo]], False)[0]
-                ok = np.isfinite(ll_new) & (ll_new >= lla[todo] - 1e-10 * np.maximum(1.0, np.abs(lla[todo])))
-                todo = todo[~ok]
-                if todo.size == 0:
-                    break
-                t[todo] *= 0.5
-                new[todo] = np.maximum(th[todo] + t[todo, None] * step[todo], 0.0)
-            stuck = np.zeros(go.size, dtype=bool)
-            stuck[todo] = True
+            rows = act[go]
+            new, stuck = self._line_search(Y[rows], th[go], step[go], ll[rows])
             done[rows[stuck]] = True  # line search failed: left unconverged below
             theta[rows[~stuck]] = new[~stuck]
             upd = rows[~stuck]
@@ -747,6 +754,40 @@ class _BatchFit:
         if converged.any():
             beta[converged] = self.evaluate(theta[converged], Y[converged], False)[4]
         return theta, beta, converged
+
+    def _step(self, th, gg, HH, II, rtol: float, floor: float):
+        """The projected Newton (or Fisher scoring) step of each replicate, the components
+        free to move (not held at 0 with the gradient pointing below it), and whether the
+        replicate has converged (nothing free, or a Newton step below ``rtol``)."""
+        eye = np.eye(self.m)
+        free = ~((th == 0.0) & (gg <= 0.0))
+        none_free = ~free.any(axis=1)
+        mask = free[:, :, None] & free[:, None, :]
+        fixed_eye = eye * (~free)[:, :, None]
+        A = np.where(mask, -HH, 0.0) + fixed_eye
+        newton = np.all(np.linalg.eigvalsh(A) > 0.0, axis=1)
+        A = np.where(newton[:, None, None], A, np.where(mask, II, 0.0) + fixed_eye)
+        step = np.linalg.solve(A, (gg * free)[:, :, None])[:, :, 0]
+        small = np.all(~free | (np.abs(step) <= rtol * np.maximum(th, floor)), axis=1)
+        return step, free, none_free | (newton & small)
+
+    def _line_search(self, Y, th, step, ll):
+        """Step halving (at most 40 times) until the log-likelihood does not decrease:
+        the new theta of each replicate and whether it got stuck."""
+        t = np.ones(th.shape[0])
+        new = np.maximum(th + step, 0.0)
+        todo = np.arange(th.shape[0])
+        for _halving in range(40):
+            ll_new = self.evaluate(new[todo], Y[todo], False)[0]
+            ok = np.isfinite(ll_new) & (ll_new >= ll[todo] - 1e-10 * np.maximum(1.0, np.abs(ll[todo])))
+            todo = todo[~ok]
+            if todo.size == 0:
+                break
+            t[todo] *= 0.5
+            new[todo] = np.maximum(th[todo] + t[todo, None] * step[todo], 0.0)
+        stuck = np.zeros(th.shape[0], dtype=bool)
+        stuck[todo] = True
+        return new, stuck
 
 
 def _indicator(codes: np.ndarray) -> np.ndarray:
@@ -830,6 +871,44 @@ def refit_many(result: DoseResponseResult, Y, chunk: int = 250):
     return coef, var, ok, failures
 
 
+def _check_bootstrap_options(n_boot, level: float, target_lc: float):
+    """``(n_boot, level, target_lc)`` checked: a positive integer, a level in (0, 1) and a target in (0, 1)."""
+    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
+        raise ValueError("n_boot must be a positive integer")
+    level = check_level(level)
+    target_lc = float(target_lc)
+    if not 0.0 < target_lc < 1.0:
+        raise ValueError("target_lc must be in (0, 1), e.g. 0.90")
+    return int(n_boot), level, target_lc
+
+
+def _site_intervals(site: str, est: TcpParameters, replicates: dict, level: float) -> list[dict]:
+    """One row per TCP parameter of ``site``: its point estimate, and the median and
+    percentile interval of its bootstrap ``replicates`` (by parameter name)."""
+    slope = replicates["slope"]
+    out = []
+    for name in ("slope", "bed50", "gamma50", "bed_target"):
+        vals = np.asarray(replicates[name], dtype=float)
+        if name in ("bed50", "bed_target"):
+            # undefined: +inf where the curve does not rise, 0 where (linear scale) the target is met at any dose
+            vals = np.where(slope <= 0, np.inf, np.where(np.isnan(vals), 0.0, vals))
+        else:
+            vals = vals[np.isfinite(vals)]
+        med, lo, hi = _percentile_interval(vals, level)
+        out.append(
+            dict(
+                site=site,
+                parameter=name,
+                estimate=getattr(est, name),
+                boot_median=med,
+                ci_low=lo,
+                ci_high=hi,
+                n_used=int(vals.size),
+            )
+        )
+    return out
+
+
 def bootstrap_tcp(
     events,
     n,
@@ -859,13 +938,7 @@ def bootstrap_tcp(
     parameters are returned. ``ci_method`` only sets the point estimates' delta-method
     intervals; the coefficients do not depend on it.
     """
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 1:
-        raise ValueError("n_boot must be a positive integer")
-    n_boot = int(n_boot)
-    level = check_level(level)
-    target_lc = float(target_lc)
-    if not 0.0 < target_lc < 1.0:
-        raise ValueError("target_lc must be in (0, 1), e.g. 0.90")
+    n_boot, level, target_lc = _check_bootstrap_options(n_boot, level, target_lc)
     result = fit_dose_response(
         events, n, bed, study, arm, site=site, scale=scale, tau2_method=tau2_method, ci_method=ci_method, level=level
     )
@@ -883,44 +956,9 @@ def bootstrap_tcp(
         j = _site_index(result, s if result.site_moderator else None)[1]
         b0 = B[:, 0] + (B[:, j] if j is not None else 0.0)
         bed50, gamma, bed_t = _tcp_values(b0, slope, scale, L)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "replicate": reps,
-                    "site": s,
-                    "intercept": b0,
-                    "slope": slope,
-                    "bed50": bed50,
-                    "gamma50": gamma,
-                    "bed_target": bed_t,
-                }
-            )
-        )
-        est = estimates[s]
-        for name, vals, point in (
-            ("slope", slope, est.slope),
-            ("bed50", bed50, est.bed50),
-            ("gamma50", gamma, est.gamma50),
-            ("bed_target", bed_t, est.bed_target),
-        ):
-            vals = np.asarray(vals, dtype=float)
-            if name in ("bed50", "bed_target"):
-                # undefined: +inf where the curve does not rise, 0 where (linear scale) the target is met at any dose
-                vals = np.where(slope <= 0, np.inf, np.where(np.isnan(vals), 0.0, vals))
-            else:
-                vals = vals[np.isfinite(vals)]
-            med, lo, hi = _percentile_interval(vals, level)
-            intervals.append(
-                dict(
-                    site=s,
-                    parameter=name,
-                    estimate=point,
-                    boot_median=med,
-                    ci_low=lo,
-                    ci_high=hi,
-                    n_used=int(vals.size),
-                )
-            )
+        replicates = {"slope": slope, "bed50": bed50, "gamma50": gamma, "bed_target": bed_t}
+        rows.append(pd.DataFrame({"replicate": reps, "site": s, "intercept": b0, **replicates}))
+        intervals.extend(_site_intervals(s, estimates[s], replicates, level))
     return BootstrapResult(
         estimates=estimates,
         intervals=pd.DataFrame(intervals),

@@ -324,6 +324,81 @@ def _newton(par, fun, max_iter: int = 200, xtol: float = 1e-9):
     return par, f0, g, hess, False, max_iter
 
 
+def _check_estimable(x: np.ndarray, n: np.ndarray) -> None:
+    """ValueError where the ML estimate of the mean logit does not exist: k < 2, or every
+    study with 0 events (or every study with n events)."""
+    k = x.size
+    if k < 2:
+        raise ValueError(f"need at least 2 studies to estimate mu and tau2 (got k = {k})")
+    if np.all(x == 0) or np.all(x == n):
+        raise ValueError(
+            "every study has 0 events (or every study n events): the ML estimate of the mean logit does not exist"
+        )
+
+
+def _maximise(x, n, yi, vi, fun):
+    """ML estimates ``(mu, tau, -loglik, se(mu), converged, iterations)``: damped Newton from
+    DerSimonian-Laird starting values, or the common-effect fit when the maximum is at tau2 = 0."""
+    # common-effect (tau2 = 0) fit: the logistic MLE is the pooled logit
+    mu_fe = float(special.logit(x.sum() / n.sum()))
+    f_fe = float(fun(np.array([mu_fe]), np.array([0.0]))[0])
+
+    # starting values: DerSimonian-Laird on the continuity-corrected logits
+    t2 = tau2_dl(yi, vi)
+    w = 1.0 / (vi + t2)
+    start = np.array([float((w * yi).sum() / w.sum()), max(np.sqrt(t2), 0.1)])
+    par, f_hat, _, hess, converged, iterations = _newton(start, fun)
+    mu_hat, theta_hat = float(par[0]), abs(float(par[1]))
+
+    if theta_hat < 1e-5 or f_fe <= f_hat:  # maximum at the boundary tau2 = 0
+        mu_hat, theta_hat, f_hat = mu_fe, 0.0, f_fe
+        # a maximum at the boundary needs the likelihood not to increase in tau2 there; the
+        # objective is even in theta, so that is a non-negative second derivative in theta
+        _, _, hess0 = _derivatives(np.array([mu_fe, 0.0]), fun)
+        converged = bool(hess0[1, 1] >= -1e-6 * max(1.0, abs(hess0[0, 0])))
+        # the Hessian in (mu, theta) is diagonal at theta = 0: the common-effect information
+        p_fe = x.sum() / n.sum()
+        se = float(1.0 / np.sqrt((n * p_fe * (1.0 - p_fe)).sum()))
+    else:
+        evals = np.linalg.eigvalsh(hess)
+        if np.all(evals > 0):
+            se = float(np.sqrt(np.linalg.inv(hess)[0, 0]))
+        else:  # not positive definite: information for mu given tau
+            se = float(1.0 / np.sqrt(hess[0, 0])) if hess[0, 0] > 0 else float("nan")
+            converged = False
+    return mu_hat, theta_hat, f_hat, se, converged, iterations
+
+
+def _heterogeneity_tests(x, n, lbc):
+    """``(loglik_saturated, qe_lrt, qe_wald)``: the saturated model's log-likelihood, the
+    likelihood-ratio test of saturated vs common-effect logistic model and the Wald-type
+    test on the logits of the studies with 0 < events < n (0 log 0 = 0)."""
+    ll_sat = float((lbc + special.xlogy(x, x / n) + special.xlogy(n - x, (n - x) / n)).sum())
+    p_fe = x.sum() / n.sum()
+    ll_fe = float((lbc + x * np.log(p_fe) + (n - x) * np.log1p(-p_fe)).sum())
+    qe_lrt = max(0.0, 2.0 * (ll_sat - ll_fe))
+    inner = (x > 0) & (x < n)
+    if inner.any():
+        yw = special.logit(x[inner] / n[inner])
+        ww = x[inner] * (n[inner] - x[inner]) / n[inner]
+        qe_wald = float((ww * (yw - (ww * yw).sum() / ww.sum()) ** 2).sum())
+    else:
+        qe_wald = 0.0
+    return ll_sat, qe_lrt, qe_wald
+
+
+def _conditional_loglik(mu_hat, theta_hat, x, n, z, logw, lbc) -> float:
+    """metafor's logLik: ll(saturated) - conditional deviance / 2 = binomial ll at expit(mu + b_i)."""
+    _, u_hat = _neg_loglik(np.array([mu_hat]), np.array([theta_hat]), x, n, z, logw, return_modes=True)
+    eta_cond = mu_hat + theta_hat * u_hat[0]
+    ll_cond = (
+        lbc
+        - np.where(x > 0, x * np.logaddexp(0.0, -eta_cond), 0.0)
+        - np.where(x < n, (n - x) * np.logaddexp(0.0, eta_cond), 0.0)
+    )
+    return float(ll_cond.sum())
+
+
 def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResult:
     """Fit the binomial-normal random-intercept logistic model by ML.
 
@@ -355,13 +430,8 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
     ``converged`` before using a result.
     """
     x, n = _check_counts(events, n)
+    _check_estimable(x, n)
     k = x.size
-    if k < 2:
-        raise ValueError(f"need at least 2 studies to estimate mu and tau2 (got k = {k})")
-    if np.all(x == 0) or np.all(x == n):
-        raise ValueError(
-            "every study has 0 events (or every study n events): the ML estimate of the mean logit does not exist"
-        )
     n_nodes = _check_nodes(n_nodes)
     check_level(level)
     z, logw = _rule(n_nodes)
@@ -369,65 +439,16 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
     def fun(mu, theta, gradient=False):
         return _neg_loglik(mu, theta, x, n, z, logw, gradient=gradient)
 
-    # common-effect (tau2 = 0) fit: the logistic MLE is the pooled logit
-    mu_fe = float(special.logit(x.sum() / n.sum()))
-    f_fe = float(fun(np.array([mu_fe]), np.array([0.0]))[0])
-
-    # starting values: DerSimonian-Laird on the continuity-corrected logits
     yi, vi = proportion_effect_sizes(x, n)
-    t2 = tau2_dl(yi, vi)
-    w = 1.0 / (vi + t2)
-    start = np.array([float((w * yi).sum() / w.sum()), max(np.sqrt(t2), 0.1)])
-    par, f_hat, _, hess, converged, iterations = _newton(start, fun)
-    mu_hat, theta_hat = float(par[0]), abs(float(par[1]))
-
-    if theta_hat < 1e-5 or f_fe <= f_hat:  # maximum at the boundary tau2 = 0
-        mu_hat, theta_hat, f_hat = mu_fe, 0.0, f_fe
-        # a maximum at the boundary needs the likelihood not to increase in tau2 there; the
-        # objective is even in theta, so that is a non-negative second derivative in theta
-        _, _, hess0 = _derivatives(np.array([mu_fe, 0.0]), fun)
-        converged = bool(hess0[1, 1] >= -1e-6 * max(1.0, abs(hess0[0, 0])))
-        # the Hessian in (mu, theta) is diagonal at theta = 0: the common-effect information
-        p_fe = x.sum() / n.sum()
-        se = float(1.0 / np.sqrt((n * p_fe * (1.0 - p_fe)).sum()))
-    else:
-        evals = np.linalg.eigvalsh(hess)
-        if np.all(evals > 0):
-            se = float(np.sqrt(np.linalg.inv(hess)[0, 0]))
-        else:  # not positive definite: information for mu given tau
-            se = float(1.0 / np.sqrt(hess[0, 0])) if hess[0, 0] > 0 else float("nan")
-            converged = False
+    mu_hat, theta_hat, f_hat, se, converged, iterations = _maximise(x, n, yi, vi, fun)
     tau2 = theta_hat**2
-
     zval = mu_hat / se
     crit = critical_value(level)
     lbc = _log_binom_coef(x, n)
     loglik = float(lbc.sum() - f_hat)
-
-    # saturated and common-effect logistic models (0 log 0 = 0)
-    ll_sat = float((lbc + special.xlogy(x, x / n) + special.xlogy(n - x, (n - x) / n)).sum())
-    p_fe = x.sum() / n.sum()
-    ll_fe = float((lbc + x * np.log(p_fe) + (n - x) * np.log1p(-p_fe)).sum())
+    ll_sat, qe_lrt, qe_wald = _heterogeneity_tests(x, n, lbc)
     qe_df = k - 1
-    qe_lrt = max(0.0, 2.0 * (ll_sat - ll_fe))
-    inner = (x > 0) & (x < n)
-    if inner.any():
-        yw = special.logit(x[inner] / n[inner])
-        ww = x[inner] * (n[inner] - x[inner]) / n[inner]
-        qe_wald = float((ww * (yw - (ww * yw).sum() / ww.sum()) ** 2).sum())
-    else:
-        qe_wald = 0.0
-
-    # metafor's logLik: ll(saturated) - conditional deviance / 2 = binomial ll at expit(mu + b_i)
-    _, u_hat = _neg_loglik(np.array([mu_hat]), np.array([theta_hat]), x, n, z, logw, return_modes=True)
-    eta_cond = mu_hat + theta_hat * u_hat[0]
-    ll_cond = (
-        lbc
-        - np.where(x > 0, x * np.logaddexp(0.0, -eta_cond), 0.0)
-        - np.where(x < n, (n - x) * np.logaddexp(0.0, eta_cond), 0.0)
-    )
-    loglik_metafor = float(ll_cond.sum())
-
+    loglik_metafor = _conditional_loglik(mu_hat, theta_hat, x, n, z, logw, lbc)
     # I² and H² as rma.glmm: typical within-study variance from escalc's vi
     wi = 1.0 / vi
     vt = (k - 1) / (wi.sum() - (wi**2).sum() / wi.sum())

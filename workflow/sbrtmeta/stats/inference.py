@@ -3,7 +3,8 @@
 One home for:
 
 * the registry of τ² estimators (``TAU2_METHODS``) and of CI methods (``CI_METHODS``),
-  with the subsets each model supports taken from it (:func:`tau2_subset`);
+  with the subsets each model supports taken from it (:func:`tau2_subset`,
+  :func:`ci_subset`): ``LIKELIHOOD_TAU2``, ``REGRESSION_TAU2``, ``KNHA_CI``, ``T_CI``;
 * the option checks (:func:`check_tau2_method`, :func:`check_ci_method`), the one
   level check (:func:`check_level`) and the one y/v input check
   (:func:`check_effect_sizes`);
@@ -70,6 +71,10 @@ def ci_subset(*names: str) -> tuple:
 LIKELIHOOD_TAU2 = tau2_subset("REML", "ML")
 # what a meta-regression (and so a subgroup test and Egger's regression test) supports
 REGRESSION_TAU2 = tau2_subset("REML", "ML", "DL", "FE")
+# CI methods of rma.uni models (random effects, meta-regression): Wald or Knapp-Hartung
+KNHA_CI = ci_subset("z", "knha")
+# CI methods of rma.mv models (multilevel, dose-response): Wald or t without adjustment
+T_CI = ci_subset("z", "t")
 
 
 def check_level(level: float) -> float:

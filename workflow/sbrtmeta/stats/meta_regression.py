@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from sbrtmeta.stats.inference import (
+    KNHA_CI,
     REGRESSION_TAU2,
     Coefficients,
     Prediction,
@@ -50,16 +51,12 @@ from sbrtmeta.stats.inference import (
     check_effect_sizes,
     check_level,
     check_tau2_method,
-    ci_subset,
-    coefficient_table,  # noqa: F401  (re-exported: the one coefficient table)
     critical_value,
     omnibus_test,
     predict_rows,
     wald_tests,
 )
 
-TAU2_METHODS = REGRESSION_TAU2
-CI_METHODS = ci_subset("z", "knha")
 REGTEST_MODELS = ("rma", "lm")
 REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
 INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept
@@ -137,9 +134,6 @@ class MetaRegressionResult(Coefficients):
     fitted: np.ndarray
     residuals: np.ndarray
     weights: np.ndarray
-
-
-MetaRegressionPrediction = Prediction  # the one prediction result (inference.Prediction)
 
 
 @dataclass(frozen=True)
@@ -532,6 +526,26 @@ def _pseudo_r2(y, v, fe: _WLS, tau2: float, tau2_method: str, k: int, p: int) ->
     return max(0.0, 100.0 * adj)
 
 
+def _heterogeneity_fields(y, v, X, fit: _WLS, tau2: float, tau2_method: str, has_intercept: bool) -> dict:
+    """The result's heterogeneity fields: residual Q with its df and p-value, I², H²,
+    the standard error of τ² and the pseudo-R² (None without an intercept or moderators)."""
+    k, p = X.shape
+    fe = _WLS(X, y, 1.0 / v)
+    q, q_p, i2, h2, se_tau2 = _heterogeneity(fit, fe, tau2, tau2_method, k, p)
+    R2 = _pseudo_r2(y, v, fe, tau2, tau2_method, k, p) if has_intercept and p > 1 else None
+    return dict(se_tau2=se_tau2, q=float(q), q_df=k - p, q_p=q_p, i2=float(i2), h2=float(h2), R2=R2)
+
+
+def _knha_scale(fit: _WLS, ci_method: str, k: int, p: int):
+    """``(s2w, df)``: the Knapp-Hartung scale of the covariance (the weighted residual
+    sum of squares over k - p, 0 when it is 0 to rounding) and the t df, or (1, None)
+    for Wald tests."""
+    if ci_method != "knha":
+        return 1.0, None
+    rss = fit.rss
+    return (0.0 if rss <= np.finfo(float).eps else rss / (k - p)), k - p
+
+
 def fit_meta_regression(
     y,
     v,
@@ -568,8 +582,8 @@ def fit_meta_regression(
       local maxima it keeps the one its start leads to.
     """
     y, v = check_effect_sizes(y, v)
-    check_tau2_method(tau2_method, TAU2_METHODS)
-    check_ci_method(ci_method, CI_METHODS)
+    check_tau2_method(tau2_method, REGRESSION_TAU2)
+    check_ci_method(ci_method, KNHA_CI)
     level = check_level(level)
     k = y.size
     X, names = _check_X(X, k, coef_names)
@@ -581,21 +595,12 @@ def fit_meta_regression(
     tau2 = estimate_regression_tau2(y, v, X, tau2_method)
     fit = _WLS(X, y, 1.0 / (v + tau2))
     beta = fit.beta
-    if ci_method == "knha":
-        rss = fit.rss
-        s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p)
-        df = k - p
-    else:
-        s2w, df = 1.0, None
+    s2w, df = _knha_scale(fit, ci_method, k, p)
     crit = critical_value(level, df)
     vb = s2w * fit.cov
     se = np.sqrt(np.diag(vb))
     zval, pval = wald_tests(beta, se, df)
-
     QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
-    fe = _WLS(X, y, 1.0 / v)
-    q, q_p, i2, h2, se_tau2 = _heterogeneity(fit, fe, tau2, tau2_method, k, p)
-    R2 = _pseudo_r2(y, v, fe, tau2, tau2_method, k, p) if has_intercept and p > 1 else None
     return MetaRegressionResult(
         coef_names=names,
         coef=beta,
@@ -606,17 +611,11 @@ def fit_meta_regression(
         ci_high=beta + crit * se,
         vcov=vb,
         tau2=float(tau2),
-        se_tau2=se_tau2,
         QM=QM,
         QM_df=QM_df,
         QM_p=QM_p,
         btt=btt,
-        q=float(q),
-        q_df=k - p,
-        q_p=q_p,
-        i2=float(i2),
-        h2=float(h2),
-        R2=R2,
+        **_heterogeneity_fields(y, v, X, fit, tau2, tau2_method, has_intercept),
         k=k,
         p=p,
         df=df,
@@ -631,7 +630,7 @@ def fit_meta_regression(
     )
 
 
-def predict_meta_regression(result: MetaRegressionResult, newX, level: float | None = None) -> MetaRegressionPrediction:
+def predict_meta_regression(result: MetaRegressionResult, newX, level: float | None = None) -> Prediction:
     """Predicted effects at new moderator values, as ``predict.rma(newmods = ...)``.
 
     ``newX`` holds full design rows (m × p, or one row of length p) coded as the

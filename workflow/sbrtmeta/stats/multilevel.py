@@ -37,27 +37,26 @@ Functions take arrays and return result objects; they do no I/O and no plotting.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 from scipy import stats
 
 from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
+    T_CI,
     Coefficients,
     Prediction,
     check_ci_method,
     check_effect_sizes,
     check_level,
     check_tau2_method,
-    ci_subset,
     critical_value,
     omnibus_test,
     predict_rows,
     wald_tests,
 )
 
-TAU2_METHODS = LIKELIHOOD_TAU2  # the variance components are (RE)ML estimates
-CI_METHODS = ci_subset("z", "t")  # rma.mv's test = "z" / "t"
 _LOG2PI = float(np.log(2.0 * np.pi))
 
 
@@ -130,9 +129,6 @@ class MultilevelResult(Coefficients):
         return float(self.sigma2[1])
 
 
-MultilevelPrediction = Prediction  # the one prediction result (inference.Prediction)
-
-
 # ----------------------------------------------------------------------------- input
 
 
@@ -166,8 +162,8 @@ def _labels(x, name: str, k: int) -> np.ndarray:
 def _check(y, v, study, arm, X, tau2_method, ci_method, level):
     y, v = check_effect_sizes(y, v)
     k = y.size
-    check_tau2_method(tau2_method, TAU2_METHODS)
-    check_ci_method(ci_method, CI_METHODS)
+    check_tau2_method(tau2_method, LIKELIHOOD_TAU2)  # (RE)ML variance components
+    check_ci_method(ci_method, T_CI)
     check_level(level)
     s_code = _labels(study, "study", k)
     a_lab = _labels(arm, "arm", k)
@@ -261,6 +257,22 @@ class _Blocks:
         with their indicator vectors, 1_i' V^-1 1_i, 1_g' V^-1 Z, ..., which the
         Sherman-Morrison forms give directly.
         """
+        pt = self._likelihood(s, a, reml)
+        if pt is None:
+            return -np.inf, None, None, None, None, None
+        if deriv == 0:
+            return pt.ll, None, None, None, pt.beta, pt.Hinv
+        grad = self._gradient(pt, s, reml)
+        if deriv == 1:
+            return pt.ll, grad, None, None, pt.beta, pt.Hinv
+        info = 0.5 * self._trace_terms(pt, s, reml)
+        hess = info - self._quadratic_terms(pt, s)
+        return pt.ll, grad, hess, info, pt.beta, pt.Hinv
+
+    def _likelihood(self, s: float, a: float, reml: bool) -> SimpleNamespace | None:
+        """The log-likelihood, GLS estimate and ``(X' V^-1 X)^-1`` at (s, a), with the
+        Sherman-Morrison sums the derivatives reuse; None where V or X' V^-1 X is not
+        positive definite."""
         p = self.p
         cg = 1.0 / (1.0 + a * self.S)
         St = self.S * cg  # 1_g' B^-1 1_g  (B = diag(v) + a Z_a Z_a')
@@ -271,13 +283,13 @@ class _Blocks:
         Ui = U * ci  # 1_i' V^-1 Z
         A = self.P0 - a * (self.T @ Tt.T) - s * (U @ Ui.T)  # Z' V^-1 Z
         if not (np.all(cg > 0) and np.all(ci > 0)):
-            return -np.inf, None, None, None, None, None
+            return None
         H = A[:p, :p]
         b = A[:p, p]
         try:
             L = np.linalg.cholesky(H)
         except np.linalg.LinAlgError:
-            return -np.inf, None, None, None, None, None
+            return None
         Hinv = np.linalg.inv(H)
         beta = Hinv @ b
         rss = float(A[p, p] - b @ beta)
@@ -288,29 +300,33 @@ class _Blocks:
             )
         else:
             ll = -0.5 * (self.k * _LOG2PI + logdetV + rss)
-        if deriv == 0:
-            return ll, None, None, None, beta, Hinv
-        E = Ui[:p]  # X' V^-1 1_i          (p x studies)
-        qi = Ui[p] - beta @ E  # 1_i' q
-        c = R * ci  # 1_i' V^-1 1_i
-        d = St * ci[self.gs]  # 1_i' V^-1 1_g, g in i
-        Fz = Tt - (s * d) * U[:, self.gs]  # Z' V^-1 1_g          ((p+1) x arms)
-        F = Fz[:p]
-        qg = Fz[p] - beta @ F  # 1_g' q
+        return SimpleNamespace(ll=ll, beta=beta, Hinv=Hinv, St=St, Tt=Tt, R=R, U=U, ci=ci, Ui=Ui)
+
+    def _gradient(self, pt: SimpleNamespace, s: float, reml: bool) -> np.ndarray:
+        """grad_j = -1/2 (tr(P V_j) - q' V_j q); stores on ``pt`` the inner products with
+        the study and arm indicators that the second derivatives reuse."""
+        p, St, ci, beta = self.p, pt.St, pt.ci, pt.beta
+        pt.E = E = pt.Ui[:p]  # X' V^-1 1_i          (p x studies)
+        pt.qi = qi = pt.Ui[p] - beta @ E  # 1_i' q
+        pt.c = c = pt.R * ci  # 1_i' V^-1 1_i
+        pt.d = d = St * ci[self.gs]  # 1_i' V^-1 1_g, g in i
+        Fz = pt.Tt - (s * d) * pt.U[:, self.gs]  # Z' V^-1 1_g          ((p+1) x arms)
+        pt.F = F = Fz[:p]
+        pt.qg = qg = Fz[p] - beta @ F  # 1_g' q
         tr_s = c
         tr_a = St - s * St * d  # 1_g' V^-1 1_g
         if reml:
-            tr_s = tr_s - _quad(E, Hinv)
-            tr_a = tr_a - _quad(F, Hinv)
-        grad = -0.5 * np.array([float((tr_s - qi**2).sum()), float((tr_a - qg**2).sum())])
-        if deriv == 1:
-            return ll, grad, None, None, beta, Hinv
-        # tr(M V_j M V_k) = sum over pairs of indicators of (1_alpha' M 1_beta)^2
+            tr_s = tr_s - _quad(E, pt.Hinv)
+            tr_a = tr_a - _quad(F, pt.Hinv)
+        return -0.5 * np.array([float((tr_s - qi**2).sum()), float((tr_a - qg**2).sum())])
+
+    def _trace_terms(self, pt: SimpleNamespace, s: float, reml: bool) -> np.ndarray:
+        """tr(M V_j M V_k) = sum over pairs of indicators of (1_alpha' M 1_beta)^2."""
+        St, ci, c, d, E, F, Hinv = pt.St, pt.ci, pt.c, pt.d, pt.E, pt.F, pt.Hinv
         St2 = self._by_study(St**2)
         Tss = float((c**2).sum())
         Tsa = float((d**2).sum())
         Taa = float(St2.sum() - 2.0 * s * (ci * self._by_study(St**3)).sum() + s**2 * (ci**2 * St2**2).sum())
-        Eq, Fq = E @ qi, F @ qg
         if reml:
             W0 = self._by_study(St * F)  # sum_{g in i} St_g F_g
             W = W0 * ci  # sum_{g in i} (1_i'V^-1 1_g) F_g
@@ -319,14 +335,17 @@ class _Blocks:
             Tss += -2.0 * _tr(Hinv, (E * c) @ E.T) + _tr(HE, HE)
             Tsa += -2.0 * _tr(Hinv, E @ W.T) + _tr(HE, HF)
             Taa += -2.0 * _tr(Hinv, (F * St) @ F.T - s * (W0 @ W.T)) + _tr(HF, HF)
-        # q' V_j P V_k q
+        return np.array([[Tss, Tsa], [Tsa, Taa]])
+
+    def _quadratic_terms(self, pt: SimpleNamespace, s: float) -> np.ndarray:
+        """q' V_j P V_k q."""
+        St, ci, c, qi, qg, Hinv = pt.St, pt.ci, pt.c, pt.qi, pt.qg, pt.Hinv
+        Eq, Fq = pt.E @ qi, pt.F @ qg
         Sq = self._by_study(St * qg)
         Qss = float((c * qi**2).sum() - Eq @ Hinv @ Eq)
         Qsa = float((qi * ci * Sq).sum() - Eq @ Hinv @ Fq)
         Qaa = float((St * qg**2).sum() - s * (ci * Sq**2).sum() - Fq @ Hinv @ Fq)
-        info = 0.5 * np.array([[Tss, Tsa], [Tsa, Taa]])
-        hess = info - np.array([[Qss, Qsa], [Qsa, Qaa]])
-        return ll, grad, hess, info, beta, Hinv
+        return np.array([[Qss, Qsa], [Qsa, Qaa]])
 
 
 # ---------------------------------------------------------------------- optimiser
@@ -499,7 +518,7 @@ def fit_multilevel(
     )
 
 
-def predict_multilevel(result: MultilevelResult, newX=None, level: float | None = None) -> MultilevelPrediction:
+def predict_multilevel(result: MultilevelResult, newX=None, level: float | None = None) -> Prediction:
     """Predicted effects with confidence and prediction intervals, as ``predict(res)``.
 
     ``newX`` holds full design rows (with the intercept column if the model has

@@ -34,15 +34,13 @@ import numpy as np
 from scipy import stats
 
 from sbrtmeta.stats.inference import (
-    TAU2_METHODS,  # noqa: F401  (re-exported: the registry, for callers of this module)
+    KNHA_CI,
     check_ci_method,
     check_level,
     check_tau2_method,
-    ci_subset,
     critical_value,
 )
 
-CI_METHODS = ci_subset("knha", "z")
 _MAX_ITER = 500
 _MAX_MAGNITUDE = 1e50
 
@@ -62,7 +60,7 @@ class RandomEffectsResult:
     q, q_df, q_p : Cochran's Q for heterogeneity, its df and p-value.
     i2, h2 : I² (in %) and H², as metafor reports them.
     k : number of studies.
-    tau2_method, ci_method : what was used (see ``TAU2_METHODS``, ``CI_METHODS``).
+    tau2_method, ci_method : what was used (see ``inference.TAU2_METHODS``, ``inference.KNHA_CI``).
     df : degrees of freedom of the t distribution (None for z).
     weights : relative weights of the studies, in % (sum to 100).
     """
@@ -436,7 +434,7 @@ def _tau2_qprofile(y, v, mask, k, level, tau2, mom0):
 
 def _fit(y, v, mask, k, tau2_method, ci_method, level):
     check_tau2_method(tau2_method)
-    check_ci_method(ci_method, CI_METHODS)
+    check_ci_method(ci_method, KNHA_CI)
     check_level(level)
     if ci_method == "knha" and np.any(k < 2):
         raise ValueError("Knapp-Hartung intervals need k >= 2 studies")

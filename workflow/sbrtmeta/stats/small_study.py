@@ -32,8 +32,6 @@ from sbrtmeta.stats.random_effects import RandomEffectsResult, fit_random_effect
 
 ESTIMATORS = ("L0", "R0", "Q0")
 SIDES = ("left", "right")
-# tau² methods for which the side regression (a model with one moderator) is implemented
-SIDE_REGRESSION_METHODS = REGRESSION_TAU2  # what rma.uni(mods = sqrt(vi)) fits
 
 
 # --------------------------------------------------------------------------- rank test
@@ -242,9 +240,9 @@ class TrimFillResult:
 def _regression_tau2(y, v, X, method: str) -> float:
     """τ² of a meta-regression with design ``X``, as ``rma.uni(mods = ...)``: the
     meta-regression's own estimator (:mod:`sbrtmeta.stats.meta_regression`)."""
-    if method not in SIDE_REGRESSION_METHODS:
+    if method not in REGRESSION_TAU2:
         raise ValueError(
-            f"side=None is implemented for tau2_method in {SIDE_REGRESSION_METHODS}; "
+            f"side=None is implemented for tau2_method in {REGRESSION_TAU2}; "
             f"pass side='left' or side='right' for {method!r}"
         )
     return estimate_regression_tau2(y, v, X, method)
@@ -253,7 +251,7 @@ def _regression_tau2(y, v, X, method: str) -> float:
 def _egger_slope(y: np.ndarray, v: np.ndarray, tau2_method: str) -> float:
     """Slope of ``rma.uni(y, v, mods = sqrt(v), method = tau2_method)``."""
     k = y.size
-    if tau2_method not in SIDE_REGRESSION_METHODS:
+    if tau2_method not in REGRESSION_TAU2:
         _regression_tau2(y, v, np.ones((k, 1)), tau2_method)  # raises the explanation
     need = 2 if tau2_method == "FE" else 3
     if k < need:
@@ -276,6 +274,96 @@ def _egger_slope(y: np.ndarray, v: np.ndarray, tau2_method: str) -> float:
     wx = X * w[:, None]
     beta = np.linalg.solve(X.T @ wx, wx.T @ y)
     return float(beta[1])
+
+
+def _check_trimfill_options(estimator: str, side: str | None, k: int) -> None:
+    """ValueError for an unknown estimator or side, or k < 2."""
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator {estimator!r} is not one of {ESTIMATORS}")
+    if side is not None and side not in SIDES:
+        raise ValueError(f"side {side!r} is not one of {SIDES} (or None to choose it)")
+    if k < 2:
+        raise ValueError("trim and fill needs k >= 2 studies (metafor: 'Stopped because k = 1.')")
+
+
+def _trim(ys: np.ndarray, vs: np.ndarray, estimator: str, tau2_method: str, maxiter: int):
+    """The trim-and-fill iterations on the sorted effects ``ys`` (negated for the right side):
+    ``(k0, beta, yi_c, se_k0, iterations)`` with ``beta`` the last pooled estimate of the
+    ``k - k0`` smallest studies and ``yi_c = ys - beta``."""
+    k = ys.size
+    k0_sav, k0, iteration = -1, 0, 0
+    beta = float("nan")
+    yi_c = np.zeros(k)
+    se_k0 = float("nan")
+    while abs(k0 - k0_sav) > 0:
+        k0_sav = k0
+        iteration += 1
+        if iteration > maxiter:
+            raise ValueError(f"trim and fill did not converge in maxiter = {maxiter} iterations")
+        if k - k0 < 1:
+            raise ValueError(
+                f"trim and fill estimated k0 = {k0} missing studies out of k = {k}, which leaves "
+                "no study to estimate the effect from (metafor: 'k = 0')"
+            )
+        trimmed_y, trimmed_v = ys[: k - k0], vs[: k - k0]
+        if np.ptp(trimmed_y) == 0:
+            # one study, or identical ones: the estimate is that value exactly, so
+            # their deviations are exactly 0 rather than rounding noise of either sign
+            beta = trimmed_y[0]
+        else:
+            beta = fit_random_effects(trimmed_y, trimmed_v, tau2_method, "z").estimate
+        yi_c = ys - beta
+        rank = np.empty(k)
+        rank[np.argsort(np.abs(yi_c), kind="stable")] = np.arange(1, k + 1)  # ties.method = "first"
+        k0_raw, se_k0 = _k0_estimate(np.sign(yi_c) * rank, estimator)
+        k0 = int(max(0.0, np.round(k0_raw)))
+        se_k0 = float(np.maximum(0.0, se_k0))  # NaN stays NaN, as R's max(0, NaN)
+    return k0, beta, yi_c, se_k0, iteration
+
+
+def _k0_estimate(signed: np.ndarray, estimator: str):
+    """``(k0, se(k0))`` before rounding, from the signed ranks of the deviations, by the
+    L0, R0 or Q0 estimator with metafor's standard errors."""
+    k = signed.size
+    if estimator == "R0":
+        neg = signed[signed < 0]
+        if neg.size:
+            k0_raw = (k - np.max(-neg)) - 1
+        elif np.any(signed > 0):
+            raise ValueError(
+                "R0: no study lies below the trimmed estimate, so the rightmost run of positive ranks is undefined"
+            )
+        else:
+            k0_raw = -1.0  # all deviations zero: no run of positive ranks
+        return k0_raw, float(np.sqrt(2 * max(0.0, k0_raw) + 2))
+    sr = float(signed[signed > 0].sum())
+    if estimator == "L0":
+        k0_raw = (4 * sr - k * (k + 1)) / (2 * k - 1)
+    else:
+        disc = 2 * k**2 - 4 * sr + 0.25
+        if disc < 0:
+            raise ValueError(
+                "Q0: 2k^2 - 4 Sr + 1/4 is negative, so the estimator is undefined "
+                "(metafor stops with 'missing value where TRUE/FALSE needed')"
+            )
+        k0_raw = k - 0.5 - np.sqrt(disc)
+    var_sr = (
+        k * (k + 1) * (2 * k + 1)
+        + 10 * k0_raw**3
+        + 27 * k0_raw**2
+        + 17 * k0_raw
+        - 18 * k * k0_raw**2
+        - 18 * k * k0_raw
+        + 6 * k**2 * k0_raw
+    ) / 24
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if estimator == "L0":
+            se_k0 = float(4 * np.sqrt(np.float64(var_sr)) / (2 * k - 1))
+        else:
+            se_k0 = float(
+                2 * np.sqrt(np.float64(var_sr)) / np.sqrt(np.float64((k - 0.5) ** 2 - k0_raw * (2 * k - k0_raw - 1)))
+            )
+    return k0_raw, se_k0
 
 
 def trimfill(
@@ -319,13 +407,8 @@ def trimfill(
     lies below the trimmed estimate while some lie above it.
     """
     y, v = check_effect_sizes(y, v)
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator {estimator!r} is not one of {ESTIMATORS}")
-    if side is not None and side not in SIDES:
-        raise ValueError(f"side {side!r} is not one of {SIDES} (or None to choose it)")
+    _check_trimfill_options(estimator, side, y.size)
     k = y.size
-    if k < 2:
-        raise ValueError("trim and fill needs k >= 2 studies (metafor: 'Stopped because k = 1.')")
     # validates tau2_method and ci_method before any work
     original = fit_random_effects(y, v, tau2_method, ci_method, level)
     if side is None:
@@ -334,75 +417,7 @@ def trimfill(
     ys = -1.0 * y if side == "right" else y.copy()
     order = np.argsort(ys, kind="stable")  # R's sort(index.return = TRUE) is stable
     ys, vs = ys[order], v[order]
-
-    k0_sav, k0, iteration = -1, 0, 0
-    beta = float("nan")
-    yi_c = np.zeros(k)
-    se_k0 = float("nan")
-    while abs(k0 - k0_sav) > 0:
-        k0_sav = k0
-        iteration += 1
-        if iteration > maxiter:
-            raise ValueError(f"trim and fill did not converge in maxiter = {maxiter} iterations")
-        if k - k0 < 1:
-            raise ValueError(
-                f"trim and fill estimated k0 = {k0} missing studies out of k = {k}, which leaves "
-                "no study to estimate the effect from (metafor: 'k = 0')"
-            )
-        trimmed_y, trimmed_v = ys[: k - k0], vs[: k - k0]
-        if np.ptp(trimmed_y) == 0:
-            # one study, or identical ones: the estimate is that value exactly, so
-            # their deviations are exactly 0 rather than rounding noise of either sign
-            beta = trimmed_y[0]
-        else:
-            beta = fit_random_effects(trimmed_y, trimmed_v, tau2_method, "z").estimate
-        yi_c = ys - beta
-        rank = np.empty(k)
-        rank[np.argsort(np.abs(yi_c), kind="stable")] = np.arange(1, k + 1)  # ties.method = "first"
-        signed = np.sign(yi_c) * rank
-        if estimator == "R0":
-            neg = signed[signed < 0]
-            if neg.size:
-                k0_raw = (k - np.max(-neg)) - 1
-            elif np.any(signed > 0):
-                raise ValueError(
-                    "R0: no study lies below the trimmed estimate, so the rightmost run of positive ranks is undefined"
-                )
-            else:
-                k0_raw = -1.0  # all deviations zero: no run of positive ranks
-            se_k0 = float(np.sqrt(2 * max(0.0, k0_raw) + 2))
-        else:
-            sr = float(signed[signed > 0].sum())
-            if estimator == "L0":
-                k0_raw = (4 * sr - k * (k + 1)) / (2 * k - 1)
-            else:
-                disc = 2 * k**2 - 4 * sr + 0.25
-                if disc < 0:
-                    raise ValueError(
-                        "Q0: 2k^2 - 4 Sr + 1/4 is negative, so the estimator is undefined "
-                        "(metafor stops with 'missing value where TRUE/FALSE needed')"
-                    )
-                k0_raw = k - 0.5 - np.sqrt(disc)
-            var_sr = (
-                k * (k + 1) * (2 * k + 1)
-                + 10 * k0_raw**3
-                + 27 * k0_raw**2
-                + 17 * k0_raw
-                - 18 * k * k0_raw**2
-                - 18 * k * k0_raw
-                + 6 * k**2 * k0_raw
-            ) / 24
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if estimator == "L0":
-                    se_k0 = float(4 * np.sqrt(np.float64(var_sr)) / (2 * k - 1))
-                else:
-                    se_k0 = float(
-                        2
-                        * np.sqrt(np.float64(var_sr))
-                        / np.sqrt(np.float64((k - 0.5) ** 2 - k0_raw * (2 * k - k0_raw - 1)))
-                    )
-        k0 = int(max(0.0, np.round(k0_raw)))
-        se_k0 = float(np.maximum(0.0, se_k0))  # NaN stays NaN, as R's max(0, NaN)
+    k0, beta, yi_c, se_k0, iteration = _trim(ys, vs, estimator, tau2_method, maxiter)
 
     if k0 > 0:
         yi_c = -1.0 * (yi_c - beta) if side == "right" else yi_c - beta
