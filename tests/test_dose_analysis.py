@@ -153,3 +153,49 @@ def test_large_models_get_delta_intervals_only(analysis):
     assert lung.bed_target == ref.bed_target and lung.bed_target_ci_low == ref.bed_target_ci_low
     liver = a.table[(a.table.model == PER_SITE) & (a.table.site == "liver")].iloc[0]  # 3 arms: bootstrapped
     assert liver.n_boot == 200 and np.isfinite(liver.bed_target_boot_low)
+
+
+# -- the workflow's dose-response step (scripts/dose_response.py calls only this) --------------
+
+
+@pytest.fixture(scope="module")
+def step_inputs():
+    import yaml
+    from sbrtmeta.report.rules import clean_step
+
+    root = FIX.parents[1]
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    sheets = [str(root / s) for s in config["data"]["sheets"]]
+    outcomes = clean_step(sheets, str(root / config["data"]["corrections"]), config["cleanup"], [])
+    dose = dict(config["dose_response"], bootstrap=dict(config["dose_response"]["bootstrap"], replicates=50))
+    return outcomes, dose, config
+
+
+def test_dose_response_step_fits_the_arms_it_selects_and_draws_them(step_inputs):
+    from sbrtmeta.analysis.dose_arms import select_dose_arms
+    from sbrtmeta.report.dose_response import dose_response_step
+
+    outcomes, dose, config = step_inputs
+    out = dose_response_step(outcomes, dose, config["inclusion"], config["pooling"]["histology"])
+    arms, left_out = select_dose_arms(outcomes, config["inclusion"], dose, config["pooling"]["histology"])
+    expected = analyse_dose_response(
+        arms, method=dose["tau2_method"], test=dose["ci_method"], n_boot=50, seed=dose["bootstrap"]["seed"]
+    )
+    pd.testing.assert_frame_equal(out.table, expected.table)
+    pd.testing.assert_frame_equal(out.left_out, left_out)
+    assert list(out.arms["bed10"]) == list(arms["bed"]) and (out.arms["alpha_beta"] == dose["alpha_beta"]).all()
+    assert list(out.table.columns) == list(TABLE_COLUMNS)
+    drawn = {a.get_gid() for ax in out.figure.axes for a in ax.collections + ax.lines}
+    assert {f"arms:{s}" for s in expected.tcp} <= drawn
+    footnote = next(t.get_text() for t in out.figure.texts if t.get_gid() == "footnote")
+    assert f"α/β = {dose['alpha_beta']:g} Gy" in footnote
+
+
+def test_dose_response_step_with_no_arm_says_why(step_inputs):
+    from sbrtmeta.report.dose_response import dose_response_step
+
+    outcomes, dose, config = step_inputs
+    out = dose_response_step(outcomes, dict(dose, timepoint_months=7), config["inclusion"])
+    assert out.table.empty and list(out.table.columns) == list(TABLE_COLUMNS)
+    assert out.arms.empty and len(out.left_out) > 0
+    assert any("no dose-response to fit" in t.get_text().replace("\n", " ") for t in out.figure.texts)

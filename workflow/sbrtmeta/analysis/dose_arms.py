@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.data.dose_strings import parse_dose
+from sbrtmeta.data.inclusion import apply_inclusion
 from sbrtmeta.stats.dose_response import convert_to_timepoint
 
 ARM_COLUMNS = (
@@ -32,6 +33,90 @@ ARM_COLUMNS = (
     "events",
     "n",
 )
+
+
+def _not_included(excluded: pd.DataFrame, endpoint: str, histology: str) -> list[dict]:
+    """Rows of the endpoint that the inclusion criteria left out, with the criterion."""
+    set_aside = excluded["criterion"] == "one_row_per_study"
+    out = []
+    for r in excluded[~set_aside & (excluded["endpoint"] == endpoint)].itertuples(index=False):
+        hist = r.review_histology if histology == "review" else r.histology
+        detail = f" ({r.detail})" if isinstance(getattr(r, "detail", None), str) and r.detail else ""
+        out.append(
+            dict(
+                study_id=r.study_id,
+                arm=r.arm,
+                site=r.site,
+                histology=hist,
+                reason=f"not included: {r.criterion}{detail}",
+            )
+        )
+    return out
+
+
+def _arm(r, endpoint, timepoint_months, tolerance_months, convert, alpha_beta, rule, histology) -> tuple[dict, str]:
+    """One row of the pool as an arm with its BED, or why it is left out (``(row, why)``)."""
+    why = ""
+    t = r.timepoint_months
+    spec = parse_dose(r.dose_text) if isinstance(r.dose_text, str) and r.dose_text.strip() else None
+    summary = spec.summary(alpha_beta, rule) if spec is not None else None
+    if summary is None:
+        why = "no dose printed for this arm"
+    elif not np.isfinite(summary.bed):
+        why = f"no BED: {summary.rule}"
+    elif pd.isna(t):
+        why = "no time point"
+    near = not pd.isna(t) and abs(float(t) - timepoint_months) <= tolerance_months
+    if not why and not near and not convert:
+        why = f"time point {t:g} months is not within {tolerance_months:g} of {timepoint_months:g}"
+    hist = r.review_histology if histology == "review" else r.histology
+    if why:
+        return dict(study_id=r.study_id, arm=r.arm, site=r.site, histology=hist, reason=why), why
+    label = (r.first_author if isinstance(r.first_author, str) and r.first_author else "Ref.") + f" [{r.ref}]"
+    rate, events, converted = float(r.rate), int(r.events), False
+    if not near:
+        rate = float(convert_to_timepoint(rate, float(t), timepoint_months))
+        events, converted = int(np.floor(rate * int(r.n) + 0.5)), True
+    row = dict(
+        study_id=r.study_id,
+        arm=r.arm,
+        grouping=r.grouping,
+        label=label,
+        site=r.site,
+        histology=hist,
+        dose_text=r.dose_text,
+        bed=summary.bed,
+        dose_rule=summary.rule,
+        endpoint=endpoint,
+        timepoint_months=timepoint_months,
+        printed_timepoint_months=float(t),
+        converted=converted,
+        rate=rate,
+        events=events,
+        n=int(r.n),
+    )
+    return row, ""
+
+
+def _one_partition(arms: pd.DataFrame, out: list[dict]) -> pd.DataFrame:
+    """Arms must not overlap: a study's whole-cohort row and its subgroups count the same
+    patients twice, and so do its dose arms and its histology subgroups. Keep one
+    partition per study: dose arms, else histology subgroups, else the whole cohort.
+    The others are appended to ``out`` with the reason."""
+    rank = {"dose arm": 0, "histology subgroup": 1, "all": 2}
+    arms = arms.assign(_g=arms["grouping"].map(rank).fillna(3))
+    best = arms.groupby("study_id")["_g"].transform("min")
+    for r in arms[arms["_g"] != best].itertuples():
+        out.append(
+            dict(
+                study_id=r.study_id,
+                arm=r.arm,
+                site=r.site,
+                histology=r.histology,
+                reason="overlaps the study's other arms (one partition of a study's patients is kept)",
+            )
+        )
+    return arms[arms["_g"] == best].drop(columns=["_g", "grouping"])
 
 
 def dose_response_rows(
@@ -54,81 +139,12 @@ def dose_response_rows(
     set_aside = excluded["criterion"] == "one_row_per_study"
     pool = pd.concat([included.assign(_src="included"), excluded[set_aside].assign(_src="excluded")], ignore_index=True)
     pool = pool[pool["endpoint"] == endpoint]
-    rows, out = [], []
-    # rows of the endpoint that the inclusion criteria left out, with the criterion
-    for r in excluded[~set_aside & (excluded["endpoint"] == endpoint)].itertuples(index=False):
-        hist = r.review_histology if histology == "review" else r.histology
-        detail = f" ({r.detail})" if isinstance(getattr(r, "detail", None), str) and r.detail else ""
-        out.append(
-            dict(
-                study_id=r.study_id,
-                arm=r.arm,
-                site=r.site,
-                histology=hist,
-                reason=f"not included: {r.criterion}{detail}",
-            )
-        )
+    out = _not_included(excluded, endpoint, histology)
+    rows = []
     for r in pool.itertuples(index=False):
-        why = ""
-        t = r.timepoint_months
-        spec = parse_dose(r.dose_text) if isinstance(r.dose_text, str) and r.dose_text.strip() else None
-        summary = spec.summary(alpha_beta, rule) if spec is not None else None
-        if summary is None:
-            why = "no dose printed for this arm"
-        elif not np.isfinite(summary.bed):
-            why = f"no BED: {summary.rule}"
-        elif pd.isna(t):
-            why = "no time point"
-        near = not pd.isna(t) and abs(float(t) - timepoint_months) <= tolerance_months
-        if not why and not near and not convert:
-            why = f"time point {t:g} months is not within {tolerance_months:g} of {timepoint_months:g}"
-        hist = r.review_histology if histology == "review" else r.histology
-        label = (r.first_author if isinstance(r.first_author, str) and r.first_author else "Ref.") + f" [{r.ref}]"
-        if why:
-            out.append(dict(study_id=r.study_id, arm=r.arm, site=r.site, histology=hist, reason=why))
-            continue
-        rate, events, converted = float(r.rate), int(r.events), False
-        if not near:
-            rate = float(convert_to_timepoint(rate, float(t), timepoint_months))
-            events, converted = int(np.floor(rate * int(r.n) + 0.5)), True
-        rows.append(
-            dict(
-                study_id=r.study_id,
-                arm=r.arm,
-                grouping=r.grouping,
-                label=label,
-                site=r.site,
-                histology=hist,
-                dose_text=r.dose_text,
-                bed=summary.bed,
-                dose_rule=summary.rule,
-                endpoint=endpoint,
-                timepoint_months=timepoint_months,
-                printed_timepoint_months=float(t),
-                converted=converted,
-                rate=rate,
-                events=events,
-                n=int(r.n),
-            )
-        )
-    arms = pd.DataFrame(rows).reindex(columns=list(ARM_COLUMNS) + ["grouping"])
-    # Arms must not overlap: a study's whole-cohort row and its subgroups count the same
-    # patients twice, and so do its dose arms and its histology subgroups. Keep one
-    # partition per study: dose arms, else histology subgroups, else the whole cohort.
-    rank = {"dose arm": 0, "histology subgroup": 1, "all": 2}
-    arms["_g"] = arms["grouping"].map(rank).fillna(3)
-    best = arms.groupby("study_id")["_g"].transform("min")
-    for r in arms[arms["_g"] != best].itertuples():
-        out.append(
-            dict(
-                study_id=r.study_id,
-                arm=r.arm,
-                site=r.site,
-                histology=r.histology,
-                reason="overlaps the study's other arms (one partition of a study's patients is kept)",
-            )
-        )
-    arms = arms[arms["_g"] == best].drop(columns=["_g", "grouping"])
+        row, why = _arm(r, endpoint, timepoint_months, tolerance_months, convert, alpha_beta, rule, histology)
+        (out if why else rows).append(row)
+    arms = _one_partition(pd.DataFrame(rows).reindex(columns=list(ARM_COLUMNS) + ["grouping"]), out)
     # one row per study x arm (a study may print the same arm at 12 and 24 months)
     arms = (
         arms.assign(_d=(arms["printed_timepoint_months"] - timepoint_months).abs())
@@ -137,3 +153,24 @@ def dose_response_rows(
         .drop(columns="_d")
     )
     return arms.reset_index(drop=True), pd.DataFrame(out, columns=["study_id", "arm", "site", "histology", "reason"])
+
+
+def select_dose_arms(
+    outcomes: pd.DataFrame, inclusion: dict, dose: dict, histology: str = "review"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The arms of the dose-response analysis from the tidy ``outcomes``: ``(arms, left_out)``.
+
+    The inclusion criteria of config (``inclusion``) are applied again with the
+    dose-response endpoint and time window (``dose``: the ``dose_response`` config;
+    any time point when ``convert_timepoint`` is true), so that the analysis uses the
+    same studies as pooling; then :func:`dose_response_rows` recomputes each arm's BED
+    with ``dose["alpha_beta"]`` and ``dose["dose_rule"]``.
+    """
+    t, tol, convert = float(dose["timepoint_months"]), float(dose["tolerance_months"]), bool(dose["convert_timepoint"])
+    criteria = dict(inclusion)
+    criteria["endpoints"] = [dose["endpoint"]]
+    criteria["timepoints"] = {"targets": [t], "tolerance_months": float("inf") if convert else tol}
+    included, excluded = apply_inclusion(outcomes, criteria)
+    return dose_response_rows(
+        included, excluded, dose["endpoint"], t, tol, convert, float(dose["alpha_beta"]), dose["dose_rule"], histology
+    )

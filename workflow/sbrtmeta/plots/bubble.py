@@ -20,6 +20,7 @@ arms at 0 or 100%, as metafor's escalc). The figure is returned unsaved; see
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -139,6 +140,443 @@ def _size_key(max_share: float) -> list[float]:
 # --------------------------------------------------------------------------- figure
 
 
+@dataclass(frozen=True)
+class _Drawing:
+    """What every drawing step needs: the arms' values, the sites in order, their colours and tables."""
+
+    arms: pd.DataFrame
+    bed: np.ndarray
+    lc: np.ndarray
+    weight: np.ndarray
+    site_of_arm: np.ndarray
+    sites: list
+    colors: dict
+    curves: dict
+    tcps: dict
+    shown_targets: dict
+
+
+def _checked_arms(arms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``bed10``, ``lc`` and ``weight`` of ``arms``; ValueError for anything that cannot be drawn."""
+    if not isinstance(arms, pd.DataFrame):
+        raise ValueError("arms must be a DataFrame")
+    missing = set(REQUIRED_ARM_COLUMNS) - set(arms.columns)
+    if missing:
+        raise ValueError(f"arms lacks columns {sorted(missing)}")
+    if arms.empty:
+        raise ValueError("no arms to draw")
+    bed = arms["bed10"].to_numpy(float)
+    lc = arms["lc"].to_numpy(float)
+    weight = arms["weight"].to_numpy(float)
+    if not (np.all(np.isfinite(bed)) and np.all(bed > 0)):
+        raise ValueError("arms: bed10 must be finite and > 0")
+    if not (np.all(np.isfinite(lc)) and np.all((lc >= 0) & (lc <= 1))):
+        raise ValueError("arms: lc must be proportions in [0, 1]")
+    if not (np.all(np.isfinite(weight)) and np.all(weight > 0)):
+        raise ValueError("arms: weight must be finite and > 0")
+    return bed, lc, weight
+
+
+def _drawing(arms, curve, tcp, site_colors) -> _Drawing:
+    bed, lc, weight = _checked_arms(arms)
+    curves = _curves(curve)
+    tcps = _tcps(tcp)
+    sites = list(dict.fromkeys([str(s) for s in arms["site"]] + list(curves) + list(tcps)))
+    colors = {s: CYCLE[i % len(CYCLE)] for i, s in enumerate(sites)}
+    colors.update({str(k): v for k, v in (site_colors or {}).items()})
+    shown_targets = {s: t for s, t in tcps.items() if _finite(t["bed_target"]) and float(t["bed_target"]) > 0}
+    return _Drawing(
+        arms, bed, lc, weight, arms["site"].astype(str).to_numpy(), sites, colors, curves, tcps, shown_targets
+    )
+
+
+def _limits(d: _Drawing) -> tuple[float, float, float, float]:
+    """Axis limits: the arms, the curves and the target doses (not their CIs)."""
+    xs = [d.bed]
+    for c in d.curves.values():
+        xs.append(c["bed10"].to_numpy(float))
+    xs.append(np.array([float(t["bed_target"]) for t in d.shown_targets.values()]))
+    allx = np.concatenate([x for x in xs if x.size])
+    x0, x1 = float(allx.min()) / 1.12, float(allx.max()) * 1.12
+    ys = [d.lc]
+    for c in d.curves.values():
+        ys.append(c["ci_low"].to_numpy(float))
+    ys.append(np.array([float(t["target_lc"]) for t in d.shown_targets.values()]))
+    ylow = float(np.concatenate([y for y in ys if y.size]).min()) * 100
+    y0 = max(0.0, 10.0 * np.floor((ylow - 4.0) / 10.0))
+    return x0, x1, y0, 103.0
+
+
+def _draw_curves(ax, d: _Drawing) -> None:
+    sites, curves, colors = d.sites, d.curves, d.colors
+    # prediction and confidence bands, then the curves
+    for s in sites:
+        c = curves.get(s)
+        if c is None:
+            continue
+        xb = c["bed10"].to_numpy(float)
+        ax.fill_between(
+            xb,
+            100 * c["pi_low"].to_numpy(float),
+            100 * c["pi_high"].to_numpy(float),
+            color=colors[s],
+            alpha=PI_ALPHA,
+            linewidth=0,
+            zorder=1,
+            gid=f"pi-band:{s}",
+        )
+        for col in ("pi_low", "pi_high"):  # the band's edges, so that overlapping bands stay apart
+            ax.plot(
+                xb,
+                100 * c[col].to_numpy(float),
+                color=colors[s],
+                linewidth=0.5,
+                linestyle=(0, (4, 2)),
+                alpha=0.8,
+                zorder=1,
+                gid=f"pi-edge:{s}",
+            )
+        ax.fill_between(
+            xb,
+            100 * c["ci_low"].to_numpy(float),
+            100 * c["ci_high"].to_numpy(float),
+            color=colors[s],
+            alpha=CI_ALPHA,
+            linewidth=0,
+            zorder=2,
+            gid=f"ci-band:{s}",
+        )
+        ax.plot(
+            xb,
+            100 * c["lc"].to_numpy(float),
+            color=colors[s],
+            linewidth=1.5,
+            zorder=4,
+            solid_capstyle="butt",
+            gid=f"curve:{s}",
+        )
+
+
+def _draw_study_lines(ax, d: _Drawing) -> None:
+    arms, site_of_arm, colors = d.arms, d.site_of_arm, d.colors
+    # study lines: arms of one study (and site), in dose order
+    for (s, study), g in arms.assign(_site=site_of_arm).groupby(["_site", "study"], sort=False):
+        if len(g) >= 2:
+            g = g.sort_values("bed10")
+            ax.plot(
+                g["bed10"].to_numpy(float),
+                100 * g["lc"].to_numpy(float),
+                color=colors[s],
+                linewidth=0.55,
+                alpha=0.7,
+                zorder=5,
+                gid=f"study-line:{study}",
+            )
+
+
+def _draw_bubbles(ax, d: _Drawing) -> None:
+    sites, site_of_arm, colors, bed, lc, weight = d.sites, d.site_of_arm, d.colors, d.bed, d.lc, d.weight
+    # bubbles, heaviest first so that small ones stay visible on top
+    area = np.maximum(MAX_BUBBLE_PT2 * weight / weight.max(), MIN_BUBBLE_PT2)
+    for s in sites:
+        idx = np.flatnonzero(site_of_arm == s)
+        if idx.size == 0:
+            continue
+        idx = idx[np.argsort(-area[idx], kind="stable")]
+        ax.scatter(
+            bed[idx],
+            100 * lc[idx],
+            s=area[idx],
+            facecolor=colors[s],
+            alpha=0.55,
+            edgecolor="none",
+            zorder=6,
+            gid=f"arms:{s}",
+        )
+        ax.scatter(
+            bed[idx],
+            100 * lc[idx],
+            s=area[idx],
+            facecolor="none",
+            edgecolor=colors[s],
+            linewidth=0.7,
+            zorder=6,
+            gid=f"arms-edge:{s}",
+        )
+
+
+def _draw_target_ci(ax, tr, t: dict, y: float, color, s: str, x0: float, x1: float) -> None:
+    """The target dose's CI as a bar with end ticks, or an arrowhead where it runs off the axis."""
+    lo, hi = float(t["bed_target_ci_low"]), float(t["bed_target_ci_high"])
+    if not (_finite(lo) and _finite(hi)):
+        return
+    left, right = max(lo, x0), min(hi, x1)
+    ax.plot(
+        [left, right],
+        [y, y],
+        color=color,
+        linewidth=1.1,
+        transform=tr,
+        zorder=7,
+        solid_capstyle="butt",
+        gid=f"target-ci:{s}",
+    )
+    for end, cut, mk in ((lo, lo < x0, "<"), (hi, hi > x1, ">")):
+        if cut:  # the interval runs off the axis: an arrowhead at the edge
+            ax.plot(
+                [left if mk == "<" else right],
+                [y],
+                marker=mk,
+                markersize=3.5,
+                color=color,
+                transform=tr,
+                zorder=7,
+                clip_on=False,
+                gid=f"target-ci-cut:{s}",
+            )
+        else:
+            ax.plot([end], [y], marker="|", markersize=4, markeredgewidth=1.1, color=color, transform=tr, zorder=7)
+
+
+def _draw_targets(fig, ax, d: _Drawing, x0: float, x1: float) -> list[str]:
+    """Target markers, dodged vertically, with CI bars and labels; returns the sites that have one."""
+    targets = [s for s in d.sites if s in d.shown_targets]
+    if targets:
+        level = float(next(iter(d.shown_targets.values()))["target_lc"]) * 100
+        ax.axhline(level, color=PALETTE["light"], linewidth=0.6, linestyle=(0, (3, 2)), zorder=0, gid="target-line")
+    for i, s in enumerate(targets):
+        t, color = d.shown_targets[s], d.colors[s]
+        dy = (len(targets) - 1) / 2.0 * DODGE_PT - i * DODGE_PT
+        tr = offset_copy(ax.transData, fig=fig, x=0, y=dy, units="points")
+        y = float(t["target_lc"]) * 100
+        bx = float(t["bed_target"])
+        _draw_target_ci(ax, tr, t, y, color, s, x0, x1)
+        solid = bool(t.get("slope_ci_excludes_zero", True))
+        ax.plot(
+            [bx],
+            [y],
+            marker="D",
+            markersize=5.5,
+            markeredgewidth=1.1,
+            markeredgecolor=color,
+            markerfacecolor=color if solid else "white",
+            transform=tr,
+            zorder=8,
+            linestyle="none",
+            gid=f"target:{s}",
+        )
+        above = dy >= 0 if len(targets) > 1 else True
+        ax.annotate(
+            marker_label(t),
+            xy=(bx, y),
+            xycoords=tr,
+            xytext=(0, 6 if above else -6),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if above else "top",
+            fontsize=SMALL_FONT_SIZE,
+            color=color,
+            zorder=9,
+            gid=f"target-label:{s}",
+            annotation_clip=False,
+            bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8),
+        )
+    return targets
+
+
+def _style_axes(ax, x0, x1, y0, ylabel: str) -> None:
+    ax.xaxis.set_minor_locator(FixedLocator([v for v in DOSE_TICKS if x0 <= v <= x1]))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:g}")
+    ax.tick_params(axis="x", which="minor", length=1.8, width=0.5)
+    ax.yaxis.set_major_locator(FixedLocator([v for v in range(0, 101, 10) if y0 <= v <= 100]))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("BED10 (Gy), log scale")
+    ax.set_ylabel(ylabel)
+    ax.yaxis.grid(True, color=PALETTE["rule"], linewidth=0.5, zorder=0)
+    ax.set_axisbelow(True)
+
+
+def _legend(ax, d: _Drawing, targets: list[str]):
+    """Sites (with their arms and studies), bands, study lines and the target marker."""
+    arms, sites, site_of_arm, colors = d.arms, d.sites, d.site_of_arm, d.colors
+    curves, shown_targets = d.curves, d.shown_targets
+    handles = []
+    for s in sites:
+        g = arms[site_of_arm == s]
+        what = (
+            f"{site_title(s)} ({len(g)} arm{'s' * (len(g) != 1)}, {g['study'].nunique()} "
+            f"stud{'ies' if g['study'].nunique() != 1 else 'y'})"
+            if len(g)
+            else site_title(s)
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=colors[s],
+                marker="o",
+                markersize=6,
+                linewidth=1.3,
+                markerfacecolor=colors[s],
+                markeredgecolor=colors[s],
+                alpha=0.85,
+                label=what,
+            )
+        )
+    if curves:
+        grey = PALETTE["muted"]
+        handles.append(Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label="95% CI of the curve"))
+        handles.append(
+            Patch(
+                facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05),
+                edgecolor=grey,
+                linewidth=0.5,
+                linestyle=(0, (4, 2)),
+                label="95% prediction interval",
+            )
+        )
+    if any(len(g) >= 2 for _, g in arms.groupby(["site", "study"])):
+        handles.append(Line2D([], [], color=PALETTE["muted"], linewidth=0.55, label="Arms of one study"))
+    if targets:
+        tl = target_label(shown_targets[targets[0]]["target_lc"])
+        handles.append(
+            Line2D([], [], color=PALETTE["ink"], marker="D", markersize=4.5, linewidth=1.0, label=f"{tl} with 95% CI")
+        )
+    legend = ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=SMALL_FONT_SIZE,
+        handlelength=1.8,
+        borderaxespad=0.0,
+        borderpad=0.0,
+        labelspacing=0.6,
+        frameon=False,
+    )
+    ax.add_artist(legend)
+    return legend
+
+
+def _size_key_legend(ax, weight: np.ndarray):
+    """A second legend under the first: round shares of the total weight of the arms
+    drawn, at the areas their bubbles would have."""
+    share = 100.0 * weight / weight.sum()
+    keys = [
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markerfacecolor="none",
+            markeredgewidth=0.7,
+            markersize=np.sqrt(max(MAX_BUBBLE_PT2 * pct / share.max(), MIN_BUBBLE_PT2)),
+            markeredgecolor=PALETTE["muted"],
+            label=f"{pct:g}%",
+        )
+        for pct in _size_key(float(share.max()))
+    ]
+    size_key = ax.legend(
+        handles=keys,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 0.0),
+        fontsize=SMALL_FONT_SIZE,
+        title="Bubble area: share of\nthe total weight",
+        title_fontsize=SMALL_FONT_SIZE,
+        alignment="left",
+        handlelength=1.8,
+        borderaxespad=0.0,
+        borderpad=0.0,
+        labelspacing=1.3,
+        frameon=False,
+    )
+    return size_key
+
+
+def _footnote_lines(footnote: str | None, d: _Drawing, targets: list[str]) -> list[str]:
+    """The footnote's paragraphs: the model (made from the TCP entries unless given), the marks, the targets."""
+    sites, tcps, shown_targets = d.sites, d.tcps, d.shown_targets
+    foot = []
+    if footnote is None:
+        models = {}
+        for s in sites:
+            t = tcps.get(s)
+            if t is not None and "model" in t:
+                scale = "ln BED10" if t.get("scale", "log") == "log" else "BED10"
+                kind = (
+                    "three-level model (arms within studies)"
+                    if str(t["model"]).startswith("multilevel")
+                    else "two-level meta-regression (no study has several arms)"
+                )
+                fit = f"logit LC on {scale}, {kind}, {t.get('tau2_method', t.get('method', 'REML'))}"
+                if "k" in t and "n_studies" in t:
+                    fit += f", k = {int(t['k'])} arms"
+                models.setdefault(fit, []).append(site_title(s))
+        if len(models) == 1:
+            footnote = next(iter(models))
+        else:
+            footnote = "; ".join(f"{', '.join(names)}: {fit}" for fit, names in models.items())
+    if footnote:
+        foot.append(footnote[:1].upper() + footnote[1:] + ".")
+    foot.append(
+        "Bubble area proportional to the arm's weight, 1/(v + between-arm variance); "
+        "lines join the dose arms of one study; curves: fitted mean with 95% CI (dark) and "
+        "95% prediction interval for a new study (light)."
+    )
+    if targets:
+        tl = target_label(shown_targets[targets[0]]["target_lc"])
+        text = (
+            f"Diamond: {tl}, the BED10 at which the fitted curve reaches "
+            f"{float(shown_targets[targets[0]]['target_lc']) * 100:g}%, with its delta-method 95% CI "
+            "(formed on the log scale)"
+        )
+        if any(not bool(shown_targets[s].get("slope_ci_excludes_zero", True)) for s in targets):
+            text += "; open diamond: the slope's 95% CI includes 0, so the CI understates the uncertainty"
+        foot.append(text + ".")
+    undefined = [site_title(s) for s, t in tcps.items() if s not in shown_targets]
+    if undefined:
+        tl = target_label(next(iter(tcps.values()))["target_lc"])
+        foot.append(f"{tl} not estimable (fitted LC does not rise with dose): {', '.join(undefined)}.")
+    return foot
+
+
+def _layout(fig, ax, renderer, legend, size_key, foot: list[str], x0: float, x1: float) -> None:
+    """Size the figure to the wrapped footnote, and place the axes, the legends and the footnote."""
+    legend_box = legend.get_window_extent(renderer)
+    legend_in = max(legend_box.width, size_key.get_window_extent(renderer).width) / fig.dpi
+    legend_h_in = legend_box.height / fig.dpi
+    foot_font = FontProperties(size=SMALL_FONT_SIZE)
+
+    def measure(text):
+        return renderer.get_text_width_height_descent(text, foot_font, ismath=False)[0] / fig.dpi
+
+    lines = [line for f in foot for line in wrap_text(f, WIDTH_IN - 2 * PAD_IN, measure)]
+    line_in = SMALL_FONT_SIZE * 1.3 / 72
+    foot_in = len(lines) * line_in + PAD_IN
+    fig_h = TOP_IN + AXES_HEIGHT_IN + XLABEL_IN + foot_in + PAD_IN
+    fig.set_size_inches(WIDTH_IN, fig_h)
+    axes_w = WIDTH_IN - LEFT_IN - LEGEND_GAP_IN - legend_in - RIGHT_IN
+    ax.set_position(
+        (LEFT_IN / WIDTH_IN, (foot_in + XLABEL_IN + PAD_IN) / fig_h, axes_w / WIDTH_IN, AXES_HEIGHT_IN / fig_h)
+    )
+    legend.set_bbox_to_anchor((1.0 + LEGEND_GAP_IN / axes_w, 1.0), transform=ax.transAxes)
+    size_key.set_bbox_to_anchor(
+        (1.0 + LEGEND_GAP_IN / axes_w, 1.0 - (legend_h_in + 0.25) / AXES_HEIGHT_IN), transform=ax.transAxes
+    )
+    ax.xaxis.set_major_locator(FixedLocator(_dose_ticks(x0, x1, axes_w)))
+    fig.text(
+        PAD_IN / WIDTH_IN,
+        PAD_IN / fig_h,
+        "\n".join(lines),
+        fontsize=SMALL_FONT_SIZE,
+        color=PALETTE["muted"],
+        va="bottom",
+        ha="left",
+        linespacing=1.3,
+        gid="footnote",
+    )
+
+
 def draw_dose_response(
     arms: pd.DataFrame,
     curve=None,
@@ -170,45 +608,8 @@ def draw_dose_response(
     ``curve:<site>``, ``ci-band:<site>``, ``pi-band:<site>``, ``study-line:<study>``,
     ``target:<site>``, ``target-ci:<site>``, ``target-label:<site>``.
     """
-    if not isinstance(arms, pd.DataFrame):
-        raise ValueError("arms must be a DataFrame")
-    missing = set(REQUIRED_ARM_COLUMNS) - set(arms.columns)
-    if missing:
-        raise ValueError(f"arms lacks columns {sorted(missing)}")
-    if arms.empty:
-        raise ValueError("no arms to draw")
-    bed = arms["bed10"].to_numpy(float)
-    lc = arms["lc"].to_numpy(float)
-    weight = arms["weight"].to_numpy(float)
-    if not (np.all(np.isfinite(bed)) and np.all(bed > 0)):
-        raise ValueError("arms: bed10 must be finite and > 0")
-    if not (np.all(np.isfinite(lc)) and np.all((lc >= 0) & (lc <= 1))):
-        raise ValueError("arms: lc must be proportions in [0, 1]")
-    if not (np.all(np.isfinite(weight)) and np.all(weight > 0)):
-        raise ValueError("arms: weight must be finite and > 0")
-    curves = _curves(curve)
-    tcps = _tcps(tcp)
-    sites = list(dict.fromkeys([str(s) for s in arms["site"]] + list(curves) + list(tcps)))
-    colors = {s: CYCLE[i % len(CYCLE)] for i, s in enumerate(sites)}
-    colors.update({str(k): v for k, v in (site_colors or {}).items()})
-    site_of_arm = arms["site"].astype(str).to_numpy()
-
-    # axis limits: the arms, the curves and the target doses (not their CIs)
-    xs = [bed]
-    for c in curves.values():
-        xs.append(c["bed10"].to_numpy(float))
-    shown_targets = {s: t for s, t in tcps.items() if _finite(t["bed_target"]) and float(t["bed_target"]) > 0}
-    xs.append(np.array([float(t["bed_target"]) for t in shown_targets.values()]))
-    allx = np.concatenate([x for x in xs if x.size])
-    x0, x1 = float(allx.min()) / 1.12, float(allx.max()) * 1.12
-    ys = [lc]
-    for c in curves.values():
-        ys.append(c["ci_low"].to_numpy(float))
-    ys.append(np.array([float(t["target_lc"]) for t in shown_targets.values()]))
-    ylow = float(np.concatenate([y for y in ys if y.size]).min()) * 100
-    y0 = max(0.0, 10.0 * np.floor((ylow - 4.0) / 10.0))
-    y1 = 103.0
-
+    d = _drawing(arms, curve, tcp, site_colors)
+    x0, x1, y0, y1 = _limits(d)
     with figure_style():
         fig = Figure(figsize=(WIDTH_IN, 4.0))
         FigureCanvasAgg(fig)
@@ -217,348 +618,12 @@ def draw_dose_response(
         ax.set_xscale("log")
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
-
-        # prediction and confidence bands, then the curves
-        for s in sites:
-            c = curves.get(s)
-            if c is None:
-                continue
-            xb = c["bed10"].to_numpy(float)
-            ax.fill_between(
-                xb,
-                100 * c["pi_low"].to_numpy(float),
-                100 * c["pi_high"].to_numpy(float),
-                color=colors[s],
-                alpha=PI_ALPHA,
-                linewidth=0,
-                zorder=1,
-                gid=f"pi-band:{s}",
-            )
-            for col in ("pi_low", "pi_high"):  # the band's edges, so that overlapping bands stay apart
-                ax.plot(
-                    xb,
-                    100 * c[col].to_numpy(float),
-                    color=colors[s],
-                    linewidth=0.5,
-                    linestyle=(0, (4, 2)),
-                    alpha=0.8,
-                    zorder=1,
-                    gid=f"pi-edge:{s}",
-                )
-            ax.fill_between(
-                xb,
-                100 * c["ci_low"].to_numpy(float),
-                100 * c["ci_high"].to_numpy(float),
-                color=colors[s],
-                alpha=CI_ALPHA,
-                linewidth=0,
-                zorder=2,
-                gid=f"ci-band:{s}",
-            )
-            ax.plot(
-                xb,
-                100 * c["lc"].to_numpy(float),
-                color=colors[s],
-                linewidth=1.5,
-                zorder=4,
-                solid_capstyle="butt",
-                gid=f"curve:{s}",
-            )
-
-        # study lines: arms of one study (and site), in dose order
-        for (s, study), g in arms.assign(_site=site_of_arm).groupby(["_site", "study"], sort=False):
-            if len(g) >= 2:
-                g = g.sort_values("bed10")
-                ax.plot(
-                    g["bed10"].to_numpy(float),
-                    100 * g["lc"].to_numpy(float),
-                    color=colors[s],
-                    linewidth=0.55,
-                    alpha=0.7,
-                    zorder=5,
-                    gid=f"study-line:{study}",
-                )
-
-        # bubbles, heaviest first so that small ones stay visible on top
-        area = np.maximum(MAX_BUBBLE_PT2 * weight / weight.max(), MIN_BUBBLE_PT2)
-        for s in sites:
-            idx = np.flatnonzero(site_of_arm == s)
-            if idx.size == 0:
-                continue
-            idx = idx[np.argsort(-area[idx], kind="stable")]
-            ax.scatter(
-                bed[idx],
-                100 * lc[idx],
-                s=area[idx],
-                facecolor=colors[s],
-                alpha=0.55,
-                edgecolor="none",
-                zorder=6,
-                gid=f"arms:{s}",
-            )
-            ax.scatter(
-                bed[idx],
-                100 * lc[idx],
-                s=area[idx],
-                facecolor="none",
-                edgecolor=colors[s],
-                linewidth=0.7,
-                zorder=6,
-                gid=f"arms-edge:{s}",
-            )
-
-        # target markers, dodged vertically, with CI bars and labels
-        targets = [s for s in sites if s in shown_targets]
-        if targets:
-            level = float(next(iter(shown_targets.values()))["target_lc"]) * 100
-            ax.axhline(level, color=PALETTE["light"], linewidth=0.6, linestyle=(0, (3, 2)), zorder=0, gid="target-line")
-        for i, s in enumerate(targets):
-            t = shown_targets[s]
-            dy = (len(targets) - 1) / 2.0 * DODGE_PT - i * DODGE_PT
-            tr = offset_copy(ax.transData, fig=fig, x=0, y=dy, units="points")
-            y = float(t["target_lc"]) * 100
-            bx, lo, hi = float(t["bed_target"]), float(t["bed_target_ci_low"]), float(t["bed_target_ci_high"])
-            if _finite(lo) and _finite(hi):
-                left, right = max(lo, x0), min(hi, x1)
-                ax.plot(
-                    [left, right],
-                    [y, y],
-                    color=colors[s],
-                    linewidth=1.1,
-                    transform=tr,
-                    zorder=7,
-                    solid_capstyle="butt",
-                    gid=f"target-ci:{s}",
-                )
-                for end, cut, mk in ((lo, lo < x0, "<"), (hi, hi > x1, ">")):
-                    if cut:  # the interval runs off the axis: an arrowhead at the edge
-                        ax.plot(
-                            [left if mk == "<" else right],
-                            [y],
-                            marker=mk,
-                            markersize=3.5,
-                            color=colors[s],
-                            transform=tr,
-                            zorder=7,
-                            clip_on=False,
-                            gid=f"target-ci-cut:{s}",
-                        )
-                    else:
-                        ax.plot(
-                            [end],
-                            [y],
-                            marker="|",
-                            markersize=4,
-                            markeredgewidth=1.1,
-                            color=colors[s],
-                            transform=tr,
-                            zorder=7,
-                        )
-            solid = bool(t.get("slope_ci_excludes_zero", True))
-            ax.plot(
-                [bx],
-                [y],
-                marker="D",
-                markersize=5.5,
-                markeredgewidth=1.1,
-                markeredgecolor=colors[s],
-                markerfacecolor=colors[s] if solid else "white",
-                transform=tr,
-                zorder=8,
-                linestyle="none",
-                gid=f"target:{s}",
-            )
-            above = dy >= 0 if len(targets) > 1 else True
-            ax.annotate(
-                marker_label(t),
-                xy=(bx, y),
-                xycoords=tr,
-                xytext=(0, 6 if above else -6),
-                textcoords="offset points",
-                ha="center",
-                va="bottom" if above else "top",
-                fontsize=SMALL_FONT_SIZE,
-                color=colors[s],
-                zorder=9,
-                gid=f"target-label:{s}",
-                annotation_clip=False,
-                bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8),
-            )
-
-        # axes
-        ax.xaxis.set_minor_locator(FixedLocator([v for v in DOSE_TICKS if x0 <= v <= x1]))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:g}")
-        ax.tick_params(axis="x", which="minor", length=1.8, width=0.5)
-        ax.yaxis.set_major_locator(FixedLocator([v for v in range(0, 101, 10) if y0 <= v <= 100]))
-        ax.yaxis.set_minor_locator(NullLocator())
-        ax.set_xlabel("BED10 (Gy), log scale")
-        ax.set_ylabel(f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
-        ax.yaxis.grid(True, color=PALETTE["rule"], linewidth=0.5, zorder=0)
-        ax.set_axisbelow(True)
-
-        # legend: sites (with their arms and studies), bands, marker
-        handles = []
-        for s in sites:
-            g = arms[site_of_arm == s]
-            what = (
-                f"{site_title(s)} ({len(g)} arm{'s' * (len(g) != 1)}, {g['study'].nunique()} "
-                f"stud{'ies' if g['study'].nunique() != 1 else 'y'})"
-                if len(g)
-                else site_title(s)
-            )
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=colors[s],
-                    marker="o",
-                    markersize=6,
-                    linewidth=1.3,
-                    markerfacecolor=colors[s],
-                    markeredgecolor=colors[s],
-                    alpha=0.85,
-                    label=what,
-                )
-            )
-        if curves:
-            grey = PALETTE["muted"]
-            handles.append(Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label="95% CI of the curve"))
-            handles.append(
-                Patch(
-                    facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05),
-                    edgecolor=grey,
-                    linewidth=0.5,
-                    linestyle=(0, (4, 2)),
-                    label="95% prediction interval",
-                )
-            )
-        if any(len(g) >= 2 for _, g in arms.groupby(["site", "study"])):
-            handles.append(Line2D([], [], color=PALETTE["muted"], linewidth=0.55, label="Arms of one study"))
-        if targets:
-            tl = target_label(shown_targets[targets[0]]["target_lc"])
-            handles.append(
-                Line2D(
-                    [], [], color=PALETTE["ink"], marker="D", markersize=4.5, linewidth=1.0, label=f"{tl} with 95% CI"
-                )
-            )
-        legend = ax.legend(
-            handles=handles,
-            loc="upper left",
-            bbox_to_anchor=(1.0, 1.0),
-            fontsize=SMALL_FONT_SIZE,
-            handlelength=1.8,
-            borderaxespad=0.0,
-            borderpad=0.0,
-            labelspacing=0.6,
-            frameon=False,
-        )
-        ax.add_artist(legend)
-        # bubble-size key, a second legend under the first: round shares of the total
-        # weight of the arms drawn, at the areas they would have
-        share = 100.0 * weight / weight.sum()
-        keys = [
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker="o",
-                markerfacecolor="none",
-                markeredgewidth=0.7,
-                markersize=np.sqrt(max(MAX_BUBBLE_PT2 * pct / share.max(), MIN_BUBBLE_PT2)),
-                markeredgecolor=PALETTE["muted"],
-                label=f"{pct:g}%",
-            )
-            for pct in _size_key(float(share.max()))
-        ]
-        size_key = ax.legend(
-            handles=keys,
-            loc="upper left",
-            bbox_to_anchor=(1.0, 0.0),
-            fontsize=SMALL_FONT_SIZE,
-            title="Bubble area: share of\nthe total weight",
-            title_fontsize=SMALL_FONT_SIZE,
-            alignment="left",
-            handlelength=1.8,
-            borderaxespad=0.0,
-            borderpad=0.0,
-            labelspacing=1.3,
-            frameon=False,
-        )
-        legend_box = legend.get_window_extent(renderer)
-        legend_in = max(legend_box.width, size_key.get_window_extent(renderer).width) / fig.dpi
-        legend_h_in = legend_box.height / fig.dpi
-
-        # footnote
-        foot = []
-        if footnote is None:
-            models = {}
-            for s in sites:
-                t = tcps.get(s)
-                if t is not None and "model" in t:
-                    scale = "ln BED10" if t.get("scale", "log") == "log" else "BED10"
-                    kind = (
-                        "three-level model (arms within studies)"
-                        if str(t["model"]).startswith("multilevel")
-                        else "two-level meta-regression (no study has several arms)"
-                    )
-                    fit = f"logit LC on {scale}, {kind}, {t.get('method', 'REML')}"
-                    if "k" in t and "n_studies" in t:
-                        fit += f", k = {int(t['k'])} arms"
-                    models.setdefault(fit, []).append(site_title(s))
-            if len(models) == 1:
-                footnote = next(iter(models))
-            else:
-                footnote = "; ".join(f"{', '.join(names)}: {fit}" for fit, names in models.items())
-        if footnote:
-            foot.append(footnote[:1].upper() + footnote[1:] + ".")
-        foot.append(
-            "Bubble area proportional to the arm's weight, 1/(v + between-arm variance); "
-            "lines join the dose arms of one study; curves: fitted mean with 95% CI (dark) and "
-            "95% prediction interval for a new study (light)."
-        )
-        if targets:
-            tl = target_label(shown_targets[targets[0]]["target_lc"])
-            text = (
-                f"Diamond: {tl}, the BED10 at which the fitted curve reaches "
-                f"{float(shown_targets[targets[0]]['target_lc']) * 100:g}%, with its delta-method 95% CI "
-                "(formed on the log scale)"
-            )
-            if any(not bool(shown_targets[s].get("slope_ci_excludes_zero", True)) for s in targets):
-                text += "; open diamond: the slope's 95% CI includes 0, so the CI understates the uncertainty"
-            foot.append(text + ".")
-        undefined = [site_title(s) for s, t in tcps.items() if s not in shown_targets]
-        if undefined:
-            tl = target_label(next(iter(tcps.values()))["target_lc"])
-            foot.append(f"{tl} not estimable (fitted LC does not rise with dose): {', '.join(undefined)}.")
-        foot_font = FontProperties(size=SMALL_FONT_SIZE)
-
-        def measure(text):
-            return renderer.get_text_width_height_descent(text, foot_font, ismath=False)[0] / fig.dpi
-
-        lines = [line for f in foot for line in wrap_text(f, WIDTH_IN - 2 * PAD_IN, measure)]
-        line_in = SMALL_FONT_SIZE * 1.3 / 72
-        foot_in = len(lines) * line_in + PAD_IN
-        fig_h = TOP_IN + AXES_HEIGHT_IN + XLABEL_IN + foot_in + PAD_IN
-        fig.set_size_inches(WIDTH_IN, fig_h)
-        axes_w = WIDTH_IN - LEFT_IN - LEGEND_GAP_IN - legend_in - RIGHT_IN
-        ax.set_position(
-            (LEFT_IN / WIDTH_IN, (foot_in + XLABEL_IN + PAD_IN) / fig_h, axes_w / WIDTH_IN, AXES_HEIGHT_IN / fig_h)
-        )
-        legend.set_bbox_to_anchor((1.0 + LEGEND_GAP_IN / axes_w, 1.0), transform=ax.transAxes)
-        size_key.set_bbox_to_anchor(
-            (1.0 + LEGEND_GAP_IN / axes_w, 1.0 - (legend_h_in + 0.25) / AXES_HEIGHT_IN), transform=ax.transAxes
-        )
-        ax.xaxis.set_major_locator(FixedLocator(_dose_ticks(x0, x1, axes_w)))
-        fig.text(
-            PAD_IN / WIDTH_IN,
-            PAD_IN / fig_h,
-            "\n".join(lines),
-            fontsize=SMALL_FONT_SIZE,
-            color=PALETTE["muted"],
-            va="bottom",
-            ha="left",
-            linespacing=1.3,
-            gid="footnote",
-        )
+        _draw_curves(ax, d)
+        _draw_study_lines(ax, d)
+        _draw_bubbles(ax, d)
+        targets = _draw_targets(fig, ax, d, x0, x1)
+        _style_axes(ax, x0, x1, y0, f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
+        legend = _legend(ax, d, targets)
+        size_key = _size_key_legend(ax, d.weight)
+        _layout(fig, ax, renderer, legend, size_key, _footnote_lines(footnote, d, targets), x0, x1)
     return fig

@@ -170,6 +170,110 @@ def _rows(cells: pd.DataFrame, studies: pd.DataFrame, sort: str = "table", show_
     return rows[:-1]
 
 
+def _table_text(fig, at_row, rows: list[dict]) -> list[tuple[str, object]]:
+    """The header and every row's texts, as ``(column, Text)``; x is set once the column widths are known."""
+    cells_text = []
+
+    def put(column, y, text, **kw):
+        cells_text.append((column, fig.text(0, y, text, **{"transform": at_row, "va": "center", **kw})))
+
+    for col, text in HEADERS.items():
+        put(col, -0.8, text, fontweight="bold", va="bottom", linespacing=1.1)
+    muted = dict(color=PALETTE["muted"])
+    for y, row in enumerate(rows):
+        kind = row["kind"]
+        if kind == "note":
+            put("note", y, row["label"], fontsize=SMALL_FONT_SIZE, **muted)
+        elif kind != "gap":
+            style = {"site": dict(fontweight="bold"), "pooled": dict(fontweight="bold"), "pi": muted}.get(kind, {})
+            for col in ("label", "n", "ci", "w"):
+                if col in row:
+                    put(col, y, row[col], **style)
+    return cells_text
+
+
+def _place_columns(fig, renderer, cells_text) -> tuple[float, float, float]:
+    """Column widths from the rendered text; returns the figure width and the plot's left and
+    right edges (inches). A note starts in the label column and may run on under Events/N,
+    never into the plot."""
+    widths = {col: 0.0 for col in ("label", "note", "n", "ci", "w")}
+    for col, t in cells_text:
+        widths[col] = max(widths[col], t.get_window_extent(renderer).width / fig.dpi)
+    widths["label"] = max(widths["label"], widths["note"] - GAP_IN - widths["n"])
+    text_in = (
+        2 * PAD_IN + widths["label"] + GAP_IN + widths["n"] + 2 * PLOT_GAP_IN + widths["ci"] + GAP_IN + widths["w"]
+    )
+    fig_w = max(FIGURE_WIDTH_IN, text_in + MIN_PLOT_IN)
+    right_edge = {"n": PAD_IN + widths["label"] + GAP_IN + widths["n"], "w": fig_w - PAD_IN}
+    right_edge["ci"] = right_edge["w"] - widths["w"] - GAP_IN
+    for col, t in cells_text:
+        t.set_x(right_edge.get(col, PAD_IN))
+        t.set_ha("right" if col in right_edge else "left")
+    return fig_w, right_edge["n"] + PLOT_GAP_IN, right_edge["ci"] - widths["ci"] - PLOT_GAP_IN
+
+
+def _footnote(cells: pd.DataFrame, drawn: pd.DataFrame, n_study_rows: int, max_studies: int | None) -> list[str]:
+    """The footnote's paragraphs. ``drawn``: the study rows drawn; ``max_studies``: None if all are drawn."""
+    scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
+    foot = [f"Study 95% CIs: Wald, on the {scale} scale; square area proportional to weight."]
+    if max_studies is not None:
+        foot.insert(
+            0,
+            f"{n_study_rows} study rows (more than {max_studies}, figures.forest.max_studies) are "
+            f"not drawn: only pooled results are shown. The study rows are in {STUDY_TABLE}.",
+        )
+    if "mixed_primaries" in drawn and drawn["mixed_primaries"].astype(bool).any():
+        foot.append("* Patients with mixed or unreported primary tumours (figures not limited to one histology).")
+    if ((drawn["events"] == 0) | (drawn["events"] == drawn["n"])).any():
+        foot.append(
+            "Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
+            "(continuity correction, as metafor's escalc)."
+        )
+    if (cells["k"] >= 2).any():
+        foot.insert(0, f"Pooled: {method_text(cells)}; prediction interval shown as a bar.")
+    return foot
+
+
+def _wrapped(fig, renderer, texts: list[str], width_in: float, bold: bool = False) -> list[str]:
+    font = FontProperties(size=SMALL_FONT_SIZE, weight="bold") if bold else FontProperties(size=SMALL_FONT_SIZE)
+
+    def measure(text):
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0] / fig.dpi
+
+    return [line for t in texts for line in wrap_text(t, width_in, measure)]
+
+
+def _bottom_text(fig, ax, plot_x, fig_w: float, n_rows: int, test_lines: list[str], foot_lines: list[str]) -> None:
+    """Vertical layout in inches (header, rows, axis, subgroup test, footnote), and the bottom texts."""
+    top_in, axis_in, line_in = 0.42, 0.48, SMALL_FONT_SIZE * 1.35 / 72
+    tests_in = (len(test_lines) * line_in + 0.1) if test_lines else 0.0
+    bottom_in = axis_in + tests_in + len(foot_lines) * line_in + PAD_IN
+    fig_h = top_in + n_rows * ROW_IN + bottom_in
+    fig.set_size_inches(fig_w, fig_h)
+    plot_x0, plot_x1 = plot_x
+    ax.set_position((plot_x0 / fig_w, bottom_in / fig_h, (plot_x1 - plot_x0) / fig_w, n_rows * ROW_IN / fig_h))
+    if test_lines:
+        fig.text(
+            PAD_IN / fig_w,
+            (PAD_IN + len(foot_lines) * line_in + 0.1) / fig_h,
+            "\n".join(test_lines),
+            fontsize=SMALL_FONT_SIZE,
+            fontweight="bold",
+            va="bottom",
+            linespacing=1.35,
+            gid="subgroup-test",
+        )
+    fig.text(
+        PAD_IN / fig_w,
+        PAD_IN / fig_h,
+        "\n".join(foot_lines),
+        fontsize=SMALL_FONT_SIZE,
+        color=PALETTE["muted"],
+        va="bottom",
+        linespacing=1.35,
+    )
+
+
 def draw_forest(
     pooled: pd.DataFrame,
     studies: pd.DataFrame,
@@ -198,120 +302,22 @@ def draw_forest(
     if subgroups is not None and not subgroups.empty:
         subgroups = select_rows(subgroups, endpoint, timepoint_months)
     rows = _rows(cells, drawn, sort, show_studies)
-    tests = [
-        r["label"] for r in _subgroup_rows(cells, subgroups, "histology" in cells and cells["histology"].nunique() > 1)
-    ]
+    split = "histology" in cells and cells["histology"].nunique() > 1
+    tests = [r["label"] for r in _subgroup_rows(cells, subgroups, split)]
     drawn_rows = drawn if show_studies else drawn[drawn["site"].isin(cells.loc[cells["k"] < 2, "site"])]
+    foot = _footnote(cells, drawn_rows, len(drawn), None if show_studies else max_studies)
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
         FigureCanvasAgg(fig)
         renderer = fig.canvas.get_renderer()
         ax = fig.add_axes((0, 0, 1, 1))
         at_row = blended_transform_factory(fig.dpi_scale_trans, ax.transData)  # x: inches, y: rows
-
-        cells_text = []  # (column, Text); x is set once the column widths are known
-
-        def put(column, y, text, **kw):
-            cells_text.append((column, fig.text(0, y, text, **{"transform": at_row, "va": "center", **kw})))
-
-        for col, text in HEADERS.items():
-            put(col, -0.8, text, fontweight="bold", va="bottom", linespacing=1.1)
-        muted = dict(color=PALETTE["muted"])
-        for y, row in enumerate(rows):
-            kind = row["kind"]
-            if kind == "note":
-                put("note", y, row["label"], fontsize=SMALL_FONT_SIZE, **muted)
-            elif kind != "gap":
-                style = {"site": dict(fontweight="bold"), "pooled": dict(fontweight="bold"), "pi": muted}.get(kind, {})
-                for col in ("label", "n", "ci", "w"):
-                    if col in row:
-                        put(col, y, row[col], **style)
-
-        # Column widths from the rendered text. A note starts in the label column and
-        # may run on under Events/N, never into the plot.
-        widths = {col: 0.0 for col in ("label", "note", "n", "ci", "w")}
-        for col, t in cells_text:
-            widths[col] = max(widths[col], t.get_window_extent(renderer).width / fig.dpi)
-        widths["label"] = max(widths["label"], widths["note"] - GAP_IN - widths["n"])
-        text_in = (
-            2 * PAD_IN + widths["label"] + GAP_IN + widths["n"] + 2 * PLOT_GAP_IN + widths["ci"] + GAP_IN + widths["w"]
-        )
-        fig_w = max(FIGURE_WIDTH_IN, text_in + MIN_PLOT_IN)
-        right_edge = {"n": PAD_IN + widths["label"] + GAP_IN + widths["n"], "w": fig_w - PAD_IN}
-        right_edge["ci"] = right_edge["w"] - widths["w"] - GAP_IN
-        plot_x0 = right_edge["n"] + PLOT_GAP_IN
-        plot_x1 = right_edge["ci"] - widths["ci"] - PLOT_GAP_IN
-        for col, t in cells_text:
-            t.set_x(right_edge.get(col, PAD_IN))
-            t.set_ha("right" if col in right_edge else "left")
-
-        # Footnote, wrapped to the figure width.
-        scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
-        foot = [f"Study 95% CIs: Wald, on the {scale} scale; square area proportional to weight."]
-        if not show_studies:
-            foot.insert(
-                0,
-                f"{len(drawn)} study rows (more than {max_studies}, figures.forest.max_studies) are "
-                f"not drawn: only pooled results are shown. The study rows are in {STUDY_TABLE}.",
-            )
-        drawn = drawn_rows
-        if "mixed_primaries" in drawn and drawn["mixed_primaries"].astype(bool).any():
-            foot.append("* Patients with mixed or unreported primary tumours (figures not limited to one histology).")
-        if ((drawn["events"] == 0) | (drawn["events"] == drawn["n"])).any():
-            foot.append(
-                "Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
-                "(continuity correction, as metafor's escalc)."
-            )
-        if (cells["k"] >= 2).any():
-            foot.insert(0, f"Pooled: {method_text(cells)}; prediction interval shown as a bar.")
-        foot_font = FontProperties(size=SMALL_FONT_SIZE)
-
-        def measure(text):
-            return renderer.get_text_width_height_descent(text, foot_font, ismath=False)[0] / fig.dpi
-
-        foot_lines = [line for f in foot for line in wrap_text(f, fig_w - 2 * PAD_IN, measure)]
-        bold_font = FontProperties(size=SMALL_FONT_SIZE, weight="bold")
-        test_lines = [
-            line
-            for t in tests
-            for line in wrap_text(
-                t,
-                fig_w - 2 * PAD_IN,
-                lambda x: renderer.get_text_width_height_descent(x, bold_font, ismath=False)[0] / fig.dpi,
-            )
-        ]
-
-        # Vertical layout in inches: header, rows, axis, footnote.
-        n_rows = len(rows)
-        top_in, axis_in, line_in = 0.42, 0.48, SMALL_FONT_SIZE * 1.35 / 72
-        tests_in = (len(test_lines) * line_in + 0.1) if test_lines else 0.0
-        bottom_in = axis_in + tests_in + len(foot_lines) * line_in + PAD_IN
-        fig_h = top_in + n_rows * ROW_IN + bottom_in
-        fig.set_size_inches(fig_w, fig_h)
-        ax.set_position((plot_x0 / fig_w, bottom_in / fig_h, (plot_x1 - plot_x0) / fig_w, n_rows * ROW_IN / fig_h))
-        if test_lines:
-            fig.text(
-                PAD_IN / fig_w,
-                (PAD_IN + len(foot_lines) * line_in + 0.1) / fig_h,
-                "\n".join(test_lines),
-                fontsize=SMALL_FONT_SIZE,
-                fontweight="bold",
-                va="bottom",
-                linespacing=1.35,
-                gid="subgroup-test",
-            )
-        fig.text(
-            PAD_IN / fig_w,
-            PAD_IN / fig_h,
-            "\n".join(foot_lines),
-            fontsize=SMALL_FONT_SIZE,
-            color=PALETTE["muted"],
-            va="bottom",
-            linespacing=1.35,
-        )
-
+        fig_w, plot_x0, plot_x1 = _place_columns(fig, renderer, _table_text(fig, at_row, rows))
+        foot_lines = _wrapped(fig, renderer, foot, fig_w - 2 * PAD_IN)
+        test_lines = _wrapped(fig, renderer, tests, fig_w - 2 * PAD_IN, bold=True)
+        _bottom_text(fig, ax, (plot_x0, plot_x1), fig_w, len(rows), test_lines, foot_lines)
         _draw_rows(ax, rows)
-        percent_row_axis(ax, n_rows, f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
+        percent_row_axis(ax, len(rows), f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
     return fig
 
 
