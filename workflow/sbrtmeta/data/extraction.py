@@ -10,6 +10,7 @@ file, row, column and value.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -97,6 +98,162 @@ def _source(r) -> tuple[str, str]:
     return where, "review"
 
 
+class _CellReader:
+    """Parses the cells of one raw row; a cell that does not parse is recorded in ``errors``."""
+
+    def __init__(self, r, path: str, row: int, errors: list):
+        self.r, self.path, self.row, self.errors = r, path, row, errors
+
+    def error(self, message: str, column: str) -> None:
+        self.errors.append(InputError(message, file=self.path, row=self.row, column=column, value=self.r[column]))
+
+    def cell(self, column, parser, *args, fallback=None):
+        """The parsed cell, or ``fallback`` (and an error recorded) if it does not parse."""
+        try:
+            return parser(self.r[column], *args)
+        except CellParseError as exc:
+            self.error(str(exc), column)
+            return fallback
+
+    def count(self, column) -> CountCell:
+        parsed = self.cell(column, parse_count, fallback=CountCell(self.r[column], None))
+        if parsed.total is not None and parsed.total < 1:
+            self.error("n must be at least 1", column)
+        return parsed
+
+
+@dataclass
+class _ParsedRow:
+    """What the outcome rows of one raw row share: the study fields, counts, dose and notes."""
+
+    r: object
+    base: dict
+    patients: CountCell
+    lesions: CountCell
+    arm_patients: CountCell
+    arm_lesions: CountCell
+    summary: object
+    notes: list
+
+
+def _notes(counts, dose) -> list[str]:
+    notes = []
+    for c, name in counts:
+        if c.lower_bound is not None:
+            notes.append(f"{name} printed as a lower bound ({c.printed}), not used as n")
+        if c.qualifier:
+            notes.append(f"{name}: {c.printed}")
+    if dose is not None and dose.notes:
+        notes.append("dose: " + "; ".join(dose.notes))
+    return notes
+
+
+def _parse_row(read: _CellReader, i, raw_name: str, touched: dict, alpha_beta: float, review_histology: dict):
+    """The shared fields of raw row ``i`` (cells parsed in column order, so errors come in that order)."""
+    r = read.r
+    design = read.cell("design_printed", _design, fallback="not reported")
+    patients, lesions = read.count("patients_printed"), read.count("lesions_printed")
+    arm_patients, arm_lesions = read.count("arm_patients_printed"), read.count("arm_lesions_printed")
+    arm_counts = (arm_patients, arm_lesions) if r["grouping"] != "all" else ()
+    labelled = [c for c in arm_counts + (patients, lesions) if c.groups]
+    primary = (
+        primary_of_groups(labelled[0].groups)
+        if labelled
+        else read.cell("primary_printed", parse_primary, fallback="unspecified")
+    )
+    mfu = read.cell("mfu_printed", parse_follow_up)
+    dose = read.cell("dose_printed", parse_dose) if r["dose_printed"].strip() else None
+    summary = dose.summary(alpha_beta) if dose else None
+    notes = _notes(((lesions, "lesions"), (patients, "patients")), dose)
+    source, source_type = _source(r)
+    base = {
+        "study_id": f"{r['review']}-{r['ref']}",
+        "ref": r["ref"],
+        "first_author": r["first_author"],
+        "year": int(r["year"]) if r.get("year", "") else None,
+        "review": r["review"],
+        "site": r["site"],
+        "design": design,
+        "primary": primary,
+        "histology": PRIMARY_HISTOLOGY.get(primary, "mixed"),
+        "review_histology": review_histology[r["review"]],
+        "mfu_months": mfu,
+        "source": source,
+        "source_type": source_type,
+        "raw_file": raw_name,
+        "raw_row": r["row_id"],
+        "corrected_columns": ";".join(touched.get(i, [])),
+    }
+    return _ParsedRow(r, base, patients, lesions, arm_patients, arm_lesions, summary, notes)
+
+
+def _sample_size(p: _ParsedRow, endpoint: str, rate, denominator: dict):
+    """``(n_patients, n_lesions, n, n_basis, events, whole_study)`` of one outcome."""
+    whole_study = rate is None or rate.for_all or p.r["grouping"] == "all"
+    n_pat, n_les = (p.patients.total, p.lesions.total) if whole_study else (p.arm_patients.total, p.arm_lesions.total)
+    n = events = None
+    n_basis = ""
+    if rate is not None and rate.n is not None:
+        n, n_basis, events = rate.n, "patients" if n_les is None else "lesions", rate.events
+    elif rate is not None:
+        if denominator[endpoint] == "lesions" and n_les is not None:
+            n, n_basis = n_les, "lesions"
+        elif n_pat is not None:
+            n, n_basis = n_pat, "patients"
+        if n is not None and rate.rate_pct is not None:
+            events = _half_up(rate.rate_pct / 100.0 * n)
+    return n_pat, n_les, n, n_basis, events, whole_study
+
+
+def _outcome_row(p: _ParsedRow, endpoint: str, rate, column: str, denominator: dict) -> dict:
+    """One tidy row: an outcome of the raw row (``rate`` None: printed without a usable rate)."""
+    r, summary = p.r, p.summary
+    n_pat, n_les, n, n_basis, events, whole_study = _sample_size(p, endpoint, rate, denominator)
+    row_note = list(p.notes)
+    if rate is None:
+        row_note.append(f"{endpoint} printed as {r[column]!r}: no rate" if r[column].strip() else "no outcome reported")
+    else:
+        if n is None:
+            row_note.append("arm sample size not printed" if not whole_study else "sample size not printed")
+        if rate.note:
+            row_note.append(rate.note)
+        if rate.for_all:
+            row_note.append("value printed once for all arms")
+    for_all = rate is not None and rate.for_all
+    keep_dose = summary is not None and not for_all
+    return {
+        **p.base,
+        "arm": "all" if for_all else r["arm"],
+        "grouping": "all" if for_all else r["grouping"],
+        "n_patients": n_pat,
+        "n_lesions": n_les,
+        "dose_text": "" if for_all else r["dose_printed"],
+        "total_dose_gy": summary.total_dose_gy if keep_dose else None,
+        "fractions": summary.fractions if keep_dose else None,
+        "bed10": round(summary.bed, 6) if keep_dose and math.isfinite(summary.bed) else None,
+        "dose_rule": summary.rule if keep_dose else "",
+        "endpoint": endpoint,
+        "timepoint_months": None if rate is None else rate.timepoint_months,
+        "rate": None if rate is None or rate.rate_pct is None else round(rate.rate_pct / 100.0, 10),
+        "n": n,
+        "n_basis": n_basis,
+        "events": events,
+        "basis": r["basis"] if rate is None else rate.basis,
+        "note": "; ".join(row_note),
+    }
+
+
+def _unknown_review(read: _CellReader, review_histology: dict) -> bool:
+    if read.r["review"] in review_histology:
+        return False
+    read.error(
+        f"review {read.r['review']!r} has no histology in config cleanup.review_histology "
+        f"({sorted(review_histology)}); add it there",
+        "review",
+    )
+    return True
+
+
 def tidy_rows(
     raw: pd.DataFrame,
     path: str,
@@ -120,136 +277,18 @@ def tidy_rows(
     raw_name = Path(path).name
     out, errors = [], []
     for i, r in raw.iterrows():
-        row = i + 2
-
-        def cell(column, parser, *args, fallback=None):
-            """The parsed cell; a cell that does not parse is recorded and gives ``fallback``."""
-            try:
-                return parser(r[column], *args)
-            except CellParseError as exc:
-                errors.append(InputError(str(exc), file=path, row=row, column=column, value=r[column]))
-                return fallback
-
-        def count(column):
-            parsed = cell(column, parse_count, fallback=CountCell(r[column], None))
-            if parsed.total is not None and parsed.total < 1:
-                errors.append(InputError("n must be at least 1", file=path, row=row, column=column, value=r[column]))
-            return parsed
-
-        if r["review"] not in review_histology:
-            errors.append(
-                InputError(
-                    f"review {r['review']!r} has no histology in config cleanup.review_histology "
-                    f"({sorted(review_histology)}); add it there",
-                    file=path,
-                    row=row,
-                    column="review",
-                    value=r["review"],
-                )
-            )
+        read = _CellReader(r, path, i + 2, errors)
+        if _unknown_review(read, review_histology):
             continue
-        design = cell("design_printed", _design, fallback="not reported")
-        patients, lesions = count("patients_printed"), count("lesions_printed")
-        arm_patients, arm_lesions = count("arm_patients_printed"), count("arm_lesions_printed")
-        labelled = [
-            c for c in ((arm_patients, arm_lesions) if r["grouping"] != "all" else ()) + (patients, lesions) if c.groups
-        ]
-        primary = (
-            primary_of_groups(labelled[0].groups)
-            if labelled
-            else cell("primary_printed", parse_primary, fallback="unspecified")
-        )
-        mfu = cell("mfu_printed", parse_follow_up)
-        dose = cell("dose_printed", parse_dose) if r["dose_printed"].strip() else None
-        summary = dose.summary(alpha_beta) if dose else None
-        notes = []
-        for c, name in ((lesions, "lesions"), (patients, "patients")):
-            if c.lower_bound is not None:
-                notes.append(f"{name} printed as a lower bound ({c.printed}), not used as n")
-            if c.qualifier:
-                notes.append(f"{name}: {c.printed}")
-        if dose is not None and dose.notes:
-            notes.append("dose: " + "; ".join(dose.notes))
-        source, source_type = _source(r)
-        base = {
-            "study_id": f"{r['review']}-{r['ref']}",
-            "ref": r["ref"],
-            "first_author": r["first_author"],
-            "year": int(r["year"]) if r.get("year", "") else None,
-            "review": r["review"],
-            "site": r["site"],
-            "design": design,
-            "primary": primary,
-            "histology": PRIMARY_HISTOLOGY.get(primary, "mixed"),
-            "review_histology": review_histology[r["review"]],
-            "mfu_months": mfu,
-            "source": source,
-            "source_type": source_type,
-            "raw_file": raw_name,
-            "raw_row": r["row_id"],
-            "corrected_columns": ";".join(touched.get(i, [])),
-        }
-
-        def emit(endpoint, rate, column):
-            whole_study = rate is None or rate.for_all or r["grouping"] == "all"
-            n_pat, n_les = (patients.total, lesions.total) if whole_study else (arm_patients.total, arm_lesions.total)
-            row_note = list(notes)
-            n = events = None
-            n_basis = ""
-            if rate is not None and rate.n is not None:
-                n, n_basis, events = rate.n, "patients" if n_les is None else "lesions", rate.events
-            elif rate is not None:
-                if denominator[endpoint] == "lesions" and n_les is not None:
-                    n, n_basis = n_les, "lesions"
-                elif n_pat is not None:
-                    n, n_basis = n_pat, "patients"
-                if n is not None and rate.rate_pct is not None:
-                    events = _half_up(rate.rate_pct / 100.0 * n)
-            if rate is None:
-                row_note.append(
-                    f"{endpoint} printed as {r[column]!r}: no rate" if r[column].strip() else "no outcome reported"
-                )
-            else:
-                if n is None:
-                    row_note.append("arm sample size not printed" if not whole_study else "sample size not printed")
-                if rate.note:
-                    row_note.append(rate.note)
-                if rate.for_all:
-                    row_note.append("value printed once for all arms")
-            for_all = rate is not None and rate.for_all
-            keep_dose = summary is not None and not for_all
-            out.append(
-                {
-                    **base,
-                    "arm": "all" if for_all else r["arm"],
-                    "grouping": "all" if for_all else r["grouping"],
-                    "n_patients": n_pat,
-                    "n_lesions": n_les,
-                    "dose_text": "" if for_all else r["dose_printed"],
-                    "total_dose_gy": summary.total_dose_gy if keep_dose else None,
-                    "fractions": summary.fractions if keep_dose else None,
-                    "bed10": round(summary.bed, 6) if keep_dose and math.isfinite(summary.bed) else None,
-                    "dose_rule": summary.rule if keep_dose else "",
-                    "endpoint": endpoint,
-                    "timepoint_months": None if rate is None else rate.timepoint_months,
-                    "rate": None if rate is None or rate.rate_pct is None else round(rate.rate_pct / 100.0, 10),
-                    "n": n,
-                    "n_basis": n_basis,
-                    "events": events,
-                    "basis": r["basis"] if rate is None else rate.basis,
-                    "note": "; ".join(row_note),
-                }
-            )
-
+        parsed = _parse_row(read, i, raw_name, touched, alpha_beta, review_histology)
         before = len(out)
         for endpoint, column in ENDPOINT_COLUMNS.items():
-            rates = cell(column, parse_rates, r["basis"], fallback=[])
-            for rate in rates:
-                emit(endpoint, rate, column)
+            rates = read.cell(column, parse_rates, r["basis"], fallback=[])
+            out += [_outcome_row(parsed, endpoint, rate, column, denominator) for rate in rates]
             if not rates and r[column].strip():
-                emit(endpoint, None, column)
+                out.append(_outcome_row(parsed, endpoint, None, column, denominator))
         if len(out) == before:
-            emit("LC", None, "lc_printed")
+            out.append(_outcome_row(parsed, "LC", None, "lc_printed", denominator))
     raise_collected(errors)
     return out
 
