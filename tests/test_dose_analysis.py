@@ -136,7 +136,7 @@ def test_bootstrap_is_reproducible_and_brackets_the_point_estimate(analysis):
 def test_weights_and_curves_for_the_figure(analysis):
     a = analysis
     assert set(a.tcp) == {"liver", "lung"} and set(a.curves.site) == {"liver", "lung"}
-    for site, g in a.arms.groupby("site_key"):
+    for _site, g in a.arms.groupby("site_key"):
         assert g.weight_pct.sum() == pytest.approx(100)
     c = a.curves
     assert (c.pi_low <= c.ci_low).all() and (c.ci_high <= c.pi_high).all()
@@ -179,7 +179,7 @@ def test_dose_response_step_fits_the_arms_it_selects_and_draws_them(step_inputs)
     out = dose_response_step(outcomes, dose, config["inclusion"], config["pooling"]["histology"])
     arms, left_out = select_dose_arms(outcomes, config["inclusion"], dose, config["pooling"]["histology"])
     expected = analyse_dose_response(
-        arms, method=dose["tau2_method"], test=dose["ci_method"], n_boot=50, seed=dose["bootstrap"]["seed"]
+        arms, tau2_method=dose["tau2_method"], ci_method=dose["ci_method"], n_boot=50, seed=dose["bootstrap"]["seed"]
     )
     pd.testing.assert_frame_equal(out.table, expected.table)
     pd.testing.assert_frame_equal(out.left_out, left_out)

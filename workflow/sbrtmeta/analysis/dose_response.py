@@ -217,8 +217,8 @@ def analyse_dose_response(
     arms: pd.DataFrame,
     *,
     scale: str = "log",
-    method: str = "REML",
-    test: str = "z",
+    tau2_method: str = "REML",
+    ci_method: str = "z",
     level: float = 0.95,
     target_lc: float = 0.90,
     min_arms: int = 3,
@@ -231,6 +231,8 @@ def analyse_dose_response(
 ) -> DoseAnalysis:
     """Fit the per-site and across-site models to ``arms`` (see the module text).
 
+    ``tau2_method`` (REML or ML) and ``ci_method`` (z or t) are the models' (the table's
+    ``method`` and ``test`` columns record them).
     ``arms`` has the columns of :data:`sbrtmeta.analysis.dose_arms.ARM_COLUMNS`. ``alpha_beta``
     and ``dose_rule`` only label the table (the BEDs in ``arms`` already use them).
     The bootstrap of each model uses its own generator seeded with ``seed``, so
@@ -273,8 +275,8 @@ def analyse_dose_response(
             arm=sub["arm"].to_numpy(),
             site=sub["site"].to_numpy() if with_site else None,
             scale=scale,
-            tau2_method=method,
-            ci_method=test,
+            tau2_method=tau2_method,
+            ci_method=ci_method,
             level=level,
         )
         res = fit_dose_response(**kw)

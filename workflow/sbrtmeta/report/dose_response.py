@@ -116,8 +116,8 @@ def dose_response_step(
     a = analyse_dose_response(
         arms,
         scale=dose["scale"],
-        method=dose["tau2_method"],
-        test=dose["ci_method"],
+        tau2_method=dose["tau2_method"],
+        ci_method=dose["ci_method"],
         level=dose["level"],
         target_lc=dose["target_lc"],
         min_arms=dose["min_arms"],
