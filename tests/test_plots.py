@@ -14,8 +14,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
-from sbrtmeta.plots.forest import draw_forest  # noqa: E402
 from sbrtmeta.analysis.small_study import funnel_panels  # noqa: E402
+from sbrtmeta.plots.forest import draw_forest  # noqa: E402
 from sbrtmeta.plots.funnel import SMALL_K_NOTE, draw_funnel  # noqa: E402
 from sbrtmeta.plots.style import save_figure  # noqa: E402
 
