@@ -98,6 +98,88 @@ def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
     return out
 
 
+_HETEROGENEITY_FIELDS = ("pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_p")
+_BACK_TRANSFORMED = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+
+
+def _check_model(model: str, transform: str) -> None:
+    if model not in ("random-effects", "glmm"):
+        raise ValueError(f"model {model!r} is not 'random-effects' or 'glmm'")
+    if model == "glmm" and transform != "PLO":
+        raise ValueError("the GLMM pools logits: set pooling.transform to PLO")
+
+
+def _single_study_row(yi, vi, z):
+    """A cell of one study reports that study with its own Wald interval; it is not a fit."""
+    half = z * np.sqrt(vi[0])
+    row = dict(model="single study", tau2_method="", ci_method="z", estimate=yi[0], ci_low=yi[0] - half)
+    row["ci_high"] = yi[0] + half
+    row.update(dict.fromkeys(_HETEROGENEITY_FIELDS, np.nan))
+    return row, np.array([100.0])
+
+
+def _random_effects_row(yi, vi, tau2_method, ci_method, level):
+    """The ``rma`` fit of a cell as a pooled row (model scale) and its study weights in %."""
+    fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True)
+    row = dict(
+        model="random effects" if tau2_method != "FE" else "common effect",
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        estimate=fit.estimate,
+        ci_low=fit.ci_low,
+        ci_high=fit.ci_high,
+    )
+    row.update({key: getattr(fit, key) for key in _HETEROGENEITY_FIELDS})
+    return row, fit.weights
+
+
+def _fit_cell(x, n, yi, vi, model, tau2_method, ci_method, level):
+    """The pooled row (model scale) and study weights of one cell, by its number of studies and the model."""
+    if len(yi) == 1:
+        return _single_study_row(yi, vi, critical_value(level))
+    if model == "glmm":
+        return _glmm_row(x, n, yi, vi, level)
+    return _random_effects_row(yi, vi, tau2_method, ci_method, level)
+
+
+def _back_transform(row: dict, transform: str, n) -> dict:
+    """Keep the model-scale estimate and put the estimate and intervals on the proportion scale."""
+    row["model_estimate"] = row["estimate"]
+    for key in _BACK_TRANSFORMED:
+        row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
+    return row
+
+
+def _cell_place(site, hist, endpoint, t) -> dict:
+    return dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t))
+
+
+def _study_table(place, cell, labels, mixed, yi, vi, weights, z, transform, n) -> pd.DataFrame:
+    """One row per study of a cell: its own estimate, CI and weight (what a forest plot draws)."""
+    se = np.sqrt(vi)
+    # whole columns at once (a cell may hold thousands of studies); the back-transform is elementwise
+    est, lo, hi = (inverse_transform(v, transform, n) for v in (yi, yi - z * se, yi + z * se))
+    return pd.DataFrame(
+        dict(
+            **place,
+            study_id=cell["study_id"].to_numpy(),
+            label=labels,
+            arm=cell["arm"].to_numpy(),
+            primary=cell["primary"].to_numpy(),
+            mixed_primaries=mixed.to_numpy(dtype=bool),
+            events=cell["events"].to_numpy(dtype=int),
+            n=cell["n"].to_numpy(dtype=int),
+            rate=cell["rate"].to_numpy(dtype=float),
+            yi=yi,
+            vi=vi,
+            estimate=est.astype(float),
+            ci_low=lo.astype(float),
+            ci_high=hi.astype(float),
+            weight_pct=np.asarray(weights, dtype=float),
+        )
+    )
+
+
 def pool_cells(
     included: pd.DataFrame,
     transform: str = "PLO",
@@ -115,107 +197,23 @@ def pool_cells(
     own estimate, CI and weight in the cell (what a forest plot draws). A cell with
     one study reports that study, with its own Wald interval; it is not a fit.
     """
-    if model not in ("random-effects", "glmm"):
-        raise ValueError(f"model {model!r} is not 'random-effects' or 'glmm'")
-    if model == "glmm" and transform != "PLO":
-        raise ValueError("the GLMM pools logits: set pooling.transform to PLO")
+    _check_model(model, transform)
     pooled, studies = [], []
     z = critical_value(level)
     included = _histology_groups(included, histology)
-    for (site, hist, endpoint, t), cell in included.groupby(CELL, sort=True):
+    for key, cell in included.groupby(CELL, sort=True):
         cell = cell.reset_index(drop=True)
         x = cell["events"].to_numpy(dtype=float)
         n = cell["n"].to_numpy(dtype=float)
         yi, vi = proportion_effect_sizes(x, n, transform)
-        k = len(cell)
-        if k == 1:
-            est, lo, hi = yi[0], yi[0] - z * np.sqrt(vi[0]), yi[0] + z * np.sqrt(vi[0])
-            row = dict(
-                model="single study",
-                tau2_method="",
-                ci_method="z",
-                estimate=est,
-                ci_low=lo,
-                ci_high=hi,
-                pi_low=np.nan,
-                pi_high=np.nan,
-                tau2=np.nan,
-                tau2_ci_low=np.nan,
-                tau2_ci_high=np.nan,
-                i2=np.nan,
-                h2=np.nan,
-                q=np.nan,
-                q_p=np.nan,
-            )
-            weights = np.array([100.0])
-        elif model == "glmm":
-            row, weights = _glmm_row(x, n, yi, vi, level)
-        else:
-            fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True)
-            row = dict(
-                model="random effects" if tau2_method != "FE" else "common effect",
-                tau2_method=tau2_method,
-                ci_method=ci_method,
-                estimate=fit.estimate,
-                ci_low=fit.ci_low,
-                ci_high=fit.ci_high,
-                pi_low=fit.pi_low,
-                pi_high=fit.pi_high,
-                tau2=fit.tau2,
-                tau2_ci_low=fit.tau2_ci_low,
-                tau2_ci_high=fit.tau2_ci_high,
-                i2=fit.i2,
-                h2=fit.h2,
-                q=fit.q,
-                q_p=fit.q_p,
-            )
-            weights = fit.weights
-        row["model_estimate"] = row["estimate"]
-        for key in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
-            row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
+        row, weights = _fit_cell(x, n, yi, vi, model, tau2_method, ci_method, level)
+        row = _back_transform(row, transform, n)
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
         labels = [_label(r) for r in cell.itertuples()]
-        pooled.append(
-            dict(
-                site=site,
-                histology=hist,
-                endpoint=endpoint,
-                timepoint_months=float(t),
-                k=k,
-                k_mixed_primaries=int(mixed.sum()),
-                n_total=int(n.sum()),
-                transform=transform,
-                studies="; ".join(labels),
-                **row,
-            )
-        )
-        se = np.sqrt(vi)
-        # whole columns at once (a cell may hold thousands of studies); the back-transform is elementwise
-        est, lo, hi = (inverse_transform(v, transform, n) for v in (yi, yi - z * se, yi + z * se))
-        studies.append(
-            pd.DataFrame(
-                dict(
-                    site=site,
-                    histology=hist,
-                    endpoint=endpoint,
-                    timepoint_months=float(t),
-                    study_id=cell["study_id"].to_numpy(),
-                    label=labels,
-                    arm=cell["arm"].to_numpy(),
-                    primary=cell["primary"].to_numpy(),
-                    mixed_primaries=mixed.to_numpy(dtype=bool),
-                    events=cell["events"].to_numpy(dtype=int),
-                    n=cell["n"].to_numpy(dtype=int),
-                    rate=cell["rate"].to_numpy(dtype=float),
-                    yi=yi,
-                    vi=vi,
-                    estimate=est.astype(float),
-                    ci_low=lo.astype(float),
-                    ci_high=hi.astype(float),
-                    weight_pct=np.asarray(weights, dtype=float),
-                )
-            )
-        )
+        place = _cell_place(*key)
+        summary = dict(k=len(cell), k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()), transform=transform)
+        pooled.append(dict(**place, **summary, studies="; ".join(labels), **row))
+        studies.append(_study_table(place, cell, labels, mixed, yi, vi, weights, z, transform, n))
     pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS))
     studies = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame()
     return pooled, studies
@@ -254,6 +252,44 @@ def not_pooled(
     return pd.DataFrame(out, columns=["site", "histology", "endpoint", "rows", "reason", "detail"])
 
 
+SUBGROUP_COLUMNS = (
+    "histology",
+    "endpoint",
+    "timepoint_months",
+    "sites",
+    "k",
+    "transform",
+    "tau2_method",
+    "ci_method",
+    "test",
+    "qm",
+    "df1",
+    "df2",
+    "p",
+    "tau2",
+)
+
+
+def _subgroup_row(cell, sites, transform, method, ci_method, level) -> dict:
+    """The QM test of ``factor(site)`` in one endpoint × time point, as a row (without its place)."""
+    yi, vi = proportion_effect_sizes(cell["events"].to_numpy(float), cell["n"].to_numpy(float), transform)
+    res = subgroup_test(yi, vi, cell["site"].to_numpy(), method, ci_method, level)
+    df1, df2 = res.QM_df
+    return dict(
+        sites="; ".join(sites),
+        k=len(cell),
+        transform=transform,
+        tau2_method=method,
+        ci_method=ci_method,
+        test="F" if df2 is not None else "chi2",
+        qm=res.QM,
+        df1=df1,
+        df2=df2 if df2 is not None else np.nan,
+        p=res.QM_p,
+        tau2=res.tau2,
+    )
+
+
 def subgroup_differences(
     included: pd.DataFrame,
     transform: str = "PLO",
@@ -273,43 +309,6 @@ def subgroup_differences(
         sites = sorted(cell["site"].unique())
         if len(sites) < 2 or len(cell) <= len(sites):
             continue
-        yi, vi = proportion_effect_sizes(cell["events"].to_numpy(float), cell["n"].to_numpy(float), transform)
-        res = subgroup_test(yi, vi, cell["site"].to_numpy(), method, ci_method, level)
-        df1, df2 = res.QM_df
-        out.append(
-            dict(
-                histology=hist,
-                endpoint=endpoint,
-                timepoint_months=float(t),
-                sites="; ".join(sites),
-                k=len(cell),
-                transform=transform,
-                tau2_method=method,
-                ci_method=ci_method,
-                test="F" if df2 is not None else "chi2",
-                qm=res.QM,
-                df1=df1,
-                df2=df2 if df2 is not None else np.nan,
-                p=res.QM_p,
-                tau2=res.tau2,
-            )
-        )
-    return pd.DataFrame(
-        out,
-        columns=[
-            "histology",
-            "endpoint",
-            "timepoint_months",
-            "sites",
-            "k",
-            "transform",
-            "tau2_method",
-            "ci_method",
-            "test",
-            "qm",
-            "df1",
-            "df2",
-            "p",
-            "tau2",
-        ],
-    )
+        place = dict(histology=hist, endpoint=endpoint, timepoint_months=float(t))
+        out.append(dict(**place, **_subgroup_row(cell, sites, transform, method, ci_method, level)))
+    return pd.DataFrame(out, columns=list(SUBGROUP_COLUMNS))

@@ -8,6 +8,8 @@ criterion per row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 TEXT_COLUMNS = ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis")
@@ -54,56 +56,79 @@ def _target(t, targets, tolerance):
     return best
 
 
-def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split the tidy table into included and excluded rows.
+@dataclass(frozen=True)
+class _Settings:
+    """The inclusion config, read once: what the row checks compare against."""
 
-    Returns ``(included, excluded)``. ``included`` gains ``target_timepoint_months``
-    (the pooling cell's time point); ``excluded`` gains ``criterion`` and ``detail``.
-    """
-    explicit = {e["study_id"]: e["reason"] for e in criteria.get("exclude_studies", [])}
-    tp = criteria["timepoints"]
-    targets, tol = [float(t) for t in tp["targets"]], float(tp["tolerance_months"])
-    primaries = list(criteria["primaries"])
-    crude = criteria.get("crude", {"pool": False, "timepoint": "none"})
-    basis = list(criteria["basis"]) + (["crude"] if crude["pool"] and "crude" not in criteria["basis"] else [])
+    criteria: dict
+    explicit: dict
+    targets: list
+    tol: float
+    primaries: list
+    basis: list
+    crude: dict
+
+    @classmethod
+    def of(cls, criteria: dict) -> _Settings:
+        tp = criteria["timepoints"]
+        crude = criteria.get("crude", {"pool": False, "timepoint": "none"})
+        add_crude = crude["pool"] and "crude" not in criteria["basis"]
+        return cls(
+            criteria=criteria,
+            explicit={e["study_id"]: e["reason"] for e in criteria.get("exclude_studies", [])},
+            targets=[float(t) for t in tp["targets"]],
+            tol=float(tp["tolerance_months"]),
+            primaries=list(criteria["primaries"]),
+            basis=list(criteria["basis"]) + (["crude"] if add_crude else []),
+            crude=crude,
+        )
+
+
+def _crude_timepoints(tidy: pd.DataFrame, crude: dict) -> pd.DataFrame:
+    """A copy of ``tidy`` with ``crude_timepoint``: crude proportions without a time point take their
+    median follow-up as one when ``inclusion.crude.timepoint`` is ``median_follow_up``."""
     tidy = tidy.copy()
     tidy["crude_timepoint"] = False
     if crude["pool"] and crude["timepoint"] == "median_follow_up" and "mfu_months" in tidy:
         use = (tidy["basis"] == "crude") & tidy["timepoint_months"].isna() & tidy["mfu_months"].notna()
         tidy.loc[use, "timepoint_months"] = tidy.loc[use, "mfu_months"]
         tidy.loc[use, "crude_timepoint"] = True
+    return tidy
+
+
+def _timepoint_detail(r, s: _Settings) -> str:
+    when = r.timepoint_months if not pd.isna(r.timepoint_months) else "none"
+    crude = r.basis == "crude" and pd.isna(r.timepoint_months)
+    return f"time point {when} months is not within {s.tol:g} months of {[f'{t:g}' for t in s.targets]}" + (
+        " (a crude proportion has no time point unless inclusion.crude.timepoint is median_follow_up)" if crude else ""
+    )
+
+
+def _row_checks(r, target, s: _Settings) -> tuple:
+    """``(criterion, passes, detail)`` of one row, in the order of :data:`CRITERIA`."""
+    c = s.criteria
+    basis_hint = "" if r.basis != "crude" else " (set inclusion.crude.pool to pool crude proportions)"
+    return (
+        ("review", r.review in c["reviews"], f"review {r.review!r} not in {c['reviews']}"),
+        ("excluded_study", r.study_id not in s.explicit, s.explicit.get(r.study_id, "")),
+        ("site", r.site in c["sites"], f"site {r.site!r} not in {c['sites']}"),
+        ("endpoint", r.endpoint in c["endpoints"], f"endpoint {r.endpoint} not selected"),
+        ("design", r.design in c["designs"], f"design {r.design!r} not in {c['designs']}"),
+        ("primary", r.primary in s.primaries, f"primary {r.primary!r} not in {s.primaries}"),
+        ("no_single_rate", not pd.isna(r.rate), f"no single rate to pool ({r.note or 'not reported'})"),
+        ("basis", r.basis in s.basis, f"{r.basis} rate; only {s.basis} rates are pooled" + basis_hint),
+        ("timepoint", target is not None, _timepoint_detail(r, s)),
+        ("n_not_reported", not pd.isna(r.n), r.note or "sample size not reported"),
+        ("min_n", pd.isna(r.n) or r.n >= c["min_n"], f"n = {r.n} < min_n = {c['min_n']}"),
+    )
+
+
+def _first_failures(tidy: pd.DataFrame, s: _Settings) -> pd.DataFrame:
+    """A copy of ``tidy`` with each row's cell time point and the first row criterion it fails."""
     reasons, details, cells = [], [], []
     for r in tidy.itertuples(index=False):
-        target = _target(r.timepoint_months, targets, tol)
-        checks = (
-            ("review", r.review in criteria["reviews"], f"review {r.review!r} not in {criteria['reviews']}"),
-            ("excluded_study", r.study_id not in explicit, explicit.get(r.study_id, "")),
-            ("site", r.site in criteria["sites"], f"site {r.site!r} not in {criteria['sites']}"),
-            ("endpoint", r.endpoint in criteria["endpoints"], f"endpoint {r.endpoint} not selected"),
-            ("design", r.design in criteria["designs"], f"design {r.design!r} not in {criteria['designs']}"),
-            ("primary", r.primary in primaries, f"primary {r.primary!r} not in {primaries}"),
-            ("no_single_rate", not pd.isna(r.rate), f"no single rate to pool ({r.note or 'not reported'})"),
-            (
-                "basis",
-                r.basis in basis,
-                f"{r.basis} rate; only {basis} rates are pooled"
-                + ("" if r.basis != "crude" else " (set inclusion.crude.pool to pool crude proportions)"),
-            ),
-            (
-                "timepoint",
-                target is not None,
-                f"time point {r.timepoint_months if not pd.isna(r.timepoint_months) else 'none'} months "
-                f"is not within {tol:g} months of {[f'{t:g}' for t in targets]}"
-                + (
-                    " (a crude proportion has no time point unless inclusion.crude.timepoint is median_follow_up)"
-                    if r.basis == "crude" and pd.isna(r.timepoint_months)
-                    else ""
-                ),
-            ),
-            ("n_not_reported", not pd.isna(r.n), r.note or "sample size not reported"),
-            ("min_n", pd.isna(r.n) or r.n >= criteria["min_n"], f"n = {r.n} < min_n = {criteria['min_n']}"),
-        )
-        failed = next(((name, why) for name, ok, why in checks if not ok), None)
+        target = _target(r.timepoint_months, s.targets, s.tol)
+        failed = next(((name, why) for name, ok, why in _row_checks(r, target, s) if not ok), None)
         reasons.append(failed[0] if failed else "")
         details.append(failed[1] if failed else "")
         cells.append(target)
@@ -111,14 +136,17 @@ def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, p
     frame["target_timepoint_months"] = pd.array(cells, dtype="Float64")
     frame["criterion"] = reasons
     frame["detail"] = details
+    return frame
 
-    # One row per study in a pooling cell: arms or subgroups of one study that all
-    # survive the criteria are not independent studies. Keep the row whose primary
-    # comes first in the configured list, then the largest n, then the first printed.
-    ok = frame["criterion"] == ""
-    cand = frame[ok].copy()
-    cand["_prim"] = cand["primary"].map({p: i for i, p in enumerate(primaries)})
-    prefer_primary = criteria.get("prefer_primary_sources", True)
+
+def _one_row_per_study(frame: pd.DataFrame, s: _Settings) -> None:
+    """One row per study in a pooling cell: arms or subgroups of one study that all
+    survive the criteria are not independent studies. Keep the row whose primary
+    comes first in the configured list, then the largest n, then the first printed.
+    Marks the others in ``frame`` (in place)."""
+    cand = frame[frame["criterion"] == ""].copy()
+    cand["_prim"] = cand["primary"].map({p: i for i, p in enumerate(s.primaries)})
+    prefer_primary = s.criteria.get("prefer_primary_sources", True)
     cand["_src"] = (cand.get("source_type", "review") == "review").astype(int) if prefer_primary else 0
     cand["_order"] = range(len(cand))
     cand = cand.sort_values(["_src", "_prim", "n", "_order"], ascending=[True, True, False, True], kind="mergesort")
@@ -138,9 +166,11 @@ def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, p
             f"kept arm {k['arm']!r} (primary {k['primary']}, n = {k['n']})"
         )
 
-    # Overlapping cohorts: reports of one patient group count once per cell. By default
-    # the later report is kept, then the larger one.
-    for group in criteria.get("overlaps", []):
+
+def _overlapping_cohorts(frame: pd.DataFrame, overlaps: list) -> None:
+    """Overlapping cohorts: reports of one patient group count once per cell. By default
+    the later report is kept, then the larger one. Marks the others in ``frame`` (in place)."""
+    for group in overlaps:
         ids = set(group["studies"])
         live = frame[(frame["criterion"] == "") & frame["study_id"].isin(ids)]
         for _, cell in live.groupby(["site", "endpoint", "target_timepoint_months"], sort=False):
@@ -158,6 +188,18 @@ def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, p
                     f"({keep['first_author']} {keep.get('year', '')}, n = {keep['n']}), "
                     "the later, larger report"
                 )
+
+
+def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the tidy table into included and excluded rows.
+
+    Returns ``(included, excluded)``. ``included`` gains ``target_timepoint_months``
+    (the pooling cell's time point); ``excluded`` gains ``criterion`` and ``detail``.
+    """
+    settings = _Settings.of(criteria)
+    frame = _first_failures(_crude_timepoints(tidy, settings.crude), settings)
+    _one_row_per_study(frame, settings)
+    _overlapping_cohorts(frame, criteria.get("overlaps", []))
     included = frame[frame["criterion"] == ""].drop(columns=["criterion", "detail"])
     excluded = frame[frame["criterion"] != ""].drop(columns=["target_timepoint_months"])
     return included.reset_index(drop=True), excluded.reset_index(drop=True)
