@@ -125,6 +125,61 @@ def _variance_fields(res: DoseResponseResult) -> dict:
     return dict(sigma2_study=np.nan, sigma2_arm=np.nan, tau2=float(res.tau2))
 
 
+_TCP_FIELDS = (
+    "target_lc",
+    "intercept",
+    "slope",
+    "slope_se",
+    "slope_ci_low",
+    "slope_ci_high",
+    "bed50",
+    "bed50_ci_low",
+    "bed50_ci_high",
+    "gamma50",
+    "gamma50_ci_low",
+    "gamma50_ci_high",
+    "bed_target",
+    "bed_target_ci_low",
+    "bed_target_ci_high",
+)
+_BOOTSTRAPPED = ("bed50", "gamma50", "bed_target")
+
+
+def _fit_fields(res: DoseResponseResult, label) -> dict:
+    """The columns of one fit that are the same for each of its sites, and the intercept's SE of ``label``."""
+    j = 0 if not res.site_moderator or label == res.sites[0] else 1 + res.sites.index(label)
+    g = np.zeros(res.coef.size)
+    g[0] = 1.0
+    g[j] = 1.0
+    return dict(
+        k_arms=int(res.k),
+        n_studies=int(res.n_studies),
+        fit=res.model,
+        method=res.tau2_method,
+        test=res.ci_method,
+        level=res.level,
+        intercept_se=float(np.sqrt(g @ res.vcov @ g)),
+        slope_p=float(res.pval[1]),
+        qm=res.QM,
+        qm_df=" ".join(str(d) for d in res.QM_df),
+        qm_p=res.QM_p,
+        **_variance_fields(res),
+    )
+
+
+def _boot_fields(boot, iv, label) -> dict:
+    """The bootstrap counts and percentile intervals of ``label`` (NaN when the bootstrap was not run)."""
+    out = dict(
+        n_boot=boot.n_boot if boot else 0,
+        n_boot_ok=boot.n_ok if boot else 0,
+        n_boot_nonpositive_slope=boot.n_nonpositive_slope if boot else np.nan,
+    )
+    for name in _BOOTSTRAPPED:
+        lo, hi = iv.loc[(label, name), ["ci_low", "ci_high"]] if boot else (np.nan, np.nan)
+        out[f"{name}_boot_low"], out[f"{name}_boot_high"] = float(lo), float(hi)
+    return out
+
+
 def _rows(
     model: str,
     histology: str,
@@ -143,51 +198,17 @@ def _rows(
     iv = boot.intervals.set_index(["site", "parameter"]) if boot is not None else None
     for label, t in estimates.items():
         sub = arms if model == PER_SITE else arms[arms["site"] == label]
-        j = 0 if not res.site_moderator or label == res.sites[0] else 1 + res.sites.index(label)
-        g = np.zeros(res.coef.size)
-        g[0] = 1.0
-        g[j] = 1.0
         row = dict(
             common,
             model=model,
             site=sub["site"].iloc[0],
             histology=histology,
             converted_arms=int(sub["converted"].sum()),
-            k_arms=int(res.k),
-            n_studies=int(res.n_studies),
-            fit=res.model,
-            method=res.tau2_method,
-            test=res.ci_method,
-            level=res.level,
-            target_lc=t.target_lc,
-            intercept=t.intercept,
-            intercept_se=float(np.sqrt(g @ res.vcov @ g)),
-            slope=t.slope,
-            slope_se=t.slope_se,
-            slope_ci_low=t.slope_ci_low,
-            slope_ci_high=t.slope_ci_high,
-            slope_p=float(res.pval[1]),
-            qm=res.QM,
-            qm_df=" ".join(str(d) for d in res.QM_df),
-            qm_p=res.QM_p,
-            bed50=t.bed50,
-            bed50_ci_low=t.bed50_ci_low,
-            bed50_ci_high=t.bed50_ci_high,
-            gamma50=t.gamma50,
-            gamma50_ci_low=t.gamma50_ci_low,
-            gamma50_ci_high=t.gamma50_ci_high,
-            bed_target=t.bed_target,
-            bed_target_ci_low=t.bed_target_ci_low,
-            bed_target_ci_high=t.bed_target_ci_high,
-            n_boot=boot.n_boot if boot else 0,
-            n_boot_ok=boot.n_ok if boot else 0,
-            n_boot_nonpositive_slope=boot.n_nonpositive_slope if boot else np.nan,
             note="; ".join(x for x in (t.note, note) if x),
-            **_variance_fields(res),
         )
-        for name in ("bed50", "gamma50", "bed_target"):
-            lo, hi = iv.loc[(label, name), ["ci_low", "ci_high"]] if boot else (np.nan, np.nan)
-            row[f"{name}_boot_low"], row[f"{name}_boot_high"] = float(lo), float(hi)
+        row.update({name: getattr(t, name) for name in _TCP_FIELDS})
+        row.update(_fit_fields(res, label))
+        row.update(_boot_fields(boot, iv, label))
         rows.append(row)
     return rows
 
@@ -211,6 +232,105 @@ def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
     if arms["bed"].nunique() < 2:
         return "not fitted: every arm has the same BED10, so there is no dose range to fit a slope on"
     return ""
+
+
+@dataclass(frozen=True)
+class _Fitter:
+    """The model options of :func:`analyse_dose_response`: fits a set of arms and its TCP parameters."""
+
+    scale: str
+    tau2_method: str
+    ci_method: str
+    level: float
+    target_lc: float
+    n_boot: int
+    seed: int
+    boot_max_arms: int
+
+    def fit(self, sub: pd.DataFrame, with_site: bool):
+        """``(result, estimates, bootstrap)`` of the arms ``sub``; no bootstrap (None) above ``boot_max_arms``."""
+        kw = dict(
+            events=sub["events"].to_numpy(),
+            n=sub["n"].to_numpy(),
+            bed=sub["bed"].to_numpy(),
+            study=sub["study_id"].to_numpy(),
+            arm=sub["arm"].to_numpy(),
+            site=sub["site"].to_numpy() if with_site else None,
+            scale=self.scale,
+            tau2_method=self.tau2_method,
+            ci_method=self.ci_method,
+            level=self.level,
+        )
+        res = fit_dose_response(**kw)
+        if len(sub) > self.boot_max_arms:
+            sites = list(res.sites) if res.site_moderator else [None]
+            return res, {s: tcp_parameters(res, self.target_lc, self.level, site=s) for s in sites}, None
+        boot = bootstrap_tcp(**kw, n_boot=self.n_boot, seed=self.seed, target_lc=self.target_lc)
+        return res, boot.estimates, boot
+
+    def rows(self, model: str, histology: str, sub: pd.DataFrame, common: dict):
+        """``(result, estimates, table rows)`` of the fit of ``sub``."""
+        res, estimates, boot = self.fit(sub, with_site=model == ACROSS_SITES)
+        no_boot = f"bootstrap not run: more than {self.boot_max_arms} arms (dose_response.bootstrap.max_arms)"
+        return res, estimates, _rows(model, histology, sub, res, estimates, boot, common, "" if boot else no_boot)
+
+
+@dataclass
+class _Collected:
+    """What the fits of :func:`analyse_dose_response` add up to, in the order they are made."""
+
+    arms: pd.DataFrame
+    rows: list
+    curves: list
+    tcp: dict
+    notes: list
+
+    def analysis(self) -> DoseAnalysis:
+        table = pd.DataFrame(self.rows).reindex(columns=list(TABLE_COLUMNS))
+        curve = pd.concat(self.curves, ignore_index=True) if self.curves else pd.DataFrame()
+        return DoseAnalysis(table=table, arms=self.arms, curves=curve, tcp=self.tcp, footnote="; ".join(self.notes))
+
+
+def _common_fields(arms: pd.DataFrame, scale, alpha_beta, dose_rule, seed) -> dict:
+    """The columns every row of the table shares."""
+    return dict(
+        endpoint=str(arms["endpoint"].iloc[0]),
+        timepoint_months=float(arms["timepoint_months"].iloc[0]),
+        scale=scale,
+        alpha_beta=float(alpha_beta),
+        dose_rule=dose_rule,
+        seed=int(seed),
+    )
+
+
+def _keyed_arms(arms: pd.DataFrame) -> pd.DataFrame:
+    """``arms`` with the figure's ``site_key`` and empty per-site weights."""
+    several = arms["histology"].nunique() > 1
+    return arms.assign(
+        site_key=[site_key(s, h, several) for s, h in zip(arms["site"], arms["histology"])],
+        weight=np.nan,
+        weight_pct=np.nan,
+    )
+
+
+def _bed_grid(arms: pd.DataFrame, scale: str, grid_points: int) -> np.ndarray:
+    """The BED10 grid of the fitted curves: the arms' range widened by 15% each side."""
+    lo, hi = float(arms["bed"].min()), float(arms["bed"].max())
+    space = np.geomspace if scale == "log" else np.linspace
+    return space(lo / 1.15, hi * 1.15, grid_points)
+
+
+def _fit_site(fitter: _Fitter, out: _Collected, histology: str, sub: pd.DataFrame, common: dict, grid) -> None:
+    """The per-site fit of ``sub``: its rows, its arms' weights, its curve, TCP parameters and footnote."""
+    res, estimates, rows = fitter.rows(PER_SITE, histology, sub, common)
+    out.rows += rows
+    key = sub["site_key"].iloc[0]
+    w = arm_table(res)
+    out.arms.loc[sub.index, "weight"] = w["weight"].to_numpy()
+    out.arms.loc[sub.index, "weight_pct"] = w["weight_pct"].to_numpy()
+    out.curves.append(dose_curve(res, grid).assign(site=key))
+    out.tcp[key] = next(iter(estimates.values()))
+    out.notes.append(f"{key}: {describe_model(res)}")
 
 
 def analyse_dose_response(
@@ -242,71 +362,19 @@ def analyse_dose_response(
     """
     if arms.empty:
         raise ValueError("no arms to analyse")
-    endpoint = str(arms["endpoint"].iloc[0])
-    common = dict(
-        endpoint=endpoint,
-        timepoint_months=float(arms["timepoint_months"].iloc[0]),
-        scale=scale,
-        alpha_beta=float(alpha_beta),
-        dose_rule=dose_rule,
-        seed=int(seed),
-    )
-    no_boot = f"bootstrap not run: more than {boot_max_arms} arms (dose_response.bootstrap.max_arms)"
-    several = arms["histology"].nunique() > 1
-    arms = arms.assign(
-        site_key=[site_key(s, h, several) for s, h in zip(arms["site"], arms["histology"])],
-        weight=np.nan,
-        weight_pct=np.nan,
-    )
-    rows, curves, tcp, notes = [], [], {}, []
-    lo, hi = float(arms["bed"].min()), float(arms["bed"].max())
-    grid = (
-        np.geomspace(lo / 1.15, hi * 1.15, grid_points)
-        if scale == "log"
-        else np.linspace(lo / 1.15, hi * 1.15, grid_points)
-    )
-
-    def fit(sub, with_site):
-        kw = dict(
-            events=sub["events"].to_numpy(),
-            n=sub["n"].to_numpy(),
-            bed=sub["bed"].to_numpy(),
-            study=sub["study_id"].to_numpy(),
-            arm=sub["arm"].to_numpy(),
-            site=sub["site"].to_numpy() if with_site else None,
-            scale=scale,
-            tau2_method=tau2_method,
-            ci_method=ci_method,
-            level=level,
-        )
-        res = fit_dose_response(**kw)
-        if len(sub) > boot_max_arms:
-            sites = list(res.sites) if res.site_moderator else [None]
-            return res, {s: tcp_parameters(res, target_lc, level, site=s) for s in sites}, None
-        boot = bootstrap_tcp(**kw, n_boot=n_boot, seed=seed, target_lc=target_lc)
-        return res, boot.estimates, boot
-
-    for histology, h_arms in arms.groupby("histology", sort=True):
+    fitter = _Fitter(scale, tau2_method, ci_method, level, target_lc, n_boot, seed, boot_max_arms)
+    common = _common_fields(arms, scale, alpha_beta, dose_rule, seed)
+    out = _Collected(arms=_keyed_arms(arms), rows=[], curves=[], tcp={}, notes=[])
+    grid = _bed_grid(out.arms, scale, grid_points)
+    for histology, h_arms in out.arms.groupby("histology", sort=True):
         qualifying = []
         for site, sub in h_arms.groupby("site", sort=True):
             why = _why_not(sub, min_arms)
             if why:
-                rows.append(_unfitted(PER_SITE, site, histology, sub, common, why))
+                out.rows.append(_unfitted(PER_SITE, site, histology, sub, common, why))
                 continue
             qualifying.append(site)
-            res, estimates, boot = fit(sub, with_site=False)
-            rows += _rows(PER_SITE, histology, sub, res, estimates, boot, common, "" if boot else no_boot)
-            key = sub["site_key"].iloc[0]
-            w = arm_table(res)
-            arms.loc[sub.index, "weight"] = w["weight"].to_numpy()
-            arms.loc[sub.index, "weight_pct"] = w["weight_pct"].to_numpy()
-            curves.append(dose_curve(res, grid).assign(site=key))
-            tcp[key] = next(iter(estimates.values()))
-            notes.append(f"{key}: {describe_model(res)}")
+            _fit_site(fitter, out, histology, sub, common, grid)
         if len(qualifying) >= 2:
-            sub = h_arms[h_arms["site"].isin(qualifying)]
-            res, estimates, boot = fit(sub, with_site=True)
-            rows += _rows(ACROSS_SITES, histology, sub, res, estimates, boot, common, "" if boot else no_boot)
-    table = pd.DataFrame(rows).reindex(columns=list(TABLE_COLUMNS))
-    curve = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    return DoseAnalysis(table=table, arms=arms, curves=curve, tcp=tcp, footnote="; ".join(notes))
+            out.rows += fitter.rows(ACROSS_SITES, histology, h_arms[h_arms["site"].isin(qualifying)], common)[2]
+    return out.analysis()

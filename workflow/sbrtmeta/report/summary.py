@@ -312,54 +312,19 @@ def figure_list(paths: list[str]) -> list[tuple[str, str]]:
     return [(title, path) for _, title, _, path in sorted(items)]
 
 
-def summary_markdown(
-    pooled: pd.DataFrame,
-    subgroups: pd.DataFrame,
-    included: pd.DataFrame,
-    excluded: pd.DataFrame,
-    not_pooled: pd.DataFrame | None = None,
-    dose: pd.DataFrame | None = None,
-    figures: list[tuple[str, str]] | None = None,
-    report_dir: str = "results/report",
-    sites: list[str] | None = None,
-) -> str:
-    """The summary as Markdown.
+def _report_sites(sites, pooled: pd.DataFrame, not_pooled) -> list[str]:
+    """The sites that get a paragraph: those of ``pooled`` or ``not_pooled``, sorted, or in the order of ``sites``."""
+    found = set(pooled["site"])
+    if not_pooled is not None and not not_pooled.empty:
+        found |= set(not_pooled["site"])
+    return sorted(found) if sites is None else [s for s in sites if s in found]
 
-    ``figures`` is ``[(title, path)]`` with paths relative to the project folder;
-    they are linked relative to ``report_dir``. ``sites`` orders the paragraphs
-    (default: the sites of ``pooled`` and ``not_pooled``, sorted).
-    """
+
+def _selection_section(included: pd.DataFrame, excluded: pd.DataFrame, not_pooled) -> list[str]:
+    """Counts of rows and studies extracted, included and excluded, the criteria, and the cells not pooled."""
     counts = flow_counts(included, excluded)
-    if sites is None:
-        found = set(pooled["site"])
-        if not_pooled is not None and not not_pooled.empty:
-            found |= set(not_pooled["site"])
-        sites = sorted(found)
-    else:
-        sites = [
-            s
-            for s in sites
-            if s in set(pooled["site"])
-            or (not_pooled is not None and not not_pooled.empty and s in set(not_pooled["site"]))
-        ]
-    out = [
-        "# SBRT for oligometastases: summary of results",
-        "",
-        "Written by the workflow from the tables in results/tables/; proportions in %.",
-        "",
-    ]
-    out += ["## Sites", ""]
-    for site in sites:
-        out += [site_paragraph(site, pooled, not_pooled, dose), ""]
-    out += ["## Pooled estimates", "", pooled_table(pooled), ""]
-    out += ["## Tests for subgroup differences between sites", ""]
-    out += [
-        subgroup_table(subgroups) if not subgroups.empty else "No endpoint × time point had two sites to compare.",
-        "",
-    ]
-    out += ["## Dose-response", "", dose_table(dose), ""]
     rows, studies = counts["extracted"]
-    out += [
+    out = [
         "## Study selection",
         "",
         f"{rows} outcome rows from {studies} studies were extracted; {counts['included'][0]} rows "
@@ -383,8 +348,51 @@ def summary_markdown(
             ),
             "",
         ]
-    if figures:
-        out += ["## Figures", ""]
-        for title, path in figures:
-            out += [f"### {title}", "", f"![{title}]({_figure_link(path, report_dir)})", ""]
+    return out
+
+
+def _figures_section(figures, report_dir: str) -> list[str]:
+    if not figures:
+        return []
+    out = ["## Figures", ""]
+    for title, path in figures:
+        out += [f"### {title}", "", f"![{title}]({_figure_link(path, report_dir)})", ""]
+    return out
+
+
+def summary_markdown(
+    pooled: pd.DataFrame,
+    subgroups: pd.DataFrame,
+    included: pd.DataFrame,
+    excluded: pd.DataFrame,
+    not_pooled: pd.DataFrame | None = None,
+    dose: pd.DataFrame | None = None,
+    figures: list[tuple[str, str]] | None = None,
+    report_dir: str = "results/report",
+    sites: list[str] | None = None,
+) -> str:
+    """The summary as Markdown.
+
+    ``figures`` is ``[(title, path)]`` with paths relative to the project folder;
+    they are linked relative to ``report_dir``. ``sites`` orders the paragraphs
+    (default: the sites of ``pooled`` and ``not_pooled``, sorted).
+    """
+    out = [
+        "# SBRT for oligometastases: summary of results",
+        "",
+        "Written by the workflow from the tables in results/tables/; proportions in %.",
+        "",
+    ]
+    out += ["## Sites", ""]
+    for site in _report_sites(sites, pooled, not_pooled):
+        out += [site_paragraph(site, pooled, not_pooled, dose), ""]
+    out += ["## Pooled estimates", "", pooled_table(pooled), ""]
+    out += ["## Tests for subgroup differences between sites", ""]
+    out += [
+        subgroup_table(subgroups) if not subgroups.empty else "No endpoint × time point had two sites to compare.",
+        "",
+    ]
+    out += ["## Dose-response", "", dose_table(dose), ""]
+    out += _selection_section(included, excluded, not_pooled)
+    out += _figures_section(figures, report_dir)
     return "\n".join(out).rstrip("\n") + "\n"
