@@ -142,6 +142,63 @@ def _regimen(dlo: str, dhi: str | None, flo: str, fhi: str | None, printed: str)
     return r
 
 
+def _dose_text(printed: str) -> str:
+    """The cell with its spaces normalised; refuses an empty cell and absurdly long numbers."""
+    text = " ".join(str(printed).split())
+    if not text:
+        raise CellParseError("dose cell is empty")
+    if re.search(r"\d{100}", text):  # int() refuses 4300+ digits; float() overflows to inf
+        raise CellParseError(f"dose {text[:40]!r}...: a number of 100 or more digits")
+    return text
+
+
+def _dose_body(main: str):
+    """``(body, range)``: the dose part without prefix and suffixes, and a bracketed range after it (or None)."""
+    body = _PREFIX.sub("", main)
+    extra = _RANGE_SUFFIX.search(body)
+    if extra:
+        body = body[: extra.start()]
+    while True:
+        stripped = _SUFFIX.sub("", body)
+        if stripped == body:
+            return body, extra
+        body = stripped
+
+
+def _prose_spec(m, extra, printed: str, text: str, notes: tuple) -> DoseSpec:
+    """A dose in words: ``50 Gy in 5 fractions``, ``60 Gy at 12 Gy per fraction``, ``median 40 Gy ...``."""
+    if m["dpf"]:
+        total, per = float(m["dlo"]), float(m["dpf"])
+        if m["dhi"] or per <= 0 or abs(total / per - round(total / per)) > 1e-9:
+            raise CellParseError(f"dose {printed!r}: {total:g} Gy is not a whole number of {per:g}-Gy fractions")
+        reg = _regimen(m["dlo"], None, str(round(total / per)), None, text)
+        return DoseSpec(text, (reg,), None, notes)
+    med = m["med2"] or m["med3"]
+    median = float(med) if med else (float(m["dlo"]) if m["median"] and not m["dhi"] else None)
+    median_fx = int(m["flo"]) if median is not None and not m["fhi"] else None
+    if extra:  # "median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)": the range is the regimen
+        reg = _regimen(extra["dlo"], extra["dhi"], extra["flo"], extra["fhi"], text)
+    else:
+        reg = _regimen(m["rlo"] or m["rlo2"] or m["dlo"], m["rhi"] or m["rhi2"] or m["dhi"], m["flo"], m["fhi"], text)
+    return DoseSpec(text, (reg,), median, notes, median_fx)
+
+
+def _slash_spec(body: str, printed: str, text: str, notes: tuple) -> DoseSpec:
+    """Regimens as total/fractions separated by ``,`` or ``or``, optionally followed by a median."""
+    median = None
+    ms = _MEDIAN_SUFFIX.search(body)
+    if ms:
+        median = float(ms["median"])
+        body = body[: ms.start()]
+    regimens = []
+    for part in re.split(r"\s*,\s*|\s+or\s+", body):
+        mm = _SLASH.match(part)
+        if not mm:
+            raise CellParseError(f"dose {printed!r}: cannot read {part!r} as total/fractions")
+        regimens.append(_regimen(mm["dlo"], mm["dhi"], mm["flo"], mm["fhi"], text))
+    return DoseSpec(text, tuple(regimens), median, notes)
+
+
 def parse_dose(printed: str) -> DoseSpec | None:
     """Parse a printed dose cell; ``None`` when the cell says the dose is not reported.
 
@@ -149,11 +206,7 @@ def parse_dose(printed: str) -> DoseSpec | None:
     are notes (``8 single fraction``); a part saying ``fractions not reported``
     leaves the total dose, if one is printed, and no BED.
     """
-    text = " ".join(str(printed).split())
-    if not text:
-        raise CellParseError("dose cell is empty")
-    if re.search(r"\d{100}", text):  # int() refuses 4300+ digits; float() overflows to inf
-        raise CellParseError(f"dose {text[:40]!r}...: a number of 100 or more digits")
+    text = _dose_text(printed)
     if text.lower() == "not reported":
         return None
     main, *rest = [part.strip() for part in text.split(";")]
@@ -162,45 +215,8 @@ def parse_dose(printed: str) -> DoseSpec | None:
         m = _TOTAL_ONLY.match(main)
         total = float(m["total"]) if m else None
         return DoseSpec(text, (), total, notes if m else (main, *notes))
-    body = _PREFIX.sub("", main)
-    extra = None
-    mr = _RANGE_SUFFIX.search(body)
-    if mr:
-        extra = mr
-        body = body[: mr.start()]
-    while True:
-        stripped = _SUFFIX.sub("", body)
-        if stripped == body:
-            break
-        body = stripped
+    body, extra = _dose_body(main)
     m = _PROSE.match(body)
     if m:
-        if m["dpf"]:
-            total, per = float(m["dlo"]), float(m["dpf"])
-            if m["dhi"] or per <= 0 or abs(total / per - round(total / per)) > 1e-9:
-                raise CellParseError(f"dose {printed!r}: {total:g} Gy is not a whole number of {per:g}-Gy fractions")
-            reg = _regimen(m["dlo"], None, str(round(total / per)), None, text)
-            return DoseSpec(text, (reg,), None, notes)
-        med = m["med2"] or m["med3"]
-        median = float(med) if med else (float(m["dlo"]) if m["median"] and not m["dhi"] else None)
-        median_fx = int(m["flo"]) if median is not None and not m["fhi"] else None
-        if extra:  # "median 40 Gy in 5 fractions (30-60 Gy, 3-10 fractions)": the range is the regimen
-            reg = _regimen(extra["dlo"], extra["dhi"], extra["flo"], extra["fhi"], text)
-        else:
-            reg = _regimen(
-                m["rlo"] or m["rlo2"] or m["dlo"], m["rhi"] or m["rhi2"] or m["dhi"], m["flo"], m["fhi"], text
-            )
-        return DoseSpec(text, (reg,), median, notes, median_fx)
-    text_body = body
-    median = None
-    ms = _MEDIAN_SUFFIX.search(text_body)
-    if ms:
-        median = float(ms["median"])
-        text_body = text_body[: ms.start()]
-    regimens = []
-    for part in re.split(r"\s*,\s*|\s+or\s+", text_body):
-        mm = _SLASH.match(part)
-        if not mm:
-            raise CellParseError(f"dose {printed!r}: cannot read {part!r} as total/fractions")
-        regimens.append(_regimen(mm["dlo"], mm["dhi"], mm["flo"], mm["fhi"], text))
-    return DoseSpec(text, tuple(regimens), median, notes)
+        return _prose_spec(m, extra, printed, text, notes)
+    return _slash_spec(body, printed, text, notes)

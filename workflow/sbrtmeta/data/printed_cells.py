@@ -144,6 +144,89 @@ class RateCell:
     note: str = ""
 
 
+def _check_pct(pct: float) -> float:
+    if not 0 <= pct <= 100:
+        raise CellParseError(f"rate {pct:g}% is outside 0-100 %")
+    return pct
+
+
+def _check_months(t: float) -> float:
+    if t <= 0:
+        raise CellParseError(f"time point {t:g} months must be positive")
+    return t
+
+
+def _rate_in_brackets(part: str, basis: str) -> list[RateCell] | None:
+    """``58% (24)`` or ``81% (24 for all)``: a rate at a time point in months."""
+    m = _RATE.match(part)
+    if not m:
+        return None
+    pct = _check_pct(float(m["pct"]))
+    t = _check_months(float(m["t"]))
+    return [RateCell(part, pct, t, basis, for_all=bool(m["all"]))]
+
+
+def _rate_at(part: str, basis: str) -> list[RateCell] | None:
+    """``82% at 36 mo (per lesion)`` or ``90% at 12 and 24 mo``: one cell per time point."""
+    m = _RATE_AT.match(part)
+    if not m:
+        return None
+    pct = _check_pct(float(m["pct"]))
+    rest = m["rest"].strip()
+    times = [_check_months(float(t)) for t in (m["t"], m["t2"]) if t is not None]
+    return [RateCell(part, pct, t, basis, note=rest.strip("() ")) for t in times]
+
+
+def _crude_failures(part: str, basis: str) -> list[RateCell] | None:
+    """``local recurrence 1 of 7`` and the other ways of printing failures of n: a crude control rate."""
+    m = _FAILED_OF.match(part) or _CRUDE_FAILED.match(part) or _CRUDE_PROGRESSED.match(part)
+    if not m:
+        return None
+    e, n = int(m["e"]), int(m["n"])
+    if n < 1 or e > n:
+        raise CellParseError(f"{e} failures of {n} is impossible")
+    return [RateCell(part, 100.0 * (n - e) / n, None, "crude", events=n - e, n=n)]
+
+
+def _crude_controlled(part: str, basis: str) -> list[RateCell] | None:
+    """``crude, response-based (CR+PR+SD): 119 of 135``: controlled of n."""
+    m = _CRUDE_CONTROLLED.match(part)
+    if not m:
+        return None
+    x, n = int(m["x"]), int(m["n"])
+    if n < 1 or x > n:
+        raise CellParseError(f"{x} of {n} is impossible")
+    return [RateCell(part, 100.0 * x / n, None, "crude", events=x, n=n, note=m["what"].strip())]
+
+
+def _crude_range(part: str, basis: str) -> list[RateCell] | None:
+    """``crude 81%-94%``: a range across series, kept with no single rate."""
+    m = _CRUDE_RANGE.match(part)
+    if not m:
+        return None
+    lo, hi = float(m["lo"]), float(m["hi"])
+    if not 0 <= lo <= hi <= 100:
+        raise CellParseError(f"crude range {lo:g}-{hi:g}% is outside 0-100 % or backwards")
+    return [RateCell(part, None, None, "crude", note=f"a range of {lo:g}-{hi:g}% across series, not one rate")]
+
+
+_RATE_FORMS = (_rate_in_brackets, _rate_at, _crude_failures, _crude_controlled, _crude_range)
+
+
+def _rate_part(part: str, basis: str) -> list[RateCell]:
+    """The cells of one ``;``-separated part, read by the first form that matches it."""
+    for form in _RATE_FORMS:
+        cells = form(part, basis)
+        if cells is not None:
+            return cells
+    if re.match(r"^-?\d+(?:\.\d+)?\s*%", part):
+        _check_pct(float(re.match(r"^-?\d+(?:\.\d+)?", part).group(0)))
+    raise CellParseError(
+        f"cannot read {part!r} as a rate (expected e.g. 58% (24), 81% (24 for all), "
+        "local recurrence 1 of 7, crude 81%-94%, or - for not reported)"
+    )
+
+
 def parse_rates(printed: object, basis: str = "actuarial") -> list[RateCell]:
     """Parse a printed outcome cell into zero or more :class:`RateCell` values.
 
@@ -155,63 +238,7 @@ def parse_rates(printed: object, basis: str = "actuarial") -> list[RateCell]:
         return []
     if _UNUSABLE.search(text):
         return [RateCell(text, None, None, basis, note=f"marked unusable in the source: {text}")]
-    out = []
-    for part in (p.strip() for p in text.split(";")):
-        m = _RATE.match(part)
-        if m:
-            pct = float(m["pct"])
-            if not 0 <= pct <= 100:
-                raise CellParseError(f"rate {pct:g}% is outside 0-100 %")
-            t = float(m["t"])
-            if t <= 0:
-                raise CellParseError(f"time point {t:g} months must be positive")
-            out.append(RateCell(part, pct, t, basis, for_all=bool(m["all"])))
-            continue
-        m = _RATE_AT.match(part)
-        if m:
-            pct = float(m["pct"])
-            if not 0 <= pct <= 100:
-                raise CellParseError(f"rate {pct:g}% is outside 0-100 %")
-            rest = m["rest"].strip()
-            for t in (m["t"], m["t2"]):
-                if t is None:
-                    continue
-                if float(t) <= 0:
-                    raise CellParseError(f"time point {float(t):g} months must be positive")
-                out.append(RateCell(part, pct, float(t), basis, note=rest.strip("() ")))
-            continue
-        m = _FAILED_OF.match(part) or _CRUDE_FAILED.match(part) or _CRUDE_PROGRESSED.match(part)
-        if m:
-            e, n = int(m["e"]), int(m["n"])
-            if n < 1 or e > n:
-                raise CellParseError(f"{e} failures of {n} is impossible")
-            out.append(RateCell(part, 100.0 * (n - e) / n, None, "crude", events=n - e, n=n))
-            continue
-        m = _CRUDE_CONTROLLED.match(part)
-        if m:
-            x, n = int(m["x"]), int(m["n"])
-            if n < 1 or x > n:
-                raise CellParseError(f"{x} of {n} is impossible")
-            out.append(RateCell(part, 100.0 * x / n, None, "crude", events=x, n=n, note=m["what"].strip()))
-            continue
-        m = _CRUDE_RANGE.match(part)
-        if m:
-            lo, hi = float(m["lo"]), float(m["hi"])
-            if not 0 <= lo <= hi <= 100:
-                raise CellParseError(f"crude range {lo:g}-{hi:g}% is outside 0-100 % or backwards")
-            out.append(
-                RateCell(part, None, None, "crude", note=f"a range of {lo:g}-{hi:g}% across series, not one rate")
-            )
-            continue
-        if re.match(r"^-?\d+(?:\.\d+)?\s*%", part):
-            pct = float(re.match(r"^-?\d+(?:\.\d+)?", part).group(0))
-            if not 0 <= pct <= 100:
-                raise CellParseError(f"rate {pct:g}% is outside 0-100 %")
-        raise CellParseError(
-            f"cannot read {part!r} as a rate (expected e.g. 58% (24), 81% (24 for all), "
-            "local recurrence 1 of 7, crude 81%-94%, or - for not reported)"
-        )
-    return out
+    return [cell for part in (p.strip() for p in text.split(";")) for cell in _rate_part(part, basis)]
 
 
 _FOLLOW_UP = re.compile(r"^(?P<x>\d+(?:\.\d+)?)\s*(?P<unit>y|years?|mo|months?)?(?:\s*\(.*\))?$", re.IGNORECASE)

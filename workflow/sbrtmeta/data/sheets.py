@@ -144,6 +144,74 @@ def _describe_check(check: str) -> str:
     return check
 
 
+def _failure_case(case, wide_columns: dict, found: list) -> tuple | None:
+    """``(row, column, check, value)`` of one pandera failure case, or None when ``found``
+    already holds it (a row-wise check is listed once per column)."""
+    idx = case.index
+    row = int(idx) + 2 if idx is not None and not pd.isna(idx) else None
+    column = case.column if isinstance(case.column, str) else None
+    value = case.failure_case
+    check = str(case.check)
+    if check in ("column_in_dataframe", "column_in_schema"):
+        column, value = value, None
+    elif check in wide_columns and case.schema_context == "DataFrameSchema":
+        # pandera lists a row-wise failure once per column (and leaves out empty
+        # cells): report it once, on the check's column if listed, else the first.
+        if wide_columns[check] is None:
+            column, value = None, None
+        prior = next((k for k, f in enumerate(found) if (f[0], f[2]) == (row, check)), None)
+        if prior is not None:
+            if column == wide_columns[check]:
+                found[prior] = (row, column, check, value)
+            return None
+    if row is None and isinstance(value, (bool, np.bool_)):  # a check on the whole column
+        value = None
+    if value is not None and not isinstance(value, str) and pd.isna(value):
+        value = ""
+    return row, column, check, value
+
+
+def _misspelt_headers(found: list) -> list:
+    """A misspelt header is one fault, not two: name the missing column it was meant to be."""
+    missing = [column for _, column, check, _ in found if check == "column_in_dataframe"]
+    meant = {}
+    for _, column, check, _ in found:
+        close = difflib.get_close_matches(column, missing, n=1, cutoff=0.6) if check == "column_in_schema" else []
+        if close:
+            missing.remove(close[0])
+            meant[column] = close[0]
+    return [
+        (row, column, f"column is not part of the schema (misspelt? {meant[column]!r} is missing)", value)
+        if check == "column_in_schema" and column in meant
+        else (row, column, check, value)
+        for row, column, check, value in found
+        if not (check == "column_in_dataframe" and column in meant.values())
+    ]
+
+
+def _sheet_order_errors(found: list, columns, wide_columns: dict, label: str) -> list[InputError]:
+    """The failures in sheet order, once each. A cell that breaks a rule of its own column is
+    reported for that; rules across columns (events <= n, rate = events / n ...) are reported
+    only on rows whose cells are sound. A blank row gives only :data:`BLANK_ROW`."""
+    blank = {row for row, _, check, _ in found if check == BLANK_ROW}
+    order = {c: i for i, c in enumerate(columns)}
+    own = {row for row, column, check, _ in found if check not in wide_columns}
+    seen, errors = set(), []
+    for row, column, check, value in sorted(
+        found, key=lambda f: (f[0] or 0, order.get(f[1], -1), f[2] in wide_columns, f[2])
+    ):
+        if row in blank and check != BLANK_ROW:
+            continue
+        if check in wide_columns and row in own and check != BLANK_ROW:
+            continue
+        key = (row, column, check)
+        if key in seen:
+            continue
+        seen.add(key)
+        errors.append(InputError(_describe_check(check), file=label, row=row, column=column, value=value))
+    return errors
+
+
 def schema_failures(
     frame: pd.DataFrame, schema: pa.DataFrameSchema, label: str, wide_columns: dict[str, str | None] | None = None
 ) -> list[InputError]:
@@ -162,62 +230,10 @@ def schema_failures(
         cases = exc.failure_cases
     found = []
     for case in cases.itertuples(index=False):
-        idx = case.index
-        row = int(idx) + 2 if idx is not None and not pd.isna(idx) else None
-        column = case.column if isinstance(case.column, str) else None
-        value = case.failure_case
-        check = str(case.check)
-        if check in ("column_in_dataframe", "column_in_schema"):
-            column, value = value, None
-        elif check in wide_columns and case.schema_context == "DataFrameSchema":
-            # pandera lists a row-wise failure once per column (and leaves out empty
-            # cells): report it once, on the check's column if listed, else the first.
-            if wide_columns[check] is None:
-                column, value = None, None
-            prior = next((k for k, f in enumerate(found) if (f[0], f[2]) == (row, check)), None)
-            if prior is not None:
-                if column == wide_columns[check]:
-                    found[prior] = (row, column, check, value)
-                continue
-        if row is None and isinstance(value, (bool, np.bool_)):  # a check on the whole column
-            value = None
-        if value is not None and not isinstance(value, str) and pd.isna(value):
-            value = ""
-        found.append((row, column, check, value))
-    # A misspelt header is one fault, not two: name the missing column it was meant to be.
-    missing = [column for _, column, check, _ in found if check == "column_in_dataframe"]
-    meant = {}
-    for _, column, check, _ in found:
-        close = difflib.get_close_matches(column, missing, n=1, cutoff=0.6) if check == "column_in_schema" else []
-        if close:
-            missing.remove(close[0])
-            meant[column] = close[0]
-    found = [
-        (row, column, f"column is not part of the schema (misspelt? {meant[column]!r} is missing)", value)
-        if check == "column_in_schema" and column in meant
-        else (row, column, check, value)
-        for row, column, check, value in found
-        if not (check == "column_in_dataframe" and column in meant.values())
-    ]
-    blank = {row for row, _, check, _ in found if check == BLANK_ROW}
-    order = {c: i for i, c in enumerate(frame.columns)}
-    # A cell that breaks a rule of its own column is reported for that; rules across
-    # columns (events <= n, rate = events / n ...) are reported only on rows whose cells are sound.
-    own = {row for row, column, check, _ in found if check not in wide_columns}
-    seen, errors = set(), []
-    for row, column, check, value in sorted(
-        found, key=lambda f: (f[0] or 0, order.get(f[1], -1), f[2] in wide_columns, f[2])
-    ):
-        if row in blank and check != BLANK_ROW:
-            continue
-        if check in wide_columns and row in own and check != BLANK_ROW:
-            continue
-        key = (row, column, check)
-        if key in seen:
-            continue
-        seen.add(key)
-        errors.append(InputError(_describe_check(check), file=label, row=row, column=column, value=value))
-    return errors
+        failure = _failure_case(case, wide_columns, found)
+        if failure is not None:
+            found.append(failure)
+    return _sheet_order_errors(_misspelt_headers(found), frame.columns, wide_columns, label)
 
 
 def validate_table(frame: pd.DataFrame, schema: pa.DataFrameSchema, label: str) -> pd.DataFrame:

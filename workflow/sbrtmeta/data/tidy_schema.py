@@ -260,6 +260,65 @@ def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _filled(frame: pd.DataFrame, review_histology: dict) -> pd.DataFrame:
+    """Every tidy column the sheet may hold, with ``ref``, :data:`DEFAULTS` and the histologies filled in."""
+    full = frame.reindex(columns=[c for c in TIDY_COLUMNS if c not in WRITTEN_BY_CLEANUP], fill_value="")
+    for c, default in DEFAULTS.items():
+        full[c] = full[c].where(full[c] != "", default)
+    full["ref"] = full["ref"].where(full["ref"] != "", full["study_id"])
+    full["_histology"] = full["primary"].map(lambda p: PRIMARY_HISTOLOGY.get(p, "mixed"))
+    chosen = full["histology"].where(full["histology"] != "", full["_histology"])
+    full["_review_histology"] = [review_histology.get(r, h) for r, h in zip(full["review"], chosen)]
+    return full
+
+
+def _dose_summaries(full: pd.DataFrame, alpha_beta: float, label: str, bad_rows: set, errors: list) -> dict:
+    """Index -> the dose summary of each sound row's ``dose_text``; a text that does not parse adds an
+    error (and its row to ``bad_rows``). Each distinct text is parsed once (a large sheet repeats a few
+    regimens)."""
+    summaries, parsed = {}, {}
+    for i, text in full["dose_text"].items():
+        row = i + 2
+        if not text or row in bad_rows:
+            continue
+        if text not in parsed:
+            try:
+                spec = parse_dose(text)
+                parsed[text] = spec.summary(alpha_beta) if spec is not None else None
+            except CellParseError as exc:
+                parsed[text] = exc
+        if isinstance(parsed[text], CellParseError):
+            errors.append(InputError(str(parsed[text]), file=label, row=row, column="dose_text", value=text))
+            bad_rows.add(row)
+            continue
+        summaries[i] = parsed[text]
+    return summaries
+
+
+def _add_dose_columns(full: pd.DataFrame, summaries: dict) -> None:
+    """The dose columns computed from ``dose_text`` (``_total_dose_gy`` ...), for the typed checks."""
+    full["_total_dose_gy"] = pd.array(
+        [getattr(summaries.get(i), "total_dose_gy", None) for i in full.index], dtype="Float64"
+    )
+    full["_fractions"] = pd.array([getattr(summaries.get(i), "fractions", None) for i in full.index], dtype="Int64")
+    beds = [getattr(summaries.get(i), "bed", float("nan")) for i in full.index]
+    full["_bed10"] = pd.array(
+        [round(b, 6) if b is not None and math.isfinite(b) else None for b in beds], dtype="Float64"
+    )
+    full["_dose_rule"] = [getattr(summaries.get(i), "rule", "") for i in full.index]
+
+
+def _typed_failures(typed: pd.DataFrame, frame: pd.DataFrame, bad_rows: set, label: str) -> list[InputError]:
+    """The typed schema's failures on the rows that passed the text checks, quoting cells as typed."""
+    errors = []
+    good = typed[[i + 2 not in bad_rows for i in typed.index]]
+    for e in schema_failures(good, TYPED_SCHEMA, label):
+        if e.row is not None and e.column in frame.columns:  # quote the cell as typed, not as converted
+            e = InputError(e.reason, file=e.file, row=e.row, column=e.column, value=frame.at[e.row - 2, e.column])
+        errors.append(e)
+    return errors
+
+
 def tidy_sheet_rows(
     path: str | Path,
     worksheet: str | None = None,
@@ -277,51 +336,16 @@ def tidy_sheet_rows(
     printed sheets), dose columns from ``dose_text``; ``raw_file`` and ``raw_row``
     are the sheet's file name and row.
     """
-    review_histology = review_histology or {}
     label = sheet_label(path, worksheet)
     frame = read_table(path, worksheet).map(lambda v: v.strip() if isinstance(v, str) else v)
     errors = schema_failures(frame, TEXT_SCHEMA, label)
     bad_rows = {e.row for e in errors}
     if any(e.row is None for e in errors):  # a column is missing or misnamed: stop at the header
         raise InputErrors(errors)
-    full = frame.reindex(columns=[c for c in TIDY_COLUMNS if c not in WRITTEN_BY_CLEANUP], fill_value="")
-    for c, default in DEFAULTS.items():
-        full[c] = full[c].where(full[c] != "", default)
-    full["ref"] = full["ref"].where(full["ref"] != "", full["study_id"])
-    full["_histology"] = full["primary"].map(lambda p: PRIMARY_HISTOLOGY.get(p, "mixed"))
-    chosen = full["histology"].where(full["histology"] != "", full["_histology"])
-    full["_review_histology"] = [review_histology.get(r, h) for r, h in zip(full["review"], chosen)]
-    summaries, parsed = {}, {}  # parsed: each distinct dose text once (a large sheet repeats a few regimens)
-    for i, text in full["dose_text"].items():
-        row = i + 2
-        if not text or row in bad_rows:
-            continue
-        if text not in parsed:
-            try:
-                spec = parse_dose(text)
-                parsed[text] = spec.summary(alpha_beta) if spec is not None else None
-            except CellParseError as exc:
-                parsed[text] = exc
-        if isinstance(parsed[text], CellParseError):
-            errors.append(InputError(str(parsed[text]), file=label, row=row, column="dose_text", value=text))
-            bad_rows.add(row)
-            continue
-        summaries[i] = parsed[text]
-    full["_total_dose_gy"] = pd.array(
-        [getattr(summaries.get(i), "total_dose_gy", None) for i in full.index], dtype="Float64"
-    )
-    full["_fractions"] = pd.array([getattr(summaries.get(i), "fractions", None) for i in full.index], dtype="Int64")
-    beds = [getattr(summaries.get(i), "bed", float("nan")) for i in full.index]
-    full["_bed10"] = pd.array(
-        [round(b, 6) if b is not None and math.isfinite(b) else None for b in beds], dtype="Float64"
-    )
-    full["_dose_rule"] = [getattr(summaries.get(i), "rule", "") for i in full.index]
+    full = _filled(frame, review_histology or {})
+    _add_dose_columns(full, _dose_summaries(full, alpha_beta, label, bad_rows, errors))
     typed = _numbers(full)
-    good = typed[[i + 2 not in bad_rows for i in typed.index]]
-    for e in schema_failures(good, TYPED_SCHEMA, label):
-        if e.row is not None and e.column in frame.columns:  # quote the cell as typed, not as converted
-            e = InputError(e.reason, file=e.file, row=e.row, column=e.column, value=frame.at[e.row - 2, e.column])
-        errors.append(e)
+    errors += _typed_failures(typed, frame, bad_rows, label)
     if errors:
         order = {c: k for k, c in enumerate(TIDY_COLUMNS)}
         errors.sort(key=lambda e: (e.row or 0, order.get(e.column, -1)))
