@@ -397,49 +397,40 @@ def _style_axes(ax, x0, x1, y0, ylabel: str) -> None:
     ax.set_axisbelow(True)
 
 
-def _legend(ax, d: _Drawing, targets: list[str]):
-    """Sites (with their arms and studies), bands, study lines and the target marker."""
-    arms, sites, site_of_arm, colors = d.arms, d.sites, d.site_of_arm, d.colors
-    curves, shown_targets = d.curves, d.shown_targets
+def _site_handles(d: _Drawing) -> list:
+    """One legend entry per site, with its numbers of arms and studies."""
     handles = []
-    for s in sites:
-        g = arms[site_of_arm == s]
+    for s in d.sites:
+        g = d.arms[d.site_of_arm == s]
         what = (
             f"{site_title(s)} ({len(g)} arm{'s' * (len(g) != 1)}, {g['study'].nunique()} "
             f"stud{'ies' if g['study'].nunique() != 1 else 'y'})"
             if len(g)
             else site_title(s)
         )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=colors[s],
-                marker="o",
-                markersize=6,
-                linewidth=1.3,
-                markerfacecolor=colors[s],
-                markeredgecolor=colors[s],
-                alpha=0.85,
-                label=what,
-            )
-        )
-    if curves:
-        grey = PALETTE["muted"]
-        handles.append(Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label="95% CI of the curve"))
-        handles.append(
-            Patch(
-                facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05),
-                edgecolor=grey,
-                linewidth=0.5,
-                linestyle=(0, (4, 2)),
-                label="95% prediction interval",
-            )
-        )
-    if any(len(g) >= 2 for _, g in arms.groupby(["site", "study"])):
+        color = d.colors[s]
+        style = dict(marker="o", markersize=6, linewidth=1.3, markerfacecolor=color, markeredgecolor=color)
+        handles.append(Line2D([], [], color=color, **style, alpha=0.85, label=what))
+    return handles
+
+
+def _band_handles() -> list:
+    """The legend entries of the curve's confidence and prediction bands."""
+    grey = PALETTE["muted"]
+    pi = dict(facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05), edgecolor=grey, linewidth=0.5, linestyle=(0, (4, 2)))
+    return [
+        Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label="95% CI of the curve"),
+        Patch(**pi, label="95% prediction interval"),
+    ]
+
+
+def _legend(ax, d: _Drawing, targets: list[str]):
+    """Sites (with their arms and studies), bands, study lines and the target marker."""
+    handles = _site_handles(d) + (_band_handles() if d.curves else [])
+    if any(len(g) >= 2 for _, g in d.arms.groupby(["site", "study"])):
         handles.append(Line2D([], [], color=PALETTE["muted"], linewidth=0.55, label="Arms of one study"))
     if targets:
-        tl = target_label(shown_targets[targets[0]]["target_lc"])
+        tl = target_label(d.shown_targets[targets[0]]["target_lc"])
         handles.append(
             Line2D([], [], color=PALETTE["ink"], marker="D", markersize=4.5, linewidth=1.0, label=f"{tl} with 95% CI")
         )

@@ -110,6 +110,51 @@ def _subgroup_rows(cells: pd.DataFrame, subgroups: pd.DataFrame | None, split: b
     return rows
 
 
+def _study_rows(shown: pd.DataFrame, key: str) -> list[dict]:
+    """One row per study shown; a study that mixes primaries is starred."""
+    rows = []
+    for s in shown.itertuples():
+        mark = " *" if getattr(s, "mixed_primaries", False) is True else ""
+        rows.append(
+            dict(
+                kind="study",
+                site=key,
+                label=str(s.label) + mark,
+                n=f"{int(s.events)}/{int(s.n)}",
+                ci=ci_text(s.estimate, s.ci_low, s.ci_high),
+                w=f"{s.weight_pct:.1f}",
+                est=s.estimate,
+                lo=s.ci_low,
+                hi=s.ci_high,
+                weight=s.weight_pct,
+            )
+        )
+    return rows
+
+
+def _pooled_rows(cell, group: pd.DataFrame, key: str) -> list[dict]:
+    """The pooled estimate of a cell of two or more studies, its prediction interval and heterogeneity."""
+    model = MODEL_LABELS.get(cell.model, str(cell.model).capitalize())
+    rows = [
+        dict(
+            kind="pooled",
+            site=key,
+            label=f"{model} (k = {int(cell.k)})",
+            n=f"{int(group['events'].sum())}/{int(cell.n_total)}",
+            ci=ci_text(cell.estimate, cell.ci_low, cell.ci_high),
+            est=cell.estimate,
+            lo=cell.ci_low,
+            hi=cell.ci_high,
+        )
+    ]
+    if pd.notna(cell.pi_low) and pd.notna(cell.pi_high):
+        pi = f"[{pct(cell.pi_low)}, {pct(cell.pi_high)}]"
+        rows.append(dict(kind="pi", site=key, label="Prediction interval", ci=pi, lo=cell.pi_low, hi=cell.pi_high))
+    if pd.notna(cell.tau2):
+        rows.append(dict(kind="note", site=key, label=heterogeneity_text(cell)))
+    return rows
+
+
 def _rows(cells: pd.DataFrame, studies: pd.DataFrame, sort: str = "table", show_studies: bool = True) -> list[dict]:
     """The table, top to bottom: one dict per row with its kind, texts and values."""
     rows = []
@@ -121,49 +166,9 @@ def _rows(cells: pd.DataFrame, studies: pd.DataFrame, sort: str = "table", show_
         hist = cell.histology if named and isinstance(cell.histology, str) and cell.histology else None
         rows.append(dict(kind="site", site=key, label=site_title(cell.site, hist)))
         shown = sort_studies(group, sort) if show_studies or cell.k < 2 else group.iloc[:0]
-        for s in shown.itertuples():
-            mark = " *" if getattr(s, "mixed_primaries", False) is True else ""
-            rows.append(
-                dict(
-                    kind="study",
-                    site=key,
-                    label=str(s.label) + mark,
-                    n=f"{int(s.events)}/{int(s.n)}",
-                    ci=ci_text(s.estimate, s.ci_low, s.ci_high),
-                    w=f"{s.weight_pct:.1f}",
-                    est=s.estimate,
-                    lo=s.ci_low,
-                    hi=s.ci_high,
-                    weight=s.weight_pct,
-                )
-            )
+        rows += _study_rows(shown, key)
         if cell.k >= 2:
-            model = MODEL_LABELS.get(cell.model, str(cell.model).capitalize())
-            rows.append(
-                dict(
-                    kind="pooled",
-                    site=key,
-                    label=f"{model} (k = {int(cell.k)})",
-                    n=f"{int(group['events'].sum())}/{int(cell.n_total)}",
-                    ci=ci_text(cell.estimate, cell.ci_low, cell.ci_high),
-                    est=cell.estimate,
-                    lo=cell.ci_low,
-                    hi=cell.ci_high,
-                )
-            )
-            if pd.notna(cell.pi_low) and pd.notna(cell.pi_high):
-                rows.append(
-                    dict(
-                        kind="pi",
-                        site=key,
-                        label="Prediction interval",
-                        ci=f"[{pct(cell.pi_low)}, {pct(cell.pi_high)}]",
-                        lo=cell.pi_low,
-                        hi=cell.pi_high,
-                    )
-                )
-            if pd.notna(cell.tau2):
-                rows.append(dict(kind="note", site=key, label=heterogeneity_text(cell)))
+            rows += _pooled_rows(cell, group, key)
         else:
             rows.append(dict(kind="note", site=key, label="single study: not pooled"))
         rows.append(dict(kind="gap"))

@@ -77,9 +77,6 @@ def inverse_transform(y, measure: str = "PLO", n=None):
     return np.where(y > hi, 1.0, np.where(y < lo, 0.0, z))
 
 
-SCALE_NAMES = {"PLO": "logit", "PR": "proportion", "PAS": "arcsine", "PFT": "Freeman-Tukey"}
-
-
 def forward_transform(p, measure: str = "PLO", n=None):
     """A proportion on the model's scale (for axes): logit, identity, arcsine square
     root, or ``transf.pft`` at the harmonic mean of ``n`` (PFT)."""
