@@ -1,5 +1,6 @@
 # make        set up .venv from pyproject.toml and run the whole workflow
-# make test   set up .venv and run the tests
+# make lint   ruff (check, format --check), snakefmt --check, snakemake --lint
+# make test   set up .venv, lint, and run the tests
 # make fixtures  regenerate the metafor reference values
 #               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv)
 # make bench  time the engine against metafor and statsmodels, and the workflow
@@ -8,7 +9,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: all run test fixtures bench clean
+.PHONY: all run lint test fixtures bench clean
 all: run
 
 $(VENV)/.installed: pyproject.toml
@@ -20,8 +21,16 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/snakemake
 
-test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+# snakemake --lint prints lints and fails on any; tests/test_lint.py runs the same commands when
+# pytest runs alone, and skips them here, where they have just run (SBRTMETA_LINTED).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint
+
+test: lint
+	SBRTMETA_LINTED=1 $(BIN)/python -m pytest
 
 fixtures: $(VENV)/.installed
 	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv results/tables/dose_response_arms.csv

@@ -73,9 +73,9 @@ def main(argv=None):
             y, v = synthetic(rng, k)
             if k <= METAFOR_MAX_K:
                 pd.DataFrame({"yi": y, "vi": v}).to_csv(work / f"single_k{k}.csv", index=False)
-            add(f"single_k{k}", "engine REML+KH", best_of(lambda: fit_random_effects(y, v, "REML", "knha")))
-            add(f"single_k{k}", "engine PM+KH", best_of(lambda: fit_random_effects(y, v, "PM", "knha")))
-            add(f"single_k{k}", "statsmodels PM", best_of(lambda: statsmodels_fit(y, v), repeat=1))
+            add(f"single_k{k}", "engine REML+KH", best_of(lambda y=y, v=v: fit_random_effects(y, v, "REML", "knha")))
+            add(f"single_k{k}", "engine PM+KH", best_of(lambda y=y, v=v: fit_random_effects(y, v, "PM", "knha")))
+            add(f"single_k{k}", "statsmodels PM", best_of(lambda y=y, v=v: statsmodels_fit(y, v), repeat=1))
             tracemalloc.start()
             fit_random_effects(y, v, "REML", "knha")
             peak = tracemalloc.get_traced_memory()[1]

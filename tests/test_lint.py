@@ -1,0 +1,43 @@
+"""The linters of `make lint`, so that a lint failure also shows when pytest runs alone.
+
+`make test` (and so .ci/run) runs `make lint` first and then pytest with SBRTMETA_LINTED=1: these tests
+are skipped there rather than run twice. `snakemake --lint` runs in a project copy (it parses the
+workflow, and nothing else should run Snakemake in the checkout).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from project_copy import ROOT, copy_project, snakemake_env
+
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("SBRTMETA_LINTED") == "1", reason="make lint has just run these linters (make test)"
+)
+
+
+def run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, env=snakemake_env(), capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ("ruff", "check", "."),
+        ("ruff", "format", "--check", "."),
+        ("snakefmt", "--check", "Snakefile", "workflow/rules"),
+    ],
+    ids=" ".join,
+)
+def test_linter_passes(cmd):
+    proc = run(str(BIN / cmd[0]), *cmd[1:])
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+
+
+def test_snakemake_lint_finds_nothing(tmp_path):
+    proc = run(sys.executable, "-m", "snakemake", "--lint", cwd=copy_project(tmp_path / "project"))
+    assert proc.returncode == 0 and "Lints for" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
