@@ -1,5 +1,5 @@
 # make        set up .venv from pyproject.toml and run the whole workflow
-# make lint   ruff (check, format --check), snakefmt --check, snakemake --lint
+# make lint   ruff (check, format --check), snakefmt --check, snakemake --lint, lint-imports (layers)
 # make test   set up .venv, lint, and run the tests
 # make fixtures  regenerate the metafor reference values
 #               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv)
@@ -28,6 +28,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
+	PYTHONPATH=workflow $(BIN)/lint-imports --no-cache
 
 test: lint
 	SBRTMETA_LINTED=1 $(BIN)/python -m pytest

@@ -217,7 +217,9 @@ t0 = time.perf_counter()
 import pandas as pd
 t1 = time.perf_counter()
 from sbrtmeta.plots.forest import draw_forest
-from sbrtmeta.report.figures import funnel_figure as draw_funnel
+from sbrtmeta.analysis.small_study import funnel_panels
+from sbrtmeta.plots.funnel import draw_funnel as draw_panels
+draw_funnel = lambda pooled, studies, e, t: draw_panels(funnel_panels(pooled, studies, e, t), e, t)
 from sbrtmeta.plots.style import save_figure
 t2 = time.perf_counter()
 from sbrtmeta.analysis.pooling import pool_cells, not_pooled, subgroup_differences

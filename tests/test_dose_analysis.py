@@ -161,7 +161,7 @@ def test_large_models_get_delta_intervals_only(analysis):
 @pytest.fixture(scope="module")
 def step_inputs():
     import yaml
-    from sbrtmeta.report.rules import clean_step
+    from sbrtmeta.data.extraction import clean_step
 
     root = FIX.parents[1]
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())

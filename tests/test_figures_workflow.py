@@ -23,16 +23,25 @@ def project(tmp_path_factory):
 
 
 def expected_figures(work, config):
+    """Forest and funnel plots of the cells of pooled.csv (in their folders), the flow diagram,
+    and a leave-one-out plot per site with a cell of three or more studies."""
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
-    stems = [
-        f"{kind}_{e}_{float(t):g}m"
-        for kind in ("forest", "funnel")
-        for e in config["inclusion"]["endpoints"]
-        for t in config["inclusion"]["timepoints"]["targets"]
-    ]
+    cells = pooled[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False)
+    stems = [f"{kind}/{kind}_{e}_{float(t):g}m" for e, t in cells for kind in ("forest", "funnel")]
     stems.append("flow_diagram")
     stems += [f"leave_one_out_{s.replace(' ', '_')}" for s in sorted(pooled.loc[pooled.k >= 3, "site"].unique())]
     return [work / "results/figures" / f"{stem}.{ext}" for stem in stems for ext in FORMATS]
+
+
+def test_forest_and_funnel_plots_only_for_pooled_cells(project):
+    """The forest and funnel folders hold one figure per format for each endpoint × time point
+    of pooled.csv and nothing else (tests/test_plots.py: a configured cell with nothing pooled
+    gets no figure)."""
+    work, config = project
+    expected = {p for p in expected_figures(work, config) if p.parent.name in ("forest", "funnel")}
+    folders = [work / "results/figures" / kind for kind in ("forest", "funnel")]
+    found = {p for f in folders for p in f.iterdir() if not p.name.startswith(".")}  # (.snakemake_timestamp)
+    assert found == expected
 
 
 def test_every_configured_format_is_written(project):
@@ -61,7 +70,7 @@ def test_summary_carries_the_pooled_numbers(project):
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
     for r in pooled.itertuples():
         assert f"{100 * r.estimate:.1f}% (95% CI {100 * r.ci_low:.1f}–{100 * r.ci_high:.1f})" in md
-    assert "](../figures/forest_LC_24m.png)" in md
+    assert "](../figures/forest/forest_LC_24m.png)" in md
 
 
 def test_snakemake_report_builds(project):

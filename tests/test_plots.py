@@ -465,3 +465,29 @@ def test_every_format_is_written_and_identical_twice(tmp_path, kind):
     assert png_a.startswith(b"\x89PNG") and pdf_a.startswith(b"%PDF") and b"<svg" in svg_a
     assert png_a == png_b and pdf_a == pdf_b and svg_a == svg_b
     assert b"CreationDate" not in pdf_a and b"<dc:date>" not in svg_a
+
+
+def test_only_cells_with_a_pooled_row_get_forest_and_funnel_plots(tmp_path):
+    """A configured endpoint × time point with nothing pooled (OS here, and LC at 12 months)
+    gets no figure; the cells of pooled.csv get one each, LC before OS, times ascending."""
+    from sbrtmeta.data.cells import pooled_cells
+    from sbrtmeta.plots.forest import forest_figures
+    from sbrtmeta.plots.style import save_figures
+    from sbrtmeta.report.funnel import funnel_figures
+
+    p24, s24 = make_tables({"lung": 3, "liver": 2}, t=24.0)
+    p36, s36 = make_tables({"lung": 2}, t=36.0, seed=2)
+    pooled, studies = pd.concat([p36, p24], ignore_index=True), pd.concat([s36, s24], ignore_index=True)
+    assert pooled_cells(pooled, ["OS", "LC"]) == [("LC", 24.0), ("LC", 36.0)]
+    forest = save_figures(forest_figures(pooled, studies, ["LC", "OS"]), str(tmp_path / "forest"), ["png", "svg"], 50)
+    funnel = save_figures(funnel_figures(pooled, studies, ["LC", "OS"]), str(tmp_path / "funnel"), ["png"], 50)
+    assert [p.rpartition("/")[2] for p in forest] == [
+        "forest_LC_24m.png",
+        "forest_LC_24m.svg",
+        "forest_LC_36m.png",
+        "forest_LC_36m.svg",
+    ]
+    assert [p.rpartition("/")[2] for p in funnel] == ["funnel_LC_24m.png", "funnel_LC_36m.png"]
+    assert sorted(x.name for x in (tmp_path / "forest").iterdir()) == sorted(p.rpartition("/")[2] for p in forest)
+    empty = save_figures(forest_figures(pooled.iloc[0:0], studies.iloc[0:0], ["LC"]), str(tmp_path / "none"), ["png"])
+    assert empty == [] and (tmp_path / "none").is_dir()

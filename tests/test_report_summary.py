@@ -213,3 +213,26 @@ def test_summary_without_dose_or_figures():
     assert "No endpoint × time point had two sites to compare." in md
     assert "## Figures" not in md
     assert md.endswith("\n") and not md.endswith("\n\n")
+
+
+def test_figure_folders_are_listed_file_by_file_cells_in_time_order(tmp_path):
+    """The forest and funnel rules write folders; the summary lists their files, a cell's
+    figures by endpoint and then by time point as a number (6 before 12 months)."""
+    from sbrtmeta.report.summary import figure_files
+
+    forest = tmp_path / "forest"
+    forest.mkdir()
+    for stem in ("forest_OS_12m", "forest_LC_12m", "forest_LC_6m"):
+        for ext in ("png", "pdf"):
+            (forest / f"{stem}.{ext}").write_bytes(b"")
+    flow = tmp_path / "flow_diagram.png"
+    flow.write_bytes(b"")
+    files = figure_files([str(forest), str(flow)])
+    assert len(files) == 7 and str(flow) in files
+    titles = [title for title, _ in figure_list(files)]
+    assert titles == [
+        "Flow diagram of study selection",
+        "Forest plot: local control at 6 months",
+        "Forest plot: local control at 12 months",
+        "Forest plot: overall survival at 12 months",
+    ]

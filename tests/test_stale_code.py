@@ -102,7 +102,10 @@ def modules_loaded_by(work: Path, scripts: dict[str, Path]) -> dict[str, set[Pat
 def planned(work: Path, *args: str) -> dict[str, int]:
     """Jobs per rule that ``snakemake -n --quiet rules`` plans for every result file ({} when there is nothing
     to do)."""
-    targets = sorted(str(p.relative_to(work)) for p in (work / "results").rglob("*") if p.is_file())
+    files = [p.relative_to(work) for p in (work / "results").rglob("*") if p.is_file()]
+    # a file in a folder output (results/figures/forest/, .../funnel/) is named by its folder
+    folders = {f.parent for f in files if f.parent.parent == Path("results/figures")}
+    targets = sorted({str(f.parent if f.parent in folders else f) for f in files})
     targets = [t for t in targets if not t.startswith("results/logs/")]
     proc = run_snakemake(work, "-n", *targets, "--quiet", "rules", *args, timeout=300)  # (options take lists)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -34,7 +34,7 @@ def test_every_output_is_built(run):
     for endpoint, t in pooled[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False):
         for kind in ("forest", "funnel"):
             for ext in ("png", "pdf"):
-                assert (work / f"results/figures/{kind}_{endpoint}_{t:g}m.{ext}").stat().st_size > 0
+                assert (work / f"results/figures/{kind}/{kind}_{endpoint}_{t:g}m.{ext}").stat().st_size > 0
 
 
 def test_pooled_columns(run):

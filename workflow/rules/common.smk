@@ -7,6 +7,8 @@ import functools
 import os
 from pathlib import Path
 
+from sbrtmeta.plots import labels
+
 
 wildcard_constraints:
     endpoint="LC|OS",
@@ -87,10 +89,6 @@ def corrections_ledger():
 # --- figures ----------------------------------------------------------------------------
 
 
-def figure_paths(kind, endpoint, timepoint):
-    return [f"results/figures/{kind}_{endpoint}_{timepoint}m.{ext}" for ext in config["figures"]["formats"]]
-
-
 def report_format():
     """The one format of each figure shown in the HTML report."""
     formats = config["figures"]["formats"]
@@ -111,39 +109,42 @@ def reported(paths, caption, category, subcategory=None, labels=None):
     ]
 
 
-def cell_outputs(kind):
-    """The figures of one kind for every endpoint × time point of FIGURE_CELLS (plots.smk)."""
-    out = []
-    for endpoint, t in FIGURE_CELLS:
-        what = f"{ENDPOINT_NAMES.get(endpoint, endpoint)}, {t} months"
-        out += reported(
-            figure_paths(kind, endpoint, t),
-            f"../report/{kind}.rst",
-            "Forest plots" if kind == "forest" else "Funnel plots",
-            what,
-            {"endpoint": endpoint, "time point": f"{t} months"},
-        )
-    return out
+def cell_figures(kind, category):
+    """The folder of one kind's figures, one per endpoint × time point with a pooled cell
+    (results/figures/<kind>/<kind>_LC_24m.png, ...), its report-format files in the HTML
+    report with a subcategory per endpoint × time point."""
+    return report(
+        directory(f"results/figures/{kind}"),
+        patterns=[f"{kind}_{{endpoint}}_{{timepoint}}m.{report_format()}"],
+        caption=f"../report/{kind}.rst",
+        category=category,
+        subcategory=lambda w: f"{labels.endpoint_name(w.endpoint)}, {w.timepoint} months",
+        labels={"endpoint": "{endpoint}", "time point": "{timepoint} months"},
+    )
 
 
 def site_title(wildcards):
-    site = wildcards.site.replace("_", " ")
-    return site[:1].upper() + site[1:]
+    return labels.site_title(wildcards.site.replace("_", " "))
 
 
-def all_figures(wildcards):
-    """Forest and funnel plots of every configured endpoint × time point (FIGURE_CELLS,
-    plots.smk), the flow diagram, and a leave-one-out plot per site with a pooled cell
-    of three or more studies (known after the pooling checkpoint)."""
-    paths = []
-    for kind in ("forest", "funnel"):
-        for endpoint, t in FIGURE_CELLS:
-            paths += figure_paths(kind, endpoint, t)
-    paths += [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]]
+def leave_one_out_figures(wildcards):
+    """A leave-one-out plot per site with a pooled cell of three or more studies (known after
+    the pooling checkpoint)."""
     csv.field_size_limit(2**31 - 1)  # a cell of thousands of studies lists long study-id fields
     with open(checkpoints.pool.get().output.pooled, newline="", encoding="utf-8") as fh:
         sites = {r["site"] for r in csv.DictReader(fh) if int(r["k"]) >= 3}  # csv, not pandas: a no-op run stays fast
-    for site in sorted(sites):
-        slug = site.replace(" ", "_")
-        paths += [f"results/figures/leave_one_out_{slug}.{ext}" for ext in config["figures"]["formats"]]
-    return paths
+    return [
+        f"results/figures/leave_one_out_{site.replace(' ', '_')}.{ext}"
+        for site in sorted(sites)
+        for ext in config["figures"]["formats"]
+    ]
+
+
+def all_figures(wildcards):
+    """Every figure: the forest and funnel folders, the flow diagram and the leave-one-out plots."""
+    return [
+        *rules.forest_plots.output,
+        *rules.funnel_plots.output,
+        *rules.flow_diagram.output,
+        *leave_one_out_figures(wildcards),
+    ]

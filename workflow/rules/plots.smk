@@ -1,14 +1,9 @@
-# Figures. One job per figure kind draws every endpoint × time point (a Python job
-# costs ~2 s of imports): the cells are the configured endpoints × time points, a cell
-# with nothing pooled gets a figure that says so. Leave-one-out plots are one job per
-# site with a cell of three or more studies (known after the pooling checkpoint).
+# Figures. Forest and funnel plots: one job per kind draws every endpoint × time point with
+# a pooled or single-study cell into a folder (a Python job costs ~1 s of imports, so not
+# one job per cell); cells with nothing pooled get no figure and are in not_pooled.csv.
+# Leave-one-out plots: one job per site with a cell of three or more studies (known after
+# the pooling checkpoint).
 
-ENDPOINT_NAMES = {"LC": "Local control", "OS": "Overall survival"}
-FIGURE_CELLS = [
-    (endpoint, f"{float(t):g}")
-    for endpoint in config["inclusion"]["endpoints"]
-    for t in sorted(config["inclusion"]["timepoints"]["targets"])
-]
 FIGURE_OPTIONS = {
     "sort": config["figures"].get("forest", {}).get("sort", "year"),
     "forest_max_studies": config["figures"].get("forest", {}).get("max_studies", 100),
@@ -18,49 +13,47 @@ FIGURE_OPTIONS = {
 
 
 rule forest_plots:
-    """Forest plots of every endpoint × time point, studies grouped by site."""
+    """Forest plots of every endpoint × time point with a pooled cell, studies grouped by site."""
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
         subgroups="results/tables/subgroup_tests.csv",
         included="results/tables/included.csv",
-        code=code_of("../scripts/plot_figures.py"),
+        code=code_of("../scripts/forest_plots.py"),
     output:
-        cell_outputs("forest"),
+        folder=cell_figures("forest", "Forest plots"),
     log:
         "results/logs/forest_plots.log",
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        kind="forest",
-        cells=FIGURE_CELLS,
+        endpoints=config["inclusion"]["endpoints"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
     script:
-        "../scripts/plot_figures.py"
+        "../scripts/forest_plots.py"
 
 
 rule funnel_plots:
-    """Contour-enhanced funnel plots of every endpoint × time point, one panel per site."""
+    """Contour-enhanced funnel plots of every endpoint × time point with a pooled cell, one panel per site."""
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
-        code=code_of("../scripts/plot_figures.py"),
+        code=code_of("../scripts/funnel_plots.py"),
     output:
-        cell_outputs("funnel"),
+        folder=cell_figures("funnel", "Funnel plots"),
     log:
         "results/logs/funnel_plots.log",
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        kind="funnel",
-        cells=FIGURE_CELLS,
+        endpoints=config["inclusion"]["endpoints"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
     script:
-        "../scripts/plot_figures.py"
+        "../scripts/funnel_plots.py"
 
 
 rule leave_one_out_plot:
@@ -68,9 +61,9 @@ rule leave_one_out_plot:
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
-        code=code_of("../scripts/plot_figures.py"),
+        code=code_of("../scripts/leave_one_out_plot.py"),
     output:
-        reported(
+        figures=reported(
             [f"results/figures/leave_one_out_{{site}}.{ext}" for ext in config["figures"]["formats"]],
             "../report/leave_one_out.rst",
             site_title,
@@ -84,13 +77,11 @@ rule leave_one_out_plot:
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        kind="leave_one_out",
-        formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
         level=config["pooling"]["level"],
     script:
-        "../scripts/plot_figures.py"
+        "../scripts/leave_one_out_plot.py"
 
 
 rule flow_diagram:
@@ -98,7 +89,7 @@ rule flow_diagram:
     input:
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
-        code=code_of("../scripts/plot_figures.py"),
+        code=code_of("../scripts/flow_diagram.py"),
     output:
         reported(
             [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]],
@@ -110,8 +101,6 @@ rule flow_diagram:
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        kind="flow",
-        formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:
-        "../scripts/plot_figures.py"
+        "../scripts/flow_diagram.py"

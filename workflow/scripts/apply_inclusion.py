@@ -1,7 +1,6 @@
-"""Snakemake script: tidy outcomes → included.csv and excluded.csv (:func:`sbrtmeta.report.rules.inclusion_step`)."""
+"""Snakemake script: tidy outcomes → included.csv and excluded.csv (:func:`sbrtmeta.data.inclusion.inclusion_step`)."""
 
-from sbrtmeta.data.inclusion import read_outcomes
-from sbrtmeta.report.rules import inclusion_step
+from sbrtmeta.data.inclusion import inclusion_step, read_outcomes
 from sbrtmeta.report.step import run_step, write_table
 
 

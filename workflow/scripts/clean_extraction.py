@@ -1,7 +1,7 @@
 """Snakemake script: raw sheets + corrections ledger + tidy sheets → results/clean/outcomes.csv
-(:func:`sbrtmeta.report.rules.clean_step`)."""
+(:func:`sbrtmeta.data.extraction.clean_step`)."""
 
-from sbrtmeta.report.rules import clean_step
+from sbrtmeta.data.extraction import clean_step
 from sbrtmeta.report.step import run_step, write_table
 
 

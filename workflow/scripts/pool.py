@@ -1,8 +1,8 @@
 """Snakemake script: included rows → pooled.csv, pooled_studies.csv, not_pooled.csv, subgroup_tests.csv
-(:func:`sbrtmeta.report.rules.pool_step`)."""
+(:func:`sbrtmeta.analysis.pooling.pool_step`)."""
 
 import pandas as pd
-from sbrtmeta.report.rules import pool_step
+from sbrtmeta.analysis.pooling import pool_step
 from sbrtmeta.report.step import run_step, write_table
 
 

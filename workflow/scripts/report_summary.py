@@ -1,10 +1,10 @@
-"""Snakemake script: results/report/summary.md from the result tables (:func:`sbrtmeta.report.rules.summary_step`)."""
+"""Snakemake script: results/report/summary.md from the result tables (:func:`sbrtmeta.report.summary.summary_step`)."""
 
 from pathlib import Path
 
 import pandas as pd
-from sbrtmeta.report.rules import summary_step
 from sbrtmeta.report.step import run_step
+from sbrtmeta.report.summary import summary_step
 
 TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose")
 

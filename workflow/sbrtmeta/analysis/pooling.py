@@ -7,6 +7,9 @@ into cells, computes effect sizes (:mod:`sbrtmeta.effect_sizes`), fits the model
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -15,6 +18,8 @@ from sbrtmeta.stats.glmm import fit_glmm_logit
 from sbrtmeta.stats.inference import REGRESSION_TAU2, critical_value
 from sbrtmeta.stats.meta_regression import subgroup_test
 from sbrtmeta.stats.random_effects import fit_random_effects
+
+_LOG = logging.getLogger(__name__)
 
 CELL = ["site", "histology", "endpoint", "target_timepoint_months"]
 POOLED_COLUMNS = (
@@ -312,3 +317,47 @@ def subgroup_differences(
         place = dict(histology=hist, endpoint=endpoint, timepoint_months=float(t))
         out.append(dict(**place, **_subgroup_row(cell, sites, transform, method, ci_method, level)))
     return pd.DataFrame(out, columns=list(SUBGROUP_COLUMNS))
+
+
+@dataclass(frozen=True)
+class PoolTables:
+    """``pooled.csv``, ``pooled_studies.csv``, ``not_pooled.csv`` and ``subgroup_tests.csv``."""
+
+    pooled: pd.DataFrame
+    studies: pd.DataFrame
+    not_pooled: pd.DataFrame
+    subgroups: pd.DataFrame
+
+
+def _log_pooling(log, t: PoolTables) -> None:
+    for r in t.subgroups.itertuples():
+        log.info(
+            "sites differ? %s %s %gm (%s): QM = %.2f, p = %.3g",
+            *(r.histology, r.endpoint, r.timepoint_months, r.sites, r.qm, r.p),
+        )
+    for r in t.pooled.itertuples():
+        log.info(
+            "%s (%s) %s %gm: k = %d, %s, %.1f%% [%.1f, %.1f]",
+            *(r.site, r.histology, r.endpoint, r.timepoint_months, r.k, r.model),
+            *(100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high),
+        )
+    for r in t.not_pooled.itertuples():
+        log.info(
+            "NOT POOLED %s (%s) %s: %s (%s)",
+            *(r.site, r.histology or "any histology", r.endpoint or "any endpoint", r.reason, r.detail),
+        )
+
+
+def pool_step(
+    included: pd.DataFrame, excluded: pd.DataFrame, pooling: dict, sites: list, endpoints: list, log=_LOG
+) -> PoolTables:
+    """Pool every site × endpoint × time point, list the cells not pooled and test the sites' differences."""
+    p = pooling
+    pooled, studies = pool_cells(
+        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["model"], p["histology"]
+    )
+    missing = not_pooled(included, excluded, sites, endpoints, p["histology"])
+    tests = subgroup_differences(included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["histology"])
+    tables = PoolTables(pooled, studies, missing, tests)
+    _log_pooling(log, tables)
+    return tables

@@ -23,3 +23,24 @@ def cell_studies(cell, studies: pd.DataFrame) -> pd.DataFrame:
     if "histology" in studies and hasattr(cell, "histology"):
         keep &= studies["histology"] == cell.histology
     return studies[keep]
+
+
+def pooled_cells(pooled: pd.DataFrame, endpoints: list[str]) -> list[tuple[str, float]]:
+    """The endpoint × time points with at least one row in ``pooled.csv`` (a pooled or a
+    single-study cell): endpoints in the order given, time points ascending. These, and only
+    these, get forest and funnel plots; cells with nothing pooled are in ``not_pooled.csv``."""
+    times = pooled["timepoint_months"].astype(float)
+    return [(e, t) for e in endpoints for t in sorted(set(times[pooled["endpoint"] == e]))]
+
+
+def cell_stem(kind: str, endpoint: str, timepoint_months: float) -> str:
+    """The file name of one cell's figure without its extension, e.g. ``forest_LC_24m``."""
+    return f"{kind}_{endpoint}_{float(timepoint_months):g}m"
+
+
+def with_years(studies: pd.DataFrame, included: pd.DataFrame) -> pd.DataFrame:
+    """``studies`` with each study's publication ``year`` from ``included`` (for the forest sort)."""
+    if "year" not in included:
+        return studies
+    years = included.drop_duplicates("study_id").set_index("study_id")["year"]
+    return studies.assign(year=studies["study_id"].map(years))

@@ -9,6 +9,7 @@ file, row, column and value.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from sbrtmeta.data.raw_schema import LEDGER_SCHEMA, RAW_SCHEMA
 from sbrtmeta.data.sheets import read_table, schema_failures, validate_table
 from sbrtmeta.data.tidy_schema import TIDY_COLUMNS, tidy_sheet_rows
 from sbrtmeta.data.vocabulary import DESIGNS, ENDPOINT_COLUMNS, PRIMARY_HISTOLOGY
+
+_LOG = logging.getLogger(__name__)
 
 DEFAULT_DENOMINATOR = {"LC": "lesions", "OS": "patients"}
 DEFAULT_REVIEW_HISTOLOGY = {"crc2014": "colorectal", "sarcoma2023": "sarcoma"}
@@ -360,4 +363,26 @@ def clean_extraction(
         tidy[col] = tidy[col].astype("Int64")
     for col in ("total_dose_gy", "bed10", "timepoint_months", "rate", "mfu_months"):
         tidy[col] = tidy[col].astype("Float64")
+    return tidy
+
+
+def clean_step(sheets: list[str], ledger: str, cleanup: dict, tidy_sheets: list[str], log=_LOG) -> pd.DataFrame:
+    """``outcomes.csv`` from the printed sheets, the corrections ledger and the tidy sheets."""
+    tidy = clean_extraction(
+        sheets,
+        ledger,
+        denominator=dict(cleanup["denominator"]),
+        alpha_beta=float(cleanup["alpha_beta"]),
+        review_histology=dict(cleanup["review_histology"]),
+        tidy_sheets=tidy_sheets,
+    )
+    printed = tidy[tidy["raw_file"].isin({s.rsplit("/", 1)[-1] for s in sheets})]
+    corrected = (printed.drop_duplicates("raw_row")["corrected_columns"] != "").sum()
+    log.info(
+        "%d tidy rows from %d printed sheet(s) and %d tidy sheet(s); %d raw rows repaired by the corrections ledger",
+        len(tidy),
+        len(sheets),
+        len(tidy_sheets),
+        corrected,
+    )
     return tidy

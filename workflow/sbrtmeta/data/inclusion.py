@@ -8,9 +8,14 @@ criterion per row.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import pandas as pd
+
+from sbrtmeta.data.errors import InputError
+
+_LOG = logging.getLogger(__name__)
 
 TEXT_COLUMNS = ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis")
 COUNT_COLUMNS = ("n", "events", "n_patients", "n_lesions", "fractions", "year")
@@ -203,3 +208,37 @@ def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, p
     included = frame[frame["criterion"] == ""].drop(columns=["criterion", "detail"])
     excluded = frame[frame["criterion"] != ""].drop(columns=["target_timepoint_months"])
     return included.reset_index(drop=True), excluded.reset_index(drop=True)
+
+
+def check_named_studies(tidy: pd.DataFrame, criteria: dict) -> None:
+    """InputError for a study of ``inclusion.exclude_studies`` or ``inclusion.overlaps`` not in the data."""
+    known = set(tidy["study_id"])
+    for i, e in enumerate(criteria["exclude_studies"]):
+        if e["study_id"] not in known:
+            raise InputError(
+                "names a study that is not in the data (study ids look like crc2014-50)",
+                file="config/config.yaml",
+                row=f"inclusion.exclude_studies[{i}]",
+                column="study_id",
+                value=e["study_id"],
+            )
+    for i, group in enumerate(criteria["overlaps"]):
+        for sid in group["studies"]:
+            if sid not in known:
+                raise InputError(
+                    "names a study that is not in the data (study ids look like sarcoma2023-20)",
+                    file="config/config.yaml",
+                    row=f"inclusion.overlaps[{i}]",
+                    column="studies",
+                    value=sid,
+                )
+
+
+def inclusion_step(tidy: pd.DataFrame, criteria: dict, log=_LOG) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``included.csv`` and ``excluded.csv``: the studies config names checked, then the criteria applied."""
+    check_named_studies(tidy, criteria)
+    included, excluded = apply_inclusion(tidy, criteria)
+    log.info("%d rows included, %d excluded", len(included), len(excluded))
+    for crit, k in excluded["criterion"].value_counts().sort_index().items():
+        log.info("  excluded by %s: %d", crit, k)
+    return included, excluded

@@ -16,6 +16,8 @@ test for subgroup differences between sites (``subgroup_tests.csv``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -24,7 +26,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon, Rectangle
 from matplotlib.transforms import blended_transform_factory
 
-from sbrtmeta.data.cells import cell_studies, select_rows
+from sbrtmeta.data.cells import cell_stem, cell_studies, pooled_cells, select_rows
 from sbrtmeta.plots.labels import (
     MODEL_LABELS,
     SCALE_NAMES,
@@ -324,6 +326,21 @@ def draw_forest(
         _draw_rows(ax, rows)
         percent_row_axis(ax, len(rows), f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
     return fig
+
+
+def forest_figures(
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    endpoints: list[str],
+    sort: str = "table",
+    max_studies: int = MAX_STUDIES,
+    subgroups: pd.DataFrame | None = None,
+) -> Iterator[tuple[str, Figure]]:
+    """``(stem, figure)`` of the forest plot (:func:`draw_forest`) of every endpoint × time
+    point with a pooled or single-study cell (:func:`sbrtmeta.data.cells.pooled_cells`)."""
+    for endpoint, t in pooled_cells(pooled, endpoints):
+        fig = draw_forest(pooled, studies, endpoint, t, sort=sort, max_studies=max_studies, subgroups=subgroups)
+        yield cell_stem("forest", endpoint, t), fig
 
 
 def _draw_rows(ax, rows: list[dict]) -> None:

@@ -12,10 +12,11 @@ workflow on unchanged data gives byte-identical PDF and SVG files.
 from __future__ import annotations
 
 import contextlib
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
 
@@ -116,7 +117,22 @@ def save_figure(fig, paths: list[str], dpi: int = 300) -> None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     finally:
-        plt.close(fig)
+        pyplot = sys.modules.get("matplotlib.pyplot")  # (not imported here: ~0.2 s a job)
+        if pyplot is not None:  # a figure made through pyplot is registered there; close it
+            pyplot.close(fig)
+
+
+def save_figures(figures: Iterable, folder: str, formats: list[str], dpi: int = 300) -> list[str]:
+    """Save each ``(stem, figure)`` of ``figures`` as ``folder/stem.<format>`` in every
+    format (see :func:`save_figure`); the folder is created even when there is nothing to
+    save. Returns the paths written."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, fig in figures:
+        paths = [str(Path(folder) / f"{stem}.{fmt}") for fmt in formats]
+        save_figure(fig, paths, dpi=dpi)
+        written += paths
+    return written
 
 
 def message_figure(text: str, width_in: float = FIGURE_WIDTH_IN / 2 + 0.6):

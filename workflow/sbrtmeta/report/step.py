@@ -42,3 +42,10 @@ def write_table(frame, path: str) -> None:
     """Write a CSV the same way every time (byte-identical for the same data)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def read_result(path: str):
+    """A result table written by an earlier step, with its text columns read as text."""
+    import pandas as pd
+
+    return pd.read_csv(path, dtype={"first_author": str, "ref": str, "label": str})

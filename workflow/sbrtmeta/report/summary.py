@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -284,7 +285,8 @@ FIGURE_KINDS = (
 FORMAT_PREFERENCE = ("png", "svg", "pdf")
 
 
-def _figure_title(stem: str) -> tuple[int, str]:
+def _figure_title(stem: str) -> tuple[int, tuple, str]:
+    """(kind's rank, (endpoint, time point) of a cell figure, title) of a figure's file stem."""
     import re
 
     for rank, (prefix, name) in enumerate(FIGURE_KINDS):
@@ -292,14 +294,23 @@ def _figure_title(stem: str) -> tuple[int, str]:
             rest = stem[len(prefix) :].strip("_")
             cell = re.fullmatch(r"(LC|OS)_(\d+(?:\.\d+)?)m", rest)
             if cell:
-                return rank, f"{name}: {_what(cell.group(1), cell.group(2))}"
-            return rank, f"{name}: {rest.replace('_', ' ')}" if rest else name
-    return len(FIGURE_KINDS), stem.replace("_", " ")
+                return rank, (cell.group(1), float(cell.group(2))), f"{name}: {_what(cell.group(1), cell.group(2))}"
+            return rank, (), f"{name}: {rest.replace('_', ' ')}" if rest else name
+    return len(FIGURE_KINDS), (), stem.replace("_", " ")
+
+
+def figure_files(paths: list[str]) -> list[str]:
+    """``paths`` with each folder (the forest and funnel plots' outputs) replaced by its files."""
+    out = []
+    for path in map(Path, paths):
+        out += sorted(map(str, path.iterdir())) if path.is_dir() else [str(path)]
+    return out
 
 
 def figure_list(paths: list[str]) -> list[tuple[str, str]]:
     """``[(title, path)]``: one file per figure (PNG, else SVG, else PDF), flow diagram
-    first, then forest, funnel, leave-one-out and dose-response figures in the given order."""
+    first, then forest, funnel, leave-one-out and dose-response figures; cell figures by
+    endpoint and time point, the others by title."""
     chosen: dict[str, str] = {}
     for path in map(str, paths):
         stem, _, ext = posixpath.basename(path).rpartition(".")
@@ -309,7 +320,7 @@ def figure_list(paths: list[str]) -> list[tuple[str, str]]:
         if key not in chosen or FORMAT_PREFERENCE.index(ext) < FORMAT_PREFERENCE.index(chosen[key].rpartition(".")[2]):
             chosen[key] = path
     items = [(*_figure_title(posixpath.basename(k)), i, p) for i, (k, p) in enumerate(chosen.items())]
-    return [(title, path) for _, title, _, path in sorted(items)]
+    return [(title, path) for _, _, title, _, path in sorted(items)]
 
 
 def _report_sites(sites, pooled: pd.DataFrame, not_pooled) -> list[str]:
@@ -396,3 +407,19 @@ def summary_markdown(
     out += _selection_section(included, excluded, not_pooled)
     out += _figures_section(figures, report_dir)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[str]) -> str:
+    """``summary.md`` from the result tables (``tables``: pooled, subgroups, included, excluded,
+    not_pooled, dose) and the figure paths (files, or folders of figures)."""
+    return summary_markdown(
+        tables["pooled"],
+        tables["subgroups"],
+        tables["included"],
+        tables["excluded"],
+        tables["not_pooled"],
+        tables["dose"],
+        figure_list(figure_files(figures)),
+        report_dir=report_dir,
+        sites=sites,
+    )

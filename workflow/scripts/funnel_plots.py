@@ -1,0 +1,17 @@
+"""Snakemake script: pooled tables → a contour-enhanced funnel plot of every endpoint × time
+point with a pooled cell, in results/figures/funnel/ (:func:`sbrtmeta.report.funnel.funnel_figures`)."""
+
+from sbrtmeta.plots.style import save_figures
+from sbrtmeta.report.funnel import funnel_figures
+from sbrtmeta.report.step import read_result, run_step
+
+
+def main(log):
+    sm = snakemake  # noqa: F821
+    pooled, studies = read_result(sm.input.pooled), read_result(sm.input.studies)
+    figures = funnel_figures(pooled, studies, sm.params.endpoints, sm.params.options["trimfill_max_studies"])
+    written = save_figures(figures, sm.output.folder, sm.params.formats, dpi=sm.params.dpi)
+    log.info("wrote %d files in %s", len(written), sm.output.folder)
+
+
+run_step("funnel_plots", snakemake.log[0], main)  # noqa: F821
