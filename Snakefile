@@ -48,3 +48,13 @@ rule all:
         rules.flow_diagram.output,
         leave_one_out_figures,
         "results/report/summary.md",
+
+
+onsuccess:
+    # Snakemake's job-rate limiter (--max-jobs-per-timespan, 1 s) leaves a timer thread that
+    # keeps the process alive for up to a second after the last job: stop it, all is done.
+    import threading
+
+    for timer in threading.enumerate():
+        if isinstance(timer, threading.Timer):
+            timer.cancel()

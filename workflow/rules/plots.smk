@@ -31,6 +31,7 @@ rule forest_plots:
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
+    priority: 1  # the longest jobs start first once pooling is done
     script:
         "../scripts/forest_plots.py"
 
@@ -52,6 +53,7 @@ rule funnel_plots:
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
+    priority: 1  # the longest jobs start first once pooling is done
     script:
         "../scripts/funnel_plots.py"
 
