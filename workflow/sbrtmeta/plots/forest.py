@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Polygon, Rectangle
+from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
 from sbrtmeta.data.cells import cell_stem, cell_studies, pooled_cells, select_rows
@@ -39,7 +39,15 @@ from sbrtmeta.plots.labels import (
     site_title,
     statistic_text,
 )
-from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, percent_row_axis, wrap_text
+from sbrtmeta.plots.style import (
+    FIGURE_WIDTH_IN,
+    PALETTE,
+    SMALL_FONT_SIZE,
+    figure_style,
+    percent_row_axis,
+    pooled_diamond,
+    wrap_text,
+)
 
 ROW_IN = 0.18  # height of one table row, inches (8 pt text needs ~0.13)
 PAD_IN = 0.08  # figure edge to the outer columns
@@ -47,7 +55,6 @@ GAP_IN = 0.12  # between two text columns
 PLOT_GAP_IN = 0.2  # between a text column and the plot area
 MIN_PLOT_IN = 2.0
 MAX_SQUARE_PT = 0.7 * ROW_IN * 72  # side of the square of the heaviest study
-DIAMOND_HALF = 0.34  # half height of the diamond, in rows
 HEADERS = {"label": "Study", "n": "Events/N", "ci": "Proportion, %\n[95% CI]", "w": "Weight,\n%"}
 # Order of the studies within a site: as in pooled_studies.csv, by year (oldest first,
 # no year last), by estimate (lowest first), by n (largest first) or by label (A-Z).
@@ -362,29 +369,9 @@ def _draw_rows(ax, rows: list[dict]) -> None:
         )
     for y, r in enumerate(rows):
         if r["kind"] == "pooled":
-            est, lo, hi = 100 * r["est"], 100 * r["lo"], 100 * r["hi"]
-            ax.add_patch(
-                Polygon(
-                    [(lo, y), (est, y - DIAMOND_HALF), (hi, y), (est, y + DIAMOND_HALF)],
-                    closed=True,
-                    facecolor=PALETTE["blue"],
-                    edgecolor=PALETTE["blue"],
-                    linewidth=0.6,
-                    zorder=3,
-                    gid=f"pooled:{r['site']}",
-                )
-            )
             first = next(i for i, s in enumerate(rows) if s.get("site") == r["site"])
-            ax.vlines(
-                est,
-                first + 0.5,
-                y - DIAMOND_HALF,
-                color=PALETTE["blue"],
-                linewidth=0.6,
-                linestyles=(0, (2, 2)),
-                zorder=1,
-                gid=f"pooled-line:{r['site']}",
-            )
+            est, lo, hi = 100 * r["est"], 100 * r["lo"], 100 * r["hi"]
+            pooled_diamond(ax, y, est, lo, hi, first + 0.5, f"pooled:{r['site']}", f"pooled-line:{r['site']}")
         elif r["kind"] == "pi":
             lo, hi = 100 * r["lo"], 100 * r["hi"]
             ax.add_patch(

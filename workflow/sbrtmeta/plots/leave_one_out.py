@@ -12,17 +12,22 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Polygon
 from matplotlib.transforms import blended_transform_factory
 
 from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, site_title, tau2_ci_text
-from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, percent_row_axis
+from sbrtmeta.plots.style import (
+    FIGURE_WIDTH_IN,
+    PALETTE,
+    SMALL_FONT_SIZE,
+    figure_style,
+    percent_row_axis,
+    pooled_diamond,
+)
 
 ROW_IN = 0.18
 PAD_IN = 0.08
 GAP_IN = 0.2
 PLOT_IN = 2.6
-DIAMOND_HALF = 0.34
 
 
 def _block_title(r, split: bool) -> str:
@@ -115,26 +120,7 @@ def _draw_marks(ax, rows: list[dict]) -> None:
         if r["kind"] != "all":
             continue
         est, lo, hi = 100 * r["est"], 100 * r["lo"], 100 * r["hi"]
-        ax.add_patch(
-            Polygon(
-                [(lo, y), (est, y - DIAMOND_HALF), (hi, y), (est, y + DIAMOND_HALF)],
-                closed=True,
-                facecolor=PALETTE["blue"],
-                edgecolor=PALETTE["blue"],
-                linewidth=0.6,
-                zorder=3,
-                gid="all-studies",
-            )
-        )
-        ax.vlines(
-            est,
-            r["first"] - 0.5,
-            y - DIAMOND_HALF,
-            color=PALETTE["blue"],
-            linewidth=0.6,
-            linestyles=(0, (2, 2)),
-            zorder=1,
-        )
+        pooled_diamond(ax, y, est, lo, hi, r["first"] - 0.5, "all-studies")
 
 
 def draw_leave_one_out(table: pd.DataFrame, site: str) -> Figure:

@@ -19,6 +19,7 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 from matplotlib import font_manager
+from matplotlib.patches import Polygon
 
 FIGURE_WIDTH_IN = 17 / 2.54  # a full page width
 FONT_SIZE = 8.0
@@ -173,3 +174,25 @@ def percent_row_axis(ax, n_rows: int, xlabel: str) -> None:
     ax.set_xlabel(xlabel)
     ax.xaxis.grid(True, color=PALETTE["rule"], linewidth=0.6, zorder=0)
     ax.set_axisbelow(True)
+
+
+DIAMOND_HALF = 0.34  # half height of a pooled estimate's diamond, in rows
+
+
+def pooled_diamond(ax, y: float, est: float, lo: float, hi: float, top: float, gid: str, line_gid=None) -> None:
+    """A pooled estimate (``est`` with CI ``lo``-``hi``, in axis units) as a diamond on row ``y``,
+    with a dashed line from it up to row ``top``: the forest and leave-one-out plots' mark."""
+    ax.add_patch(
+        Polygon(
+            [(lo, y), (est, y - DIAMOND_HALF), (hi, y), (est, y + DIAMOND_HALF)],
+            closed=True,
+            facecolor=PALETTE["blue"],
+            edgecolor=PALETTE["blue"],
+            linewidth=0.6,
+            zorder=3,
+            gid=gid,
+        )
+    )
+    ax.vlines(
+        est, top, y - DIAMOND_HALF, color=PALETTE["blue"], linewidth=0.6, linestyles=(0, (2, 2)), zorder=1, gid=line_gid
+    )
