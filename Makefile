@@ -4,7 +4,8 @@
 # make fixtures  regenerate the metafor reference values
 #               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv)
 # make bench  time the engine against metafor and statsmodels, and the workflow
-#             (cold run, no-op, one criterion changed, a 10^5-row sheet) against metafor
+#             (cold run, no-op, one criterion changed, a 10^5-row sheet) against metafor,
+#             and the speed budgets the tests no longer assert (bench/speed_checks.py)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -57,6 +58,7 @@ fixtures: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_benchmarks.py
 	$(BIN)/python bench/workflow_bench.py
+	$(BIN)/python bench/speed_checks.py
 
 clean:
 	rm -rf results .snakemake

@@ -150,18 +150,6 @@ def test_order_of_studies_does_not_matter():
     assert a.tau2 == pytest.approx(b.tau2, rel=1e-8)
 
 
-def test_k200_is_fast():
-    import time
-
-    d = INPUTS[INPUTS.dataset == "synthetic:k200"]
-    x, n = d.xi.to_numpy(), d.ni.to_numpy()
-    fit_glmm_logit(x, n)
-    t0 = time.perf_counter()
-    for _ in range(5):
-        fit_glmm_logit(x, n)
-    assert (time.perf_counter() - t0) / 5 < 0.3  # rma.glmm takes ~0.3 s for these data
-
-
 @pytest.mark.parametrize(
     "events, n, match",
     [

@@ -4,7 +4,6 @@ Expected values come from tests/metafor/make_multilevel_fixtures.R (inputs from
 tests/metafor/make_multilevel_inputs.py); no expected number is typed here.
 """
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -216,8 +215,9 @@ def test_row_order_and_label_type_do_not_matter():
         assert fit.loglik == pytest.approx(ref.loglik, rel=1e-12)
 
 
-def test_fit_is_fast_for_large_k():
-    """10^5 arms in 2 * 10^4 studies: the cost is O(k), no k x k matrix."""
+def test_fit_runs_at_large_k():
+    """10^5 arms in 2 * 10^4 studies fit (O(k), no k x k matrix); its time is in `make bench`
+    (bench/speed_checks.py)."""
     rng = np.random.default_rng(2024)
     n_studies, k = 20_000, 100_000
     arms = rng.multinomial(k - n_studies, np.full(n_studies, 1 / n_studies)) + 1
@@ -226,12 +226,9 @@ def test_fit_is_fast_for_large_k():
     v = rng.uniform(0.02, 0.5, k)
     y = 1.0 + rng.normal(0, 0.5, n_studies)[study] + rng.normal(0, 0.3, k) + rng.normal(0, np.sqrt(v))
     X = np.column_stack([np.ones(k), rng.normal(size=k)])
-    t0 = time.perf_counter()
     fit = fit_multilevel(y, v, study, arm, X)
-    elapsed = time.perf_counter() - t0
     assert fit.k == k and fit.n_studies == n_studies
     assert np.all(np.isfinite(fit.coef)) and np.all(fit.sigma2 > 0)
-    assert elapsed < 2.0, f"fit took {elapsed:.2f} s"
 
 
 # --------------------------------------------------------------------- bad input

@@ -252,6 +252,7 @@ def test_save_figure_is_byte_identical(tmp_path):
         outputs.append([open(p, "rb").read() for p in paths])
     (png_a, pdf_a, svg_a), (png_b, pdf_b, svg_b) = outputs
     assert png_a.startswith(b"\x89PNG") and pdf_a.startswith(b"%PDF") and b"<svg" in svg_a
+    assert png_a == png_b
     assert pdf_a == pdf_b
     assert svg_a == svg_b
     assert b"CreationDate" not in pdf_a and b"<dc:date>" not in svg_a
@@ -399,14 +400,11 @@ def test_funnel_with_two_studies_runs_no_test():
     assert any("k < 3: no test" in t for t in texts(fig))
 
 
-def test_funnel_with_thousands_of_studies_draws_fast():
-    import time
-
+def test_funnel_with_thousands_of_studies_draws_every_study():
+    # its drawing time is in `make bench` (bench/speed_checks.py)
     pooled, studies = make_tables({"lung": 3000}, seed=3)
-    t0 = time.perf_counter()
     fig = funnel(pooled, studies, "LC", 24)
     fig.canvas.draw()
-    assert time.perf_counter() - t0 < 15
     ax = next(a for a in fig.axes if a.axison)
     points = next(c for c in ax.collections if c.get_gid() == "studies").get_offsets()
     assert len(points) == 3000
