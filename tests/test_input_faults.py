@@ -18,6 +18,7 @@ import copy
 import csv
 import re
 import runpy
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -200,6 +201,22 @@ PRINTED_FAULTS = [
     ),
     ("bad year", _set("T1-05", "year", "14"), T105, "year", "14", "must match"),
     ("empty required cell", _set("T1-05", "ref", ""), T105, "ref", "", "must not be empty"),
+    (
+        "count one past 2^53",
+        _set("T1-05", "patients_printed", str(2**53 + 1)),
+        T105,
+        "patients_printed",
+        str(2**53 + 1),
+        r"too large: counts must be at most 2\^53",
+    ),
+    (
+        "time point of 10^18 months",
+        _set("T1-05", "lc_printed", "57% (1000000000000000000)"),
+        T105,
+        "lc_printed",
+        "57% (1000000000000000000)",
+        "too large",
+    ),
 ]
 
 
@@ -379,6 +396,22 @@ TIDY_FAULTS = [
     ("bed10 contradicts dose_text", _tidy_set(0, "bed10", "50"), 2, "bed10", "50", "does not match what dose_text"),
     ("column the cleanup writes", _tidy_set(0, "raw_file", "x.csv"), None, "raw_file", None, "written by the cleanup"),
     ("bad review name", _tidy_set(0, "review", "My Review"), 2, "review", "My Review", "lower-case"),
+    # numbers past the range of a float, or of an exact count (issue 16)
+    ("infinite n", _tidy_set(0, "n", "inf"), 2, "n", "inf", "is infinite: give a finite number"),
+    ("minus infinity as a rate", _tidy_set(0, "rate", "-inf"), 2, "rate", "-inf", "is infinite"),
+    ("n of 1e300", _tidy_set(0, "n", "1e300"), 2, "n", "1e300", r"too large for a count: .* at most 2\^53"),
+    (
+        "time point of 1e300 months",
+        _tidy_set(0, "timepoint_months", "1e300"),
+        2,
+        "timepoint_months",
+        "1e300",
+        "too large: numbers must be at most 1e15",
+    ),
+    ("rate of 1e-320", _tidy_set(0, "rate", "1e-320"), 2, "rate", "1e-320", "too small to be stored exactly"),
+    ("n of 1e-320", _tidy_set(0, "n", "1e-320"), 2, "n", "1e-320", "too small to be stored exactly"),
+    ("n one past 2^53", _tidy_set(0, "n", str(2**53 + 1)), 2, "n", str(2**53 + 1), r"at most 2\^53"),
+    ("events one past 2^53", _tidy_set(0, "events", str(2**53 + 1)), 2, "events", str(2**53 + 1), r"at most 2\^53"),
 ]
 
 
@@ -471,6 +504,46 @@ def test_xlsx_fault(tmp_path, kind, layout, worksheet, row, column, value, rule)
     assert len(lines) == 1, lines
     label = f"{book} (worksheet {worksheet!r})" if row is not None else str(book)
     _check_line(lines[0], label, row, column, value, rule)
+
+
+def _workbook_with_number(path, xml_number: str):
+    """The example as a workbook whose first row's n cell holds ``xml_number`` as written in the
+    sheet's XML (<v>1e+309</v> is a float infinity once read; Excel itself cannot type one)."""
+    frame = _example_frame()
+    frame["n"] = frame["n"].astype(object)
+    frame.loc[0, "n"] = 987654321  # placeholder, replaced in the XML
+    _workbook(path.with_suffix(".tmp.xlsx"), {"Studies": frame})
+    with zipfile.ZipFile(path.with_suffix(".tmp.xlsx")) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert parts[sheet].count(b"<v>987654321</v>") == 1
+    parts[sheet] = parts[sheet].replace(b"<v>987654321</v>", f"<v>{xml_number}</v>".encode())
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "xml_number, row, value, rule",
+    [
+        ("1e+309", 2, "inf", "is infinite"),
+        ("-1e+309", 2, "-inf", "is infinite"),
+        ("1e+300", 2, "1e+300", r"too large for a count: .* at most 2\^53"),
+        ("1e-320", 2, "1e-320", "too small to be stored exactly"),
+        ("9007199254740993", 2, "9007199254740992", None),  # Excel's cell is a float: 2^53 + 1 reads as 2^53
+        ("inf", None, None, "has a number cell that is not a number"),
+    ],
+)
+def test_xlsx_number_past_float_range(tmp_path, xml_number, row, value, rule):
+    book = _workbook_with_number(tmp_path / "my_studies.xlsx", xml_number)
+    code, lines, out = run_cleanup_step(tmp_path, tidy_sheets=[str(book)])
+    if rule is None:
+        assert code == 0 and out.exists()
+        return
+    assert code == 1 and not out.exists()
+    assert len(lines) == 1, lines
+    _check_line(lines[0], str(book), row, None if row is None else "n", value, rule)
 
 
 def test_file_that_is_not_a_workbook(tmp_path):

@@ -64,6 +64,19 @@ def _clean(text: object) -> str:
     return text
 
 
+# Every count up to 2^53 is exact as a float (the pooling computes in floats).
+MAX_COUNT = 2**53
+# No time point or follow-up is longer than this many months (the tidy sheets' limit for numbers).
+MAX_MONTHS = 1e15
+
+
+def _count(digits: str) -> int:
+    n = int(digits)
+    if n > MAX_COUNT:
+        raise CellParseError(f"count {digits} is too large: counts must be at most 2^53 ({MAX_COUNT})")
+    return n
+
+
 @dataclass(frozen=True)
 class CountCell:
     """A printed count such as ``60``, ``≥ 65`` or ``CRC (n = 18) others (n = 14)``.
@@ -85,22 +98,22 @@ def parse_count(printed: object) -> CountCell:
     if text in NOT_REPORTED:
         return CountCell(text, None)
     if text.isdecimal():  # not isdigit(): int() refuses '²'
-        return CountCell(text, int(text))
+        return CountCell(text, _count(text))
     m = _QUALIFIED.match(text)
     if m and "(n =" not in text:
-        return CountCell(text, int(m["n"]), qualifier=m["what"])
+        return CountCell(text, _count(m["n"]), qualifier=m["what"])
     m = _LOWER_BOUND.match(text)
     if m:
-        return CountCell(text, None, lower_bound=int(m["n"]))
+        return CountCell(text, None, lower_bound=_count(m["n"]))
     groups = {}
     rest = text
     for g in _GROUP.finditer(text):
         label = g["label"].strip(" ,;") or "all"
-        groups[label] = int(g["n"])
+        groups[label] = _count(g["n"])
         rest = rest.replace(g.group(0), "", 1)
     if not groups or rest.strip(" ,;"):
         raise CellParseError(f"cannot read {text!r} as a count (expected e.g. 60, ≥ 65 or CRC (n = 18))")
-    return CountCell(text, sum(groups.values()), groups=groups)
+    return CountCell(text, _count(str(sum(groups.values()))), groups=groups)
 
 
 def primary_of_groups(labels) -> str:
@@ -153,6 +166,8 @@ def _check_pct(pct: float) -> float:
 def _check_months(t: float) -> float:
     if t <= 0:
         raise CellParseError(f"time point {t:g} months must be positive")
+    if t > MAX_MONTHS:
+        raise CellParseError(f"time point {t:g} months is too large: numbers must be at most 1e15 in size")
     return t
 
 
@@ -182,7 +197,7 @@ def _crude_failures(part: str, basis: str) -> list[RateCell] | None:
     m = _FAILED_OF.match(part) or _CRUDE_FAILED.match(part) or _CRUDE_PROGRESSED.match(part)
     if not m:
         return None
-    e, n = int(m["e"]), int(m["n"])
+    e, n = _count(m["e"]), _count(m["n"])
     if n < 1 or e > n:
         raise CellParseError(f"{e} failures of {n} is impossible")
     return [RateCell(part, 100.0 * (n - e) / n, None, "crude", events=n - e, n=n)]
@@ -193,7 +208,7 @@ def _crude_controlled(part: str, basis: str) -> list[RateCell] | None:
     m = _CRUDE_CONTROLLED.match(part)
     if not m:
         return None
-    x, n = int(m["x"]), int(m["n"])
+    x, n = _count(m["x"]), _count(m["n"])
     if n < 1 or x > n:
         raise CellParseError(f"{x} of {n} is impossible")
     return [RateCell(part, 100.0 * x / n, None, "crude", events=x, n=n, note=m["what"].strip())]
@@ -254,4 +269,6 @@ def parse_follow_up(printed: object) -> float | None:
     if not m:
         raise CellParseError(f"cannot read {text!r} as a median follow-up (e.g. 16, 16.2 (3-63), 0.9 y)")
     x = float(m["x"])
+    if x > MAX_MONTHS:
+        raise CellParseError(f"median follow-up {x:g} is too large: numbers must be at most 1e15 in size")
     return 12.0 * x if (m["unit"] or "").lower().startswith("y") else x

@@ -20,6 +20,7 @@ import pandera.pandas as pa
 from sbrtmeta.data.errors import InputError, InputErrors
 
 BLANK_ROW = "row is blank: delete it or fill it in"
+INFINITE = "is infinite: give a finite number"
 
 
 def sheet_label(path: str | Path, worksheet: str | None = None) -> str:
@@ -84,6 +85,12 @@ def _read_xlsx(path: Path, worksheet: str | None, label: str) -> pd.DataFrame:
             )
         except pd.errors.EmptyDataError:
             raise InputError("worksheet is empty: expected a header row and data rows", file=label) from None
+        except OverflowError:  # pandas makes every whole-number float an int: not infinity
+            raise InputErrors(_infinite_cells(path, worksheet_to_read, label)) from None
+        except (ValueError, TypeError) as exc:  # a numeric cell holding no number (<v>inf</v>)
+            raise InputError(
+                f"has a number cell that is not a number ({exc}); type a finite number in it", file=label
+            ) from None
     if len(frame.columns) == 0:
         raise InputError("worksheet is empty: expected a header row and data rows", file=label)
     # Excel keeps numbers as numbers: show them as a user would type them (12, not 12.0).
@@ -92,12 +99,32 @@ def _read_xlsx(path: Path, worksheet: str | None, label: str) -> pd.DataFrame:
     return frame
 
 
+def _infinite_cells(path: Path, worksheet: str, label: str) -> list[InputError]:
+    """One error per cell of ``worksheet`` holding a float infinity (header = row 1)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = book[worksheet].iter_rows(values_only=True)
+        header = [str(c) if c is not None else "" for c in next(rows, ())]
+        return [
+            InputError(INFINITE, file=label, row=r, column=header[k] if k < len(header) else None, value=str(v))
+            for r, row in enumerate(rows, start=2)
+            for k, v in enumerate(row)
+            if isinstance(v, float) and np.isinf(v)
+        ]
+    finally:
+        book.close()
+
+
 def _excel_text(value) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
         return str(int(value))
-    return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+        return repr(float(value))  # a float cell read back as an int (1e+300): not 301 digits
+    return str(value)  # inf, 1e-320: as Python writes them, so the checks can name them
 
 
 # Error text of each DataFrame-level (several-column) check → the column its errors name.

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,15 @@ import pandera.pandas as pa
 
 from sbrtmeta.data.dose_strings import parse_dose
 from sbrtmeta.data.errors import CellParseError, InputError, InputErrors
-from sbrtmeta.data.sheets import blank_row_check, duplicate_check, read_table, schema_failures, sheet_label, wide_check
+from sbrtmeta.data.sheets import (
+    INFINITE,
+    blank_row_check,
+    duplicate_check,
+    read_table,
+    schema_failures,
+    sheet_label,
+    wide_check,
+)
 from sbrtmeta.data.vocabulary import (
     BASES,
     DESIGN_WORDS,
@@ -116,8 +126,36 @@ HISTOLOGY_MISMATCH = "histology contradicts primary (crc → colorectal, sarcoma
 REVIEW_HISTOLOGY_MISMATCH = "review_histology contradicts config cleanup.review_histology for this review"
 DOSE_MISMATCH = "{column} does not match what dose_text gives; leave it empty to have it computed"
 
+TOO_LARGE = "is too large: numbers must be at most 1e15 in size"
+TOO_LARGE_COUNT = "is too large for a count: counts must be at most 2^53 (9007199254740992)"
+TOO_SMALL = "is too small to be stored exactly (below 2.2e-308, the smallest normal float): write 0 or a larger number"
+
 _NUMBER = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 _COMMA_NUMBER = re.compile(r"^[-+]?\d+(?:,\d+)+$")
+_INFINITY = re.compile(r"^[-+]?(?:inf|infinity)$", re.IGNORECASE)
+# Largest magnitude of a number in a sheet: every integer up to 2^53 is exact in a float (counts);
+# other numbers (months, Gy, rates) above 1e15 are no measurement.
+MAX_COUNT = 2**53
+MAX_NUMBER = 10**15
+
+
+def _too_large(v: str, column: str) -> bool:
+    # Decimal, not float: 2^53 + 1 rounds to 2^53 as a float
+    return bool(_NUMBER.match(v)) and abs(Decimal(v)) > (MAX_COUNT if column in INT_COLUMNS else Decimal(MAX_NUMBER))
+
+
+def _too_small(v: str) -> bool:
+    """A non-zero number that underflows: below the smallest normal float (1e-320), or to 0 (1e-400)."""
+    if not _NUMBER.match(v):
+        return False
+    x = abs(float(v))
+    nonzero = bool(re.search(r"[1-9]", re.split(r"[eE]", v)[0]))
+    return nonzero and x < sys.float_info.min
+
+
+def _sized(v: str, column: str) -> bool:
+    """A number within the range a sheet may hold (not too large, not underflowing)."""
+    return not _too_large(v, column) and not _too_small(v)
 
 
 def _number_text_checks(column: str) -> list[pa.Check]:
@@ -131,18 +169,25 @@ def _number_text_checks(column: str) -> list[pa.Check]:
 
     def number(v):
         v = v.strip()
-        return v == "" or "%" in v or bool(_COMMA_NUMBER.match(v)) or bool(_NUMBER.match(v))
+        return v == "" or "%" in v or bool(_COMMA_NUMBER.match(v)) or bool(_NUMBER.match(v)) or bool(_INFINITY.match(v))
 
     checks = [
         pa.Check(no_percent, element_wise=True, error=PERCENT_RATE if column == "rate" else PERCENT),
         pa.Check(no_comma, element_wise=True, error=DECIMAL_COMMA),
         pa.Check(number, element_wise=True, error=NOT_A_NUMBER),
+        pa.Check(lambda v: not _INFINITY.match(v.strip()), element_wise=True, error=INFINITE),
+        pa.Check(
+            lambda v: not _too_large(v.strip(), column),
+            element_wise=True,
+            error=TOO_LARGE_COUNT if column in INT_COLUMNS else TOO_LARGE,
+        ),
+        pa.Check(lambda v: not _too_small(v.strip()), element_wise=True, error=TOO_SMALL),
     ]
     if column in INT_COLUMNS:
 
         def whole(v):
             v = v.strip()
-            return not _NUMBER.match(v) or float(v).is_integer()
+            return not _NUMBER.match(v) or not _sized(v, column) or float(v).is_integer()
 
         checks.append(pa.Check(whole, element_wise=True, error=NOT_WHOLE))
     return checks
@@ -252,11 +297,15 @@ def _half_up(x: float) -> int:
 
 
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The numeric columns as numbers; a cell the text checks refused (infinite, too large ...)
+    becomes empty here, so converting it cannot fail (its row is left out of the typed checks)."""
     out = frame.copy()
     for c in INT_COLUMNS:
-        out[c] = pd.to_numeric(out[c].str.strip(), errors="coerce").round().astype("Int64")
+        x = pd.to_numeric(out[c].str.strip(), errors="coerce").astype(float)
+        out[c] = x.where(np.isfinite(x) & (x.abs() <= MAX_COUNT)).round().astype("Int64")
     for c in FLOAT_COLUMNS:
-        out[c] = pd.to_numeric(out[c].str.strip(), errors="coerce").astype("Float64")
+        x = pd.to_numeric(out[c].str.strip(), errors="coerce").astype(float)
+        out[c] = x.where(np.isfinite(x)).astype("Float64")
     return out
 
 
