@@ -300,8 +300,10 @@ def test_batched_refits_equal_the_engine(subset, method):
     d = _rows("synthetic", subset)
     fit = fit_dose_response(d.events, d.n, d.bed10, d.study, d.arm, site=d.site, tau2_method=method)
     Y = simulate_logits(fit, 40, np.random.default_rng(1))
-    coef, var, ok, failures = refit_many(fit, Y)
+    # no fallback: every replicate must converge in the batched fit itself, not in _refit
+    coef, var, ok, failures = refit_many(fit, Y, fallback=False)
     assert ok.all() and not failures
+    np.testing.assert_array_equal(refit_many(fit, Y)[0], coef)  # with the fallback allowed: the same
     for r in range(Y.shape[0]):
         one = _refit(Y[r], fit.vi, fit.study, fit.arm, fit.X, fit.multilevel, method, "z", 0.95)
         assert coef[r] == pytest.approx(one.coef, rel=RTOL, abs=1e-10)

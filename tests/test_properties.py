@@ -4,9 +4,14 @@ Parsers: on any text they return a value or raise the project's own
 :class:`~sbrtmeta.data.errors.CellParseError` (never a bare ValueError, IndexError,
 OverflowError, ...); well-formed printed strings give back the numbers they print.
 
-Estimators: the common-effect estimate lies within the studies' range, the order of
-the studies does not matter, τ² ≥ 0, the CI contains the estimate, and a batch fit
-equals the single fits row by row.
+Estimators: each against an independent closed form written out here (not the
+engine's code): the common-effect estimate is Σwy/Σw with w = 1/v, Cochran's Q is
+Σw(y - ȳ)², DL τ² is the moment formula max(0, (Q - (k - 1)) / (Σw - Σw²/Σw)), and the
+PLO back-transform of a one-study cell is events/n. The batched τ² iteration is run with
+``strict=True`` (it raises instead of stopping at its step cap) and its τ² is checked
+against the estimating equation it solves, written out here. Weaker properties too:
+the estimate lies within the studies' range, the order of the studies does not matter,
+τ² ≥ 0, the CI contains the estimate (true of any mu ± crit·se, so no check of a number).
 """
 
 from __future__ import annotations
@@ -14,15 +19,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from sbrtmeta.analysis.pooling import pool_cells
 from sbrtmeta.data.dose_strings import Regimen, bed, parse_dose
 from sbrtmeta.data.errors import CellParseError
 from sbrtmeta.data.printed_cells import parse_count, parse_follow_up, parse_primary, parse_rates, primary_of_groups
 from sbrtmeta.stats.effect_sizes import MEASURES, inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.inference import TAU2_METHODS
 from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch, tau2_batch
+from scipy import stats
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -543,3 +551,156 @@ def test_bad_effect_sizes_are_refused_with_value_error(y, v, method, ci):
     except ValueError:
         return
     assert np.isfinite(fit.estimate) and fit.tau2 >= 0
+
+
+# --- closed forms ---------------------------------------------------------------------------
+# Written from the textbook formulas with plain sums, independent of the engine's _Moments.
+
+
+def _fixed_effect(y, v):
+    """(Σwy/Σw, Q = Σw(y - ȳ)², Σw, Σw²) with w = 1/v."""
+    w = [1.0 / vi for vi in v]
+    sw = math.fsum(w)
+    ybar = math.fsum(wi * yi for wi, yi in zip(w, y)) / sw
+    q = math.fsum(wi * (yi - ybar) ** 2 for wi, yi in zip(w, y))
+    return ybar, q, sw, math.fsum(wi * wi for wi in w)
+
+
+def _rel_close(a, b, scale, rel=1e-9):
+    return math.isclose(a, b, rel_tol=rel, abs_tol=rel * scale)
+
+
+@SETTINGS
+@given(meta_data(), st.sampled_from(["knha", "z"]))
+def test_common_effect_estimate_is_the_inverse_variance_mean(data, ci):
+    y, v = data
+    assume(ci == "z" or len(y) > 1)
+    fit = fit_random_effects(y, v, "FE", ci)
+    ybar, q, sw, _ = _fixed_effect(y, v)
+    scale = max(1.0, float(np.abs(y).max()))
+    assert _rel_close(fit.estimate, ybar, scale)
+    if ci == "z":
+        assert _rel_close(fit.se, math.sqrt(1.0 / sw), math.sqrt(1.0 / sw))
+
+
+@SETTINGS
+@given(meta_data(min_k=2), st.sampled_from(TAU2_METHODS))
+def test_q_is_the_weighted_sum_of_squares_about_the_common_effect(data, method):
+    y, v = data
+    fit = fit_random_effects(y, v, method, "z")
+    _, q, _, _ = _fixed_effect(y, v)
+    scale = max(1.0, q)
+    assert _rel_close(fit.q, q, scale, 1e-8)
+    assert fit.q_df == len(y) - 1
+    assert _rel_close(fit.q_p, stats.chi2.sf(q, len(y) - 1), 1.0, 1e-7)
+
+
+@SETTINGS
+@given(meta_data(min_k=2))
+def test_dl_tau2_is_the_moment_formula(data):
+    y, v = data
+    _, q, sw, sw2 = _fixed_effect(y, v)
+    expected = max(0.0, (q - (len(y) - 1)) / (sw - sw2 / sw))
+    fit = fit_random_effects(y, v, "DL", "z")
+    scale = max(1.0, float(v.max()), float(np.ptp(y)) ** 2)
+    assert _rel_close(fit.tau2, expected, scale, 1e-8)
+    # and the pooled estimate is the mean weighted by 1/(v + τ²)
+    w = [1.0 / (vi + expected) for vi in v]
+    mu = math.fsum(wi * yi for wi, yi in zip(w, y)) / math.fsum(w)
+    assert _rel_close(fit.estimate, mu, max(1.0, float(np.abs(y).max())), 1e-8)
+
+
+@SETTINGS
+@given(st.integers(1, 5000), st.data(), st.sampled_from(["REML", "DL", "FE"]))
+def test_one_study_cell_back_transforms_to_events_over_n(n, data, method):
+    x = data.draw(st.integers(1, n - 1)) if n > 1 else None
+    assume(x is not None)
+    included = pd.DataFrame(
+        [
+            dict(
+                study_id="s1",
+                ref="1",
+                first_author="A",
+                year=2000,
+                review="crc2014",
+                site="liver",
+                primary="crc",
+                histology="colorectal",
+                review_histology="colorectal",
+                arm="all",
+                endpoint="LC",
+                timepoint_months=24.0,
+                target_timepoint_months=24.0,
+                rate=x / n,
+                n=n,
+                events=x,
+            )
+        ]
+    )
+    pooled, studies = pool_cells(included, "PLO", method)
+    assert pooled.estimate.iloc[0] == pytest.approx(x / n, rel=1e-12)
+    assert studies.estimate.iloc[0] == pytest.approx(x / n, rel=1e-12)
+    # the Wald interval of the logit, logit(x/n) ± z sqrt(1/x + 1/(n - x)), back-transformed
+    logit, half = math.log(x / (n - x)), stats.norm.ppf(0.975) * math.sqrt(1 / x + 1 / (n - x))
+    expit = lambda t: 1 / (1 + math.exp(-t))  # noqa: E731
+    assert pooled.ci_low.iloc[0] == pytest.approx(expit(logit - half), rel=1e-9)
+    assert pooled.ci_high.iloc[0] == pytest.approx(expit(logit + half), rel=1e-9)
+
+
+def _estimating_equation(method, y, v, tau2):
+    """f(τ²) the iterative estimators set to 0, with plain sums:
+    REML Σw²r² - (Σw - Σw²/Σw); ML Σw²r² - Σw; PM/EB Σwr² - (k - 1); w = 1/(v + τ²), r = y - μ̂(τ²)."""
+    w = [1.0 / (vi + tau2) for vi in v]
+    sw = math.fsum(w)
+    mu = math.fsum(wi * yi for wi, yi in zip(w, y)) / sw
+    w2r2 = math.fsum((wi * (yi - mu)) ** 2 for wi, yi in zip(w, y))
+    if method in ("PM", "EB"):
+        return math.fsum(wi * (yi - mu) ** 2 for wi, yi in zip(w, y)) - (len(y) - 1), sw
+    sw2 = math.fsum(wi * wi for wi in w)
+    return w2r2 - (sw - sw2 / sw if method == "REML" else sw), sw2
+
+
+@FEW
+@given(
+    st.lists(meta_data(min_k=3, max_k=12), min_size=1, max_size=8),
+    st.sampled_from(["REML", "ML", "PM", "EB"]),
+)
+def test_batched_tau2_converges_to_its_estimating_equation(sets, method):
+    """The batch, forced to converge (strict: no silent stop at the step cap), solves the
+    estimating equation of every row: f(τ̂²) = 0 where τ̂² > 0, f(0) <= 0 where τ̂² = 0
+    (PM/EB: Q(0) <= k - 1; for ML/REML a zero may also be the better of two maxima)."""
+    width = max(len(y) for y, _ in sets)
+    Y = np.full((len(sets), width), np.nan)
+    V = np.full((len(sets), width), np.nan)
+    for i, (y, v) in enumerate(sets):
+        Y[i, : len(y)], V[i, : len(v)] = y, v
+    batch = fit_random_effects_batch(Y, V, method, "z", strict=True)
+    np.testing.assert_array_equal(tau2_batch(Y, V, method, strict=True), batch.tau2)
+    for i, (y, v) in enumerate(sets):
+        t = float(batch.tau2[i])
+        assert t >= 0
+        f, size = _estimating_equation(method, y, v, t)
+        if t > 0:
+            assert abs(f) <= 1e-7 * max(1.0, size), (t, f)
+        elif method in ("PM", "EB"):
+            assert f <= 1e-9 * max(1.0, size)
+        # the pooled estimate is the mean weighted by 1/(v + τ̂²)
+        w = [1.0 / (vi + t) for vi in v]
+        mu = math.fsum(wi * yi for wi, yi in zip(w, y)) / math.fsum(w)
+        assert _rel_close(float(batch.estimate[i]), mu, max(1.0, float(np.abs(y).max())), 1e-8)
+
+
+@FEW
+@given(st.lists(meta_data(min_k=2, max_k=10), min_size=1, max_size=8))
+def test_batched_dl_and_q_are_the_closed_forms(sets):
+    width = max(len(y) for y, _ in sets)
+    Y = np.full((len(sets), width), np.nan)
+    V = np.full((len(sets), width), np.nan)
+    for i, (y, v) in enumerate(sets):
+        Y[i, : len(y)], V[i, : len(v)] = y, v
+    batch = fit_random_effects_batch(Y, V, "DL", "z", strict=True)
+    for i, (y, v) in enumerate(sets):
+        _, q, sw, sw2 = _fixed_effect(y, v)
+        assert _rel_close(float(batch.q[i]), q, max(1.0, q), 1e-8)
+        expected = max(0.0, (q - (len(y) - 1)) / (sw - sw2 / sw))
+        assert _rel_close(float(batch.tau2[i]), expected, max(1.0, float(v.max()), float(np.ptp(y)) ** 2), 1e-8)
