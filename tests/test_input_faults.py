@@ -202,6 +202,18 @@ PRINTED_FAULTS = [
     ("bad year", _set("T1-05", "year", "14"), T105, "year", "14", "must match"),
     ("empty required cell", _set("T1-05", "ref", ""), T105, "ref", "", "must not be empty"),
     (
+        "formula as first author",
+        _set("T1-05", "first_author", '=HYPERLINK("http://x","y")'),
+        T105,
+        "first_author",
+        '=HYPERLINK("http://x","y")',
+        "starts with '=': a spreadsheet would run it as a formula",
+    ),
+    ("formula in notes", _set("T1-05", "notes", "@SUM(1+1)"), T105, "notes", "@SUM(1+1)", "starts with '@'"),
+    ("tab before text", _set("T1-05", "arm", "\tall"), T105, "arm", "\tall", "starts with a tab"),
+    ("carriage return before text", _set("T1-05", "quote", "\rx"), T105, "quote", "\rx", "carriage return"),
+    ("- formula as ref", _set("T1-05", "ref", "-cmd"), T105, "ref", "-cmd", "starts with '-' and is not a number"),
+    (
         "count one past 2^53",
         _set("T1-05", "patients_printed", str(2**53 + 1)),
         T105,
@@ -396,6 +408,21 @@ TIDY_FAULTS = [
     ("bed10 contradicts dose_text", _tidy_set(0, "bed10", "50"), 2, "bed10", "50", "does not match what dose_text"),
     ("column the cleanup writes", _tidy_set(0, "raw_file", "x.csv"), None, "raw_file", None, "written by the cleanup"),
     ("bad review name", _tidy_set(0, "review", "My Review"), 2, "review", "My Review", "lower-case"),
+    # text a spreadsheet would run as a formula (issue 16)
+    (
+        "formula as first author",
+        _tidy_set(0, "first_author", '=HYPERLINK("http://x","y")'),
+        2,
+        "first_author",
+        '=HYPERLINK("http://x","y")',
+        r"^starts with '=': a spreadsheet would run it as a formula; write it without the leading character$",
+    ),
+    ("@ formula as first author", _tidy_set(0, "first_author", "@SUM(1+1)"), 2, "first_author", "@SUM(1+1)", "'@'"),
+    ("+ formula as study_id", _tidy_set(0, "study_id", "+1+1"), 2, "study_id", "+1+1", "starts with '\\+'"),
+    ("- formula as arm", _tidy_set(0, "arm", "-2+3+cmd"), 2, "arm", "-2+3+cmd", "starts with '-' and is not a number"),
+    ("formula as source", _tidy_set(0, "source", "=1+1"), 2, "source", "=1+1", "starts with '='"),
+    ("formula as note", _tidy_set(0, "note", "@cmd"), 2, "note", "@cmd", "starts with '@'"),
+    ("formula as dose_text", _tidy_set(0, "dose_text", "=50/5"), 2, "dose_text", "=50/5", "starts with '='"),
     # numbers past the range of a float, or of an exact count (issue 16)
     ("infinite n", _tidy_set(0, "n", "inf"), 2, "n", "inf", "is infinite: give a finite number"),
     ("minus infinity as a rate", _tidy_set(0, "rate", "-inf"), 2, "rate", "-inf", "is infinite"),
@@ -629,6 +656,10 @@ def _config_with(change):
     return cfg
 
 
+# How jsonschema starts the error of a config string a spreadsheet would run as a formula; the
+# schema's description, printed with it, says why in words (test_config_formula_says_why).
+FORMULA_PATTERN = "does not match '^(?![=+@"
+
 CONFIG_FAULTS = [
     ("misspelt key in data", lambda c: c["data"].update(sheet=c["data"].pop("sheets")), "'sheet' was unexpected"),
     (
@@ -654,7 +685,49 @@ CONFIG_FAULTS = [
     ),
     ("no sheets at all", lambda c: c["data"].update(sheets=[], tidy_sheets=[]), "[] should be non-empty"),
     ("printed sheets without a ledger", lambda c: c["data"].pop("corrections"), "'corrections' is a required"),
+    # text that a spreadsheet would run as a formula (issue 16)
+    (
+        "exclusion reason starting with '='",
+        lambda c: c["inclusion"].update(exclude_studies=[{"study_id": "x-1", "reason": '=HYPERLINK("http://x")'}]),
+        FORMULA_PATTERN,
+    ),
+    (
+        "excluded study_id starting with '@'",
+        lambda c: c["inclusion"].update(exclude_studies=[{"study_id": "@SUM(1+1)", "reason": "duplicate"}]),
+        FORMULA_PATTERN,
+    ),
+    (
+        "overlap reason starting with '-' and not a number",
+        lambda c: c["inclusion"].update(overlaps=[{"studies": ["a", "b"], "reason": "-2+3+cmd"}]),
+        FORMULA_PATTERN,
+    ),
+    (
+        "worksheet name starting with '+'",
+        lambda c: c["data"].update(tidy_sheets=[{"path": "a.xlsx", "worksheet": "+1"}]),
+        FORMULA_PATTERN,
+    ),
+    (
+        "reason starting with two minus signs",
+        lambda c: c["inclusion"].update(exclude_studies=[{"study_id": "x-1", "reason": "--5"}]),
+        FORMULA_PATTERN,
+    ),
 ]
+
+
+def test_config_formula_says_why():
+    cfg = _config_with(lambda c: c["inclusion"].update(exclude_studies=[{"study_id": "x-1", "reason": "=1+1"}]))
+    with pytest.raises(jsonschema.ValidationError) as err:
+        jsonschema.validate(cfg, SCHEMA)
+    assert "a spreadsheet would run it as a formula; write it without the leading character" in " ".join(
+        err.value.schema["description"].split()
+    )
+
+
+@pytest.mark.parametrize("text", ["-", "-5", "-0.5e3", "a = b", "x-1 + y"])
+def test_config_text_that_is_not_a_formula(text):
+    """A lone '-', a negative number, and '=', '+', '-' inside text pass the config schema."""
+    cfg = _config_with(lambda c: c["inclusion"].update(overlaps=[{"studies": [text, "b"], "reason": "same cohort"}]))
+    jsonschema.validate(cfg, SCHEMA)
 
 
 @pytest.mark.parametrize("kind, change, message", CONFIG_FAULTS, ids=[f[0] for f in CONFIG_FAULTS])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandera.pandas as pa
 
 from sbrtmeta.data.errors import MAX_REPORTED_ERRORS  # noqa: F401  (re-exported)
-from sbrtmeta.data.sheets import blank_row_check, duplicate_check, validate_table  # noqa: F401  (validate_table re-exported)
+from sbrtmeta.data.sheets import blank_row_check, duplicate_check, formula_checks, validate_table  # noqa: F401  (validate_table re-exported)
 from sbrtmeta.data.vocabulary import BASES, GROUPINGS, SITES
 
 RAW_COLUMNS = (
@@ -54,6 +54,11 @@ _text["grouping"] = pa.Column(str, pa.Check.isin(GROUPINGS), nullable=False)
 _text["basis"] = pa.Column(str, pa.Check.isin(BASES), nullable=False)
 _text.update({c: pa.Column(str, nullable=False, required=False) for c in OPTIONAL_COLUMNS})
 _text["year"] = pa.Column(str, pa.Check.str_matches(r"^(?:\d{4})?$"), nullable=False, required=False)
+# Every cell but the controlled words is refused if a spreadsheet would run it as a formula.
+for _c in set(RAW_COLUMNS + OPTIONAL_COLUMNS) - {"review", "site", "grouping", "basis", "year"}:
+    _text[_c] = pa.Column(
+        str, list(_text[_c].checks) + formula_checks(), nullable=False, required=_c not in OPTIONAL_COLUMNS
+    )
 
 DUPLICATE_ROW_ID = "must be unique: an earlier row has the same row_id"
 DUPLICATE_ARM = "repeats an earlier row's review, ref, site and arm (duplicate study × arm)"
@@ -72,12 +77,12 @@ RAW_SCHEMA = pa.DataFrameSchema(
 LEDGER_COLUMNS = ("file", "row_id", "column", "printed", "corrected", "reason")
 LEDGER_SCHEMA = pa.DataFrameSchema(
     {
-        "file": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "row_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "file": pa.Column(str, [pa.Check.str_length(min_value=1), *formula_checks()]),
+        "row_id": pa.Column(str, [pa.Check.str_length(min_value=1), *formula_checks()]),
         "column": pa.Column(str, pa.Check.isin(RAW_COLUMNS)),
-        "printed": pa.Column(str),
-        "corrected": pa.Column(str),
-        "reason": pa.Column(str, pa.Check.str_length(min_value=10)),
+        "printed": pa.Column(str, formula_checks()),
+        "corrected": pa.Column(str, formula_checks()),
+        "reason": pa.Column(str, [pa.Check.str_length(min_value=10), *formula_checks()]),
     },
     strict=True,
     unique=["file", "row_id", "column"],

@@ -10,6 +10,7 @@ count as rows (they are refused, see :data:`BLANK_ROW`).
 from __future__ import annotations
 
 import difflib
+import re
 import zipfile
 from pathlib import Path
 
@@ -125,6 +126,41 @@ def _excel_text(value) -> str:
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
         return repr(float(value))  # a float cell read back as an int (1e+300): not 301 digits
     return str(value)  # inf, 1e-320: as Python writes them, so the checks can name them
+
+
+# Text a spreadsheet would run as a formula (CSV injection): a cell starting with one of these,
+# or with '-' and not a number (a lone '-', the printed sheets' "not printed", is text).
+FORMULA_STARTS = {"=": "'='", "+": "'+'", "@": "'@'", "\t": "a tab", "\r": "a carriage return"}
+FORMULA = "starts with {what}: a spreadsheet would run it as a formula; write it without the leading character"
+DASH_FORMULA = (
+    "starts with '-' and is not a number: a spreadsheet would run it as a formula; "
+    "write it without the leading character"
+)
+NUMBER_TEXT = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def formula_reason(text: str) -> str | None:
+    """Why ``text`` would run as a spreadsheet formula, or None if it would not."""
+    if text[:1] in FORMULA_STARTS:
+        return FORMULA.format(what=FORMULA_STARTS[text[:1]])
+    if text.startswith("-") and text != "-" and not re.fullmatch(NUMBER_TEXT, text):
+        return DASH_FORMULA
+    return None
+
+
+def formula_checks() -> list[pa.Check]:
+    """pandera checks refusing text cells a spreadsheet would run as formulas (one check per
+    leading character, so a cell fails one of them and its line says which)."""
+    checks = [
+        pa.Check(lambda s, c=c: ~s.astype(str).str.startswith(c), error=FORMULA.format(what=what))
+        for c, what in FORMULA_STARTS.items()
+    ]
+
+    def dash(s):
+        s = s.astype(str)
+        return ~(s.str.startswith("-") & (s != "-") & ~s.str.fullmatch(NUMBER_TEXT))
+
+    return checks + [pa.Check(dash, error=DASH_FORMULA)]
 
 
 # Error text of each DataFrame-level (several-column) check → the column its errors name.

@@ -35,6 +35,7 @@ from sbrtmeta.data.sheets import (
     INFINITE,
     blank_row_check,
     duplicate_check,
+    formula_checks,
     read_table,
     schema_failures,
     sheet_label,
@@ -95,6 +96,8 @@ WRITTEN_BY_CLEANUP = ("raw_file", "raw_row", "corrected_columns")
 DERIVED_COLUMNS = ("histology", "review_histology", "total_dose_gy", "fractions", "bed10", "dose_rule")
 INT_COLUMNS = ("year", "n_patients", "n_lesions", "fractions", "n", "events")
 FLOAT_COLUMNS = ("mfu_months", "total_dose_gy", "bed10", "timepoint_months", "rate")
+# Free text (ids, names, sources, notes): checked for text a spreadsheet would run as a formula.
+FREE_TEXT_COLUMNS = ("study_id", "ref", "first_author", "arm", "dose_text", "dose_rule", "source", "note")
 DEFAULT_REVIEW = "own"
 # What an empty or missing optional cell becomes (ref defaults to the row's study_id).
 DEFAULTS = {
@@ -228,6 +231,8 @@ def _text_schema() -> pa.DataFrameSchema:
         ),
         required=False,
     )
+    for c in FREE_TEXT_COLUMNS:
+        cols[c] = pa.Column(str, list(cols[c].checks) + formula_checks(), required=c in REQUIRED_COLUMNS)
     for c in WRITTEN_BY_CLEANUP:
         cols[c] = pa.Column(str, pa.Check(lambda s: False, error=WRITTEN), required=False)
     return pa.DataFrameSchema(cols, strict=True, ordered=False, checks=[blank_row_check()])
