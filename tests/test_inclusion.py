@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from sbrtmeta.data.extraction import clean_extraction
@@ -119,3 +120,75 @@ def test_reviews_can_be_chosen(both):
     inc, exc = _split(both, reviews=["sarcoma2023"])
     assert set(inc.review) == {"sarcoma2023"}
     assert set(exc[exc.review == "crc2014"].criterion) == {"review"}
+
+
+# --- inclusion checked by reasoning --------------------------------------------------------------
+# tests/fixtures/inclusion/: a tidy sheet of invented rows, criteria under which each criterion
+# leaves out exactly the rows built for it, and the expected outcome of every row written by hand
+# from the rules (config/README.md, README.md, the comments of config/config.yaml). The replay
+# checks in test_workflow.py compare with the pipeline's own earlier output; this one does not.
+
+INCL = ROOT / "tests" / "fixtures" / "inclusion"
+
+
+def _reasoned_split(**change):
+    tidy = clean_extraction([], tidy_sheets=[INCL / "sheet.csv"], review_histology={"own": "colorectal"})
+    criteria = {**yaml.safe_load((INCL / "criteria.yaml").read_text()), **change}
+    return tidy, *apply_inclusion(tidy, criteria)
+
+
+def _outcomes(inc, exc):
+    key = ["study_id", "arm", "endpoint", "source_type"]
+    got = {tuple(r[key]): ("included", float(r.target_timepoint_months)) for _, r in inc.iterrows()}
+    got.update({tuple(r[key]): (r.criterion, None) for _, r in exc.iterrows()})
+    return got
+
+
+def test_each_criterion_excludes_exactly_the_rows_it_names():
+    tidy, inc, exc = _reasoned_split()
+    expected = pd.read_csv(INCL / "expected.csv", keep_default_na=False)
+    assert len(inc) + len(exc) == len(tidy) == len(expected)
+    want = {
+        (r.study_id, r.arm, r.endpoint, r.source_type): (
+            r.outcome,
+            float(r.target_timepoint_months) if r.outcome == "included" else None,
+        )
+        for r in expected.itertuples()
+    }
+    got = _outcomes(inc, exc)
+    wrong = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+    assert not wrong, f"(got, expected) by row: {wrong}"
+    # every criterion the fixture is built for is exercised
+    assert set(exc.criterion) == {
+        "review",
+        "excluded_study",
+        "site",
+        "design",
+        "primary",
+        "basis",
+        "timepoint",
+        "n_not_reported",
+        "min_n",
+        "one_row_per_study",
+        "overlapping_cohort",
+    }
+    explicit = exc[exc.criterion == "excluded_study"]
+    assert list(explicit.detail) == ["left out on purpose for the test"]
+
+
+def test_without_preferring_primary_sources_the_larger_row_is_kept():
+    # prefer_primary_sources false: the two readings of source-1 are two rows of one study in one
+    # cell, and the rule for those is the larger n (both primary crc): the review's n = 50 row.
+    _, inc, exc = _reasoned_split(prefer_primary_sources=False)
+    got = _outcomes(inc, exc)
+    assert got[("source-1", "all", "LC", "review")] == ("included", 24.0)
+    assert got[("source-1", "all", "LC", "primary study")] == ("one_row_per_study", None)
+
+
+def test_a_wider_tolerance_moves_the_rows_it_reaches():
+    # tolerance 3: 27 is 3 months from 24 (tol-out joins the 24-month cell); 18 is 6 from 12 and 24 (still out)
+    timepoints = {"targets": [12, 24], "tolerance_months": 3}
+    _, inc, exc = _reasoned_split(timepoints=timepoints)
+    got = _outcomes(inc, exc)
+    assert got[("tol-out", "all", "LC", "primary study")] == ("included", 24.0)
+    assert got[("time-1", "all", "LC", "primary study")] == ("timepoint", None)

@@ -1,4 +1,13 @@
-"""End to end: `snakemake` on the shipped data in a temporary copy of the project."""
+"""End to end: `snakemake` on the shipped data in a temporary copy of the project.
+
+REGRESSION CHECKS (replay): the rows these tests pool, and the dose-response arms, are compared
+with tests/fixtures/metafor_inputs.csv and dose_response_inputs.csv, which `make fixtures` builds
+from an earlier run's included.csv and outcomes.csv. They catch a change in which rows the
+workflow selects, not a selection that was already wrong. Which rows should be included is
+checked by reasoning in tests/test_inclusion.py (hand-written expectations on a purpose-built
+sheet) and BED10 in tests/test_dose_strings.py (every shipped dose string, worked out by hand);
+the numbers pooled from the rows are metafor's.
+"""
 
 from pathlib import Path
 
@@ -70,6 +79,7 @@ def test_pooled_equals_metafor(run):
             & (included.target_timepoint_months == r.timepoint_months)
         ]
         fx = inputs[inputs.dataset == name]
+        # regression check (replay of an earlier run's rows); the numbers below are metafor's
         assert sorted(zip(cell.study_id, cell.events, cell.n)) == sorted(zip(fx.study, fx.xi, fx.ni))
         m = ref[ref.dataset == name].iloc[0]
         assert r.k == m.k
@@ -162,6 +172,7 @@ def test_dose_response_equals_metafor_on_the_same_arms(run):
     arms = arms[(arms.histology == "colorectal") & arms.site.isin(["liver", "lung"])]
     fx = pd.read_csv(FIX / "dose_response_inputs.csv")
     fx = fx[fx.dataset == "workflow"]
+    # regression check (replay of an earlier run's arms and BED10); BED10 by hand: test_dose_strings.py
     assert list(zip(arms.study_id, arms.arm, arms.events, arms.n)) == list(zip(fx.study, fx.arm, fx.events, fx.n))
     assert arms.bed10.to_numpy() == pytest.approx(fx.bed10.to_numpy(), rel=1e-12)
     table = pd.read_csv(work / "results/tables/dose_response.csv")
