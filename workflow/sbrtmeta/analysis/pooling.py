@@ -49,6 +49,27 @@ POOLED_COLUMNS = (
     "q_p",
     "studies",
 )
+# pooled_studies.csv: one row per study of a cell (written with this header when nothing is pooled)
+STUDY_COLUMNS = (
+    "site",
+    "histology",
+    "endpoint",
+    "timepoint_months",
+    "study_id",
+    "label",
+    "arm",
+    "primary",
+    "mixed_primaries",
+    "events",
+    "n",
+    "rate",
+    "yi",
+    "vi",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "weight_pct",
+)
 
 
 def _label(r) -> str:
@@ -220,7 +241,7 @@ def pool_cells(
         pooled.append(dict(**place, **summary, studies="; ".join(labels), **row))
         studies.append(_study_table(place, cell, labels, mixed, yi, vi, weights, z, transform, n))
     pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS))
-    studies = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame()
+    studies = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame(columns=list(STUDY_COLUMNS))
     return pooled, studies
 
 
@@ -345,6 +366,10 @@ def _log_pooling(log, t: PoolTables) -> None:
         log.info(
             "NOT POOLED %s (%s) %s: %s (%s)",
             *(r.site, r.histology or "any histology", r.endpoint or "any endpoint", r.reason, r.detail),
+        )
+    if t.pooled.empty:
+        log.info(
+            "NOTHING POOLED: no site × endpoint × time point has a rate to pool (reasons above and in not_pooled.csv)"
         )
 
 

@@ -158,8 +158,13 @@ def _target_name(dose: pd.DataFrame) -> str:
 
 def dose_table(dose: pd.DataFrame | None) -> str:
     """The dose-response table (results/tables/dose_response.csv) in a few readable columns."""
-    if dose is None or dose.empty:
-        return "No dose-response model was fitted (results/tables/dose_response.csv is empty or missing)."
+    if dose is None:
+        return "No dose-response model was fitted (results/tables/dose_response.csv is missing)."
+    if dose.empty:  # the dose-response step writes an empty table only when no arm qualifies
+        return (
+            "No dose-response model was fitted: no arm has a dose, the endpoint at the configured time point "
+            "and a sample size (results/tables/dose_response_left_out.csv says why each arm was left out)."
+        )
     target = _target_name(dose)
     rows = []
     for r in dose.itertuples():
@@ -362,6 +367,27 @@ def _selection_section(included: pd.DataFrame, excluded: pd.DataFrame, not_poole
     return out
 
 
+def _nothing_pooled(included: pd.DataFrame, excluded: pd.DataFrame, not_pooled) -> list[str]:
+    """The report's first words when no cell was pooled: that, and why (from the selection counts
+    and ``not_pooled.csv``)."""
+    counts = flow_counts(included, excluded)
+    if counts["included"][0] == 0:
+        criteria = "; ".join(
+            f"{CRITERION_LABELS.get(c, c)} ({n} row{'s' if n != 1 else ''})" for c, n in counts["criteria"]
+        )
+        why = f"no outcome row passed the inclusion criteria (first criterion failed: {criteria or 'none'})."
+    else:
+        why = f"{counts['included'][0]} outcome rows were included, but no cell had a rate to pool."
+    out = ["**Nothing could be pooled**: " + why]
+    if not_pooled is not None and not not_pooled.empty:
+        cells = [
+            f"{r.site} ({r.histology or 'any histology'}) {r.endpoint or 'any endpoint'}: {_reason(r.reason)}"
+            for r in not_pooled.itertuples()
+        ]
+        out[0] += " Cells of the selected sites with no poolable rate: " + "; ".join(cells) + "."
+    return out + [""]
+
+
 def _figures_section(figures, report_dir: str) -> list[str]:
     if not figures:
         return []
@@ -394,6 +420,8 @@ def summary_markdown(
         "Written by the workflow from the tables in results/tables/; proportions in %.",
         "",
     ]
+    if pooled.empty:
+        out += _nothing_pooled(included, excluded, not_pooled)
     out += ["## Sites", ""]
     for site in _report_sites(sites, pooled, not_pooled):
         out += [site_paragraph(site, pooled, not_pooled, dose), ""]
