@@ -9,8 +9,10 @@ sheet) and BED10 in tests/test_dose_strings.py (every shipped dose string, worke
 the numbers pooled from the rows are metafor's.
 """
 
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -254,3 +256,135 @@ def test_misspelt_config_key_is_refused(tmp_path):
     proc = _snakemake(work, "-n")
     assert proc.returncode != 0
     assert "'minn' was unexpected" in proc.stdout + proc.stderr
+
+
+# --- the workflow's own tables against metafor ----------------------------------------------------
+# tests/metafor/make_workflow_fixtures.R fits the rows of the shipped run (tests/fixtures/
+# workflow_included.csv, from its included.csv) with metafor: escalc + Wald CI + weights for
+# pooled_studies.csv, rma.glmm + predict for the GLMM rows of pooled.csv, leave1out for
+# leave_one_out_<site>.csv and rma(mods = ~ factor(site)) for subgroup_tests.csv.
+
+WF_RTOL = 1e-6
+CELL = ["site", "histology", "endpoint", "timepoint_months"]
+
+
+def _close(ours, theirs, what, rel=WF_RTOL, abs_=1e-10):
+    assert ours == pytest.approx(theirs, rel=rel, abs=abs_, nan_ok=True), what
+
+
+def test_workflow_rows_are_the_fixtures_rows(run):
+    # regression check (replay): the rows the R script fitted are the rows this run includes
+    included = pd.read_csv(run[0] / "results/tables/included.csv")
+    fx = pd.read_csv(FIX / "workflow_included.csv")
+    assert list(zip(included.study_id, included.events, included.n)) == list(zip(fx.study, fx.xi, fx.ni))
+
+
+def test_pooled_studies_equal_escalc_and_weights(run):
+    studies = pd.read_csv(run[0] / "results/tables/pooled_studies.csv")
+    ref = pd.read_csv(FIX / "metafor_workflow_studies.csv").rename(columns={"study": "study_id"})
+    assert len(studies) == len(ref) > 0
+    both = studies.merge(ref, on=[*CELL, "study_id"], suffixes=("", "_ref"), validate="one_to_one")
+    assert len(both) == len(ref)
+    for r in both.itertuples():
+        assert (r.events, r.n) == (r.xi, r.ni)
+        for name in ("yi", "vi", "estimate", "ci_low", "ci_high", "weight_pct"):
+            _close(getattr(r, name), getattr(r, f"{name}_ref"), (r.study_id, name))
+
+
+def test_leave_one_out_tables_equal_leave1out(run):
+    work = run[0]
+    ref = pd.read_csv(FIX / "metafor_workflow_leave1out.csv").rename(columns={"study": "study_id"})
+    tables = [pd.read_csv(p) for p in sorted((work / "results/tables").glob("leave_one_out_*.csv"))]
+    assert tables
+    omitted = pd.concat(tables)
+    omitted = omitted[omitted.row == "omitted"]
+    assert len(omitted) == len(ref) > 0
+    both = omitted.merge(ref, on=[*CELL, "study_id"], suffixes=("", "_ref"), validate="one_to_one")
+    assert len(both) == len(ref)
+    for r in both.itertuples():
+        assert r.k == r.k_ref and (r.tau2_method, r.ci_method) == ("REML", "knha")
+        for name in ("estimate", "ci_low", "ci_high", "tau2", "i2"):
+            _close(getattr(r, name), getattr(r, f"{name}_ref"), (r.study_id, name), abs_=1e-8)
+
+
+def test_subgroup_tests_equal_rma_with_site_as_moderator(run, tmp_path):
+    table = pd.read_csv(run[0] / "results/tables/subgroup_tests.csv")
+    ref = pd.read_csv(FIX / "metafor_workflow_subgroups.csv")
+    key = ["histology", "endpoint", "timepoint_months"]
+    knha = ref[ref.ci_method == "knha"]
+    assert len(table) == len(knha) > 0
+    both = table.merge(knha, on=key, suffixes=("", "_ref"), validate="one_to_one")
+    assert len(both) == len(knha)
+    for r in both.itertuples():
+        assert (r.sites, r.k, r.df1, r.df2, r.test) == (r.sites_ref, r.k_ref, r.df1_ref, r.df2_ref, "F")
+        for name in ("qm", "p", "tau2"):
+            _close(getattr(r, name), getattr(r, f"{name}_ref"), (r.endpoint, r.timepoint_months, name))
+    # the same under z (Wald chi-square): the subgroup step on the run's included rows
+    from sbrtmeta.analysis.pooling import subgroup_differences
+
+    included = pd.read_csv(run[0] / "results/tables/included.csv")
+    z = subgroup_differences(included, "PLO", "REML", "z")
+    both = z.merge(ref[ref.ci_method == "z"], on=key, suffixes=("", "_ref"), validate="one_to_one")
+    assert len(both) == len(knha)
+    for r in both.itertuples():
+        assert (r.df1, r.test) == (r.df1_ref, "chi2") and np.isnan(r.df2)
+        for name in ("qm", "p", "tau2"):
+            _close(getattr(r, name), getattr(r, f"{name}_ref"), (r.endpoint, r.timepoint_months, name))
+
+
+@pytest.fixture(scope="module")
+def glmm_run(run, tmp_path_factory):
+    """The shipped run with pooling.model: glmm, only the pooled table rebuilt."""
+    work = shutil.copytree(run[0], tmp_path_factory.mktemp("glmm") / "project", symlinks=True)
+    cfg_path = work / "config/config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["pooling"]["model"] = "glmm"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = _snakemake(work, "results/tables/pooled.csv")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work
+
+
+def test_glmm_rows_of_pooled_equal_rma_glmm(glmm_run):
+    pooled = pd.read_csv(glmm_run / "results/tables/pooled.csv")
+    ref = pd.read_csv(FIX / "metafor_workflow_glmm.csv")
+    fitted = pooled[pooled.k >= 2]
+    assert len(fitted) == len(ref) > 0
+    both = fitted.merge(ref, on=CELL, suffixes=("", "_ref"), validate="one_to_one")
+    assert len(both) == len(ref)
+    for r in both.itertuples():
+        assert r.k == r.k_ref
+        # the fixture is glmer at tight tolerances (the ML estimate itself); tau2 may sit at 0
+        for name in ("model_estimate", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2"):
+            _close(
+                getattr(r, name), getattr(r, f"{name}_ref"), (r.site, r.endpoint, r.timepoint_months, name), abs_=1e-8
+            )
+
+
+def test_dose_response_arms_have_the_hand_derived_bed10(run):
+    # BED10 of each printed dose worked out by hand in test_dose_strings.SHIPPED_BED10 (shipped
+    # config: dose_response.alpha_beta 10, dose_rule median_or_midpoint)
+    from test_dose_strings import SHIPPED_BED10
+
+    hand = {s: (b, rule) for s, b, rule in SHIPPED_BED10}
+    arms = pd.read_csv(run[0] / "results/tables/dose_response_arms.csv")
+    assert len(arms) > 0 and (arms.alpha_beta == 10).all()
+    for r in arms.itertuples():
+        bed, rule = hand[r.dose_text]
+        assert (r.bed10, r.dose_rule) == (pytest.approx(bed, abs=1e-6), rule), (r.study_id, r.arm, r.dose_text)
+
+
+def test_dose_arms_without_their_own_n_are_left_out_with_the_reason(run):
+    # README: the dose-arm studies whose per-arm sample sizes the review does not print are
+    # listed in dose_response_left_out.csv; in data/raw/crc2014_extraction.csv these are the
+    # dose arms of Wulf [51] (28-30/3-4; 36-37.5/3 or 26/1) and Rule [56] (3 arms), LC at 24 months
+    left_out = pd.read_csv(run[0] / "results/tables/dose_response_left_out.csv")
+    said = left_out[left_out.study_id.isin(["crc2014-51", "crc2014-56"])]
+    assert sorted(zip(said.study_id, said.arm)) == [
+        ("crc2014-51", "28-30/3-4"),
+        ("crc2014-51", "36-37.5/3 or 26/1"),
+        ("crc2014-56", "3/30"),
+        ("crc2014-56", "50/5"),
+        ("crc2014-56", "60/5"),
+    ]
+    assert said.reason.str.startswith("not included: n_not_reported").all()
