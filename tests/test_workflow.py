@@ -305,6 +305,16 @@ def test_leave_one_out_tables_equal_leave1out(run):
         assert r.k == r.k_ref and (r.tau2_method, r.ci_method) == ("REML", "knha")
         for name in ("estimate", "ci_low", "ci_high", "tau2", "i2"):
             _close(getattr(r, name), getattr(r, f"{name}_ref"), (r.study_id, name), abs_=1e-8)
+    # each cell's "all studies" row is its pooled.csv row (compared with rma in test_pooled_equals_metafor)
+    everyone = pd.concat(tables)
+    everyone = everyone[everyone.row == "all"]
+    pooled = pd.read_csv(work / "results/tables/pooled.csv")
+    both = everyone.merge(pooled, on=CELL, suffixes=("", "_pooled"), validate="one_to_one")
+    assert len(both) == len(everyone) == ref.groupby(CELL).ngroups
+    for r in both.itertuples():
+        assert r.k == r.k_pooled
+        for name in ("estimate", "ci_low", "ci_high", "tau2", "i2"):
+            _close(getattr(r, name), getattr(r, f"{name}_pooled"), (r.site, r.endpoint, name), 1e-12, 1e-15)
 
 
 def test_subgroup_tests_equal_rma_with_site_as_moderator(run, tmp_path):
