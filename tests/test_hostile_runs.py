@@ -6,6 +6,9 @@
 - A valid config that selects nothing poolable runs to the end: every table is written with its
   header, not_pooled.csv and the pool log say why, the report says so in its first lines, and the
   figure jobs write empty folders. Likewise a dose-response with no arms.
+- A run killed (SIGKILL) in the middle of its pool job, unlocked and run again, writes tables
+  byte-identical to an uninterrupted run; a second run started in the same folder while one
+  runs stops with Snakemake's lock message, and the first finishes unharmed.
 
 The runs share one copy: the example config runs first, then the shipped config, then the
 empty selections, which reuse the shipped config's cleaned outcomes (only the steps after the
@@ -16,14 +19,19 @@ mistaken for one of this run).
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from project_copy import copy_project, run_snakemake
+from project_copy import copy_project, run_snakemake, snakemake_env
 
 # A cell a spreadsheet would run as a formula (the rule of sbrtmeta.data.sheets.formula_reason,
 # written out again here so that the test does not take it from the code it checks).
@@ -72,6 +80,7 @@ def example_and_shipped_runs(work):
         assert proc.returncode == 0, proc.stderr[-3000:]
         found[name] = _formula_cells(work / "results")
         assert list((work / "results").rglob("*.csv")), name
+    shutil.copytree(work / "results/tables", work.parent / "shipped_tables")  # for the killed runs below
     return found
 
 
@@ -137,3 +146,67 @@ def test_dose_response_with_no_arms_runs_to_the_end(example_and_shipped_runs, wo
     summary = (results / "report/summary.md").read_text(encoding="utf-8")
     assert "No dose-response model was fitted: no arm has a dose" in summary
     assert "no dose-response to fit" in (results / "logs/dose_response.log").read_text(encoding="utf-8")
+
+
+# --- killed and concurrent runs ------------------------------------------------------------------------
+
+
+def _start(work: Path) -> subprocess.Popen:
+    """`snakemake` in its own process group (so that a kill reaches its jobs too, as a power loss would)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake"],
+        cwd=work,
+        env=snakemake_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _wait_for(condition, proc: subprocess.Popen, timeout: float = 300) -> None:
+    start = time.monotonic()
+    while not condition():
+        assert proc.poll() is None, "the run ended before the moment the test waits for"
+        assert time.monotonic() - start < timeout
+        time.sleep(0.005)
+
+
+def _assert_tables_as_shipped(work: Path) -> None:
+    expected = work.parent / "shipped_tables"
+    names = sorted(p.name for p in expected.glob("*.csv"))
+    assert sorted(p.name for p in (work / "results/tables").glob("*.csv")) == names
+    for name in names:
+        assert (work / "results/tables" / name).read_bytes() == (expected / name).read_bytes(), name
+
+
+def test_run_killed_in_the_pool_job_reruns_to_identical_tables(example_and_shipped_runs, work):
+    _clear_results(work)
+    proc = _start(work)
+    pool_log = work / "results/logs/pool.log"  # the pool job's first act is to open its log
+    _wait_for(pool_log.exists, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert any((work / ".snakemake/incomplete").iterdir())  # the pool job's outputs are marked incomplete
+    # the README's steps: the kill left Snakemake's lock behind; unlock, then run again
+    locked = run_snakemake(work)
+    assert locked.returncode != 0 and "Directory cannot be locked" in locked.stderr
+    assert run_snakemake(work, "--unlock").returncode == 0
+    rerun = run_snakemake(work)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    _assert_tables_as_shipped(work)
+
+
+def test_second_run_in_the_same_folder_stops_at_the_lock(example_and_shipped_runs, work):
+    _clear_results(work)
+    first = _start(work)
+    locks = work / ".snakemake/locks"
+    _wait_for(lambda: locks.is_dir() and any(locks.iterdir()), first)
+    second = run_snakemake(work)
+    assert first.poll() is None, "the first run ended before the second started: the test proves nothing"
+    assert second.returncode != 0
+    assert "Directory cannot be locked" in second.stderr
+    _, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err[-3000:]
+    _assert_tables_as_shipped(work)
