@@ -513,6 +513,9 @@ def test_tau2_nonnegative_and_ci_contains_estimate(data, method, ci, level):
     st.sampled_from(["knha", "z"]),
 )
 def test_batch_equals_single_fits(sets, method, ci):
+    # consistency only: fit_random_effects is the batch code on one row, so this checks the
+    # padding and masking of rows of different k; the numbers are checked against closed
+    # forms and estimating equations below
     width = max(len(y) for y, _ in sets)
     Y = np.full((len(sets), width), np.nan)
     V = np.full((len(sets), width), np.nan)
