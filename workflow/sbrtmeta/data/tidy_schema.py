@@ -130,7 +130,7 @@ REVIEW_HISTOLOGY_MISMATCH = "review_histology contradicts config cleanup.review_
 DOSE_MISMATCH = "{column} does not match what dose_text gives; leave it empty to have it computed"
 
 TOO_LARGE = "is too large: numbers must be at most 1e15 in size"
-TOO_LARGE_COUNT = "is too large for a count: counts must be at most 2^53 (9007199254740992)"
+TOO_LARGE_COUNT = "is too large: whole numbers (counts, years, fractions) must be at most 2^53 (9007199254740992)"
 TOO_SMALL = "is too small to be stored exactly (below 2.2e-308, the smallest normal float): write 0 or a larger number"
 
 _NUMBER = re.compile(r"^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
