@@ -24,6 +24,7 @@ rule forest_plots:
         folder=cell_figures("forest", "Forest plots"),
     log:
         "results/logs/forest_plots.log",
+    priority: 1  # the longest jobs start first once pooling is done
     conda:
         "../envs/sbrtmeta.yaml"
     params:
@@ -31,7 +32,6 @@ rule forest_plots:
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
-    priority: 1  # the longest jobs start first once pooling is done
     script:
         "../scripts/forest_plots.py"
 
@@ -46,6 +46,7 @@ rule funnel_plots:
         folder=cell_figures("funnel", "Funnel plots"),
     log:
         "results/logs/funnel_plots.log",
+    priority: 1  # the longest jobs start first once pooling is done
     conda:
         "../envs/sbrtmeta.yaml"
     params:
@@ -53,7 +54,6 @@ rule funnel_plots:
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
-    priority: 1  # the longest jobs start first once pooling is done
     script:
         "../scripts/funnel_plots.py"
 
