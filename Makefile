@@ -22,8 +22,8 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/snakemake
 
-# snakemake --lint prints lints and fails on any; tests/test_lint.py runs the same commands when
-# pytest runs alone, and skips them here, where they have just run (SBRTMETA_LINTED).
+# snakemake --lint prints lints and fails on any. tests/test_lint.py and tests/test_layers.py run the
+# same checks inside pytest, so a lint failure shows there too.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -32,7 +32,7 @@ lint: $(VENV)/.installed
 	PYTHONPATH=workflow $(BIN)/lint-imports --no-cache
 
 test: lint
-	SBRTMETA_LINTED=1 $(BIN)/python -m pytest
+	$(BIN)/python -m pytest
 
 fixtures: $(VENV)/.installed
 	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv results/tables/dose_response_arms.csv

@@ -1,11 +1,10 @@
 """The linters of `make lint`, so that a lint failure also shows when pytest runs alone.
 
-`make test` (and so .ci/run) runs `make lint` first and then pytest with SBRTMETA_LINTED=1: these tests
-are skipped there rather than run twice. `snakemake --lint` runs in a project copy (it parses the
+`make test` (and so .ci/run) runs `make lint` first and then pytest, which runs them again: a few seconds,
+for a suite that runs with no skips. `snakemake --lint` runs in a project copy (it parses the
 workflow, and nothing else should run Snakemake in the checkout).
 """
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +13,6 @@ import pytest
 from project_copy import ROOT, copy_project, snakemake_env
 
 BIN = Path(sys.executable).parent
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("SBRTMETA_LINTED") == "1", reason="make lint has just run these linters (make test)"
-)
 
 
 def run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
