@@ -1,16 +1,15 @@
 """Snakemake script: included rows → pooled.csv, pooled_studies.csv, not_pooled.csv, subgroup_tests.csv
 (:func:`sbrtmeta.analysis.pooling.pool_step`)."""
 
-import pandas as pd
 from sbrtmeta.analysis.pooling import pool_step
-from sbrtmeta.report.step import run_step, write_table
+from sbrtmeta.report.step import read_result, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
-    included = pd.read_csv(sm.input.included, dtype={"first_author": str, "ref": str})
+    included = read_result(sm.input.included)
     included["first_author"] = included["first_author"].fillna("")
-    excluded = pd.read_csv(sm.input.excluded, dtype={"first_author": str, "ref": str})
+    excluded = read_result(sm.input.excluded)
     t = pool_step(included, excluded, sm.params.pooling, sm.params.sites, sm.params.endpoints, log)
     write_table(t.pooled, sm.output.pooled)
     write_table(t.studies, sm.output.studies)

@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-import pandas as pd
-from sbrtmeta.report.step import run_step
+from sbrtmeta.report.step import read_result, run_step
 from sbrtmeta.report.summary import summary_step
 
 TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose")
@@ -11,7 +10,7 @@ TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose")
 
 def main(log):
     sm = snakemake  # noqa: F821
-    tables = {name: pd.read_csv(getattr(sm.input, name), dtype={"first_author": str, "ref": str}) for name in TABLES}
+    tables = {name: read_result(getattr(sm.input, name)) for name in TABLES}
     out = Path(sm.output[0])
     text = summary_step(
         tables, list(sm.input.figures) + list(sm.input.dose_figures), str(out.parent), list(sm.params.sites)
