@@ -3,6 +3,8 @@
 # make test   set up .venv, lint, and run the tests
 # make fixtures  regenerate the metafor reference values
 #               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv)
+# make test-slurm  start a single-node SLURM here (installs Debian's slurm-wlm and munge; root), run the
+#             robustness rules through --profile profiles/slurm and locally, check the tables are equal
 # make bench  time the engine against metafor and statsmodels, and the workflow
 #             (cold run, no-op, one criterion changed, a 10^5-row sheet) against metafor,
 #             and the speed budgets the tests no longer assert (bench/speed_checks.py)
@@ -10,7 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: all run lint test fixtures bench clean
+.PHONY: all run lint test test-slurm fixtures bench clean
 all: run
 
 $(VENV)/.installed: pyproject.toml
@@ -33,6 +35,14 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Not part of `make test`: it needs root and starts daemons (tests/slurm/run_slurm_test.sh says why it cannot).
+$(VENV)/.slurm-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[slurm]'
+	touch $@
+
+test-slurm: $(VENV)/.slurm-installed
+	PYTHON=$(BIN)/python bash tests/slurm/run_slurm_test.sh
 
 fixtures: $(VENV)/.installed
 	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv results/tables/dose_response_arms.csv
