@@ -30,6 +30,7 @@ include: "workflow/rules/include.smk"
 include: "workflow/rules/pool.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/dose.smk"
+include: "workflow/rules/certainty.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -47,6 +48,8 @@ rule all:
         rules.funnel_plots.output,
         rules.flow_diagram.output,
         leave_one_out_figures,
+        rules.risk_of_bias.output,
+        rules.certainty.output,
         "results/report/summary.md",
 
 

@@ -19,6 +19,7 @@ rule forest_plots:
         studies="results/tables/pooled_studies.csv",
         subgroups="results/tables/subgroup_tests.csv",
         included="results/tables/included.csv",
+        risk_of_bias="results/tables/risk_of_bias.csv",
         code=code_of("../scripts/forest_plots.py"),
     output:
         folder=cell_figures("forest", "Forest plots"),

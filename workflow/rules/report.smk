@@ -12,8 +12,10 @@ rule report_summary:
         excluded="results/tables/excluded.csv",
         not_pooled="results/tables/not_pooled.csv",
         dose=rules.dose_response.output.table,
+        sof=rules.certainty.output.table,
         figures=all_figures,
         dose_figures=rules.dose_response.output.figures,
+        rob_figures=rules.risk_of_bias.output.figures,
         code=code_of("../scripts/report_summary.py"),
     output:
         report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),

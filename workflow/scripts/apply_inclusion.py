@@ -1,12 +1,13 @@
 """Snakemake script: tidy outcomes → included.csv and excluded.csv (:func:`sbrtmeta.data.inclusion.inclusion_step`)."""
 
 from sbrtmeta.data.inclusion import inclusion_step, read_outcomes
-from sbrtmeta.report.step import run_step, write_table
+from sbrtmeta.report.step import read_result, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
-    included, excluded = inclusion_step(read_outcomes(sm.input.outcomes), sm.params.inclusion, log)
+    rob = read_result(sm.input.risk_of_bias[0]) if sm.input.risk_of_bias else None
+    included, excluded = inclusion_step(read_outcomes(sm.input.outcomes), sm.params.inclusion, log, rob)
     write_table(included, sm.output.included)
     write_table(excluded, sm.output.excluded)
 

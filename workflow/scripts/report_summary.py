@@ -5,7 +5,7 @@ from pathlib import Path
 from sbrtmeta.report.step import read_result, run_step
 from sbrtmeta.report.summary import summary_step
 
-TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose")
+TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose", "sof")
 
 
 def main(log):
@@ -13,7 +13,10 @@ def main(log):
     tables = {name: read_result(getattr(sm.input, name)) for name in TABLES}
     out = Path(sm.output[0])
     text = summary_step(
-        tables, list(sm.input.figures) + list(sm.input.dose_figures), str(out.parent), list(sm.params.sites)
+        tables,
+        list(sm.input.figures) + list(sm.input.dose_figures) + list(sm.input.rob_figures),
+        str(out.parent),
+        list(sm.params.sites),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -35,6 +35,7 @@ def read_outcomes(path) -> pd.DataFrame:
 CRITERIA = (
     "review",
     "excluded_study",
+    "risk_of_bias",
     "site",
     "endpoint",
     "design",
@@ -72,9 +73,11 @@ class _Settings:
     primaries: list
     basis: list
     crude: dict
+    max_rob: str | None = None
+    rob: dict | None = None
 
     @classmethod
-    def of(cls, criteria: dict) -> _Settings:
+    def of(cls, criteria: dict, risk_of_bias: dict | None = None) -> _Settings:
         tp = criteria["timepoints"]
         crude = criteria.get("crude", {"pool": False, "timepoint": "none"})
         add_crude = crude["pool"] and "crude" not in criteria["basis"]
@@ -86,6 +89,8 @@ class _Settings:
             primaries=list(criteria["primaries"]),
             basis=list(criteria["basis"]) + (["crude"] if add_crude else []),
             crude=crude,
+            max_rob=criteria.get("max_risk_of_bias"),
+            rob=risk_of_bias,
         )
 
 
@@ -109,6 +114,20 @@ def _timepoint_detail(r, s: _Settings) -> str:
     )
 
 
+ROB_ORDER = ("low", "some concerns", "high")
+
+
+def _risk_of_bias_check(study_id: str, s: _Settings) -> tuple:
+    """``inclusion.max_risk_of_bias``: the study's overall risk of bias is at most it (not assessed fails)."""
+    if s.max_rob is None:
+        return True, ""
+    overall = (s.rob or {}).get(str(study_id), "not assessed")
+    if overall not in ROB_ORDER:
+        return False, f"risk of bias not assessed (max_risk_of_bias {s.max_rob!r} needs an overall judgement)"
+    ok = ROB_ORDER.index(overall) <= ROB_ORDER.index(s.max_rob)
+    return ok, f"overall risk of bias {overall!r} is above max_risk_of_bias {s.max_rob!r}"
+
+
 def _row_checks(r, target, s: _Settings) -> tuple:
     """``(criterion, passes, detail)`` of one row, in the order of :data:`CRITERIA`."""
     c = s.criteria
@@ -116,6 +135,7 @@ def _row_checks(r, target, s: _Settings) -> tuple:
     return (
         ("review", r.review in c["reviews"], f"review {r.review!r} not in {c['reviews']}"),
         ("excluded_study", r.study_id not in s.explicit, s.explicit.get(r.study_id, "")),
+        ("risk_of_bias", *_risk_of_bias_check(r.study_id, s)),
         ("site", r.site in c["sites"], f"site {r.site!r} not in {c['sites']}"),
         ("endpoint", r.endpoint in c["endpoints"], f"endpoint {r.endpoint} not selected"),
         ("design", r.design in c["designs"], f"design {r.design!r} not in {c['designs']}"),
@@ -195,13 +215,16 @@ def _overlapping_cohorts(frame: pd.DataFrame, overlaps: list) -> None:
                 )
 
 
-def apply_inclusion(tidy: pd.DataFrame, criteria: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def apply_inclusion(
+    tidy: pd.DataFrame, criteria: dict, risk_of_bias: dict | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split the tidy table into included and excluded rows.
 
     Returns ``(included, excluded)``. ``included`` gains ``target_timepoint_months``
     (the pooling cell's time point); ``excluded`` gains ``criterion`` and ``detail``.
+    ``risk_of_bias`` (``{study_id: overall}``) is read when ``criteria`` has ``max_risk_of_bias``.
     """
-    settings = _Settings.of(criteria)
+    settings = _Settings.of(criteria, risk_of_bias)
     frame = _first_failures(_crude_timepoints(tidy, settings.crude), settings)
     _one_row_per_study(frame, settings)
     _overlapping_cohorts(frame, criteria.get("overlaps", []))
@@ -234,10 +257,16 @@ def check_named_studies(tidy: pd.DataFrame, criteria: dict) -> None:
                 )
 
 
-def inclusion_step(tidy: pd.DataFrame, criteria: dict, log=_LOG) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``included.csv`` and ``excluded.csv``: the studies config names checked, then the criteria applied."""
+def inclusion_step(
+    tidy: pd.DataFrame, criteria: dict, log=_LOG, risk_of_bias: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``included.csv`` and ``excluded.csv``: the studies config names checked, then the criteria applied
+    (``risk_of_bias``: results/tables/risk_of_bias.csv, for ``max_risk_of_bias``)."""
     check_named_studies(tidy, criteria)
-    included, excluded = apply_inclusion(tidy, criteria)
+    overall = None
+    if risk_of_bias is not None:
+        overall = dict(zip(risk_of_bias["study_id"].astype(str), risk_of_bias["overall"].astype(str)))
+    included, excluded = apply_inclusion(tidy, criteria, overall)
     log.info("%d rows included, %d excluded", len(included), len(excluded))
     for crit, k in excluded["criterion"].value_counts().sort_index().items():
         log.info("  excluded by %s: %d", crit, k)

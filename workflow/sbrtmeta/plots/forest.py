@@ -39,6 +39,7 @@ from sbrtmeta.plots.labels import (
     site_title,
     statistic_text,
 )
+from sbrtmeta.plots.risk_of_bias import rob_marks
 from sbrtmeta.plots.style import (
     FIGURE_WIDTH_IN,
     PALETTE,
@@ -61,6 +62,11 @@ HEADERS = {"label": "Study", "n": "Events/N", "ci": "Proportion, %\n[95% CI]", "
 # Ties keep the table's order.
 SORT_ORDERS = ("table", "year", "estimate", "n", "author")
 MAX_STUDIES = 100
+ROB_HEADER = "RoB"
+ROB_FOOTNOTE = (
+    "RoB: the study's overall risk of bias (results/tables/risk_of_bias.csv): + low, − some concerns, "
+    "× high, blank not assessed."
+)
 STUDY_TABLE = "results/tables/pooled_studies.csv"
 
 
@@ -136,6 +142,7 @@ def _study_rows(shown: pd.DataFrame, key: str) -> list[dict]:
                 lo=s.ci_low,
                 hi=s.ci_high,
                 weight=s.weight_pct,
+                **({"rob": s.risk_of_bias} if hasattr(s, "risk_of_bias") else {}),
             )
         )
     return rows
@@ -191,7 +198,8 @@ def _table_text(fig, at_row, rows: list[dict]) -> list[tuple[str, object]]:
     def put(column, y, text, **kw):
         cells_text.append((column, fig.text(0, y, text, **{"transform": at_row, "va": "center", **kw})))
 
-    for col, text in HEADERS.items():
+    with_rob = any("rob" in r for r in rows)
+    for col, text in {**HEADERS, **({"rob": ROB_HEADER} if with_rob else {})}.items():
         put(col, -0.8, text, fontweight="bold", va="bottom", linespacing=1.1)
     muted = dict(color=PALETTE["muted"])
     for y, row in enumerate(rows):
@@ -203,6 +211,10 @@ def _table_text(fig, at_row, rows: list[dict]) -> list[tuple[str, object]]:
             for col in ("label", "n", "ci", "w"):
                 if col in row:
                     put(col, y, row[col], **style)
+            if "rob" in row:  # the study's overall risk of bias, a robvis circle
+                symbol, colour = rob_marks(row["rob"])
+                bbox = dict(boxstyle="circle,pad=0.12", facecolor=colour, edgecolor=PALETTE["muted"], linewidth=0.5)
+                put("rob", y, symbol, fontsize=SMALL_FONT_SIZE, fontweight="bold", bbox=bbox, gid=f"rob:{row['rob']}")
     return cells_text
 
 
@@ -210,19 +222,31 @@ def _place_columns(fig, renderer, cells_text) -> tuple[float, float, float]:
     """Column widths from the rendered text; returns the figure width and the plot's left and
     right edges (inches). A note starts in the label column and may run on under Events/N,
     never into the plot."""
-    widths = {col: 0.0 for col in ("label", "note", "n", "ci", "w")}
+    widths = {col: 0.0 for col in ("label", "note", "n", "ci", "w", "rob")}
     for col, t in cells_text:
         widths[col] = max(widths[col], t.get_window_extent(renderer).width / fig.dpi)
     widths["label"] = max(widths["label"], widths["note"] - GAP_IN - widths["n"])
+    rob_in = widths["rob"] + GAP_IN if widths["rob"] else 0.0  # the risk-of-bias column, right-most
     text_in = (
-        2 * PAD_IN + widths["label"] + GAP_IN + widths["n"] + 2 * PLOT_GAP_IN + widths["ci"] + GAP_IN + widths["w"]
+        2 * PAD_IN
+        + widths["label"]
+        + GAP_IN
+        + widths["n"]
+        + 2 * PLOT_GAP_IN
+        + widths["ci"]
+        + GAP_IN
+        + widths["w"]
+        + rob_in
     )
     fig_w = max(FIGURE_WIDTH_IN, text_in + MIN_PLOT_IN)
-    right_edge = {"n": PAD_IN + widths["label"] + GAP_IN + widths["n"], "w": fig_w - PAD_IN}
+    right_edge = {"n": PAD_IN + widths["label"] + GAP_IN + widths["n"], "w": fig_w - PAD_IN - rob_in}
+    if rob_in:
+        right_edge["rob"] = fig_w - PAD_IN - widths["rob"] / 2  # centred: its marks under its header
+    centred = {"rob"}
     right_edge["ci"] = right_edge["w"] - widths["w"] - GAP_IN
     for col, t in cells_text:
         t.set_x(right_edge.get(col, PAD_IN))
-        t.set_ha("right" if col in right_edge else "left")
+        t.set_ha("center" if col in centred else "right" if col in right_edge else "left")
     return fig_w, right_edge["n"] + PLOT_GAP_IN, right_edge["ci"] - widths["ci"] - PLOT_GAP_IN
 
 
@@ -243,6 +267,8 @@ def _footnote(cells: pd.DataFrame, drawn: pd.DataFrame, n_study_rows: int, max_s
             "Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
             "(continuity correction, as metafor's escalc)."
         )
+    if "risk_of_bias" in drawn:
+        foot.append(ROB_FOOTNOTE)
     if (cells["k"] >= 2).any():
         foot.insert(0, f"Pooled: {method_text(cells)}; prediction interval shown as a bar.")
     return foot

@@ -25,6 +25,7 @@ from sbrtmeta.plots.labels import (
     site_title,
     statistic_text,
 )
+from sbrtmeta.report.certainty_section import certainty_lines
 
 
 def _finite(x) -> bool:
@@ -286,6 +287,7 @@ FIGURE_KINDS = (
     ("funnel_", "Funnel plot"),
     ("leave_one_out_", "Leave-one-out analysis"),
     ("dose_response", "Dose-response"),
+    ("risk_of_bias", "Risk of bias"),
 )
 FORMAT_PREFERENCE = ("png", "svg", "pdf")
 
@@ -407,6 +409,7 @@ def summary_markdown(
     figures: list[tuple[str, str]] | None = None,
     report_dir: str = "results/report",
     sites: list[str] | None = None,
+    sof: pd.DataFrame | None = None,
 ) -> str:
     """The summary as Markdown.
 
@@ -432,6 +435,7 @@ def summary_markdown(
         "",
     ]
     out += ["## Dose-response", "", dose_table(dose), ""]
+    out += certainty_lines(sof)
     out += _selection_section(included, excluded, not_pooled)
     out += _figures_section(figures, report_dir)
     return "\n".join(out).rstrip("\n") + "\n"
@@ -450,4 +454,5 @@ def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[
         figure_list(figure_files(figures)),
         report_dir=report_dir,
         sites=sites,
+        sof=tables.get("sof"),
     )

@@ -1,0 +1,62 @@
+# Risk of bias and certainty (issue 14). One job checks the risk-of-bias sheet against the
+# data's studies and draws its two figures; one job rates the certainty of every pooled result
+# (GRADE) and writes the methods text and the PRISMA checklist from the config used. Each
+# rule's params hold only what it reads, so a GRADE threshold or override reruns only
+# `certainty` and the report.
+
+ROB = config["data"].get("risk_of_bias")
+ROB_SHEET = [ROB["path"]] if ROB else []  # the sheet of config data.risk_of_bias, if any
+
+# The config sections methods.md describes (all but the figures' looks).
+METHODS_CONFIG = {k: v for k, v in config.items() if k != "figures"}
+
+
+rule risk_of_bias:
+    """The risk-of-bias sheet checked against the studies; every study's judgements; traffic-light and summary plots."""
+    input:
+        outcomes="results/clean/outcomes.csv",
+        sheet=ROB_SHEET,
+        code=code_of("../scripts/risk_of_bias.py"),
+    output:
+        table="results/tables/risk_of_bias.csv",
+        figures=reported(
+            [
+                f"results/figures/risk_of_bias_{kind}.{ext}"
+                for kind in ("traffic_light", "summary")
+                for ext in config["figures"]["formats"]
+            ],
+            "../report/risk_of_bias.rst",
+            "Risk of bias",
+        ),
+    log:
+        "results/logs/risk_of_bias.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        setting=ROB,
+        formats=config["figures"]["formats"],
+        dpi=config["figures"]["dpi"],
+    script:
+        "../scripts/risk_of_bias.py"
+
+
+rule certainty:
+    """GRADE summary of findings of every pooled result; methods.md and the PRISMA checklist."""
+    input:
+        pooled="results/tables/pooled.csv",
+        studies="results/tables/pooled_studies.csv",
+        risk_of_bias=rules.risk_of_bias.output.table,
+        dose=rules.dose_response.output.table,
+        code=code_of("../scripts/certainty.py"),
+    output:
+        table="results/tables/summary_of_findings.csv",
+        methods=report("results/report/methods.md", caption="../report/methods.rst", category="Methods"),
+        prisma=report("results/report/prisma_checklist.md", caption="../report/prisma.rst", category="Methods"),
+    log:
+        "results/logs/certainty.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        settings=METHODS_CONFIG,
+    script:
+        "../scripts/certainty.py"

@@ -1,0 +1,84 @@
+"""The summary-of-findings section of ``summary.md``: a pure function of
+``summary_of_findings.csv`` (:func:`sbrtmeta.analysis.certainty.summary_of_findings`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sbrtmeta.plots.labels import ci_text, endpoint_name
+
+HEADER = [
+    "Site",
+    "Histology",
+    "Outcome",
+    "k",
+    "N",
+    "Rate, % [95% CI]",
+    "Risk of bias",
+    "Inconsistency",
+    "Indirectness",
+    "Imprecision",
+    "Publication bias",
+    "Dose-response",
+    "Certainty",
+]
+
+
+def _row(r) -> list:
+    return [
+        r.site,
+        r.histology if isinstance(r.histology, str) else "",
+        f"{endpoint_name(r.endpoint)} at {float(r.timepoint_months):g} months",
+        int(r.k),
+        int(r.n_total),
+        ci_text(r.estimate, r.ci_low, r.ci_high),
+        r.risk_of_bias,
+        r.inconsistency,
+        r.indirectness,
+        r.imprecision,
+        r.publication_bias,
+        r.dose_response,
+        f"**{r.certainty}**",
+    ]
+
+
+def certainty_lines(sof: pd.DataFrame | None) -> list[str]:
+    """``## Certainty of the evidence`` with the summary-of-findings table and each cell's reason."""
+    out = ["## Certainty of the evidence (GRADE)", ""]
+    if sof is None or sof.empty:
+        return out + ["No pooled result, so no certainty was rated.", ""]
+
+    def cell(r):
+        return "| " + " | ".join(str(c).replace("|", "/") for c in _row(r)) + " |"
+
+    out += [
+        "Summary of findings: one row per pooled result. Evidence from non-randomised studies starts at low; "
+        "each domain's rule and reason are in results/tables/summary_of_findings.csv.",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "|".join("---" for _ in HEADER) + "|",
+        *(cell(r) for r in sof.itertuples(index=False)),
+        "",
+        "Why each certainty:",
+        "",
+    ]
+    for r in sof.itertuples(index=False):
+        what = f"{r.site}{f' ({r.histology})' if isinstance(r.histology, str) and r.histology else ''}, "
+        what += f"{endpoint_name(r.endpoint).lower()} at {float(r.timepoint_months):g} months"
+        out.append(f"- {what}: {r.certainty_reason}.")
+        if int(r.k) < 2:
+            out.append(f"  Single study: inconsistency: {r.inconsistency_reason}; imprecision: {r.imprecision_reason}.")
+        overridden = [
+            f"{d.replace('_', ' ')}: {getattr(r, f'{d}_reason')}"
+            for d in (
+                "risk_of_bias",
+                "inconsistency",
+                "indirectness",
+                "imprecision",
+                "publication_bias",
+                "dose_response",
+            )
+            if str(getattr(r, f"{d}_reason")).startswith("overridden")
+        ]
+        out += [f"  {o}" for o in overridden]
+    return out + [""]

@@ -1,0 +1,243 @@
+"""``results/report/methods.md``: the statistical methods in prose, written from the config
+the run used (PRISMA 2020 items 11-15), and the software with its versions.
+
+:func:`methods_markdown` is a pure function of the config (a dict) and the versions, so a
+changed option changes the text. A config section that does not exist is not described.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+from sbrtmeta.data.risk_of_bias import TOOLS
+from sbrtmeta.plots.labels import CI_LABELS, DOSE_RULE_LABELS, TAU2_LABELS, TRANSFORM_LABELS
+
+SOFTWARE = ("numpy", "scipy", "statsmodels", "pandas", "matplotlib", "pandera", "snakemake", "sbrtmeta")
+
+
+def software_versions() -> dict:
+    """``{name: version}`` of Python and the packages of :data:`SOFTWARE` installed."""
+    versions = {"Python": platform.python_version()}
+    for name in SOFTWARE:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _list(items) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else "none"
+
+
+def _months(ts) -> str:
+    return _list(f"{float(t):g}" for t in ts) + " months"
+
+
+def _inclusion(inc: dict) -> list[str]:
+    tp = inc["timepoints"]
+    text = (
+        f"Rows were included from the reviews {_list(inc['reviews'])}, for the sites {_list(inc['sites'])}, "
+        f"the endpoints {_list(inc['endpoints'])}, the designs {_list(inc['designs'])} and the primary tumours "
+        f"{_list(inc['primaries'])}; {_list(inc['basis'])} rates at {_months(tp['targets'])}"
+        + (f" (± {tp['tolerance_months']:g} months)" if tp["tolerance_months"] else "")
+        + f", from studies with at least {inc['min_n']} patients or lesions."
+    )
+    crude = inc.get("crude", {})
+    if crude.get("pool"):
+        text += " Crude proportions were pooled" + (
+            " at the study's median follow-up." if crude.get("timepoint") == "median_follow_up" else "."
+        )
+    if inc.get("overlaps"):
+        text += (
+            f" Of {len(inc['overlaps'])} groups of overlapping reports of one cohort, one report per cell was kept "
+            "(the later, then the larger)."
+        )
+    if inc.get("exclude_studies"):
+        text += (
+            " Studies left out by name: "
+            + "; ".join(f"{e['study_id']} ({e['reason']})" for e in inc["exclude_studies"])
+            + "."
+        )
+    if inc.get("max_risk_of_bias"):
+        text += (
+            f" Studies whose overall risk of bias was above {inc['max_risk_of_bias']!r}, or not assessed, "
+            "were left out."
+        )
+    text += (
+        " When several arms of one study qualified for a cell, one was kept (the configured order of primaries, "
+        "then the larger n)."
+    )
+    return ["## Eligibility and data", "", text, ""]
+
+
+def _synthesis(pool: dict) -> list[str]:
+    transform = TRANSFORM_LABELS.get(pool["transform"], pool["transform"]).lower()
+    cc = (
+        " Studies at 0% or 100% had 0.5 added to events and non-events (continuity correction, as metafor's escalc)."
+        if pool["transform"] in ("PLO", "PR")
+        else ""
+    )
+    ci = CI_LABELS.get(pool["ci_method"], pool["ci_method"])
+    tau2 = TAU2_LABELS.get(pool["tau2_method"], pool["tau2_method"])
+    if pool["model"] == "glmm":
+        model = (
+            "a binomial-normal random-intercept logistic model (generalised linear mixed model, maximum likelihood "
+            "with adaptive Gauss-Hermite quadrature; metafor's rma.glmm) with a Wald 95% CI and prediction interval"
+        )
+    elif pool["tau2_method"] == "FE":
+        model = f"a common-effect (inverse-variance) model with a {ci}"
+    else:
+        model = (
+            "an inverse-variance random-effects model with the "
+            f"{tau2} estimator, a {ci} "
+            f"(level {pool['level']:g}) and a prediction interval (metafor's rma and predict)"
+        )
+    cells = (
+        "site × review histology (studies mixing primaries stay in their review's cell and are counted)"
+        if pool["histology"] == "review"
+        else "site × histology of the row (mixed-primary studies in cells of their own)"
+    )
+    return [
+        "## Effect measure and synthesis",
+        "",
+        f"The effect measure is the proportion of patients (or lesions) with the endpoint at the time point, "
+        f"analysed on the {transform} scale and back-transformed for reporting.{cc} Each {cells} × endpoint × "
+        f"time point was pooled with {model}. A cell with one study reports that study with its Wald CI. "
+        "Heterogeneity is given as τ² (with its Q-profile CI), I², H² and Cochran's Q.",
+        "",
+        "Differences between sites were tested by a mixed-effects meta-regression with site as a categorical "
+        "moderator (metafor's rma with mods = ~ factor(site)). Small-study effects were examined in "
+        "contour-enhanced funnel plots, with Egger's regression test (regtest) and trim and fill (L0 estimator). "
+        "Leave-one-out analyses refit each cell of three or more studies without each study in turn.",
+        "",
+    ]
+
+
+def _dose(dose: dict) -> list[str]:
+    scale = "ln BED10" if dose["scale"] == "log" else "BED10"
+    return [
+        "## Dose-response",
+        "",
+        f"The logit of {dose['endpoint']} at {dose['timepoint_months']:g} months"
+        + (f" (± {dose['tolerance_months']:g} months)" if dose["tolerance_months"] else "")
+        + f" was regressed on {scale} (α/β = {dose['alpha_beta']:g} Gy; one dose per arm: "
+        f"{DOSE_RULE_LABELS.get(dose['dose_rule'], dose['dose_rule'])}), arms of one study sharing a study random "
+        f"effect (metafor's rma.mv with random = ~ 1 | study/arm; {dose['tau2_method']}, {dose['ci_method']} tests), "
+        f"per site with at least {dose['min_arms']} arms and across sites with site as a moderator."
+        + (
+            " Rates at other time points were converted under a constant hazard."
+            if dose.get("convert_timepoint")
+            else ""
+        )
+        + f" BED50, γ50 and the BED10 giving {100 * dose['target_lc']:g}% control have delta-method and "
+        f"parametric-bootstrap CIs ({dose['bootstrap']['replicates']} replicates, seed {dose['bootstrap']['seed']}).",
+        "",
+    ]
+
+
+def _risk_of_bias(data: dict) -> list[str]:
+    rob = data.get("risk_of_bias")
+    if not rob:
+        text = "No risk-of-bias sheet was given: every study is reported as not assessed."
+    else:
+        tool = TOOLS[rob["tool"]]
+        text = (
+            f"Risk of bias was recorded per study with {tool.title} ({len(tool.items)} items) in {rob['path']}, "
+            "with an overall judgement (low, some concerns, high) and the source of each judgement; a study "
+            "without a row is reported as not assessed. Judgements are shown in a traffic-light and a summary plot "
+            "and beside every forest plot."
+        )
+    return ["## Risk of bias in studies", "", text, ""]
+
+
+def _certainty(grade: dict) -> list[str]:
+    r, i, d, m, p = (
+        grade[k] for k in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
+    )
+    lines = [
+        "## Certainty of the evidence",
+        "",
+        "Certainty was rated per pooled result with GRADE. Evidence from non-randomised studies starts at low; "
+        "a serious concern rates it down one level, a very serious one two levels:",
+        "",
+        f"- risk of bias: the share of the weight from studies at high risk of bias or not assessed, serious from "
+        f"{100 * r['serious']:g}%, very serious from {100 * r['very_serious']:g}%;",
+        f"- inconsistency: I² from {i['i2_serious']:g}% or a prediction interval at least {100 * i['pi_width']:g} "
+        f"percentage points wide (clinically different rates) is serious; I² from {i['i2_very_serious']:g}% with such "
+        "an interval very serious; a single study is not assessable;",
+        f"- indirectness: the share of the weight from studies whose patients mix primary tumours, serious from "
+        f"{100 * d['serious']:g}%, very serious from {100 * d['very_serious']:g}%;",
+        f"- imprecision: a CI wider than {100 * m['ci_width']:g} percentage points or a total N below the optimal "
+        f"information size (z² p(1 − p) / margin², margin ± {100 * m['margin']:g} points) is serious, both very "
+        "serious; a single study is not assessable;",
+        f"- publication bias: with at least {p['min_k']} studies, Egger's test p < {p['egger_p']:g} or trim and fill "
+        f"imputing at least {100 * p['trimfill_share']:g}% of k makes it strongly suspected (one level); with fewer, "
+        "not assessable, which never rates down;",
+        f"- a dose-response gradient (BED slope p < {grade['dose_response']['p']:g}, in the direction of benefit) "
+        "rates up one level when nothing was rated down.",
+        "",
+    ]
+    overrides = grade.get("overrides", [])
+    if overrides:
+        lines += [
+            f"{len(overrides)} judgement{'s were' if len(overrides) > 1 else ' was'} overruled by the authors, "
+            "each with its reason in the summary-of-findings table.",
+            "",
+        ]
+    return lines
+
+
+def _value(v) -> str:
+    if isinstance(v, dict):
+        return "; ".join(f"{k} {_value(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return str(v)
+
+
+# Sections other steps add to config; described from their settings when present.
+FURTHER_SECTIONS = {
+    "sensitivity": "Sensitivity analyses",
+    "curves": "Survival curves",
+    "robustness": "Robustness checks",
+}
+
+
+def _further(config: dict) -> list[str]:
+    lines = []
+    for key, title in FURTHER_SECTIONS.items():
+        if config.get(key):
+            lines += [f"## {title}", "", f"Settings (config `{key}`): {_value(config[key])}.", ""]
+    return lines
+
+
+def methods_markdown(config: dict, versions: dict | None = None) -> str:
+    """The methods section as Markdown, from ``config`` (the run's config) and ``versions``
+    (default: :func:`software_versions`)."""
+    versions = versions or software_versions()
+    out = [
+        "# Statistical methods",
+        "",
+        "Written by the workflow from the configuration this run used (config/config.yaml and any --configfile).",
+        "",
+    ]
+    out += _inclusion(config["inclusion"])
+    out += _synthesis(config["pooling"])
+    if config.get("dose_response"):
+        out += _dose(config["dose_response"])
+    out += _further(config)
+    out += _risk_of_bias(config["data"])
+    if config.get("grade"):
+        out += _certainty(config["grade"])
+    out += [
+        "## Software",
+        "",
+        "The analyses ran in a Snakemake workflow with "
+        + _list(f"{name} {v}" for name, v in versions.items())
+        + "; the estimates agree with R's metafor to 1e-6 relative (tests/metafor/).",
+        "",
+    ]
+    return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,32 @@
+"""The risk-of-bias step: the sheet checked against the data's studies, the table of every
+study's judgements (``results/tables/risk_of_bias.csv``, "not assessed" for a study without
+a row) and the traffic-light and summary plots."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sbrtmeta.data.risk_of_bias import read_risk_of_bias, risk_of_bias_table
+from sbrtmeta.plots.risk_of_bias import risk_of_bias_figures
+
+DEFAULT_TOOL = "MINORS"
+
+
+def risk_of_bias_step(outcomes: pd.DataFrame, setting: dict | None, log=None):
+    """``(table, figures)`` for ``outcomes`` (results/clean/outcomes.csv) and config
+    ``data.risk_of_bias`` (``setting``: path, tool, worksheet; None: no sheet)."""
+    tool = (setting or {}).get("tool", DEFAULT_TOOL)
+    sheet, path = None, None
+    if setting:
+        path = setting["path"]
+        sheet = read_risk_of_bias(path, tool, outcomes["study_id"].astype(str), setting.get("worksheet"))
+    table = risk_of_bias_table(outcomes, sheet, tool, path)
+    if log is not None:
+        counts = table["overall"].value_counts().sort_index()
+        log.info(
+            "%d studies (%d with a row in the sheet); overall: %s",
+            len(table),
+            int(table["assessed"].sum()),
+            ", ".join(f"{k} {v}" for k, v in counts.items()),
+        )
+    return table, risk_of_bias_figures(table, tool)
