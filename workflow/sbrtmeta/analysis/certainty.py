@@ -85,25 +85,27 @@ def _pts(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
-def _share_level(share: float, serious: float, very_serious: float) -> str:
-    return VERY_SERIOUS if share >= very_serious else SERIOUS if share >= serious else NOT_SERIOUS
+def _share_judgement(share: float, rules: dict, what: str) -> Judgement:
+    """A domain judged by a share of the weight: serious from ``rules['serious']``, very serious from
+    ``rules['very_serious']``; ``what`` says what the share is."""
+    serious, very = rules["serious"], rules["very_serious"]
+    level = VERY_SERIOUS if share >= very else SERIOUS if share >= serious else NOT_SERIOUS
+    return Judgement(level, f"{what}; serious from {100 * serious:g}%, very serious from {100 * very:g}%")
 
 
 def risk_of_bias_domain(weights, overall, rules: dict) -> Judgement:
     """Share of the cell's weight (``weights``, %) from studies whose ``overall`` risk of bias is
     high or not assessed: at least ``rules['serious']`` is serious, at least
     ``rules['very_serious']`` very serious."""
-    w = np.asarray(weights, dtype=float)
-    w = w / w.sum()
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
     overall = np.asarray(overall, dtype=object)
     high, unassessed = float(w[overall == "high"].sum()), float(w[overall == NOT_ASSESSED].sum())
     share = high + unassessed
-    level = _share_level(share, rules["serious"], rules["very_serious"])
-    return Judgement(
-        level,
+    return _share_judgement(
+        share,
+        rules,
         f"{100 * share:.0f}% of the weight from studies at high risk of bias ({100 * high:.0f}%) or not assessed "
-        f"({100 * unassessed:.0f}%); serious from {100 * rules['serious']:g}%, very serious from "
-        f"{100 * rules['very_serious']:g}%",
+        f"({100 * unassessed:.0f}%)",
     )
 
 
@@ -140,15 +142,13 @@ def indirectness_domain(weights, mixed, k_mixed: int, rules: dict) -> Judgement:
     """Share of the cell's weight from studies whose patients mix primary tumours (``mixed``;
     ``k_mixed`` of them, pooled.csv's ``k_mixed_primaries``): at least ``rules['serious']`` is
     serious, at least ``rules['very_serious']`` very serious."""
-    w = np.asarray(weights, dtype=float)
-    w = w / w.sum()
+    w = np.asarray(weights, dtype=float) / np.sum(weights)
     share = float(w[np.asarray(mixed, dtype=bool)].sum())
-    level = _share_level(share, rules["serious"], rules["very_serious"])
-    return Judgement(
-        level,
+    return _share_judgement(
+        share,
+        rules,
         f"{100 * share:.0f}% of the weight from {k_mixed} of {len(w)} "
-        f"{'study' if len(w) == 1 else 'studies'} whose patients mix primary tumours; serious from "
-        f"{100 * rules['serious']:g}%, very serious from {100 * rules['very_serious']:g}%",
+        f"{'study' if len(w) == 1 else 'studies'} whose patients mix primary tumours",
     )
 
 
