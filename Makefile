@@ -64,6 +64,7 @@ fixtures: $(VENV)/.installed
 	Rscript tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_edge_fixtures.R tests/fixtures
+	Rscript tests/metafor/make_gosh_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
 	$(BIN)/python tests/metafor/make_workflow_inputs.py results/tables/included.csv tests/fixtures/workflow_included.csv
 	Rscript tests/metafor/make_workflow_fixtures.R tests/fixtures/workflow_included.csv tests/fixtures
 

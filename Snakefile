@@ -31,6 +31,7 @@ include: "workflow/rules/pool.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/dose.smk"
 include: "workflow/rules/certainty.smk"
+include: "workflow/rules/robustness.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -50,6 +51,8 @@ rule all:
         leave_one_out_figures,
         rules.risk_of_bias.output,
         rules.certainty.output,
+        rules.gosh.output if ROBUSTNESS["gosh"]["enabled"] else [],
+        rules.multiverse.output if ROBUSTNESS["multiverse"]["enabled"] else [],
         "results/report/summary.md",
 
 

@@ -148,3 +148,12 @@ def all_figures(wildcards):
         *rules.flow_diagram.output,
         *leave_one_out_figures(wildcards),
     ]
+
+
+def robustness_figures(wildcards):
+    """The folders of GOSH plots and specification curves, of the analyses switched on."""
+    on = config["robustness"]
+    return [
+        *([rules.gosh.output.figures] if on["gosh"]["enabled"] else []),
+        *([rules.multiverse.output.figures] if on["multiverse"]["enabled"] else []),
+    ]

@@ -16,6 +16,9 @@ rule report_summary:
         figures=all_figures,
         dose_figures=rules.dose_response.output.figures,
         rob_figures=rules.risk_of_bias.output.figures,
+        gosh=rules.gosh.output.studies if ROBUSTNESS["gosh"]["enabled"] else [],
+        multiverse=rules.multiverse.output.summary if ROBUSTNESS["multiverse"]["enabled"] else [],
+        robustness_figures=robustness_figures,
         code=code_of("../scripts/report_summary.py"),
     output:
         report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),

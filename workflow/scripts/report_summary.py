@@ -6,15 +6,22 @@ from sbrtmeta.report.step import read_result, run_step
 from sbrtmeta.report.summary import summary_step
 
 TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose", "sof")
+OPTIONAL_TABLES = ("gosh", "multiverse")  # robustness analyses (issue 15), absent when switched off
 
 
 def main(log):
     sm = snakemake  # noqa: F821
     tables = {name: read_result(getattr(sm.input, name)) for name in TABLES}
+    for name in OPTIONAL_TABLES:
+        path = getattr(sm.input, name, [])  # a path, or [] when the analysis is switched off
+        tables[name] = read_result(path) if isinstance(path, str) else None
     out = Path(sm.output[0])
     text = summary_step(
         tables,
-        list(sm.input.figures) + list(sm.input.dose_figures) + list(sm.input.rob_figures),
+        list(sm.input.figures)
+        + list(sm.input.dose_figures)
+        + list(sm.input.rob_figures)
+        + list(sm.input.robustness_figures),
         str(out.parent),
         list(sm.params.sites),
     )

@@ -56,6 +56,19 @@ CRITERION_LABELS = {
     "one_row_per_study": "another arm or source of the study kept",
     "overlapping_cohort": "overlapping cohort (other report kept)",
 }
+# The choices of the multiverse (robustness.multiverse), as its figures and the summary name them.
+CHOICE_LABELS = {
+    "min_n": "Minimum n",
+    "tolerance_months": "Time-point tolerance (months)",
+    "crude": "Crude proportions",
+    "mixed_primaries": "Mixed primaries",
+    "overlaps": "Overlapping cohorts",
+    "histology_grouping": "Histology grouping",
+    "transform": "Transform",
+    "model": "Model",
+    "tau2_method": "τ² estimator",
+    "ci_method": "CI method",
+}
 # dose_response.dose_rule in words.
 DOSE_RULE_LABELS = {
     "median_or_midpoint": "printed median, else midpoint of the BED range",

@@ -26,6 +26,7 @@ from sbrtmeta.plots.labels import (
     statistic_text,
 )
 from sbrtmeta.report.certainty_section import certainty_lines
+from sbrtmeta.report.robustness_section import robustness_section
 
 
 def _finite(x) -> bool:
@@ -288,6 +289,8 @@ FIGURE_KINDS = (
     ("leave_one_out_", "Leave-one-out analysis"),
     ("dose_response", "Dose-response"),
     ("risk_of_bias", "Risk of bias"),
+    ("gosh_", "GOSH plot"),
+    ("specification_curve_", "Specification curve"),
 )
 FORMAT_PREFERENCE = ("png", "svg", "pdf")
 
@@ -410,6 +413,7 @@ def summary_markdown(
     report_dir: str = "results/report",
     sites: list[str] | None = None,
     sof: pd.DataFrame | None = None,
+    robustness: list[str] | None = None,
 ) -> str:
     """The summary as Markdown.
 
@@ -437,6 +441,7 @@ def summary_markdown(
     out += ["## Dose-response", "", dose_table(dose), ""]
     out += certainty_lines(sof)
     out += _selection_section(included, excluded, not_pooled)
+    out += robustness or []
     out += _figures_section(figures, report_dir)
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -455,4 +460,5 @@ def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[
         report_dir=report_dir,
         sites=sites,
         sof=tables.get("sof"),
+        robustness=robustness_section(tables.get("gosh"), tables.get("multiverse")),
     )

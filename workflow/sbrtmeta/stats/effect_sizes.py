@@ -57,7 +57,8 @@ def proportion_effect_sizes(events, n, measure: str = "PLO", add: float = 0.5):
 
 def inverse_transform(y, measure: str = "PLO", n=None):
     """Back to the proportion scale: ``transf.ilogit`` (PLO), identity (PR),
-    ``transf.iarcsin`` (PAS) or ``transf.ipft.hm`` with the studies' sizes ``n`` (PFT)."""
+    ``transf.iarcsin`` (PAS) or ``transf.ipft.hm`` with the studies' sizes ``n`` (PFT;
+    ``n`` of shape (m, k) gives each of m estimates its own harmonic mean)."""
     _check_measure(measure)
     y = np.asarray(y, dtype=float)
     if measure == "PLO":
@@ -68,7 +69,8 @@ def inverse_transform(y, measure: str = "PLO", n=None):
         return np.where(y < 0, 0.0, np.where(y > np.pi / 2, 1.0, np.sin(y) ** 2))
     if n is None:
         raise ValueError("the PFT back-transform needs the studies' sample sizes n")
-    nhm = 1.0 / np.mean(1.0 / np.asarray(n, dtype=float))
+    # harmonic mean over the last axis: n of shape (m, k) back-transforms m estimates at once
+    nhm = 1.0 / np.mean(1.0 / np.asarray(n, dtype=float), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         s = np.sin(2 * y)
         z = 0.5 * (1 - np.sign(np.cos(2 * y)) * np.sqrt(1 - (s + (s - 1 / s) / nhm) ** 2))

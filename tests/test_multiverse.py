@@ -1,0 +1,158 @@
+"""The multiverse (analysis/multiverse.py): its specifications, the main analysis reproduced, shards."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sbrtmeta.analysis import multiverse as mv
+from sbrtmeta.analysis.pooling import pool_cells
+from sbrtmeta.data.extraction import clean_step
+from sbrtmeta.data.inclusion import apply_inclusion, read_outcomes
+from sbrtmeta.report.robustness_section import multiverse_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+MULTIVERSE = CONFIG["robustness"]["multiverse"]
+
+
+@pytest.fixture(scope="module")
+def tidy(tmp_path_factory):
+    """outcomes.csv of the shipped sheets, read back as the multiverse's shards read it."""
+    sheets = [str(ROOT / s) for s in CONFIG["data"]["sheets"]]
+    outcomes = clean_step(sheets, str(ROOT / CONFIG["data"]["corrections"]), CONFIG["cleanup"], [])
+    path = tmp_path_factory.mktemp("mv") / "outcomes.csv"
+    outcomes.to_csv(path, index=False, lineterminator="\n")
+    return read_outcomes(path)
+
+
+def test_the_shipped_multiverse_is_the_full_factorial_of_at_least_500():
+    specs = mv.specifications(MULTIVERSE, 1)
+    assert len(specs) >= 500
+    assert len(specs) == 32 * 2 * (4 * 3 * 2 + 1)  # inclusion 2^5, histology 2, (transform × τ² × CI) + one GLMM
+    assert specs["spec"].tolist() == list(range(len(specs)))
+    glmm = specs[specs["model"] == "glmm"]
+    assert (
+        set(glmm["transform"]) == {"PLO"} and set(glmm["tau2_method"]) == {"GLMM"} and set(glmm["ci_method"]) == {"z"}
+    )
+    assert not specs.drop(columns="spec").duplicated().any()
+
+
+def test_a_sample_of_specifications_is_seeded_and_drawn_from_the_factorial():
+    full = mv.specifications(MULTIVERSE, 1).drop(columns="spec")
+    one = mv.specifications({**MULTIVERSE, "max_specs": 100}, 7)
+    assert len(one) == 100 and one["spec"].tolist() == list(range(100))
+    pd.testing.assert_frame_equal(one, mv.specifications({**MULTIVERSE, "max_specs": 100}, 7))
+    assert not one.equals(mv.specifications({**MULTIVERSE, "max_specs": 100}, 8))
+    keys = set(map(tuple, full.astype(str).to_numpy()))
+    assert all(tuple(r) in keys for r in one.drop(columns="spec").astype(str).to_numpy())
+
+
+def _main_only(inclusion, pooling):
+    main = mv.main_choices(inclusion, pooling)
+    choices = dict(
+        inclusion={c: [main[c]] for c in mv.INCLUSION_CHOICES},
+        pooling=dict(
+            histology=[main["histology_grouping"]],
+            transform=[main["transform"]],
+            model=[main["model"]],
+            tau2_method=[pooling["tau2_method"]],
+            ci_method=[pooling["ci_method"]],
+        ),
+    )
+    return dict(max_specs=0, equivalence_margin=0.05, **choices)
+
+
+@pytest.mark.parametrize(
+    "pooling",
+    [
+        CONFIG["pooling"],
+        {**CONFIG["pooling"], "transform": "PFT", "tau2_method": "DL", "ci_method": "z", "histology": "row"},
+        {**CONFIG["pooling"], "model": "glmm"},
+    ],
+    ids=["shipped", "PFT-DL-z-row", "glmm"],
+)
+def test_the_main_specification_reproduces_pool_cells(tidy, pooling):
+    """The batch engine and pool_cells agree to rounding (1e-12): same cells, same estimates."""
+    rows = mv.multiverse_shard(tidy, CONFIG["inclusion"], pooling, _main_only(CONFIG["inclusion"], pooling), 1, 0, 1)
+    included, _ = apply_inclusion(tidy, CONFIG["inclusion"])
+    pooled, _ = pool_cells(
+        included,
+        pooling["transform"],
+        pooling["tau2_method"],
+        pooling["ci_method"],
+        pooling["level"],
+        pooling["model"],
+        pooling["histology"],
+    )
+    assert len(rows) == len(pooled)
+    got = rows.merge(pooled, on=mv.PLACE, suffixes=("", "_pooled"))
+    assert len(got) == len(pooled)
+    assert (got["k"] == got["k_pooled"]).all()
+    for col in ("estimate", "ci_low", "ci_high", "tau2", "i2"):
+        np.testing.assert_allclose(got[col], got[f"{col}_pooled"], rtol=1e-12, atol=1e-14, err_msg=col)
+
+
+def _csv(frame):
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def test_shards_give_the_same_bytes(tidy, monkeypatch):
+    monkeypatch.setattr(mv, "BLOCK", 7)  # many blocks from a small multiverse
+    small = {
+        **MULTIVERSE,
+        "inclusion": {**MULTIVERSE["inclusion"], "tolerance_months": [0], "crude": ["none"]},
+        "pooling": {**MULTIVERSE["pooling"], "transform": ["PLO", "PFT"], "tau2_method": ["REML", "DL"]},
+    }
+    n = len(mv.specifications(small, 3))
+    assert n > 4 * 7
+    whole = mv.multiverse_shard(tidy, CONFIG["inclusion"], CONFIG["pooling"], small, 3, 0, 1)
+    assert whole["spec"].nunique() == n
+    for shards in (2, 5):
+        parts = [
+            mv.multiverse_shard(tidy, CONFIG["inclusion"], CONFIG["pooling"], small, 3, s, shards)
+            for s in range(shards)
+        ]
+        assert _csv(pd.concat(parts, ignore_index=True)) == _csv(whole)
+
+
+def test_summary_counts_the_specifications_within_the_margin():
+    place = dict(site="lung", histology="colorectal", endpoint="LC", timepoint_months=24.0)
+    table = pd.DataFrame(
+        [
+            dict(
+                spec=i,
+                **{c: "a" for c in mv.CHOICES},
+                **place,
+                k=3,
+                n_total=90,
+                estimate=e,
+                ci_low=e - 0.1,
+                ci_high=e + 0.1,
+                tau2=0.1,
+                i2=10.0,
+                note="",
+            )
+            for i, e in enumerate([0.80, 0.84, 0.86, 0.95])
+        ]
+    )
+    table.loc[[2, 3], "transform"] = "b"  # transform b: mean 0.905, a: 0.82
+    pooled = pd.DataFrame([dict(**place, k=3, estimate=0.85)])
+    got = mv.gather_multiverse([table.iloc[:2], table.iloc[2:]], pooled, 0.05)
+    r = got.summary.iloc[0]
+    assert (r.specs, r.specs_within) == (4, 3)  # 0.80, 0.84, 0.86 within ±0.05 of 0.85; 0.95 not
+    assert r.share_within == 0.75
+    assert r.most_influential_choice == "transform"
+    assert r.influential_range == pytest.approx(0.905 - 0.82)
+    text = "\n".join(multiverse_lines(got.summary))
+    assert "75% of the specification estimates" in text and "transform in 1 of 1 cells" in text
+    with pytest.raises(ValueError, match="specification order"):
+        mv.gather_multiverse([table.iloc[2:], table.iloc[:2]], pooled, 0.05)
+
+
+def test_the_summary_says_when_the_multiverse_is_off():
+    assert "switched off" in "\n".join(multiverse_lines(None))

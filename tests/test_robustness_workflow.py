@@ -1,0 +1,64 @@
+"""The robustness rules in a project copy: GOSH and the multiverse give the same bytes whatever
+robustness.shards is (1, then 3 shard jobs per analysis), and their outputs are where the rules say."""
+
+import shutil
+
+import pandas as pd
+import pytest
+import yaml
+from project_copy import copy_project, run_snakemake
+
+TARGETS = ("results/tables/gosh_studies.csv", "results/tables/multiverse.csv")
+TABLES = ("gosh_studies.csv", "multiverse.csv", "multiverse_summary.csv", "multiverse_choices.csv")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("robustness")
+    project = copy_project(root / "project")
+    out = {}
+    for shards in (1, 3):
+        extra = {
+            "figures": {"formats": ["png"]},
+            "robustness": {
+                "shards": shards,
+                # lung LC (2047 subsets) gets a sample of three chunks of 8192 draws
+                "gosh": {"exhaustive_max": 1100, "samples": 20000},
+                "multiverse": {"pooling": {"transform": ["PLO", "PFT"], "tau2_method": ["REML", "DL"]}},
+            },
+        }
+        (project / "extra.yaml").write_text(yaml.safe_dump(extra))
+        run = run_snakemake(project, "--cores", "2", *TARGETS, "--configfile", "config/config.yaml", "extra.yaml")
+        assert run.returncode == 0, run.stderr[-3000:]
+        keep = root / f"shards{shards}"
+        shutil.copytree(project / "results" / "tables", keep)
+        shutil.copytree(project / "results" / "figures", root / f"figures{shards}")
+        out[shards] = (keep, run.stderr)
+    return root, out
+
+
+def test_tables_are_byte_identical_across_shard_counts(runs):
+    root, out = runs
+    one, three = out[1][0], out[3][0]
+    assert "gosh_shard" in out[3][1] and "multiverse_shard" in out[3][1]
+    for name in TABLES:
+        assert (one / name).read_bytes() == (three / name).read_bytes(), name
+    cells = sorted(p.name for p in (one / "gosh").glob("*.csv"))
+    assert cells == sorted(p.name for p in (three / "gosh").glob("*.csv"))
+    assert "gosh_lung_colorectal_LC_24m.csv" in cells and len(cells) == 6
+    for name in cells:
+        assert (one / "gosh" / name).read_bytes() == (three / "gosh" / name).read_bytes(), name
+
+
+def test_outputs_say_what_was_fitted(runs):
+    root, out = runs
+    tables = out[3][0]
+    studies = pd.read_csv(tables / "gosh_studies.csv")
+    lung = studies[studies["cell"] == "lung_colorectal_LC_24m"]
+    assert lung["sampled"].all() and (lung["subsets"] == 20000).all()
+    assert not studies[studies["cell"] == "lung_colorectal_OS_24m"]["sampled"].any()
+    mv = pd.read_csv(tables / "multiverse.csv")
+    assert mv["spec"].nunique() == 32 * 2 * (2 * 2 * 2 + 1)
+    figures = sorted(p.name for p in (root / "figures3" / "specification_curve").glob("*.png"))
+    assert "specification_curve_lung_colorectal_LC_24m.png" in figures
+    assert len(list((root / "figures3" / "gosh").glob("*.png"))) == 6

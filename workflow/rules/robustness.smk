@@ -1,0 +1,126 @@
+# Robustness at scale (issue 15): GOSH of every pooled cell with k >= 3 and the multiverse of
+# defensible choices. Each analysis is split into robustness.shards independent jobs (rules
+# gosh_shard and multiverse_shard, wildcard shard = 0, 1, ...) that a scheduler can spread,
+# and one gather job (rules gosh and multiverse) that writes the tables and figures. The
+# tables are the same bytes whatever the number of shards.
+
+ROBUSTNESS = config["robustness"]
+ROBUSTNESS_SHARDS = list(range(ROBUSTNESS["shards"]))
+ROBUSTNESS_RESOURCES = dict(runtime=ROBUSTNESS["runtime_minutes"], mem_mb=ROBUSTNESS["mem_mb"])
+
+
+rule gosh_shard:
+    """One shard of the GOSH fits of every pooled cell with three or more studies."""
+    input:
+        studies="results/tables/pooled_studies.csv",
+        code=code_of("../scripts/gosh_shard.py"),
+    output:
+        part="results/robustness/gosh/part_{shard}.csv",
+    log:
+        "results/logs/gosh_shard_{shard}.log",
+    wildcard_constraints:
+        shard=r"\d+",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    threads: 1
+    resources:
+        **ROBUSTNESS_RESOURCES,
+    params:
+        pooling=config["pooling"],
+        gosh=ROBUSTNESS["gosh"],
+        seed=ROBUSTNESS["seed"],
+        shards=ROBUSTNESS["shards"],
+    script:
+        "../scripts/gosh_shard.py"
+
+
+rule gosh:
+    """GOSH tables per cell, the per-study shifts, and a GOSH plot per cell (gathers the shards)."""
+    input:
+        parts=expand("results/robustness/gosh/part_{shard}.csv", shard=ROBUSTNESS_SHARDS),
+        studies="results/tables/pooled_studies.csv",
+        code=code_of("../scripts/gosh.py"),
+    output:
+        tables=directory("results/tables/gosh"),
+        studies="results/tables/gosh_studies.csv",
+        figures=report(
+            directory("results/figures/gosh"),
+            patterns=[f"gosh_{{cell}}.{report_format()}"],
+            caption="../report/gosh.rst",
+            category="Robustness",
+            subcategory="GOSH plots",
+            labels={"cell": "{cell}"},
+        ),
+    log:
+        "results/logs/gosh.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    threads: 1
+    resources:
+        **ROBUSTNESS_RESOURCES,
+    params:
+        pooling=config["pooling"],
+        gosh=ROBUSTNESS["gosh"],
+        formats=config["figures"]["formats"],
+        dpi=config["figures"]["dpi"],
+    script:
+        "../scripts/gosh.py"
+
+
+rule multiverse_shard:
+    """One shard of the multiverse: its specifications, every cell of each pooled."""
+    input:
+        outcomes="results/clean/outcomes.csv",
+        code=code_of("../scripts/multiverse_shard.py"),
+    output:
+        part="results/robustness/multiverse/part_{shard}.csv",
+    log:
+        "results/logs/multiverse_shard_{shard}.log",
+    wildcard_constraints:
+        shard=r"\d+",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    threads: 1
+    resources:
+        **ROBUSTNESS_RESOURCES,
+    params:
+        inclusion=config["inclusion"],
+        pooling=config["pooling"],
+        multiverse=ROBUSTNESS["multiverse"],
+        seed=ROBUSTNESS["seed"],
+        shards=ROBUSTNESS["shards"],
+    script:
+        "../scripts/multiverse_shard.py"
+
+
+rule multiverse:
+    """multiverse.csv, its summary against the main analysis, and a specification curve per pooled cell."""
+    input:
+        parts=expand("results/robustness/multiverse/part_{shard}.csv", shard=ROBUSTNESS_SHARDS),
+        pooled="results/tables/pooled.csv",
+        code=code_of("../scripts/multiverse.py"),
+    output:
+        table="results/tables/multiverse.csv",
+        summary="results/tables/multiverse_summary.csv",
+        choices="results/tables/multiverse_choices.csv",
+        figures=report(
+            directory("results/figures/specification_curve"),
+            patterns=[f"specification_curve_{{cell}}.{report_format()}"],
+            caption="../report/specification_curve.rst",
+            category="Robustness",
+            subcategory="Specification curves",
+            labels={"cell": "{cell}"},
+        ),
+    log:
+        "results/logs/multiverse.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    threads: 1
+    resources:
+        **ROBUSTNESS_RESOURCES,
+    params:
+        margin=ROBUSTNESS["multiverse"]["equivalence_margin"],
+        formats=config["figures"]["formats"],
+        dpi=config["figures"]["dpi"],
+    script:
+        "../scripts/multiverse.py"

@@ -1,0 +1,388 @@
+"""The multiverse: every cell pooled under every combination of defensible choices.
+
+A specification is one choice per dimension (Voracek, Kossmeier, Tran, Z Psychol
+2019;227:64-82; Steegen et al., Perspect Psychol Sci 2016;11:702-712):
+
+* inclusion: ``min_n``, the time-point tolerance, crude proportions (left out, or pooled
+  at the median follow-up), mixed primaries (in or out), overlapping cohorts (the later
+  report only, or every report);
+* pooling: the histology grouping, the transform, the model (inverse-variance random
+  effects or the binomial-normal GLMM, which pools logits and has its own τ² and Wald CI),
+  the τ² estimator and the CI method.
+
+The inclusion of a specification is :func:`sbrtmeta.data.inclusion.apply_inclusion` run on
+the config's criteria with those choices; its cells are grouped as
+:func:`sbrtmeta.analysis.pooling.pool_cells` groups them and fitted on the batch engine
+(:func:`sbrtmeta.stats.random_effects.fit_random_effects_batch`, the GLMM by
+:func:`sbrtmeta.stats.glmm.fit_glmm_logit`), so the specification that equals the main
+analysis reproduces ``pooled.csv``. Specifications are the full factorial (GLMM
+combinations kept once, with PLO) in a fixed order, or a seeded sample of it; they are
+fitted in blocks of :data:`BLOCK`, and shard s of S takes blocks [⌊sB/S⌋, ⌊(s+1)B/S⌋),
+so the gathered table is the same bytes whatever the number of shards.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sbrtmeta.analysis.pooling import CELL, _histology_groups
+from sbrtmeta.data.inclusion import apply_inclusion
+from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
+from sbrtmeta.stats.glmm import fit_glmm_logit
+from sbrtmeta.stats.inference import critical_value
+from sbrtmeta.stats.random_effects import fit_random_effects_batch
+
+BLOCK = 200  # specifications fitted together (one batch per transform × τ² × CI method)
+INCLUSION_CHOICES = ("min_n", "tolerance_months", "crude", "mixed_primaries", "overlaps")
+POOLING_CHOICES = ("histology_grouping", "transform", "model", "tau2_method", "ci_method")
+CHOICES = INCLUSION_CHOICES + POOLING_CHOICES
+PLACE = ["site", "histology", "endpoint", "timepoint_months"]
+RESULT_COLUMNS = ("k", "n_total", "estimate", "ci_low", "ci_high", "tau2", "i2", "note")
+COLUMNS = ("spec", *CHOICES, *PLACE, *RESULT_COLUMNS)
+
+
+def main_choices(inclusion: dict, pooling: dict) -> dict:
+    """The choices of the main analysis (the config's inclusion and pooling)."""
+    crude = inclusion.get("crude", {"pool": False, "timepoint": "none"})
+    glmm = pooling["model"] == "glmm"
+    return dict(
+        min_n=inclusion["min_n"],
+        tolerance_months=inclusion["timepoints"]["tolerance_months"],
+        crude=crude["timepoint"] if crude["pool"] else "none",
+        mixed_primaries="include" if "mixed" in inclusion["primaries"] else "exclude",
+        overlaps="later_report" if inclusion.get("overlaps") else "every_report",
+        histology_grouping=pooling["histology"],
+        transform=pooling["transform"],
+        model=pooling["model"],
+        tau2_method="GLMM" if glmm else pooling["tau2_method"],
+        ci_method="z" if glmm else pooling["ci_method"],
+    )
+
+
+def specifications(multiverse: dict, seed: int) -> pd.DataFrame:
+    """The specifications, one row each (``spec`` numbered from 0): the full factorial of
+    ``multiverse["inclusion"]`` and ``multiverse["pooling"]`` in the order of
+    :data:`CHOICES` (the last varying fastest), a GLMM kept once per other choice with
+    PLO; or, with ``max_specs`` > 0 and fewer than the factorial, a seeded sample of it
+    (in factorial order)."""
+    inc, pool = multiverse["inclusion"], multiverse["pooling"]
+    levels = [inc[c] for c in INCLUSION_CHOICES] + [
+        pool["histology"],
+        pool["transform"],
+        pool["model"],
+        pool["tau2_method"],
+        pool["ci_method"],
+    ]
+    seen, rows = set(), []
+    for combo in itertools.product(*levels):
+        spec = dict(zip(CHOICES, combo))
+        if spec["model"] == "glmm":
+            if spec["transform"] != "PLO":
+                continue
+            spec["tau2_method"], spec["ci_method"] = "GLMM", "z"
+        key = tuple(spec.values())
+        if key not in seen:
+            seen.add(key)
+            rows.append(spec)
+    specs = pd.DataFrame(rows, columns=list(CHOICES))
+    max_specs = int(multiverse.get("max_specs", 0))
+    if 0 < max_specs < len(specs):
+        keep = np.sort(np.random.default_rng(int(seed)).choice(len(specs), max_specs, replace=False))
+        specs = specs.iloc[keep]
+    specs = specs.reset_index(drop=True)
+    specs.insert(0, "spec", np.arange(len(specs)))
+    return specs
+
+
+def inclusion_criteria(inclusion: dict, spec) -> dict:
+    """The config's inclusion criteria with a specification's inclusion choices."""
+    out = copy.deepcopy(inclusion)
+    out["min_n"] = int(spec["min_n"])
+    out["timepoints"]["tolerance_months"] = float(spec["tolerance_months"])
+    crude = spec["crude"]
+    out["crude"] = {"pool": crude != "none", "timepoint": crude}
+    primaries = [p for p in out["primaries"] if p != "mixed"]
+    out["primaries"] = primaries + ["mixed"] if spec["mixed_primaries"] == "include" else primaries
+    if spec["mixed_primaries"] == "include" and "mixed" in inclusion["primaries"]:
+        out["primaries"] = list(inclusion["primaries"])  # the configured order (it picks among arms)
+    out["overlaps"] = list(inclusion.get("overlaps", [])) if spec["overlaps"] == "later_report" else []
+    return out
+
+
+class _Cell:
+    """One cell of one inclusion and grouping: its counts, and its effect sizes per transform (made once)."""
+
+    def __init__(self, place: dict, x: np.ndarray, n: np.ndarray):
+        self.place, self.x, self.n = place, x, n
+        self.k, self.n_total = len(x), int(n.sum())
+        self.nhm = len(n) / np.sum(1.0 / n)  # harmonic mean n (the PFT back-transform)
+        self._effects: dict = {}
+
+    def effects(self, transform: str):
+        if transform not in self._effects:
+            self._effects[transform] = proportion_effect_sizes(self.x, self.n, transform)
+        return self._effects[transform]
+
+
+@dataclass
+class _Row:
+    spec: int
+    cell: _Cell
+    transform: str
+    model: str
+    tau2_method: str
+    ci_method: str
+    out: dict
+
+
+def _cells(included: pd.DataFrame, histology: str) -> list[_Cell]:
+    """Every cell, grouped as :func:`pooling.pool_cells` groups them."""
+    grouped = _histology_groups(included, histology)
+    out = []
+    for (site, hist, endpoint, t), cell in grouped.groupby(CELL, sort=True):
+        place = dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t))
+        out.append(_Cell(place, cell["events"].to_numpy(dtype=float), cell["n"].to_numpy(dtype=float)))
+    return out
+
+
+def _back(values: dict, transform: str, nhm: np.ndarray, rows: list[_Row]) -> None:
+    """Estimates and CI bounds (model scale) to proportions, into each row's output."""
+    for key, val in values.items():
+        back = inverse_transform(val, transform, nhm[:, None])
+        for r, b in zip(rows, back):
+            r.out[key] = float(b)
+
+
+def _fit_group(rows: list[_Row], level: float) -> None:
+    """Random-effects fits of rows sharing transform, τ² and CI method, batched (NaN pads)."""
+    transform, tau2_method, ci_method = rows[0].transform, rows[0].tau2_method, rows[0].ci_method
+    width = max(r.cell.k for r in rows)
+    Y = np.full((len(rows), width), np.nan)
+    V = np.ones((len(rows), width))
+    for i, r in enumerate(rows):
+        y, v = r.cell.effects(transform)
+        Y[i, : len(y)], V[i, : len(v)] = y, v
+    fit = fit_random_effects_batch(Y, V, tau2_method, ci_method, level)
+    nhm = np.array([r.cell.nhm for r in rows])
+    _back(dict(estimate=fit.estimate, ci_low=fit.ci_low, ci_high=fit.ci_high), transform, nhm, rows)
+    for i, r in enumerate(rows):
+        r.out.update(tau2=float(fit.tau2[i]), i2=float(fit.i2[i]))
+
+
+def _fit_single(rows: list[_Row], level: float) -> None:
+    """A cell of one study: the study with its Wald interval (as pooled.csv reports it)."""
+    for transform in sorted({r.transform for r in rows}):
+        group = [r for r in rows if r.transform == transform]
+        y = np.array([r.cell.effects(transform)[0][0] for r in group])
+        half = critical_value(level) * np.sqrt(np.array([r.cell.effects(transform)[1][0] for r in group]))
+        nhm = np.array([r.cell.nhm for r in group])
+        _back(dict(estimate=y, ci_low=y - half, ci_high=y + half), transform, nhm, group)
+        for r in group:
+            r.out.update(tau2=np.nan, i2=np.nan)
+
+
+def _fit_glmm(rows: list[_Row], level: float, cache: dict) -> None:
+    """The binomial-normal GLMM of each cell (one fit per distinct cell, however many specs share it)."""
+    for r in rows:
+        key = (r.cell.x.tobytes(), r.cell.n.tobytes())
+        if key not in cache:
+            try:
+                cache[key] = fit_glmm_logit(r.cell.x, r.cell.n, level=level)
+            except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
+                cache[key] = str(exc)
+        fit = cache[key]
+        if isinstance(fit, str):
+            r.out.update(estimate=np.nan, ci_low=np.nan, ci_high=np.nan, tau2=np.nan, i2=np.nan)
+            r.out["note"] = f"GLMM not fitted: {fit}"
+            continue
+        est, lo, hi = inverse_transform(np.array([fit.estimate, fit.ci_low, fit.ci_high]), "PLO")
+        r.out.update(estimate=float(est), ci_low=float(lo), ci_high=float(hi), tau2=fit.tau2, i2=fit.i2)
+
+
+class _Inclusions:
+    """Each distinct inclusion of the specifications, applied once, and its cells per grouping."""
+
+    def __init__(self, tidy: pd.DataFrame, inclusion: dict):
+        self.tidy, self.inclusion, self.cache = tidy, inclusion, {}
+
+    def cells(self, spec: dict) -> list[_Cell]:
+        key = tuple(spec[c] for c in INCLUSION_CHOICES)
+        if key not in self.cache:
+            self.cache[key] = (apply_inclusion(self.tidy, inclusion_criteria(self.inclusion, spec))[0], {})
+        included, by_histology = self.cache[key]
+        histology = spec["histology_grouping"]
+        if histology not in by_histology:
+            by_histology[histology] = _cells(included, histology)
+        return by_histology[histology]
+
+
+def _block(specs: pd.DataFrame, inclusions: _Inclusions, level: float, glmm_cache: dict) -> pd.DataFrame:
+    rows = []
+    for spec in specs.to_dict("records"):
+        model, transform, tau2_method, ci_method = (spec[c] for c in ("model", "transform", "tau2_method", "ci_method"))
+        for cell in inclusions.cells(spec):
+            rows.append(_Row(spec["spec"], cell, transform, model, tau2_method, ci_method, {"note": ""}))
+    single = [r for r in rows if r.cell.k == 1]
+    if single:
+        _fit_single(single, level)
+    glmm = [r for r in rows if r.cell.k > 1 and r.model == "glmm"]
+    if glmm:
+        _fit_glmm(glmm, level, glmm_cache)
+    groups: dict = {}
+    for r in rows:
+        if r.cell.k > 1 and r.model != "glmm":
+            groups.setdefault((r.transform, r.tau2_method, r.ci_method), []).append(r)
+    for key in sorted(groups):
+        _fit_group(groups[key], level)
+    chosen = specs.set_index("spec").loc[[r.spec for r in rows]].reset_index()
+    places = pd.DataFrame([r.cell.place for r in rows], columns=PLACE)
+    results = pd.DataFrame(
+        {
+            "k": [r.cell.k for r in rows],
+            "n_total": [r.cell.n_total for r in rows],
+            **{c: [r.out[c] for r in rows] for c in RESULT_COLUMNS[2:]},
+        }
+    )
+    return pd.concat([chosen, places, results], axis=1)[list(COLUMNS)]
+
+
+def shard_blocks(n_specs: int, shard: int, shards: int) -> tuple[int, int]:
+    """The specifications [a, b) of shard ``shard`` (0-based) of ``shards``: whole blocks of :data:`BLOCK`."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard {shard} is not in 0..{shards - 1}")
+    blocks = -(-n_specs // BLOCK)
+    a, b = blocks * shard // shards, blocks * (shard + 1) // shards
+    return a * BLOCK, min(b * BLOCK, n_specs)
+
+
+def multiverse_shard(
+    tidy: pd.DataFrame, inclusion: dict, pooling: dict, multiverse: dict, seed: int, shard: int, shards: int
+) -> pd.DataFrame:
+    """Shard ``shard`` of ``shards``: its specifications, every cell of each pooled; a row per specification × cell."""
+    specs = specifications(multiverse, seed)
+    a, b = shard_blocks(len(specs), shard, shards)
+    inclusions, glmm_cache = _Inclusions(tidy, inclusion), {}
+    parts = [
+        _block(specs.iloc[s : min(s + BLOCK, b)], inclusions, pooling["level"], glmm_cache) for s in range(a, b, BLOCK)
+    ]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(COLUMNS))
+
+
+SUMMARY_COLUMNS = (
+    *PLACE,
+    "k_main",
+    "main_estimate",
+    "margin",
+    "total_specs",
+    "specs",
+    "specs_within",
+    "share_within",
+    "min_estimate",
+    "median_estimate",
+    "max_estimate",
+    "most_influential_choice",
+    "influential_range",
+    "influential_levels",
+)
+CHOICE_COLUMNS = (*PLACE, "choice", "level", "specs", "mean_estimate", "median_estimate")
+
+
+def _same_place(table: pd.DataFrame, r) -> np.ndarray:
+    return (
+        (table["site"] == r.site).to_numpy()
+        & (table["histology"] == r.histology).to_numpy()
+        & (table["endpoint"] == r.endpoint).to_numpy()
+        & np.isclose(table["timepoint_months"].to_numpy(dtype=float), float(r.timepoint_months))
+    )
+
+
+def _level_means(rows: pd.DataFrame) -> list[dict]:
+    out = []
+    for choice in CHOICES:
+        for level, got in rows.groupby(choice, sort=True):
+            est = got["estimate"].to_numpy(dtype=float)
+            out.append(
+                dict(
+                    choice=choice,
+                    level=str(level),
+                    specs=len(got),
+                    mean_estimate=float(np.mean(est)),
+                    median_estimate=float(np.median(est)),
+                )
+            )
+    return out
+
+
+def _most_influential(levels: list[dict]) -> tuple[str, float, str]:
+    """The choice whose levels' mean estimates lie furthest apart (choices with one level left
+    out); ``"none"`` when no choice moves the mean by more than rounding (1e-9)."""
+    best = ("none", 0.0, "")
+    for choice in CHOICES:
+        means = [d for d in levels if d["choice"] == choice]
+        if len(means) < 2:
+            continue
+        spread = max(d["mean_estimate"] for d in means) - min(d["mean_estimate"] for d in means)
+        if spread > max(best[1], 1e-9):
+            text = "; ".join(f"{d['level']}: {100 * d['mean_estimate']:.1f}%" for d in means)
+            best = (choice, float(spread), text)
+    return best
+
+
+@dataclass(frozen=True)
+class MultiverseTables:
+    """``multiverse.csv`` (every specification × cell), ``multiverse_summary.csv`` (per cell of
+    the main analysis) and ``multiverse_choices.csv`` (per cell, choice and level)."""
+
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    choices: pd.DataFrame
+
+
+def gather_multiverse(parts: list[pd.DataFrame], pooled: pd.DataFrame, margin: float) -> MultiverseTables:
+    """Join the shards' parts (in shard order: specification order) and summarise, per cell of
+    ``pooled.csv``, the share of specifications whose estimate is within ``margin`` (a
+    proportion) of the main analysis's and the choice that moves the estimate most."""
+    parts = [p for p in parts if len(p)]
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(COLUMNS))
+    if len(table) and np.any(np.diff(table["spec"].to_numpy()) < 0):
+        raise ValueError("multiverse parts are not in specification order (a shard is missing or misplaced)")
+    summary, choices = [], []
+    for r in pooled.itertuples():
+        rows = table[_same_place(table, r)]
+        rows = rows[np.isfinite(rows["estimate"].to_numpy(dtype=float))]
+        place = {c: getattr(r, c) for c in PLACE}
+        place["timepoint_months"] = float(place["timepoint_months"])
+        est = rows["estimate"].to_numpy(dtype=float)
+        within = np.abs(est - r.estimate) <= margin + 1e-12
+        levels = _level_means(rows) if len(rows) else []
+        choice, spread, text = _most_influential(levels)
+        summary.append(
+            dict(
+                **place,
+                k_main=int(r.k),
+                main_estimate=float(r.estimate),
+                margin=float(margin),
+                total_specs=int(table["spec"].nunique()),
+                specs=len(rows),
+                specs_within=int(within.sum()),
+                share_within=float(within.mean()) if len(rows) else np.nan,
+                min_estimate=float(est.min()) if len(rows) else np.nan,
+                median_estimate=float(np.median(est)) if len(rows) else np.nan,
+                max_estimate=float(est.max()) if len(rows) else np.nan,
+                most_influential_choice=choice,
+                influential_range=spread,
+                influential_levels=text,
+            )
+        )
+        choices += [{**place, **d} for d in levels]
+    return MultiverseTables(
+        table,
+        pd.DataFrame(summary, columns=list(SUMMARY_COLUMNS)),
+        pd.DataFrame(choices, columns=list(CHOICE_COLUMNS)),
+    )
