@@ -7,7 +7,8 @@
 #             robustness rules through --profile profiles/slurm and locally, check the tables are equal
 # make bench  time the engine against metafor and statsmodels, and the workflow
 #             (cold run, no-op, one criterion changed, a 10^5-row sheet) against metafor,
-#             and the speed budgets the tests no longer assert (bench/speed_checks.py)
+#             and the speed budgets the tests no longer assert (bench/speed_checks.py), and GOSH and
+#             the multiverse against metafor's gosh() (bench/robustness_bench.py)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -72,6 +73,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run_benchmarks.py
 	$(BIN)/python bench/workflow_bench.py
 	$(BIN)/python bench/speed_checks.py
+	$(BIN)/python bench/robustness_bench.py
 
 clean:
 	rm -rf results .snakemake
