@@ -9,8 +9,18 @@ Measures (Viechtbauer, J Stat Softw 2010;36(3):1-48):
   1950;21:607-611), ``vi = 1/(4n+2)``, back-transformed with the harmonic mean of
   the sample sizes (Miller, Am Stat 1978;32:138), as ``transf.ipft.hm``.
 
-As ``escalc(..., add = 1/2, to = "only0")``: PR and PLO add 1/2 to the events and
-non-events of a study with 0 or n events; PAS and PFT need no correction and get none.
+Continuity correction, as ``escalc(..., add =, to =)`` (default ``add = 1/2, to = "only0"``):
+PR and PLO add ``add`` to the events and non-events of a study with 0 or n events
+(``only0``), of every study (``all``), of every study when any has 0 or n events
+(``if0all``), or of none (``none``). PAS and PFT need no correction and get none (escalc's
+default ``add = 0`` for them).
+
+Study confidence intervals on the proportion scale (:func:`study_intervals`): the
+Clopper-Pearson, Wilson, Agresti-Coull and Jeffreys intervals are statsmodels'
+``proportion_confint``; Wilson with continuity correction, which statsmodels does not offer,
+is Newcombe's formula (method 4 of Newcombe, Stat Med 1998;17:857-872), as R's
+``prop.test(correct = TRUE)``. Brown, Cai & DasGupta (Stat Sci 2001;16:101-133) give the
+Agresti-Coull and Jeffreys formulas.
 """
 
 from __future__ import annotations
@@ -18,6 +28,25 @@ from __future__ import annotations
 import numpy as np
 
 MEASURES = ("PLO", "PR", "PAS", "PFT")
+# escalc's ``to``: which studies get ``add`` added to their events and non-events
+CONTINUITY_TO = ("only0", "all", "if0all", "none")
+# study intervals: name -> statsmodels' proportion_confint method (None: computed here)
+STUDY_CI_METHODS = {
+    "clopper-pearson": "beta",
+    "wilson": "wilson",
+    "wilson-cc": None,
+    "agresti-coull": "agresti_coull",
+    "jeffreys": "jeffreys",
+    "wald": None,
+}
+STUDY_CI_NAMES = {
+    "clopper-pearson": "Clopper-Pearson (exact)",
+    "wilson": "Wilson score",
+    "wilson-cc": "Wilson score with continuity correction",
+    "agresti-coull": "Agresti-Coull",
+    "jeffreys": "Jeffreys",
+    "wald": "Wald",
+}
 
 
 def _check_measure(measure):
@@ -25,9 +54,42 @@ def _check_measure(measure):
         raise ValueError(f"measure {measure!r} is not one of {MEASURES}")
 
 
-def proportion_effect_sizes(events, n, measure: str = "PLO", add: float = 0.5):
-    """Transformed proportions ``yi`` and sampling variances ``vi``."""
+def _check_continuity(add: float, to: str) -> None:
+    if to not in CONTINUITY_TO:
+        raise ValueError(f"continuity correction to={to!r} is not one of {CONTINUITY_TO}")
+    if not (np.isfinite(add) and add >= 0):
+        raise ValueError(f"continuity correction add={add!r} must be a finite number >= 0")
+
+
+def _corrected(x, m, add: float, to: str):
+    """Events and non-events after escalc's ``add``/``to`` rule."""
+    zero = (x == 0) | (m == 0)
+    if to == "all" or (to == "if0all" and zero.any()):
+        return x + add, m + add
+    if to == "only0":
+        return np.where(zero, x + add, x), np.where(zero, m + add, m)
+    return x, m
+
+
+def boundary_studies(events, n, measure: str = "PLO", add: float = 0.5, to: str = "only0") -> np.ndarray:
+    """Indices of the studies whose ``measure`` is undefined after the correction: under PLO
+    a 0 % or 100 % study with nothing added (logit ±inf), under PR one with variance 0."""
     _check_measure(measure)
+    _check_continuity(add, to)
+    if measure not in ("PLO", "PR"):
+        return np.empty(0, dtype=int)
+    x = np.asarray(events, dtype=float)
+    m = np.asarray(n, dtype=float) - x
+    xc, mc = _corrected(x, m, add, to)
+    return np.flatnonzero((xc == 0) | (mc == 0))
+
+
+def proportion_effect_sizes(events, n, measure: str = "PLO", add: float = 0.5, to: str = "only0"):
+    """Transformed proportions ``yi`` and sampling variances ``vi``, as
+    ``escalc(measure, xi = events, ni = n, add = add, to = to)``. Raises ``ValueError``
+    when a study's PLO or PR value is undefined (0 % or 100 % with no correction)."""
+    _check_measure(measure)
+    _check_continuity(add, to)
     x = np.asarray(events, dtype=float)
     n = np.asarray(n, dtype=float)
     if x.shape != n.shape or x.ndim != 1:
@@ -45,10 +107,13 @@ def proportion_effect_sizes(events, n, measure: str = "PLO", add: float = 0.5):
     if measure == "PFT":
         yi = 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
         return yi, 1.0 / (4.0 * n + 2.0)
-    m = n - x
-    zero = (x == 0) | (m == 0)
-    x = np.where(zero, x + add, x)
-    m = np.where(zero, m + add, m)
+    x, m = _corrected(x, n - x, add, to)
+    bad = np.flatnonzero((x == 0) | (m == 0))
+    if bad.size:
+        raise ValueError(
+            f"study {bad[0] + 1} (of {x.size}) has 0 % or 100 % events and no continuity correction "
+            f"(to={to!r}, add={add:g}): its {measure} value is undefined"
+        )
     if measure == "PR":
         p = x / (x + m)
         return p, p * (1 - p) / (x + m)
@@ -96,3 +161,51 @@ def forward_transform(p, measure: str = "PLO", n=None):
     nhm = 1.0 / np.mean(1.0 / np.asarray(n, dtype=float))
     x = p * nhm
     return 0.5 * (np.arcsin(np.sqrt(x / (nhm + 1))) + np.arcsin(np.sqrt((x + 1) / (nhm + 1))))
+
+
+def _wilson_cc(x, n, z):
+    """Wilson's score interval with continuity correction (Newcombe 1998, method 4): Wilson's
+    limits at p ∓ 1/(2n), 0 below at x = 0 and 1 above at x = n, clipped to [0, 1] (as
+    ``prop.test(correct = TRUE)`` when its null p is far from x/n)."""
+    z22n = z**2 / (2 * n)
+
+    def wilson(pc, sign):
+        with np.errstate(invalid="ignore"):
+            return (pc + z22n + sign * z * np.sqrt(pc * (1 - pc) / n + z22n / (2 * n))) / (1 + 2 * z22n)
+
+    p = x / n
+    lo_c, hi_c = p - 0.5 / n, p + 0.5 / n
+    lo = np.where(lo_c <= 0, 0.0, wilson(np.clip(lo_c, 0, 1), -1))
+    hi = np.where(hi_c >= 1, 1.0, wilson(np.clip(hi_c, 0, 1), 1))
+    return np.maximum(lo, 0.0), np.minimum(hi, 1.0)
+
+
+def study_intervals(events, n, method: str = "clopper-pearson", level: float = 0.95):
+    """Each study's confidence interval for its proportion, on the proportion scale.
+
+    ``method`` is one of :data:`STUDY_CI_METHODS` except ``"wald"`` (the Wald interval is on
+    the model's scale and is the pooling step's own). Clopper-Pearson (Biometrika
+    1934;26:404-413; R's ``binom.test``), Wilson (J Am Stat Assoc 1927;22:209-212;
+    ``prop.test(correct = FALSE)``), Agresti-Coull (Am Stat 1998;52:119-126; clipped to
+    [0, 1], as statsmodels does) and Jeffreys are statsmodels' ``proportion_confint``;
+    Jeffreys' limits are set to 0 at x = 0 and 1 at x = n as Brown, Cai & DasGupta (2001)
+    define it. Wilson with continuity correction is :func:`_wilson_cc`.
+    """
+    from scipy.stats import norm
+    from statsmodels.stats.proportion import proportion_confint
+
+    if method not in STUDY_CI_METHODS or method == "wald":
+        raise ValueError(f"study interval {method!r} is not one of {tuple(m for m in STUDY_CI_METHODS if m != 'wald')}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1) (got {level})")
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if x.shape != n.shape or np.any(n < 1) or np.any(x < 0) or np.any(x > n):
+        raise ValueError("each study needs n >= 1 and 0 <= events <= n")
+    if method == "wilson-cc":
+        return _wilson_cc(x, n, norm.isf((1 - level) / 2))
+    lo, hi = proportion_confint(x, n, alpha=1 - level, method=STUDY_CI_METHODS[method])
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    if method == "jeffreys":
+        lo, hi = np.where(x == 0, 0.0, lo), np.where(x == n, 1.0, hi)
+    return lo, hi

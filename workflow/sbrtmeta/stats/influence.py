@@ -352,3 +352,50 @@ def influence_diagnostics(
         tau2_method=tau2_method,
         ci_method=ci_method,
     )
+
+
+# --------------------------------------------------------------------------- Baujat
+
+
+@dataclass(frozen=True)
+class BaujatResult:
+    """Each study's contribution to heterogeneity and its influence on the pooled estimate,
+    the coordinates of metafor's ``baujat()`` for an intercept-only ``rma.uni`` model.
+
+    Baujat B, Mahé C, Pignon JP, Hill C. A graphical method for exploring heterogeneity in
+    meta-analyses: application to a meta-analysis of 65 trials. Stat Med 2002;21:2641-2652.
+
+    Attributes
+    ----------
+    contribution : squared Pearson residual ``(y_i - mu)^2 / (tau2 + v_i)`` of the full
+        model (the x axis; with FE they sum to Q).
+    influence : ``(mu_(-i) - mu)^2 / se_(-i)^2``, the squared shift of the pooled estimate
+        when study ``i`` is left out, in units of the leave-one-out standard error (the y
+        axis; NaN where the leave-one-out fit failed).
+    estimate, tau2 : the full model's estimate and τ².
+    """
+
+    contribution: np.ndarray
+    influence: np.ndarray
+    estimate: float
+    tau2: float
+
+
+def baujat(y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95) -> BaujatResult:
+    """Baujat coordinates, as ``baujat(rma(yi, vi, method = tau2_method, test = ci_method))``.
+
+    The leave-one-out fits are :func:`leave1out`'s, with the same test (under Knapp-Hartung
+    the leave-one-out variance is the Knapp-Hartung one, as metafor's ``vb``). Raises
+    ``ValueError`` for k < 2 (metafor: 'Stopped because k = 1.').
+    """
+    y, v = _check(y, v)
+    full = fit_random_effects(y, v, tau2_method, ci_method, level)
+    loo = leave1out(y, v, tau2_method, ci_method, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        influence = (loo.estimate - full.estimate) ** 2 / loo.se**2
+    return BaujatResult(
+        contribution=(y - full.estimate) ** 2 / (full.tau2 + v),
+        influence=influence,
+        estimate=full.estimate,
+        tau2=full.tau2,
+    )
