@@ -66,6 +66,10 @@ fixtures: $(VENV)/.installed
 	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_edge_fixtures.R tests/fixtures
 	Rscript tests/metafor/make_gosh_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
+	$(BIN)/python tests/metafor/make_sensitivity_study_inputs.py results/tables/included.csv \
+	    tests/fixtures/sensitivity_study_inputs.csv
+	Rscript tests/metafor/make_sensitivity_study_fixtures.R tests/fixtures/sensitivity_study_inputs.csv \
+	    tests/fixtures/workflow_included.csv tests/fixtures
 	$(BIN)/python tests/metafor/make_workflow_inputs.py results/tables/included.csv tests/fixtures/workflow_included.csv
 	Rscript tests/metafor/make_workflow_fixtures.R tests/fixtures/workflow_included.csv tests/fixtures
 

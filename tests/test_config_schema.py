@@ -30,6 +30,13 @@ def test_shipped_config_is_valid():
         (("inclusion", "sites"), ["liver", "brain"]),
         (("inclusion", "timepoints", "targets"), [0]),
         (("figures", "formats"), ["jpg"]),
+        (("sensitivity", "study_ci"), "exact"),
+        (("sensitivity", "continuity", "to"), "zeros"),
+        (("sensitivity", "continuity", "add"), -0.5),
+        (("sensitivity", "funnel", "axis"), "precision"),
+        (("sensitivity", "funnel", "predictor"), "sqrtni"),
+        (("sensitivity", "cumulative", "tie_break"), "weight"),
+        (("sensitivity", "baujat", "enabled"), "yes"),
     ],
 )
 def test_bad_values_are_refused(path, value):
@@ -40,6 +47,14 @@ def test_bad_values_are_refused(path, value):
     node[path[-1]] = value
     with pytest.raises(jsonschema.ValidationError):
         _validate(cfg)
+
+
+def test_bad_sensitivity_choice_is_one_line_naming_the_value():
+    cfg = copy.deepcopy(CONFIG)
+    cfg["sensitivity"]["funnel"]["axis"] = "precision"
+    with pytest.raises(jsonschema.ValidationError) as err:
+        _validate(cfg)
+    assert err.value.message == "'precision' is not one of ['sample_size', 'inverse_sqrt_n', 'standard_error']"
 
 
 def test_glmm_requires_the_logit():

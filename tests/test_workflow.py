@@ -285,10 +285,16 @@ def test_pooled_studies_equal_escalc_and_weights(run):
     assert len(studies) == len(ref) > 0
     both = studies.merge(ref, on=[*CELL, "study_id"], suffixes=("", "_ref"), validate="one_to_one")
     assert len(both) == len(ref)
+    # the shipped study intervals are Clopper-Pearson (sensitivity.study_ci): binom.test's, from
+    # tests/metafor/make_sensitivity_study_fixtures.R
+    exact = pd.read_csv(FIX / "metafor_study_ci.csv").query("method == 'clopper-pearson' and level == 0.95")
+    exact = exact.set_index(["xi", "ni"])
     for r in both.itertuples():
-        assert (r.events, r.n) == (r.xi, r.ni)
-        for name in ("yi", "vi", "estimate", "ci_low", "ci_high", "weight_pct"):
+        assert (r.events, r.n) == (r.xi, r.ni) and r.study_ci == "clopper-pearson"
+        for name in ("yi", "vi", "estimate", "weight_pct"):
             _close(getattr(r, name), getattr(r, f"{name}_ref"), (r.study_id, name))
+        for name in ("ci_low", "ci_high"):
+            _close(getattr(r, name), exact.loc[(r.xi, r.ni), name], (r.study_id, name))
 
 
 def test_leave_one_out_tables_equal_leave1out(run):

@@ -2,7 +2,7 @@
 # correction (add/to), regtest's predictors, cumul() and baujat().
 #
 #   Rscript tests/metafor/make_sensitivity_study_fixtures.R \
-#       tests/fixtures/sensitivity_study_inputs.csv tests/fixtures
+#       tests/fixtures/sensitivity_study_inputs.csv tests/fixtures/workflow_included.csv tests/fixtures
 #
 # The input (tests/metafor/make_sensitivity_study_inputs.py) has columns dataset, study,
 # label, xi, ni, year. Models are rma(yi, vi, method, test, control = ctrl) on
@@ -10,7 +10,8 @@
 # iterated to a tight threshold so the fixture is the estimate itself.
 #
 # Written (numbers with 17 significant digits):
-#   metafor_study_ci.csv      per distinct (x, n) and level 0.95/0.90: Clopper-Pearson
+#   metafor_study_ci.csv      per distinct (x, n) of both inputs (workflow_included.csv: every
+#                             study of the shipped run, single-study cells too) and level 0.95/0.90: Clopper-Pearson
 #                             (binom.test), Wilson (prop.test(correct = FALSE)), Wilson with
 #                             continuity correction (prop.test(correct = TRUE), null p chosen
 #                             far from x/n so that R's YATES = min(0.5, |x - n p|) is 0.5),
@@ -28,7 +29,8 @@
 suppressPackageStartupMessages(library(metafor))
 args <- commandArgs(trailingOnly = TRUE)
 inp <- read.csv(args[1], stringsAsFactors = FALSE)
-outdir <- args[2]
+shipped <- read.csv(args[2], stringsAsFactors = FALSE)
+outdir <- args[3]
 ctrl <- list(threshold = 1e-12, maxiter = 10000)
 models <- list(c("REML", "z"), c("REML", "knha"), c("DL", "z"), c("DL", "knha"), c("FE", "z"))
 
@@ -51,7 +53,7 @@ write_out <- function(rows, name) {
 
 # ---- study intervals
 ci_rows <- list()
-xn <- unique(inp[, c("xi", "ni")])
+xn <- unique(rbind(inp[, c("xi", "ni")], shipped[, c("xi", "ni")]))
 xn <- rbind(xn, data.frame(xi = c(0, 1, 5, 10, 0, 1), ni = c(1, 1, 10, 10, 3, 2)))
 xn <- unique(xn)
 for (level in c(0.95, 0.90)) {

@@ -17,5 +17,7 @@ checkpoint pool:
         pooling=config["pooling"],
         sites=config["inclusion"]["sites"],
         endpoints=config["inclusion"]["endpoints"],
+        # only the keys pooling uses, so other sensitivity options do not rerun it
+        sensitivity={k: v for k, v in config.get("sensitivity", {}).items() if k in ("study_ci", "continuity")},
     script:
         "../scripts/pool.py"

@@ -10,7 +10,9 @@ def main(log):
     included = read_result(sm.input.included)
     included["first_author"] = included["first_author"].fillna("")
     excluded = read_result(sm.input.excluded)
-    t = pool_step(included, excluded, sm.params.pooling, sm.params.sites, sm.params.endpoints, log)
+    t = pool_step(
+        included, excluded, sm.params.pooling, sm.params.sites, sm.params.endpoints, log, sm.params.sensitivity
+    )
     write_table(t.pooled, sm.output.pooled)
     write_table(t.studies, sm.output.studies)
     write_table(t.not_pooled, sm.output.not_pooled)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
+from sbrtmeta.data.errors import InputError
+from sbrtmeta.stats.effect_sizes import boundary_studies, inverse_transform, proportion_effect_sizes, study_intervals
 from sbrtmeta.stats.glmm import fit_glmm_logit
 from sbrtmeta.stats.inference import REGRESSION_TAU2, critical_value
 from sbrtmeta.stats.meta_regression import subgroup_test
@@ -68,8 +69,13 @@ STUDY_COLUMNS = (
     "estimate",
     "ci_low",
     "ci_high",
+    "study_ci",
     "weight_pct",
+    "continuity_add",
+    "continuity_to",
 )
+# the study intervals and continuity correction of sensitivity: in config (escalc's defaults)
+STUDY_DEFAULTS = dict(study_ci="clopper-pearson", add=0.5, to="only0")
 
 
 def _label(r) -> str:
@@ -180,11 +186,15 @@ def _cell_place(site, hist, endpoint, t) -> dict:
     return dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t))
 
 
-def _study_table(place, cell, labels, mixed, yi, vi, weights, z, transform, n) -> pd.DataFrame:
-    """One row per study of a cell: its own estimate, CI and weight (what a forest plot draws)."""
-    se = np.sqrt(vi)
+def _study_table(place, cell, labels, mixed, yi, vi, weights, level, transform, n, study_ci="wald", cc=(0.5, "only0")):
+    """One row per study of a cell: its own estimate, CI (``study_ci``: Wald on the model's
+    scale, or an interval of :func:`sbrtmeta.stats.effect_sizes.study_intervals`) and weight
+    (what a forest plot draws)."""
+    se, z = np.sqrt(vi), critical_value(level)
     # whole columns at once (a cell may hold thousands of studies); the back-transform is elementwise
     est, lo, hi = (inverse_transform(v, transform, n) for v in (yi, yi - z * se, yi + z * se))
+    if study_ci != "wald":
+        lo, hi = study_intervals(cell["events"].to_numpy(float), n, study_ci, level)
     return pd.DataFrame(
         dict(
             **place,
@@ -201,9 +211,32 @@ def _study_table(place, cell, labels, mixed, yi, vi, weights, z, transform, n) -
             estimate=est.astype(float),
             ci_low=lo.astype(float),
             ci_high=hi.astype(float),
+            study_ci=study_ci,
             weight_pct=np.asarray(weights, dtype=float),
+            continuity_add=cc[0],
+            continuity_to=cc[1],
         )
     )
+
+
+def cell_effect_sizes(cell: pd.DataFrame, transform: str, add: float = 0.5, to: str = "only0"):
+    """``yi``, ``vi`` of a cell's rows, as ``escalc(transform, add = add, to = to)``. A study
+    whose value is undefined (0 % or 100 % with no correction under PLO or PR) stops the run
+    with an :class:`InputError` naming it."""
+    x, n = cell["events"].to_numpy(float), cell["n"].to_numpy(float)
+    bad = boundary_studies(x, n, transform, add, to)
+    if bad.size:
+        r = cell.iloc[int(bad[0])]
+        raise InputError(
+            f"{int(r['events'])} of {int(r['n'])} events ({r['site']}, {r['endpoint']} at "
+            f"{float(r['target_timepoint_months']):g} months): with sensitivity.continuity.to = {to!r} "
+            f"nothing is added, so its {transform} value is undefined; use only0, if0all or all",
+            file="results/tables/included.csv",
+            row=f"study {r['study_id']} arm {r['arm']}",
+            column="events",
+            value=int(r["events"]),
+        )
+    return proportion_effect_sizes(x, n, transform, add, to)
 
 
 def pool_cells(
@@ -214,6 +247,9 @@ def pool_cells(
     level: float = 0.95,
     model: str = "random-effects",
     histology: str = "review",
+    study_ci: str = "wald",
+    add: float = 0.5,
+    to: str = "only0",
 ):
     """Pool every cell of ``included``.
 
@@ -222,16 +258,18 @@ def pool_cells(
     Returns ``(pooled, studies)``: one row per cell, and one row per study with its
     own estimate, CI and weight in the cell (what a forest plot draws). A cell with
     one study reports that study, with its own Wald interval; it is not a fit.
+    ``study_ci`` is the studies' interval in ``studies`` (``"wald"`` on the model's scale, or
+    one of :data:`sbrtmeta.stats.effect_sizes.STUDY_CI_METHODS`); ``add`` and ``to`` are the
+    continuity correction (:func:`cell_effect_sizes`).
     """
     _check_model(model, transform)
     pooled, studies = [], []
-    z = critical_value(level)
     included = _histology_groups(included, histology)
     for key, cell in included.groupby(CELL, sort=True):
         cell = cell.reset_index(drop=True)
         x = cell["events"].to_numpy(dtype=float)
         n = cell["n"].to_numpy(dtype=float)
-        yi, vi = proportion_effect_sizes(x, n, transform)
+        yi, vi = cell_effect_sizes(cell, transform, add, to)
         row, weights = _fit_cell(x, n, yi, vi, model, tau2_method, ci_method, level)
         row = _back_transform(row, transform, n)
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
@@ -239,7 +277,9 @@ def pool_cells(
         place = _cell_place(*key)
         summary = dict(k=len(cell), k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()), transform=transform)
         pooled.append(dict(**place, **summary, studies="; ".join(labels), **row))
-        studies.append(_study_table(place, cell, labels, mixed, yi, vi, weights, z, transform, n))
+        studies.append(
+            _study_table(place, cell, labels, mixed, yi, vi, weights, level, transform, n, study_ci, (add, to))
+        )
     pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS))
     studies = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame(columns=list(STUDY_COLUMNS))
     return pooled, studies
@@ -296,9 +336,9 @@ SUBGROUP_COLUMNS = (
 )
 
 
-def _subgroup_row(cell, sites, transform, method, ci_method, level) -> dict:
+def _subgroup_row(cell, sites, transform, method, ci_method, level, add=0.5, to="only0") -> dict:
     """The QM test of ``factor(site)`` in one endpoint × time point, as a row (without its place)."""
-    yi, vi = proportion_effect_sizes(cell["events"].to_numpy(float), cell["n"].to_numpy(float), transform)
+    yi, vi = cell_effect_sizes(cell, transform, add, to)
     res = subgroup_test(yi, vi, cell["site"].to_numpy(), method, ci_method, level)
     df1, df2 = res.QM_df
     return dict(
@@ -323,6 +363,8 @@ def subgroup_differences(
     ci_method: str = "knha",
     level: float = 0.95,
     histology: str = "review",
+    add: float = 0.5,
+    to: str = "only0",
 ) -> pd.DataFrame:
     """Test for differences between sites, per endpoint × time point, as the QM test of
     ``rma(yi, vi, mods = ~ factor(site))`` (one common τ²). Cells with fewer than two
@@ -336,7 +378,7 @@ def subgroup_differences(
         if len(sites) < 2 or len(cell) <= len(sites):
             continue
         place = dict(histology=hist, endpoint=endpoint, timepoint_months=float(t))
-        out.append(dict(**place, **_subgroup_row(cell, sites, transform, method, ci_method, level)))
+        out.append(dict(**place, **_subgroup_row(cell, sites, transform, method, ci_method, level, add, to)))
     return pd.DataFrame(out, columns=list(SUBGROUP_COLUMNS))
 
 
@@ -373,16 +415,38 @@ def _log_pooling(log, t: PoolTables) -> None:
         )
 
 
+def study_options(sensitivity: dict | None) -> dict:
+    """``study_ci``, ``add`` and ``to`` from config's ``sensitivity`` section (defaults: Clopper-Pearson
+    study intervals and escalc's ``add = 1/2, to = "only0"``)."""
+    s = sensitivity or {}
+    continuity = s.get("continuity", {})
+    return dict(
+        study_ci=s.get("study_ci", STUDY_DEFAULTS["study_ci"]),
+        add=float(continuity.get("add", STUDY_DEFAULTS["add"])),
+        to=continuity.get("to", STUDY_DEFAULTS["to"]),
+    )
+
+
 def pool_step(
-    included: pd.DataFrame, excluded: pd.DataFrame, pooling: dict, sites: list, endpoints: list, log=_LOG
+    included: pd.DataFrame,
+    excluded: pd.DataFrame,
+    pooling: dict,
+    sites: list,
+    endpoints: list,
+    log=_LOG,
+    sensitivity: dict | None = None,
 ) -> PoolTables:
-    """Pool every site × endpoint × time point, list the cells not pooled and test the sites' differences."""
+    """Pool every site × endpoint × time point, list the cells not pooled and test the sites' differences.
+    ``sensitivity`` is config's section (study intervals and continuity correction, :func:`study_options`)."""
     p = pooling
+    o = study_options(sensitivity)
     pooled, studies = pool_cells(
-        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["model"], p["histology"]
+        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["model"], p["histology"], **o
     )
     missing = not_pooled(included, excluded, sites, endpoints, p["histology"])
-    tests = subgroup_differences(included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["histology"])
+    tests = subgroup_differences(
+        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["histology"], o["add"], o["to"]
+    )
     tables = PoolTables(pooled, studies, missing, tests)
     _log_pooling(log, tables)
     return tables

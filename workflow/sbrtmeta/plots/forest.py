@@ -31,6 +31,7 @@ from sbrtmeta.plots.labels import (
     MODEL_LABELS,
     SCALE_NAMES,
     ci_text,
+    continuity_text,
     endpoint_axis_label,
     heterogeneity_text,
     method_text,
@@ -38,6 +39,7 @@ from sbrtmeta.plots.labels import (
     pct,
     site_title,
     statistic_text,
+    study_ci_text,
 )
 from sbrtmeta.plots.risk_of_bias import rob_marks
 from sbrtmeta.plots.style import (
@@ -253,7 +255,8 @@ def _place_columns(fig, renderer, cells_text) -> tuple[float, float, float]:
 def _footnote(cells: pd.DataFrame, drawn: pd.DataFrame, n_study_rows: int, max_studies: int | None) -> list[str]:
     """The footnote's paragraphs. ``drawn``: the study rows drawn; ``max_studies``: None if all are drawn."""
     scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
-    foot = [f"Study 95% CIs: Wald, on the {scale} scale; square area proportional to weight."]
+    study_ci = str(drawn["study_ci"].iloc[0]) if "study_ci" in drawn and len(drawn) else "wald"
+    foot = [f"{study_ci_text(study_ci, scale)}; square area proportional to weight."]
     if max_studies is not None:
         foot.insert(
             0,
@@ -262,11 +265,9 @@ def _footnote(cells: pd.DataFrame, drawn: pd.DataFrame, n_study_rows: int, max_s
         )
     if "mixed_primaries" in drawn and drawn["mixed_primaries"].astype(bool).any():
         foot.append("* Patients with mixed or unreported primary tumours (figures not limited to one histology).")
-    if ((drawn["events"] == 0) | (drawn["events"] == drawn["n"])).any():
-        foot.append(
-            "Studies at 0 % or 100 % are drawn with 0.5 added to events and non-events "
-            "(continuity correction, as metafor's escalc)."
-        )
+    note = continuity_text(drawn)
+    if note:
+        foot.append(note)
     if "risk_of_bias" in drawn:
         foot.append(ROB_FOOTNOTE)
     if (cells["k"] >= 2).any():

@@ -34,6 +34,44 @@ TAU2_LABELS = {
     "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)",
 }
 CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}
+# sensitivity.study_ci: each study's interval (pooled_studies.csv's study_ci column) in words.
+STUDY_CI_LABELS = {
+    "clopper-pearson": "Clopper-Pearson (exact)",
+    "wilson": "Wilson score",
+    "wilson-cc": "Wilson score with continuity correction",
+    "agresti-coull": "Agresti-Coull",
+    "jeffreys": "Jeffreys",
+    "wald": "Wald",
+}
+
+
+def continuity_text(studies) -> str:
+    """The footnote on the continuity correction of the drawn ``studies`` (rows of
+    pooled_studies.csv; its continuity_add/continuity_to columns, escalc's add/to), or ""
+    when it touched none of them."""
+    boundary = ((studies["events"] == 0) | (studies["events"] == studies["n"])).any()
+    to = str(studies["continuity_to"].iloc[0]) if "continuity_to" in studies and len(studies) else "only0"
+    add = float(studies["continuity_add"].iloc[0]) if "continuity_add" in studies and len(studies) else 0.5
+    if to == "all" or (to == "if0all" and boundary):
+        return (
+            f"Every study is drawn with {add:g} added to events and non-events "
+            f'(continuity correction, escalc\'s to = "{to}").'
+        )
+    if to == "only0" and boundary:
+        return (
+            f"Studies at 0 % or 100 % are drawn with {add:g} added to events and non-events "
+            "(continuity correction, as metafor's escalc)."
+        )
+    return ""
+
+
+def study_ci_text(study_ci: str, scale: str) -> str:
+    """Which interval the study rows draw, for a figure's footnote."""
+    if study_ci == "wald":
+        return f"Study 95% CIs: Wald, on the {scale} scale"
+    return f"Study 95% CIs: {STUDY_CI_LABELS.get(study_ci, study_ci)}, from events and n"
+
+
 MODEL_LABELS = {
     "random effects": "Random-effects model",
     "common effect": "Common-effect model",

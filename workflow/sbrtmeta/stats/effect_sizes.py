@@ -39,14 +39,6 @@ STUDY_CI_METHODS = {
     "jeffreys": "jeffreys",
     "wald": None,
 }
-STUDY_CI_NAMES = {
-    "clopper-pearson": "Clopper-Pearson (exact)",
-    "wilson": "Wilson score",
-    "wilson-cc": "Wilson score with continuity correction",
-    "agresti-coull": "Agresti-Coull",
-    "jeffreys": "Jeffreys",
-    "wald": "Wald",
-}
 
 
 def _check_measure(measure):
