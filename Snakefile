@@ -32,6 +32,7 @@ include: "workflow/rules/plots.smk"
 include: "workflow/rules/dose.smk"
 include: "workflow/rules/certainty.smk"
 include: "workflow/rules/robustness.smk"
+include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -53,6 +54,7 @@ rule all:
         rules.certainty.output,
         rules.gosh.output if ROBUSTNESS["gosh"]["enabled"] else [],
         rules.multiverse.output if ROBUSTNESS["multiverse"]["enabled"] else [],
+        rules.sensitivity.output,
         "results/report/summary.md",
 
 

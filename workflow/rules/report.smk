@@ -19,6 +19,12 @@ rule report_summary:
         gosh=rules.gosh.output.studies if ROBUSTNESS["gosh"]["enabled"] else [],
         multiverse=rules.multiverse.output.summary if ROBUSTNESS["multiverse"]["enabled"] else [],
         robustness_figures=robustness_figures,
+        cumulative=rules.sensitivity.output.cumulative,
+        baujat=rules.sensitivity.output.baujat,
+        sensitivity_figures=[
+            rules.sensitivity.output.cumulative_figures,
+            rules.sensitivity.output.baujat_figures,
+        ],
         code=code_of("../scripts/report_summary.py"),
     output:
         report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),

@@ -5,7 +5,7 @@ from pathlib import Path
 from sbrtmeta.report.step import read_result, run_step
 from sbrtmeta.report.summary import summary_step
 
-TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose", "sof")
+TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose", "sof", "cumulative", "baujat")
 OPTIONAL_TABLES = ("gosh", "multiverse")  # robustness analyses (issue 15), absent when switched off
 
 
@@ -21,7 +21,8 @@ def main(log):
         list(sm.input.figures)
         + list(sm.input.dose_figures)
         + list(sm.input.rob_figures)
-        + list(sm.input.robustness_figures),
+        + list(sm.input.robustness_figures)
+        + list(sm.input.sensitivity_figures),
         str(out.parent),
         list(sm.params.sites),
     )

@@ -128,7 +128,14 @@ def draw_leave_one_out(table: pd.DataFrame, site: str) -> Figure:
     rows_in = table[table["site"] == site]
     if rows_in.empty:
         raise ValueError(f"no leave-one-out rows of site {site!r} (no cell of three or more studies): no plot")
-    rows = _rows(rows_in)
+    return draw_estimate_rows(_rows(rows_in), f"Leave-one-out analysis: {site_title(site)}", _footnote(rows_in))
+
+
+def draw_estimate_rows(rows: list[dict], title: str, foot: str) -> Figure:
+    """A forest-style figure of estimate rows (the leave-one-out and cumulative plots): a label
+    column, the marks on a 0-100 % axis, and the estimates with their CIs on the right.
+    ``rows`` are dicts of kind ``title``, ``study``, ``all`` (a diamond with a dashed line up
+    to its block's row ``first``), ``note`` or ``gap``; ``foot`` is the footnote."""
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
         FigureCanvasAgg(fig)
@@ -143,7 +150,6 @@ def draw_leave_one_out(table: pd.DataFrame, site: str) -> Figure:
             t.set_x(fig_w - PAD_IN)
         plot_x0 = PAD_IN + w_left + GAP_IN
         plot_x1 = fig_w - PAD_IN - w_right - GAP_IN
-        foot = _footnote(rows_in)
         top_in, axis_in, foot_in = 0.42, 0.48, 0.1 + 0.14 * (foot.count("\n") + 1)
         n_rows = len(rows)
         fig_h = top_in + n_rows * ROW_IN + axis_in + foot_in
@@ -160,7 +166,6 @@ def draw_leave_one_out(table: pd.DataFrame, site: str) -> Figure:
             va="bottom",
             linespacing=1.35,
         )
-        title = f"Leave-one-out analysis: {site_title(site)}"
         fig.text(PAD_IN / fig_w, 1 - 0.1 / fig_h, title, fontweight="bold", va="top")
         _draw_marks(ax, rows)
         percent_row_axis(ax, n_rows, "Pooled proportion (%)")

@@ -27,6 +27,7 @@ from sbrtmeta.plots.labels import (
 )
 from sbrtmeta.report.certainty_section import certainty_lines
 from sbrtmeta.report.robustness_section import robustness_section
+from sbrtmeta.report.sensitivity_section import sensitivity_section
 
 
 def _finite(x) -> bool:
@@ -291,6 +292,8 @@ FIGURE_KINDS = (
     ("risk_of_bias", "Risk of bias"),
     ("gosh_", "GOSH plot"),
     ("specification_curve_", "Specification curve"),
+    ("cumulative_", "Cumulative meta-analysis"),
+    ("baujat_", "Baujat plot"),
 )
 FORMAT_PREFERENCE = ("png", "svg", "pdf")
 
@@ -414,6 +417,7 @@ def summary_markdown(
     sites: list[str] | None = None,
     sof: pd.DataFrame | None = None,
     robustness: list[str] | None = None,
+    sensitivity: list[str] | None = None,
 ) -> str:
     """The summary as Markdown.
 
@@ -440,6 +444,7 @@ def summary_markdown(
     ]
     out += ["## Dose-response", "", dose_table(dose), ""]
     out += certainty_lines(sof)
+    out += sensitivity or []
     out += _selection_section(included, excluded, not_pooled)
     out += robustness or []
     out += _figures_section(figures, report_dir)
@@ -461,4 +466,5 @@ def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[
         sites=sites,
         sof=tables.get("sof"),
         robustness=robustness_section(tables.get("gosh"), tables.get("multiverse")),
+        sensitivity=sensitivity_section(tables.get("cumulative"), tables.get("baujat"), sites),
     )

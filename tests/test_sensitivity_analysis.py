@@ -1,0 +1,108 @@
+"""The cumulative and Baujat tables, their figures and summary section, and the pooling step's
+study intervals and continuity correction (issue 12 items 1-5) on small included tables."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from sbrtmeta.analysis.baujat import baujat_table  # noqa: E402
+from sbrtmeta.analysis.cumulative import cumulative_table  # noqa: E402
+from sbrtmeta.analysis.pooling import pool_cells  # noqa: E402
+from sbrtmeta.data.errors import InputError  # noqa: E402
+from sbrtmeta.plots.baujat import draw_baujat  # noqa: E402
+from sbrtmeta.plots.cumulative import draw_cumulative  # noqa: E402
+from sbrtmeta.report.sensitivity import baujat_figures, cumulative_figures, sensitivity_tables  # noqa: E402
+from sbrtmeta.report.sensitivity_section import sensitivity_section  # noqa: E402
+from sbrtmeta.stats.effect_sizes import study_intervals  # noqa: E402
+from sbrtmeta.stats.influence import baujat  # noqa: E402
+from test_edge_cases import _included, _rows  # noqa: E402
+
+COUNTS = [(40, 50), (30, 45), (55, 60), (20, 35), (70, 80)]
+YEARS = [2012, 2010, 2012, None, 2015]
+
+
+def _cell(counts=COUNTS, years=YEARS, site="lung"):
+    rows = _rows(counts, site=site)
+    for r, y in zip(rows, years):
+        r["year"] = y
+    return _included(rows)
+
+
+def test_cumulative_adds_by_year_then_n_and_ends_at_the_pooled_estimate():
+    inc = _cell()
+    pooled, studies = pool_cells(inc, study_ci="clopper-pearson")
+    table = cumulative_table(pooled, studies, inc, "n")
+    # years 2010, 2012 (n 60 before n 50), 2015, then the study with no year
+    assert list(table["n"]) == [45, 60, 50, 80, 35]
+    assert table["note"].iloc[-1] == "no year: added last"
+    last, cell = table.iloc[-1], pooled.iloc[0]
+    for name in ("estimate", "ci_low", "ci_high", "tau2", "i2"):
+        assert last[name] == pytest.approx(cell[name], rel=1e-9)
+    assert table["ci_method"].iloc[0] == "z" and table["stat"].iloc[0] == pytest.approx(
+        np.log(30 / 15) / np.sqrt(1 / 30 + 1 / 15)
+    )
+    by_precision = cumulative_table(pooled, studies, inc, "precision")
+    assert list(by_precision["n"]) == [45, 50, 60, 80, 35]  # 40/50 (v = 0.125) is more precise than 55/60 (v = 0.218)
+
+
+def test_baujat_table_is_the_stats_function_and_marks_the_largest():
+    inc = _cell()
+    pooled, studies = pool_cells(inc)
+    table = baujat_table(pooled, studies)
+    res = baujat(studies["yi"], studies["vi"], "REML", "knha")
+    np.testing.assert_allclose(table["contribution"], res.contribution)
+    np.testing.assert_allclose(table["influence"], res.influence)
+    assert table["largest_contribution"].sum() == 1
+    assert table.loc[table["largest_contribution"], "contribution"].item() == table["contribution"].max()
+    # a cell of two studies has no Baujat rows
+    inc2 = _cell(COUNTS[:2], YEARS[:2])
+    assert baujat_table(*pool_cells(inc2)).empty
+
+
+def test_switched_off_tables_are_empty_and_the_section_says_so():
+    inc = _cell()
+    pooled, studies = pool_cells(inc)
+    off = {"cumulative": {"enabled": False}, "baujat": {"enabled": False}}
+    t = sensitivity_tables(pooled, studies, inc, off, 0.95)
+    assert t.cumulative.empty and t.baujat.empty and list(t.baujat.columns)
+    assert list(cumulative_figures(t.cumulative, ["LC"])) == [] and list(baujat_figures(t.baujat)) == []
+    text = "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))
+    assert "switched off" in text
+    assert "switched off" in "\n".join(sensitivity_section(None, None, ["lung"]))
+
+
+def test_figures_and_section_show_the_table():
+    inc = _cell()
+    pooled, studies = pool_cells(inc)
+    t = sensitivity_tables(pooled, studies, inc, {}, 0.95)
+    fig = draw_cumulative(t.cumulative, "LC", 24.0)
+    drawn = [x.get_text() for x in fig.findobj(Text)]
+    last = t.cumulative.iloc[-1]
+    assert f"{100 * last.estimate:.1f} [{100 * last.ci_low:.1f}, {100 * last.ci_high:.1f}]" in drawn
+    assert any("no year" in d for d in drawn)
+    fig = draw_baujat(t.baujat)
+    points = next(c for c in fig.axes[0].collections if c.get_gid() == "studies").get_offsets()
+    np.testing.assert_allclose(points[:, 0], t.baujat["contribution"])
+    stems = [s for s, _ in baujat_figures(t.baujat)]
+    assert stems == ["baujat_lung_colorectal_LC_24m"]
+    text = "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))
+    top = t.baujat.loc[t.baujat["largest_contribution"], "label"].item()
+    assert "**Lung**" in text and f": {top} (squared Pearson residual" in text
+    assert f"all 5 studies {100 * last.estimate:.1f}" in text
+
+
+def test_study_intervals_and_the_continuity_correction_reach_pooled_studies():
+    inc = _cell([(0, 12), (9, 14), (20, 26)], [2010, 2011, 2012])
+    pooled, studies = pool_cells(inc, study_ci="wilson-cc", add=0.5, to="all")
+    lo, hi = study_intervals([0, 9, 20], [12, 14, 26], "wilson-cc")
+    np.testing.assert_allclose(studies["ci_low"], lo)
+    np.testing.assert_allclose(studies["ci_high"], hi)
+    assert set(studies["study_ci"]) == {"wilson-cc"} and set(studies["continuity_to"]) == {"all"}
+    np.testing.assert_allclose(studies["yi"], np.log(np.array([0.5, 9.5, 20.5]) / np.array([12.5, 5.5, 6.5])))
+    with pytest.raises(InputError, match=r"study lung-0 arm all.*0 of 12 events.*continuity.to = 'none'"):
+        pool_cells(inc, to="none")
+    # PAS needs no correction: "none" is accepted
+    pool_cells(inc, transform="PAS", to="none")

@@ -1,0 +1,128 @@
+"""Cumulative meta-analysis table: every pooled cell refitted as its studies accrue by year.
+
+Per cell with two or more studies, metafor's ``cumul(res, order = ...)`` (computed by
+:func:`sbrtmeta.stats.cumulative.cumulative` with the cell's τ² estimator and CI method,
+back-transformed to proportions). Studies are added by publication year (studies with no
+year last), a year's studies by the configured tie-break
+(:func:`sbrtmeta.stats.cumulative.accrual_order`). GLMM cells are refitted with REML τ²
+(metafor's ``cumul`` takes ``rma.uni`` models only), and the table says so. All cells go in
+one table, ``results/tables/cumulative.csv``; :mod:`sbrtmeta.plots.cumulative` draws it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sbrtmeta.data.cells import with_years
+from sbrtmeta.stats.cumulative import accrual_order, cumulative
+from sbrtmeta.stats.effect_sizes import inverse_transform
+from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset
+
+CELL = ["site", "histology", "endpoint", "timepoint_months"]
+REFIT_CI = ci_subset("knha", "z")  # what the refits offer; others fall back to z
+COLUMNS = [
+    *CELL,
+    "step",
+    "study_id",
+    "label",
+    "year",
+    "n",
+    "k",
+    "transform",
+    "tau2_method",
+    "ci_method",
+    "tie_break",
+    "model_estimate",
+    "se",
+    "stat",
+    "df",
+    "p",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "tau2",
+    "i2",
+    "q",
+    "q_p",
+    "note",
+]
+
+
+def refit_methods(cell) -> tuple[str, str, str]:
+    """The τ² estimator and test with which a pooled cell is refitted, and a note when they are
+    not the cell's own (GLMM cells: REML; CI methods other than knha and z: z)."""
+    method = cell.tau2_method if cell.tau2_method in TAU2_METHODS else "REML"
+    ci = cell.ci_method if cell.ci_method in REFIT_CI else "z"
+    note = "" if method == cell.tau2_method else f"refitted with REML τ² (the cell's model is {cell.tau2_method})"
+    return method, ci, note
+
+
+def cell_groups(pooled: pd.DataFrame, studies: pd.DataFrame, min_k: int):
+    """``(cell, its studies)`` for every pooled cell of ``min_k`` or more studies, in table order."""
+    keyed = studies.groupby(CELL, sort=False)
+    for cell in pooled[pooled["k"] >= min_k].itertuples():
+        key = tuple(getattr(cell, c) for c in CELL)
+        yield cell, keyed.get_group(key)
+
+
+def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float) -> list[dict]:
+    method, ci, note = refit_methods(cell)
+    yi, vi = group["yi"].to_numpy(float), group["vi"].to_numpy(float)
+    n = group["n"].to_numpy(float)
+    year = pd.to_numeric(group["year"], errors="coerce").to_numpy(float)
+    order = accrual_order(year, n, vi, tie_break)
+    res = cumulative(yi, vi, order, method, ci, level)
+    transform = str(cell.transform)
+    rows = []
+    for j, i in enumerate(order):
+        sub = n[order[: j + 1]]
+        back = [float(inverse_transform(x, transform, sub)) for x in (res.estimate[j], res.ci_low[j], res.ci_high[j])]
+        s = group.iloc[i]
+        rows.append(
+            dict(
+                site=cell.site,
+                histology=cell.histology,
+                endpoint=cell.endpoint,
+                timepoint_months=float(cell.timepoint_months),
+                step=j + 1,
+                study_id=s["study_id"],
+                label=s["label"],
+                year=year[i],
+                n=int(n[i]),
+                k=j + 1,
+                transform=transform,
+                tau2_method=method,
+                ci_method=ci if j else "z",
+                tie_break=tie_break,
+                model_estimate=res.estimate[j],
+                se=res.se[j],
+                stat=res.zval[j],
+                df=res.df[j],
+                p=res.pval[j],
+                estimate=back[0],
+                ci_low=back[1],
+                ci_high=back[2],
+                tau2=res.tau2[j],
+                i2=res.i2[j],
+                q=res.q[j],
+                q_p=res.q_p[j],
+                note="; ".join(filter(None, [note, "" if np.isfinite(year[i]) else "no year: added last"])),
+            )
+        )
+    return rows
+
+
+def cumulative_table(
+    pooled: pd.DataFrame, studies: pd.DataFrame, included: pd.DataFrame, tie_break: str = "n", level: float = 0.95
+) -> pd.DataFrame:
+    """The cumulative meta-analysis of every pooled cell with two or more studies, one row per
+    step (the model of the first ``k`` studies), all cells in one table (columns
+    :data:`COLUMNS`). ``included`` gives the studies' years."""
+    studies = with_years(studies, included)
+    if "year" not in studies:
+        studies = studies.assign(year=np.nan)
+    out = []
+    for cell, group in cell_groups(pooled, studies, 2):
+        out += _cell_rows(cell, group, tie_break, level)
+    return pd.DataFrame(out, columns=COLUMNS)

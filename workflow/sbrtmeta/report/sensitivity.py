@@ -1,0 +1,62 @@
+"""The sensitivity step: cumulative meta-analysis and Baujat tables of every pooled cell,
+drawn as a cumulative forest plot per endpoint × time point and a Baujat plot per cell of
+three or more studies (:mod:`sbrtmeta.analysis.cumulative`, :mod:`sbrtmeta.analysis.baujat`,
+:mod:`sbrtmeta.plots.cumulative`, :mod:`sbrtmeta.plots.baujat`).
+``workflow/scripts/sensitivity.py`` writes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sbrtmeta.analysis.baujat import COLUMNS as BAUJAT_COLUMNS
+from sbrtmeta.analysis.baujat import baujat_table
+from sbrtmeta.analysis.cumulative import COLUMNS as CUMULATIVE_COLUMNS
+from sbrtmeta.analysis.cumulative import cumulative_table
+from sbrtmeta.data.cells import cell_stem, pooled_cells, select_rows
+from sbrtmeta.plots.baujat import draw_baujat
+from sbrtmeta.plots.cumulative import draw_cumulative
+
+
+@dataclass(frozen=True)
+class SensitivityTables:
+    """``cumulative.csv`` and ``baujat.csv`` (empty, with their columns, when switched off)."""
+
+    cumulative: pd.DataFrame
+    baujat: pd.DataFrame
+
+
+def _slug(text) -> str:
+    return str(text).replace(" ", "_")
+
+
+def sensitivity_tables(
+    pooled: pd.DataFrame, studies: pd.DataFrame, included: pd.DataFrame, sensitivity: dict, level: float
+) -> SensitivityTables:
+    """The tables of config's ``sensitivity.cumulative`` and ``sensitivity.baujat``."""
+    cum = sensitivity.get("cumulative", {})
+    bj = sensitivity.get("baujat", {})
+    return SensitivityTables(
+        cumulative=cumulative_table(pooled, studies, included, cum.get("tie_break", "n"), level)
+        if cum.get("enabled", True)
+        else pd.DataFrame(columns=CUMULATIVE_COLUMNS),
+        baujat=baujat_table(pooled, studies, level)
+        if bj.get("enabled", True)
+        else pd.DataFrame(columns=BAUJAT_COLUMNS),
+    )
+
+
+def cumulative_figures(table: pd.DataFrame, endpoints: list[str]) -> Iterator[tuple[str, Figure]]:
+    """``(stem, figure)`` of the cumulative forest plot of every endpoint × time point with rows."""
+    for endpoint, t in pooled_cells(table, endpoints):
+        yield cell_stem("cumulative", endpoint, t), draw_cumulative(select_rows(table, endpoint, t), endpoint, t)
+
+
+def baujat_figures(table: pd.DataFrame) -> Iterator[tuple[str, Figure]]:
+    """``(stem, figure)`` of the Baujat plot of every cell in the table, e.g. ``baujat_lung_colorectal_LC_24m``."""
+    for (site, hist, endpoint, t), cell in table.groupby(["site", "histology", "endpoint", "timepoint_months"]):
+        yield f"baujat_{_slug(site)}_{_slug(hist)}_{endpoint}_{float(t):g}m", draw_baujat(cell)
