@@ -106,3 +106,35 @@ def test_study_intervals_and_the_continuity_correction_reach_pooled_studies():
         pool_cells(inc, to="none")
     # PAS needs no correction: "none" is accepted
     pool_cells(inc, transform="PAS", to="none")
+
+
+def test_funnel_axis_and_predictor_from_config():
+    from sbrtmeta.analysis.small_study import funnel_panels
+    from sbrtmeta.plots.funnel import draw_funnel
+    from sbrtmeta.stats.meta_regression import regtest
+
+    inc = _cell()
+    pooled, studies = pool_cells(inc)
+    tables = funnel_panels(pooled, studies, "LC", 24.0, predictor="ninv", axis="sample_size")
+    ref = regtest(studies["yi"], studies["vi"], "rma", "ninv", "REML", "knha", ni=studies["n"].to_numpy(float))
+    panel = tables.panels.iloc[0]
+    assert (panel.predictor, panel.axis) == ("ninv", "sample_size")
+    assert panel.egger_stat == pytest.approx(ref.zval) and panel.egger_p == pytest.approx(ref.pval)
+    fig = draw_funnel(tables, "LC", 24.0)
+    ax = next(a for a in fig.axes if a.axison)
+    assert ax.get_ylabel() == "Sample size"
+    points = next(c for c in ax.collections if c.get_gid() == "studies").get_offsets()
+    np.testing.assert_allclose(points[:, 1], studies["n"])
+    assert not any(str(c.get_gid()).startswith("contour") for c in ax.collections)
+    line = next(ln for ln in ax.lines if ln.get_gid() == "egger")
+    n = line.get_ydata()
+    np.testing.assert_allclose(line.get_xdata(), ref.fit.coef[0] + ref.fit.coef[1] / n)
+    drawn = [t.get_text() for t in fig.findobj(Text)]
+    assert any("Hunter et al., J Clin Epidemiol 2014" in t for t in drawn)
+    assert any(t.startswith(f"Regression on 1/n: t(3) = {ref.zval:.2f}") for t in drawn)
+    # Egger's predictor is not a function of n: the test is shown, without a line
+    tables = funnel_panels(pooled, studies, "LC", 24.0, predictor="sei", axis="sample_size")
+    ax = next(a for a in draw_funnel(tables, "LC", 24.0).axes if a.axison)
+    assert not any(ln.get_gid() == "egger" for ln in ax.lines)
+    with pytest.raises(ValueError, match="predictor must be one of"):
+        funnel_panels(pooled, studies, "LC", 24.0, predictor="sqrtni")

@@ -55,6 +55,7 @@ rule funnel_plots:
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
         options=FIGURE_OPTIONS,
+        funnel=config.get("sensitivity", {}).get("funnel", {}),
     script:
         "../scripts/funnel_plots.py"
 

@@ -9,7 +9,15 @@ from sbrtmeta.report.step import read_result, run_step
 def main(log):
     sm = snakemake  # noqa: F821
     pooled, studies = read_result(sm.input.pooled), read_result(sm.input.studies)
-    figures = funnel_figures(pooled, studies, sm.params.endpoints, sm.params.options["trimfill_max_studies"])
+    funnel = sm.params.funnel
+    figures = funnel_figures(
+        pooled,
+        studies,
+        sm.params.endpoints,
+        sm.params.options["trimfill_max_studies"],
+        funnel.get("predictor", "ninv"),
+        funnel.get("axis", "sample_size"),
+    )
     written = save_figures(figures, sm.output.folder, sm.params.formats, dpi=sm.params.dpi)
     log.info("wrote %d files in %s", len(written), sm.output.folder)
 

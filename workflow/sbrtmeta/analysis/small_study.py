@@ -1,10 +1,12 @@
 """Small-study tables behind the funnel plots: Egger's test and trim and fill per pooled cell.
 
 For one endpoint × time point, :func:`funnel_panels` gives per site (and histology) pooled
-from two or more studies the studies on the model's scale (``yi``, ``sei``), the pooled
-estimate on that scale, Egger's regression test (metafor's ``regtest(res)``: the model's τ²
-estimator and test, predictor the standard error; :func:`sbrtmeta.stats.meta_regression.regtest`)
-with its fitted line ``yi = b0 + b1·sei``, and trim and fill (``trimfill(res)``, estimator L0;
+from two or more studies the studies on the model's scale (``yi``, ``sei``, ``n``), the pooled
+estimate on that scale, the regression test for funnel asymmetry (metafor's
+``regtest(res, predictor = ...)``: the model's τ² estimator and test; predictor the standard
+error for Egger's test, or 1/n etc. from config ``sensitivity.funnel.predictor``;
+:func:`sbrtmeta.stats.meta_regression.regtest`) with its fitted line ``yi = b0 + b1·predictor``,
+and trim and fill (``trimfill(res)``, estimator L0;
 :func:`sbrtmeta.stats.small_study.trimfill`) with the imputed studies. It also gives where
 round percentages fall on each panel's scale, so that :mod:`sbrtmeta.plots.funnel` draws
 the tables without a transform of its own.
@@ -23,6 +25,9 @@ from sbrtmeta.stats.inference import ci_subset, tau2_subset
 from sbrtmeta.stats.meta_regression import regtest
 from sbrtmeta.stats.small_study import trimfill
 
+# the funnel's vertical axis (config sensitivity.funnel.axis) and the regression test's predictor
+FUNNEL_AXES = ("sample_size", "inverse_sqrt_n", "standard_error")
+PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtninv")
 MAX_TRIMFILL_K = 2000  # trim and fill iterates k-study fits: above this many studies it is skipped, and said so
 # what both regtest and trimfill offer; other estimators fall back to REML
 FUNNEL_TAU2 = tau2_subset("REML", "DL", "FE")
@@ -41,6 +46,8 @@ PANEL_COLUMNS = [
     "egger_p",
     "egger_b0",
     "egger_b1",
+    "predictor",
+    "axis",
     "k0",
     "side",
     "tau2_method",
@@ -90,11 +97,11 @@ class FunnelTables:
     percents: pd.DataFrame
 
 
-def _egger(yi, vi, method: str, ci: str, level: float) -> tuple[dict, list[str]]:
+def _egger(yi, vi, method: str, ci: str, level: float, predictor: str = "sei", ni=None) -> tuple[dict, list[str]]:
     try:
-        r = regtest(yi, vi, model="rma", predictor="sei", tau2_method=method, ci_method=ci, level=level)
+        r = regtest(yi, vi, model="rma", predictor=predictor, tau2_method=method, ci_method=ci, level=level, ni=ni)
     except (ValueError, np.linalg.LinAlgError) as exc:
-        return {}, [f"Egger: not estimable ({exc})"]
+        return {}, [f"regression test: not estimable ({exc})"]
     fields = dict(
         egger_stat=float(r.zval),
         egger_df=r.df,
@@ -116,9 +123,17 @@ def _trimfill(yi, vi, method: str, level: float, max_trimfill: int) -> tuple[dic
 
 
 def funnel_tests(
-    yi, vi, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95, max_trimfill: int = MAX_TRIMFILL_K
+    yi,
+    vi,
+    tau2_method: str = "REML",
+    ci_method: str = "knha",
+    level: float = 0.95,
+    max_trimfill: int = MAX_TRIMFILL_K,
+    predictor: str = "sei",
+    ni=None,
 ) -> FunnelTests:
-    """Egger's test (``regtest(res)``) and trim and fill (``trimfill(res)``, L0) for one panel.
+    """The regression test (``regtest(res, predictor = predictor)``; ``"sei"`` is Egger's test,
+    the others need the sample sizes ``ni``) and trim and fill (``trimfill(res)``, L0) for one panel.
 
     ``tau2_method`` and ``ci_method`` are the pooled model's; estimators the
     regression test and trim and fill do not offer (ML, PM, EB, HE, HS, SJ, GLMM) fall
@@ -132,12 +147,12 @@ def funnel_tests(
     method = tau2_method if tau2_method in FUNNEL_TAU2 else "REML"
     ci = ci_method if ci_method in FUNNEL_CI else "z"
     notes = [] if method == tau2_method else ["tests with REML τ²"]
-    egger, egger_notes = _egger(yi, vi, method, ci, level)
+    egger, egger_notes = _egger(yi, vi, method, ci, level, predictor, ni)
     fill, fill_notes = _trimfill(yi, vi, method, level, max_trimfill)
     return FunnelTests(**egger, **fill, tau2_method=method, note="; ".join(notes + egger_notes + fill_notes))
 
 
-def _panel_row(i: int, cell, transform: str, mu: float, t: FunnelTests) -> dict:
+def _panel_row(i: int, cell, transform: str, mu: float, t: FunnelTests, predictor="sei", axis="standard_error") -> dict:
     hist = getattr(cell, "histology", "")
     return dict(
         panel=i,
@@ -151,6 +166,8 @@ def _panel_row(i: int, cell, transform: str, mu: float, t: FunnelTests) -> dict:
         egger_p=t.egger_p,
         egger_b0=t.egger_b0,
         egger_b1=t.egger_b1,
+        predictor=predictor,
+        axis=axis,
         k0=t.k0,
         side=t.side,
         tau2_method=t.tau2_method,
@@ -165,13 +182,21 @@ def funnel_panels(
     timepoint_months: float,
     max_trimfill: int = MAX_TRIMFILL_K,
     level: float = 0.95,
+    predictor: str = "sei",
+    axis: str = "standard_error",
 ) -> FunnelTables:
     """The funnel tables of the sites with two or more studies for ``endpoint`` at ``timepoint_months``.
+
+    ``predictor`` is the regression test's (one of :data:`PREDICTORS`, as ``regtest(predictor =)``)
+    and ``axis`` the vertical axis the plot draws (one of :data:`FUNNEL_AXES`); the points
+    table carries each study's ``n`` for the sample-size axes.
 
     ``pooled`` and ``studies`` are the tables of :func:`sbrtmeta.analysis.pooling.pool_cells`.
     Every panel is on the scale of the first cell's transform; the pooled estimate is the
     cell's ``model_estimate`` where the table has it, else its estimate transformed.
     """
+    if predictor not in PREDICTORS or axis not in FUNNEL_AXES:
+        raise ValueError(f"predictor must be one of {PREDICTORS} and axis one of {FUNNEL_AXES}")
     cells = select_rows(pooled, endpoint, timepoint_months)
     cells = cells[cells["k"] >= 2]
     rows = select_rows(studies, endpoint, timepoint_months)
@@ -191,13 +216,16 @@ def funnel_panels(
             str(getattr(cell, "ci_method", "knha")),
             level=level,
             max_trimfill=max_trimfill,
+            predictor=predictor,
+            ni=n,
         )
-        panels.append(_panel_row(i, cell, transform, mu, t))
-        points.append(pd.DataFrame(dict(panel=i, yi=yi, sei=np.sqrt(vi), imputed=False)))
-        points.append(pd.DataFrame(dict(panel=i, yi=t.filled_yi, sei=t.filled_sei, imputed=True)))
+        panels.append(_panel_row(i, cell, transform, mu, t, predictor, axis))
+        points.append(pd.DataFrame(dict(panel=i, yi=yi, sei=np.sqrt(vi), n=n, imputed=False)))
+        # trim and fill imputes effects and variances, not sample sizes: the n axes cannot place them
+        points.append(pd.DataFrame(dict(panel=i, yi=t.filled_yi, sei=t.filled_sei, n=np.nan, imputed=True)))
         x = forward_transform(np.array(PERCENTS) / 100, transform, n)
         percents.append(pd.DataFrame(dict(panel=i, percent=PERCENTS, x=x)))
-    empty = dict(points=["panel", "yi", "sei", "imputed"], percents=["panel", "percent", "x"])
+    empty = dict(points=["panel", "yi", "sei", "n", "imputed"], percents=["panel", "percent", "x"])
     return FunnelTables(
         panels=pd.DataFrame(panels, columns=PANEL_COLUMNS),
         points=pd.concat(points, ignore_index=True) if points else pd.DataFrame(columns=empty["points"]),

@@ -18,9 +18,15 @@ from sbrtmeta.plots.funnel import draw_funnel
 
 
 def funnel_figures(
-    pooled: pd.DataFrame, studies: pd.DataFrame, endpoints: list[str], max_trimfill: int = MAX_TRIMFILL_K
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    endpoints: list[str],
+    max_trimfill: int = MAX_TRIMFILL_K,
+    predictor: str = "sei",
+    axis: str = "standard_error",
 ) -> Iterator[tuple[str, Figure]]:
-    """``(stem, figure)`` of the funnel plot of every endpoint × time point with a pooled cell."""
+    """``(stem, figure)`` of the funnel plot of every endpoint × time point with a pooled cell,
+    with the regression test's ``predictor`` and the vertical ``axis`` of config ``sensitivity.funnel``."""
     for endpoint, t in pooled_cells(pooled, endpoints):
-        panels = funnel_panels(pooled, studies, endpoint, t, max_trimfill=max_trimfill)
+        panels = funnel_panels(pooled, studies, endpoint, t, max_trimfill=max_trimfill, predictor=predictor, axis=axis)
         yield cell_stem("funnel", endpoint, t), draw_funnel(panels, endpoint, t)
