@@ -5,7 +5,9 @@
 Cases, on seeded synthetic data:
   * one random-effects fit (REML τ², Knapp-Hartung CI) with k = 10^3, 10^4, 10^6 studies;
   * 10^4 independent meta-analyses of 20 studies each (a sensitivity grid);
-  * a binomial-normal GLMM with k = 200 (metafor's rma.glmm).
+  * a binomial-normal GLMM with k = 200 (metafor's rma.glmm);
+  * cumulative meta-analysis and Baujat coordinates of k = 16 studies (metafor's cumul and
+    baujat, REML τ², Knapp-Hartung), mean of repeated calls.
 statsmodels' ``combine_effects`` has no REML; it runs with Paule-Mandel ("iterated"),
 with the engine also timed on PM for a like-for-like ratio. metafor's rma costs O(k²)
 memory, so it runs only where that fits; its 10^4-analysis loop is timed on a subset
@@ -28,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
+from sbrtmeta.stats.cumulative import cumulative  # noqa: E402
+from sbrtmeta.stats.influence import baujat  # noqa: E402
 from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -60,6 +64,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--metafor-loop", type=int, default=1000, help="analyses metafor times in the batch case")
     ap.add_argument("--statsmodels-loop", type=int, default=10000, help="analyses statsmodels times")
+    ap.add_argument("--only", choices=["sensitivity"], help="run only these cases (and metafor's)")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(20261123)
     work = Path(tempfile.mkdtemp(prefix="sbrtmeta-bench-"))
@@ -69,6 +74,10 @@ def main(argv=None):
         rows.append(dict(case=case, peer=peer, seconds=seconds, note=note))
 
     try:
+        sensitivity_cases(rng, work, add)
+        if args.only == "sensitivity":
+            run_metafor(work, add, args)
+            return report(rows)
         for k in (10**3, 10**4, 10**6):
             y, v = synthetic(rng, k)
             if k <= METAFOR_MAX_K:
@@ -113,27 +122,50 @@ def main(argv=None):
         if glmm_fit is not None:
             add("glmm", "engine", best_of(lambda: glmm_fit(x, n), repeat=5))
 
-        if shutil.which("Rscript"):
-            out = work / "metafor.csv"
-            proc = subprocess.run(
-                ["Rscript", str(HERE / "metafor_bench.R"), str(work), str(out), str(args.metafor_loop)],
-                capture_output=True,
-                text=True,
-            )
-            if proc.returncode == 0:
-                for r in pd.read_csv(out).itertuples():
-                    peer = "metafor rma.glmm" if r.case == "glmm" else "metafor REML+KH"
-                    add(r.case, peer, r.seconds, "" if pd.isna(r.note) else r.note)
-            else:
-                add("all", "metafor", float("nan"), "Rscript failed: " + proc.stderr.strip()[-200:])
-        else:
-            add("all", "metafor", float("nan"), "Rscript not found (apt-get install r-cran-metafor r-cran-lme4)")
+        run_metafor(work, add, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return report(rows)
 
+
+def report(rows):
     table = pd.DataFrame(rows)
     print_report(table)
     return table
+
+
+def run_metafor(work, add, args):
+    """Time metafor on the inputs written to ``work`` (bench/metafor_bench.R), in this run."""
+    if not shutil.which("Rscript"):
+        add("all", "metafor", float("nan"), "Rscript not found (apt-get install r-cran-metafor r-cran-lme4)")
+        return
+    out = work / "metafor.csv"
+    proc = subprocess.run(
+        ["Rscript", str(HERE / "metafor_bench.R"), str(work), str(out), str(args.metafor_loop)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        add("all", "metafor", float("nan"), "Rscript failed: " + proc.stderr.strip()[-200:])
+        return
+    for r in pd.read_csv(out).itertuples():
+        peer = "metafor rma.glmm" if r.case == "glmm" else "metafor REML+KH"
+        add(r.case, peer, r.seconds, "" if pd.isna(r.note) else r.note)
+
+
+SENSITIVITY_K = 16
+SENSITIVITY_REPEAT = 50
+
+
+def sensitivity_cases(rng, work, add):
+    """cumul and baujat on k = 16 studies: the engine's mean time per call (metafor's is
+    timed by bench/metafor_bench.R on the same file, sensitivity_k16.csv)."""
+    y, v = synthetic(rng, SENSITIVITY_K)
+    pd.DataFrame({"yi": y, "vi": v}).to_csv(work / f"sensitivity_k{SENSITIVITY_K}.csv", index=False)
+    reps = SENSITIVITY_REPEAT
+    for case, fn in (("cumul", cumulative), ("baujat", baujat)):
+        t = best_of(lambda fn=fn: [fn(y, v, tau2_method="REML", ci_method="knha") for _ in range(reps)])
+        add(f"{case}_k{SENSITIVITY_K}", "engine REML+KH", t / reps, f"mean of {reps} calls, best of 3")
 
 
 def print_report(table: pd.DataFrame) -> None:

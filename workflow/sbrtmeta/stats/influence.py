@@ -29,7 +29,7 @@ import numpy as np
 from scipy import stats
 
 from sbrtmeta.stats.inference import check_effect_sizes, critical_value
-from sbrtmeta.stats.random_effects import fit_random_effects
+from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch
 
 EPS = float(np.finfo(float).eps)
 
@@ -357,6 +357,28 @@ def influence_diagnostics(
 # --------------------------------------------------------------------------- Baujat
 
 
+def _leave_one_out_batch(y, v, tau2_method, ci_method, level):
+    """Leave-one-out estimates and standard errors as :func:`leave1out` gives them, the k fits
+    done at once by the batch engine (k >= 3; else, or if the batch fails, :func:`leave1out`)."""
+    k = y.size
+    if k >= 3:
+        keep = ~np.eye(k, dtype=bool)
+        Y, V = np.where(keep, y, np.nan), np.where(keep, v, np.nan)
+        try:
+            fit = fit_random_effects_batch(Y, V, tau2_method, ci_method, level)
+        except (RuntimeError, FloatingPointError, ValueError, np.linalg.LinAlgError):
+            fit = None
+        if fit is not None:
+            if ci_method != "knha":
+                return fit.estimate, fit.se
+            w = np.where(keep, 1.0 / (V + fit.tau2[:, None]), 0.0)
+            rss = (w * np.where(keep, Y - fit.estimate[:, None], 0.0) ** 2).sum(axis=1)
+            s2w = np.where(rss <= EPS, 0.0, rss / (k - 2))  # metafor's Knapp-Hartung factor
+            return fit.estimate, np.sqrt(s2w / w.sum(axis=1))
+    loo = leave1out(y, v, tau2_method, ci_method, level)
+    return loo.estimate, loo.se
+
+
 @dataclass(frozen=True)
 class BaujatResult:
     """Each study's contribution to heterogeneity and its influence on the pooled estimate,
@@ -390,9 +412,9 @@ def baujat(y, v, tau2_method: str = "REML", ci_method: str = "knha", level: floa
     """
     y, v = _check(y, v)
     full = fit_random_effects(y, v, tau2_method, ci_method, level)
-    loo = leave1out(y, v, tau2_method, ci_method, level)
+    est, se = _leave_one_out_batch(y, v, tau2_method, ci_method, level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        influence = (loo.estimate - full.estimate) ** 2 / loo.se**2
+        influence = (est - full.estimate) ** 2 / se**2
     return BaujatResult(
         contribution=(y - full.estimate) ** 2 / (full.tau2 + v),
         influence=influence,
