@@ -33,6 +33,7 @@ include: "workflow/rules/dose.smk"
 include: "workflow/rules/certainty.smk"
 include: "workflow/rules/robustness.smk"
 include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/curves.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -46,6 +47,7 @@ rule all:
         "results/tables/not_pooled.csv",
         "results/tables/subgroup_tests.csv",
         rules.dose_response.output,
+        rules.curves.output,
         rules.forest_plots.output,
         rules.funnel_plots.output,
         rules.flow_diagram.output,

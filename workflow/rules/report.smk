@@ -13,6 +13,10 @@ rule report_summary:
         not_pooled="results/tables/not_pooled.csv",
         dose=rules.dose_response.output.table,
         sof=rules.certainty.output.table,
+        curves=rules.curves.output.curves,
+        curve_models=rules.curves.output.models,
+        curve_studies=rules.curves.output.studies,
+        curve_figures=rules.curves.output.folder,
         figures=all_figures,
         dose_figures=rules.dose_response.output.figures,
         rob_figures=rules.risk_of_bias.output.figures,
@@ -34,5 +38,6 @@ rule report_summary:
         "../envs/sbrtmeta.yaml"
     params:
         sites=config["inclusion"]["sites"],
+        targets=config["inclusion"]["timepoints"]["targets"],
     script:
         "../scripts/report_summary.py"

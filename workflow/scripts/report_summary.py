@@ -5,7 +5,20 @@ from pathlib import Path
 from sbrtmeta.report.step import read_result, run_step
 from sbrtmeta.report.summary import summary_step
 
-TABLES = ("pooled", "subgroups", "included", "excluded", "not_pooled", "dose", "sof", "cumulative", "baujat")
+TABLES = (
+    "pooled",
+    "subgroups",
+    "included",
+    "excluded",
+    "not_pooled",
+    "dose",
+    "sof",
+    "cumulative",
+    "baujat",
+    "curves",
+    "curve_models",
+    "curve_studies",
+)
 OPTIONAL_TABLES = ("gosh", "multiverse")  # robustness analyses (issue 15), absent when switched off
 
 
@@ -22,9 +35,11 @@ def main(log):
         + list(sm.input.dose_figures)
         + list(sm.input.rob_figures)
         + list(sm.input.robustness_figures)
-        + list(sm.input.sensitivity_figures),
+        + list(sm.input.sensitivity_figures)
+        + list(sm.input.curve_figures),
         str(out.parent),
         list(sm.params.sites),
+        sm.params.targets,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -26,6 +26,7 @@ from sbrtmeta.plots.labels import (
     statistic_text,
 )
 from sbrtmeta.report.certainty_section import certainty_lines
+from sbrtmeta.report.curves_section import curves_section
 from sbrtmeta.report.robustness_section import robustness_section
 from sbrtmeta.report.sensitivity_section import sensitivity_section
 
@@ -294,6 +295,7 @@ FIGURE_KINDS = (
     ("specification_curve_", "Specification curve"),
     ("cumulative_", "Cumulative meta-analysis"),
     ("baujat_", "Baujat plot"),
+    ("curve_", "Survival curve"),
 )
 FORMAT_PREFERENCE = ("png", "svg", "pdf")
 
@@ -418,8 +420,9 @@ def summary_markdown(
     sof: pd.DataFrame | None = None,
     robustness: list[str] | None = None,
     sensitivity: list[str] | None = None,
+    curves: list[str] | None = None,
 ) -> str:
-    """The summary as Markdown.
+    """The summary as Markdown (``curves``: the lines of the survival-curve section).
 
     ``figures`` is ``[(title, path)]`` with paths relative to the project folder;
     they are linked relative to ``report_dir``. ``sites`` orders the paragraphs
@@ -445,15 +448,20 @@ def summary_markdown(
     out += ["## Dose-response", "", dose_table(dose), ""]
     out += certainty_lines(sof)
     out += sensitivity or []
+    out += curves or []
     out += _selection_section(included, excluded, not_pooled)
     out += robustness or []
     out += _figures_section(figures, report_dir)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[str]) -> str:
+def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[str], targets=()) -> str:
     """``summary.md`` from the result tables (``tables``: pooled, subgroups, included, excluded,
-    not_pooled, dose) and the figure paths (files, or folders of figures)."""
+    not_pooled, dose, and curves, curve_models, curve_studies if given) and the figure paths
+    (files, or folders of figures); ``targets``: the time points of the curve section."""
+    curve_lines = curves_section(
+        tables.get("curves"), tables.get("curve_models"), tables.get("curve_studies"), tables["pooled"], list(targets)
+    )
     return summary_markdown(
         tables["pooled"],
         tables["subgroups"],
@@ -467,4 +475,5 @@ def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[
         sof=tables.get("sof"),
         robustness=robustness_section(tables.get("gosh"), tables.get("multiverse")),
         sensitivity=sensitivity_section(tables.get("cumulative"), tables.get("baujat"), sites),
+        curves=curve_lines,
     )

@@ -1,0 +1,120 @@
+# Reference values from metafor for the curve model (sbrtmeta.stats.curves, issue 13).
+#
+#   Rscript tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures
+#
+# For each dataset of the input (make_curve_inputs.py: the shipped cells and two synthetic
+# sets) the logits of the rates with escalc's continuity correction (add 1/2 to events and
+# non-events of a rate of 0 or 1) and their within-cohort covariance, written out directly:
+#   V[i, i] = 1/x_i + 1/(n_i - x_i),
+#   V[i, j] = 1 / (min(n_i, n_j) * max(S_i, S_j) * (1 - min(S_i, S_j)))  (same cohort),
+# then
+#   rma.mv(yi, V, mods = ~ f(t), random = ~ t | study, struct, method = "REML")
+# with f = log(t), t or splines::ns(t, df = 3), and predict(res, newmods = f(months)) on the
+# months 6, 9, ..., 60 (for HCS at the levels of t, with tau2.levels). nlminb is run with
+# rel.tol = 1e-12, else 1e-10, else 1e-8 (column rel_tol; HCS: optim BFGS, reltol 1e-14),
+# then polished by Newton steps (function polish) so that the fixture is the optimum itself. The dose x time model is fitted in
+# make_dose_time_fixtures.R.
+suppressMessages(library(metafor))
+library(splines)
+args <- commandArgs(trailingOnly = TRUE)
+inp <- read.csv(args[1], stringsAsFactors = FALSE)
+out <- args[2]
+
+cov_logit <- function(d) {
+  x <- d$x; n <- d$n; m <- n - x
+  z <- x == 0 | m == 0
+  xa <- ifelse(z, x + .5, x); ma <- ifelse(z, m + .5, m); na <- xa + ma; s <- xa / na
+  k <- nrow(d); V <- matrix(0, k, k)
+  for (i in 1:k) for (j in 1:k) if (d$grp[i] == d$grp[j]) {
+    V[i, j] <- if (i == j) 1/xa[i] + 1/ma[i] else 1/(min(na[i], na[j]) * max(s[i], s[j]) * (1 - min(s[i], s[j])))
+  }
+  list(yi = log(xa/ma), V = V)
+}
+
+# Newton steps on metafor's own (restricted) log-likelihood at fixed variance components
+# (rma.mv(..., tau2 = , rho = )), on metafor's scale (log tau2, qlogis rho for CAR, atanh rho
+# for HCS), gradient and Hessian by numDeriv's Richardson extrapolation, until the step is
+# below 1e-10; then the model refitted at the polished values (logLik never lower).
+polish <- function(r, d, V, fm, struct) {
+  to_par <- function(r) c(log(r$tau2), if (struct == "CAR") qlogis(r$rho) else if (struct == "HCS") atanh(r$rho))
+  fit_at <- function(p) {
+    nt <- length(p) - (struct != "ID")
+    tau2 <- exp(p[1:nt])
+    rho <- if (struct == "CAR") plogis(p[nt + 1]) else if (struct == "HCS") tanh(p[nt + 1]) else NA
+    if (struct == "ID") rma.mv(yi, V, mods = fm, random = ~ t | study, struct = struct, data = d, tau2 = tau2)
+    else rma.mv(yi, V, mods = fm, random = ~ t | study, struct = struct, data = d, tau2 = tau2, rho = rho)
+  }
+  ll <- function(p) tryCatch(as.numeric(logLik(fit_at(p))), error = function(e) -Inf)
+  p <- to_par(r)
+  if (any(abs(p) > 12)) return(r)  # a component on its boundary: nlminb's value stands
+  for (it in 1:30) {
+    g <- numDeriv::grad(ll, p); H <- numDeriv::hessian(ll, p)
+    if (any(eigen(H, only.values = TRUE)$values >= 0)) break
+    step <- -solve(H, g)
+    t <- 1
+    while (t > 1e-6 && ll(p + t * step) < ll(p) - 1e-12) t <- t / 2
+    p <- p + t * step
+    if (max(abs(t * step)) < 1e-10) break
+  }
+  r2 <- fit_at(p)
+  if (as.numeric(logLik(r2)) >= as.numeric(logLik(r)) - 1e-12) r2 else r
+}
+
+months <- seq(6, 60, by = 3)
+fits <- list(); coefs <- list(); preds <- list()
+run <- function(name, d, struct, f) {
+  cv <- cov_logit(d); d$yi <- cv$yi; V <- cv$V
+  ctrl <- if (struct == "HCS") list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-14, maxit = 10000) else
+    list(rel.tol = 1e-12, eval.max = 5000, iter.max = 5000)
+  if (f == "log") { fm <- ~ log(t); nm <- cbind(log(months)) }
+  if (f == "linear") { fm <- ~ t; nm <- cbind(months) }
+  if (f == "spline") { B <- ns(d$t, df = 3); d$B <- B; fm <- ~ B; nm <- predict(B, months) }
+  r <- NULL
+  for (tol in c(1e-12, 1e-10, 1e-8)) {  # nlminb may end in "false convergence" on a flat ridge
+    if (struct != "HCS") ctrl$rel.tol <- tol
+    r <- tryCatch(rma.mv(yi, V, mods = fm, random = ~ t | study, struct = struct, data = d, control = ctrl),
+                  error = function(e) NULL)
+    if (!is.null(r)) break
+  }
+  r <- polish(r, d, V, fm, struct)
+  cat(name, struct, f, "rel.tol", tol, if (struct == "HCS") r$g.levels.f[[1]], "\n")
+  id <- paste(name, struct, f, sep = "/")
+  fits[[id]] <<- data.frame(fit = id, dataset = name, struct = struct, f = f,
+    tau2 = paste(sprintf("%.17g", r$tau2), collapse = " "), rho = if (struct == "ID") NA else r$rho,
+    loglik = as.numeric(logLik(r)), k = r$k, rel_tol = tol)
+  coefs[[id]] <<- data.frame(fit = id, term = seq_along(coef(r)), coef = as.numeric(coef(r)), se = r$se,
+    ci_low = r$ci.lb, ci_high = r$ci.ub, pval = r$pval)
+  if (struct == "HCS") {
+    lv <- sort(unique(d$t)); keep <- months %in% lv
+    p <- predict(r, newmods = nm[keep, , drop = FALSE], tau2.levels = as.character(months[keep]))
+    mo <- months[keep]
+  } else { p <- predict(r, newmods = nm); mo <- months }
+  preds[[id]] <<- data.frame(fit = id, month = mo, pred = p$pred, se = p$se, ci_low = p$ci.lb, ci_high = p$ci.ub,
+    pi_low = p$pi.lb, pi_high = p$pi.ub)
+}
+for (name in unique(inp$dataset)) {
+  d <- inp[inp$dataset == name, ]
+  several <- any(table(d$grp) > 1)
+  if (startsWith(name, "shipped")) {
+    run(name, d, if (several) "CAR" else "ID", "log")
+    run(name, d, if (several) "CAR" else "ID", "linear")
+  } else if (name == "synthetic") {
+    for (f in c("log", "linear", "spline")) run(name, d, "CAR", f)
+    run(name, d, "ID", "log")
+  } else {
+    run(name, d, "HCS", "log")
+    run(name, d, "CAR", "log")
+  }
+}
+write.csv(do.call(rbind, fits), file.path(out, "metafor_curve_fits.csv"), row.names = FALSE)
+write.csv(do.call(rbind, coefs), file.path(out, "metafor_curve_coefs.csv"), row.names = FALSE)
+write.csv(do.call(rbind, preds), file.path(out, "metafor_curve_predictions.csv"), row.names = FALSE)
+
+# V of a study with three time points, written out for the direct check
+d <- inp[inp$dataset == "synthetic", ]
+g <- names(which(table(d$grp) == 3))[1]
+s3 <- d[d$grp == g, ]
+s3 <- s3[order(s3$t), ]
+V3 <- cov_logit(s3)$V
+write.csv(data.frame(study = g, i = rep(1:3, 3), j = rep(1:3, each = 3), t_i = s3$t[rep(1:3, 3)],
+  t_j = s3$t[rep(1:3, each = 3)], v = as.vector(V3)), file.path(out, "metafor_curve_V.csv"), row.names = FALSE)

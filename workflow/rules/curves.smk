@@ -1,0 +1,49 @@
+# Local control and survival as curves (issue 13): one job fits every cell and draws every
+# figure into results/figures/curves/.
+
+
+def curves_config():
+    """The ``curves`` config with its defaults (the section is optional)."""
+    defaults = dict(
+        time_function="log",
+        spline_df=3,
+        struct="CAR",
+        tau2_method="REML",
+        ci_method="z",
+        level=0.95,
+        step=3,
+        min_studies=3,
+        **{"from": 6, "to": 60},
+    )
+    return {**defaults, **config.get("curves", {})}
+
+
+rule curves:
+    """Curve model per site × histology × endpoint on every printed rate; tables and figures."""
+    input:
+        outcomes="results/clean/outcomes.csv",
+        pooled="results/tables/pooled.csv",
+        code=code_of("../scripts/curves.py"),
+    output:
+        curves="results/tables/survival_curves.csv",
+        models="results/tables/curve_models.csv",
+        studies="results/tables/curve_studies.csv",
+        folder=report(
+            directory("results/figures/curves"),
+            patterns=["curve_{site}_{endpoint}." + report_format()],
+            caption="../report/curves.rst",
+            category="Survival curves",
+            labels={"site": "{site}", "endpoint": "{endpoint}"},
+        ),
+    log:
+        "results/logs/curves.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        curves=curves_config(),
+        inclusion=config["inclusion"],
+        histology=config["pooling"]["histology"],
+        formats=config["figures"]["formats"],
+        dpi=config["figures"]["dpi"],
+    script:
+        "../scripts/curves.py"

@@ -1,0 +1,27 @@
+"""Snakemake script: tidy outcomes and pooled.csv → survival curves, their models and a figure
+per site × endpoint in results/figures/curves/ (:func:`sbrtmeta.report.curves.curves_step`)."""
+
+from sbrtmeta.data.inclusion import read_outcomes
+from sbrtmeta.plots.style import save_figures
+from sbrtmeta.report.curves import curves_step
+from sbrtmeta.report.step import read_result, run_step, write_table
+
+
+def main(log):
+    sm = snakemake  # noqa: F821
+    out = curves_step(
+        read_outcomes(sm.input.outcomes),
+        read_result(sm.input.pooled),
+        sm.params.curves,
+        sm.params.inclusion,
+        sm.params.histology,
+        log,
+    )
+    write_table(out.curves, sm.output.curves)
+    write_table(out.models, sm.output.models)
+    write_table(out.studies, sm.output.studies)
+    written = save_figures(out.figures, sm.output.folder, sm.params.formats, dpi=sm.params.dpi)
+    log.info("wrote %d files in %s", len(written), sm.output.folder)
+
+
+run_step("curves", snakemake.log[0], main)  # noqa: F821
