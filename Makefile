@@ -63,8 +63,9 @@ fixtures: $(VENV)/.installed
 	Rscript tests/metafor/make_multilevel_fixtures.R tests/fixtures/multilevel_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_dose_response_fixtures.R tests/fixtures/dose_response_inputs.csv tests/fixtures
 	$(BIN)/python tests/metafor/make_curve_inputs.py results/clean/outcomes.csv config/config.yaml \
-	    tests/fixtures/curve_inputs.csv
-	Rscript tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures
+	    tests/fixtures/curve_inputs.csv tests/fixtures/dose_time_inputs.csv
+	Rscript tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures \
+	    tests/fixtures/dose_time_inputs.csv
 	Rscript tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_edge_fixtures.R tests/fixtures

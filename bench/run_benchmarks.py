@@ -60,11 +60,39 @@ def statsmodels_fit(y, v):
         return combine_effects(y, v, method_re="iterated", use_t=True)
 
 
+def curve_cell(rng, n_studies, times=(12.0, 24.0, 36.0)):
+    """A synthetic curve cell: each study prints 3 nested rates (survivors at t_j drawn from those at t_i)."""
+    n = rng.integers(30, 200, n_studies)
+    u = rng.normal(0.0, 0.5, n_studies)
+    alive, prev, rows = n.copy(), np.ones(n_studies), []
+    for t in times:
+        p = 1.0 / (1.0 + np.exp(-(3.0 - 0.6 * np.log(t) + u + rng.normal(0.0, 0.2, n_studies))))
+        cond = np.minimum(1.0, p / prev)
+        prev = np.minimum(prev, p)
+        alive = rng.binomial(alive, cond)
+        rows.append(pd.DataFrame({"study": np.arange(n_studies), "t": t, "x": alive, "n": n}))
+    return pd.concat(rows, ignore_index=True).sort_values(["study", "t"], kind="mergesort").reset_index(drop=True)
+
+
+def curve_bench(rng, work, add, metafor_studies=100):
+    """The curve model (issue 13), rma.mv(yi, V, mods = ~ log(t), random = ~ t | study, struct = "CAR"):
+    10^4 studies x 3 time points, and a size metafor handles (its rma.mv timed in metafor_bench.R)."""
+    from sbrtmeta.stats.curves import fit_curve
+
+    for n_studies in (metafor_studies, 10**4):
+        d = curve_cell(rng, n_studies)
+        if n_studies <= metafor_studies:
+            d.to_csv(work / f"curve_s{n_studies}.csv", index=False)
+        fit = lambda d=d: fit_curve(d["x"], d["n"], d["t"], d["study"], struct="CAR")  # noqa: E731
+        add(f"curve_s{n_studies}x3", "engine CAR REML", best_of(fit, repeat=1), "V built and fitted")
+    # linear in the number of studies: seconds per study at both sizes are in the table's notes
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--metafor-loop", type=int, default=1000, help="analyses metafor times in the batch case")
     ap.add_argument("--statsmodels-loop", type=int, default=10000, help="analyses statsmodels times")
-    ap.add_argument("--only", choices=["sensitivity"], help="run only these cases (and metafor's)")
+    ap.add_argument("--only", choices=["sensitivity", "curves"], help="run only these cases (and metafor's)")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(20261123)
     work = Path(tempfile.mkdtemp(prefix="sbrtmeta-bench-"))
@@ -74,8 +102,11 @@ def main(argv=None):
         rows.append(dict(case=case, peer=peer, seconds=seconds, note=note))
 
     try:
-        sensitivity_cases(rng, work, add)
-        if args.only == "sensitivity":
+        if args.only in (None, "sensitivity"):
+            sensitivity_cases(rng, work, add)
+        if args.only in (None, "curves"):
+            curve_bench(rng, work, add)
+        if args.only is not None:
             run_metafor(work, add, args)
             return report(rows)
         for k in (10**3, 10**4, 10**6):
@@ -150,6 +181,7 @@ def run_metafor(work, add, args):
         return
     for r in pd.read_csv(out).itertuples():
         peer = "metafor rma.glmm" if r.case == "glmm" else "metafor REML+KH"
+        peer = "metafor rma.mv CAR" if r.case.startswith("curve") else peer
         add(r.case, peer, r.seconds, "" if pd.isna(r.note) else r.note)
 
 
@@ -182,6 +214,7 @@ def print_report(table: pd.DataFrame) -> None:
             ("engine REML+KH", ("metafor REML+KH",)),
             ("engine PM+KH", ("statsmodels PM",)),
             ("engine", ("metafor rma.glmm",)),
+            ("engine CAR REML", ("metafor rma.mv CAR",)),
         ):
             for peer in peers:
                 if engine in times and peer in times and np.isfinite(times.get(peer, np.nan)):

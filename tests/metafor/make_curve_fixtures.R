@@ -1,6 +1,7 @@
 # Reference values from metafor for the curve model (sbrtmeta.stats.curves, issue 13).
 #
-#   Rscript tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures
+#   Rscript tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures \
+#       tests/fixtures/dose_time_inputs.csv
 #
 # For each dataset of the input (make_curve_inputs.py: the shipped cells and two synthetic
 # sets) the logits of the rates with escalc's continuity correction (add 1/2 to events and
@@ -35,14 +36,17 @@ cov_logit <- function(d) {
 # (rma.mv(..., tau2 = , rho = )), on metafor's scale (log tau2, qlogis rho for CAR, atanh rho
 # for HCS), gradient and Hessian by numDeriv's Richardson extrapolation, until the step is
 # below 1e-10; then the model refitted at the polished values (logLik never lower).
-polish <- function(r, d, V, fm, struct) {
-  to_par <- function(r) c(log(r$tau2), if (struct == "CAR") qlogis(r$rho) else if (struct == "HCS") atanh(r$rho))
+polish <- function(r, d, V, fm, struct, random = ~ t | study) {
+  to_par <- function(r) c(if (is.list(random)) log(r$sigma2), log(r$tau2), if (struct == "CAR") qlogis(r$rho) else if (struct == "HCS") atanh(r$rho))
   fit_at <- function(p) {
+    two <- is.list(random)  # list(~ 1 | study, ~ t | arm): sigma2 first
+    if (two) { sigma2 <- exp(p[1]); p <- p[-1] }
     nt <- length(p) - (struct != "ID")
     tau2 <- exp(p[1:nt])
     rho <- if (struct == "CAR") plogis(p[nt + 1]) else if (struct == "HCS") tanh(p[nt + 1]) else NA
-    if (struct == "ID") rma.mv(yi, V, mods = fm, random = ~ t | study, struct = struct, data = d, tau2 = tau2)
-    else rma.mv(yi, V, mods = fm, random = ~ t | study, struct = struct, data = d, tau2 = tau2, rho = rho)
+    if (two) rma.mv(yi, V, mods = fm, random = random, struct = struct, data = d, sigma2 = sigma2, tau2 = tau2, rho = rho)
+    else if (struct == "ID") rma.mv(yi, V, mods = fm, random = random, struct = struct, data = d, tau2 = tau2)
+    else rma.mv(yi, V, mods = fm, random = random, struct = struct, data = d, tau2 = tau2, rho = rho)
   }
   ll <- function(p) tryCatch(as.numeric(logLik(fit_at(p))), error = function(e) -Inf)
   p <- to_par(r)
@@ -118,3 +122,51 @@ s3 <- s3[order(s3$t), ]
 V3 <- cov_logit(s3)$V
 write.csv(data.frame(study = g, i = rep(1:3, 3), j = rep(1:3, each = 3), t_i = s3$t[rep(1:3, 3)],
   t_j = s3$t[rep(1:3, each = 3)], v = as.vector(V3)), file.path(out, "metafor_curve_V.csv"), row.names = FALSE)
+
+# --- the dose x time model -------------------------------------------------------------------------
+if (length(args) >= 3) {
+  dt <- read.csv(args[3], stringsAsFactors = FALSE)
+  dfits <- list(); dcoefs <- list(); dvcov <- list()
+  for (name in unique(dt$dataset)) {
+    d <- dt[dt$dataset == name, ]
+    d$grp <- paste(d$study, d$arm, sep = "/")
+    d$arm <- d$grp
+    cv <- cov_logit(d); d$yi <- cv$yi; V <- cv$V
+    several_times <- any(table(d$grp) > 1)
+    multi_arm <- any(tapply(d$grp, d$study, function(x) length(unique(x))) > 1)
+    fm <- if (length(unique(d$t)) > 1) ~ log(bed) + I(log(t) - log(24)) else ~ log(bed)
+    ctrl <- list(rel.tol = 1e-12, eval.max = 5000, iter.max = 5000)
+    rho <- NA; sigma2 <- NA; tau2 <- NA; struct <- "ID"
+    if (several_times) {
+      struct <- "CAR"
+      random <- if (multi_arm) list(~ 1 | study, ~ t | arm) else ~ t | arm
+      r <- NULL
+      for (tol in c(1e-12, 1e-10, 1e-8)) {
+        ctrl$rel.tol <- tol
+        r <- tryCatch(rma.mv(yi, V, mods = fm, random = random, struct = "CAR", data = d, control = ctrl),
+                      error = function(e) NULL)
+        if (!is.null(r)) break
+      }
+      r <- polish(r, d, V, fm, "CAR", random)
+      rho <- r$rho; tau2 <- r$tau2; if (multi_arm) sigma2 <- r$sigma2
+    } else if (multi_arm) {
+      d$vi <- diag(V)
+      r <- rma.mv(yi, vi, mods = fm, random = ~ 1 | study/arm, data = d, control = ctrl)
+      sigma2 <- r$sigma2[1]; tau2 <- r$sigma2[2]
+    } else {
+      d$vi <- diag(V)
+      r <- rma(yi, vi, mods = fm, data = d, method = "REML", control = list(threshold = 1e-12, maxiter = 10000))
+      tau2 <- r$tau2
+    }
+    cat("dose x time", name, struct, "\n")
+    dfits[[name]] <- data.frame(dataset = name, struct = struct, sigma2 = sigma2, tau2 = tau2, rho = rho,
+      loglik = as.numeric(logLik(r)), k = r$k, p = length(coef(r)))
+    dcoefs[[name]] <- data.frame(dataset = name, term = seq_along(coef(r)), coef = as.numeric(coef(r)), se = r$se,
+      ci_low = r$ci.lb, ci_high = r$ci.ub, pval = r$pval)
+    vc <- vcov(r)
+    dvcov[[name]] <- data.frame(dataset = name, i = as.vector(row(vc)), j = as.vector(col(vc)), v = as.vector(vc))
+  }
+  write.csv(do.call(rbind, dfits), file.path(out, "metafor_dose_time_fits.csv"), row.names = FALSE)
+  write.csv(do.call(rbind, dcoefs), file.path(out, "metafor_dose_time_coefs.csv"), row.names = FALSE)
+  write.csv(do.call(rbind, dvcov), file.path(out, "metafor_dose_time_vcov.csv"), row.names = FALSE)
+}

@@ -2,22 +2,6 @@
 # figure into results/figures/curves/.
 
 
-def curves_config():
-    """The ``curves`` config with its defaults (the section is optional)."""
-    defaults = dict(
-        time_function="log",
-        spline_df=3,
-        struct="CAR",
-        tau2_method="REML",
-        ci_method="z",
-        level=0.95,
-        step=3,
-        min_studies=3,
-        **{"from": 6, "to": 60},
-    )
-    return {**defaults, **config.get("curves", {})}
-
-
 rule curves:
     """Curve model per site × histology × endpoint on every printed rate; tables and figures."""
     input:
@@ -30,7 +14,7 @@ rule curves:
         studies="results/tables/curve_studies.csv",
         folder=report(
             directory("results/figures/curves"),
-            patterns=["curve_{site}_{endpoint}." + report_format()],
+            patterns=[f"curve_{{site}}_{{endpoint}}.{report_format()}"],
             caption="../report/curves.rst",
             category="Survival curves",
             labels={"site": "{site}", "endpoint": "{endpoint}"},

@@ -10,7 +10,12 @@ from sbrtmeta.report.step import run_step, write_table
 def main(log):
     sm = snakemake  # noqa: F821
     out = dose_response_step(
-        read_outcomes(sm.input.outcomes), sm.params.dose, sm.params.inclusion, sm.params.histology, log
+        read_outcomes(sm.input.outcomes),
+        sm.params.dose,
+        sm.params.inclusion,
+        sm.params.histology,
+        log,
+        sm.params.curves,
     )
     write_table(out.table, sm.output.table)
     write_table(out.arms, sm.output.arms)

@@ -129,12 +129,15 @@ def dose_response_rows(
     alpha_beta: float = 10.0,
     rule: str = "median_or_midpoint",
     histology: str = "review",
+    every_time: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Arms for the dose-response fit and the arms left out, each with the reason.
 
     Rows within ``tolerance_months`` of ``timepoint_months`` are used as printed. With
     ``convert``, rows at other time points are moved to ``timepoint_months`` under a
-    constant hazard and marked ``converted``. Returns ``(arms, left_out)``.
+    constant hazard and marked ``converted``. With ``every_time`` (the dose x time model)
+    every rate of an arm is kept at its printed month (``printed_timepoint_months``), one row
+    per arm and month. Returns ``(arms, left_out)``.
     """
     set_aside = excluded["criterion"] == "one_row_per_study"
     pool = pd.concat([included.assign(_src="included"), excluded[set_aside].assign(_src="excluded")], ignore_index=True)
@@ -142,9 +145,20 @@ def dose_response_rows(
     out = _not_included(excluded, endpoint, histology)
     rows = []
     for r in pool.itertuples(index=False):
-        row, why = _arm(r, endpoint, timepoint_months, tolerance_months, convert, alpha_beta, rule, histology)
+        if every_time and not pd.isna(r.timepoint_months):  # every month counts as printed
+            row, why = _arm(r, endpoint, float(r.timepoint_months), 0.0, False, alpha_beta, rule, histology)
+            if not why:
+                row["timepoint_months"] = timepoint_months
+        else:
+            row, why = _arm(r, endpoint, timepoint_months, tolerance_months, convert, alpha_beta, rule, histology)
         (out if why else rows).append(row)
     arms = _one_partition(pd.DataFrame(rows).reindex(columns=list(ARM_COLUMNS) + ["grouping"]), out)
+    if every_time:  # the dose x time model: every rate of an arm, one per printed month
+        arms = arms.sort_values(["study_id", "arm", "printed_timepoint_months"], kind="mergesort")
+        arms = arms.drop_duplicates(["study_id", "arm", "printed_timepoint_months"])
+        return arms.reset_index(drop=True), pd.DataFrame(
+            out, columns=["study_id", "arm", "site", "histology", "reason"]
+        )
     # one row per study x arm (a study may print the same arm at 12 and 24 months)
     arms = (
         arms.assign(_d=(arms["printed_timepoint_months"] - timepoint_months).abs())
@@ -162,15 +176,29 @@ def select_dose_arms(
 
     The inclusion criteria of config (``inclusion``) are applied again with the
     dose-response endpoint and time window (``dose``: the ``dose_response`` config;
-    any time point when ``convert_timepoint`` is true), so that the analysis uses the
+    any time point when ``convert_timepoint`` is true; every time point, each its own, when
+    ``time`` is ``model``), so that the analysis uses the
     same studies as pooling; then :func:`dose_response_rows` recomputes each arm's BED
     with ``dose["alpha_beta"]`` and ``dose["dose_rule"]``.
     """
     t, tol, convert = float(dose["timepoint_months"]), float(dose["tolerance_months"]), bool(dose["convert_timepoint"])
+    every_time = dose.get("time", "timepoint") == "model"
     criteria = dict(inclusion)
     criteria["endpoints"] = [dose["endpoint"]]
     criteria["timepoints"] = {"targets": [t], "tolerance_months": float("inf") if convert else tol}
+    if every_time:  # each printed month its own target, so one arm per study and month is chosen as in pooling
+        times = sorted(float(x) for x in pd.unique(outcomes["timepoint_months"].dropna()))
+        criteria["timepoints"] = {"targets": times or [t], "tolerance_months": 0.0}
     included, excluded = apply_inclusion(outcomes, criteria)
     return dose_response_rows(
-        included, excluded, dose["endpoint"], t, tol, convert, float(dose["alpha_beta"]), dose["dose_rule"], histology
+        included,
+        excluded,
+        dose["endpoint"],
+        t,
+        tol,
+        convert and not every_time,
+        float(dose["alpha_beta"]),
+        dose["dose_rule"],
+        histology,
+        every_time=every_time,
     )

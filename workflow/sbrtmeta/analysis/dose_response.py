@@ -29,10 +29,12 @@ import pandas as pd
 from sbrtmeta.stats.dose_response import (
     DoseResponseResult,
     arm_table,
+    bootstrap_dose_time,
     bootstrap_tcp,
     describe_model,
     dose_curve,
     fit_dose_response,
+    fit_dose_time,
     tcp_parameters,
 )
 
@@ -87,6 +89,8 @@ TABLE_COLUMNS = (
     "seed",
     "note",
 )
+# the dose x time model's own columns (dose_response.time: model), after TABLE_COLUMNS
+TIME_COLUMNS = ("k_rates", "time_function", "struct", "rho", "time_coef", "time_coef_se", "time_coef_p")
 PER_SITE, ACROSS_SITES = "per site", "across sites"
 
 
@@ -151,8 +155,21 @@ def _fit_fields(res: DoseResponseResult, label) -> dict:
     g = np.zeros(res.coef.size)
     g[0] = 1.0
     g[j] = 1.0
+    time = {}
+    if res.time_model:
+        has_time = res.X.shape[1] > 2 + (len(res.sites) - 1 if res.site_moderator else 0)
+        last = -1 if has_time else None
+        time = dict(
+            k_rates=int(res.k),
+            struct=res.struct,
+            rho=res.rho,
+            time_coef=float(res.coef[last]) if has_time else np.nan,
+            time_coef_se=float(res.se[last]) if has_time else np.nan,
+            time_coef_p=float(res.pval[last]) if has_time else np.nan,
+        )
     return dict(
-        k_arms=int(res.k),
+        **time,
+        k_arms=int(res.n_arms if res.time_model else res.k),
         n_studies=int(res.n_studies),
         fit=res.model,
         method=res.tau2_method,
@@ -227,8 +244,9 @@ def _unfitted(model, site, histology, arms, common, note) -> dict:
 
 
 def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
-    if len(arms) < min_arms:
-        return f"not fitted: {len(arms)} arm(s), the minimum is {min_arms} (dose_response.min_arms)"
+    k = len(arms.drop_duplicates(["study_id", "arm"]))  # (the dose x time model has a row per arm and month)
+    if k < min_arms:
+        return f"not fitted: {k} arm(s), the minimum is {min_arms} (dose_response.min_arms)"
     if arms["bed"].nunique() < 2:
         return "not fitted: every arm has the same BED10, so there is no dose range to fit a slope on"
     return ""
@@ -246,9 +264,12 @@ class _Fitter:
     n_boot: int
     seed: int
     boot_max_arms: int
+    time_model: dict | None = None
 
     def fit(self, sub: pd.DataFrame, with_site: bool):
         """``(result, estimates, bootstrap)`` of the arms ``sub``; no bootstrap (None) above ``boot_max_arms``."""
+        if self.time_model is not None:
+            return self._fit_time(sub, with_site)
         kw = dict(
             events=sub["events"].to_numpy(),
             n=sub["n"].to_numpy(),
@@ -268,6 +289,32 @@ class _Fitter:
         boot = bootstrap_tcp(**kw, n_boot=self.n_boot, seed=self.seed, target_lc=self.target_lc)
         return res, boot.estimates, boot
 
+    def _fit_time(self, sub: pd.DataFrame, with_site: bool):
+        """The dose x time model of ``sub`` (a row per arm and printed month) and its bootstrap."""
+        tm = self.time_model
+        res = fit_dose_time(
+            sub["events"].to_numpy(),
+            sub["n"].to_numpy(),
+            sub["bed"].to_numpy(),
+            sub["study_id"].to_numpy(),
+            sub["arm"].to_numpy(),
+            sub["printed_timepoint_months"].to_numpy(float),
+            timepoint=float(tm["timepoint"]),
+            site=sub["site"].to_numpy() if with_site else None,
+            scale=self.scale,
+            time_function=tm["time_function"],
+            spline_df=int(tm["spline_df"]),
+            struct=tm["struct"],
+            tau2_method=self.tau2_method,
+            ci_method=self.ci_method,
+            level=self.level,
+        )
+        if len(sub) > self.boot_max_arms:
+            sites = list(res.sites) if res.site_moderator else [None]
+            return res, {s: tcp_parameters(res, self.target_lc, self.level, site=s) for s in sites}, None
+        boot = bootstrap_dose_time(res, n_boot=self.n_boot, seed=self.seed, target_lc=self.target_lc, level=self.level)
+        return res, boot.estimates, boot
+
     def rows(self, model: str, histology: str, sub: pd.DataFrame, common: dict):
         """``(result, estimates, table rows)`` of the fit of ``sub``."""
         res, estimates, boot = self.fit(sub, with_site=model == ACROSS_SITES)
@@ -285,8 +332,10 @@ class _Collected:
     tcp: dict
     notes: list
 
-    def analysis(self) -> DoseAnalysis:
-        table = pd.DataFrame(self.rows).reindex(columns=list(TABLE_COLUMNS))
+    def analysis(self, time_model: bool = False) -> DoseAnalysis:
+        table = pd.DataFrame(self.rows).reindex(
+            columns=list(TABLE_COLUMNS) + (list(TIME_COLUMNS) if time_model else [])
+        )
         curve = pd.concat(self.curves, ignore_index=True) if self.curves else pd.DataFrame()
         return DoseAnalysis(table=table, arms=self.arms, curves=curve, tcp=self.tcp, footnote="; ".join(self.notes))
 
@@ -348,6 +397,7 @@ def analyse_dose_response(
     dose_rule: str = "median_or_midpoint",
     grid_points: int = 120,
     boot_max_arms: int = 200,
+    time_model: dict | None = None,
 ) -> DoseAnalysis:
     """Fit the per-site and across-site models to ``arms`` (see the module text).
 
@@ -359,10 +409,15 @@ def analyse_dose_response(
     every model's intervals are reproducible on their own. Its batched refits use dense
     k × k matrices per replicate, so a model with more than ``boot_max_arms`` arms gets
     delta-method intervals only, and its note says so.
+
+    ``time_model`` (``{"timepoint", "time_function", "spline_df", "struct"}``) fits the dose x
+    time model (:func:`~sbrtmeta.stats.dose_response.fit_dose_time`) to ``arms`` with a row per
+    arm and printed month (``printed_timepoint_months``); the TCP parameters are those at
+    ``timepoint``, and the table gains :data:`TIME_COLUMNS`.
     """
     if arms.empty:
         raise ValueError("no arms to analyse")
-    fitter = _Fitter(scale, tau2_method, ci_method, level, target_lc, n_boot, seed, boot_max_arms)
+    fitter = _Fitter(scale, tau2_method, ci_method, level, target_lc, n_boot, seed, boot_max_arms, time_model)
     common = _common_fields(arms, scale, alpha_beta, dose_rule, seed)
     out = _Collected(arms=_keyed_arms(arms), rows=[], curves=[], tcp={}, notes=[])
     grid = _bed_grid(out.arms, scale, grid_points)
@@ -377,4 +432,7 @@ def analyse_dose_response(
             _fit_site(fitter, out, histology, sub, common, grid)
         if len(qualifying) >= 2:
             out.rows += fitter.rows(ACROSS_SITES, histology, h_arms[h_arms["site"].isin(qualifying)], common)[2]
-    return out.analysis()
+    if time_model is not None:
+        for row in out.rows:
+            row.setdefault("time_function", time_model["time_function"])
+    return out.analysis(time_model is not None)

@@ -54,6 +54,9 @@ def bubble_footnote(a: DoseAnalysis, used: pd.DataFrame, dose: dict) -> str:
     conv = int(used.loc[used["site_key"].isin(fitted), "converted"].sum())
     foot = [a.footnote] if a.footnote else []
     foot.append(f"BED10 with α/β = {dose['alpha_beta']:g} Gy; one dose per arm: {DOSE_RULE_LABELS[dose['dose_rule']]}")
+    if dose.get("time", "timepoint") == "model":
+        t = float(dose["timepoint_months"])
+        foot.append(f"points: each arm's rates at the months printed; curves: the model at {t:g} months")
     if conv:
         t = float(dose["timepoint_months"])
         foot.append(f"{conv} arm(s) converted to {t:g} months under a constant hazard, S(t) = S(t0)^(t/t0)")
@@ -64,6 +67,19 @@ def bubble_footnote(a: DoseAnalysis, used: pd.DataFrame, dose: dict) -> str:
             + ", ".join(f"{s} ({h})" for s, h in zip(not_fitted["site"], not_fitted["histology"]))
         )
     return "; ".join(foot)
+
+
+def _time_model(dose: dict, curves: dict | None) -> dict | None:
+    """The options of the dose x time model, or None for the single-time-point analysis."""
+    if dose.get("time", "timepoint") != "model":
+        return None
+    c = curves or {}
+    return dict(
+        timepoint=float(dose["timepoint_months"]),
+        time_function=c.get("time_function", "log"),
+        spline_df=int(c.get("spline_df", 3)),
+        struct=c.get("struct", "CAR"),
+    )
 
 
 def _nothing_to_fit(arms: pd.DataFrame, left_out: pd.DataFrame, dose: dict, log) -> DoseResponseOutputs:
@@ -102,12 +118,19 @@ def _log_fits(log, a: DoseAnalysis, used: pd.DataFrame, left_out: pd.DataFrame, 
 
 
 def dose_response_step(
-    outcomes: pd.DataFrame, dose: dict, inclusion: dict, histology: str = "review", log: logging.Logger | None = None
+    outcomes: pd.DataFrame,
+    dose: dict,
+    inclusion: dict,
+    histology: str = "review",
+    log: logging.Logger | None = None,
+    curves: dict | None = None,
 ) -> DoseResponseOutputs:
     """The dose-response tables and figure from the tidy ``outcomes``.
 
     ``dose`` is the ``dose_response`` config (``tau2_method``, ``ci_method``, bootstrap,
-    ...), ``inclusion`` the ``inclusion`` config and ``histology`` ``pooling.histology``.
+    ``time``, ...), ``inclusion`` the ``inclusion`` config and ``histology``
+    ``pooling.histology``; ``curves`` the ``curves`` config, whose f(t) and struct the dose x
+    time model (``dose["time"] == "model"``) uses.
     """
     log = log or logging.getLogger(__name__)
     arms, left_out = select_dose_arms(outcomes, inclusion, dose, histology)
@@ -126,6 +149,7 @@ def dose_response_step(
         alpha_beta=dose["alpha_beta"],
         dose_rule=dose["dose_rule"],
         boot_max_arms=dose["bootstrap"].get("max_arms", 200),
+        time_model=_time_model(dose, curves),
     )
     used = a.arms.assign(alpha_beta=float(dose["alpha_beta"])).rename(columns={"bed": "bed10"})
     fig = draw_dose_response(

@@ -63,6 +63,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.stats.curves import TimeBasis, logit_rate_covariance
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
@@ -80,11 +81,19 @@ from sbrtmeta.stats.meta_regression import (
     fit_meta_regression,
     predict_meta_regression,
 )
-from sbrtmeta.stats.multilevel import MultilevelResult, fit_multilevel, predict_multilevel
+from sbrtmeta.stats.multilevel import (
+    BlockModelResult,
+    MultilevelResult,
+    fit_block_model,
+    fit_multilevel,
+    predict_block_model,
+    predict_multilevel,
+)
 
 SCALES = ("log", "linear")
 MODEL_MULTILEVEL = "multilevel (study/arm)"
 MODEL_TWO_LEVEL = "two-level (no study has several arms)"
+MODEL_TIME = "dose x time (rates over time, V)"
 DOSE_NAMES = {"log": "log(bed10)", "linear": "bed10"}
 ALL_SITES = "all"  # the site label of a model fitted without sites
 
@@ -118,6 +127,9 @@ class DoseResponseResult(Coefficients):
     events, n, bed, yi, vi, study, arm, site : the data used, row for row (site is
         None when no site was given).
     X : the design matrix (k x p).
+    time, timepoint, rho, struct : for the dose x time model (:func:`fit_dose_time`):
+        each rate's month, the month T at which b0 is the intercept, the correlation of
+        an arm's random effects over time and the structure (None, None, NaN, "" else).
     fit : the underlying :class:`~sbrtmeta.stats.multilevel.MultilevelResult` or
         :class:`~sbrtmeta.stats.meta_regression.MetaRegressionResult` (for the two-level
         model with ``ci_method="t"`` the fit is the z fit; its t version is the
@@ -157,7 +169,16 @@ class DoseResponseResult(Coefficients):
     arm: np.ndarray
     site: np.ndarray | None
     X: np.ndarray
-    fit: MultilevelResult | MetaRegressionResult
+    fit: MultilevelResult | MetaRegressionResult | BlockModelResult
+    time: np.ndarray | None = None
+    timepoint: float | None = None
+    rho: float = float("nan")
+    struct: str = ""
+
+    @property
+    def time_model(self) -> bool:
+        """True for the dose x time model (:func:`fit_dose_time`)."""
+        return self.time is not None
 
     @property
     def multilevel(self) -> bool:
@@ -455,6 +476,197 @@ def fit_dose_response(
         X=X,
         fit=fit,
     )
+
+
+def _time_design(t, timepoint: float, time_function: str, df: int):
+    """The time columns f(t) - f(T) (zero at the time point T, so that b0 is the intercept at T),
+    their names, and None when every rate is at one time (no time term can be fitted)."""
+    if np.unique(t).size < 2:
+        return None, ()
+    basis = TimeBasis.of(t, time_function, df)
+    cols = basis.columns(t) - basis.columns(np.array([float(timepoint)]))
+    names = {"log": ("log(t/T)",), "linear": ("t - T",)}.get(time_function)
+    return cols, names or tuple(f"ns{j + 1}(t) - ns{j + 1}(T)" for j in range(cols.shape[1]))
+
+
+def fit_dose_time(
+    events,
+    n,
+    bed,
+    study,
+    arm,
+    time,
+    timepoint: float = 24.0,
+    site=None,
+    scale: str = "log",
+    time_function: str = "log",
+    spline_df: int = 3,
+    struct: str = "CAR",
+    tau2_method: str = "REML",
+    ci_method: str = "z",
+    level: float = 0.95,
+) -> DoseResponseResult:
+    """The dose x time model: every rate of every arm, at whatever month it was printed.
+
+    ``logit LC = b0 + b1 x [+ site] + f(t) - f(T)``, x = ln BED10 (or BED10), with V the
+    covariance of one arm's rates over time under the binomial approximation
+    (:func:`sbrtmeta.stats.curves.logit_rate_covariance`) and the random effects
+    ``list(~ 1 | study, ~ t | arm)`` with ``struct`` (``~ t | arm`` alone when no study has
+    several arms; struct ID when no arm prints two time points, as the correlation over time
+    is then not estimable):
+
+        rma.mv(yi, V, mods = ~ log(bed10) + I(f(t) - f(T)), random = list(~ 1 | study, ~ t | arm), struct)
+
+    (:func:`sbrtmeta.stats.multilevel.fit_block_model`). When every arm prints one rate, V is
+    diagonal and the model is the study/arm (or two-level) meta-regression of
+    :func:`fit_dose_response` with f(t) - f(T) as a moderator, and is fitted as such (``model``
+    says which). b0 is the logit LC at T = ``timepoint``,
+    so BED50, gamma50 and BED_p of :func:`tcp_parameters` are those at T. With every rate at
+    one time the time term is left out, and the model is the single-time-point one with V.
+    """
+    events, n, b, x, yi, vi, study, arm, site_arr, sites, level = _data(
+        events, n, bed, study, arm, site, scale, tau2_method, ci_method, level
+    )
+    t = np.asarray(time, dtype=float)
+    if t.shape != yi.shape or not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise ValueError(f"time must be {yi.size} months > 0")
+    X, names = _design(x, site_arr, sites, scale)
+    cols, tnames = _time_design(t, timepoint, time_function, spline_df)
+    if cols is not None:
+        X, names = np.column_stack([X, cols]), names + tnames
+    k, p = X.shape
+    if k <= p:
+        raise ValueError(f"need more rates than coefficients (k = {k}, p = {p})")
+    group = np.array([f"{s}\x1f{a}" for s, a in zip(study.astype(str), arm.astype(str))], dtype=object)
+    yv, V, _ = logit_rate_covariance(events, n, t, group)
+    several_times = pd.Series(t).groupby(group).nunique().max() > 1
+    study_effect = _has_several_arms(study, arm)
+    common = dict(
+        scale=scale,
+        coef_names=names,
+        k=int(k),
+        n_studies=int(pd.Index(study.astype(str)).nunique()),
+        sites=sites,
+        site_moderator=len(sites) > 1,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        level=level,
+        events=events,
+        n=n,
+        bed=b,
+        study=study,
+        arm=arm,
+        site=site_arr,
+        X=X,
+        time=t,
+        timepoint=float(timepoint),
+    )
+    if not several_times:
+        # one rate per arm: V is diagonal and struct ID is one effect per arm, so the model is the
+        # study/arm (or two-level) meta-regression with f(t) as a moderator; fitted as such
+        fit = _refit(yv, vi, study, arm, X, study_effect, tau2_method, ci_method, level)
+        return DoseResponseResult(
+            model=MODEL_MULTILEVEL if study_effect else MODEL_TWO_LEVEL,
+            **_model_fields(fit, study_effect, ci_method, level),
+            yi=yi,
+            vi=vi,
+            fit=fit,
+            struct="ID",
+            **common,
+        )
+    fit = fit_block_model(
+        yv,
+        V,
+        study,
+        t,
+        X=X,
+        inner=group,
+        struct=struct,
+        study_effect=study_effect,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        level=level,
+    )
+    tau2 = float(fit.tau2[0]) if struct != "HCS" else float(np.max(fit.tau2))
+    return DoseResponseResult(
+        model=MODEL_TIME,
+        coef=fit.coef,
+        se=fit.se,
+        zval=fit.zval,
+        pval=fit.pval,
+        ci_low=fit.ci_low,
+        ci_high=fit.ci_high,
+        vcov=fit.vcov,
+        sigma2=np.array([fit.sigma2, tau2]) if study_effect else None,
+        tau2=None if study_effect else tau2,
+        QM=fit.QM,
+        QM_df=tuple(fit.QM_df),
+        QM_p=fit.QM_p,
+        n_arms=int(pd.Index(group).nunique()),
+        df=fit.df,
+        yi=yv,
+        vi=np.asarray(V.diagonal()),
+        fit=fit,
+        rho=fit.rho,
+        struct=struct,
+        **common,
+    )
+
+
+def bootstrap_dose_time(
+    result: DoseResponseResult, n_boot: int = 1000, seed=20240917, target_lc: float = 0.90, level: float = 0.95
+) -> BootstrapResult:
+    """Parametric bootstrap of a :func:`fit_dose_time` model: ``y* ~ N(X b, V + G)`` with G the
+    fitted random effects (study, and the arm's effects over time), each refitted with
+    :func:`sbrtmeta.stats.multilevel.fit_block_model` (same V, design and structure; a model
+    with one rate per arm by the batched refits of :func:`bootstrap_tcp`); the TCP
+    parameters at T and their percentile intervals as :func:`bootstrap_tcp`. Dense k x k draws:
+    for models of up to a few hundred rates (``dose_response.bootstrap.max_arms``)."""
+    n_boot, level, target_lc = _check_bootstrap_options(n_boot, level, target_lc)
+    sites = list(result.sites) if result.site_moderator else [_site_index(result, None)[0]]
+    estimates = {s: tcp_parameters(result, target_lc, level, site=s if result.site_moderator else None) for s in sites}
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if not isinstance(result.fit, BlockModelResult):  # one rate per arm: the batched refits of bootstrap_tcp
+        coef, _, ok, failures = refit_many(result, simulate_logits(result, n_boot, rng))
+        return _bootstrap_result(result, estimates, sites, coef, ok, failures, n_boot, seed, level, target_lc)
+    fit = result.fit
+    group = np.array([f"{s}\x1f{a}" for s, a in zip(result.study.astype(str), result.arm.astype(str))], dtype=object)
+    same_arm = group[:, None] == group[None, :]
+    same_study = result.study.astype(str)[:, None] == result.study.astype(str)[None, :]
+    D = np.abs(result.time[:, None] - result.time[None, :])
+    tau2 = float(fit.tau2[0])
+    if result.struct == "CAR":
+        G = tau2 * same_arm * np.where(D == 0, 1.0, fit.rho**D)
+    else:
+        G = tau2 * same_arm * (D == 0)
+    if not np.isnan(fit.sigma2):
+        G = G + fit.sigma2 * same_study
+    _, V, _ = logit_rate_covariance(result.events, result.n, result.time, group)
+    M = V.toarray() + G
+    L = np.linalg.cholesky(M)
+    Y = result.X @ result.coef + rng.standard_normal((n_boot, result.k)) @ L.T
+    coef = np.full((n_boot, result.coef.size), np.nan)
+    ok = np.zeros(n_boot, dtype=bool)
+    failures = []
+    for r in range(n_boot):
+        try:
+            refit = fit_block_model(
+                Y[r],
+                V,
+                result.study,
+                result.time,
+                X=result.X,
+                inner=group,
+                struct=result.struct,
+                study_effect=not np.isnan(fit.sigma2),
+                tau2_method=result.tau2_method,
+                level=level,
+            )
+        except (ValueError, RuntimeError, np.linalg.LinAlgError, FloatingPointError) as err:
+            failures.append(f"replicate {r}: {err}")
+            continue
+        coef[r], ok[r] = refit.coef, bool(np.all(np.isfinite(refit.coef)))
+    return _bootstrap_result(result, estimates, sites, coef, ok, failures, n_boot, seed, level, target_lc)
 
 
 # --------------------------------------------------------------------------- TCP parameters
@@ -951,6 +1163,12 @@ def bootstrap_tcp(
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     Y = simulate_logits(result, n_boot, rng)
     coef, _, ok, failures = refit_many(result, Y)
+    return _bootstrap_result(result, estimates, sites, coef, ok, failures, n_boot, seed, level, target_lc)
+
+
+def _bootstrap_result(result, estimates, sites, coef, ok, failures, n_boot, seed, level, target_lc) -> BootstrapResult:
+    """The percentile intervals of the TCP parameters from the refits' coefficients."""
+    scale = result.scale
     reps = np.flatnonzero(ok)
     B = coef[ok]
     L = float(np.log(target_lc / (1.0 - target_lc)))
@@ -1014,7 +1232,9 @@ def dose_curve(result: DoseResponseResult, bed_grid, site=None, level: float | N
         Xn[:, 0], Xn[:, 1] = 1.0, x
         if j is not None:
             Xn[:, j] = 1.0
-        if result.multilevel:
+        if isinstance(result.fit, BlockModelResult):  # the time columns are 0: the curve at the time point T
+            pr = predict_block_model(result.fit, Xn, time=result.timepoint, level=level)
+        elif result.multilevel:
             pr = predict_multilevel(result.fit, Xn, level)
         else:
             pr = predict_meta_regression(result.fit, Xn, level)
@@ -1080,6 +1300,14 @@ def describe_model(result: DoseResponseResult) -> str:
     dose = "b1·ln BED10" if result.scale == "log" else "b1·BED10"
     site = " + site" if result.site_moderator else ""
     test = "Wald (z)" if result.ci_method == "z" else f"t ({result.df} df)"
+    if result.time_model:
+        study = "study + " if result.sigma2 is not None else ""
+        return (
+            f"Dose × time model ({study}arm over time, {result.struct}; V of each arm's rates; "
+            f"{result.tau2_method}): logit LC = b0 + {dose}{site} + f(t), at {result.timepoint:g} months; "
+            f"k = {result.k} rates of {result.n_arms} arms, {result.n_studies} studies; "
+            f"{test} {100 * result.level:g}% CIs"
+        )
     return (
         f"{kind}; {result.tau2_method}): logit LC = b0 + {dose}{site}; k = {result.k} arms, "
         f"{result.n_studies} studies; {test} {100 * result.level:g}% CIs"

@@ -649,7 +649,7 @@ def _covariance_blocks(V, k: int):
 class _DenseBlocks:
     """Per-study blocks of y, X, V and of the random structure, grouped by block size."""
 
-    def __init__(self, y, V, s_code, g_code, t, X, struct: str, study_effect: bool):
+    def __init__(self, y, V, s_code, g_code, t, X, struct: str, study_effect: bool, study_labels=None):
         k, p = X.shape
         order = np.argsort(s_code, kind="stable")
         s_sorted = s_code[order]
@@ -661,6 +661,8 @@ class _DenseBlocks:
         pos[order] = np.arange(k) - np.repeat(start, size)
         blk = np.empty(k, dtype=np.int64)  # block (study) of each row
         blk[order] = np.repeat(np.arange(start.size), size)
+        study_names = np.empty(start.size, dtype=object)  # a label per block, for messages
+        study_names[blk] = np.asarray(study_labels if study_labels is not None else s_code, dtype=object)
         rows, cols, vals = _covariance_blocks(V, k)
         if np.any(blk[rows] != blk[cols]):
             raise ValueError("V links rows of different studies: it must be block-diagonal by study")
@@ -682,6 +684,8 @@ class _DenseBlocks:
             Vb = np.zeros((studies.size, m, m))
             sel = where[blk[rows]] >= 0
             Vb[where[blk[rows[sel]]], pos[rows[sel]], pos[cols[sel]]] = vals[sel]
+            ev = np.linalg.eigvalsh(Vb)
+            singular = ev[:, 0] <= 1e-12 * np.maximum(ev[:, -1], 1e-300)  # e.g. two equal rates of a cohort
             tb, gb, lb = t[idx], g_code[idx], lev[idx]
             same = (gb[:, :, None] == gb[:, None, :]).astype(float)
             self.groups.append(
@@ -694,6 +698,8 @@ class _DenseBlocks:
                     D=np.abs(tb[:, :, None] - tb[:, None, :]),
                     L=lb,
                     same_level=(lb[:, :, None] == lb[:, None, :]),
+                    singular=singular,
+                    names=study_names[studies],
                 )
             )
         self.n_groups = int(np.unique(np.column_stack([s_code, g_code]), axis=0).shape[0])
@@ -722,6 +728,22 @@ class _DenseBlocks:
         elif self.struct == "HCS":
             rho = float(np.tanh(theta[i]))
         return sigma2, tau2, rho
+
+    def degenerate(self, theta):
+        """The first study whose V block is singular and whose M block is (nearly) singular at
+        ``theta`` too, or None. With a singular V (two equal rates of one cohort: under the
+        binomial approximation without censoring they are one estimate) the likelihood is
+        unbounded as the random effects' variance in that direction goes to 0: an optimum there
+        is no estimate."""
+        for grp in self.groups:
+            if not grp.singular.any():
+                continue
+            M = self._components(grp, theta)[0][grp.singular]
+            ev = np.linalg.eigvalsh(M)
+            bad = ev[:, 0] <= 1e-8 * ev[:, -1]
+            if bad.any():
+                return grp.names[np.flatnonzero(grp.singular)[np.flatnonzero(bad)[0]]]
+        return None
 
     def _components(self, grp, theta):
         """The block covariances M and their derivatives along each element of theta."""
@@ -795,12 +817,13 @@ class _DenseBlocks:
         n_par = len(parts[0][3])
         g = np.zeros(n_par)
         for (_, Mi, MiX, derivs), q in zip(parts, qs):
+            # grad_j = -1/2 (tr(P dM_j) - q' dM_j q) = -1/2 sum(Q o dM_j) with, per block,
+            # Q = M^-1 - [REML] M^-1 X H^-1 X' M^-1 - q q' (all symmetric)
+            Q = Mi - q[:, :, None] * q[:, None, :]
+            if reml:
+                Q = Q - np.einsum("nap,pq,nbq->nab", MiX, Hinv, MiX)
             for j, dM in enumerate(derivs):
-                tr = float(np.einsum("nab,nba->", Mi, dM))
-                quad = float(np.einsum("na,nab,nb->", q, dM, q))
-                if reml:
-                    tr -= float(np.einsum("pq,nap,nab,nbq->", Hinv, MiX, dM, MiX, optimize=True))
-                g[j] += -0.5 * (tr - quad)
+                g[j] += -0.5 * float((Q * dM).sum())
         return ll, g, beta, Hinv, extras
 
 
@@ -846,18 +869,33 @@ def _optimise_blocks(blocks: _DenseBlocks, reml: bool, y, X):
             return np.inf, np.zeros_like(th)
         return -ll, -g
 
-    best, n_iter = None, 0
+    def stationary(th):
+        g = fun(th)[1]
+        inside = np.abs(th) < 25.0
+        return bool(np.all(np.isfinite(g)) and np.all(np.abs(g[inside]) <= 1e-4))
+
+    candidates, n_iter = [], 0
     starts = (0.5,) if blocks.struct == "ID" else (0.2, 0.5, 0.8)
     for rho0 in starts:
         th0 = _start_theta(blocks, y, X, rho0)
         res = optimize.minimize(fun, th0, jac=True, method="BFGS", options=dict(gtol=1e-9, maxiter=2000))
-        n_iter += int(res.nit)
-        th = np.clip(res.x, -30.0, 30.0)
-        th, ll, it = _newton_polish(fun, th)
-        n_iter += it
-        if best is None or ll > best[1] + 1e-10 * max(1.0, abs(best[1])):
-            best = (th, ll)
-    return best[0], n_iter
+        th, ll, it = _newton_polish(fun, np.clip(res.x, -30.0, 30.0))
+        n_iter += int(res.nit) + it
+        if not stationary(th):  # e.g. a line search that met a non-finite likelihood: bounded quasi-Newton
+            res = optimize.minimize(
+                fun,
+                th0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-30.0, 30.0)] * th0.size,
+                options=dict(gtol=1e-10, ftol=1e-15, maxiter=5000),
+            )
+            th, ll, it = _newton_polish(fun, np.clip(res.x, -30.0, 30.0))
+            n_iter += int(res.nit) + it
+        # rank: a stationary point where the likelihood is bounded first, then the likelihood
+        candidates.append((stationary(th) and blocks.degenerate(th) is None, ll, th))
+    best = max(candidates, key=lambda c: (c[0], c[1]))
+    return best[2], n_iter
 
 
 def _newton_polish(fun, th, max_iter: int = 50):
@@ -923,8 +961,10 @@ def fit_block_model(
     tau2_method : ``"REML"`` or ``"ML"``; ci_method : ``"z"`` or ``"t"`` (k - p df).
 
     Raises ValueError for bad input (see :func:`fit_multilevel`), a V that links
-    studies or is not symmetric, an unknown struct, and RuntimeError when the
-    likelihood cannot be maximised.
+    studies or is not symmetric, an unknown struct, a fit that ends where a singular block
+    of V (two equal rates of one cohort) makes the likelihood unbounded (rma.mv does not
+    converge there either; an interior maximum with a singular V is kept, as metafor keeps
+    it), and RuntimeError when the likelihood cannot be maximised.
     """
     y = np.asarray(y, dtype=float)
     k = y.size
@@ -941,9 +981,20 @@ def fit_block_model(
     g_code = s_code if inner is None else _labels(inner, "inner", k)
     if inner is not None:  # inner groups are nested in studies
         g_code = np.unique(np.column_stack([s_code, g_code]), axis=0, return_inverse=True)[1].reshape(-1)
-    blocks = _DenseBlocks(y, V, s_code, g_code, t, X, struct, study_effect)
+    blocks = _DenseBlocks(y, V, s_code, g_code, t, X, struct, study_effect, study_labels=np.asarray(study))
     reml = tau2_method == "REML"
     theta, n_iter = _optimise_blocks(blocks, reml, y, X)
+    stuck = blocks.degenerate(theta)
+    if stuck is not None:
+        raise ValueError(
+            f"the sampling covariance V of study {stuck} is singular (two equal rates of one cohort are one "
+            "estimate under the binomial approximation) and the likelihood runs off to infinity as the "
+            "random effects' variance goes to 0: no estimate"
+        )
+    score = blocks.evaluate(theta, reml)[1]
+    inside = np.abs(theta) < 25.0  # a component run off to its boundary (variance 0, rho 0 or 1) has no zero score
+    if score is None or np.any(np.abs(score[inside]) > 1e-4):
+        raise RuntimeError("block model: the (restricted) likelihood was not maximised (score not 0 at the end)")
     ll, _, beta, vb, extras = blocks.evaluate(theta, reml, grad=False)
     if not np.isfinite(ll):
         raise RuntimeError("block model: likelihood not finite at the optimum")
