@@ -411,6 +411,28 @@ def _model_fields(fit, multilevel: bool, ci_method: str, level: float) -> dict:
 # --------------------------------------------------------------------------- fit
 
 
+def _data_fields(scale, names, X, events, n, b, study, arm, site_arr, sites, tau2_method, ci_method, level) -> dict:
+    """The fields of a :class:`DoseResponseResult` that describe its data and options."""
+    return dict(
+        scale=scale,
+        coef_names=names,
+        k=int(X.shape[0]),
+        n_studies=int(pd.Index(study.astype(str)).nunique()),
+        sites=sites,
+        site_moderator=len(sites) > 1,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        level=level,
+        events=events,
+        n=n,
+        bed=b,
+        study=study,
+        arm=arm,
+        site=site_arr,
+        X=X,
+    )
+
+
 def fit_dose_response(
     events,
     n,
@@ -450,31 +472,22 @@ def fit_dose_response(
     k, p = X.shape
     if k <= p:
         raise ValueError(f"need more arms than coefficients (k = {k}, p = {p})")
-    n_studies = pd.Index(study.astype(str)).nunique()
     multilevel = _has_several_arms(study, arm)
     fit = _refit(yi, vi, study, arm, X, multilevel, tau2_method, ci_method, level)
     return DoseResponseResult(
         model=MODEL_MULTILEVEL if multilevel else MODEL_TWO_LEVEL,
-        scale=scale,
-        coef_names=names,
         **_model_fields(fit, multilevel, ci_method, level),
-        k=int(k),
-        n_studies=int(n_studies),
-        sites=sites,
-        site_moderator=len(sites) > 1,
-        tau2_method=tau2_method,
-        ci_method=ci_method,
-        level=level,
-        events=events,
-        n=n,
-        bed=b,
+        **_data_fields(scale, names, X, events, n, b, study, arm, site_arr, sites, tau2_method, ci_method, level),
         yi=yi,
         vi=vi,
-        study=study,
-        arm=arm,
-        site=site_arr,
-        X=X,
         fit=fit,
+    )
+
+
+def _arm_groups(study, arm) -> np.ndarray:
+    """One label per (study, arm): the cohort whose rates over time are correlated."""
+    return np.array(
+        [f"{s}\x1f{a}" for s, a in zip(np.asarray(study).astype(str), np.asarray(arm).astype(str))], dtype=object
     )
 
 
@@ -537,27 +550,12 @@ def fit_dose_time(
     k, p = X.shape
     if k <= p:
         raise ValueError(f"need more rates than coefficients (k = {k}, p = {p})")
-    group = np.array([f"{s}\x1f{a}" for s, a in zip(study.astype(str), arm.astype(str))], dtype=object)
+    group = _arm_groups(study, arm)
     yv, V, _ = logit_rate_covariance(events, n, t, group)
     several_times = pd.Series(t).groupby(group).nunique().max() > 1
     study_effect = _has_several_arms(study, arm)
     common = dict(
-        scale=scale,
-        coef_names=names,
-        k=int(k),
-        n_studies=int(pd.Index(study.astype(str)).nunique()),
-        sites=sites,
-        site_moderator=len(sites) > 1,
-        tau2_method=tau2_method,
-        ci_method=ci_method,
-        level=level,
-        events=events,
-        n=n,
-        bed=b,
-        study=study,
-        arm=arm,
-        site=site_arr,
-        X=X,
+        **_data_fields(scale, names, X, events, n, b, study, arm, site_arr, sites, tau2_method, ci_method, level),
         time=t,
         timepoint=float(timepoint),
     )
@@ -630,15 +628,17 @@ def bootstrap_dose_time(
         coef, _, ok, failures = refit_many(result, simulate_logits(result, n_boot, rng))
         return _bootstrap_result(result, estimates, sites, coef, ok, failures, n_boot, seed, level, target_lc)
     fit = result.fit
-    group = np.array([f"{s}\x1f{a}" for s, a in zip(result.study.astype(str), result.arm.astype(str))], dtype=object)
+    group = _arm_groups(result.study, result.arm)
     same_arm = group[:, None] == group[None, :]
     same_study = result.study.astype(str)[:, None] == result.study.astype(str)[None, :]
     D = np.abs(result.time[:, None] - result.time[None, :])
-    tau2 = float(fit.tau2[0])
     if result.struct == "CAR":
-        G = tau2 * same_arm * np.where(D == 0, 1.0, fit.rho**D)
+        G = float(fit.tau2[0]) * same_arm * np.where(D == 0, 1.0, fit.rho**D)
+    elif result.struct == "HCS":  # a variance per level of t, correlation rho between levels
+        sd = np.sqrt(fit.tau2[np.searchsorted(fit.tau2_levels, result.time)])
+        G = same_arm * np.outer(sd, sd) * np.where(D == 0, 1.0, fit.rho)
     else:
-        G = tau2 * same_arm * (D == 0)
+        G = float(fit.tau2[0]) * same_arm * (D == 0)
     if not np.isnan(fit.sigma2):
         G = G + fit.sigma2 * same_study
     _, V, _ = logit_rate_covariance(result.events, result.n, result.time, group)

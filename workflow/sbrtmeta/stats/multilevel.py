@@ -436,6 +436,41 @@ def _intercept_columns(X):
     return np.all(np.abs(X - 1.0) < 1e-8, axis=0)
 
 
+def _fixed_effects(beta, vb, X, ci_method: str, level: float, tau2_method: str, n_iter: int) -> dict:
+    """The fields every fit shares: coefficient tests and CIs (z, or t on k - p df), the
+    omnibus test of the moderators (all but an intercept) and what was fitted."""
+    k, p = X.shape
+    se = np.sqrt(np.diag(vb))
+    is_int = _intercept_columns(X)
+    btt = np.flatnonzero(~is_int) if (is_int.any() and p > 1) else np.arange(p)
+    df = max(k - p, 1) if ci_method == "t" else None
+    crit = critical_value(level, df)
+    zval, pval = wald_tests(beta, se, df)
+    QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
+    return dict(
+        coef=beta,
+        se=se,
+        zval=zval,
+        pval=pval,
+        ci_low=beta - crit * se,
+        ci_high=beta + crit * se,
+        vcov=vb,
+        QM=QM,
+        QM_df=QM_df,
+        QM_p=QM_p,
+        btt=btt,
+        k=int(k),
+        p=int(p),
+        df=df,
+        tau2_method=tau2_method,
+        ci_method=ci_method,
+        level=float(level),
+        X=X.copy(),
+        intercept_only=bool(p == 1 and is_int[0]),
+        n_iter=int(n_iter),
+    )
+
+
 def _residual_q(blocks, y, v, X):
     """Test for residual heterogeneity (metafor's QE): weighted least squares with weights 1/v."""
     k, p = X.shape
@@ -478,43 +513,16 @@ def fit_multilevel(
     reml = tau2_method == "REML"
     s2, ll, n_iter = _maximise(blocks, reml, y, v, X)
     ll, _, _, _, beta, vb = blocks.evaluate(s2[0], s2[1], reml, deriv=0)
-    k, p = X.shape
-    se = np.sqrt(np.diag(vb))
-    is_int = _intercept_columns(X)
-    btt = np.flatnonzero(~is_int) if (is_int.any() and p > 1) else np.arange(p)
-    df = max(k - p, 1) if ci_method == "t" else None
-    crit = critical_value(level, df)
-    zval, pval = wald_tests(beta, se, df)
-    QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
     q, q_df, q_p = _residual_q(blocks, y, v, X)
     return MultilevelResult(
-        coef=beta,
-        se=se,
-        zval=zval,
-        pval=pval,
-        ci_low=beta - crit * se,
-        ci_high=beta + crit * se,
-        vcov=vb,
+        **_fixed_effects(beta, vb, X, ci_method, level, tau2_method, n_iter),
         sigma2=s2,
         loglik=float(ll),
         q=q,
         q_df=int(q_df),
         q_p=q_p,
-        QM=QM,
-        QM_df=QM_df,
-        QM_p=QM_p,
-        btt=btt,
-        k=int(k),
         n_studies=int(blocks.n_studies),
         n_arms=int(blocks.n_groups),
-        p=int(p),
-        df=df,
-        tau2_method=tau2_method,
-        ci_method=ci_method,
-        level=float(level),
-        X=X.copy(),
-        intercept_only=bool(p == 1 and is_int[0]),
-        n_iter=int(n_iter),
     )
 
 
@@ -999,26 +1007,12 @@ def fit_block_model(
     if not np.isfinite(ll):
         raise RuntimeError("block model: likelihood not finite at the optimum")
     sigma2, tau2, rho = blocks.unpack(theta)
-    p = X.shape[1]
-    se = np.sqrt(np.diag(vb))
-    is_int = _intercept_columns(X)
-    btt = np.flatnonzero(~is_int) if (is_int.any() and p > 1) else np.arange(p)
-    df = max(k - p, 1) if ci_method == "t" else None
-    crit = critical_value(level, df)
-    zval, pval = wald_tests(beta, se, df)
-    QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
     w = np.empty(k)
     for grp, Mi, _, _ in extras.parts:
         w[grp.idx] = np.diagonal(Mi, axis1=1, axis2=2)
     q, q_df, q_p = _block_residual_q(blocks)
     return BlockModelResult(
-        coef=beta,
-        se=se,
-        zval=zval,
-        pval=pval,
-        ci_low=beta - crit * se,
-        ci_high=beta + crit * se,
-        vcov=vb,
+        **_fixed_effects(beta, vb, X, ci_method, level, tau2_method, n_iter),
         tau2=np.atleast_1d(np.asarray(tau2, dtype=float)),
         tau2_levels=blocks.levels.copy() if struct == "HCS" else np.array([]),
         rho=float(rho),
@@ -1027,23 +1021,10 @@ def fit_block_model(
         q=q,
         q_df=int(q_df),
         q_p=q_p,
-        QM=QM,
-        QM_df=QM_df,
-        QM_p=QM_p,
-        btt=btt,
         weights=100.0 * w / w.sum(),
-        k=int(k),
         n_studies=int(blocks.n_studies),
         n_groups=int(blocks.n_groups),
-        p=int(p),
-        df=df,
         struct=struct,
-        tau2_method=tau2_method,
-        ci_method=ci_method,
-        level=float(level),
-        X=X.copy(),
-        intercept_only=bool(p == 1 and is_int[0]),
-        n_iter=int(n_iter),
     )
 
 
