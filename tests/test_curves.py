@@ -140,3 +140,15 @@ def test_fallback_and_rising_warning(caplog):
     assert not b.curves.loc[b.curves["month"] == 6, "within_data"].iloc[0]
     assert b.curves.loc[b.curves["month"] == 24, "within_data"].iloc[0]
     assert np.all(b.curves["ci_low"] <= b.curves["estimate"]) and np.all(b.curves["pi_low"] <= b.curves["ci_low"])
+
+
+def test_overlapping_reports_count_once_per_curve():
+    """Two reports of one cohort at different time points (each kept by the inclusion at its own time)
+    enter one curve once: the later report's rows are kept."""
+    from sbrtmeta.analysis.curves import _one_report_per_cohort
+
+    rows = _rows([("old", 12, 40, 50), ("old", 60, 20, 50), ("new", 24, 50, 60), ("c", 12, 30, 40)]).assign(
+        year=[2015, 2015, 2022, 2018]
+    )
+    out = _one_report_per_cohort(rows, [dict(studies=["old", "new"], reason="same patients")])
+    assert out["study_id"].tolist() == ["new", "c"]

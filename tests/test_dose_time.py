@@ -95,3 +95,39 @@ def test_a_fit_run_off_to_a_singular_v_is_refused():
     d = d.assign(x=first)
     with pytest.raises(ValueError, match="singular"):
         fit_dose_time(d["x"], d["n"], d["bed"], d["study"], d["arm"], d["t"], timepoint=24.0)
+
+
+def test_analysis_with_the_time_model():
+    """analyse_dose_response(time_model=...) fits a row per arm and month and adds TIME_COLUMNS; the
+    single-time-point table has only TABLE_COLUMNS."""
+    from sbrtmeta.analysis.dose_response import TABLE_COLUMNS, TIME_COLUMNS, analyse_dose_response
+
+    d = INPUTS[INPUTS["dataset"] == "synthetic"]
+    arms = pd.DataFrame(
+        dict(
+            study_id=d["study"],
+            arm=d["arm"],
+            label=d["study"],
+            site="liver",
+            histology="colorectal",
+            bed=d["bed"],
+            endpoint="LC",
+            timepoint_months=24.0,
+            printed_timepoint_months=d["t"],
+            converted=False,
+            rate=d["x"] / d["n"],
+            events=d["x"],
+            n=d["n"],
+        )
+    )
+    tm = dict(timepoint=24.0, time_function="log", spline_df=3, struct="CAR")
+    a = analyse_dose_response(arms, n_boot=5, time_model=tm)
+    assert list(a.table.columns) == list(TABLE_COLUMNS) + list(TIME_COLUMNS)
+    row = a.table.iloc[0]
+    assert row["k_rates"] == len(arms) and row["k_arms"] == len(arms.drop_duplicates(["study_id", "arm"]))
+    ref = COEFS[COEFS["dataset"] == "synthetic"]
+    _close(row["slope"], ref["coef"].iloc[1])
+    _close(row["time_coef"], ref["coef"].iloc[2])
+    first = arms.drop_duplicates(["study_id", "arm"])
+    b = analyse_dose_response(first.assign(printed_timepoint_months=24.0), n_boot=5)
+    assert list(b.table.columns) == list(TABLE_COLUMNS)

@@ -96,8 +96,30 @@ def curve_rows(outcomes: pd.DataFrame, inclusion: dict, histology: str = "review
     if "crude_timepoint" in included:
         included = included[~included["crude_timepoint"].astype(bool)]
     rows = _histology_groups(included, histology)
+    rows = _one_report_per_cohort(rows, inclusion.get("overlaps", []))
     rows = rows.assign(label=[_label(r) for r in rows.itertuples(index=False)])
     return rows.sort_values([*CELL, "study_id", "timepoint_months"], kind="mergesort").reset_index(drop=True)
+
+
+def _one_report_per_cohort(rows: pd.DataFrame, overlaps: list) -> pd.DataFrame:
+    """Reports of one cohort (``inclusion.overlaps``) count once per curve: the inclusion keeps one
+    per time point, which can be a different report at different times; here, per site ×
+    histology × endpoint, only the latest report (then the one with the larger n) keeps its rows."""
+    drop = pd.Series(False, index=rows.index)
+    for group in overlaps:
+        live = rows[rows["study_id"].isin(set(group["studies"]))]
+        for _, cell in live.groupby(CELL, sort=False):
+            if cell["study_id"].nunique() < 2:
+                continue
+            year = cell["year"].astype("Float64").fillna(0) if "year" in cell else pd.Series(0, index=cell.index)
+            order = cell.assign(_y=year, _n=cell["n"].astype("Float64").fillna(0))
+            order = order.sort_values(["_y", "_n"], ascending=[False, False], kind="mergesort")
+            keep = order["study_id"].iloc[0]
+            drop[cell.index[cell["study_id"] != keep]] = True
+            _LOG.info(
+                "curves: %s (%s) counts once per curve, kept %s", group["reason"], ", ".join(group["studies"]), keep
+            )
+    return rows[~drop]
 
 
 @dataclass(frozen=True)
@@ -173,6 +195,21 @@ def _structure(cell: pd.DataFrame, opt: CurveOptions) -> tuple[str, str]:
             "so the model is the meta-regression on f(t) with one random effect per rate (struct ID)"
         )
     return opt.struct, ""
+
+
+def _rises(fit) -> str:
+    """A note when the fitted curve rises over the printed time points, which no survival curve
+    does: with (nearly) one rate per study, f(t) compares studies printed at different times."""
+    if fit is None:
+        return ""
+    t = np.unique(fit.times)
+    pred = predict_curve(fit, t).pred
+    if pred[-1] <= pred[0]:
+        return ""
+    return (
+        f"the fitted curve rises with time ({t[0]:g} to {t[-1]:g} months), which a survival curve cannot: "
+        "it compares studies printed at different times"
+    )
 
 
 def _rising(cell: pd.DataFrame, pairs: list) -> list[str]:
@@ -324,7 +361,7 @@ def analyse_curves(rows: pd.DataFrame, pooled: pd.DataFrame | None, opt: CurveOp
                 )
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 reason = f"the model could not be fitted: {err}"
-        models += _model_rows(place, cell, opt, fit, reason or note)
+        models += _model_rows(place, cell, opt, fit, "; ".join(x for x in (reason or note, _rises(fit)) if x))
         curves.append(
             _curve_table(place, cell, opt, fit) if fit is not None else _fallback_table(place, pooled, reason)
         )

@@ -10,6 +10,8 @@ pooled estimates with their CIs instead. Only the columns of ``survival_curves.c
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -73,9 +75,9 @@ def _draw_histology(ax, colour, curve: pd.DataFrame, studies: pd.DataFrame, wmax
 def curve_figure(site: str, endpoint: str, curves: pd.DataFrame, studies: pd.DataFrame, models: pd.DataFrame) -> Figure:
     """The figure of one site × endpoint (all its histologies in one panel)."""
     with figure_style():
-        fig = Figure(figsize=(FIGURE_WIDTH_IN * 0.62, 4.4))
+        fig = Figure(figsize=(FIGURE_WIDTH_IN * 0.62, 4.05))
         FigureCanvasAgg(fig)
-        ax = fig.add_axes([0.13, 0.40, 0.84, 0.54])
+        ax = fig.add_axes([0.13, 0.40, 0.84, 0.53])
         handles, foot = [], []
         wmax = float(np.nanmax(studies["weight_pct"])) if studies["weight_pct"].notna().any() else 0.0
         for j, (hist, cur) in enumerate(curves.groupby("histology", sort=True)):
@@ -89,7 +91,9 @@ def curve_figure(site: str, endpoint: str, curves: pd.DataFrame, studies: pd.Dat
                 tau2 = mod["tau2"]
                 rho = "" if pd.isna(mod["rho"]) else f", ρ = {float(mod['rho']):.2f}"
                 f = {"log": "ln t", "linear": "t"}.get(mod["time_function"], mod["time_function"])
-                foot.append(f"{hist}: logit S(t) on {f}, {mod['struct']}, τ² = {float(tau2):.3g}{rho}")
+                rises = isinstance(mod["reason"], str) and "curve rises" in mod["reason"]
+                warn = "; the fitted curve rises with time (it compares studies, not times)" if rises else ""
+                foot.append(f"{hist}: logit S(t) on {f}, {mod['struct']}, τ² = {float(tau2):.3g}{rho}{warn}")
             else:
                 foot.append(f"{hist}: no curve ({mod['reason']})")
         handles += [
@@ -106,14 +110,18 @@ def curve_figure(site: str, endpoint: str, curves: pd.DataFrame, studies: pd.Dat
         ax.legend(
             handles=handles,
             loc="upper left",
-            bbox_to_anchor=(-0.1, -0.13),
+            bbox_to_anchor=(-0.1, -0.16),
             frameon=False,
             fontsize=SMALL_FONT_SIZE - 0.5,
         )
         fig.text(
             0.02,
             0.02,
-            "\n".join(foot + ["Points: each study's printed rates, joined per cohort; area ∝ weight in the model."]),
+            "\n".join(
+                textwrap.fill(line, 96, subsequent_indent="  ")
+                for line in foot
+                + ["Points: each study's printed rates, joined per cohort; area ∝ weight in the model."]
+            ),
             fontsize=SMALL_FONT_SIZE - 0.5,
             color=PALETTE["muted"],
             va="bottom",
