@@ -145,10 +145,10 @@ def test_fallback_and_rising_warning(caplog):
 def test_overlapping_reports_count_once_per_curve():
     """Two reports of one cohort at different time points (each kept by the inclusion at its own time)
     enter one curve once: the later report's rows are kept."""
-    from sbrtmeta.analysis.curves import _one_report_per_cohort
+    from sbrtmeta.analysis.curves import one_report_per_cohort
 
     rows = _rows([("old", 12, 40, 50), ("old", 60, 20, 50), ("new", 24, 50, 60), ("c", 12, 30, 40)]).assign(
         year=[2015, 2015, 2022, 2018]
     )
-    out = _one_report_per_cohort(rows, [dict(studies=["old", "new"], reason="same patients")])
+    out = one_report_per_cohort(rows, [dict(studies=["old", "new"], reason="same patients")])
     assert out["study_id"].tolist() == ["new", "c"]

@@ -96,12 +96,12 @@ def curve_rows(outcomes: pd.DataFrame, inclusion: dict, histology: str = "review
     if "crude_timepoint" in included:
         included = included[~included["crude_timepoint"].astype(bool)]
     rows = _histology_groups(included, histology)
-    rows = _one_report_per_cohort(rows, inclusion.get("overlaps", []))
+    rows = one_report_per_cohort(rows, inclusion.get("overlaps", []))
     rows = rows.assign(label=[_label(r) for r in rows.itertuples(index=False)])
     return rows.sort_values([*CELL, "study_id", "timepoint_months"], kind="mergesort").reset_index(drop=True)
 
 
-def _one_report_per_cohort(rows: pd.DataFrame, overlaps: list) -> pd.DataFrame:
+def one_report_per_cohort(rows: pd.DataFrame, overlaps: list) -> pd.DataFrame:
     """Reports of one cohort (``inclusion.overlaps``) count once per curve: the inclusion keeps one
     per time point, which can be a different report at different times; here, per site ×
     histology × endpoint, only the latest report (then the one with the larger n) keeps its rows."""

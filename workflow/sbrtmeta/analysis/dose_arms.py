@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.analysis.curves import one_report_per_cohort
 from sbrtmeta.data.dose_strings import parse_dose
 from sbrtmeta.data.inclusion import apply_inclusion
 from sbrtmeta.stats.dose_response import convert_to_timepoint
@@ -130,6 +131,7 @@ def dose_response_rows(
     rule: str = "median_or_midpoint",
     histology: str = "review",
     every_time: bool = False,
+    overlaps: tuple = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Arms for the dose-response fit and the arms left out, each with the reason.
 
@@ -137,11 +139,15 @@ def dose_response_rows(
     ``convert``, rows at other time points are moved to ``timepoint_months`` under a
     constant hazard and marked ``converted``. With ``every_time`` (the dose x time model)
     every rate of an arm is kept at its printed month (``printed_timepoint_months``), one row
-    per arm and month. Returns ``(arms, left_out)``.
+    per arm and month, and of reports of one cohort (``overlaps``, ``inclusion.overlaps``) only the
+    latest report's rows (:func:`sbrtmeta.analysis.curves.one_report_per_cohort`). Returns
+    ``(arms, left_out)``.
     """
     set_aside = excluded["criterion"] == "one_row_per_study"
     pool = pd.concat([included.assign(_src="included"), excluded[set_aside].assign(_src="excluded")], ignore_index=True)
     pool = pool[pool["endpoint"] == endpoint]
+    if every_time:  # reports of one cohort at different months (kept one per month) count once
+        pool = one_report_per_cohort(pool, overlaps)
     out = _not_included(excluded, endpoint, histology)
     rows = []
     for r in pool.itertuples(index=False):
@@ -201,4 +207,5 @@ def select_dose_arms(
         dose["dose_rule"],
         histology,
         every_time=every_time,
+        overlaps=tuple(inclusion.get("overlaps", [])),
     )
