@@ -8,8 +8,9 @@
 * GOSH at k = 20 (1,048,575 subsets, REML), one thread and two threads.
 * The multiverse: --specs specifications (a seeded sample of a factorial over every τ²
   estimator, three min n, three tolerances, ...) over the shipped cells, run as 1, 2 and 4
-  shards in turn in this process; time and the peak traced memory of one shard, which does
-  not grow with the number of shards (each shard holds only its own specifications).
+  shards, each a process of its own run in turn (as Snakemake jobs); the summed time and the
+  peak RSS of the largest shard, which does not grow with the number of shards (a shard holds
+  only its own specifications).
 Data: seeded synthetic effect sizes for GOSH; the shipped sheets for the multiverse.
 """
 
@@ -21,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +30,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
-from sbrtmeta.analysis.multiverse import multiverse_shard, specifications  # noqa: E402
+from sbrtmeta.analysis.multiverse import specifications  # noqa: E402
 from sbrtmeta.data.extraction import clean_step  # noqa: E402
-from sbrtmeta.data.inclusion import read_outcomes  # noqa: E402
 from sbrtmeta.stats.gosh import all_subsets, gosh_fits  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -108,34 +107,50 @@ def gosh_cases(add, metafor_k: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+SHARD_JOB = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import yaml
+from sbrtmeta.analysis.multiverse import multiverse_shard
+from sbrtmeta.data.inclusion import read_outcomes
+config, universe = yaml.safe_load(open(sys.argv[2])), json.loads(sys.argv[4])
+tidy = read_outcomes(sys.argv[3])
+t = time.perf_counter()
+part = multiverse_shard(tidy, config["inclusion"], config["pooling"], universe, 1, int(sys.argv[5]), int(sys.argv[6]))
+print(json.dumps(dict(seconds=time.perf_counter() - t, rows=len(part),
+                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+"""
+
+
 def multiverse_cases(add, n_specs: int) -> None:
+    """The multiverse as 1, 2 and 4 shards, each shard a process of its own (as a Snakemake job):
+    the summed fitting time (Python start-up and imports left out) and the largest peak RSS."""
+    import json
+
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     sheets = [str(ROOT / s) for s in config["data"]["sheets"]]
     outcomes = clean_step(sheets, str(ROOT / config["data"]["corrections"]), config["cleanup"], [])
+    universe = dict(BENCH_MULTIVERSE, max_specs=n_specs)
+    n = len(specifications(universe, 1))
     work = Path(tempfile.mkdtemp(prefix="sbrtmeta-mv-bench-"))
     try:
         outcomes.to_csv(work / "outcomes.csv", index=False)
-        tidy = read_outcomes(work / "outcomes.csv")
+        for shards in (1, 2, 4):
+            jobs = []
+            for s in range(shards):
+                cmd = [sys.executable, "-c", SHARD_JOB, str(ROOT / "workflow"), str(ROOT / "config" / "config.yaml")]
+                cmd += [str(work / "outcomes.csv"), json.dumps(universe), str(s), str(shards)]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                jobs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            add(
+                f"multiverse_{n}",
+                f"engine, {shards} shard{'s' if shards > 1 else ''}",
+                sum(j["seconds"] for j in jobs),
+                f"{sum(j['rows'] for j in jobs):,} spec x cell rows; largest shard: "
+                f"{max(j['seconds'] for j in jobs):.1f} s, peak RSS {max(j['rss_mb'] for j in jobs):.0f} MB",
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    universe = dict(BENCH_MULTIVERSE, max_specs=n_specs)
-    n = len(specifications(universe, 1))
-    for shards in (1, 2, 4):
-        peaks, total, rows = [], 0.0, 0
-        for s in range(shards):
-            tracemalloc.start()
-            seconds, part = timed(
-                lambda s=s, n=shards: multiverse_shard(tidy, config["inclusion"], config["pooling"], universe, 1, s, n)
-            )
-            peaks.append(tracemalloc.get_traced_memory()[1] / 1e6)
-            tracemalloc.stop()
-            total, rows = total + seconds, rows + len(part)
-        add(
-            f"multiverse_{n}",
-            f"engine, {shards} shard{'s' if shards > 1 else ''}",
-            total,
-            f"{rows:,} spec x cell rows; peak traced memory per shard {max(peaks):.0f} MB (shards run in turn)",
-        )
 
 
 def main(argv=None):

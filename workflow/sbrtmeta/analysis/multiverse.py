@@ -17,7 +17,8 @@ the config's criteria with those choices; its cells are grouped as
 :func:`sbrtmeta.stats.glmm.fit_glmm_logit`), so the specification that equals the main
 analysis reproduces ``pooled.csv``. Specifications are the full factorial (GLMM
 combinations kept once, with PLO) in a fixed order, or a seeded sample of it; they are
-fitted in blocks of :data:`BLOCK`, and shard s of S takes blocks [⌊sB/S⌋, ⌊(s+1)B/S⌋),
+fitted in blocks of :data:`BLOCK` (within a block, one batch per transform, τ² estimator and CI
+method), and shard s of S takes blocks [⌊sB/S⌋, ⌊(s+1)B/S⌋),
 so the gathered table is the same bytes whatever the number of shards.
 """
 
@@ -37,7 +38,7 @@ from sbrtmeta.stats.glmm import fit_glmm_logit
 from sbrtmeta.stats.inference import critical_value
 from sbrtmeta.stats.random_effects import fit_random_effects_batch
 
-BLOCK = 200  # specifications fitted together (one batch per transform × τ² × CI method)
+BLOCK = 400  # specifications fitted together (one batch per transform × τ² × CI method)
 INCLUSION_CHOICES = ("min_n", "tolerance_months", "crude", "mixed_primaries", "overlaps")
 POOLING_CHOICES = ("histology_grouping", "transform", "model", "tau2_method", "ci_method")
 CHOICES = INCLUSION_CHOICES + POOLING_CHOICES
@@ -141,12 +142,13 @@ class _Row:
 
 
 def _cells(included: pd.DataFrame, histology: str) -> list[_Cell]:
-    """Every cell, grouped as :func:`pooling.pool_cells` groups them."""
+    """Every cell, grouped as :func:`pooling.pool_cells` groups them (the same keys, sorted)."""
     grouped = _histology_groups(included, histology)
+    events, n = grouped["events"].to_numpy(dtype=float), grouped["n"].to_numpy(dtype=float)
     out = []
-    for (site, hist, endpoint, t), cell in grouped.groupby(CELL, sort=True):
+    for (site, hist, endpoint, t), rows in sorted(grouped.groupby(CELL, sort=True).indices.items()):
         place = dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t))
-        out.append(_Cell(place, cell["events"].to_numpy(dtype=float), cell["n"].to_numpy(dtype=float)))
+        out.append(_Cell(place, events[rows], n[rows]))
     return out
 
 
@@ -159,7 +161,7 @@ def _back(values: dict, transform: str, nhm: np.ndarray, rows: list[_Row]) -> No
 
 
 def _fit_group(rows: list[_Row], level: float) -> None:
-    """Random-effects fits of rows sharing transform, τ² and CI method, batched (NaN pads)."""
+    """Random-effects fits of rows sharing transform, τ² and CI method: one batch (NaN pads)."""
     transform, tau2_method, ci_method = rows[0].transform, rows[0].tau2_method, rows[0].ci_method
     width = max(r.cell.k for r in rows)
     Y = np.full((len(rows), width), np.nan)
