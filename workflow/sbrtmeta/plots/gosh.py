@@ -44,9 +44,18 @@ def draw_gosh(table: pd.DataFrame, shifts: pd.DataFrame, highlight: list[str] | 
     y = table["i2"].to_numpy(dtype=float)
     xlim, ylim = _limits(x, 0, 100), _limits(y, -3, 103)  # I² = 0 marks stay visible
     with figure_style():
-        fig = Figure(figsize=(FIGURE_WIDTH_IN, 0.75 + PANEL_HEIGHT_IN * rows))
+        height = 0.95 + PANEL_HEIGHT_IN * rows
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, height))
         FigureCanvasAgg(fig)
-        axes = fig.subplots(rows, COLUMNS, sharex=True, sharey=True, squeeze=False).ravel()
+        layout = dict(  # fixed margins in inches (no tight_layout: it draws the figure once more)
+            left=0.6 / FIGURE_WIDTH_IN,
+            right=1 - 0.1 / FIGURE_WIDTH_IN,
+            top=1 - 0.85 / height,
+            bottom=0.5 / height,
+            hspace=0.55 / (PANEL_HEIGHT_IN - 0.55),
+            wspace=0.12,
+        )
+        axes = fig.subplots(rows, COLUMNS, sharex=True, sharey=True, squeeze=False, gridspec_kw=layout).ravel()
         ax = axes[0]
         size = 2 if len(table) > 500 else 9
         if len(table) > 500:
@@ -75,8 +84,13 @@ def draw_gosh(table: pd.DataFrame, shifts: pd.DataFrame, highlight: list[str] | 
             f"{first.subsets:,} subsets ({labels.TAU2_LABELS.get(first.tau2_method, first.tau2_method)})\n"
             "coloured: subsets with the study, grey: without; Δ: mean with − mean without",
             fontsize=FONT_SIZE,
+            y=1 - 0.12 / height,
+            va="top",
         )
-        fig.supxlabel(labels.endpoint_axis_label(first.endpoint, first.timepoint_months) + " (%), pooled per subset")
-        fig.supylabel("I² (%)")
-        fig.tight_layout()
+        fig.supxlabel(
+            labels.endpoint_axis_label(first.endpoint, first.timepoint_months) + " (%), pooled per subset",
+            y=0.08 / height,
+            va="bottom",
+        )
+        fig.supylabel("I² (%)", x=0.08 / FIGURE_WIDTH_IN, ha="left")
     return fig

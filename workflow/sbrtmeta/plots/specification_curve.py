@@ -42,14 +42,22 @@ def draw_specification_curve(rows: pd.DataFrame, summary, choices: list[str]) ->
     main, margin = 100 * summary.main_estimate, 100 * summary.margin
     within = np.abs(est - main) <= margin + 1e-10
     with figure_style():
-        fig = Figure(figsize=(FIGURE_WIDTH_IN, 2.6 + ROW_HEIGHT_IN * len(marks)))
+        lower = max(ROW_HEIGHT_IN * len(marks), 0.3)
+        height = 1.1 + 2.2 + lower
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, height))
         FigureCanvasAgg(fig)
-        top, bottom = fig.subplots(
-            2, 1, sharex=True, gridspec_kw=dict(height_ratios=[2.2, max(ROW_HEIGHT_IN * len(marks), 0.3)])
+        layout = dict(  # fixed margins in inches (no tight_layout: it draws the figure once more)
+            height_ratios=[2.2, lower],
+            left=2.05 / FIGURE_WIDTH_IN,
+            right=1 - 0.1 / FIGURE_WIDTH_IN,
+            top=1 - 0.6 / height,
+            bottom=0.45 / height,
+            hspace=0.1 / ((2.2 + lower) / 2),
         )
+        top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw=layout)
         top.axhspan(main - margin, main + margin, color=PALETTE["rule"], zorder=0, linewidth=0)
         top.axhline(main, color=PALETTE["ink"], linewidth=0.6, linestyle=(0, (3, 2)), zorder=1)
-        top.vlines(x, lo, hi, color=PALETTE["sky"], linewidth=0.4, alpha=0.5, zorder=2, rasterized=n > 2000)
+        top.vlines(x, lo, hi, color=PALETTE["sky"], linewidth=0.4, alpha=0.5, zorder=2, rasterized=True)
         top.scatter(x[within], est[within], s=3, color=PALETTE["blue"], linewidths=0, zorder=3, label="within ± margin")
         top.scatter(x[~within], est[~within], s=3, color=PALETTE["vermillion"], linewidths=0, zorder=3, label="outside")
         top.set_ylim(max(-2, np.nanmin(lo) - 2), min(102, np.nanmax(hi) + 2))
@@ -86,6 +94,5 @@ def draw_specification_curve(rows: pd.DataFrame, summary, choices: list[str]) ->
                 bottom.axhline(i - 0.5, color=PALETTE["muted"], linewidth=0.5)
         bottom.set_xlabel("Specification, sorted by estimate")
         bottom.tick_params(axis="y", length=0)
-        fig.align_ylabels([top, bottom])
-        fig.tight_layout(h_pad=0.3)
+        top.yaxis.set_label_coords(-0.42 / (FIGURE_WIDTH_IN - 2.15), 0.5)
     return fig
