@@ -275,7 +275,7 @@ def test_summary_of_findings_rows_and_overrides():
 
 def test_methods_describe_the_config_used():
     text = methods_markdown(CONFIG, {"Python": "3.x", "numpy": "9"})
-    assert "REML τ² estimator, a Knapp-Hartung 95% CI" in text and "Logit transform".lower() in text
+    assert "REML τ² estimator, a Knapp-Hartung 95% CI" in text and "logit scale (logit transform)" in text
     assert "0.5 added to events" in text and "Python 3.x and numpy 9" in text
     assert "MINORS" in text and "serious from 25%" in text
     assert "## Sensitivity analyses" not in text  # a section the config lacks is not described

@@ -75,7 +75,7 @@ def traffic_light(table: pd.DataFrame, tool_name: str) -> Figure:
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 1))
         FigureCanvasAgg(fig)
         label_w = max(_text_width(fig, table["label"]), 0.5)
-        left_in, col_in = label_w + 0.2, 0.42
+        left_in, col_in = label_w + 0.4, 0.5
         grid_w = col_in * m
         width = max(FIGURE_WIDTH_IN, left_in + grid_w + 0.2)
         top_in, bottom_in = 0.55, 1.35
@@ -99,7 +99,8 @@ def traffic_light(table: pd.DataFrame, tool_name: str) -> Figure:
                     markeredgewidth=0.5,
                     gid=f"rob:{r.study_id}:{x}:{lvl}",
                 )
-                ax.text(x, y, symbol, ha="center", va="center", fontsize=SMALL_FONT_SIZE, fontweight="bold")
+                ink = "white" if lvl == "high" else PALETTE["ink"]
+                ax.text(x, y, symbol, ha="center", va="center", fontsize=SMALL_FONT_SIZE, fontweight="bold", color=ink)
             ax.text(-0.5 - 0.2 / col_in, y, str(r.label), ha="right", va="center")
         ax.axvline(m - 1.5, color=PALETTE["rule"], linewidth=0.8)
         for x, head in enumerate([f"D{i + 1}" for i in range(len(cols))] + ["Overall"]):

@@ -81,4 +81,9 @@ def certainty_lines(sof: pd.DataFrame | None) -> list[str]:
             if str(getattr(r, f"{d}_reason")).startswith("overridden")
         ]
         out += [f"  {o}" for o in overridden]
-    return out + [""]
+    return out + [
+        "",
+        "The statistical methods, written from the config used, are in methods.md and the PRISMA 2020 "
+        "checklist in prisma_checklist.md (this folder).",
+        "",
+    ]

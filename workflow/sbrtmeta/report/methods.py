@@ -11,7 +11,7 @@ import platform
 from importlib import metadata
 
 from sbrtmeta.data.risk_of_bias import TOOLS
-from sbrtmeta.plots.labels import CI_LABELS, DOSE_RULE_LABELS, TAU2_LABELS, TRANSFORM_LABELS
+from sbrtmeta.plots.labels import CI_LABELS, DOSE_RULE_LABELS, SCALE_NAMES, TAU2_LABELS, TRANSFORM_LABELS
 
 SOFTWARE = ("numpy", "scipy", "statsmodels", "pandas", "matplotlib", "pandera", "snakemake", "sbrtmeta")
 
@@ -43,7 +43,7 @@ def _inclusion(inc: dict) -> list[str]:
         f"the endpoints {_list(inc['endpoints'])}, the designs {_list(inc['designs'])} and the primary tumours "
         f"{_list(inc['primaries'])}; {_list(inc['basis'])} rates at {_months(tp['targets'])}"
         + (f" (± {tp['tolerance_months']:g} months)" if tp["tolerance_months"] else "")
-        + f", from studies with at least {inc['min_n']} patients or lesions."
+        + f", from study rows with n of at least {inc['min_n']} (patients or lesions, cleanup.denominator)."
     )
     crude = inc.get("crude", {})
     if crude.get("pool"):
@@ -74,7 +74,8 @@ def _inclusion(inc: dict) -> list[str]:
 
 
 def _synthesis(pool: dict) -> list[str]:
-    transform = TRANSFORM_LABELS.get(pool["transform"], pool["transform"]).lower()
+    scale = SCALE_NAMES.get(pool["transform"], pool["transform"])
+    transform = f"{scale} scale ({TRANSFORM_LABELS.get(pool['transform'], pool['transform']).lower()})"
     cc = (
         " Studies at 0% or 100% had 0.5 added to events and non-events (continuity correction, as metafor's escalc)."
         if pool["transform"] in ("PLO", "PR")
@@ -104,7 +105,7 @@ def _synthesis(pool: dict) -> list[str]:
         "## Effect measure and synthesis",
         "",
         f"The effect measure is the proportion of patients (or lesions) with the endpoint at the time point, "
-        f"analysed on the {transform} scale and back-transformed for reporting.{cc} Each {cells} × endpoint × "
+        f"analysed on the {transform} and back-transformed for reporting.{cc} Each {cells} × endpoint × "
         f"time point was pooled with {model}. A cell with one study reports that study with its Wald CI. "
         "Heterogeneity is given as τ² (with its Q-profile CI), I², H² and Cochran's Q.",
         "",
