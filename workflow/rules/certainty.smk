@@ -7,8 +7,12 @@
 ROB = config["data"].get("risk_of_bias")
 ROB_SHEET = [ROB["path"]] if ROB else []  # the sheet of config data.risk_of_bias, if any
 
-# The config sections methods.md describes (all but the figures' looks).
+# The config sections methods.md describes: all but the figures' looks and how robustness jobs run.
 METHODS_CONFIG = {k: v for k, v in config.items() if k != "figures"}
+if "robustness" in METHODS_CONFIG:
+    METHODS_CONFIG["robustness"] = {
+        k: v for k, v in config["robustness"].items() if k not in ("shards", "mem_mb", "runtime_minutes")
+    }
 
 
 rule risk_of_bias:

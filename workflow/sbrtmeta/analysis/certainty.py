@@ -183,10 +183,15 @@ def imprecision_domain(
     return Judgement(level_word, what)
 
 
-def publication_bias_domain(k: int, egger_p: float, k0, rules: dict) -> Judgement:
-    """With at least ``rules['min_k']`` studies: Egger's test p below ``rules['egger_p']``, or trim
-    and fill imputing at least ``rules['trimfill_share']`` × k studies, is strongly suspected;
-    with fewer studies: not assessable (which never rates down)."""
+def regression_test_name(predictor: str) -> str:
+    """The funnel-asymmetry test of ``regtest(predictor =)``: Egger's test for the standard error."""
+    return "Egger's test" if predictor == "sei" else f"the regression test on {predictor} (regtest)"
+
+
+def publication_bias_domain(k: int, egger_p: float, k0, rules: dict, test: str = "Egger's test") -> Judgement:
+    """With at least ``rules['min_k']`` studies: the regression test's (``test``, Egger's by default)
+    p below ``rules['egger_p']``, or trim and fill imputing at least ``rules['trimfill_share']`` × k
+    studies, is strongly suspected; with fewer studies: not assessable (which never rates down)."""
     if k < rules["min_k"]:
         return Judgement(
             NOT_ASSESSABLE,
@@ -195,7 +200,7 @@ def publication_bias_domain(k: int, egger_p: float, k0, rules: dict) -> Judgemen
     k0 = 0 if k0 is None or (isinstance(k0, float) and math.isnan(k0)) else int(k0)
     egger = math.isfinite(egger_p) and egger_p < rules["egger_p"]
     filled = k0 >= rules["trimfill_share"] * k
-    egger_text = f"Egger's test p = {egger_p:.3f}" if math.isfinite(egger_p) else "Egger's test not estimable"
+    egger_text = f"{test} p = {egger_p:.3f}" if math.isfinite(egger_p) else f"{test} not estimable"
     return Judgement(
         SUSPECTED if egger or filled else UNDETECTED,
         f"{egger_text} ({'<' if egger else 'not below'} {rules['egger_p']:g}); trim and fill imputes {k0} "
@@ -300,9 +305,10 @@ def _num(cell, name: str) -> float:
     return float(x) if x is not None and not pd.isna(x) else float("nan")
 
 
-def cell_judgements(cell, group: pd.DataFrame, rob: dict, dose_row, grade: dict, level: float, what: str) -> dict:
-    """Every domain's :class:`Judgement` for one pooled ``cell`` (a row of pooled.csv) with its
-    studies ``group`` (rows of pooled_studies.csv), before overrides."""
+def cell_judgements(cell, group: pd.DataFrame, rob: dict, grade: dict, level: float, predictor: str = "sei") -> dict:
+    """The rated-down domains' :class:`Judgement` for one pooled ``cell`` (a row of pooled.csv) with
+    its studies ``group`` (rows of pooled_studies.csv), before overrides; ``predictor`` is the
+    funnel plots' regression test's (config ``sensitivity.funnel.predictor``)."""
     k = int(cell.k)
     w = group["weight_pct"].to_numpy(float)
     overall = [rob.get(str(s), NOT_ASSESSED) for s in group["study_id"]]
@@ -326,9 +332,15 @@ def cell_judgements(cell, group: pd.DataFrame, rob: dict, dose_row, grade: dict,
     pb = grade["publication_bias"]
     if k >= pb["min_k"]:
         t = funnel_tests(
-            group["yi"].to_numpy(float), group["vi"].to_numpy(float), str(cell.tau2_method), str(cell.ci_method), level
+            group["yi"].to_numpy(float),
+            group["vi"].to_numpy(float),
+            str(cell.tau2_method),
+            str(cell.ci_method),
+            level,
+            predictor=predictor,
+            ni=group["n"].to_numpy(float),
         )
-        j["publication_bias"] = publication_bias_domain(k, t.egger_p, t.k0, pb)
+        j["publication_bias"] = publication_bias_domain(k, t.egger_p, t.k0, pb, regression_test_name(predictor))
     else:
         j["publication_bias"] = publication_bias_domain(k, float("nan"), None, pb)
     return j
@@ -342,12 +354,14 @@ def summary_of_findings(
     grade: dict,
     level: float = 0.95,
     dose_what: str = "",
+    predictor: str = "sei",
 ) -> pd.DataFrame:
     """``summary_of_findings.csv``: one row per cell of ``pooled`` (:data:`COLUMNS`).
 
     ``studies`` is pooled_studies.csv, ``risk_of_bias`` the table of
     :func:`sbrtmeta.data.risk_of_bias.risk_of_bias_table` (a study missing from it is not
-    assessed), ``dose`` dose_response.csv (or None), ``grade`` the config section."""
+    assessed), ``dose`` dose_response.csv (or None), ``grade`` the config section, ``predictor``
+    the funnel plots' regression test's (config ``sensitivity.funnel.predictor``)."""
     overrides = grade.get("overrides", [])
     check_overrides(overrides, pooled)
     rob = (
@@ -362,7 +376,7 @@ def summary_of_findings(
             (group["endpoint"] == cell.endpoint)
             & np.isclose(group["timepoint_months"].astype(float), float(cell.timepoint_months))
         ]
-        j = cell_judgements(cell, group, rob, _dose_row(dose, cell), grade, level, dose_what)
+        j = cell_judgements(cell, group, rob, grade, level, predictor)
         j = _overridden(j, overrides, cell, "risk_of_bias", "publication_bias")
         down = sum(RATE_DOWN.get(j[d].level, 0) for d in DOMAINS[:-1])
         j["dose_response"] = dose_response_domain(_dose_row(dose, cell), grade["dose_response"], down, dose_what)

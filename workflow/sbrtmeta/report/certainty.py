@@ -27,8 +27,9 @@ def certainty_step(
         if dose_cfg
         else "none"
     )
+    predictor = (config.get("sensitivity") or {}).get("funnel", {}).get("predictor", "sei")
     sof = summary_of_findings(
-        pooled, studies, risk_of_bias, dose, config["grade"], config["pooling"]["level"], dose_what=what
+        pooled, studies, risk_of_bias, dose, config["grade"], config["pooling"]["level"], what, predictor
     )
     if log is not None:
         for level, n in sof["certainty"].value_counts().sort_index().items():

@@ -11,7 +11,14 @@ import platform
 from importlib import metadata
 
 from sbrtmeta.data.risk_of_bias import TOOLS
-from sbrtmeta.plots.labels import CI_LABELS, DOSE_RULE_LABELS, SCALE_NAMES, TAU2_LABELS, TRANSFORM_LABELS
+from sbrtmeta.plots.labels import (
+    CI_LABELS,
+    DOSE_RULE_LABELS,
+    SCALE_NAMES,
+    STUDY_CI_LABELS,
+    TAU2_LABELS,
+    TRANSFORM_LABELS,
+)
 
 SOFTWARE = ("numpy", "scipy", "statsmodels", "pandas", "matplotlib", "pandera", "snakemake", "sbrtmeta")
 
@@ -73,14 +80,29 @@ def _inclusion(inc: dict) -> list[str]:
     return ["## Eligibility and data", "", text, ""]
 
 
-def _synthesis(pool: dict) -> list[str]:
+CONTINUITY_TO = {
+    "only0": "studies at 0% or 100%",
+    "all": "all studies",
+    "if0all": "all studies when any is at 0% or 100%",
+}
+
+
+def _continuity(pool: dict, sensitivity: dict) -> str:
+    if pool["transform"] not in ("PLO", "PR"):
+        return ""
+    cc = sensitivity.get("continuity", {"add": 0.5, "to": "only0"})
+    if cc["to"] == "none":
+        return " No continuity correction was applied (a study at 0% or 100% stops the run)."
+    return (
+        f" {CONTINUITY_TO.get(cc['to'], cc['to'])[:1].upper()}{CONTINUITY_TO.get(cc['to'], cc['to'])[1:]} had "
+        f"{cc['add']:g} added to events and non-events (continuity correction, as metafor's escalc)."
+    )
+
+
+def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
     scale = SCALE_NAMES.get(pool["transform"], pool["transform"])
     transform = f"{scale} scale ({TRANSFORM_LABELS.get(pool['transform'], pool['transform']).lower()})"
-    cc = (
-        " Studies at 0% or 100% had 0.5 added to events and non-events (continuity correction, as metafor's escalc)."
-        if pool["transform"] in ("PLO", "PR")
-        else ""
-    )
+    cc = _continuity(pool, sensitivity)
     ci = CI_LABELS.get(pool["ci_method"], pool["ci_method"])
     tau2 = TAU2_LABELS.get(pool["tau2_method"], pool["tau2_method"])
     if pool["model"] == "glmm":
@@ -111,10 +133,77 @@ def _synthesis(pool: dict) -> list[str]:
         "",
         "Differences between sites were tested by a mixed-effects meta-regression with site as a categorical "
         "moderator (metafor's rma with mods = ~ factor(site)). Small-study effects were examined in "
-        "contour-enhanced funnel plots, with Egger's regression test (regtest) and trim and fill (L0 estimator). "
+        f"contour-enhanced funnel plots, with {_regression_test(sensitivity)} and trim and fill (L0 estimator). "
         "Leave-one-out analyses refit each cell of three or more studies without each study in turn.",
         "",
     ]
+
+
+def _regression_test(sensitivity: dict) -> str:
+    predictor = sensitivity.get("funnel", {}).get("predictor", "sei")
+    if predictor == "sei":
+        return "Egger's regression test (regtest)"
+    return f"the regression test for funnel asymmetry with predictor {predictor} (regtest(predictor = {predictor!r}))"
+
+
+def _sensitivity(sens: dict) -> list[str]:
+    text = []
+    if "study_ci" in sens:
+        text.append(
+            f"Each study's 95% CI in the forest plots and pooled_studies.csv is "
+            f"{STUDY_CI_LABELS.get(sens['study_ci'], sens['study_ci'])}."
+        )
+    if "funnel" in sens and "axis" in sens["funnel"]:
+        text.append(f"Funnel plots have {sens['funnel']['axis'].replace('_', ' ')} on the vertical axis.")
+    cumulative = sens.get("cumulative", {})
+    if cumulative.get("enabled"):
+        text.append(
+            "A cumulative meta-analysis (metafor's cumul) adds the studies of each cell by year "
+            f"(within a year by {cumulative.get('tie_break', 'n')})."
+        )
+    if sens.get("baujat", {}).get("enabled"):
+        text.append("Baujat plots show each study's contribution to heterogeneity and its influence on the estimate.")
+    return ["## Sensitivity analyses", "", " ".join(text), ""] if text else []
+
+
+def _curves(cur: dict) -> list[str]:
+    f = {"log": "log(t)", "linear": "t"}.get(cur["time_function"], f"ns(t, df = {cur.get('spline_df')})")
+    return [
+        "## Curves over time",
+        "",
+        "Every rate a study prints, at whatever month, entered one model per site × histology × endpoint: "
+        f"metafor's rma.mv(yi, V, mods = ~ {f}, random = ~ t | study, struct = {cur['struct']!r}), V the rates' "
+        f"covariance under the binomial approximation ({cur['tau2_method']}, {cur['ci_method']} tests, level "
+        f"{cur['level']:g}). Curves are tabulated from {cur['from']:g} to {cur['to']:g} months every {cur['step']:g}; "
+        f"a cell with fewer than {cur['min_studies']} studies or all rates at one time point falls back to the "
+        "per-time-point pooling.",
+        "",
+    ]
+
+
+def _robustness(rob: dict) -> list[str]:
+    text = []
+    gosh = rob.get("gosh", {})
+    if gosh.get("enabled"):
+        text.append(
+            "GOSH analyses refit every pooled cell of three or more studies to all 2^k − 1 subsets of its studies "
+            f"(up to {gosh['exhaustive_max']} subsets; beyond that {gosh['samples']} random subsets, seed "
+            f"{rob['seed']})."
+        )
+    multi = rob.get("multiverse", {})
+    if multi.get("enabled"):
+        choices = "; ".join(
+            f"{k.replace('_', ' ')} {_list(v)}"
+            for part in ("inclusion", "pooling")
+            for k, v in multi.get(part, {}).items()
+        )
+        size = "the full factorial" if not multi.get("max_specs") else f"a seeded sample of {multi['max_specs']}"
+        text.append(
+            f"A multiverse analysis repeated the pooling over {size} of the specifications crossing {choices}; "
+            f"estimates within ±{100 * multi['equivalence_margin']:g} percentage points of the main analysis count "
+            "as clinically equivalent."
+        )
+    return ["## Robustness", "", " ".join(text), ""] if text else []
 
 
 def _dose(dose: dict) -> list[str]:
@@ -191,27 +280,15 @@ def _certainty(grade: dict) -> list[str]:
     return lines
 
 
-def _value(v) -> str:
-    if isinstance(v, dict):
-        return "; ".join(f"{k} {_value(x)}" for k, x in v.items())
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return str(v)
-
-
-# Sections other steps add to config; described from their settings when present.
-FURTHER_SECTIONS = {
-    "sensitivity": "Sensitivity analyses",
-    "curves": "Survival curves",
-    "robustness": "Robustness checks",
-}
+# Optional config sections, each described by its function when the config has it.
+FURTHER_SECTIONS = {"sensitivity": _sensitivity, "curves": _curves, "robustness": _robustness}
 
 
 def _further(config: dict) -> list[str]:
     lines = []
-    for key, title in FURTHER_SECTIONS.items():
+    for key, describe in FURTHER_SECTIONS.items():
         if config.get(key):
-            lines += [f"## {title}", "", f"Settings (config `{key}`): {_value(config[key])}.", ""]
+            lines += describe(config[key])
     return lines
 
 
@@ -226,7 +303,7 @@ def methods_markdown(config: dict, versions: dict | None = None) -> str:
         "",
     ]
     out += _inclusion(config["inclusion"])
-    out += _synthesis(config["pooling"])
+    out += _synthesis(config["pooling"], config.get("sensitivity") or {})
     if config.get("dose_response"):
         out += _dose(config["dose_response"])
     out += _further(config)
