@@ -353,3 +353,38 @@ def test_a_changed_threshold_or_override_reruns_only_the_certainty_step(example_
 def test_report_summary_reads_the_summary_of_findings():
     rules = (ROOT / "workflow/rules/report.smk").read_text()
     assert "sof=rules.certainty.output.table" in rules
+
+
+def test_summary_section_table_reasons_and_studies_not_assessed():
+    from sbrtmeta.report.certainty_section import certainty_lines
+
+    pooled, studies, rob = _tables()
+    grade = copy.deepcopy(GRADE)
+    grade["overrides"] = [
+        dict(
+            site="lung",
+            endpoint="LC",
+            timepoint_months=24,
+            domain="indirectness",
+            judgement="serious",
+            reason="an invented reason for the test",
+        ),
+    ]
+    sof = c.summary_of_findings(pooled, studies, rob, None, grade)
+    table = pd.DataFrame(
+        dict(
+            study_id=["a", "b", "c"],
+            label=["A [1]", "B [2]", "C [3]"],
+            tool="MINORS",
+            overall=["high", "low", "not assessed"],
+            assessed=[True, True, False],
+        )
+    )
+    lines = certainty_lines(sof, table)
+    text = "\n".join(lines)
+    assert lines[2].startswith("Risk of bias (MINORS, results/tables/risk_of_bias.csv): 3 studies in the data, 2 with")
+    assert "overall judgement: low 1; high 1; not assessed 1. Not assessed (no row): C [3]." in lines[2]
+    assert "| liver | colorectal | Local control at 24 months | 2 | 100 | 80.0 [70.0, 88.0] | serious |" in text
+    assert "  Single study: inconsistency: a single study: there is no between-study variation to judge;" in text
+    assert "  indirectness: overridden in config (grade.overrides[0]): an invented reason for the test" in text
+    assert certainty_lines(sof.iloc[:0])[2] == "No pooled result, so no certainty was rated."

@@ -13,6 +13,7 @@ rule report_summary:
         not_pooled="results/tables/not_pooled.csv",
         dose=rules.dose_response.output.table,
         sof=rules.certainty.output.table,
+        rob=rules.risk_of_bias.output.table,
         curves=rules.curves.output.curves,
         curve_models=rules.curves.output.models,
         curve_studies=rules.curves.output.studies,

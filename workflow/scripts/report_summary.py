@@ -13,6 +13,7 @@ TABLES = (
     "not_pooled",
     "dose",
     "sof",
+    "rob",
     "cumulative",
     "baujat",
     "curves",

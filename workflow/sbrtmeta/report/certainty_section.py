@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, OVERALL
 from sbrtmeta.plots.labels import ci_text, endpoint_name
 
 HEADER = [
@@ -42,9 +43,26 @@ def _row(r) -> list:
     ]
 
 
-def certainty_lines(sof: pd.DataFrame | None) -> list[str]:
-    """``## Certainty of the evidence`` with the summary-of-findings table and each cell's reason."""
-    out = ["## Certainty of the evidence (GRADE)", ""]
+def risk_of_bias_lines(rob: pd.DataFrame | None) -> list[str]:
+    """How many studies were assessed and their overall judgements (``risk_of_bias.csv``)."""
+    if rob is None or rob.empty:
+        return []
+    assessed = rob["assessed"].astype(str).str.lower().eq("true")
+    counts = rob["overall"].value_counts()
+    overall = "; ".join(f"{level} {counts[level]}" for level in (*OVERALL, NOT_ASSESSED) if level in counts)
+    text = (
+        f"Risk of bias ({rob['tool'].iloc[0]}, results/tables/risk_of_bias.csv): {len(rob)} studies in the data, "
+        f"{int(assessed.sum())} with a row in the risk-of-bias sheet; overall judgement: {overall}."
+    )
+    if (~assessed).any():
+        text += " Not assessed (no row): " + ", ".join(rob.loc[~assessed, "label"].astype(str)) + "."
+    return [text, ""]
+
+
+def certainty_lines(sof: pd.DataFrame | None, rob: pd.DataFrame | None = None) -> list[str]:
+    """``## Certainty of the evidence`` with the studies' risk of bias, the summary-of-findings
+    table and each cell's reason."""
+    out = ["## Certainty of the evidence (GRADE)", "", *risk_of_bias_lines(rob)]
     if sof is None or sof.empty:
         return out + ["No pooled result, so no certainty was rated.", ""]
 

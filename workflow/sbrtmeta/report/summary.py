@@ -418,6 +418,7 @@ def summary_markdown(
     report_dir: str = "results/report",
     sites: list[str] | None = None,
     sof: pd.DataFrame | None = None,
+    rob: pd.DataFrame | None = None,
     robustness: list[str] | None = None,
     sensitivity: list[str] | None = None,
     curves: list[str] | None = None,
@@ -446,7 +447,7 @@ def summary_markdown(
         "",
     ]
     out += ["## Dose-response", "", dose_table(dose), ""]
-    out += certainty_lines(sof)
+    out += certainty_lines(sof, rob)
     out += sensitivity or []
     out += curves or []
     out += _selection_section(included, excluded, not_pooled)
@@ -473,6 +474,7 @@ def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[
         report_dir=report_dir,
         sites=sites,
         sof=tables.get("sof"),
+        rob=tables.get("rob"),
         robustness=robustness_section(tables.get("gosh"), tables.get("multiverse")),
         sensitivity=sensitivity_section(tables.get("cumulative"), tables.get("baujat"), sites),
         curves=curve_lines,
