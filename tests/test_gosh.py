@@ -102,8 +102,11 @@ def test_bad_subsets_are_refused():
 def pooled_studies(inputs):
     """A pooled_studies.csv-like table of the project's cells (from the fixture's counts)."""
     rows = []
-    for name, cell in inputs[inputs["dataset"].str.startswith("project:")].groupby("dataset", sort=True):
-        _, site, hist, endpoint, t = name.split(":")
+    cells = inputs[inputs["dataset"].str.startswith("project:") | (inputs["dataset"] == "synthetic:large_k")]
+    for name, cell in cells.groupby("dataset", sort=True):
+        _, site, hist, endpoint, t = (
+            name.split(":") if name.startswith("project:") else ("", "synthetic", "none", "LC", 12)
+        )
         y, v = proportion_effect_sizes(cell["xi"].to_numpy(float), cell["ni"].to_numpy(float), "PLO")
         for r, yi, vi in zip(cell.itertuples(), y, v):
             rows.append(
@@ -133,7 +136,7 @@ def _gathered(studies, gosh, shards):
 
 
 def test_gosh_tables_do_not_depend_on_the_shards(pooled_studies):
-    gosh = {"exhaustive_max": 1100, "samples": 2 * CHUNK + 5}  # lung LC (2047 subsets) is sampled
+    gosh = {"exhaustive_max": 1100, "samples": 2 * CHUNK + 5}  # the k = 60 cell: a sample of three chunks
     one = _gathered(pooled_studies, gosh, 1)
     assert sorted(one.cells) == [
         "liver_colorectal_LC_24m",
@@ -142,9 +145,13 @@ def test_gosh_tables_do_not_depend_on_the_shards(pooled_studies):
         "lung_colorectal_OS_24m",
         "lung_sarcoma_OS_24m",
         "lung_sarcoma_OS_60m",
+        "synthetic_none_LC_12m",
     ]
-    assert len(one.cells["lung_colorectal_LC_24m"]) == 2 * CHUNK + 5
+    assert len(one.cells["synthetic_none_LC_12m"]) == 2 * CHUNK + 5
+    assert len(one.cells["lung_colorectal_LC_24m"]) == 2047  # 2047 <= samples: every subset, as gosh()
     assert len(one.cells["lung_colorectal_OS_24m"]) == 1023
+    studies = one.studies.drop_duplicates("cell").set_index("cell")
+    assert studies.loc["synthetic_none_LC_12m", "sampled"] and not studies.loc["lung_colorectal_LC_24m", "sampled"]
     for shards in (2, 4):
         other = _gathered(pooled_studies, gosh, shards)
         for name, table in one.cells.items():

@@ -22,8 +22,8 @@ def runs(tmp_path_factory):
             "figures": {"formats": ["png"]},
             "robustness": {
                 "shards": shards,
-                # lung LC (2047 subsets) gets a sample of three chunks of 8192 draws
-                "gosh": {"exhaustive_max": 1100, "samples": 20000},
+                # lung LC (2047 subsets) gets a sample of 1500 (tests/test_gosh.py: samples across chunks)
+                "gosh": {"exhaustive_max": 1100, "samples": 1500},
                 "multiverse": {"pooling": {"transform": ["PLO", "PFT"], "tau2_method": ["REML", "DL"]}},
             },
         }
@@ -55,7 +55,7 @@ def test_outputs_say_what_was_fitted(runs):
     tables = out[3][0]
     studies = pd.read_csv(tables / "gosh_studies.csv")
     lung = studies[studies["cell"] == "lung_colorectal_LC_24m"]
-    assert lung["sampled"].all() and (lung["subsets"] == 20000).all()
+    assert lung["sampled"].all() and (lung["subsets"] == 1500).all()
     assert not studies[studies["cell"] == "lung_colorectal_OS_24m"]["sampled"].any()
     mv = pd.read_csv(tables / "multiverse.csv")
     assert mv["spec"].nunique() == 32 * 2 * (2 * 2 * 2 + 1)

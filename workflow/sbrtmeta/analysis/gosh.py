@@ -73,7 +73,8 @@ def gosh_cells(studies: pd.DataFrame, exhaustive_max: int, samples: int) -> list
         if len(rows) < MIN_STUDIES:
             continue
         k = len(rows)
-        sampled = k > 62 or subset_count(k) > exhaustive_max
+        # as gosh(): every subset when there are no more than asked for (exhaustive_max, or the sample size)
+        sampled = k > 62 or subset_count(k) > max(exhaustive_max, samples)
         total = int(samples) if sampled else subset_count(k)
         place = dict(zip(PLACE, key))
         out.append(GoshCell(cell_name(*key), place, rows.reset_index(drop=True), total, sampled))
