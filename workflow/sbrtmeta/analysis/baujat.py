@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.analysis.cumulative import CELL, cell_groups, refit_methods
+from sbrtmeta.analysis.cumulative import CELL, cell_groups, cell_place, refit_methods
 from sbrtmeta.stats.influence import baujat
 
 MIN_K = 3
@@ -47,10 +47,7 @@ def baujat_table(pooled: pd.DataFrame, studies: pd.DataFrame, level: float = 0.9
             why = "" if finite else INFINITE_NOTE
             out.append(
                 dict(
-                    site=cell.site,
-                    histology=cell.histology,
-                    endpoint=cell.endpoint,
-                    timepoint_months=float(cell.timepoint_months),
+                    **cell_place(cell),
                     study_id=s.study_id,
                     label=s.label,
                     k=len(group),

@@ -58,6 +58,13 @@ def refit_methods(cell) -> tuple[str, str, str]:
     return method, ci, note
 
 
+def cell_place(cell) -> dict:
+    """A pooled cell's key columns (site, histology, endpoint, time point) as a row's start."""
+    return dict(
+        site=cell.site, histology=cell.histology, endpoint=cell.endpoint, timepoint_months=float(cell.timepoint_months)
+    )
+
+
 def cell_groups(pooled: pd.DataFrame, studies: pd.DataFrame, min_k: int):
     """``(cell, its studies)`` for every pooled cell of ``min_k`` or more studies, in table order."""
     keyed = studies.groupby(CELL, sort=False)
@@ -81,10 +88,7 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float) -> list[
         s = group.iloc[i]
         rows.append(
             dict(
-                site=cell.site,
-                histology=cell.histology,
-                endpoint=cell.endpoint,
-                timepoint_months=float(cell.timepoint_months),
+                **cell_place(cell),
                 step=j + 1,
                 study_id=s["study_id"],
                 label=s["label"],

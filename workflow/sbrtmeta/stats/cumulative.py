@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from sbrtmeta.stats.inference import check_effect_sizes, check_level, critical_value
+from sbrtmeta.stats.inference import check_effect_sizes, check_level
+from sbrtmeta.stats.influence import RefitSeries, refit_inference
 from sbrtmeta.stats.random_effects import fit_random_effects_batch
 
 TIE_BREAKS = ("n", "precision")
@@ -40,40 +40,21 @@ def accrual_order(year, n, v, tie_break: str = "n") -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CumulativeResult:
+class CumulativeResult(RefitSeries):
     """The model refitted as studies accrue (metafor's ``cumul()``).
 
-    Element ``j`` of every array describes the model of the first ``j + 1`` studies in
-    ``order`` (indices into the input arrays).
+    Element ``j`` of every array (the fields of :class:`sbrtmeta.stats.influence.RefitSeries`)
+    describes the model of the first ``j + 1`` studies in ``order``.
 
     Attributes
     ----------
-    order : the studies' indices in the order they are added.
+    order : the studies' indices (into the input arrays) in the order they are added.
     k : number of studies in each step (1..k).
-    estimate, se : pooled estimate (model scale) and its standard error.
-    zval : Wald z, or the t statistic under Knapp-Hartung (metafor's ``tval``).
-    df : its t degrees of freedom (NaN for z; the one-study step always uses z).
-    pval : two-sided p-value.
-    ci_low, ci_high : confidence interval of the estimate.
-    q, q_p : Cochran's Q and its p-value.
-    tau2, i2, h2 : between-study variance (0 for FE), I² (%) and H².
     tau2_method, ci_method : as passed.
     """
 
     order: np.ndarray
     k: np.ndarray
-    estimate: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    df: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    q: np.ndarray
-    q_p: np.ndarray
-    tau2: np.ndarray
-    i2: np.ndarray
-    h2: np.ndarray
     tau2_method: str
     ci_method: str
 
@@ -106,12 +87,7 @@ def cumulative(y, v, order=None, tau2_method: str = "REML", ci_method: str = "kn
         q[1:], q_p[1:], i2[1:], h2[1:] = fit.q, fit.q_p, fit.i2, fit.h2
         if ci_method == "knha":
             df[1:] = steps - 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zval = est / se
-    t = np.isfinite(df)
-    dft = np.where(t, df, 1.0)
-    pval = np.where(t, 2 * stats.t.sf(np.abs(zval), dft), 2 * stats.norm.sf(np.abs(zval)))
-    crit = np.where(t, critical_value(level, dft), critical_value(level))
+    zval, pval, ci_low, ci_high = refit_inference(est, se, df, level)
     return CumulativeResult(
         order=order,
         k=np.arange(1, k + 1),
@@ -120,8 +96,8 @@ def cumulative(y, v, order=None, tau2_method: str = "REML", ci_method: str = "kn
         zval=zval,
         df=df,
         pval=pval,
-        ci_low=est - crit * se,
-        ci_high=est + crit * se,
+        ci_low=ci_low,
+        ci_high=ci_high,
         q=q,
         q_p=q_p,
         tau2=tau2,

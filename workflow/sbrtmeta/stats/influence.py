@@ -83,7 +83,9 @@ def _deletion_fits(y, v, tau2_method, ci_method, level):
     return out
 
 
-def _inference(estimate, se, df, level):
+def refit_inference(estimate, se, df, level):
+    """``(zval, pval, ci_low, ci_high)`` of refitted models: t on ``df`` where it is finite
+    (Knapp-Hartung), else z (as metafor's leave1out and cumul report them)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         zval = estimate / se
     t = np.isfinite(df)
@@ -92,30 +94,21 @@ def _inference(estimate, se, df, level):
     return zval, pval, estimate - crit * se, estimate + crit * se
 
 
-# --------------------------------------------------------------------------- leave one out
-
-
 @dataclass(frozen=True)
-class LeaveOneOutResult:
-    """The model refitted without each study in turn (metafor's ``leave1out()``).
-
-    Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat
-    Softw 2010;36(3):1-48.
-
-    Element ``i`` of every array describes the model fitted without study ``i``.
+class RefitSeries:
+    """Models refitted on subsets of the studies (leave-one-out, cumulative): element ``i`` of
+    every array is one refit.
 
     Attributes
     ----------
     estimate, se : pooled estimate and its standard error.
     zval : Wald z, or the t statistic under Knapp-Hartung (metafor's ``tval``).
-    df : degrees of freedom of that t statistic (NaN for z; a fit of one
-        remaining study always uses z, as metafor does).
+    df : degrees of freedom of that t statistic (NaN for z; a fit of one study always uses
+        z, as metafor does).
     pval : two-sided p-value.
     ci_low, ci_high : confidence interval of the estimate.
-    q, q_p : Cochran's Q and its p-value (0 and 1 for one remaining study).
+    q, q_p : Cochran's Q and its p-value (0 and 1 for one study).
     tau2, i2, h2 : between-study variance (0 for FE), I² (%) and H².
-    k : number of studies in the full data.
-    tau2_method, ci_method : as passed.
     """
 
     estimate: np.ndarray
@@ -130,6 +123,27 @@ class LeaveOneOutResult:
     tau2: np.ndarray
     i2: np.ndarray
     h2: np.ndarray
+
+
+# --------------------------------------------------------------------------- leave one out
+
+
+@dataclass(frozen=True)
+class LeaveOneOutResult(RefitSeries):
+    """The model refitted without each study in turn (metafor's ``leave1out()``).
+
+    Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat
+    Softw 2010;36(3):1-48.
+
+    Element ``i`` of every array (the fields of :class:`RefitSeries`) describes the model
+    fitted without study ``i``.
+
+    Attributes
+    ----------
+    k : number of studies in the full data.
+    tau2_method, ci_method : as passed.
+    """
+
     k: int
     tau2_method: str
     ci_method: str
@@ -146,7 +160,7 @@ def leave1out(y, v, tau2_method: str = "REML", ci_method: str = "knha", level: f
     fit_random_effects(y, v, tau2_method, ci_method, level)  # validates the methods
     d = _deletion_fits(y, v, tau2_method, ci_method, level)
     se = np.sqrt(d["s2w"] / d["sw"])
-    zval, pval, lo, hi = _inference(d["estimate"], se, d["df"], level)
+    zval, pval, lo, hi = refit_inference(d["estimate"], se, d["df"], level)
     return LeaveOneOutResult(
         estimate=d["estimate"],
         se=se,
