@@ -138,3 +138,24 @@ def test_funnel_axis_and_predictor_from_config():
     assert not any(ln.get_gid() == "egger" for ln in ax.lines)
     with pytest.raises(ValueError, match="predictor must be one of"):
         funnel_panels(pooled, studies, "LC", 24.0, predictor="sqrtni")
+
+
+def test_a_cell_that_cannot_be_refitted_is_said_not_dropped(monkeypatch):
+    import sbrtmeta.analysis.baujat as baujat_module
+    import sbrtmeta.analysis.cumulative as cumulative_module
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the tau2 iteration did not converge")
+
+    monkeypatch.setattr(cumulative_module, "cumulative", fail)
+    monkeypatch.setattr(baujat_module, "baujat", fail)
+    inc = _cell()
+    pooled, studies = pool_cells(inc)
+    t = sensitivity_tables(pooled, studies, inc, {}, 0.95)
+    assert len(t.cumulative) == len(t.baujat) == 1
+    assert (
+        t.cumulative["note"].item() == t.baujat["note"].item() == "not estimable: the tau2 iteration did not converge"
+    )
+    assert list(cumulative_figures(t.cumulative, ["LC"])) == [] and list(baujat_figures(t.baujat)) == []
+    text = "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))
+    assert text.count("not estimable: the tau2 iteration did not converge") == 2

@@ -40,7 +40,11 @@ def baujat_table(pooled: pd.DataFrame, studies: pd.DataFrame, level: float = 0.9
     out = []
     for cell, group in cell_groups(pooled, studies, min_k):
         method, ci, note = refit_methods(cell)
-        res = baujat(group["yi"].to_numpy(float), group["vi"].to_numpy(float), method, ci, level)
+        try:
+            res = baujat(group["yi"].to_numpy(float), group["vi"].to_numpy(float), method, ci, level)
+        except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            out.append(dict(**cell_place(cell), k=len(group), tau2_method=method, note=f"not estimable: {exc}"))
+            continue
         top = int(np.argmax(res.contribution))
         for i, s in enumerate(group.itertuples()):
             finite = bool(np.isfinite(res.influence[i]))

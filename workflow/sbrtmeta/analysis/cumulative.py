@@ -79,7 +79,10 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float) -> list[
     n = group["n"].to_numpy(float)
     year = pd.to_numeric(group["year"], errors="coerce").to_numpy(float)
     order = accrual_order(year, n, vi, tie_break)
-    res = cumulative(yi, vi, order, method, ci, level)
+    try:
+        res = cumulative(yi, vi, order, method, ci, level)
+    except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        return [dict(**cell_place(cell), k=len(group), tau2_method=method, note=f"not estimable: {exc}")]
     transform = str(cell.transform)
     rows = []
     for j, i in enumerate(order):

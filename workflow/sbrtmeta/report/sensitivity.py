@@ -51,12 +51,15 @@ def sensitivity_tables(
 
 
 def cumulative_figures(table: pd.DataFrame, endpoints: list[str]) -> Iterator[tuple[str, Figure]]:
-    """``(stem, figure)`` of the cumulative forest plot of every endpoint × time point with rows."""
+    """``(stem, figure)`` of the cumulative forest plot of every endpoint × time point with rows
+    (cells not estimable are only in the table, with the reason)."""
+    table = table[table["step"].notna()]
     for endpoint, t in pooled_cells(table, endpoints):
         yield cell_stem("cumulative", endpoint, t), draw_cumulative(select_rows(table, endpoint, t), endpoint, t)
 
 
 def baujat_figures(table: pd.DataFrame) -> Iterator[tuple[str, Figure]]:
     """``(stem, figure)`` of the Baujat plot of every cell in the table, e.g. ``baujat_lung_colorectal_LC_24m``."""
+    table = table[table["contribution"].notna()]  # cells not estimable are only in the table
     for (site, hist, endpoint, t), cell in table.groupby(["site", "histology", "endpoint", "timepoint_months"]):
         yield f"baujat_{_slug(site)}_{_slug(hist)}_{endpoint}_{float(t):g}m", draw_baujat(cell)

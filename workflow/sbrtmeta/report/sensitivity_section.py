@@ -27,6 +27,9 @@ def _trend(first, last) -> str:
 def _cumulative_items(cum: pd.DataFrame) -> list[str]:
     items = []
     for _, cell in cum.groupby(["endpoint", "timepoint_months", "histology"], sort=True):
+        if cell["step"].isna().all():
+            items.append(f"{_what(cell.iloc[0])}: {cell['note'].iloc[0]}")
+            continue
         cell = cell.sort_values("step")
         first, last = cell.iloc[0], cell.iloc[-1]
         no_year = int(cell["year"].isna().sum())
@@ -49,6 +52,8 @@ def _cumulative_items(cum: pd.DataFrame) -> list[str]:
 
 def _baujat_items(bj: pd.DataFrame) -> list[str]:
     items = []
+    for r in bj[bj["contribution"].isna()].itertuples():
+        items.append(f"{_what(r)}: {r.note}")
     top = bj[bj["largest_contribution"].astype(str).str.lower() == "true"]
     for r in top.sort_values(["endpoint", "timepoint_months", "histology"]).itertuples():
         share = 100 * r.contribution / bj.loc[_same_cell(bj, r), "contribution"].sum()
