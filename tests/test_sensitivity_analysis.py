@@ -159,3 +159,13 @@ def test_a_cell_that_cannot_be_refitted_is_said_not_dropped(monkeypatch):
     assert list(cumulative_figures(t.cumulative, ["LC"])) == [] and list(baujat_figures(t.baujat)) == []
     text = "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))
     assert text.count("not estimable: the tau2 iteration did not converge") == 2
+
+
+def test_a_cell_above_max_studies_is_not_refitted_and_says_so():
+    inc = _cell()
+    pooled, studies = pool_cells(inc)
+    opts = {"cumulative": {"max_studies": 4}, "baujat": {"max_studies": 4}}
+    t = sensitivity_tables(pooled, studies, inc, opts, 0.95)
+    note = "not computed: k = 5 > 4 (sensitivity max_studies)"
+    assert t.cumulative["note"].tolist() == t.baujat["note"].tolist() == [note]
+    assert "not computed: k = 5 > 4" in "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))

@@ -117,3 +117,14 @@ def test_baujat_matches_metafor(key):
     res = baujat(yi, vi, method, test)
     _close(res.contribution, ref["x"], atol=1e-9)
     _close(res.influence, ref["y"], atol=1e-9)
+
+
+def test_wilson_cc_equals_scipys_scalar_wilsoncc():
+    # scipy's binomtest(...).proportion_ci("wilsoncc") is the same interval one study at a time
+    from scipy.stats import binomtest
+
+    ref = _read("metafor_study_ci.csv").drop_duplicates(["xi", "ni"])
+    lo, hi = study_intervals(ref["xi"].to_numpy(), ref["ni"].to_numpy(), "wilson-cc", 0.9)
+    for x, n, a, b in zip(ref["xi"], ref["ni"], lo, hi):
+        ci = binomtest(int(x), int(n)).proportion_ci(0.9, "wilsoncc")
+        assert (a, b) == pytest.approx((ci.low, ci.high), abs=1e-12)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.analysis.cumulative import CELL, cell_groups, cell_place, refit_methods
+from sbrtmeta.analysis.cumulative import CELL, MAX_STUDIES, cell_groups, cell_place, refit_methods, too_many
 from sbrtmeta.stats.influence import baujat
 
 MIN_K = 3
@@ -32,14 +32,21 @@ COLUMNS = [
 ]
 
 
-def baujat_table(pooled: pd.DataFrame, studies: pd.DataFrame, level: float = 0.95, min_k: int = MIN_K) -> pd.DataFrame:
+def baujat_table(
+    pooled: pd.DataFrame, studies: pd.DataFrame, level: float = 0.95, min_k: int = MIN_K, max_studies: int = MAX_STUDIES
+) -> pd.DataFrame:
     """One row per study of every pooled cell with ``min_k`` or more studies: its squared
     Pearson residual (``contribution``, the Baujat plot's x axis) and the squared standardized
     shift of the pooled estimate without it (``influence``, the y axis). ``largest_contribution``
-    marks the study contributing most to the cell's heterogeneity."""
+    marks the study contributing most to the cell's heterogeneity. A cell of more than
+    ``max_studies`` studies gets one row saying it was not computed."""
     out = []
     for cell, group in cell_groups(pooled, studies, min_k):
         method, ci, note = refit_methods(cell)
+        skipped = too_many(cell, group, max_studies, method)
+        if skipped:
+            out.append(skipped)
+            continue
         try:
             res = baujat(group["yi"].to_numpy(float), group["vi"].to_numpy(float), method, ci, level)
         except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:

@@ -20,6 +20,7 @@ from sbrtmeta.stats.effect_sizes import inverse_transform
 from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset
 
 CELL = ["site", "histology", "endpoint", "timepoint_months"]
+MAX_STUDIES = 500  # the refits of a cell use k x k arrays: above this many studies they are skipped, and said so
 REFIT_CI = ci_subset("knha", "z")  # what the refits offer; others fall back to z
 COLUMNS = [
     *CELL,
@@ -73,8 +74,19 @@ def cell_groups(pooled: pd.DataFrame, studies: pd.DataFrame, min_k: int):
         yield cell, keyed.get_group(key)
 
 
-def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float) -> list[dict]:
+def too_many(cell, group: pd.DataFrame, max_studies: int, method: str) -> dict | None:
+    """The row of a cell with more than ``max_studies`` studies, which is not refitted."""
+    if len(group) <= max_studies:
+        return None
+    note = f"not computed: k = {len(group)} > {max_studies} (sensitivity max_studies)"
+    return dict(**cell_place(cell), k=len(group), tau2_method=method, note=note)
+
+
+def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_studies: int) -> list[dict]:
     method, ci, note = refit_methods(cell)
+    skipped = too_many(cell, group, max_studies, method)
+    if skipped:
+        return [skipped]
     yi, vi = group["yi"].to_numpy(float), group["vi"].to_numpy(float)
     n = group["n"].to_numpy(float)
     year = pd.to_numeric(group["year"], errors="coerce").to_numpy(float)
@@ -121,15 +133,21 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float) -> list[
 
 
 def cumulative_table(
-    pooled: pd.DataFrame, studies: pd.DataFrame, included: pd.DataFrame, tie_break: str = "n", level: float = 0.95
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    included: pd.DataFrame,
+    tie_break: str = "n",
+    level: float = 0.95,
+    max_studies: int = MAX_STUDIES,
 ) -> pd.DataFrame:
     """The cumulative meta-analysis of every pooled cell with two or more studies, one row per
     step (the model of the first ``k`` studies), all cells in one table (columns
-    :data:`COLUMNS`). ``included`` gives the studies' years."""
+    :data:`COLUMNS`). ``included`` gives the studies' years. A cell of more than ``max_studies``
+    studies gets one row saying it was not computed."""
     studies = with_years(studies, included)
     if "year" not in studies:
         studies = studies.assign(year=np.nan)
     out = []
     for cell, group in cell_groups(pooled, studies, 2):
-        out += _cell_rows(cell, group, tie_break, level)
+        out += _cell_rows(cell, group, tie_break, level, max_studies)
     return pd.DataFrame(out, columns=COLUMNS)

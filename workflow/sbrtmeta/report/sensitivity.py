@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from sbrtmeta.analysis.baujat import COLUMNS as BAUJAT_COLUMNS
 from sbrtmeta.analysis.baujat import baujat_table
 from sbrtmeta.analysis.cumulative import COLUMNS as CUMULATIVE_COLUMNS
-from sbrtmeta.analysis.cumulative import cumulative_table
+from sbrtmeta.analysis.cumulative import MAX_STUDIES, cumulative_table
 from sbrtmeta.data.cells import cell_stem, pooled_cells, select_rows
 from sbrtmeta.plots.baujat import draw_baujat
 from sbrtmeta.plots.cumulative import draw_cumulative
@@ -41,10 +41,12 @@ def sensitivity_tables(
     cum = sensitivity.get("cumulative", {})
     bj = sensitivity.get("baujat", {})
     return SensitivityTables(
-        cumulative=cumulative_table(pooled, studies, included, cum.get("tie_break", "n"), level)
+        cumulative=cumulative_table(
+            pooled, studies, included, cum.get("tie_break", "n"), level, cum.get("max_studies", MAX_STUDIES)
+        )
         if cum.get("enabled", True)
         else pd.DataFrame(columns=CUMULATIVE_COLUMNS),
-        baujat=baujat_table(pooled, studies, level)
+        baujat=baujat_table(pooled, studies, level, max_studies=bj.get("max_studies", MAX_STUDIES))
         if bj.get("enabled", True)
         else pd.DataFrame(columns=BAUJAT_COLUMNS),
     )
