@@ -31,9 +31,9 @@ from project_copy import copy_project, snakemake_env  # noqa: E402
 # /etc/slurm/slurm.conf only when it starts with this line.
 MARKER = "# Written by sbrtmeta's tests/slurm/slurm_harness.py for `make test-slurm`; removed at its end."
 
-# The rules run through SLURM: the robustness rules (GOSH and the multiverse, sharded), and the
-# pooling they start from.
-TARGETS = ("results/tables/pooled.csv", "results/tables/subgroup_tests.csv")
+# The rules run through SLURM: the robustness rules (GOSH and the multiverse, each in robustness.shards
+# shard jobs and a gather job) and the cleanup, inclusion and pooling they start from.
+TARGETS = ("results/tables/gosh_studies.csv", "results/tables/multiverse.csv")
 
 # Seconds between the controller's status checks in the test: the workflow's jobs take seconds, and
 # the profile's 10 s (fine on a cluster) would make the test wait most of its time.
