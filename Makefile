@@ -8,7 +8,8 @@
 # make bench  time the engine against metafor and statsmodels, and the workflow
 #             (cold run, no-op, one criterion changed, a 10^5-row sheet) against metafor,
 #             and the speed budgets the tests no longer assert (bench/speed_checks.py), and GOSH and
-#             the multiverse against metafor's gosh() (bench/robustness_bench.py)
+#             the multiverse against metafor's gosh() (bench/robustness_bench.py), and the wall time
+#             with 1, 2 and 4 local jobs and GOSH at k = 30 on paper (bench/scaling_bench.py)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -82,6 +83,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/workflow_bench.py
 	$(BIN)/python bench/speed_checks.py
 	$(BIN)/python bench/robustness_bench.py
+	$(BIN)/python bench/scaling_bench.py
 
 clean:
 	rm -rf results .snakemake
