@@ -2,10 +2,10 @@
 # make lint   ruff (check, format --check), snakefmt --check, snakemake --lint, lint-imports (layers)
 # make test   set up .venv, lint, and run the tests
 # make fixtures  regenerate the metafor reference values
-#               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv)
+#               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv r-cran-clubsandwich)
 # make test-slurm  start a single-node SLURM here (installs Debian's slurm-wlm and munge; root), run the
 #             robustness rules through --profile profiles/slurm and locally, check the tables are equal
-# make bench  time the engine against metafor and statsmodels, and the workflow
+# make bench  time the engine against metafor and statsmodels, permutest against metafor, and the workflow
 #             (cold run, no-op, one criterion changed, a 10^5-row sheet) against metafor,
 #             and the speed budgets the tests no longer assert (bench/speed_checks.py), and GOSH and
 #             the multiverse against metafor's gosh() (bench/robustness_bench.py), and the wall time
@@ -47,7 +47,8 @@ test-slurm: $(VENV)/.slurm-installed
 	PYTHON=$(BIN)/python bash tests/slurm/run_slurm_test.sh
 
 fixtures: $(VENV)/.installed
-	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv results/tables/dose_response_arms.csv
+	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv results/tables/dose_response_arms.csv \
+	    results/tables/pooled_studies.csv
 	$(BIN)/python tests/metafor/make_inputs.py results/tables/included.csv tests/fixtures/metafor_inputs.csv
 	$(BIN)/python tests/metafor/make_asymmetric_inputs.py tests/fixtures/asymmetric_inputs.csv
 	$(BIN)/python tests/metafor/make_glmm_inputs.py tests/fixtures/glmm_inputs_k200.csv
@@ -75,11 +76,18 @@ fixtures: $(VENV)/.installed
 	    tests/fixtures/sensitivity_study_inputs.csv
 	Rscript tests/metafor/make_sensitivity_study_fixtures.R tests/fixtures/sensitivity_study_inputs.csv \
 	    tests/fixtures/workflow_included.csv tests/fixtures
+	$(BIN)/python tests/metafor/make_sensitivity_tests_inputs.py results/tables/pooled_studies.csv \
+	    results/tables/dose_response_arms.csv tests/fixtures/sensitivity_tests_inputs.csv
+	Rscript tests/metafor/make_permutation_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv \
+	    tests/fixtures/metafor_permutation.csv
+	Rscript tests/metafor/make_sensitivity_tests_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv \
+	    tests/fixtures/metafor_sensitivity_tests.csv
 	$(BIN)/python tests/metafor/make_workflow_inputs.py results/tables/included.csv tests/fixtures/workflow_included.csv
 	Rscript tests/metafor/make_workflow_fixtures.R tests/fixtures/workflow_included.csv tests/fixtures
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_benchmarks.py
+	$(BIN)/python bench/permutest_bench.py
 	$(BIN)/python bench/workflow_bench.py
 	$(BIN)/python bench/speed_checks.py
 	$(BIN)/python bench/robustness_bench.py

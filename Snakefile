@@ -34,6 +34,7 @@ include: "workflow/rules/certainty.smk"
 include: "workflow/rules/robustness.smk"
 include: "workflow/rules/sensitivity.smk"
 include: "workflow/rules/curves.smk"
+include: "workflow/rules/sensitivity_tests.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -48,6 +49,7 @@ rule all:
         "results/tables/subgroup_tests.csv",
         rules.dose_response.output,
         rules.curves.output,
+        rules.sensitivity_tests.output,
         rules.forest_plots.output,
         rules.funnel_plots.output,
         rules.flow_diagram.output,

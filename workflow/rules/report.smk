@@ -18,6 +18,8 @@ rule report_summary:
         curve_models=rules.curves.output.models,
         curve_studies=rules.curves.output.studies,
         curve_figures=rules.curves.output.folder,
+        sensitivity_tests=rules.sensitivity_tests.output.tests,
+        heterogeneity_by_site=rules.sensitivity_tests.output.heterogeneity,
         figures=all_figures,
         dose_figures=rules.dose_response.output.figures,
         rob_figures=rules.risk_of_bias.output.figures,

@@ -19,6 +19,8 @@ TABLES = (
     "curves",
     "curve_models",
     "curve_studies",
+    "sensitivity_tests",
+    "heterogeneity_by_site",
 )
 OPTIONAL_TABLES = ("gosh", "multiverse")  # robustness analyses (issue 15), absent when switched off
 

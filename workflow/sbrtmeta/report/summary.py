@@ -29,6 +29,7 @@ from sbrtmeta.report.certainty_section import certainty_lines
 from sbrtmeta.report.curves_section import curves_section
 from sbrtmeta.report.robustness_section import robustness_section
 from sbrtmeta.report.sensitivity_section import sensitivity_section
+from sbrtmeta.report.sensitivity_tests_section import sensitivity_tests_section
 
 
 def _finite(x) -> bool:
@@ -422,12 +423,14 @@ def summary_markdown(
     robustness: list[str] | None = None,
     sensitivity: list[str] | None = None,
     curves: list[str] | None = None,
+    sensitivity_tests: list[str] | None = None,
 ) -> str:
     """The summary as Markdown (``curves``: the lines of the survival-curve section).
 
     ``figures`` is ``[(title, path)]`` with paths relative to the project folder;
     they are linked relative to ``report_dir``. ``sites`` orders the paragraphs
-    (default: the sites of ``pooled`` and ``not_pooled``, sorted).
+    (default: the sites of ``pooled`` and ``not_pooled``, sorted). ``sensitivity_tests``:
+    the lines of the permutation, CR2, likelihood-ratio and τ²-by-site section.
     """
     out = [
         "# SBRT for oligometastases: summary of results",
@@ -449,6 +452,7 @@ def summary_markdown(
     out += ["## Dose-response", "", dose_table(dose), ""]
     out += certainty_lines(sof, rob)
     out += sensitivity or []
+    out += sensitivity_tests or []
     out += curves or []
     out += _selection_section(included, excluded, not_pooled)
     out += robustness or []
@@ -478,4 +482,7 @@ def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[
         robustness=robustness_section(tables.get("gosh"), tables.get("multiverse")),
         sensitivity=sensitivity_section(tables.get("cumulative"), tables.get("baujat"), sites),
         curves=curve_lines,
+        sensitivity_tests=sensitivity_tests_section(
+            tables.get("sensitivity_tests"), tables.get("heterogeneity_by_site"), sites
+        ),
     )
