@@ -152,3 +152,17 @@ def test_overlapping_reports_count_once_per_curve():
     )
     out = one_report_per_cohort(rows, [dict(studies=["old", "new"], reason="same patients")])
     assert out["study_id"].tolist() == ["new", "c"]
+
+
+def test_a_fallback_cell_with_nothing_pooled_still_draws():
+    """With pooled.csv empty (nothing poolable at the targets) a fallback cell has no rows; the fitted
+    cells keep numeric columns and their figure is drawn (a hostile-run regression)."""
+    from sbrtmeta.analysis.curves import CurveOptions, analyse_curves
+    from sbrtmeta.plots.curves import curve_figures
+
+    fitted = _rows([("a", 12, 40, 50), ("a", 24, 30, 50), ("b", 12, 30, 40), ("b", 36, 20, 40), ("c", 24, 25, 35)])
+    alone = _rows([("z", 12, 10, 20)]).assign(site="lung")
+    empty = pd.DataFrame(columns=["site", "histology", "endpoint", "timepoint_months", "model", "estimate", "k"])
+    a = analyse_curves(pd.concat([fitted, alone], ignore_index=True), empty, CurveOptions())
+    assert a.curves["estimate"].dtype == float and set(a.curves["site"]) == {"liver"}
+    assert [stem for stem, _ in curve_figures(a.curves, a.studies, a.models)] == ["curve_liver_LC"]

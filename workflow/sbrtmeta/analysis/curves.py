@@ -370,9 +370,15 @@ def analyse_curves(rows: pd.DataFrame, pooled: pd.DataFrame | None, opt: CurveOp
         log.info("%s %s %s: %s", *key, "curve fitted" if fit is not None else f"fallback: {reason}")
     for line in warnings:
         log.warning(line)
-    frame = lambda parts, cols: (  # noqa: E731
-        pd.concat(parts, ignore_index=True).reindex(columns=list(cols)) if parts else pd.DataFrame(columns=list(cols))
-    )
+
+    def frame(parts, cols):
+        parts = [p for p in parts if not p.empty]  # (an empty part would make the numbers objects)
+        return (
+            pd.concat(parts, ignore_index=True).reindex(columns=list(cols))
+            if parts
+            else pd.DataFrame(columns=list(cols))
+        )
+
     return CurveAnalysis(
         curves=frame(curves, CURVE_COLUMNS),
         models=pd.DataFrame(models).reindex(columns=list(MODEL_COLUMNS)),

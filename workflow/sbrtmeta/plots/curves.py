@@ -48,7 +48,9 @@ def _draw_histology(ax, colour, curve: pd.DataFrame, studies: pd.DataFrame, wmax
             zorder=3,
         )
     if fitted:
-        c = curve.sort_values("month")
+        c = curve.sort_values("month").astype(
+            {k: float for k in ("month", "estimate", "ci_low", "ci_high", "pi_low", "pi_high")}
+        )
         m = c["month"].to_numpy(float)
         ax.fill_between(m, 100 * c["pi_low"], 100 * c["pi_high"], color=colour, alpha=0.10, lw=0, zorder=1)
         ax.fill_between(m, 100 * c["ci_low"], 100 * c["ci_high"], color=colour, alpha=0.25, lw=0, zorder=1)
