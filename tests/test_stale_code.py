@@ -103,8 +103,8 @@ def planned(work: Path, *args: str) -> dict[str, int]:
     """Jobs per rule that ``snakemake -n --quiet rules`` plans for every result file ({} when there is nothing
     to do)."""
     files = [p.relative_to(work) for p in (work / "results").rglob("*") if p.is_file()]
-    # a file in a folder output (results/figures/forest/, .../funnel/) is named by its folder
-    folders = {f.parent for f in files if f.parent.parent == Path("results/figures")}
+    # a file in a folder output (results/figures/forest/, results/tables/gosh/, ...) is named by its folder
+    folders = {f.parent for f in files if f.parent.parent in (Path("results/figures"), Path("results/tables"))}
     targets = sorted({str(f.parent if f.parent in folders else f) for f in files})
     targets = [t for t in targets if not t.startswith("results/logs/")]
     proc = run_snakemake(work, "-n", *targets, "--quiet", "rules", *args, timeout=300)  # (options take lists)
