@@ -152,3 +152,21 @@ def test_a_test_that_cannot_be_computed_says_why():
         "not computed: cluster-robust variance needs at least 2 clusters"
     )
     assert set(t.test) == {"permutation", "likelihood ratio", "CR2"}
+
+
+def test_a_tau2_of_zero_writes_no_infinite_log():
+    studies = pd.DataFrame(
+        dict(
+            histology="colorectal",
+            endpoint="LC",
+            timepoint_months=24.0,
+            site=["liver"] * 3 + ["lung"] * 3,
+            study_id=[f"s{i}" for i in range(6)],
+            yi=[0.1, 0.1, 0.1, 0.0, 1.5, -1.2],
+            vi=[0.2] * 6,
+        )
+    )
+    h = heterogeneity_by_site(studies, OPTS)
+    liver = h[h.site == "liver"].iloc[0]
+    assert liver.tau2 == 0 and pd.isna(liver.log_tau2) and "τ² is 0 at liver" in liver.note
+    assert not h.isin([float("inf"), float("-inf")]).any().any()
