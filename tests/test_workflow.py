@@ -42,9 +42,10 @@ def test_every_output_is_built(run):
     ):
         assert (work / rel).stat().st_size > 0, rel
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
+    formats = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))["figures"]["formats"]
     for endpoint, t in pooled[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False):
         for kind in ("forest", "funnel"):
-            for ext in ("png", "pdf"):
+            for ext in formats:
                 assert (work / f"results/figures/{kind}/{kind}_{endpoint}_{t:g}m.{ext}").stat().st_size > 0
 
 

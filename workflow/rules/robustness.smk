@@ -78,6 +78,7 @@ rule multiverse_shard:
         "results/logs/multiverse_shard_{shard}.log",
     wildcard_constraints:
         shard=r"\d+",
+    priority: 2  # the longest chain (shards, then the gather's figures): start it first
     conda:
         "../envs/sbrtmeta.yaml"
     threads: 1
@@ -113,6 +114,7 @@ rule multiverse:
         ),
     log:
         "results/logs/multiverse.log",
+    priority: 2  # the longest chain (shards, then the gather's figures): start it first
     conda:
         "../envs/sbrtmeta.yaml"
     threads: 1
