@@ -133,10 +133,17 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
         "",
         "Differences between sites were tested by a mixed-effects meta-regression with site as a categorical "
         "moderator (metafor's rma with mods = ~ factor(site)). Small-study effects were examined in "
-        f"contour-enhanced funnel plots, with {_regression_test(sensitivity)} and trim and fill (L0 estimator). "
+        f"{_funnel_kind(sensitivity)}, with {_regression_test(sensitivity)} and trim and fill (L0 estimator). "
         "Leave-one-out analyses refit each cell of three or more studies without each study in turn.",
         "",
     ]
+
+
+def _funnel_kind(sensitivity: dict) -> str:
+    """Contours need the standard-error axis; the other axes (Hunter et al. 2014) have none."""
+    if sensitivity.get("funnel", {}).get("axis", "standard_error") == "standard_error":
+        return "contour-enhanced funnel plots"
+    return "funnel plots"
 
 
 def _regression_test(sensitivity: dict) -> str:
@@ -163,7 +170,38 @@ def _sensitivity(sens: dict) -> list[str]:
         )
     if sens.get("baujat", {}).get("enabled"):
         text.append("Baujat plots show each study's contribution to heterogeneity and its influence on the estimate.")
+    text += _sensitivity_tests(sens)
     return ["## Sensitivity analyses", "", " ".join(text), ""] if text else []
+
+
+def _sensitivity_tests(sens: dict) -> list[str]:
+    """Sentences for the permutation, CR2, likelihood-ratio and location-scale tests that are switched on."""
+    text = []
+    perm = sens.get("permutations", {})
+    if perm.get("enabled"):
+        text.append(
+            "The test for subgroup differences between sites and each site's dose-response slope were repeated as "
+            f"permutation tests (metafor's permutest): exact over every distinct permutation when there are at most "
+            f"{perm['exact_max']:,}, otherwise {perm['iterations']:,} random permutations (seed {perm['seed']})."
+        )
+    if sens.get("robust", {}).get("enabled"):
+        text.append(
+            "The dose-response fits were also tested with CR2 cluster-robust standard errors by study and "
+            "Satterthwaite degrees of freedom (metafor's robust with clubSandwich = TRUE)."
+        )
+    if sens.get("likelihood_ratio", {}).get("enabled"):
+        text.append(
+            "Likelihood-ratio tests of nested ML fits (metafor's anova) compared the dose-response with and without "
+            "ln BED10, and the site model with and without site."
+        )
+    ls = sens.get("location_scale", {})
+    if ls.get("enabled"):
+        text.append(
+            "Heterogeneity by site was estimated with a location-scale model, one τ² per site with at least "
+            f"{ls['min_studies']} studies (metafor's rma with mods = ~ site, scale = ~ site; {ls['tau2_method']}), "
+            "with Wald and likelihood-ratio tests that τ² is equal across sites."
+        )
+    return text
 
 
 def _curves(cur: dict) -> list[str]:
@@ -263,7 +301,8 @@ def _certainty(grade: dict) -> list[str]:
         f"- imprecision: a CI wider than {100 * m['ci_width']:g} percentage points or a total N below the optimal "
         f"information size (z² p(1 − p) / margin², margin ± {100 * m['margin']:g} points) is serious, both very "
         "serious; a single study is not assessable;",
-        f"- publication bias: with at least {p['min_k']} studies, Egger's test p < {p['egger_p']:g} or trim and fill "
+        f"- publication bias: with at least {p['min_k']} studies, the funnel plots' regression test "
+        f"p < {p['egger_p']:g} or trim and fill "
         f"imputing at least {100 * p['trimfill_share']:g}% of k makes it strongly suspected (one level); with fewer, "
         "not assessable, which never rates down;",
         f"- a dose-response gradient (BED slope p < {grade['dose_response']['p']:g}, in the direction of benefit) "
