@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sbrtmeta.analysis.small_study import funnel_tests
 from sbrtmeta.data.cells import cell_studies
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED
+from sbrtmeta.stats.inference import critical_value
 
 LEVELS = ("very low", "low", "moderate", "high")
 START = "low"  # non-randomised evidence (single-arm series)
@@ -156,7 +156,7 @@ def optimal_information_size(p: float, margin: float, level: float) -> int:
     """Patients needed to estimate a proportion ``p`` within ±``margin`` at ``level`` confidence:
     ``n = z² p (1 - p) / margin²`` (the sample size of a single proportion; the optimal
     information size of GRADE 6, Guyatt et al. J Clin Epidemiol 2011;64:1283-1293), rounded up."""
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = critical_value(level)
     return int(math.ceil(z**2 * p * (1 - p) / margin**2 - 1e-9))
 
 

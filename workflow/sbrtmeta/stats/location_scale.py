@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sbrtmeta.stats.inference import LIKELIHOOD_TAU2, check_effect_sizes, check_level, check_tau2_method
+from sbrtmeta.stats.inference import (
+    LIKELIHOOD_TAU2,
+    check_effect_sizes,
+    check_level,
+    check_tau2_method,
+    critical_value,
+)
 from sbrtmeta.stats.meta_regression import design_matrix, fit_meta_regression
 from sbrtmeta.stats.model_comparison import gls_loglik, likelihood_ratio_test
 from sbrtmeta.stats.random_effects import tau2_batch
@@ -129,7 +135,7 @@ def location_scale_by_group(y, v, groups, tau2_method: str = "REML", level: floa
     ll_eq = gls_loglik(y, v, X, eq.tau2, reml)
     G = len(levels)
     lrt = likelihood_ratio_test(ll, ll_eq, G - 1)
-    crit = stats.norm.ppf(0.5 + level / 2.0)
+    crit = critical_value(level)
     alpha_names = ("intrcpt",) + tuple(f"site{lv}" for lv in levels[1:])
     note = ""
     if np.all(tau2 > 0):

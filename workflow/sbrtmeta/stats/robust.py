@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sbrtmeta.stats.inference import Coefficients, check_level
+from sbrtmeta.stats.inference import Coefficients, check_level, critical_value, wald_tests
 
 
 @dataclass(frozen=True)
@@ -151,10 +151,8 @@ def robust_cr2(y, X, V, cluster, btt=None, level: float = 0.95, coef_names=None)
     for i in range(p):
         P = -H[:, i, :] @ H[:, i, :].T + np.diag(G2[:, i])
         df[i] = np.trace(P) ** 2 / np.sum(P * P)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = b / se
-    pval = 2 * stats.t.sf(np.abs(t), df)
-    crit = stats.t.ppf(0.5 + level / 2.0, df)
+    t, pval = wald_tests(b, se, df)
+    crit = critical_value(level, df)
     qm, qm_df, qm_p = _htz(b, vcov, H, Gs, btt)
     names = tuple(coef_names) if coef_names is not None else tuple(f"X{j}" for j in range(p))
     return RobustResult(
