@@ -86,22 +86,6 @@ def corrections_ledger():
     return [config["data"]["corrections"]] if printed_sheets() else []
 
 
-def curves_config():
-    """The ``curves`` config with its defaults (the section is optional: rule curves)."""
-    defaults = dict(
-        time_function="log",
-        spline_df=3,
-        struct="CAR",
-        tau2_method="REML",
-        ci_method="z",
-        level=0.95,
-        step=3,
-        min_studies=3,
-        **{"from": 6, "to": 60},
-    )
-    return {**defaults, **config.get("curves", {})}
-
-
 # --- figures ----------------------------------------------------------------------------
 
 

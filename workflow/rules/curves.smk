@@ -24,7 +24,7 @@ rule curves:
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        curves=curves_config(),
+        curves=config["curves"],
         inclusion=config["inclusion"],
         histology=config["pooling"]["histology"],
         formats=config["figures"]["formats"],
