@@ -38,7 +38,7 @@ rule forest_plots:
 
 
 rule funnel_plots:
-    """Contour-enhanced funnel plots of every endpoint × time point with a pooled cell, one panel per site."""
+    """Funnel plots of every endpoint × time point with a pooled cell, one panel per site (axis: sensitivity.funnel)."""
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
