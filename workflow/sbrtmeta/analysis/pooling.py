@@ -1,8 +1,9 @@
 """Pooling of proportions per site × endpoint × time point.
 
 Glue between the tidy tables and the estimators: it groups the included rows
-into cells, computes effect sizes (:mod:`sbrtmeta.effect_sizes`), fits the model
-(:mod:`sbrtmeta.random_effects`) and returns tables on the proportion scale.
+into cells, computes effect sizes (:mod:`sbrtmeta.stats.effect_sizes`), pools each cell
+(:func:`sbrtmeta.stats.proportions.pool_effect_sizes`, the library's ``pool_proportions``
+underneath) and returns tables on the proportion scale.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import pandas as pd
 
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.stats.effect_sizes import boundary_studies, inverse_transform, proportion_effect_sizes, study_intervals
-from sbrtmeta.stats.glmm import fit_glmm_logit
 from sbrtmeta.stats.inference import REGRESSION_TAU2, critical_value
 from sbrtmeta.stats.meta_regression import subgroup_test
-from sbrtmeta.stats.random_effects import fit_random_effects
+from sbrtmeta.stats.proportions import POOLED_FIELDS, check_model, pool_effect_sizes
 
 _LOG = logging.getLogger(__name__)
 
@@ -31,23 +31,7 @@ POOLED_COLUMNS = (
     "k",
     "k_mixed_primaries",
     "n_total",
-    "model",
-    "transform",
-    "tau2_method",
-    "ci_method",
-    "model_estimate",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "pi_low",
-    "pi_high",
-    "tau2",
-    "tau2_ci_low",
-    "tau2_ci_high",
-    "i2",
-    "h2",
-    "q",
-    "q_p",
+    *POOLED_FIELDS,  # model, transform, tau2_method, ci_method, model_estimate, estimate ... q_p
     "studies",
 )
 # pooled_studies.csv: one row per study of a cell (written with this header when nothing is pooled)
@@ -86,34 +70,6 @@ def _label(r) -> str:
     return f"{who} [{r.ref}]{arm}"
 
 
-def _glmm_row(x, n, yi, vi, level):
-    """The GLMM fit of a cell as a pooled row: estimates on the logit scale, a Wald CI,
-    and the prediction interval ``predict.rma`` gives (z, sqrt(se² + τ²)). Study
-    weights are shown as inverse-variance weights at the GLMM's τ² (the GLMM itself
-    has none)."""
-    fit = fit_glmm_logit(x, n, level=level)
-    crit = critical_value(level)
-    pi_se = np.sqrt(fit.se**2 + fit.tau2)
-    w = 1.0 / (vi + fit.tau2)
-    return dict(
-        model="GLMM",
-        tau2_method="GLMM",
-        ci_method="z",
-        estimate=fit.estimate,
-        ci_low=fit.ci_low,
-        ci_high=fit.ci_high,
-        pi_low=fit.estimate - crit * pi_se,
-        pi_high=fit.estimate + crit * pi_se,
-        tau2=fit.tau2,
-        tau2_ci_low=np.nan,
-        tau2_ci_high=np.nan,
-        i2=fit.i2,
-        h2=fit.h2,
-        q=fit.qe_wald,
-        q_p=fit.qe_wald_p,
-    ), 100.0 * w / w.sum()
-
-
 def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
     """The histology a cell pools: the review's (``by="review"``: a colorectal review's
     mixed-primary studies pool with its colorectal ones, and are counted) or the
@@ -128,58 +84,6 @@ def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
     elif by != "row":
         raise ValueError(f"histology grouping {by!r} is not 'review' or 'row'")
     return out
-
-
-_HETEROGENEITY_FIELDS = ("pi_low", "pi_high", "tau2", "tau2_ci_low", "tau2_ci_high", "i2", "h2", "q", "q_p")
-_BACK_TRANSFORMED = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
-
-
-def _check_model(model: str, transform: str) -> None:
-    if model not in ("random-effects", "glmm"):
-        raise ValueError(f"model {model!r} is not 'random-effects' or 'glmm'")
-    if model == "glmm" and transform != "PLO":
-        raise ValueError("the GLMM pools logits: set pooling.transform to PLO")
-
-
-def _single_study_row(yi, vi, z):
-    """A cell of one study reports that study with its own Wald interval; it is not a fit."""
-    half = z * np.sqrt(vi[0])
-    row = dict(model="single study", tau2_method="", ci_method="z", estimate=yi[0], ci_low=yi[0] - half)
-    row["ci_high"] = yi[0] + half
-    row.update(dict.fromkeys(_HETEROGENEITY_FIELDS, np.nan))
-    return row, np.array([100.0])
-
-
-def _random_effects_row(yi, vi, tau2_method, ci_method, level):
-    """The ``rma`` fit of a cell as a pooled row (model scale) and its study weights in %."""
-    fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True)
-    row = dict(
-        model="random effects" if tau2_method != "FE" else "common effect",
-        tau2_method=tau2_method,
-        ci_method=ci_method,
-        estimate=fit.estimate,
-        ci_low=fit.ci_low,
-        ci_high=fit.ci_high,
-    )
-    row.update({key: getattr(fit, key) for key in _HETEROGENEITY_FIELDS})
-    return row, fit.weights
-
-
-def _fit_cell(x, n, yi, vi, model, tau2_method, ci_method, level):
-    """The pooled row (model scale) and study weights of one cell, by its number of studies and the model."""
-    if len(yi) == 1:
-        return _single_study_row(yi, vi, critical_value(level))
-    if model == "glmm":
-        return _glmm_row(x, n, yi, vi, level)
-    return _random_effects_row(yi, vi, tau2_method, ci_method, level)
-
-
-def _back_transform(row: dict, transform: str, n) -> dict:
-    """Keep the model-scale estimate and put the estimate and intervals on the proportion scale."""
-    row["model_estimate"] = row["estimate"]
-    for key in _BACK_TRANSFORMED:
-        row[key] = float(inverse_transform(row[key], transform, n)) if not np.isnan(row[key]) else np.nan
-    return row
 
 
 def _cell_place(site, hist, endpoint, t) -> dict:
@@ -262,7 +166,7 @@ def pool_cells(
     one of :data:`sbrtmeta.stats.effect_sizes.STUDY_CI_METHODS`); ``add`` and ``to`` are the
     continuity correction (:func:`cell_effect_sizes`).
     """
-    _check_model(model, transform)
+    check_model(model, transform)
     pooled, studies = [], []
     included = _histology_groups(included, histology)
     for key, cell in included.groupby(CELL, sort=True):
@@ -270,12 +174,12 @@ def pool_cells(
         x = cell["events"].to_numpy(dtype=float)
         n = cell["n"].to_numpy(dtype=float)
         yi, vi = cell_effect_sizes(cell, transform, add, to)
-        row, weights = _fit_cell(x, n, yi, vi, model, tau2_method, ci_method, level)
-        row = _back_transform(row, transform, n)
+        fit = pool_effect_sizes(yi, vi, x, n, transform, model, tau2_method, ci_method, level)
+        row, weights = fit.pooled_row(), fit.weights
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
         labels = [_label(r) for r in cell.itertuples()]
         place = _cell_place(*key)
-        summary = dict(k=len(cell), k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()), transform=transform)
+        summary = dict(k=len(cell), k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()))
         pooled.append(dict(**place, **summary, studies="; ".join(labels), **row))
         studies.append(
             _study_table(place, cell, labels, mixed, yi, vi, weights, level, transform, n, study_ci, (add, to))
