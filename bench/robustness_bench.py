@@ -31,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 from sbrtmeta.analysis.multiverse import specifications  # noqa: E402
-from sbrtmeta.data.extraction import clean_step  # noqa: E402
+from sbrtmeta.steps.clean_extraction import clean_extraction  # noqa: E402
 from sbrtmeta.stats.gosh import all_subsets, gosh_fits  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -129,7 +129,7 @@ def multiverse_cases(add, n_specs: int) -> None:
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     sheets = [str(ROOT / s) for s in config["data"]["sheets"]]
-    outcomes = clean_step(sheets, str(ROOT / config["data"]["corrections"]), config["cleanup"], [])
+    outcomes = clean_extraction(sheets, str(ROOT / config["data"]["corrections"]), config["cleanup"], [])
     universe = dict(BENCH_MULTIVERSE, max_specs=n_specs)
     n = len(specifications(universe, 1))
     work = Path(tempfile.mkdtemp(prefix="sbrtmeta-mv-bench-"))

@@ -161,22 +161,22 @@ def test_large_models_get_delta_intervals_only(analysis):
 @pytest.fixture(scope="module")
 def step_inputs():
     import yaml
-    from sbrtmeta.data.extraction import clean_step
+    from sbrtmeta.steps.clean_extraction import clean_extraction
 
     root = FIX.parents[1]
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())
     sheets = [str(root / s) for s in config["data"]["sheets"]]
-    outcomes = clean_step(sheets, str(root / config["data"]["corrections"]), config["cleanup"], [])
+    outcomes = clean_extraction(sheets, str(root / config["data"]["corrections"]), config["cleanup"], [])
     dose = dict(config["dose_response"], bootstrap=dict(config["dose_response"]["bootstrap"], replicates=50))
     return outcomes, dose, config
 
 
 def test_dose_response_step_fits_the_arms_it_selects_and_draws_them(step_inputs):
     from sbrtmeta.analysis.dose_arms import select_dose_arms
-    from sbrtmeta.report.dose_response import dose_response_step
+    from sbrtmeta.steps.dose_response import dose_response
 
     outcomes, dose, config = step_inputs
-    out = dose_response_step(outcomes, dose, config["inclusion"], config["pooling"]["histology"])
+    out = dose_response(outcomes, dose, config["inclusion"], config["pooling"]["histology"])
     arms, left_out = select_dose_arms(outcomes, config["inclusion"], dose, config["pooling"]["histology"])
     expected = analyse_dose_response(
         arms, tau2_method=dose["tau2_method"], ci_method=dose["ci_method"], n_boot=50, seed=dose["bootstrap"]["seed"]
@@ -192,10 +192,10 @@ def test_dose_response_step_fits_the_arms_it_selects_and_draws_them(step_inputs)
 
 
 def test_dose_response_step_with_no_arm_says_why(step_inputs):
-    from sbrtmeta.report.dose_response import dose_response_step
+    from sbrtmeta.steps.dose_response import dose_response
 
     outcomes, dose, config = step_inputs
-    out = dose_response_step(outcomes, dict(dose, timepoint_months=7), config["inclusion"])
+    out = dose_response(outcomes, dict(dose, timepoint_months=7), config["inclusion"])
     assert out.table.empty and list(out.table.columns) == list(TABLE_COLUMNS)
     assert out.arms.empty and len(out.left_out) > 0
     assert any("no dose-response to fit" in t.get_text().replace("\n", " ") for t in out.figure.texts)

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from sbrtmeta.analysis import multiverse as mv
 from sbrtmeta.analysis.pooling import pool_cells
-from sbrtmeta.data.extraction import clean_step
 from sbrtmeta.data.inclusion import apply_inclusion, read_outcomes
 from sbrtmeta.report.robustness_section import multiverse_lines
+from sbrtmeta.steps.clean_extraction import clean_extraction
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -22,7 +22,7 @@ MULTIVERSE = CONFIG["robustness"]["multiverse"]
 def tidy(tmp_path_factory):
     """outcomes.csv of the shipped sheets, read back as the multiverse's shards read it."""
     sheets = [str(ROOT / s) for s in CONFIG["data"]["sheets"]]
-    outcomes = clean_step(sheets, str(ROOT / CONFIG["data"]["corrections"]), CONFIG["cleanup"], [])
+    outcomes = clean_extraction(sheets, str(ROOT / CONFIG["data"]["corrections"]), CONFIG["cleanup"], [])
     path = tmp_path_factory.mktemp("mv") / "outcomes.csv"
     outcomes.to_csv(path, index=False, lineterminator="\n")
     return read_outcomes(path)

@@ -471,14 +471,14 @@ def test_only_cells_with_a_pooled_row_get_forest_and_funnel_plots(tmp_path):
     from sbrtmeta.data.cells import pooled_cells
     from sbrtmeta.plots.forest import forest_figures
     from sbrtmeta.plots.style import save_figures
-    from sbrtmeta.report.funnel import funnel_figures
+    from sbrtmeta.steps.funnel_plots import funnel_plots
 
     p24, s24 = make_tables({"lung": 3, "liver": 2}, t=24.0)
     p36, s36 = make_tables({"lung": 2}, t=36.0, seed=2)
     pooled, studies = pd.concat([p36, p24], ignore_index=True), pd.concat([s36, s24], ignore_index=True)
     assert pooled_cells(pooled, ["OS", "LC"]) == [("LC", 24.0), ("LC", 36.0)]
     forest = save_figures(forest_figures(pooled, studies, ["LC", "OS"]), str(tmp_path / "forest"), ["png", "svg"], 50)
-    funnel = save_figures(funnel_figures(pooled, studies, ["LC", "OS"]), str(tmp_path / "funnel"), ["png"], 50)
+    funnel = save_figures(funnel_plots(pooled, studies, ["LC", "OS"]), str(tmp_path / "funnel"), ["png"], 50)
     assert [p.rpartition("/")[2] for p in forest] == [
         "forest_LC_24m.png",
         "forest_LC_24m.svg",

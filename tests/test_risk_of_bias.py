@@ -6,10 +6,10 @@ import yaml
 from project_copy import ROOT
 from rob_rules import shipped_items
 from sbrtmeta.data.errors import InputErrors
-from sbrtmeta.data.extraction import clean_step
-from sbrtmeta.data.inclusion import inclusion_step
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, TOOLS, read_risk_of_bias, risk_of_bias_table
 from sbrtmeta.plots.risk_of_bias import risk_of_bias_figures
+from sbrtmeta.steps.apply_inclusion import apply_inclusion
+from sbrtmeta.steps.clean_extraction import clean_extraction
 
 OUTCOMES = pd.DataFrame(
     {
@@ -90,8 +90,8 @@ def test_the_shipped_sheet_follows_its_two_rules():
     """data/raw/risk_of_bias.csv: items 3 and 6 from the design and median follow-up, all else not assessed."""
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     data = config["data"]
-    tidy = clean_step([str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], [])
-    included, _ = inclusion_step(tidy, config["inclusion"])
+    tidy = clean_extraction([str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], [])
+    included, _ = apply_inclusion(tidy, config["inclusion"])
     expected = shipped_items(tidy, included)
     rob = data["risk_of_bias"]
     shipped = read_risk_of_bias(ROOT / rob["path"], rob["tool"], tidy["study_id"])

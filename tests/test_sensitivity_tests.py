@@ -9,9 +9,9 @@ from sbrtmeta.analysis.sensitivity_tests import (
     TEST_COLUMNS,
     heterogeneity_by_site,
     sensitivity_tests,
-    sensitivity_tests_step,
 )
 from sbrtmeta.report.sensitivity_tests_section import TITLE, sensitivity_tests_section
+from sbrtmeta.steps.sensitivity_tests import sensitivity_tests as sensitivity_tests_step
 from sensitivity_fixtures import FIX, INPUTS, REF
 
 OPTS = dict(

@@ -1,15 +1,15 @@
 """Snakemake script: tidy outcomes and pooled.csv → survival curves, their models and a figure
-per site × endpoint in results/figures/curves/ (:func:`sbrtmeta.report.curves.curves_step`)."""
+per site × endpoint in results/figures/curves/ (:func:`sbrtmeta.steps.curves.curves`)."""
 
 from sbrtmeta.data.inclusion import read_outcomes
 from sbrtmeta.plots.style import save_figures
-from sbrtmeta.report.curves import curves_step
-from sbrtmeta.report.step import read_result, run_step, write_table
+from sbrtmeta.steps.curves import curves
+from sbrtmeta.steps.runner import read_result, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
-    out = curves_step(
+    out = curves(
         read_outcomes(sm.input.outcomes),
         read_result(sm.input.pooled),
         sm.params.curves,

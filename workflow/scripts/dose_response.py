@@ -1,15 +1,15 @@
 """Snakemake script: tidy outcomes → dose-response tables and the bubble plot
-(:func:`sbrtmeta.report.dose_response.dose_response_step`)."""
+(:func:`sbrtmeta.steps.dose_response.dose_response`)."""
 
 from sbrtmeta.data.inclusion import read_outcomes
 from sbrtmeta.plots.style import save_figure
-from sbrtmeta.report.dose_response import dose_response_step
-from sbrtmeta.report.step import run_step, write_table
+from sbrtmeta.steps.dose_response import dose_response
+from sbrtmeta.steps.runner import run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
-    out = dose_response_step(
+    out = dose_response(
         read_outcomes(sm.input.outcomes),
         sm.params.dose,
         sm.params.inclusion,

@@ -1,16 +1,16 @@
 """Snakemake script: pooled tables → a contour-enhanced funnel plot of every endpoint × time
-point with a pooled cell, in results/figures/funnel/ (:func:`sbrtmeta.report.funnel.funnel_figures`)."""
+point with a pooled cell, in results/figures/funnel/ (:func:`sbrtmeta.steps.funnel_plots.funnel_plots`)."""
 
 from sbrtmeta.plots.style import save_figures
-from sbrtmeta.report.funnel import funnel_figures
-from sbrtmeta.report.step import read_result, run_step
+from sbrtmeta.steps.funnel_plots import funnel_plots
+from sbrtmeta.steps.runner import read_result, run_step
 
 
 def main(log):
     sm = snakemake  # noqa: F821
     pooled, studies = read_result(sm.input.pooled), read_result(sm.input.studies)
     funnel = sm.params.funnel
-    figures = funnel_figures(
+    figures = funnel_plots(
         pooled,
         studies,
         sm.params.endpoints,

@@ -1,18 +1,17 @@
 """Snakemake script: pooled_studies.csv → one shard of every cell's GOSH fits
-(:func:`sbrtmeta.analysis.gosh.gosh_shard`)."""
+(:func:`sbrtmeta.steps.gosh_shard.gosh_shard`)."""
 
-from sbrtmeta.analysis.gosh import gosh_shard
-from sbrtmeta.report.step import read_result, run_step, write_table
+from sbrtmeta.steps.gosh_shard import gosh_shard
+from sbrtmeta.steps.runner import read_result, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
     shard, shards = int(sm.wildcards.shard), sm.params.shards
     part = gosh_shard(
-        read_result(sm.input.studies), sm.params.pooling, sm.params.gosh, sm.params.seed, shard, shards, sm.threads
+        read_result(sm.input.studies), sm.params.pooling, sm.params.gosh, sm.params.seed, shard, shards, sm.threads, log
     )
     write_table(part, sm.output.part)
-    log.info("GOSH shard %d of %d: %d subsets fitted", shard + 1, shards, len(part))
 
 
 run_step("gosh_shard", snakemake.log[0], main)  # noqa: F821

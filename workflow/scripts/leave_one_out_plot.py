@@ -1,16 +1,16 @@
 """Snakemake script: pooled tables → leave_one_out_<site>.csv and its figure
-(:func:`sbrtmeta.report.leave_one_out.leave_one_out_outputs`)."""
+(:func:`sbrtmeta.steps.leave_one_out_plot.leave_one_out_plot`)."""
 
 from sbrtmeta.plots.style import save_figure
-from sbrtmeta.report.leave_one_out import leave_one_out_outputs
-from sbrtmeta.report.step import read_result, run_step, write_table
+from sbrtmeta.steps.leave_one_out_plot import leave_one_out_plot
+from sbrtmeta.steps.runner import read_result, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
     site = sm.wildcards.site.replace("_", " ")
     pooled, studies = read_result(sm.input.pooled), read_result(sm.input.studies)
-    table, fig = leave_one_out_outputs(pooled, studies, site, sm.params.options["loo_max_studies"], sm.params.level)
+    table, fig = leave_one_out_plot(pooled, studies, site, sm.params.options["loo_max_studies"], sm.params.level)
     write_table(table, sm.output.table)
     save_figure(fig, list(sm.output.figures), dpi=sm.params.dpi)
     log.info("wrote %s and %s", sm.output.table, ", ".join(sm.output.figures))

@@ -1,16 +1,16 @@
 """Snakemake script: the multiverse shards → multiverse.csv, multiverse_summary.csv,
 multiverse_choices.csv and a specification curve per pooled cell in
-results/figures/specification_curve/ (:func:`sbrtmeta.report.multiverse.multiverse_step`)."""
+results/figures/specification_curve/ (:func:`sbrtmeta.steps.multiverse.multiverse`)."""
 
 from sbrtmeta.plots.style import save_figures
-from sbrtmeta.report.multiverse import multiverse_step
-from sbrtmeta.report.step import read_result, run_step, write_table
+from sbrtmeta.steps.multiverse import multiverse
+from sbrtmeta.steps.runner import read_result, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
     parts = [read_result(p) for p in sm.input.parts]
-    tables, figures = multiverse_step(parts, read_result(sm.input.pooled), sm.params.margin)
+    tables, figures = multiverse(parts, read_result(sm.input.pooled), sm.params.margin)
     write_table(tables.table, sm.output.table)
     write_table(tables.summary, sm.output.summary)
     write_table(tables.choices, sm.output.choices)

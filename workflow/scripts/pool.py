@@ -1,8 +1,8 @@
 """Snakemake script: included rows → pooled.csv, pooled_studies.csv, not_pooled.csv, subgroup_tests.csv
-(:func:`sbrtmeta.analysis.pooling.pool_step`)."""
+(:func:`sbrtmeta.steps.pool.pool`)."""
 
-from sbrtmeta.analysis.pooling import pool_step
-from sbrtmeta.report.step import read_result, run_step, write_table
+from sbrtmeta.steps.pool import pool
+from sbrtmeta.steps.runner import read_result, run_step, write_table
 
 
 def main(log):
@@ -10,9 +10,7 @@ def main(log):
     included = read_result(sm.input.included)
     included["first_author"] = included["first_author"].fillna("")
     excluded = read_result(sm.input.excluded)
-    t = pool_step(
-        included, excluded, sm.params.pooling, sm.params.sites, sm.params.endpoints, log, sm.params.sensitivity
-    )
+    t = pool(included, excluded, sm.params.pooling, sm.params.sites, sm.params.endpoints, log, sm.params.sensitivity)
     write_table(t.pooled, sm.output.pooled)
     write_table(t.studies, sm.output.studies)
     write_table(t.not_pooled, sm.output.not_pooled)

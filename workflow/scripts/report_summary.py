@@ -1,9 +1,10 @@
-"""Snakemake script: results/report/summary.md from the result tables (:func:`sbrtmeta.report.summary.summary_step`)."""
+"""Snakemake script: results/report/summary.md from the result tables
+(:func:`sbrtmeta.steps.report_summary.report_summary`)."""
 
 from pathlib import Path
 
-from sbrtmeta.report.step import read_result, run_step
-from sbrtmeta.report.summary import summary_step
+from sbrtmeta.steps.report_summary import report_summary
+from sbrtmeta.steps.runner import read_result, run_step
 
 TABLES = (
     "pooled",
@@ -32,7 +33,7 @@ def main(log):
         path = getattr(sm.input, name, [])  # a path, or [] when the analysis is switched off
         tables[name] = read_result(path) if isinstance(path, str) else None
     out = Path(sm.output[0])
-    text = summary_step(
+    text = report_summary(
         tables,
         list(sm.input.figures)
         + list(sm.input.dose_figures)

@@ -1,13 +1,13 @@
 """Snakemake script: pooled studies and dose-response arms → sensitivity_tests.csv and
-heterogeneity_by_site.csv (:func:`sbrtmeta.analysis.sensitivity_tests.sensitivity_tests_step`)."""
+heterogeneity_by_site.csv (:func:`sbrtmeta.steps.sensitivity_tests.sensitivity_tests`)."""
 
-from sbrtmeta.analysis.sensitivity_tests import sensitivity_tests_step
-from sbrtmeta.report.step import read_result, run_step, write_table
+from sbrtmeta.steps.runner import read_result, run_step, write_table
+from sbrtmeta.steps.sensitivity_tests import sensitivity_tests
 
 
 def main(log):
     sm = snakemake  # noqa: F821
-    out = sensitivity_tests_step(
+    out = sensitivity_tests(
         read_result(sm.input.studies),
         read_result(sm.input.arms),
         read_result(sm.input.dose),

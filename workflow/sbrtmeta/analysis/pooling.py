@@ -9,7 +9,6 @@ underneath) and returns tables on the proportion scale.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -286,39 +285,6 @@ def subgroup_differences(
     return pd.DataFrame(out, columns=list(SUBGROUP_COLUMNS))
 
 
-@dataclass(frozen=True)
-class PoolTables:
-    """``pooled.csv``, ``pooled_studies.csv``, ``not_pooled.csv`` and ``subgroup_tests.csv``."""
-
-    pooled: pd.DataFrame
-    studies: pd.DataFrame
-    not_pooled: pd.DataFrame
-    subgroups: pd.DataFrame
-
-
-def _log_pooling(log, t: PoolTables) -> None:
-    for r in t.subgroups.itertuples():
-        log.info(
-            "sites differ? %s %s %gm (%s): QM = %.2f, p = %.3g",
-            *(r.histology, r.endpoint, r.timepoint_months, r.sites, r.qm, r.p),
-        )
-    for r in t.pooled.itertuples():
-        log.info(
-            "%s (%s) %s %gm: k = %d, %s, %.1f%% [%.1f, %.1f]",
-            *(r.site, r.histology, r.endpoint, r.timepoint_months, r.k, r.model),
-            *(100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high),
-        )
-    for r in t.not_pooled.itertuples():
-        log.info(
-            "NOT POOLED %s (%s) %s: %s (%s)",
-            *(r.site, r.histology or "any histology", r.endpoint or "any endpoint", r.reason, r.detail),
-        )
-    if t.pooled.empty:
-        log.info(
-            "NOTHING POOLED: no site × endpoint × time point has a rate to pool (reasons above and in not_pooled.csv)"
-        )
-
-
 def study_options(sensitivity: dict | None) -> dict:
     """``study_ci``, ``add`` and ``to`` from config's ``sensitivity`` section (defaults: Clopper-Pearson
     study intervals and escalc's ``add = 1/2, to = "only0"``)."""
@@ -329,28 +295,3 @@ def study_options(sensitivity: dict | None) -> dict:
         add=float(continuity.get("add", STUDY_DEFAULTS["add"])),
         to=continuity.get("to", STUDY_DEFAULTS["to"]),
     )
-
-
-def pool_step(
-    included: pd.DataFrame,
-    excluded: pd.DataFrame,
-    pooling: dict,
-    sites: list,
-    endpoints: list,
-    log=_LOG,
-    sensitivity: dict | None = None,
-) -> PoolTables:
-    """Pool every site × endpoint × time point, list the cells not pooled and test the sites' differences.
-    ``sensitivity`` is config's section (study intervals and continuity correction, :func:`study_options`)."""
-    p = pooling
-    o = study_options(sensitivity)
-    pooled, studies = pool_cells(
-        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["model"], p["histology"], **o
-    )
-    missing = not_pooled(included, excluded, sites, endpoints, p["histology"])
-    tests = subgroup_differences(
-        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["histology"], o["add"], o["to"]
-    )
-    tables = PoolTables(pooled, studies, missing, tests)
-    _log_pooling(log, tables)
-    return tables

@@ -364,25 +364,3 @@ def clean_extraction(
     for col in ("total_dose_gy", "bed10", "timepoint_months", "rate", "mfu_months"):
         tidy[col] = tidy[col].astype("Float64")
     return tidy
-
-
-def clean_step(sheets: list[str], ledger: str, cleanup: dict, tidy_sheets: list[str], log=_LOG) -> pd.DataFrame:
-    """``outcomes.csv`` from the printed sheets, the corrections ledger and the tidy sheets."""
-    tidy = clean_extraction(
-        sheets,
-        ledger,
-        denominator=dict(cleanup["denominator"]),
-        alpha_beta=float(cleanup["alpha_beta"]),
-        review_histology=dict(cleanup["review_histology"]),
-        tidy_sheets=tidy_sheets,
-    )
-    printed = tidy[tidy["raw_file"].isin({s.rsplit("/", 1)[-1] for s in sheets})]
-    corrected = (printed.drop_duplicates("raw_row")["corrected_columns"] != "").sum()
-    log.info(
-        "%d tidy rows from %d printed sheet(s) and %d tidy sheet(s); %d raw rows repaired by the corrections ledger",
-        len(tidy),
-        len(sheets),
-        len(tidy_sheets),
-        corrected,
-    )
-    return tidy

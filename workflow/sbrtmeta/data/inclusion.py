@@ -255,19 +255,3 @@ def check_named_studies(tidy: pd.DataFrame, criteria: dict) -> None:
                     column="studies",
                     value=sid,
                 )
-
-
-def inclusion_step(
-    tidy: pd.DataFrame, criteria: dict, log=_LOG, risk_of_bias: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``included.csv`` and ``excluded.csv``: the studies config names checked, then the criteria applied
-    (``risk_of_bias``: results/tables/risk_of_bias.csv, for ``max_risk_of_bias``)."""
-    check_named_studies(tidy, criteria)
-    overall = None
-    if risk_of_bias is not None:
-        overall = dict(zip(risk_of_bias["study_id"].astype(str), risk_of_bias["overall"].astype(str)))
-    included, excluded = apply_inclusion(tidy, criteria, overall)
-    log.info("%d rows included, %d excluded", len(included), len(excluded))
-    for crit, k in excluded["criterion"].value_counts().sort_index().items():
-        log.info("  excluded by %s: %d", crit, k)
-    return included, excluded

@@ -1,3 +1,2 @@
-"""Report: the Markdown summary written from the result tables, and the step runner
-(logging, one-line input errors, deterministic CSV writing) that every workflow script uses.
-"""
+"""Report: the Markdown writers: ``summary.md`` and its sections, ``methods.md`` and the PRISMA
+checklist, written from the result tables and the config (no estimate computed here)."""

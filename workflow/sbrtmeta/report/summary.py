@@ -26,10 +26,6 @@ from sbrtmeta.plots.labels import (
     statistic_text,
 )
 from sbrtmeta.report.certainty_section import certainty_lines
-from sbrtmeta.report.curves_section import curves_section
-from sbrtmeta.report.robustness_section import robustness_section
-from sbrtmeta.report.sensitivity_section import sensitivity_section
-from sbrtmeta.report.sensitivity_tests_section import sensitivity_tests_section
 
 
 def _finite(x) -> bool:
@@ -458,31 +454,3 @@ def summary_markdown(
     out += robustness or []
     out += _figures_section(figures, report_dir)
     return "\n".join(out).rstrip("\n") + "\n"
-
-
-def summary_step(tables: dict, figures: list[str], report_dir: str, sites: list[str], targets=()) -> str:
-    """``summary.md`` from the result tables (``tables``: pooled, subgroups, included, excluded,
-    not_pooled, dose, and curves, curve_models, curve_studies if given) and the figure paths
-    (files, or folders of figures); ``targets``: the time points of the curve section."""
-    curve_lines = curves_section(
-        tables.get("curves"), tables.get("curve_models"), tables.get("curve_studies"), tables["pooled"], list(targets)
-    )
-    return summary_markdown(
-        tables["pooled"],
-        tables["subgroups"],
-        tables["included"],
-        tables["excluded"],
-        tables["not_pooled"],
-        tables["dose"],
-        figure_list(figure_files(figures)),
-        report_dir=report_dir,
-        sites=sites,
-        sof=tables.get("sof"),
-        rob=tables.get("rob"),
-        robustness=robustness_section(tables.get("gosh"), tables.get("multiverse")),
-        sensitivity=sensitivity_section(tables.get("cumulative"), tables.get("baujat"), sites),
-        curves=curve_lines,
-        sensitivity_tests=sensitivity_tests_section(
-            tables.get("sensitivity_tests"), tables.get("heterogeneity_by_site"), sites
-        ),
-    )

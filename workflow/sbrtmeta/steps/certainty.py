@@ -12,7 +12,7 @@ from sbrtmeta.report.methods import methods_markdown
 from sbrtmeta.report.prisma import prisma_markdown
 
 
-def certainty_step(
+def certainty(
     pooled: pd.DataFrame,
     studies: pd.DataFrame,
     risk_of_bias: pd.DataFrame,

@@ -1,6 +1,6 @@
 """The curves step: tidy outcomes and pooled.csv in; the curve tables and figures out.
 
-:func:`curves_step` selects every printed rate (:func:`sbrtmeta.analysis.curves.curve_rows`),
+:func:`curves` selects every printed rate (:func:`sbrtmeta.analysis.curves.curve_rows`),
 fits the curve model per site × histology × endpoint
 (:func:`sbrtmeta.analysis.curves.analyse_curves`) and draws a figure per site × endpoint
 (:func:`sbrtmeta.plots.curves.curve_figures`). ``workflow/scripts/curves.py`` reads the
@@ -29,7 +29,7 @@ class CurveOutputs:
     figures: list
 
 
-def curves_step(
+def curves(
     outcomes: pd.DataFrame,
     pooled: pd.DataFrame,
     curves: dict,

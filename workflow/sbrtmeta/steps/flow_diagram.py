@@ -10,6 +10,6 @@ from sbrtmeta.analysis.selection import flow_counts
 from sbrtmeta.plots.flow_diagram import draw_flow
 
 
-def flow_figure(included: pd.DataFrame, excluded: pd.DataFrame) -> Figure:
+def flow_diagram(included: pd.DataFrame, excluded: pd.DataFrame) -> Figure:
     """The flow diagram of study selection."""
     return draw_flow(flow_counts(included, excluded))

@@ -65,3 +65,25 @@ def baujat_figures(table: pd.DataFrame) -> Iterator[tuple[str, Figure]]:
     table = table[table["contribution"].notna()]  # cells not estimable are only in the table
     for (site, hist, endpoint, t), cell in table.groupby(["site", "histology", "endpoint", "timepoint_months"]):
         yield f"baujat_{_slug(site)}_{_slug(hist)}_{endpoint}_{float(t):g}m", draw_baujat(cell)
+
+
+@dataclass(frozen=True)
+class SensitivityOutputs:
+    """The two tables and, lazily, their figures (``(stem, figure)`` pairs)."""
+
+    tables: SensitivityTables
+    cumulative_figures: Iterator[tuple[str, Figure]]
+    baujat_figures: Iterator[tuple[str, Figure]]
+
+
+def sensitivity(
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    included: pd.DataFrame,
+    options: dict,
+    level: float,
+    endpoints: list[str],
+) -> SensitivityOutputs:
+    """``cumulative.csv``, ``baujat.csv`` and their figures; ``options`` is config's ``sensitivity``."""
+    t = sensitivity_tables(pooled, studies, included, options, level)
+    return SensitivityOutputs(t, cumulative_figures(t.cumulative, endpoints), baujat_figures(t.baujat))

@@ -29,7 +29,7 @@ def _curves(tables: MultiverseTables) -> Iterator[tuple[str, Figure]]:
         yield stem, draw_specification_curve(rows, r, list(CHOICES))
 
 
-def multiverse_step(
+def multiverse(
     parts: list[pd.DataFrame], pooled: pd.DataFrame, margin: float
 ) -> tuple[MultiverseTables, Iterator[tuple[str, Figure]]]:
     """The gathered tables and, lazily, the specification curve of every cell of ``pooled.csv``

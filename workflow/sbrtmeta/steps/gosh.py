@@ -17,7 +17,7 @@ def _figures(tables: GoshTables, highlight: list[str]) -> Iterator[tuple[str, Fi
         yield f"gosh_{name}", draw_gosh(table, tables.studies[tables.studies["cell"] == name], highlight)
 
 
-def gosh_step(
+def gosh(
     parts: list[pd.DataFrame], studies: pd.DataFrame, pooling: dict, gosh: dict
 ) -> tuple[GoshTables, Iterator[tuple[str, Figure]]]:
     """``gosh_<cell>.csv`` of every cell with three or more studies, ``gosh_studies.csv``,

@@ -10,7 +10,7 @@ from sbrtmeta.analysis.leave_one_out import leave_one_out_table
 from sbrtmeta.plots.leave_one_out import draw_leave_one_out
 
 
-def leave_one_out_outputs(
+def leave_one_out_plot(
     pooled: pd.DataFrame, studies: pd.DataFrame, site: str, max_studies: int, level: float
 ) -> tuple[pd.DataFrame, Figure]:
     """``leave_one_out_<site>.csv`` and its figure."""

@@ -1,6 +1,6 @@
 """The funnel-plot step: small-study tests of every pooled cell, drawn as funnel plots.
 
-:func:`funnel_figures` runs Egger's test and trim and fill per site
+:func:`funnel_plots` runs Egger's test and trim and fill per site
 (:func:`sbrtmeta.analysis.small_study.funnel_panels`) and draws each endpoint × time point
 (:func:`sbrtmeta.plots.funnel.draw_funnel`); ``workflow/scripts/funnel_plots.py`` saves them.
 """
@@ -17,7 +17,7 @@ from sbrtmeta.data.cells import cell_stem, pooled_cells
 from sbrtmeta.plots.funnel import draw_funnel
 
 
-def funnel_figures(
+def funnel_plots(
     pooled: pd.DataFrame,
     studies: pd.DataFrame,
     endpoints: list[str],

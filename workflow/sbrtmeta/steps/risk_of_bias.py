@@ -12,7 +12,7 @@ from sbrtmeta.plots.risk_of_bias import risk_of_bias_figures
 DEFAULT_TOOL = "MINORS"
 
 
-def risk_of_bias_step(outcomes: pd.DataFrame, setting: dict | None, log=None):
+def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None):
     """``(table, figures)`` for ``outcomes`` (results/clean/outcomes.csv) and config
     ``data.risk_of_bias`` (``setting``: path, tool, worksheet; None: no sheet)."""
     tool = (setting or {}).get("tool", DEFAULT_TOOL)

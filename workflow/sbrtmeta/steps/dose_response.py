@@ -1,6 +1,6 @@
 """The dose-response step: tidy outcomes in; the dose-response tables and the bubble plot out.
 
-:func:`dose_response_step` selects the arms (:func:`sbrtmeta.analysis.dose_arms.select_dose_arms`),
+:func:`dose_response` selects the arms (:func:`sbrtmeta.analysis.dose_arms.select_dose_arms`),
 fits the per-site and across-site models (:func:`sbrtmeta.analysis.dose_response.analyse_dose_response`)
 and draws them (:func:`sbrtmeta.plots.bubble.draw_dose_response`). With no arm to fit it says
 so in every output rather than fail the workflow. ``workflow/scripts/dose_response.py`` only
@@ -117,7 +117,7 @@ def _log_fits(log, a: DoseAnalysis, used: pd.DataFrame, left_out: pd.DataFrame, 
         )
 
 
-def dose_response_step(
+def dose_response(
     outcomes: pd.DataFrame,
     dose: dict,
     inclusion: dict,
