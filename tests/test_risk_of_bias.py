@@ -90,7 +90,9 @@ def test_the_shipped_sheet_follows_its_two_rules():
     """data/raw/risk_of_bias.csv: items 3 and 6 from the design and median follow-up, all else not assessed."""
     config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     data = config["data"]
-    tidy = clean_extraction([str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], [])
+    tidy = clean_extraction(
+        [str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], []
+    )
     included, _ = apply_inclusion(tidy, config["inclusion"])
     expected = shipped_items(tidy, included)
     rob = data["risk_of_bias"]

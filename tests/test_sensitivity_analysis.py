@@ -14,10 +14,10 @@ from sbrtmeta.analysis.pooling import pool_cells  # noqa: E402
 from sbrtmeta.data.errors import InputError  # noqa: E402
 from sbrtmeta.plots.baujat import draw_baujat  # noqa: E402
 from sbrtmeta.plots.cumulative import draw_cumulative  # noqa: E402
-from sbrtmeta.steps.sensitivity import baujat_figures, cumulative_figures, sensitivity_tables  # noqa: E402
 from sbrtmeta.report.sensitivity_section import sensitivity_section  # noqa: E402
 from sbrtmeta.stats.effect_sizes import study_intervals  # noqa: E402
 from sbrtmeta.stats.influence import baujat  # noqa: E402
+from sbrtmeta.steps.sensitivity import baujat_figures, cumulative_figures, sensitivity_tables  # noqa: E402
 from test_edge_cases import _included, _rows  # noqa: E402
 
 COUNTS = [(40, 50), (30, 45), (55, 60), (20, 35), (70, 80)]
