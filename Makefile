@@ -20,7 +20,7 @@ all: run
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[workflow,test,bench]'
 	touch $@
 
 run: $(VENV)/.installed

@@ -1,16 +1,28 @@
 """The public API: ``import sbrtmeta`` and the names of ``sbrtmeta.__all__``, with only the core dependencies."""
 
+import doctest
 import importlib
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 import sbrtmeta
 
 ROOT = Path(__file__).resolve().parents[1]
-# what only the workflow needs (pyproject's `workflow` extra, and matplotlib for the figures)
-WORKFLOW_ONLY = ("snakemake", "pandera", "openpyxl", "grimp", "jsonschema", "matplotlib", "yaml")
+IMPORT_NAMES = {"pyyaml": "yaml"}  # package name -> import name where they differ
+
+
+def _workflow_only() -> tuple[str, ...]:
+    """The import names of pyproject's `workflow` extra: what only the workflow needs."""
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["workflow"]
+    names = (re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].lower() for spec in extra)
+    return tuple(IMPORT_NAMES.get(name, name) for name in names)
+
+
+WORKFLOW_ONLY = _workflow_only()
 
 
 @pytest.mark.parametrize("name", sbrtmeta.__all__)
@@ -76,3 +88,26 @@ def test_import_sbrtmeta_imports_no_model():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip() == "['sbrtmeta']"
+
+
+def test_workflow_extra_holds_the_workflow_packages():
+    assert set(WORKFLOW_ONLY) >= {"snakemake", "pandera", "openpyxl", "grimp", "jsonschema", "matplotlib", "yaml"}
+
+
+def _readme_examples() -> list[str]:
+    """The python blocks of README.md's "Use as a library" section."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Use as a library\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_readme_library_example_runs_as_a_doctest():
+    blocks = _readme_examples()
+    assert blocks, "README.md's 'Use as a library' has no python block"
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for i, block in enumerate(blocks):
+        test = parser.get_doctest(block, {}, f"README.md, Use as a library, block {i + 1}", "README.md", 0)
+        assert test.examples
+        runner.run(test)
+    results = runner.summarize(verbose=False)
+    assert results.attempted >= 5 and results.failed == 0, results

@@ -1,5 +1,6 @@
 """environment.yml (conda) and pyproject.toml (pip) name the same packages; the jobs' conda environment
-(workflow/envs/sbrtmeta.yaml) is pyproject's runtime dependencies, and has what the jobs import."""
+(workflow/envs/sbrtmeta.yaml) is pyproject's runtime dependencies (the core and the `workflow` extra), and has
+what the jobs import; the core is what the library needs (tests/test_api.py imports it without the rest)."""
 
 import ast
 import re
@@ -25,9 +26,19 @@ def test_conda_and_pip_list_the_same_packages():
     assert pip == conda
 
 
-def test_minimum_versions_agree():
+def runtime_dependencies() -> list[str]:
+    """What the workflow runs on: the library's dependencies and the `workflow` extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip = {_name(d): d.replace(" ", "") for d in project["dependencies"]}
+    return project["dependencies"] + project["optional-dependencies"]["workflow"]
+
+
+def test_the_library_needs_only_the_scientific_core():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert {_name(d) for d in project["dependencies"]} == {"numpy", "scipy", "pandas", "statsmodels"}
+
+
+def test_minimum_versions_agree():
+    pip = {_name(d): d.replace(" ", "") for d in runtime_dependencies()}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_name(d): d.replace(" ", "") for d in env["dependencies"] if isinstance(d, str)}
     for name, spec in pip.items():
@@ -37,7 +48,7 @@ def test_minimum_versions_agree():
 # --- the jobs' conda environment (workflow/envs/sbrtmeta.yaml, `snakemake --sdm conda`) ---------------------
 
 JOB_ENV = ROOT / "workflow" / "envs" / "sbrtmeta.yaml"
-# [project].dependencies used by the snakemake process only: the config (pyyaml) and its schema (jsonschema),
+# runtime dependencies used by the snakemake process only: the config (pyyaml) and its schema (jsonschema),
 # the import graph behind the rules' code inputs (grimp), and snakemake itself (its script preamble puts its own
 # path on the job's sys.path, as in the catalog workflows' environments).
 CONTROLLER_ONLY = {"snakemake", "grimp", "jsonschema", "pyyaml"}
@@ -53,7 +64,7 @@ def _job_env_specs() -> dict[str, str]:
 def test_job_environment_is_pyprojects_runtime_dependencies():
     """The same packages and minimum versions as pyproject.toml, minus what only the snakemake process needs."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    expected = {_name(d): d.replace(" ", "") for d in project["dependencies"] if _name(d) not in CONTROLLER_ONLY}
+    expected = {_name(d): d.replace(" ", "") for d in runtime_dependencies() if _name(d) not in CONTROLLER_ONLY}
     expected["python"] = "python" + project["requires-python"]
     assert _job_env_specs() == expected, "workflow/envs/sbrtmeta.yaml should list:\n" + "\n".join(
         f"  - {spec}" for spec in expected.values()

@@ -28,7 +28,7 @@ cannot() {
 
 [ "$(id -u)" = 0 ] || cannot "it needs root (to install slurm-wlm and munge and run slurmd)"
 "$PYTHON" -c 'import snakemake_executor_plugin_slurm' 2>/dev/null ||
-	cannot "$PYTHON has no snakemake-executor-plugin-slurm (pip install -e '.[slurm]')"
+	cannot "$PYTHON has no snakemake-executor-plugin-slurm (pip install -e '.[workflow,slurm]')"
 
 WORK=$(mktemp -d /tmp/sbrtmeta-slurm.XXXXXX)
 chmod 755 "$WORK"
