@@ -69,12 +69,12 @@ from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
     T_CI,
     Coefficients,
+    FixedEffects,
+    Heterogeneity,
     check_ci_method,
     check_level,
     check_tau2_method,
     critical_value,
-    omnibus_test,
-    wald_tests,
 )
 from sbrtmeta.stats.meta_regression import (
     MetaRegressionResult,
@@ -110,20 +110,22 @@ class DoseResponseResult(Coefficients):
     model : ``"multilevel (study/arm)"`` (``rma.mv``, random = ~ 1 | study/arm) or
         ``"two-level (no study has several arms)"`` (``rma``, one tau2).
     scale : ``"log"`` (x = ln BED10) or ``"linear"`` (x = BED10).
-    coef_names : ``("intrcpt", "log(bed10)" | "bed10", "site<level>", ...)``.
-    coef, se, zval, pval, ci_low, ci_high, vcov : the fixed effects, as metafor's
-        ``coef(res)``, ``res$se``, ``res$zval``, ``res$pval``, ``res$ci.lb/ub``,
-        ``vcov(res)``; zval holds t statistics for ``ci_method="t"``.
+    fixed : the fixed effects (:class:`~sbrtmeta.stats.inference.FixedEffects`), as
+        metafor's ``coef(res)``, ``res$se``, ``res$zval``, ``res$pval``, ``res$ci.lb/ub``,
+        ``vcov(res)``, with names ``("intrcpt", "log(bed10)" | "bed10", "site<level>",
+        ...)`` and the omnibus test QM of all coefficients but the intercept (chi-square,
+        or F = QM/m on (m, k - p) df for ``ci_method="t"``); the fit's own, but for the
+        two-level model with ``ci_method="t"`` (see ``fit``). Forwarded as ``coef_names``,
+        ``coef``, ``se``, ``zval`` (t statistics for ``"t"``), ``pval``, ``ci_low``,
+        ``ci_high``, ``vcov``, ``QM``, ``QM_df``, ``QM_p``, ``df``, ``level``.
+    heterogeneity, loglik : the fit's (:attr:`fit`), as ``res$QE`` and ``logLik(res)``.
     sigma2 : ``(sigma2_study, sigma2_arm)`` of the multilevel model, None for the
         two-level one. tau2 : the two-level model's tau2, None for the multilevel one.
-    QM, QM_df, QM_p : omnibus test of all coefficients but the intercept (chi-square,
-        or F = QM/m on (m, k - p) df for ``ci_method="t"``).
     k : number of arms (rows); n_studies : number of studies; n_arms : distinct
         (study, arm) pairs.
     sites : the site levels (reference first) when ``site`` was given, else ();
         site_moderator : True when the model has site intercepts (two or more sites).
-    tau2_method, ci_method, level : what was fitted (metafor's ``method`` and ``test``);
-        df : k - p for ``ci_method="t"``, else None.
+    tau2_method, ci_method : what was fitted (metafor's ``method`` and ``test``).
     events, n, bed, yi, vi, study, arm, site : the data used, row for row (site is
         None when no site was given).
     X : the design matrix (k x p).
@@ -132,25 +134,15 @@ class DoseResponseResult(Coefficients):
         an arm's random effects over time and the structure (None, None, NaN, "" else).
     fit : the underlying :class:`~sbrtmeta.stats.multilevel.MultilevelResult` or
         :class:`~sbrtmeta.stats.meta_regression.MetaRegressionResult` (for the two-level
-        model with ``ci_method="t"`` the fit is the z fit; its t version is the
-        fields above, as ``rma(..., test = "t")``).
+        model with ``ci_method="t"`` the fit is the z fit; its t version is ``fixed``,
+        as ``rma(..., test = "t")``).
     """
 
     model: str
     scale: str
-    coef_names: tuple
-    coef: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    vcov: np.ndarray
+    fixed: FixedEffects
     sigma2: np.ndarray | None
     tau2: float | None
-    QM: float
-    QM_df: tuple
-    QM_p: float
     k: int
     n_studies: int
     n_arms: int
@@ -158,8 +150,6 @@ class DoseResponseResult(Coefficients):
     site_moderator: bool
     tau2_method: str
     ci_method: str
-    level: float
-    df: int | None
     events: np.ndarray
     n: np.ndarray
     bed: np.ndarray
@@ -174,6 +164,16 @@ class DoseResponseResult(Coefficients):
     timepoint: float | None = None
     rho: float = float("nan")
     struct: str = ""
+
+    @property
+    def heterogeneity(self) -> Heterogeneity:
+        """The fit's test for residual heterogeneity (metafor's QE)."""
+        return self.fit.heterogeneity
+
+    @property
+    def loglik(self) -> float:
+        """The fit's (restricted) log-likelihood, as ``logLik(res)``."""
+        return self.fit.loglik
 
     @property
     def time_model(self) -> bool:
@@ -357,55 +357,31 @@ def _has_several_arms(study: np.ndarray, arm: np.ndarray) -> bool:
     return pairs.nunique() > pd.Index(study.astype(str)).nunique()
 
 
-def _refit(y, v, study, arm, X, multilevel: bool, tau2_method: str, ci_method: str, level: float):
+def _refit(y, v, study, arm, X, multilevel: bool, tau2_method: str, ci_method: str, level: float, names=None):
     """The bare fit of one dataset: the multilevel or two-level model (the latter
-    always with z tests: :func:`_two_level_tests` gives its t version)."""
+    always with z tests: :func:`_two_level_fixed` gives its t version)."""
     if multilevel:
-        return fit_multilevel(y, v, study, arm, X, tau2_method=tau2_method, ci_method=ci_method, level=level)
-    return fit_meta_regression(y, v, X, tau2_method=tau2_method, ci_method="z", level=level)
+        return fit_multilevel(
+            y, v, study, arm, X, tau2_method=tau2_method, ci_method=ci_method, level=level, coef_names=names
+        )
+    return fit_meta_regression(y, v, X, tau2_method=tau2_method, ci_method="z", level=level, coef_names=names)
 
 
-def _two_level_tests(fit: MetaRegressionResult, ci_method: str, level: float):
-    """Tests and CIs of the two-level model as ``rma(..., test = ci_method)``: for "t"
+def _two_level_fixed(fit: MetaRegressionResult, ci_method: str, level: float) -> FixedEffects:
+    """The fixed effects of the two-level model as ``rma(..., test = ci_method)``: for "t"
     the z fit's covariance with t and F reference distributions on k - p df."""
     if ci_method != "t":
-        return fit.zval, fit.pval, fit.ci_low, fit.ci_high, fit.QM, fit.QM_df, fit.QM_p, None
-    coef, se = fit.coef, fit.se
-    df = fit.k - fit.p
-    crit = critical_value(level, df)
-    zval, pval = wald_tests(coef, se, df)
-    qm, qm_df, qm_p = omnibus_test(coef, fit.vcov, fit.btt, df)
-    return zval, pval, coef - crit * se, coef + crit * se, qm, qm_df, qm_p, df
+        return fit.fixed
+    return FixedEffects(fit.coef_names, fit.coef, fit.vcov, fit.k - fit.p, level, fit.btt)
 
 
 def _model_fields(fit, multilevel: bool, ci_method: str, level: float) -> dict:
-    """The result fields of the fitted model: coefficient tests and omnibus test (the
-    multilevel fit's own, or the two-level model's as ``rma(..., test = ci_method)``)
-    and the variance components (``sigma2`` of the multilevel model, ``tau2`` of the
-    two-level one)."""
+    """The result fields of the fitted model: its fixed effects (the multilevel fit's own,
+    or the two-level model's as ``rma(..., test = ci_method)``) and the variance components
+    (``sigma2`` of the multilevel model, ``tau2`` of the two-level one)."""
     if multilevel:
-        tests = fit.zval, fit.pval, fit.ci_low, fit.ci_high, fit.QM, fit.QM_df, fit.QM_p, fit.df
-        sigma2, tau2, n_arms = np.asarray(fit.sigma2, dtype=float).copy(), None, fit.n_arms
-    else:
-        tests = _two_level_tests(fit, ci_method, level)
-        sigma2, tau2, n_arms = None, float(fit.tau2), fit.k
-    zval, pval, ci_low, ci_high, QM, QM_df, QM_p, df = tests
-    return dict(
-        coef=np.asarray(fit.coef, float),
-        se=np.asarray(fit.se, float),
-        zval=np.asarray(zval, float),
-        pval=np.asarray(pval, float),
-        ci_low=np.asarray(ci_low, float),
-        ci_high=np.asarray(ci_high, float),
-        vcov=np.asarray(fit.vcov, float),
-        sigma2=sigma2,
-        tau2=tau2,
-        QM=float(QM),
-        QM_df=tuple(QM_df),
-        QM_p=float(QM_p),
-        n_arms=int(n_arms),
-        df=df,
-    )
+        return dict(fixed=fit.fixed, sigma2=np.asarray(fit.sigma2, dtype=float).copy(), tau2=None, n_arms=fit.n_arms)
+    return dict(fixed=_two_level_fixed(fit, ci_method, level), sigma2=None, tau2=float(fit.tau2), n_arms=fit.k)
 
 
 # --------------------------------------------------------------------------- fit
@@ -415,14 +391,12 @@ def _data_fields(scale, names, X, events, n, b, study, arm, site_arr, sites, tau
     """The fields of a :class:`DoseResponseResult` that describe its data and options."""
     return dict(
         scale=scale,
-        coef_names=names,
         k=int(X.shape[0]),
         n_studies=int(pd.Index(study.astype(str)).nunique()),
         sites=sites,
         site_moderator=len(sites) > 1,
         tau2_method=tau2_method,
         ci_method=ci_method,
-        level=level,
         events=events,
         n=n,
         bed=b,
@@ -473,7 +447,7 @@ def fit_dose_response(
     if k <= p:
         raise ValueError(f"need more arms than coefficients (k = {k}, p = {p})")
     multilevel = _has_several_arms(study, arm)
-    fit = _refit(yi, vi, study, arm, X, multilevel, tau2_method, ci_method, level)
+    fit = _refit(yi, vi, study, arm, X, multilevel, tau2_method, ci_method, level, names)
     return DoseResponseResult(
         model=MODEL_MULTILEVEL if multilevel else MODEL_TWO_LEVEL,
         **_model_fields(fit, multilevel, ci_method, level),
@@ -562,7 +536,7 @@ def fit_dose_time(
     if not several_times:
         # one rate per arm: V is diagonal and struct ID is one effect per arm, so the model is the
         # study/arm (or two-level) meta-regression with f(t) as a moderator; fitted as such
-        fit = _refit(yv, vi, study, arm, X, study_effect, tau2_method, ci_method, level)
+        fit = _refit(yv, vi, study, arm, X, study_effect, tau2_method, ci_method, level, names)
         return DoseResponseResult(
             model=MODEL_MULTILEVEL if study_effect else MODEL_TWO_LEVEL,
             **_model_fields(fit, study_effect, ci_method, level),
@@ -584,24 +558,15 @@ def fit_dose_time(
         tau2_method=tau2_method,
         ci_method=ci_method,
         level=level,
+        coef_names=names,
     )
     tau2 = float(fit.tau2[0]) if struct != "HCS" else float(np.max(fit.tau2))
     return DoseResponseResult(
         model=MODEL_TIME,
-        coef=fit.coef,
-        se=fit.se,
-        zval=fit.zval,
-        pval=fit.pval,
-        ci_low=fit.ci_low,
-        ci_high=fit.ci_high,
-        vcov=fit.vcov,
+        fixed=fit.fixed,
         sigma2=np.array([fit.sigma2, tau2]) if study_effect else None,
         tau2=None if study_effect else tau2,
-        QM=fit.QM,
-        QM_df=tuple(fit.QM_df),
-        QM_p=fit.QM_p,
         n_arms=int(pd.Index(group).nunique()),
-        df=fit.df,
         yi=yv,
         vi=np.asarray(V.diagonal()),
         fit=fit,
@@ -1075,6 +1040,7 @@ def refit_many(result: DoseResponseResult, Y, chunk: int = 250, fallback: bool =
                 result.tau2_method,
                 "z",
                 result.level,
+                result.coef_names,
             )
         except (ValueError, RuntimeError, np.linalg.LinAlgError, FloatingPointError) as err:
             failures.append(f"replicate {r}: {err}")

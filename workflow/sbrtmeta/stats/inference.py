@@ -10,9 +10,12 @@ One home for:
   (:func:`check_effect_sizes`);
 * the one critical value (:func:`critical_value`): the normal quantile for Wald
   intervals, the t quantile for t and Knapp-Hartung intervals;
-* the coefficient table (:class:`Coefficients`, mixed into every model with
-  coefficients) and the prediction result (:class:`Prediction`) of every model
-  that predicts.
+* the fixed effects of every model with coefficients (:class:`FixedEffects`: names,
+  estimates, covariance, df and level, from which the standard errors, tests, intervals,
+  the omnibus test and the coefficient table follow) and its test for heterogeneity
+  (:class:`Heterogeneity`); the :class:`Coefficients` mixin forwards their fields
+  (``fit.coef``, ``fit.QM``, ``fit.q``, ...), so that each is declared once;
+* the prediction result (:class:`Prediction`) of every model that predicts.
 
 Option spelling, everywhere in the Python API: ``tau2_method`` (one of
 ``TAU2_METHODS``) and ``ci_method``:
@@ -30,6 +33,7 @@ in every result, as the columns of ``pooled.csv``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -133,45 +137,227 @@ def omnibus_test(coef, vcov, btt, df=None):
     return qm, (m, df), float(stats.f.sf(qm, m, df))
 
 
-class Coefficients:
-    """The coefficient table of a fitted model with ``coef``, ``se``, ``zval``, ``pval``,
-    ``ci_low``, ``ci_high``, ``df`` (None for z) and ``level`` fields, as metafor prints
-    it (``coef(summary(res))``) and as statsmodels' ``summary_frame`` gives it."""
+INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept
+
+
+@dataclass(frozen=True, eq=False)
+class FixedEffects:
+    """The fixed effects of a fitted model and everything derived from them, as metafor
+    prints them (``coef(summary(res))``, ``res$QM``): ``FixedEffects(names, coef, vcov, df,
+    level)``.
+
+    Wald-type inference (Wald, Trans Am Math Soc 1943;54:426-482), in metafor's form
+    (Viechtbauer, J Stat Softw 2010;36(3):1-48; ``rma.uni``, ``rma.mv``, ``robust``):
+
+    * ``se = sqrt(diag(vcov))``, ``zval = coef / se`` (a t statistic when ``df`` is given;
+      also :attr:`tval`), two-sided ``pval`` (normal, or t on ``df``) and intervals
+      ``coef ± crit se`` at ``level`` (:func:`critical_value`);
+    * the omnibus test of the coefficients ``btt`` (metafor's ``QM``, ``QMdf``, ``QMp``):
+      ``QM = b' V⁻¹ b`` on χ²(m), or with a finite ``df`` F = QM/m on (m, df), as
+      ``rma(..., test = "knha" | "t")`` (:func:`omnibus_test`). A model whose omnibus test
+      is not this Wald test (the HTZ test of :func:`sbrtmeta.stats.robust.robust_cr2`)
+      gives it as ``omnibus = (QM, QM_df, QM_p)``.
+
+    Attributes
+    ----------
+    names : the coefficients' names (metafor's ``rownames(res$beta)``; ``"intrcpt"`` for
+        the intercept).
+    coef, vcov : the estimates and their covariance matrix (p × p).
+    df : t degrees of freedom: None for z tests, a number (k - p), or one per
+        coefficient (Satterthwaite, for ``robust``).
+    level : the confidence level of ``ci_low``/``ci_high``.
+    btt : 0-based indices of the coefficients QM tests (default: all but an
+        ``"intrcpt"`` when p > 1, else all), as metafor's ``btt``.
+    omnibus : ``(QM, QM_df, QM_p)`` when the omnibus test is not the Wald test, else None.
+    """
+
+    names: tuple
+    coef: np.ndarray
+    vcov: np.ndarray
+    df: int | np.ndarray | None = None
+    level: float = 0.95
+    btt: tuple | None = None
+    omnibus: tuple | None = None
+
+    def __post_init__(self):
+        coef = np.asarray(self.coef, dtype=float)
+        names = tuple(str(x) for x in self.names)
+        if len(names) != coef.size:
+            raise ValueError(f"{len(names)} coefficient names for {coef.size} coefficients")
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "vcov", np.asarray(self.vcov, dtype=float))
+        if self.btt is None:
+            btt = tuple(j for j, x in enumerate(names) if x != INTERCEPT_NAME) if coef.size > 1 else (0,)
+            object.__setattr__(self, "btt", btt or tuple(range(coef.size)))
+
+    @property
+    def p(self) -> int:
+        """The number of coefficients."""
+        return int(self.coef.size)
+
+    @cached_property
+    def se(self) -> np.ndarray:
+        """Standard errors, ``sqrt(diag(vcov))``."""
+        return np.sqrt(np.diag(self.vcov))
+
+    @cached_property
+    def _tests(self):
+        return wald_tests(self.coef, self.se, self.df)
+
+    @property
+    def zval(self) -> np.ndarray:
+        """Test statistics ``coef / se`` (t statistics when ``df`` is given)."""
+        return self._tests[0]
 
     @property
     def tval(self) -> np.ndarray:
         """The test statistics under their t name (same as ``zval``)."""
         return self.zval
 
+    @property
+    def pval(self) -> np.ndarray:
+        """Two-sided p-values (normal, or t on ``df``)."""
+        return self._tests[1]
+
+    @cached_property
+    def crit(self):
+        """The critical value of the intervals at ``level`` (one per coefficient for an array ``df``)."""
+        return critical_value(self.level, self.df)
+
+    @cached_property
+    def ci_low(self) -> np.ndarray:
+        return self.coef - self.crit * self.se
+
+    @cached_property
+    def ci_high(self) -> np.ndarray:
+        return self.coef + self.crit * self.se
+
+    @cached_property
+    def _omnibus(self) -> tuple:
+        if self.omnibus is not None:
+            return tuple(self.omnibus)
+        return omnibus_test(self.coef, self.vcov, self.btt, self.df)
+
+    @property
+    def QM(self) -> float:
+        """The omnibus statistic (χ², or F = QM/m when ``df`` is finite)."""
+        return self._omnibus[0]
+
+    @property
+    def QM_df(self) -> tuple:
+        """``(m, None)`` for χ², ``(m, df)`` for F."""
+        return self._omnibus[1]
+
+    @property
+    def QM_p(self) -> float:
+        return self._omnibus[2]
+
     def conf_int(self, level: float | None = None) -> np.ndarray:
-        """Confidence intervals of the coefficients at ``level`` (default: the fit's),
-        as an array of shape (p, 2), as statsmodels' ``conf_int``."""
+        """Confidence intervals at ``level`` (default: the fit's), shape (p, 2), as
+        statsmodels' ``conf_int``."""
         if level is None:
             return np.column_stack([self.ci_low, self.ci_high])
         crit = critical_value(check_level(level), self.df)
         return np.column_stack([self.coef - crit * self.se, self.coef + crit * self.se])
 
     def to_frame(self) -> pd.DataFrame:
+        """The coefficient table, one row per coefficient (``term``): coef, se, zval (tval
+        with t tests), pval, ci_low, ci_high, as metafor prints it."""
+        stat = "tval" if self.df is not None else "zval"
+        return pd.DataFrame(
+            {
+                "coef": self.coef,
+                "se": self.se,
+                stat: self.zval,
+                "pval": self.pval,
+                "ci_low": self.ci_low,
+                "ci_high": self.ci_high,
+            },
+            index=pd.Index(self.names, name="term"),
+        )
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """The test for (residual) heterogeneity of a fitted model and its summaries.
+
+    Attributes
+    ----------
+    q, q_df, q_p : Cochran's Q (metafor's ``QE``, ``QEdf``, ``QEp``): the weighted residual
+        sum of squares of the fixed-effects fit (Cochran, Biometrics 1954;10:101-129;
+        with moderators the residual test of ``rma(yi, vi, mods)``), its df k - p and χ² p.
+    i2, h2 : I² (in %) and H² (Higgins & Thompson, Stat Med 2002;21:1539-1558), as
+        ``rma.uni`` reports them; NaN for models for which metafor gives none (``rma.mv``).
+    """
+
+    q: float
+    q_df: int
+    q_p: float
+    i2: float = float("nan")
+    h2: float = float("nan")
+
+
+def default_names(X) -> tuple:
+    """Coefficient names for the columns of a design ``X`` given without names: ``"intrcpt"``
+    for a column of ones, ``"X<j>"`` (j the 0-based column) for the others."""
+    X = np.asarray(X, dtype=float)
+    return tuple(INTERCEPT_NAME if np.all(np.abs(X[:, j] - 1.0) < 1e-8) else f"X{j}" for j in range(X.shape[1]))
+
+
+def _forward(part: str, name: str):
+    """A read-only property that gives ``self.<part>.<name>``."""
+
+    def get(self):
+        return getattr(getattr(self, part), name)
+
+    get.__doc__ = f"``{part}.{name}`` (see :class:`{'FixedEffects' if part == 'fixed' else 'Heterogeneity'}`)."
+    return property(get)
+
+
+class Coefficients:
+    """What every model with coefficients gives, forwarded from its ``fixed``
+    (:class:`FixedEffects`) and ``heterogeneity`` (:class:`Heterogeneity`, for models that
+    have one): ``coef``, ``se``, ``zval``/``tval``, ``pval``, ``ci_low``, ``ci_high``,
+    ``vcov``, ``df``, ``level``, ``QM``, ``QM_df``, ``QM_p``, ``btt``, ``coef_names``, ``p``,
+    and ``q``, ``q_df``, ``q_p``, ``i2``, ``h2``; plus ``conf_int(level)`` and ``to_frame()``,
+    as statsmodels' results give them. A model declares ``fixed`` (and ``heterogeneity``)
+    once, and none of these names as its own field."""
+
+    coef = _forward("fixed", "coef")
+    se = _forward("fixed", "se")
+    zval = _forward("fixed", "zval")
+    tval = _forward("fixed", "tval")
+    pval = _forward("fixed", "pval")
+    ci_low = _forward("fixed", "ci_low")
+    ci_high = _forward("fixed", "ci_high")
+    vcov = _forward("fixed", "vcov")
+    df = _forward("fixed", "df")
+    level = _forward("fixed", "level")
+    QM = _forward("fixed", "QM")
+    QM_df = _forward("fixed", "QM_df")
+    QM_p = _forward("fixed", "QM_p")
+    btt = _forward("fixed", "btt")
+    p = _forward("fixed", "p")
+    q = _forward("heterogeneity", "q")
+    q_df = _forward("heterogeneity", "q_df")
+    q_p = _forward("heterogeneity", "q_p")
+    i2 = _forward("heterogeneity", "i2")
+    h2 = _forward("heterogeneity", "h2")
+
+    @property
+    def coef_names(self) -> tuple:
+        """``fixed.names``: the coefficients' names."""
+        return self.fixed.names
+
+    def conf_int(self, level: float | None = None) -> np.ndarray:
+        """Confidence intervals of the coefficients at ``level`` (default: the fit's),
+        as an array of shape (p, 2), as statsmodels' ``conf_int``."""
+        return self.fixed.conf_int(level)
+
+    def to_frame(self) -> pd.DataFrame:
         """The coefficient table, one row per coefficient (``term``)."""
-        return coefficient_table(self)
-
-
-def coefficient_table(fit) -> pd.DataFrame:
-    """The coefficient table of a fit with coef_names, coef, se, zval, pval, ci_low,
-    ci_high and df (None for z tests), one row per coefficient, as metafor prints it."""
-    stat = "tval" if fit.df is not None else "zval"
-    names = getattr(fit, "coef_names", None) or [f"X{j}" for j in range(len(fit.coef))]
-    return pd.DataFrame(
-        {
-            "coef": fit.coef,
-            "se": fit.se,
-            stat: fit.zval,
-            "pval": fit.pval,
-            "ci_low": fit.ci_low,
-            "ci_high": fit.ci_high,
-        },
-        index=pd.Index(names, name="term"),
-    )
+        return self.fixed.to_frame()
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from scipy import stats
 
 from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
+    Coefficients,
+    FixedEffects,
     check_effect_sizes,
     check_level,
     check_tau2_method,
@@ -46,8 +48,9 @@ from sbrtmeta.stats.random_effects import tau2_batch
 
 
 @dataclass(frozen=True)
-class LocationScaleResult:
-    """``rma(yi, vi, mods = ~ group, scale = ~ group, method)`` and its tests.
+class LocationScaleResult(Coefficients):
+    """``rma(yi, vi, mods = ~ group, scale = ~ group, method)`` and its tests
+    (Viechtbauer & López-López, Res Synth Methods 2022;13:697-715).
 
     Attributes
     ----------
@@ -57,10 +60,14 @@ class LocationScaleResult:
     tau2_ci_low, tau2_ci_high : Wald intervals exp(log τ² ± crit se) at ``level``
         (``predict(res, newscale, transf = exp)``); NaN for a τ² of 0.
     alpha_names, alpha, se_alpha : the scale coefficients (``res$alpha``, ``res$se.alpha``).
-    beta, se_beta : the location coefficients (intercept, then each site's difference).
+    fixed : the location coefficients (:class:`~sbrtmeta.stats.inference.FixedEffects`:
+        intercept, then each site's difference; z tests, as metafor's ``res$beta``,
+        ``res$se``, ...), forwarded as ``coef``, ``se``, ... ; also :attr:`beta` and
+        :attr:`se_beta` beside ``alpha`` and ``se_alpha``.
     QS, QS_df, QS_p : Wald test that τ² is equal across sites (metafor's ``QS``).
-    ll, ll_equal : (restricted) log-likelihoods of this model and of the one-τ² model
-        ``rma(yi, vi, mods = ~ group, method)``, on metafor's scale (``logLik``).
+    loglik, ll_equal : (restricted) log-likelihoods of this model (also :attr:`ll`) and of
+        the one-τ² model ``rma(yi, vi, mods = ~ group, method)``, on metafor's scale
+        (``logLik``).
     tau2_equal : the common τ² of that model.
     LRT, LRT_df, LRT_p : 2 (ll - ll_equal) on G - 1 df.
     tau2_method, level : as fitted. note : why a test is missing, or "".
@@ -75,20 +82,33 @@ class LocationScaleResult:
     alpha_names: tuple
     alpha: np.ndarray
     se_alpha: np.ndarray
-    beta: np.ndarray
-    se_beta: np.ndarray
+    fixed: FixedEffects
     QS: float
     QS_df: int
     QS_p: float
-    ll: float
+    loglik: float
     ll_equal: float
     tau2_equal: float
     LRT: float
     LRT_df: int
     LRT_p: float
     tau2_method: str
-    level: float
     note: str
+
+    @property
+    def beta(self) -> np.ndarray:
+        """The location coefficients (``res$beta``)."""
+        return self.fixed.coef
+
+    @property
+    def se_beta(self) -> np.ndarray:
+        """Their standard errors (``res$se``)."""
+        return self.fixed.se
+
+    @property
+    def ll(self) -> float:
+        """``loglik``, under the name it has beside ``ll_equal`` (``anova``'s two fits)."""
+        return self.loglik
 
 
 def _information_log_tau2(y, v, tau2: float, reml: bool) -> float:
@@ -126,17 +146,17 @@ def location_scale_by_group(y, v, groups, tau2_method: str = "REML", level: floa
     reml = tau2_method == "REML"
     tau2 = np.array([float(tau2_batch(y[g == lv], v[g == lv], tau2_method)[0]) for lv in levels])
     X, _ = design_matrix(pd.DataFrame({"site": pd.Categorical(g, categories=levels)}))
+    alpha_names = ("intrcpt",) + tuple(f"site{lv}" for lv in levels[1:])
     tau2_rows = tau2[np.searchsorted(levels, g)]
     ll = gls_loglik(y, v, X, tau2_rows, reml)
     w = 1.0 / (v + tau2_rows)
     Finv = np.linalg.inv((X.T * w) @ X)
-    beta = Finv @ ((X.T * w) @ y)
+    location = FixedEffects(alpha_names, Finv @ ((X.T * w) @ y), Finv, None, level)
     eq = fit_meta_regression(y, v, X, tau2_method, "z")
     ll_eq = gls_loglik(y, v, X, eq.tau2, reml)
     G = len(levels)
     lrt = likelihood_ratio_test(ll, ll_eq, G - 1)
     crit = critical_value(level)
-    alpha_names = ("intrcpt",) + tuple(f"site{lv}" for lv in levels[1:])
     note = ""
     if np.all(tau2 > 0):
         theta = np.log(tau2)
@@ -167,18 +187,16 @@ def location_scale_by_group(y, v, groups, tau2_method: str = "REML", level: floa
         alpha_names=alpha_names,
         alpha=alpha,
         se_alpha=se_alpha,
-        beta=beta,
-        se_beta=np.sqrt(np.diag(Finv)),
+        fixed=location,
         QS=qs,
         QS_df=G - 1,
         QS_p=qs_p,
-        ll=ll,
+        loglik=ll,
         ll_equal=ll_eq,
         tau2_equal=float(eq.tau2),
         LRT=lrt.LRT,
         LRT_df=lrt.df,
         LRT_p=lrt.pval,
         tau2_method=tau2_method,
-        level=level,
         note=note,
     )

@@ -43,23 +43,23 @@ import pandas as pd
 from scipy import optimize, stats
 
 from sbrtmeta.stats.inference import (
+    INTERCEPT_NAME,
     KNHA_CI,
     REGRESSION_TAU2,
     Coefficients,
+    FixedEffects,
+    Heterogeneity,
     Prediction,
     check_ci_method,
     check_effect_sizes,
     check_level,
     check_tau2_method,
-    critical_value,
-    omnibus_test,
     predict_rows,
-    wald_tests,
 )
+from sbrtmeta.stats.model_comparison import gls_loglik
 
 REGTEST_MODELS = ("rma", "lm")
 REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
-INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept
 
 
 # --------------------------------------------------------------------------- results
@@ -67,69 +67,49 @@ INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept
 
 @dataclass(frozen=True)
 class MetaRegressionResult(Coefficients):
-    """A fitted meta-regression, on the scale of the effect sizes.
+    """A fitted meta-regression, on the scale of the effect sizes, as metafor's
+    ``rma(yi, vi, mods, method, test)`` (Viechtbauer, J Stat Softw 2010;36(3):1-48).
 
     Attributes
     ----------
-    coef_names : names of the coefficients (the columns of X).
-    coef, se : estimates β and their standard errors (Knapp-Hartung adjusted
-        with ``ci_method="knha"``).
-    zval : Wald z statistics, or t statistics with ``ci_method="knha"`` (also
-        available as :attr:`tval`).
-    pval : two-sided p-values (normal, or t with ``df`` df).
-    ci_low, ci_high : confidence intervals of the coefficients at ``level``.
-    vcov : covariance matrix of the coefficients (p × p).
+    fixed : the coefficients (:class:`~sbrtmeta.stats.inference.FixedEffects`): names
+        (the columns of X), estimates β, their covariance (Knapp-Hartung scaled with
+        ``ci_method="knha"``), t df k - p under Knapp-Hartung (None for ``"z"``), the
+        level, and the omnibus test QM of the coefficients ``btt`` (by default all but
+        the intercept): χ² with ``QM_df = (m, None)``, or with ``"knha"`` F on (m, k - p).
+        Its fields are forwarded: ``coef``, ``se``, ``zval`` (``tval``), ``pval``,
+        ``ci_low``, ``ci_high``, ``vcov``, ``QM``, ``QM_df``, ``QM_p``, ``btt``, ``df``,
+        ``level``, ``coef_names``, ``p``.
+    heterogeneity : the test for residual heterogeneity (metafor's QE, Σ (y - Xb)²/v of
+        the fixed-effects fit, with k - p df) and residual I² (in %) and H², as metafor:
+        ``100 τ²/(ṽ + τ²)`` and ``τ²/ṽ + 1`` with ṽ = (k - p)/tr(P); for ``"FE"`` from q.
+        Forwarded as ``q``, ``q_df``, ``q_p``, ``i2``, ``h2``.
+    loglik : the log-likelihood at τ², restricted for REML, on metafor's scale
+        (``logLik(res)``: the ML one for ML, DL and FE).
     tau2 : residual between-study variance (0 for ``"FE"``).
     se_tau2 : its standard error as metafor reports it (None for ``"FE"``).
-    QM, QM_df, QM_p : omnibus test of the coefficients in ``btt``. With ``"z"`` a
-        χ² statistic with ``QM_df = (m, None)``; with ``"knha"`` an F statistic
-        with ``QM_df = (m, k - p)``.
-    btt : 0-based indices of the coefficients that QM tests (by default all but
-        the intercept).
-    q, q_df, q_p : test for residual heterogeneity (metafor's QE), Σ (y - Xb)²/v of the
-        fixed-effects fit, with k - p df.
-    i2, h2 : residual I² (in %) and H², as metafor: ``100 τ²/(ṽ + τ²)`` and
-        ``τ²/ṽ + 1`` with ṽ = (k - p)/tr(P); for ``"FE"`` from q.
     R2 : pseudo R² in % (None for a model without an intercept or with the
         intercept alone). For REML/ML/DL ``max(0, 100 (τ²₀ - τ²)/τ²₀)``, τ²₀ from the
         same estimator without moderators (0 when τ²₀ = 0); for ``"FE"`` the
         adjusted R² of the weighted least-squares fit, as metafor.
-    k, p : number of studies and of coefficients.
-    df : t degrees of freedom, k - p (None for ``"z"``).
+    k : number of studies.
     s2w : the Knapp-Hartung scale factor s² (1.0 for ``"z"``).
-    tau2_method, ci_method, level : what was used.
+    tau2_method, ci_method : what was used.
     intercept : whether X has a column of ones.
     fitted, residuals : X b and y - X b.
     weights : the model weights 1 / (v + τ²).
     """
 
-    coef_names: tuple
-    coef: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    vcov: np.ndarray
+    fixed: FixedEffects
+    heterogeneity: Heterogeneity
+    loglik: float
     tau2: float
     se_tau2: float | None
-    QM: float
-    QM_df: tuple
-    QM_p: float
-    btt: tuple
-    q: float
-    q_df: int
-    q_p: float
-    i2: float
-    h2: float
     R2: float | None
     k: int
-    p: int
-    df: int | None
     s2w: float
     tau2_method: str
     ci_method: str
-    level: float
     intercept: bool
     fitted: np.ndarray
     residuals: np.ndarray
@@ -527,13 +507,15 @@ def _pseudo_r2(y, v, fe: _WLS, tau2: float, tau2_method: str, k: int, p: int) ->
 
 
 def _heterogeneity_fields(y, v, X, fit: _WLS, tau2: float, tau2_method: str, has_intercept: bool) -> dict:
-    """The result's heterogeneity fields: residual Q with its df and p-value, I², H²,
-    the standard error of τ² and the pseudo-R² (None without an intercept or moderators)."""
+    """The result's heterogeneity fields: residual Q with its df and p-value, I² and H²
+    (:class:`Heterogeneity`), the standard error of τ² and the pseudo-R² (None without an
+    intercept or moderators)."""
     k, p = X.shape
     fe = _WLS(X, y, 1.0 / v)
     q, q_p, i2, h2, se_tau2 = _heterogeneity(fit, fe, tau2, tau2_method, k, p)
     R2 = _pseudo_r2(y, v, fe, tau2, tau2_method, k, p) if has_intercept and p > 1 else None
-    return dict(se_tau2=se_tau2, q=float(q), q_df=k - p, q_p=q_p, i2=float(i2), h2=float(h2), R2=R2)
+    het = Heterogeneity(q=float(q), q_df=k - p, q_p=q_p, i2=float(i2), h2=float(h2))
+    return dict(heterogeneity=het, se_tau2=se_tau2, R2=R2)
 
 
 def _knha_scale(fit: _WLS, ci_method: str, k: int, p: int):
@@ -594,37 +576,18 @@ def fit_meta_regression(
 
     tau2 = estimate_regression_tau2(y, v, X, tau2_method)
     fit = _WLS(X, y, 1.0 / (v + tau2))
-    beta = fit.beta
     s2w, df = _knha_scale(fit, ci_method, k, p)
-    crit = critical_value(level, df)
-    vb = s2w * fit.cov
-    se = np.sqrt(np.diag(vb))
-    zval, pval = wald_tests(beta, se, df)
-    QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
     return MetaRegressionResult(
-        coef_names=names,
-        coef=beta,
-        se=se,
-        zval=zval,
-        pval=pval,
-        ci_low=beta - crit * se,
-        ci_high=beta + crit * se,
-        vcov=vb,
-        tau2=float(tau2),
-        QM=QM,
-        QM_df=QM_df,
-        QM_p=QM_p,
-        btt=btt,
+        fixed=FixedEffects(names, fit.beta, s2w * fit.cov, df, level, btt),
         **_heterogeneity_fields(y, v, X, fit, tau2, tau2_method, has_intercept),
+        loglik=gls_loglik(y, v, X, tau2, tau2_method == "REML"),
+        tau2=float(tau2),
         k=k,
-        p=p,
-        df=df,
         s2w=float(s2w),
         tau2_method=tau2_method,
         ci_method=ci_method,
-        level=level,
         intercept=has_intercept,
-        fitted=X @ beta,
+        fitted=X @ fit.beta,
         residuals=fit.resid,
         weights=fit.w,
     )

@@ -46,15 +46,16 @@ from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
     T_CI,
     Coefficients,
+    FixedEffects,
+    Heterogeneity,
     Prediction,
     check_ci_method,
     check_effect_sizes,
     check_level,
     check_tau2_method,
     critical_value,
-    omnibus_test,
+    default_names,
     predict_rows,
-    wald_tests,
 )
 
 _LOG2PI = float(np.log(2.0 * np.pi))
@@ -62,60 +63,42 @@ _LOG2PI = float(np.log(2.0 * np.pi))
 
 @dataclass(frozen=True)
 class MultilevelResult(Coefficients):
-    """A fitted three-level model, on the scale of the effect sizes.
+    """A fitted three-level model, on the scale of the effect sizes, as metafor's
+    ``rma.mv(yi, vi, random = ~ 1 | study/arm, mods = X, method, test)``
+    (Konstantopoulos, Res Synth Methods 2011;2:61-76).
 
     Attributes
     ----------
-    coef, se : fixed effects (one per column of the design matrix) and their
-        standard errors.
-    zval : Wald statistics ``coef / se`` (t statistics when ``ci_method == "t"``; also
-        available as ``tval``).
-    pval : two-sided p-values (normal, or t with ``df`` degrees of freedom).
-    ci_low, ci_high : confidence intervals at ``level``.
-    vcov : variance-covariance matrix of ``coef`` (p x p).
-    sigma2 : variance components ``(sigma2_study, sigma2_arm)``, as ``res$sigma2``.
+    fixed : the fixed effects (:class:`~sbrtmeta.stats.inference.FixedEffects`, one per
+        column of the design matrix): names, estimates, covariance, df (k - p, at least 1,
+        as metafor, for ``ci_method == "t"``; None for z), level and the omnibus Wald test
+        of the coefficients ``btt`` (all but the intercept when the model has one and
+        p > 1, else all): χ² on ``QM_df = (m, None)``, or for ``"t"`` F = QM/m on
+        ``(m, df)``. Forwarded as ``coef``, ``se``, ``zval`` (``tval``), ``pval``,
+        ``ci_low``, ``ci_high``, ``vcov``, ``QM``, ``QM_df``, ``QM_p``, ``btt``, ``df``,
+        ``level``, ``coef_names``, ``p``.
+    heterogeneity : test for residual heterogeneity (metafor's QE; weights 1/v; q = 0
+        and q_p = 1 when q_df = k - p is 0); forwarded as ``q``, ``q_df``, ``q_p``.
     loglik : the log-likelihood at the optimum -- the restricted one for REML --
         on metafor's scale, so it equals ``logLik(res)``.
-    q, q_df, q_p : test for residual heterogeneity (metafor's QE; weights 1/v; q = 0
-        and q_p = 1 when q_df = k - p is 0).
-    QM, QM_df, QM_p : omnibus Wald test of the coefficients ``btt`` (all but the
-        intercept when the model has one and p > 1, else all): chi-square on
-        ``QM_df = (m, None)``, or for ``ci_method == "t"`` F = QM/m on ``(m, df)``.
-    btt : indices of the coefficients tested by QM.
+    sigma2 : variance components ``(sigma2_study, sigma2_arm)``, as ``res$sigma2``.
     k : number of rows (arms); n_studies : number of studies; n_arms : number of
         distinct (study, arm) pairs (equals k unless an arm has several rows).
-    p : number of coefficients; df : k - p for ``ci_method == "t"`` (at least 1, as
-        metafor), else None.
-    tau2_method, ci_method, level : what was fitted (``"REML"``/``"ML"``, ``"z"``/``"t"``).
+    tau2_method, ci_method : what was fitted (``"REML"``/``"ML"``, ``"z"``/``"t"``).
     X : the design matrix used (k x p), for fitted values in ``predict_multilevel``.
     intercept_only : True when X is a single column of ones.
     n_iter : iterations of the optimiser.
     """
 
-    coef: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    vcov: np.ndarray
-    sigma2: np.ndarray
+    fixed: FixedEffects
+    heterogeneity: Heterogeneity
     loglik: float
-    q: float
-    q_df: int
-    q_p: float
-    QM: float
-    QM_df: tuple
-    QM_p: float
-    btt: np.ndarray
+    sigma2: np.ndarray
     k: int
     n_studies: int
     n_arms: int
-    p: int
-    df: int | None
     tau2_method: str
     ci_method: str
-    level: float
     X: np.ndarray
     intercept_only: bool
     n_iter: int
@@ -436,39 +419,32 @@ def _intercept_columns(X):
     return np.all(np.abs(X - 1.0) < 1e-8, axis=0)
 
 
-def _fixed_effects(beta, vb, X, ci_method: str, level: float, tau2_method: str, n_iter: int) -> dict:
-    """The fields every fit shares: coefficient tests and CIs (z, or t on k - p df), the
-    omnibus test of the moderators (all but an intercept) and what was fitted."""
+def _fixed_effects(beta, vb, X, names, ci_method: str, level: float, tau2_method: str, n_iter: int) -> dict:
+    """The fields every fit shares: its :class:`FixedEffects` (z, or t on k - p df; the
+    omnibus test of the moderators, all but an intercept) and what was fitted."""
     k, p = X.shape
-    se = np.sqrt(np.diag(vb))
     is_int = _intercept_columns(X)
     btt = np.flatnonzero(~is_int) if (is_int.any() and p > 1) else np.arange(p)
     df = max(k - p, 1) if ci_method == "t" else None
-    crit = critical_value(level, df)
-    zval, pval = wald_tests(beta, se, df)
-    QM, QM_df, QM_p = omnibus_test(beta, vb, btt, df)
     return dict(
-        coef=beta,
-        se=se,
-        zval=zval,
-        pval=pval,
-        ci_low=beta - crit * se,
-        ci_high=beta + crit * se,
-        vcov=vb,
-        QM=QM,
-        QM_df=QM_df,
-        QM_p=QM_p,
-        btt=btt,
+        fixed=FixedEffects(names, beta, vb, df, float(level), tuple(int(j) for j in btt)),
         k=int(k),
-        p=int(p),
-        df=df,
         tau2_method=tau2_method,
         ci_method=ci_method,
-        level=float(level),
         X=X.copy(),
         intercept_only=bool(p == 1 and is_int[0]),
         n_iter=int(n_iter),
     )
+
+
+def _names(coef_names, X) -> tuple:
+    """``coef_names`` checked against the columns of X, or the default names."""
+    if coef_names is None:
+        return default_names(X)
+    names = tuple(str(c) for c in coef_names)
+    if len(names) != X.shape[1]:
+        raise ValueError(f"{len(names)} coefficient names for {X.shape[1]} columns of X")
+    return names
 
 
 def _residual_q(blocks, y, v, X):
@@ -483,7 +459,15 @@ def _residual_q(blocks, y, v, X):
 
 
 def fit_multilevel(
-    y, v, study, arm, X=None, tau2_method: str = "REML", ci_method: str = "z", level: float = 0.95
+    y,
+    v,
+    study,
+    arm,
+    X=None,
+    tau2_method: str = "REML",
+    ci_method: str = "z",
+    level: float = 0.95,
+    coef_names=None,
 ) -> MultilevelResult:
     """Fit the three-level model ``rma.mv(y, v, random = ~ 1 | study/arm, mods = X)``.
 
@@ -498,6 +482,8 @@ def fit_multilevel(
     tau2_method : "REML" (default) or "ML" (metafor's ``method``).
     ci_method : "z" (Wald) or "t" (t and F tests on k - p df, metafor's test = "t").
     level : confidence level, e.g. 0.95.
+    coef_names : names of the columns of X (default: ``"intrcpt"`` for a column of ones,
+        ``"X<j>"`` for the others).
 
     Raises ValueError for empty or non-finite input, v <= 0, mismatched lengths,
     a rank-deficient X, k <= p, or data in which no study has two arms (then the
@@ -515,12 +501,10 @@ def fit_multilevel(
     ll, _, _, _, beta, vb = blocks.evaluate(s2[0], s2[1], reml, deriv=0)
     q, q_df, q_p = _residual_q(blocks, y, v, X)
     return MultilevelResult(
-        **_fixed_effects(beta, vb, X, ci_method, level, tau2_method, n_iter),
-        sigma2=s2,
+        **_fixed_effects(beta, vb, X, _names(coef_names, X), ci_method, level, tau2_method, n_iter),
+        heterogeneity=Heterogeneity(q=q, q_df=int(q_df), q_p=q_p),
         loglik=float(ll),
-        q=q,
-        q_df=int(q_df),
-        q_p=q_p,
+        sigma2=s2,
         n_studies=int(blocks.n_studies),
         n_arms=int(blocks.n_groups),
     )
@@ -586,48 +570,36 @@ class BlockModelResult(Coefficients):
 
     Attributes
     ----------
-    coef, se, zval, pval, ci_low, ci_high, vcov : fixed effects, as ``res$beta`` etc.
+    fixed : the fixed effects (:class:`~sbrtmeta.stats.inference.FixedEffects`), as
+        ``res$beta``, ``vcov(res)`` etc., with the omnibus test of the moderators; forwarded
+        as ``coef``, ``se``, ``zval``, ``pval``, ``ci_low``, ``ci_high``, ``vcov``, ``QM``,
+        ``QM_df``, ``QM_p``, ``btt``, ``df`` (k - p for t), ``level``, ``coef_names``, ``p``.
+    heterogeneity : test for residual heterogeneity (QE, with V^-1 as weights); forwarded
+        as ``q``, ``q_df``, ``q_p``.
+    loglik : (restricted) log-likelihood, as ``logLik(res)``.
     tau2 : the structure's variance(s) (``res$tau2``; one per level for HCS).
     tau2_levels : the levels of t of the HCS variances (empty otherwise).
     rho : the correlation (``res$rho``; NaN for ID).
     sigma2 : the study intercept's variance (``res$sigma2``), NaN when not in the model.
-    loglik : (restricted) log-likelihood, as ``logLik(res)``.
-    q, q_df, q_p : test for residual heterogeneity (QE, with V^-1 as weights).
-    QM, QM_df, QM_p, btt : omnibus test of the moderators.
     weights : per-row weights in percent, ``diag(M^-1)`` normalised (``weights(res)``).
-    k, n_studies, n_groups, p, df : rows, studies, inner groups, coefficients, t df.
-    struct, tau2_method, ci_method, level, X, intercept_only, n_iter : what was fitted.
+    k, n_studies, n_groups : rows, studies, inner groups.
+    struct, tau2_method, ci_method, X, intercept_only, n_iter : what was fitted.
     """
 
-    coef: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    vcov: np.ndarray
+    fixed: FixedEffects
+    heterogeneity: Heterogeneity
+    loglik: float
     tau2: np.ndarray
     tau2_levels: np.ndarray
     rho: float
     sigma2: float
-    loglik: float
-    q: float
-    q_df: int
-    q_p: float
-    QM: float
-    QM_df: tuple
-    QM_p: float
-    btt: np.ndarray
     weights: np.ndarray
     k: int
     n_studies: int
     n_groups: int
-    p: int
-    df: int | None
     struct: str
     tau2_method: str
     ci_method: str
-    level: float
     X: np.ndarray
     intercept_only: bool
     n_iter: int
@@ -951,6 +923,7 @@ def fit_block_model(
     tau2_method: str = "REML",
     ci_method: str = "z",
     level: float = 0.95,
+    coef_names=None,
 ) -> BlockModelResult:
     """Fit ``rma.mv(y, V, mods = X, random = ~ time | inner, struct = struct)``, with
     ``list(~ 1 | study, ~ time | inner)`` when ``study_effect``.
@@ -967,6 +940,7 @@ def fit_block_model(
         default: the study itself, i.e. ``~ time | study``).
     struct : ``"CAR"``, ``"HCS"`` or ``"ID"``.
     tau2_method : ``"REML"`` or ``"ML"``; ci_method : ``"z"`` or ``"t"`` (k - p df).
+    coef_names : names of the columns of X (as :func:`fit_multilevel`).
 
     Raises ValueError for bad input (see :func:`fit_multilevel`), a V that links
     studies or is not symmetric, an unknown struct, a fit that ends where a singular block
@@ -1012,15 +986,13 @@ def fit_block_model(
         w[grp.idx] = np.diagonal(Mi, axis1=1, axis2=2)
     q, q_df, q_p = _block_residual_q(blocks)
     return BlockModelResult(
-        **_fixed_effects(beta, vb, X, ci_method, level, tau2_method, n_iter),
+        **_fixed_effects(beta, vb, X, _names(coef_names, X), ci_method, level, tau2_method, n_iter),
+        heterogeneity=Heterogeneity(q=q, q_df=int(q_df), q_p=q_p),
+        loglik=float(ll),
         tau2=np.atleast_1d(np.asarray(tau2, dtype=float)),
         tau2_levels=blocks.levels.copy() if struct == "HCS" else np.array([]),
         rho=float(rho),
         sigma2=float(sigma2) if study_effect else np.nan,
-        loglik=float(ll),
-        q=q,
-        q_df=int(q_df),
-        q_p=q_p,
         weights=100.0 * w / w.sum(),
         n_studies=int(blocks.n_studies),
         n_groups=int(blocks.n_groups),

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sbrtmeta.stats.inference import Coefficients, check_level, critical_value, wald_tests
+from sbrtmeta.stats.inference import Coefficients, FixedEffects, check_level
 
 
 @dataclass(frozen=True)
@@ -46,31 +46,22 @@ class RobustResult(Coefficients):
 
     Attributes
     ----------
-    coef_names, coef : the model's coefficients (unchanged by ``robust``).
-    se : CR2 standard errors. zval : t statistics coef / se (also ``tval``).
-    df : Satterthwaite degrees of freedom, one per coefficient (metafor's ``ddf``).
-    pval : two-sided p-values on t(df). ci_low, ci_high : t(df) intervals at ``level``.
-    vcov : the CR2 covariance matrix.
-    QM, QM_df, QM_p : the HTZ test of the coefficients ``btt``: F on ``(q, ν - q + 1)``
-        df (metafor's ``QM``, ``QMdf``, ``QMp``); NaN when it cannot be formed.
-    btt : 0-based indices QM tests. n_clusters : clusters (studies). level : as given.
+    fixed : the coefficients (:class:`~sbrtmeta.stats.inference.FixedEffects`): the
+        model's names and estimates (unchanged by ``robust``), the CR2 covariance matrix,
+        Satterthwaite degrees of freedom, one per coefficient (metafor's ``ddf``), and the
+        HTZ test of the coefficients ``btt``: F on ``(q, ν - q + 1)`` df (metafor's ``QM``,
+        ``QMdf``, ``QMp``; NaN when it cannot be formed). Forwarded: ``coef``, ``se`` (CR2),
+        ``zval`` (t statistics; also ``tval``), ``pval`` (on t(df)), ``ci_low``,
+        ``ci_high`` (t(df) intervals at ``level``), ``vcov``, ``df``, ``QM``, ``QM_df``,
+        ``QM_p``, ``btt``, ``level``, ``coef_names``, ``p``.
+    loglik : the fitted model's log-likelihood, as given (``robust`` keeps the fit's
+        ``logLik``; NaN when not given).
+    n_clusters : clusters (studies).
     """
 
-    coef_names: tuple
-    coef: np.ndarray
-    se: np.ndarray
-    zval: np.ndarray
-    pval: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    df: np.ndarray
-    vcov: np.ndarray
-    QM: float
-    QM_df: tuple
-    QM_p: float
-    btt: tuple
+    fixed: FixedEffects
+    loglik: float
     n_clusters: int
-    level: float
 
 
 def marginal_covariance(vi, study=None, arm=None, sigma2=None, tau2: float | None = None) -> np.ndarray:
@@ -106,12 +97,15 @@ def _clusters(cluster, k: int) -> list:
     return [np.flatnonzero(codes == j) for j in range(levels.size)]
 
 
-def robust_cr2(y, X, V, cluster, btt=None, level: float = 0.95, coef_names=None) -> RobustResult:
+def robust_cr2(
+    y, X, V, cluster, btt=None, level: float = 0.95, coef_names=None, loglik: float = float("nan")
+) -> RobustResult:
     """CR2 cluster-robust tests of the GLS fit of ``y`` on ``X`` with working covariance
     ``V`` (k × k; rows of different clusters must be uncorrelated), as metafor's
     ``robust(fit, cluster, clubSandwich = TRUE)`` for an ``rma.uni`` or ``rma.mv`` fit
     whose marginal covariance is V (:func:`marginal_covariance`). ``btt`` (0-based)
     selects the coefficients of the HTZ test; by default all but an all-ones column.
+    ``loglik`` is the fitted model's log-likelihood, kept as metafor's ``robust`` keeps it.
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
@@ -143,7 +137,6 @@ def robust_cr2(y, X, V, cluster, btt=None, level: float = 0.95, coef_names=None)
         Gs.append(M @ E[-1] @ R.T)
     comps = np.column_stack([e @ r[g] for e, g in zip(E, groups)])  # p × J
     vcov = M @ comps @ comps.T @ M
-    se = np.sqrt(np.diag(vcov))
     L = np.linalg.cholesky(M)
     H = np.stack([M @ e @ x @ L for e, x in zip(E, Xs)])  # J × p × p
     G2 = np.stack([np.sum(g * g, axis=1) for g in Gs])  # J × p
@@ -151,26 +144,12 @@ def robust_cr2(y, X, V, cluster, btt=None, level: float = 0.95, coef_names=None)
     for i in range(p):
         P = -H[:, i, :] @ H[:, i, :].T + np.diag(G2[:, i])
         df[i] = np.trace(P) ** 2 / np.sum(P * P)
-    t, pval = wald_tests(b, se, df)
-    crit = critical_value(level, df)
-    qm, qm_df, qm_p = _htz(b, vcov, H, Gs, btt)
     names = tuple(coef_names) if coef_names is not None else tuple(f"X{j}" for j in range(p))
+    omnibus = _htz(b, vcov, H, Gs, btt)
     return RobustResult(
-        coef_names=names,
-        coef=b,
-        se=se,
-        zval=t,
-        pval=pval,
-        ci_low=b - crit * se,
-        ci_high=b + crit * se,
-        df=df,
-        vcov=vcov,
-        QM=qm,
-        QM_df=qm_df,
-        QM_p=qm_p,
-        btt=btt,
+        fixed=FixedEffects(names, b, vcov, df, level, btt, omnibus=omnibus),
+        loglik=float(loglik),
         n_clusters=len(groups),
-        level=level,
     )
 
 
