@@ -116,24 +116,25 @@ def test_library_answer_is_the_workflows_pooled_row():
     )
 
 
+def _shipped(config: dict, schema: dict, section: str, key: str):
+    """config.yaml's value of ``section.key``, else the schema's default (sections nested with dots)."""
+    value, props = config, schema
+    for name in section.split("."):
+        value = value.get(name, {})
+        props = props["properties"][name]
+    return value.get(key, props["properties"][key].get("default"))
+
+
 def test_defaults_are_the_shipped_configs():
-    """So the library answer equals pooled.csv: the defaults are config/config.yaml's pooling options and
-    continuity correction (and the schema's defaults where it has them)."""
+    """So the library answer equals pooled.csv: the defaults are the shipped pooling options and continuity
+    correction (config/config.yaml, else the schema's defaults)."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     defaults = {k: p.default for k, p in inspect.signature(pool_proportions).parameters.items()}
-    pooling = config["pooling"]
-    shipped = dict(
-        measure=pooling["transform"],
-        tau2_method=pooling["tau2_method"],
-        ci_method=pooling["ci_method"],
-        level=pooling["level"],
-        model=pooling["model"],
-    )
-    continuity = config.get("sensitivity", {}).get("continuity", {})
-    schema_continuity = schema["properties"]["sensitivity"]["properties"]["continuity"]["properties"]
-    shipped["add"] = continuity.get("add", schema_continuity["add"]["default"])
-    shipped["to"] = continuity.get("to", schema_continuity["to"]["default"])
+    keys = dict(measure="transform", tau2_method="tau2_method", ci_method="ci_method", level="level", model="model")
+    shipped = {ours: _shipped(config, schema, "pooling", theirs) for ours, theirs in keys.items()}
+    shipped |= {key: _shipped(config, schema, "sensitivity.continuity", key) for key in ("add", "to")}
+    assert None not in shipped.values(), shipped
     assert {k: defaults[k] for k in shipped} == shipped
 
 
