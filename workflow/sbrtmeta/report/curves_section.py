@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sbrtmeta.plots.labels import endpoint_name, pct
+from sbrtmeta.report.formats import markdown_table
 
 
 def _ci(r) -> str:
@@ -21,8 +22,6 @@ def curves_section(
     targets: list,
 ) -> list[str]:
     """Markdown lines of the section (a line saying so when the curve tables are missing or empty)."""
-    from sbrtmeta.report.summary import _table
-
     out = ["## Survival curves", ""]
     if curves is None or models is None or models.empty:
         return out + ["No curve model was fitted (no curve tables).", ""]
@@ -55,7 +54,7 @@ def curves_section(
             rows.append([m.site, m.histology, endpoint_name(m.endpoint), f"{float(t):g}", curve, per])
     if rows:
         header = ["Site", "Histology", "Endpoint", "Months", "Curve model", "Per-time-point pooling"]
-        out += [_table(header, rows), ""]
+        out += [markdown_table(header, rows), ""]
     for m in fitted.itertuples(index=False):
         out.append(
             f"- {m.site} ({m.histology}) {m.endpoint}: f(t) = {m.time_function}, struct {m.struct}, "

@@ -4,44 +4,27 @@ that returns Markdown lines; every number is read from them and formatted."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from sbrtmeta.plots.labels import endpoint_name, p_text, p_value, site_title
+from sbrtmeta.plots.labels import site_title
+from sbrtmeta.report.formats import cell_words, finite, markdown_table, number, p_or_dash, p_text_or_dash
+
+LARGE = 1e4  # |x| from which a number prints with significant digits (the summary's tables: 1e5)
 
 TITLE = "## Sensitivity tests: permutation, cluster-robust (CR2), likelihood ratio, τ² by site"
 
 
-def _ok(x) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def _p(x) -> str:
-    return p_value(float(x)) if _ok(x) else "–"
-
-
-def _pt(x) -> str:
-    return p_text(float(x)) if _ok(x) else "p –"
-
-
 def _num(x, digits: int = 3) -> str:
-    if not _ok(x):
-        return "–"
-    x = float(x)
-    return f"{x:.{digits}g}" if x != 0 and (abs(x) >= 1e4 or abs(x) < 10**-digits) else f"{x:.{digits}f}"
+    return number(x, digits, large=LARGE)
 
 
 def _cell(r) -> str:
-    return f"{endpoint_name(r.endpoint).lower()} at {float(r.timepoint_months):g} months"
+    return cell_words(r.endpoint, r.timepoint_months)
 
 
 def _perm_text(r) -> str:
     kind = "exact" if str(r.exact) == "True" else f"random ({int(r.n_permutations)} permutations, seed {int(r.seed)})"
-    return f"{kind} permutation {_pt(r.p)}"
+    return f"{kind} permutation {p_text_or_dash(r.p)}"
 
 
 def _mentions(frame: pd.DataFrame, site: str) -> pd.DataFrame:
@@ -54,17 +37,17 @@ def _site_lines(site: str, tests: pd.DataFrame, het: pd.DataFrame) -> list[str]:
         if r.test == "permutation" and r.term == "site":
             lines.append(
                 f"site difference, {_cell(r)} ({r.site}): {_perm_text(r)} "
-                f"(parametric {_pt(r.p_parametric)}; {int(r.n_permutations)} permutations)"
+                f"(parametric {p_text_or_dash(r.p_parametric)}; {int(r.n_permutations)} permutations)"
             )
         elif r.test == "permutation":
             lines.append(
-                f"dose slope (ln BED10), {_cell(r)}: {_perm_text(r)} (Wald {_pt(r.p_parametric)})"
+                f"dose slope (ln BED10), {_cell(r)}: {_perm_text(r)} (Wald {p_text_or_dash(r.p_parametric)})"
                 + (" [two-level slope model: permutest has no multilevel method]" if "rma.mv" in str(r.note) else "")
             )
     for r in het[(het["site"] == site) & het["in_model"].astype(str).eq("True")].itertuples():
         lines.append(
             f"τ² ({_cell(r)}) {_num(r.tau2)} (95% CI {_num(r.tau2_ci_low)}–{_num(r.tau2_ci_high)}); "
-            f"equal τ² across sites: Wald {_pt(r.qs_p)}, likelihood-ratio {_pt(r.lrt_p)}"
+            f"equal τ² across sites: Wald {p_text_or_dash(r.qs_p)}, likelihood-ratio {p_text_or_dash(r.lrt_p)}"
         )
     return lines
 
@@ -72,19 +55,22 @@ def _site_lines(site: str, tests: pd.DataFrame, het: pd.DataFrame) -> list[str]:
 def _test_rows(tests: pd.DataFrame) -> list[list]:
     rows = []
     for r in tests.itertuples():
-        df = " / ".join(_num(d, 2 if i else 0) for i, d in enumerate((r.df1, r.df2)) if _ok(d))
+        df = " / ".join(_num(d, 2 if i else 0) for i, d in enumerate((r.df1, r.df2)) if finite(d))
         rows.append(
-            [r.test, r.model, _cell(r), r.site, r.term, _num(r.statistic), df, _p(r.p_parametric), _p(r.p), r.note]
+            [
+                r.test,
+                r.model,
+                _cell(r),
+                r.site,
+                r.term,
+                _num(r.statistic),
+                df,
+                p_or_dash(r.p_parametric),
+                p_or_dash(r.p),
+                r.note,
+            ]
         )
     return rows
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    def cell(x):
-        return "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x).replace("|", "/")
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows])
 
 
 def sensitivity_tests_section(
@@ -120,7 +106,7 @@ def sensitivity_tests_section(
     ]
     if not tests.empty and "statistic" in tests:
         header = ["test", "model", "cell", "site(s)", "term", "statistic", "df", "p (parametric)", "p", "note"]
-        out += [_table(header, _test_rows(tests)), ""]
+        out += [markdown_table(header, _test_rows(tests)), ""]
     left = het[~het["in_model"].astype(str).eq("True")] if "note" in het else het.iloc[0:0]
     for r in left.itertuples():
         out.append(f"- τ² by site, {site_title(r.site)} ({_cell(r)}): {r.note}.")

@@ -12,7 +12,6 @@ import math
 import posixpath
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sbrtmeta.analysis.selection import flow_counts
@@ -20,52 +19,12 @@ from sbrtmeta.plots.labels import (
     CRITERION_LABELS,
     MODEL_LABELS,
     endpoint_name,
-    p_value,
     pct,
     site_title,
     statistic_text,
 )
 from sbrtmeta.report.certainty_section import certainty_lines
-
-
-def _finite(x) -> bool:
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def _p(p) -> str:
-    if not _finite(p):
-        return "–"
-    return p_value(float(p))
-
-
-def _num(x, digits: int = 3) -> str:
-    """A number with ``digits`` decimals, or ``digits`` significant digits when very small or large."""
-    if not _finite(x):
-        return "–"
-    x = float(x)
-    if x != 0 and (abs(x) >= 1e5 or abs(x) < 10**-digits):
-        return f"{x:.{digits}g}"
-    return f"{x:.{digits}f}"
-
-
-def _cell(text) -> str:
-    """Markdown table cell: no pipes or newlines."""
-    if text is None or (isinstance(text, float) and np.isnan(text)):
-        return ""
-    return str(text).replace("|", "/").replace("\n", " ")
-
-
-def _table(header: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _what(endpoint: str, t) -> str:
-    return f"{endpoint_name(endpoint).lower()} at {float(t):g} months"
+from sbrtmeta.report.formats import cell_words, finite, finite_or_inf, markdown_table, number, p_or_dash
 
 
 def _estimate(r) -> str:
@@ -91,13 +50,13 @@ def pooled_table(pooled: pd.DataFrame) -> str:
                 int(r.n_total),
                 MODEL_LABELS.get(r.model, r.model),
                 f"{pct(r.estimate)} ({pct(r.ci_low)}–{pct(r.ci_high)})",
-                f"{pct(r.pi_low)}–{pct(r.pi_high)}" if fitted and _finite(r.pi_low) else "",
-                f"{float(r.i2):.0f}" if fitted and _finite(r.i2) else "",
-                f"{float(r.tau2):.3f}" if fitted and _finite(r.tau2) else "",
-                f"{float(r.q):.2f} (p {_p(r.q_p)})" if fitted and _finite(r.q) else "",
+                f"{pct(r.pi_low)}–{pct(r.pi_high)}" if fitted and finite(r.pi_low) else "",
+                f"{float(r.i2):.0f}" if fitted and finite(r.i2) else "",
+                f"{float(r.tau2):.3f}" if fitted and finite(r.tau2) else "",
+                f"{float(r.q):.2f} (p {p_or_dash(r.q_p)})" if fitted and finite(r.q) else "",
             ]
         )
-    return _table(
+    return markdown_table(
         [
             "Site",
             "Histology",
@@ -120,34 +79,29 @@ def subgroup_table(subgroups: pd.DataFrame) -> str:
     rows = []
     for r in subgroups.itertuples():
         stat = statistic_text(r.test, r.qm, r.df1, r.df2)
-        rows.append([r.histology, r.endpoint, f"{float(r.timepoint_months):g}", r.sites, int(r.k), stat, _p(r.p)])
-    return _table(["Histology", "Endpoint", "Months", "Sites", "k", "Test", "p"], rows)
+        rows.append(
+            [r.histology, r.endpoint, f"{float(r.timepoint_months):g}", r.sites, int(r.k), stat, p_or_dash(r.p)]
+        )
+    return markdown_table(["Histology", "Endpoint", "Months", "Sites", "k", "Test", "p"], rows)
 
 
 def _gy(x) -> str:
     """A dose in Gy: whole Gy from 10 up, two significant digits below; ∞ for an unbounded limit."""
-    if x is not None and _finite_or_inf(x) and math.isinf(float(x)):
+    if x is not None and finite_or_inf(x) and math.isinf(float(x)):
         return "∞"
-    if not _finite(x):
+    if not finite(x):
         return "–"
     x = float(x)
     return f"{x:.0f}" if abs(x) >= 10 else f"{x:.2g}"
 
 
-def _finite_or_inf(x) -> bool:
-    try:
-        return not math.isnan(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def _dose_interval(r, name: str, fmt=_gy) -> str:
     """``"166 (87–319; bootstrap 82–∞)"``: the estimate, its delta-method CI and the bootstrap interval."""
     get = lambda c: r.get(c) if isinstance(r, dict) else getattr(r, c, None)  # noqa: E731
-    if not _finite(get(name)):
+    if not finite(get(name)):
         return "–"
     out = f"{fmt(get(name))} ({fmt(get(name + '_ci_low'))}–{fmt(get(name + '_ci_high'))}"
-    if _finite_or_inf(get(name + "_boot_low")):
+    if finite_or_inf(get(name + "_boot_low")):
         out += f"; bootstrap {fmt(get(name + '_boot_low'))}–{fmt(get(name + '_boot_high'))}"
     return out + ")"
 
@@ -169,18 +123,19 @@ def dose_table(dose: pd.DataFrame | None) -> str:
     target = _target_name(dose)
     rows = []
     for r in dose.itertuples():
-        fitted = _finite(r.slope)
+        fitted = finite(r.slope)
         rows.append(
             [
                 r.model,
                 r.site,
                 r.histology,
                 f"{int(r.k_arms)} ({int(r.n_studies)})",
-                f"{_num(r.slope, 2)} ({_num(r.slope_ci_low, 2)} to {_num(r.slope_ci_high, 2)}), p {_p(r.slope_p)}"
+                f"{number(r.slope, 2)} ({number(r.slope_ci_low, 2)} to {number(r.slope_ci_high, 2)}), "
+                f"p {p_or_dash(r.slope_p)}"
                 if fitted
                 else "–",
                 _dose_interval(r, "bed50"),
-                _dose_interval(r, "gamma50", lambda x: _num(x, 2)),
+                _dose_interval(r, "gamma50", lambda x: number(x, 2)),
                 _dose_interval(r, "bed_target"),
                 r.note if isinstance(r.note, str) else "",
             ]
@@ -196,7 +151,7 @@ def dose_table(dose: pd.DataFrame | None) -> str:
     return (
         head
         + "\n\n"
-        + _table(
+        + markdown_table(
             [
                 "Model",
                 "Site",
@@ -231,19 +186,19 @@ def site_paragraph(
         )
     for r in fitted.itertuples():
         text = (
-            f"For {_what(r.endpoint, r.timepoint_months)}"
+            f"For {cell_words(r.endpoint, r.timepoint_months)}"
             + (f" ({r.histology})" if getattr(r, "histology", "") and len(set(cells["histology"])) > 1 else "")
             + f", {int(r.k)} studies (n = {int(r.n_total)}) give a pooled {_estimate(r)}"
         )
         extra = []
-        if _finite(r.pi_low):
+        if finite(r.pi_low):
             extra.append(f"95% prediction interval {pct(r.pi_low)}–{pct(r.pi_high)}%")
-        if _finite(r.i2):
-            extra.append(f"I² = {float(r.i2):.0f}%, τ² = {float(r.tau2):.3f}, Q p {_p(r.q_p)}")
+        if finite(r.i2):
+            extra.append(f"I² = {float(r.i2):.0f}%, τ² = {float(r.tau2):.3f}, Q p {p_or_dash(r.q_p)}")
         parts.append(text + (f"; {'; '.join(extra)}" if extra else "") + ".")
     if not single.empty:
         items = [
-            f"{_what(r.endpoint, r.timepoint_months)} {_estimate(r)} from {r.studies} (n = {int(r.n_total)})"
+            f"{cell_words(r.endpoint, r.timepoint_months)} {_estimate(r)} from {r.studies} (n = {int(r.n_total)})"
             for r in single.itertuples()
         ]
         parts.append("Single studies, not pooled: " + "; ".join(items) + ".")
@@ -256,10 +211,10 @@ def site_paragraph(
         target = _target_name(dose)
         for r in dose[(dose["site"] == site) & dose["slope"].notna()].itertuples():
             text = (
-                f"Dose-response ({r.model} fit, {_what(r.endpoint, r.timepoint_months)}, "
+                f"Dose-response ({r.model} fit, {cell_words(r.endpoint, r.timepoint_months)}, "
                 f"{int(r.k_arms)} arms from {int(r.n_studies)} studies, {r.histology}): "
                 f"{target} {_dose_interval(r, 'bed_target')} Gy, BED50 {_dose_interval(r, 'bed50')} Gy, "
-                f"γ50 {_num(r.gamma50, 2)}; slope p {_p(r.slope_p)}"
+                f"γ50 {number(r.gamma50, 2)}; slope p {p_or_dash(r.slope_p)}"
             )
             note = r.note if isinstance(r.note, str) and r.note else ""
             parts.append(text + (f" ({note})." if note else "."))
@@ -306,7 +261,11 @@ def _figure_title(stem: str) -> tuple[int, tuple, str]:
             rest = stem[len(prefix) :].strip("_")
             cell = re.fullmatch(r"(LC|OS)_(\d+(?:\.\d+)?)m", rest)
             if cell:
-                return rank, (cell.group(1), float(cell.group(2))), f"{name}: {_what(cell.group(1), cell.group(2))}"
+                return (
+                    rank,
+                    (cell.group(1), float(cell.group(2))),
+                    f"{name}: {cell_words(cell.group(1), cell.group(2))}",
+                )
             return rank, (), f"{name}: {rest.replace('_', ' ')}" if rest else name
     return len(FIGURE_KINDS), (), stem.replace("_", " ")
 
@@ -355,7 +314,7 @@ def _selection_section(included: pd.DataFrame, excluded: pd.DataFrame, not_poole
         "",
     ]
     out += [
-        _table(
+        markdown_table(
             ["Criterion (first failed)", "Rows excluded"],
             [[CRITERION_LABELS.get(c, c), n] for c, n in counts["criteria"]],
         ),
@@ -365,7 +324,7 @@ def _selection_section(included: pd.DataFrame, excluded: pd.DataFrame, not_poole
         out += [
             "Cells with no poolable rate:",
             "",
-            _table(
+            markdown_table(
                 ["Site", "Histology", "Endpoint", "Rows", "Reason"],
                 [[r.site, r.histology, r.endpoint, int(r.rows), _reason(r.reason)] for r in not_pooled.itertuples()],
             ),
