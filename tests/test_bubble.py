@@ -17,7 +17,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from sbrtmeta.plots.bubble import MAX_BUBBLE_PT2, MIN_BUBBLE_PT2, draw_dose_response, marker_label  # noqa: E402
 from sbrtmeta.plots.style import save_figure  # noqa: E402
-from sbrtmeta.stats.dose_response import arm_table, describe_model, dose_curve, fit_dose_response, tcp_parameters  # noqa: E402
+from sbrtmeta.stats.dose_response import arm_table, describe_model, dose_curve, fit_dose_response  # noqa: E402
+from sbrtmeta.stats.tcp import tcp_parameters  # noqa: E402
 
 INPUTS = pd.read_csv(Path(__file__).parent / "fixtures" / "dose_response_inputs.csv")
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from sbrtmeta.analysis.dose_arms import dose_response_rows
 from sbrtmeta.data.dose_strings import parse_dose
-from sbrtmeta.stats.dose_response import convert_to_timepoint
+from sbrtmeta.stats.effect_sizes import convert_to_timepoint
 
 
 def _row(

@@ -14,15 +14,13 @@ from sbrtmeta.stats.dose_response import (
     MODEL_TWO_LEVEL,
     _refit,
     arm_table,
-    bootstrap_tcp,
-    convert_to_timepoint,
     describe_model,
     dose_curve,
     fit_dose_response,
-    refit_many,
-    simulate_logits,
-    tcp_parameters,
 )
+from sbrtmeta.stats.effect_sizes import convert_to_timepoint
+from sbrtmeta.stats.tcp import tcp_parameters
+from sbrtmeta.stats.tcp_bootstrap import bootstrap_tcp, refit_many, simulate_logits
 
 FIX = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIX / "dose_response_inputs.csv")

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from sbrtmeta.stats.dose_response import (
     MODEL_TIME,
-    bootstrap_dose_time,
     dose_curve,
     fit_dose_response,
     fit_dose_time,
-    tcp_parameters,
 )
+from sbrtmeta.stats.tcp import tcp_parameters
+from sbrtmeta.stats.tcp_bootstrap import bootstrap_dose_time
 
 FIX = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIX / "dose_time_inputs.csv")

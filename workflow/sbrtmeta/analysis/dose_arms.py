@@ -15,7 +15,7 @@ import pandas as pd
 from sbrtmeta.analysis.curves import one_report_per_cohort
 from sbrtmeta.data.dose_strings import parse_dose
 from sbrtmeta.data.inclusion import apply_inclusion
-from sbrtmeta.stats.dose_response import convert_to_timepoint
+from sbrtmeta.stats.effect_sizes import convert_to_timepoint
 
 ARM_COLUMNS = (
     "study_id",

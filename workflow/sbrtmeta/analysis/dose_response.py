@@ -11,7 +11,7 @@ Given the arms of :func:`sbrtmeta.analysis.dose_arms.dose_response_rows` (one BE
 each the logit-log (or logit-linear) multilevel model of
 :func:`sbrtmeta.stats.dose_response.fit_dose_response`, and reports per site the TCP
 parameters BED50, gamma50 and the BED10 at the target LC with delta-method and
-parametric-bootstrap intervals (:func:`sbrtmeta.stats.dose_response.bootstrap_tcp`).
+parametric-bootstrap intervals (:func:`sbrtmeta.stats.tcp_bootstrap.bootstrap_tcp`).
 
 A site × histology is fitted only with at least ``min_arms`` arms at two or more
 different BED10s (a slope needs two doses, and k must exceed the two
@@ -29,14 +29,13 @@ import pandas as pd
 from sbrtmeta.stats.dose_response import (
     DoseResponseResult,
     arm_table,
-    bootstrap_dose_time,
-    bootstrap_tcp,
     describe_model,
     dose_curve,
     fit_dose_response,
     fit_dose_time,
-    tcp_parameters,
 )
+from sbrtmeta.stats.tcp import tcp_parameters
+from sbrtmeta.stats.tcp_bootstrap import bootstrap_dose_time, bootstrap_tcp
 
 TABLE_COLUMNS = (
     "model",
@@ -107,7 +106,7 @@ class DoseAnalysis:
         and the key (``site_key``) under which the figure draws them.
     curves : the per-site fitted curves over a BED10 grid (site_key, bed10, lc,
         ci_low, ci_high, pi_low, pi_high, ...), for the figure.
-    tcp : site_key -> the per-site :class:`~sbrtmeta.stats.dose_response.TcpParameters`.
+    tcp : site_key -> the per-site :class:`~sbrtmeta.stats.tcp.TcpParameters`.
     footnote : one line per per-site fit (:func:`~sbrtmeta.stats.dose_response.describe_model`).
     """
 
@@ -209,7 +208,7 @@ def _rows(
 ) -> list:
     """Table rows of one fit, one per site (a per-site fit is labelled with its arms' site).
     ``estimates`` maps the fit's site labels to their TcpParameters; ``boot`` is the
-    :class:`~sbrtmeta.stats.dose_response.BootstrapResult`, or None when the bootstrap was not
+    :class:`~sbrtmeta.stats.tcp_bootstrap.BootstrapResult`, or None when the bootstrap was not
     run (``note`` then says why)."""
     rows = []
     iv = boot.intervals.set_index(["site", "parameter"]) if boot is not None else None

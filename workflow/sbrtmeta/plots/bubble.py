@@ -587,7 +587,7 @@ def draw_dose_response(
     curve : the fitted curves, a DataFrame with a site column (as
         :func:`sbrtmeta.stats.dose_response.dose_curve` returns) or a dict site -> DataFrame,
         with columns bed10, lc, ci_low, ci_high, pi_low, pi_high (0-1). Optional.
-    tcp : per site the target dose: a dict site -> :class:`~sbrtmeta.stats.dose_response.TcpParameters`
+    tcp : per site the target dose: a dict site -> :class:`~sbrtmeta.stats.tcp.TcpParameters`
         (or a dict of its fields), or a DataFrame of such rows. Optional.
     site_colors : site -> colour; by default the Okabe-Ito colours in site order.
     footnote : the model line (e.g. :func:`sbrtmeta.stats.dose_response.describe_model`); by

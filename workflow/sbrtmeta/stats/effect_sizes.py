@@ -201,3 +201,24 @@ def study_intervals(events, n, method: str = "clopper-pearson", level: float = 0
     if method == "jeffreys":
         lo, hi = np.where(x == 0, 0.0, lo), np.where(x == n, 1.0, hi)
     return lo, hi
+
+
+def convert_to_timepoint(rate, t0, t):
+    """Local control at ``t`` from the rate at ``t0`` under a constant hazard:
+    ``S(t) = S(t0)^(t / t0)`` (exponential survival). For a sensitivity analysis
+    that puts, e.g., 12-month rates on the 24-month scale.
+
+    ``rate`` in [0, 1] (scalar or array), ``t0`` > 0 and ``t`` > 0 in the same unit
+    (scalars or arrays that broadcast). Returns a float for scalar input.
+    """
+    r = np.asarray(rate, dtype=float)
+    a = np.asarray(t0, dtype=float)
+    b = np.asarray(t, dtype=float)
+    if not (np.all(np.isfinite(r)) and np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("rate, t0 and t must be finite numbers (found NaN or inf)")
+    if np.any(r < 0) or np.any(r > 1):
+        raise ValueError("rate must be a proportion in [0, 1]")
+    if np.any(a <= 0) or np.any(b <= 0):
+        raise ValueError("the time points t0 and t must be > 0")
+    out = r ** (b / a)
+    return float(out) if out.ndim == 0 else out
