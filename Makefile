@@ -1,6 +1,7 @@
 # make        set up .venv from pyproject.toml and run the whole workflow
 # make lint   ruff (check, format --check), snakefmt --check, snakemake --lint, lint-imports (layers)
 # make test   set up .venv, lint, and run the tests
+# make test-fast  the inner loop: every test but those that run Snakemake (marked workflow), < 2 min on 2 cores
 # make fixtures  regenerate the metafor reference values
 #               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv r-cran-clubsandwich)
 # make test-slurm  start a single-node SLURM here (installs Debian's slurm-wlm and munge; root), run the
@@ -14,7 +15,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: all run lint test test-slurm fixtures bench clean
+.PHONY: all run lint test test-fast test-slurm fixtures bench clean
 all: run
 
 $(VENV)/.installed: pyproject.toml
@@ -37,6 +38,10 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The inner loop: pyproject.toml's markers; tests/conftest.py refuses Snakemake in a test not marked workflow.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not workflow"
 
 # Not part of `make test`: it needs root and starts daemons (tests/slurm/run_slurm_test.sh says why it cannot).
 $(VENV)/.slurm-installed: $(VENV)/.installed

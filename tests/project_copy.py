@@ -9,6 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ("Snakefile", "workflow", "config", "data", "profiles")
 
+# tests/conftest.py sets this before each test: True only for a test marked `workflow`, so that `make test-fast`
+# (pytest -m "not workflow") never starts Snakemake. Outside pytest (bench/) it stays True.
+SNAKEMAKE_ALLOWED = True
+
 
 def copy_project(dest: Path) -> Path:
     """The files a user's checkout has (no results, caches or build metadata) copied to ``dest``."""
@@ -24,6 +28,10 @@ def copy_project(dest: Path) -> Path:
 
 def snakemake_env(extra: dict | None = None) -> dict:
     """This interpreter's bin first on PATH (so the rules' scripts use it), without a fixed hash seed."""
+    if not SNAKEMAKE_ALLOWED:
+        raise RuntimeError(
+            "this test runs Snakemake: mark it @pytest.mark.workflow (or its module: pytestmark = pytest.mark.workflow)"
+        )
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     env.pop("PYTHONHASHSEED", None)  # each run draws its own hash seed: outputs must not depend on it
     env.update(extra or {})

@@ -320,6 +320,7 @@ def example_run(tmp_path_factory):
     return work
 
 
+@pytest.mark.workflow
 def test_example_config_shows_every_judgement_level(example_run):
     sof = pd.read_csv(example_run / "results/tables/summary_of_findings.csv")
     for domain, levels in c.DOMAIN_JUDGEMENTS.items():
@@ -332,6 +333,7 @@ def test_example_config_shows_every_judgement_level(example_run):
     assert (example_run / "results/figures/risk_of_bias_traffic_light.png").exists()
 
 
+@pytest.mark.workflow
 def test_a_changed_threshold_or_override_reruns_only_the_certainty_step(example_run):
     """A GRADE threshold or override: only `certainty` is planned for its outputs (report_summary,
     which reads summary_of_findings.csv, follows from that changed input)."""

@@ -7,6 +7,8 @@ import pytest
 import yaml
 from test_workflow import _copy_project, _snakemake
 
+pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
+
 FIGURE_RULES = ("forest_plots", "funnel_plots", "flow_diagram", "leave_one_out_plot", "report_summary")
 FORMATS = ["png", "pdf", "svg"]
 

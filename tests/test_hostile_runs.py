@@ -84,6 +84,7 @@ def example_and_shipped_runs(work):
     return found
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("config", ["example", "shipped"])
 def test_no_written_cell_is_a_formula(example_and_shipped_runs, config):
     assert example_and_shipped_runs[config] == []
@@ -120,6 +121,7 @@ def _assert_every_table_has_its_header(results: Path) -> None:
         pd.read_csv(t)  # parses (pandas.errors.EmptyDataError on a file with no header)
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize("kind", list(EMPTY_SELECTIONS))
 def test_nothing_poolable_runs_to_the_end(example_and_shipped_runs, work, kind):
     proc, results = _run_with(work, re.sub(r"\W+", "_", kind), EMPTY_SELECTIONS[kind])
@@ -137,6 +139,7 @@ def test_nothing_poolable_runs_to_the_end(example_and_shipped_runs, work, kind):
         assert folder.is_dir() and [p.name for p in folder.iterdir() if not p.name.startswith(".")] == []
 
 
+@pytest.mark.workflow
 def test_dose_response_with_no_arms_runs_to_the_end(example_and_shipped_runs, work):
     proc, results = _run_with(work, "no_dose_arms", lambda c: c["dose_response"].update(timepoint_months=7))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -180,6 +183,7 @@ def _assert_tables_as_shipped(work: Path) -> None:
         assert (work / "results/tables" / name).read_bytes() == (expected / name).read_bytes(), name
 
 
+@pytest.mark.workflow
 def test_run_killed_in_the_pool_job_reruns_to_identical_tables(example_and_shipped_runs, work):
     _clear_results(work)
     proc = _start(work)
@@ -198,6 +202,7 @@ def test_run_killed_in_the_pool_job_reruns_to_identical_tables(example_and_shipp
     _assert_tables_as_shipped(work)
 
 
+@pytest.mark.workflow
 def test_second_run_in_the_same_folder_stops_at_the_lock(example_and_shipped_runs, work):
     _clear_results(work)
     first = _start(work)

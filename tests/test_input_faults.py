@@ -748,6 +748,7 @@ def _assert_no_results(work):
     assert not (work / "results/tables").exists()
 
 
+@pytest.mark.workflow
 def test_snakemake_tidy_sheet_with_percent_sign(tmp_path):
     work = _copy_project(tmp_path)
     sheet = work / "config/examples/example_studies.csv"
@@ -762,6 +763,7 @@ def test_snakemake_tidy_sheet_with_percent_sign(tmp_path):
     _assert_no_results(work)
 
 
+@pytest.mark.workflow
 def test_snakemake_printed_sheet_with_blank_row(tmp_path):
     work = _copy_project(tmp_path)
     raw = work / "data/raw/crc2014_extraction.csv"
@@ -774,6 +776,7 @@ def test_snakemake_printed_sheet_with_blank_row(tmp_path):
     _assert_no_results(work)
 
 
+@pytest.mark.workflow
 def test_snakemake_xlsx_with_the_wrong_worksheet(tmp_path):
     work = _copy_project(tmp_path)
     _workbook(work / "config/examples/my_studies.xlsx", {"Studies": _example_frame()})
@@ -789,6 +792,7 @@ def test_snakemake_xlsx_with_the_wrong_worksheet(tmp_path):
     _assert_no_results(work)
 
 
+@pytest.mark.workflow
 @pytest.mark.parametrize(
     "old, new, message",
     [

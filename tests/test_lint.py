@@ -15,8 +15,8 @@ from project_copy import ROOT, copy_project, snakemake_env
 BIN = Path(sys.executable).parent
 
 
-def run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, cwd=cwd, env=snakemake_env(), capture_output=True, text=True, timeout=300)
+def run(*cmd: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,7 @@ def test_linter_passes(cmd):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
 
 
+@pytest.mark.workflow
 def test_snakemake_lint_finds_nothing(tmp_path):
-    proc = run(sys.executable, "-m", "snakemake", "--lint", cwd=copy_project(tmp_path / "project"))
+    proc = run(sys.executable, "-m", "snakemake", "--lint", cwd=copy_project(tmp_path / "project"), env=snakemake_env())
     assert proc.returncode == 0 and "Lints for" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr

@@ -8,6 +8,8 @@ import pytest
 import yaml
 from project_copy import copy_project, run_snakemake
 
+pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
+
 TARGETS = ("results/tables/gosh_studies.csv", "results/tables/multiverse.csv")
 TABLES = ("gosh_studies.csv", "multiverse.csv", "multiverse_summary.csv", "multiverse_choices.csv")
 

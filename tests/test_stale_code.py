@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 from project_copy import copy_project, run_snakemake, snakemake_env
 
+pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
+
 # Executed with the copy's workflow/ on PYTHONPATH (as the Snakefile gives the jobs); argv: the script.
 LOADED_MODULES = r"""
 import ast, json, sys

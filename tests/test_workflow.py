@@ -19,6 +19,8 @@ import yaml
 from project_copy import copy_project as _copy_project
 from project_copy import run_snakemake as _snakemake
 
+pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
+
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures"
 
