@@ -19,7 +19,7 @@ smaller is used for the covariance. The continuity correction is the pooling's
 and non-events, so S = (x + 1/2) / (n + 1) and n becomes n + 1 for that row.
 
 The curve model is ``rma.mv(yi, V, mods = ~ f(t), random = ~ t | study, struct)``
-(:func:`sbrtmeta.stats.multilevel.fit_block_model`), with f(t) = ln t, t, or a natural
+(:func:`sbrtmeta.stats.block_model.fit_block_model`), with f(t) = ln t, t, or a natural
 cubic spline of t with ``df`` degrees of freedom (the basis of R's ``splines::ns``,
 interior knots at quantiles of t; predictions are invariant to the basis).
 """
@@ -32,8 +32,9 @@ import numpy as np
 from scipy import sparse
 from scipy.interpolate import BSpline
 
+from sbrtmeta.stats.block_model import BlockModelResult, fit_block_model, predict_block_model
 from sbrtmeta.stats.inference import Prediction
-from sbrtmeta.stats.multilevel import BlockModelResult, _labels, fit_block_model, predict_block_model
+from sbrtmeta.stats.multilevel import _labels
 
 TIME_FUNCTIONS = ("log", "linear", "spline")
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.stats.block_model import BlockModelResult, fit_block_model, predict_block_model
 from sbrtmeta.stats.curves import TimeBasis, logit_rate_covariance
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.inference import (
@@ -52,14 +53,7 @@ from sbrtmeta.stats.meta_regression import (
     fit_meta_regression,
     predict_meta_regression,
 )
-from sbrtmeta.stats.multilevel import (
-    BlockModelResult,
-    MultilevelResult,
-    fit_block_model,
-    fit_multilevel,
-    predict_block_model,
-    predict_multilevel,
-)
+from sbrtmeta.stats.multilevel import MultilevelResult, fit_multilevel, predict_multilevel
 
 SCALES = ("log", "linear")
 MODEL_MULTILEVEL = "multilevel (study/arm)"
@@ -373,7 +367,7 @@ def fit_dose_time(
 
         rma.mv(yi, V, mods = ~ log(bed10) + I(f(t) - f(T)), random = list(~ 1 | study, ~ t | arm), struct)
 
-    (:func:`sbrtmeta.stats.multilevel.fit_block_model`). When every arm prints one rate, V is
+    (:func:`sbrtmeta.stats.block_model.fit_block_model`). When every arm prints one rate, V is
     diagonal and the model is the study/arm (or two-level) meta-regression of
     :func:`fit_dose_response` with f(t) - f(T) as a moderator, and is fitted as such (``model``
     says which). b0 is the logit LC at T = ``timepoint``,

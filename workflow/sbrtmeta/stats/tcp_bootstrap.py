@@ -7,7 +7,7 @@ Bootstrap*, 1993, ch. 6 and 13).
 New responses are drawn from the fitted model and refitted with the same design,
 sampling variances and random effects; the refits of a study/arm (or two-level) model
 are batched (:class:`sbrtmeta.stats.multilevel_batch.BatchFit`), those of the dose x
-time model use :func:`sbrtmeta.stats.multilevel.fit_block_model` one by one. The TCP
+time model use :func:`sbrtmeta.stats.block_model.fit_block_model` one by one. The TCP
 parameters of each refit are those of :mod:`sbrtmeta.stats.tcp`.
 
 Functions take result objects and return result objects; they do no I/O and no plotting.
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.stats.block_model import BlockModelResult, fit_block_model
 from sbrtmeta.stats.curves import logit_rate_covariance
 from sbrtmeta.stats.dose_response import DoseResponseResult, _refit, arm_groups, fit_dose_response, site_index
 from sbrtmeta.stats.inference import check_level
-from sbrtmeta.stats.multilevel import BlockModelResult, fit_block_model
 from sbrtmeta.stats.multilevel_batch import BatchFit
 from sbrtmeta.stats.tcp import TcpParameters, tcp_parameters, tcp_values
 
@@ -282,7 +282,7 @@ def bootstrap_dose_time(
     """Parametric bootstrap of a :func:`~sbrtmeta.stats.dose_response.fit_dose_time` model:
     ``y* ~ N(X b, V + G)`` with G the
     fitted random effects (study, and the arm's effects over time), each refitted with
-    :func:`sbrtmeta.stats.multilevel.fit_block_model` (same V, design and structure; a model
+    :func:`sbrtmeta.stats.block_model.fit_block_model` (same V, design and structure; a model
     with one rate per arm by the batched refits of :func:`bootstrap_tcp`); the TCP
     parameters at T and their percentile intervals as :func:`bootstrap_tcp`. Dense k x k draws:
     for models of up to a few hundred rates (``dose_response.bootstrap.max_arms``)."""
