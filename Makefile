@@ -73,6 +73,7 @@ fixtures: $(VENV)/.installed
 	    tests/fixtures/curve_inputs.csv tests/fixtures/dose_time_inputs.csv
 	Rscript tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures \
 	    tests/fixtures/dose_time_inputs.csv
+	Rscript tests/metafor/make_curve_bound_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
 	Rscript tests/metafor/make_edge_fixtures.R tests/fixtures

@@ -28,6 +28,7 @@ def _fit(row):
         f=row["f"],
         df=3,
         struct=row["struct"],
+        monotone=False,
     )
 
 
@@ -165,4 +166,99 @@ def test_a_fallback_cell_with_nothing_pooled_still_draws():
     empty = pd.DataFrame(columns=["site", "histology", "endpoint", "timepoint_months", "model", "estimate", "k"])
     a = analyse_curves(pd.concat([fitted, alone], ignore_index=True), empty, CurveOptions())
     assert a.curves["estimate"].dtype == float and set(a.curves["site"]) == {"liver"}
+    assert [stem for stem, _ in curve_figures(a.curves, a.studies, a.models)] == ["curve_liver_LC"]
+
+
+BOUND_INPUTS = FIX / "curve_bound_inputs.csv"
+BOUND = pd.read_csv(FIX / "metafor_curve_bound_fits.csv")
+
+
+@pytest.mark.parametrize("fit_id", BOUND["fit"].tolist())
+def test_slope_constraint_matches_rma_mv(fit_id):
+    """make_curve_bound_fixtures.R: where metafor's unconstrained slope is <= 0 it is the fit; where it
+    is positive the fit is at the bound, the model without f(t), which metafor fits directly."""
+    row = BOUND[BOUND["fit"] == fit_id].iloc[0]
+    inputs = pd.read_csv(BOUND_INPUTS)
+    d = inputs[inputs["dataset"] == row["dataset"]]
+    fit = fit_curve(
+        d["x"].to_numpy(float),
+        d["n"].to_numpy(float),
+        d["t"].to_numpy(float),
+        d["study"].to_numpy(),
+        group=d["grp"].to_numpy(),
+        f=row["f"],
+        struct=row["struct"],
+    )
+    assert fit.at_bound == bool(row["at_bound"])
+    coef, se, *_ = fit.coefficients()
+    _close(coef, [row["intercept"], row["slope"]])
+    _close(se[0], row["intercept_se"])
+    if fit.at_bound:
+        _close(fit.free_slope, row["free_slope"], rel=1e-5)
+        assert np.isnan(se[1])
+    assert fit.model.loglik >= row["loglik"] - 1e-7 * abs(row["loglik"])
+    _close(fit.model.tau2, [row["tau2"]])
+    if row["dataset"] in ("synthetic", "mirrored"):
+        _close(fit.model.rho, row["rho"])
+    p = pd.read_csv(FIX / "metafor_curve_bound_predictions.csv").query("fit == @fit_id")
+    pr = predict_curve(fit, p["month"].to_numpy(float))
+    for col in ("pred", "se", "ci_low", "ci_high", "pi_low", "pi_high"):
+        _close(getattr(pr, col), p[col])
+    assert np.all(np.diff(pr.pred) <= 1e-12)  # never rises
+
+
+def _cell(spec, **kw):
+    from sbrtmeta.analysis.curves import CurveOptions, analyse_curves
+
+    return analyse_curves(_rows(spec), None, CurveOptions(**kw))
+
+
+BETWEEN = [("a", 12, 30, 50), ("b", 24, 40, 50), ("c", 18, 33, 50), ("d", 24, 45, 50)]
+
+
+def test_no_within_study_time_falls_back_by_default(caplog):
+    """No study prints two time points (the shipped liver cells): per-time-point pooling, with the
+    reason in the table and the log; ``between_studies: allow`` fits it, flat at the bound."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        a = _cell(BETWEEN)
+    assert a.models["status"].tolist() == ["fallback"]
+    assert "no study prints two or more time points" in a.models["reason"].iloc[0]
+    assert "no study prints two or more time points" in caplog.text
+    b = _cell(BETWEEN, between_studies="allow")
+    assert set(b.models["status"]) == {"fitted"} and b.models["n_studies_several_times"].iloc[0] == 0
+    assert "at its bound 0" in b.models["reason"].iloc[0]
+    assert b.models.loc[b.models["term"] == "ln t", "coef"].tolist() == [0.0]
+    assert np.ptp(b.curves["estimate"].to_numpy(float)) < 1e-12
+
+
+def test_spline_that_rises_is_refused():
+    rising = [(s, t, x, 50) for s, base in (("a", 25), ("b", 28), ("c", 30)) for t, x in ((12, base), (24, base + 5))]
+    rising += [("d", 36, 38, 50), ("e", 48, 40, 50)]
+    a = _cell(rising, time_function="spline", df=2)
+    assert a.models["status"].tolist() == ["fallback"]
+    assert "the spline fit rises between" in a.models["reason"].iloc[0]
+
+
+def test_singular_v_names_the_study():
+    spec = [("a", 12, 40, 50), ("a", 24, 40, 50), ("b", 12, 30, 40), ("b", 36, 20, 40), ("c", 24, 25, 35)]
+    a = _cell(spec)
+    assert "V is singular (not positive definite) for Study a (a, all)" in a.models["reason"].iloc[0]
+    assert any("V is singular" in w and "Study a" in w for w in a.warnings)
+
+
+def test_hcs_variances_in_long_form_at_full_precision():
+    from sbrtmeta.plots.curves import curve_figures
+
+    spec = [
+        (s, t, x, 60)
+        for s, xs in zip("abcdef", ([50, 40, 30], [48, 41, 33], [52, 44, 31], [45, 38, 29], [55, 47, 36], [49, 40, 28]))
+        for t, x in zip((12, 24, 36), xs)
+    ]
+    a = _cell(spec, struct="HCS")
+    m = a.models
+    per_time = m[m["term"] == "tau2"]
+    assert per_time["tau2_month"].tolist() == [12.0, 24.0, 36.0]
+    assert per_time["tau2"].dtype == float and m.loc[m["term"] != "tau2", "tau2"].isna().all()
     assert [stem for stem, _ in curve_figures(a.curves, a.studies, a.models)] == ["curve_liver_LC"]

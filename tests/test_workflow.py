@@ -407,3 +407,35 @@ def test_dose_arms_without_their_own_n_are_left_out_with_the_reason(run):
         ("crc2014-56", "60/5"),
     ]
     assert said.reason.str.startswith("not included: n_not_reported").all()
+
+
+def test_no_curve_rises_and_liver_falls_back(run):
+    """Issue 22: no curve of survival_curves.csv rises; the liver cells (no study prints two time
+    points) fall back to per-time-point pooling with the reason in the tables and summary.md."""
+    work, _ = run
+    curves = pd.read_csv(work / "results/tables/survival_curves.csv")
+    fitted = curves[curves["method"].str.startswith("curve model")]
+    for _, c in fitted.groupby(["site", "histology", "endpoint"]):
+        assert np.all(np.diff(c.sort_values("month")["estimate"].to_numpy(float)) <= 1e-12)
+    models = pd.read_csv(work / "results/tables/curve_models.csv")
+    liver = models[models["site"] == "liver"]
+    assert set(liver["endpoint"]) == {"LC", "OS"} and set(liver["status"]) == {"fallback"}
+    assert liver["reason"].str.contains("no study prints two or more time points").all()
+    assert set(curves.loc[curves["site"] == "liver", "method"].str[:24]) == {"per-time-point pooling ("}
+    summary = (work / "results/report/summary.md").read_text()
+    assert "liver (colorectal) LC: no curve, per-time-point pooling only: no study prints two or more" in summary
+
+
+def test_hcs_curves_run_the_whole_workflow(run, tmp_path):
+    """curves.struct: HCS runs to the end; its variances are in long form, one row per time point."""
+    work = shutil.copytree(run[0], tmp_path / "project", symlinks=True)
+    cfg_path = work / "config/config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["curves"]["struct"] = "HCS"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = _snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    models = pd.read_csv(work / "results/tables/curve_models.csv")
+    per_time = models[(models["struct"] == "HCS") & (models["term"] == "tau2")]
+    assert not per_time.empty and per_time["tau2_month"].notna().all()
+    assert per_time["tau2"].dtype == float

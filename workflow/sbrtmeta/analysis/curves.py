@@ -8,6 +8,13 @@ fits, per site × histology × endpoint, the curve model of
 study, struct)`` with V from the nested binomial approximation, and predicts the pooled
 rate with CI and PI at each month of a grid. A cell that cannot support the model falls
 back to the per-time-point pooling (``pooled.csv``), and the tables say why.
+
+No curve rises: the slope of ln t or t is constrained to be <= 0 (a fit at the bound is flat
+and says so), and a spline fit that rises is refused (the cell falls back). A cell where no
+study prints two or more time points has no within-study information on time: a slope
+would compare different studies at different months, so by default it falls back too
+(``curves.between_studies: allow`` fits it anyway, and its figure's title says so). A
+cohort whose rates have a singular V is named in the tables and the log.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import pandas as pd
 
 from sbrtmeta.analysis.pooling import _histology_groups, _label
 from sbrtmeta.data.inclusion import apply_inclusion
-from sbrtmeta.stats.curves import fit_curve, logit_rate_covariance, predict_curve
+from sbrtmeta.stats.curves import first_rise, fit_curve, logit_rate_covariance, predict_curve, singular_groups
 from sbrtmeta.stats.effect_sizes import inverse_transform
 
 _LOG = logging.getLogger(__name__)
@@ -62,6 +69,7 @@ MODEL_COLUMNS = (
     "ci_high",
     "pval",
     "tau2",
+    "tau2_month",
     "rho",
     "loglik",
 )
@@ -125,7 +133,9 @@ def one_report_per_cohort(rows: pd.DataFrame, overlaps: list) -> pd.DataFrame:
 @dataclass(frozen=True)
 class CurveOptions:
     """The ``curves`` config: time function (``log``, ``linear``, ``spline`` with ``df``),
-    structure, estimator, test and level, the month grid, and the minimum of studies."""
+    structure, estimator, test and level, the month grid, the minimum of studies, and
+    whether a cell with no study printing two time points is fitted (``between_studies``:
+    ``fallback`` or ``allow``)."""
 
     time_function: str = "log"
     df: int = 3
@@ -137,6 +147,7 @@ class CurveOptions:
     stop: float = 60.0
     step: float = 3.0
     min_studies: int = 3
+    between_studies: str = "fallback"
 
     @classmethod
     def of(cls, cfg: dict) -> CurveOptions:
@@ -151,6 +162,7 @@ class CurveOptions:
             stop=float(cfg["to"]),
             step=float(cfg["step"]),
             min_studies=int(cfg["min_studies"]),
+            between_studies=cfg["between_studies"],
         )
 
     def months(self) -> np.ndarray:
@@ -175,6 +187,11 @@ def _why_not(cell: pd.DataFrame, opt: CurveOptions) -> str:
         )
     if times < 2:
         return "every study is at one time point, so there is no curve to fit"
+    if opt.between_studies != "allow" and _several(cell) == 0:
+        return (
+            "no study prints two or more time points, so the cell has no within-study information on time: "
+            "a slope would compare different studies at different months (curves.between_studies: allow fits it)"
+        )
     if times < opt.n_coef():
         return f"{times} distinct time points for {opt.n_coef()} coefficients of the curve"
     if len(cell) <= opt.n_coef() + 1:
@@ -184,12 +201,16 @@ def _why_not(cell: pd.DataFrame, opt: CurveOptions) -> str:
     return ""
 
 
+def _several(cell: pd.DataFrame) -> int:
+    """How many studies of a cell print two or more time points."""
+    return int((cell.groupby("study_id")["timepoint_months"].nunique() > 1).sum())
+
+
 def _structure(cell: pd.DataFrame, opt: CurveOptions) -> tuple[str, str]:
     """The structure fitted to a cell, and a note when it is not the configured one: with no
     study printing two time points the correlation over time does not enter the likelihood,
     and the model is the meta-regression on f(t) (struct ID, one random effect per rate)."""
-    several = int((cell.groupby("study_id")["timepoint_months"].nunique() > 1).sum())
-    if opt.struct != "ID" and several == 0:
+    if opt.struct != "ID" and _several(cell) == 0:
         return "ID", (
             f"no study prints two time points: the correlation over time ({opt.struct}) is not estimable, "
             "so the model is the meta-regression on f(t) with one random effect per rate (struct ID)"
@@ -197,19 +218,41 @@ def _structure(cell: pd.DataFrame, opt: CurveOptions) -> tuple[str, str]:
     return opt.struct, ""
 
 
-def _rises(fit) -> str:
-    """A note when the fitted curve rises over the printed time points, which no survival curve
-    does: with (nearly) one rate per study, f(t) compares studies printed at different times."""
-    if fit is None:
-        return ""
-    t = np.unique(fit.times)
-    pred = predict_curve(fit, t).pred
-    if pred[-1] <= pred[0]:
+def _bound_note(fit) -> str:
+    """A note when the slope of f(t) met its constraint (slope <= 0)."""
+    if fit is None or not fit.at_bound:
         return ""
     return (
-        f"the fitted curve rises with time ({t[0]:g} to {t[-1]:g} months), which a survival curve cannot: "
-        "it compares studies printed at different times"
+        f"the slope of {fit.basis.describe()} is at its bound 0 (slope <= 0: a curve cannot rise; "
+        f"the unconstrained fit rose, slope {fit.free_slope:.3g}), so the curve is flat: the model without f(t)"
     )
+
+
+def _rise_refused(fit, opt: CurveOptions) -> str:
+    """Why a spline fit is refused: its curve rises somewhere on the printed times and the grid."""
+    if fit is None or fit.basis.kind != "spline":
+        return ""
+    rise = first_rise(fit, np.r_[opt.months(), fit.times])
+    if rise is None:
+        return ""
+    return (
+        f"the spline fit rises between {rise[0]:g} and {rise[1]:g} months, which a survival or local-control "
+        "curve cannot (a spline has no monotone constraint here)"
+    )
+
+
+def _singular_v(cell: pd.DataFrame, group: pd.Series, V) -> list[str]:
+    """One line per cohort whose block of V is singular or not positive definite, naming the study."""
+    lines = []
+    for idx in singular_groups(V, group.to_numpy()):
+        rows = cell.iloc[idx].sort_values("timepoint_months")
+        r = rows.iloc[0]
+        rates = ", ".join(f"{x:.0%} at {t:g}" for t, x in zip(rows["timepoint_months"], rows["rate"]))
+        lines.append(
+            f"V is singular (not positive definite) for {r['label']} ({r['study_id']}, {r['arm']}): "
+            f"rates {rates} months are perfectly correlated under the binomial approximation"
+        )
+    return lines
 
 
 def _rising(cell: pd.DataFrame, pairs: list) -> list[str]:
@@ -230,7 +273,7 @@ def _rising(cell: pd.DataFrame, pairs: list) -> list[str]:
 
 
 def _model_rows(place: dict, cell: pd.DataFrame, opt: CurveOptions, fit, reason: str) -> list[dict]:
-    several = int((cell.groupby("study_id")["timepoint_months"].nunique() > 1).sum())
+    several = _several(cell)
     common = dict(
         place,
         status="fallback" if fit is None else "fitted",
@@ -255,22 +298,29 @@ def _model_rows(place: dict, cell: pd.DataFrame, opt: CurveOptions, fit, reason:
         if fit.basis.kind == "linear"
         else [f"ns{j + 1}" for j in range(fit.basis.df)]
     )
-    tau2 = " ".join(f"{x:.6g}" for x in m.tau2) if m.struct == "HCS" else float(m.tau2[0])
-    return [
+    hcs = m.struct == "HCS"
+    coef, se, lo, hi, p = fit.coefficients()
+    terms = [
         dict(
             common,
             term=name,
-            coef=float(m.coef[j]),
-            se=float(m.se[j]),
-            ci_low=float(m.ci_low[j]),
-            ci_high=float(m.ci_high[j]),
-            pval=float(m.pval[j]),
-            tau2=tau2,
+            coef=float(coef[j]),
+            se=float(se[j]),
+            ci_low=float(lo[j]),
+            ci_high=float(hi[j]),
+            pval=float(p[j]),
+            tau2=np.nan if hcs else float(m.tau2[0]),
             rho=m.rho,
             loglik=m.loglik,
         )
         for j, name in enumerate(names)
     ]
+    # HCS: one variance per time point, one row each (long form)
+    per_time = [
+        dict(common, term="tau2", tau2=float(v), tau2_month=float(t), rho=m.rho, loglik=m.loglik)
+        for t, v in zip(m.tau2_levels, m.tau2)
+    ]
+    return terms + (per_time if hcs else [])
 
 
 def _curve_table(place, cell, opt: CurveOptions, fit) -> pd.DataFrame:
@@ -337,8 +387,10 @@ def analyse_curves(rows: pd.DataFrame, pooled: pd.DataFrame | None, opt: CurveOp
         place = dict(zip(CELL, key))
         cell = cell.reset_index(drop=True)
         group = cell["study_id"].astype(str) + "\x1f" + cell["arm"].astype(str)
-        yi, _, pairs = logit_rate_covariance(cell["events"], cell["n"], cell["timepoint_months"], group)
+        yi, V, pairs = logit_rate_covariance(cell["events"], cell["n"], cell["timepoint_months"], group)
         warnings += _rising(cell, pairs)
+        singular = _singular_v(cell, group, V)
+        warnings += [f"{place['site']} {place['endpoint']}: {line}" for line in singular]
         rising = np.zeros(len(cell), bool)
         for i, j in pairs:
             rising[[i, j]] = True
@@ -361,7 +413,11 @@ def analyse_curves(rows: pd.DataFrame, pooled: pd.DataFrame | None, opt: CurveOp
                 )
             except (ValueError, RuntimeError, np.linalg.LinAlgError) as err:
                 reason = f"the model could not be fitted: {err}"
-        models += _model_rows(place, cell, opt, fit, "; ".join(x for x in (reason or note, _rises(fit)) if x))
+        refused = _rise_refused(fit, opt)
+        if refused:
+            reason, fit = refused, None
+        notes = [reason or note, _bound_note(fit), *singular]
+        models += _model_rows(place, cell, opt, fit, "; ".join(x for x in notes if x))
         curves.append(
             _curve_table(place, cell, opt, fit) if fit is not None else _fallback_table(place, pooled, reason)
         )

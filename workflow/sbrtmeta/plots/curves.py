@@ -74,13 +74,32 @@ def _draw_histology(ax, colour, curve: pd.DataFrame, studies: pd.DataFrame, wmax
     return "per-time-point pooling (no curve)"
 
 
+def _model_note(hist: str, rows: pd.DataFrame) -> str:
+    """The footnote of one fitted histology: f(t), structure, τ² (per time point for HCS), ρ,
+    and a slope at its bound."""
+    mod = rows.iloc[0]
+    f = {"log": "ln t", "linear": "t"}.get(mod["time_function"], mod["time_function"])
+    rho = "" if pd.isna(mod["rho"]) else f", ρ = {float(mod['rho']):.2f}"
+    per_time = rows[rows["term"] == "tau2"]
+    if per_time.empty:
+        tau2 = f"τ² = {float(mod['tau2']):.3g}"
+    else:
+        tau2 = "τ² = " + ", ".join(
+            f"{float(v):.3g} at {float(t):g}" for t, v in zip(per_time["tau2_month"], per_time["tau2"])
+        )
+        tau2 += " months"
+    bound = isinstance(mod["reason"], str) and "at its bound" in mod["reason"]
+    flat = f"; slope of {f} at its bound 0 (the unconstrained fit rose): flat" if bound else ""
+    return f"{hist}: logit S(t) on {f}, {mod['struct']}, {tau2}{rho}{flat}"
+
+
 def curve_figure(site: str, endpoint: str, curves: pd.DataFrame, studies: pd.DataFrame, models: pd.DataFrame) -> Figure:
     """The figure of one site × endpoint (all its histologies in one panel)."""
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN * 0.62, 4.05))
         FigureCanvasAgg(fig)
         ax = fig.add_axes([0.13, 0.40, 0.84, 0.53])
-        handles, foot = [], []
+        handles, foot, between = [], [], []
         wmax = float(np.nanmax(studies["weight_pct"])) if studies["weight_pct"].notna().any() else 0.0
         for j, (hist, cur) in enumerate(curves.groupby("histology", sort=True)):
             colour = CYCLE[j % len(CYCLE)]
@@ -88,14 +107,12 @@ def curve_figure(site: str, endpoint: str, curves: pd.DataFrame, studies: pd.Dat
             how = _draw_histology(ax, colour, cur, st, wmax)
             k = st["study_id"].nunique()
             handles.append(Line2D([], [], color=colour, lw=1.6, label=f"{hist}: {how}, {k} studies, {len(st)} rates"))
-            mod = models[models["histology"] == hist].iloc[0]
+            rows = models[models["histology"] == hist]
+            mod = rows.iloc[0]
             if mod["status"] == "fitted":
-                tau2 = mod["tau2"]
-                rho = "" if pd.isna(mod["rho"]) else f", ρ = {float(mod['rho']):.2f}"
-                f = {"log": "ln t", "linear": "t"}.get(mod["time_function"], mod["time_function"])
-                rises = isinstance(mod["reason"], str) and "curve rises" in mod["reason"]
-                warn = "; the fitted curve rises with time (it compares studies, not times)" if rises else ""
-                foot.append(f"{hist}: logit S(t) on {f}, {mod['struct']}, τ² = {float(tau2):.3g}{rho}{warn}")
+                foot.append(_model_note(hist, rows))
+                if int(mod["n_studies_several_times"]) == 0:
+                    between.append(hist)
             else:
                 foot.append(f"{hist}: no curve ({mod['reason']})")
         handles += [
@@ -107,7 +124,15 @@ def curve_figure(site: str, endpoint: str, curves: pd.DataFrame, studies: pd.Dat
         ax.set_ylim(0, 100)
         ax.set_xlabel("Months after SBRT")
         ax.set_ylabel(f"{endpoint_name(endpoint)} (%)")
-        ax.set_title(f"{site_title(site)}: {endpoint_name(endpoint).lower()} over time")
+        title = f"{site_title(site)}: {endpoint_name(endpoint).lower()} over time"
+        if between:
+            title += (
+                f"\nBetween studies only ({', '.join(between)}): no study prints two time points,"
+                "\nso the slope compares different studies at different months"
+            )
+        if between:
+            ax.set_position([0.13, 0.40, 0.84, 0.45])
+        ax.set_title(title, color=PALETTE["vermillion"] if between else PALETTE["ink"])
         ax.grid(axis="y", color=PALETTE["rule"], lw=0.5)
         ax.legend(
             handles=handles,

@@ -214,7 +214,20 @@ def _curves(cur: dict) -> list[str]:
         f"covariance under the binomial approximation ({cur['tau2_method']}, {cur['ci_method']} tests, level "
         f"{cur['level']:g}). Curves are tabulated from {cur['from']:g} to {cur['to']:g} months every {cur['step']:g}; "
         f"a cell with fewer than {cur['min_studies']} studies or all rates at one time point falls back to the "
-        "per-time-point pooling.",
+        "per-time-point pooling"
+        + (
+            ", and so does a cell in which no study prints two or more time points (no within-study information "
+            "on time). "
+            if cur["between_studies"] != "allow"
+            else "; a cell in which no study prints two time points is fitted across studies (curves.between_studies: "
+            "allow), a slope that compares different studies at different months. "
+        )
+        + (
+            "A curve cannot rise: the slope is constrained to be at most 0, and a fit at that bound is the model "
+            "without the time term (a flat curve), which the tables say."
+            if cur["time_function"] != "spline"
+            else "A curve cannot rise: a spline fit that rises is refused, and its cell falls back."
+        ),
         "",
     ]
 

@@ -22,6 +22,16 @@ The curve model is ``rma.mv(yi, V, mods = ~ f(t), random = ~ t | study, struct)`
 (:func:`sbrtmeta.stats.block_model.fit_block_model`), with f(t) = ln t, t, or a natural
 cubic spline of t with ``df`` degrees of freedom (the basis of R's ``splines::ns``,
 interior knots at quantiles of t; predictions are invariant to the basis).
+
+A survival or local-control curve cannot rise. For f(t) = ln t or t the slope is fitted
+under the constraint slope <= 0. When the unconstrained slope is <= 0 it is the answer; when
+it is positive the fit is at the bound, slope 0: the model without the f(t) term,
+``rma.mv(yi, V, random = ~ t | study, struct)`` (:attr:`CurveFit.at_bound`). For ML this is
+the constrained maximum whenever the profile likelihood of the slope has one mode; for REML,
+whose likelihood integrates the fixed effects out, it is the REML fit with the slope fixed
+at 0 (the variance components re-estimated). A spline has
+no such one-parameter constraint: :func:`first_rise` finds where its fitted curve rises,
+and the analysis refuses such a fit.
 """
 
 from __future__ import annotations
@@ -186,14 +196,47 @@ def _ns_basis(x, knots, boundary):
     return out
 
 
+def singular_groups(V, group) -> list[np.ndarray]:
+    """The rows (index arrays) of each cohort of ``group`` (as in :func:`logit_rate_covariance`)
+    whose block of V is singular or not positive definite, in order of first appearance. Under
+    the binomial approximation a cohort printing the same rate at two times has two perfectly
+    correlated logits (metafor warns that V is not positive definite)."""
+    g = _labels(group, "group", V.shape[0])
+    A = V.tocsr() if sparse.issparse(V) else sparse.csr_matrix(np.asarray(V, dtype=float))
+    out = []
+    for code in dict.fromkeys(g.tolist()):
+        idx = np.flatnonzero(g == code)
+        if idx.size < 2:
+            continue
+        ev = np.linalg.eigvalsh(A[idx][:, idx].toarray())
+        if ev[0] <= 1e-10 * max(ev[-1], np.finfo(float).tiny):
+            out.append(idx)
+    return out
+
+
 @dataclass(frozen=True)
 class CurveFit:
     """A fitted curve model: the :class:`BlockModelResult` on the logit scale and its
-    time basis (``rma.mv(yi, V, mods = ~ f(t), random = ~ t | study, struct)``)."""
+    time basis (``rma.mv(yi, V, mods = ~ f(t), random = ~ t | study, struct)``).
+
+    ``at_bound`` is True when the slope of f(t) (ln t or t) met its constraint, slope <= 0:
+    then ``model`` is the fit without the f(t) term (``mods = ~ 1``), the slope is 0, and
+    ``free_slope`` is the slope of the unconstrained fit, which rose (NaN otherwise)."""
 
     model: BlockModelResult
     basis: TimeBasis
     times: np.ndarray
+    at_bound: bool = False
+    free_slope: float = float("nan")
+
+    def coefficients(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(coef, se, ci_low, ci_high, pval)`` of every term of f(t); a slope at its bound
+        is 0 with no standard error, interval or p-value (NaN)."""
+        m = self.model
+        cols = [np.asarray(x, dtype=float) for x in (m.coef, m.se, m.ci_low, m.ci_high, m.pval)]
+        if not self.at_bound:
+            return tuple(cols)
+        return tuple(np.r_[c, 0.0 if j == 0 else np.nan] for j, c in enumerate(cols))
 
 
 def fit_curve(
@@ -208,22 +251,42 @@ def fit_curve(
     tau2_method: str = "REML",
     ci_method: str = "z",
     level: float = 0.95,
+    monotone: bool = True,
 ) -> CurveFit:
     """Fit the curve model to rates ``events / n`` printed at ``time`` by ``study``.
 
     ``group`` labels the cohort of each rate (rates of one cohort are correlated, V);
-    default the study. Returns :class:`CurveFit`.
+    default the study. For f = ``log`` or ``linear`` the slope is constrained to be <= 0
+    (a positive unconstrained slope gives the fit at the bound, :class:`CurveFit`) unless
+    ``monotone`` is False (the unconstrained fit, for comparisons).
+    Returns :class:`CurveFit`.
     """
     t = np.asarray(time, dtype=float)
     yi, V, _ = logit_rate_covariance(events, n, t, study if group is None else group)
     basis = TimeBasis.of(t, f, df)
-    model = fit_block_model(
-        yi, V, study, t, X=basis.design(t), struct=struct, tau2_method=tau2_method, ci_method=ci_method, level=level
-    )
-    return CurveFit(model=model, basis=basis, times=t)
+    options = dict(struct=struct, tau2_method=tau2_method, ci_method=ci_method, level=level)
+    X = basis.design(t)
+    model = fit_block_model(yi, V, study, t, X=X, **options)
+    if not monotone or basis.kind == "spline" or model.coef[1] <= 0:
+        return CurveFit(model=model, basis=basis, times=t)
+    flat = fit_block_model(yi, V, study, t, X=X[:, :1], **options)
+    return CurveFit(model=flat, basis=basis, times=t, at_bound=True, free_slope=float(model.coef[1]))
 
 
 def predict_curve(fit: CurveFit, months, level: float | None = None) -> Prediction:
-    """The pooled logit S(t) at ``months`` with CI and PI (``predict(res, newmods = f(t))``)."""
+    """The pooled logit S(t) at ``months`` with CI and PI (``predict(res, newmods = f(t))``;
+    at the bound, the intercept alone)."""
     months = np.asarray(months, dtype=float)
-    return predict_block_model(fit.model, fit.basis.design(months), time=months, level=level)
+    X = fit.basis.design(months)
+    return predict_block_model(fit.model, X[:, :1] if fit.at_bound else X, time=months, level=level)
+
+
+def first_rise(fit: CurveFit, months) -> tuple[float, float] | None:
+    """The first pair of consecutive ``months`` between which the fitted curve rises, or None
+    (a curve at its bound is flat and never rises)."""
+    months = np.unique(np.asarray(months, dtype=float))
+    if fit.at_bound or months.size < 2:
+        return None
+    pred = predict_curve(fit, months).pred
+    up = np.flatnonzero(np.diff(pred) > 1e-12 * np.maximum(1.0, np.abs(pred[:-1])))
+    return None if up.size == 0 else (float(months[up[0]]), float(months[up[0] + 1]))
