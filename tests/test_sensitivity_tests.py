@@ -1,17 +1,14 @@
-"""sbrtmeta.analysis.sensitivity_tests (the two tables) and report.sensitivity_tests_section."""
+"""The sensitivity-tests step's two tables (analysis.site_tests, analysis.dose_slope_tests) and
+report.sensitivity_tests_section."""
 
 import copy
 
 import pandas as pd
 import pytest
-from sbrtmeta.analysis.sensitivity_tests import (
-    HETEROGENEITY_COLUMNS,
-    TEST_COLUMNS,
-    heterogeneity_by_site,
-    sensitivity_tests,
-)
+from sbrtmeta.analysis.sensitivity_tests import TEST_COLUMNS
+from sbrtmeta.analysis.site_tests import HETEROGENEITY_COLUMNS, heterogeneity_by_site
 from sbrtmeta.report.sensitivity_tests_section import TITLE, sensitivity_tests_section
-from sbrtmeta.steps.sensitivity_tests import sensitivity_tests as sensitivity_tests_step
+from sbrtmeta.steps.sensitivity_tests import sensitivity_tests
 from sensitivity_fixtures import FIX, INPUTS, REF
 
 OPTS = dict(
@@ -53,7 +50,7 @@ def _ref(ds, an, term, q):
 def test_tables_hold_metafor_numbers():
     studies = _studies("shipped:colorectal_OS_24", "synthetic:many_arms")
     arms, fitted = _arms("synthetic:many_arms_dose")
-    t = sensitivity_tests(studies, arms, fitted, POOLING, DOSE, OPTS)
+    t = sensitivity_tests(studies, arms, fitted, POOLING, DOSE, OPTS).tests
     assert list(t.columns) == list(TEST_COLUMNS)
     os24 = t[t.timepoint_months == 12.0]
     perm = os24[os24.test == "permutation"].iloc[0]
@@ -86,7 +83,7 @@ def test_switches_turn_tests_off():
     for key in opts:
         opts[key]["enabled"] = False
     arms, fitted = _arms("shipped:dose_liver")
-    out = sensitivity_tests_step(_studies("synthetic:zero_study"), arms, fitted, POOLING, DOSE, opts)
+    out = sensitivity_tests(_studies("synthetic:zero_study"), arms, fitted, POOLING, DOSE, opts)
     assert out.tests.empty and out.heterogeneity.empty
     assert list(out.tests.columns) == list(TEST_COLUMNS)
 
@@ -94,7 +91,7 @@ def test_switches_turn_tests_off():
 def test_section_reports_per_site_and_survives_missing_tables():
     studies = _studies("shipped:colorectal_LC_24")
     arms, fitted = _arms("shipped:dose_liver")
-    out = sensitivity_tests_step(studies, arms, fitted, POOLING, DOSE, OPTS)
+    out = sensitivity_tests(studies, arms, fitted, POOLING, DOSE, OPTS)
     text = "\n".join(sensitivity_tests_section(out.tests, out.heterogeneity, ["liver", "lung"]))
     assert text.startswith(TITLE)
     liver = next(line for line in text.splitlines() if line.startswith("- **Liver**"))
@@ -146,7 +143,7 @@ def test_a_test_that_cannot_be_computed_says_why():
             vi=[0.1, 0.2, 0.15, 0.3],
         )
     )
-    t = sensitivity_tests(studies, pd.DataFrame(), pd.DataFrame(), POOLING, DOSE, OPTS)
+    t = sensitivity_tests(studies, pd.DataFrame(), pd.DataFrame(), POOLING, DOSE, OPTS).tests
     cr2 = t[t.test == "CR2"]
     assert len(cr2) == 1 and cr2.note.iloc[0].startswith(
         "not computed: cluster-robust variance needs at least 2 clusters"

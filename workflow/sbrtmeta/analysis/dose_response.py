@@ -251,6 +251,25 @@ def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
     return ""
 
 
+def arm_data(arms: pd.DataFrame, with_site: bool, bed: str = "bed") -> dict:
+    """The arrays :func:`sbrtmeta.stats.dose_response.fit_dose_response` takes from a table of arms
+    (``bed``: the BED10 column, ``bed10`` in ``dose_response_arms.csv``); sites only ``with_site``."""
+    return dict(
+        events=arms["events"].to_numpy(),
+        n=arms["n"].to_numpy(),
+        bed=arms[bed].to_numpy(),
+        study=arms["study_id"].to_numpy(),
+        arm=arms["arm"].to_numpy(),
+        site=arms["site"].to_numpy() if with_site else None,
+    )
+
+
+def fit_arms(arms: pd.DataFrame, with_site: bool, bed: str = "bed", **options) -> DoseResponseResult:
+    """The single-time-point dose-response fit of a table of arms, as :func:`analyse_dose_response`
+    fits it; ``options``: ``scale``, ``tau2_method``, ``ci_method``, ``level``."""
+    return fit_dose_response(**arm_data(arms, with_site, bed), **options)
+
+
 @dataclass(frozen=True)
 class _Fitter:
     """The model options of :func:`analyse_dose_response`: fits a set of arms and its TCP parameters."""
@@ -265,22 +284,14 @@ class _Fitter:
     boot_max_arms: int
     time_model: dict | None = None
 
+    def model_options(self) -> dict:
+        return dict(scale=self.scale, tau2_method=self.tau2_method, ci_method=self.ci_method, level=self.level)
+
     def fit(self, sub: pd.DataFrame, with_site: bool):
         """``(result, estimates, bootstrap)`` of the arms ``sub``; no bootstrap (None) above ``boot_max_arms``."""
         if self.time_model is not None:
             return self._fit_time(sub, with_site)
-        kw = dict(
-            events=sub["events"].to_numpy(),
-            n=sub["n"].to_numpy(),
-            bed=sub["bed"].to_numpy(),
-            study=sub["study_id"].to_numpy(),
-            arm=sub["arm"].to_numpy(),
-            site=sub["site"].to_numpy() if with_site else None,
-            scale=self.scale,
-            tau2_method=self.tau2_method,
-            ci_method=self.ci_method,
-            level=self.level,
-        )
+        kw = dict(arm_data(sub, with_site), **self.model_options())
         res = fit_dose_response(**kw)
         if len(sub) > self.boot_max_arms:
             sites = list(res.sites) if res.site_moderator else [None]

@@ -1,6 +1,6 @@
 """The sensitivity_tests step: pooled studies, dose-response arms and fits in;
 ``sensitivity_tests.csv`` and ``heterogeneity_by_site.csv`` out
-(:mod:`sbrtmeta.analysis.sensitivity_tests`), each test logged in one line."""
+(:mod:`sbrtmeta.analysis.site_tests`, :mod:`sbrtmeta.analysis.dose_slope_tests`), each test logged in one line."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sbrtmeta.analysis.sensitivity_tests import heterogeneity_by_site
-from sbrtmeta.analysis.sensitivity_tests import sensitivity_tests as tests_table
+from sbrtmeta.analysis.dose_slope_tests import dose_slope_tests
+from sbrtmeta.analysis.sensitivity_tests import sensitivity_table
+from sbrtmeta.analysis.site_tests import heterogeneity_by_site, site_tests
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ def sensitivity_tests(
     """Both tables from the pooled studies, the dose-response arms and fits and the config
     (``pooling``, ``dose_response``, ``sensitivity``); each test logged in one line."""
     log = log or logging.getLogger(__name__)
-    tests = tests_table(studies, arms, fitted, pooling, dose, sensitivity)
+    tests = sensitivity_table(
+        site_tests(studies, pooling, sensitivity) + dose_slope_tests(arms, fitted, dose, sensitivity)
+    )
     het = heterogeneity_by_site(studies, sensitivity, pooling.get("level", 0.95))
     for r in tests.itertuples():
         log.info(
