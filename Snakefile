@@ -18,10 +18,17 @@ if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != PACKAGE_DIR:
     os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [PACKAGE_DIR, os.environ.get("PYTHONPATH")])))
 
 
+from sbrtmeta.analysis.config_checks import preflight
+
+
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# The schema and the faults it cannot see, one line each naming the file the key came from,
+# before any job runs; the config files, lowest precedence first.
+CONFIG_FILES = preflight(
+    config, workflow.configfiles, workflow.overwrite_configfiles, "workflow/schemas/config.schema.yaml", validate
+)
 
 
 include: "workflow/rules/common.smk"

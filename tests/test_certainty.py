@@ -20,28 +20,57 @@ GRADE = CONFIG["grade"]
 EPS = 1e-9
 
 
+ROB = {"serious": 0.25, "very_serious": 0.5, "provisional": 0.5}
+S, VS, NA = c.SERIOUS, c.VERY_SERIOUS, c.NOT_ASSESSED
+
+
 @pytest.mark.parametrize(
-    "share, level",
+    "weights, concerns, level, provisional",
     [
-        (0.25 - 0.01, c.NOT_SERIOUS),
-        (0.25, c.SERIOUS),
-        (0.5 - 0.01, c.SERIOUS),
-        (0.5, c.VERY_SERIOUS),
-        (1.0, c.VERY_SERIOUS),
+        # 24% serious, 76% not serious: below 25% → not serious
+        ([24, 76], [S, c.NOT_SERIOUS], c.NOT_SERIOUS, False),
+        # exactly 25% serious → serious (the threshold is "from")
+        ([25, 75], [S, c.NOT_SERIOUS], S, False),
+        # 49% very serious: serious or worse 49% ≥ 25% → serious; very serious 49% < 50%
+        ([49, 51], [VS, c.NOT_SERIOUS], S, False),
+        # 50% very serious → very serious
+        ([50, 50], [VS, c.NOT_SERIOUS], VS, False),
+        # 40% serious (retrospective) and 60% not assessed: 40% ≥ 25% → serious, provisional (60% ≥ 50%);
+        # the not-assessed 60% is in no share (were it counted as high, this would be very serious)
+        ([40, 60], [S, NA], S, True),
+        # 10% serious, 90% not assessed: 10% < 25% → not serious, provisional
+        ([10, 90], [S, NA], c.NOT_SERIOUS, True),
+        # 51% not serious, 49% not assessed: not provisional (49% < 50%)
+        ([51, 49], [c.NOT_SERIOUS, NA], c.NOT_SERIOUS, False),
+        # nothing assessed: the domain is not assessed (never rated down), provisional
+        ([30, 70], [NA, NA], NA, True),
     ],
 )
-def test_risk_of_bias_share(share, level):
-    rules = {"serious": 0.25, "very_serious": 0.5}
-    j = c.risk_of_bias_domain(
-        [100 * share / 2, 100 * share / 2, 100 * (1 - share)], ["high", "not assessed", "low"], rules
+def test_risk_of_bias_domain_never_counts_not_assessed_as_high(weights, concerns, level, provisional):
+    j = c.risk_of_bias_domain(weights, concerns, ROB)
+    assert (j.level, j.provisional) == (level, provisional)
+    assert c.RATE_DOWN[NA] == 0
+    if level != NA:
+        assert j.reason.endswith(
+            "very serious from 50% at very serious"
+            + ("" if not provisional else "; provisional: at least 50% of the weight not assessed")
+        )
+
+
+def test_study_concerns_by_the_design_and_the_overall_rules():
+    """Hand-derived on a small invented sheet: item 3 is 2 (prospective), 0 (retrospective), 1 (reported,
+    inadequate: not prospective), not reported; the overall column low, some concerns, high, not assessed."""
+    sheet = pd.DataFrame(
+        dict(
+            study_id=["p", "r", "i", "u"],
+            prospective_collection=["2", "0", "1", "not reported"],
+            overall=["low", "some concerns", "high", "not assessed"],
+        )
     )
-    assert j.level == level
-    assert j.reason.startswith(
-        f"{100 * share:.0f}% of the weight from studies at high risk of bias ({100 * share / 2:.0f}%)"
-    )
-    assert j.reason.endswith("serious from 25%, very serious from 50%")
-    # some concerns does not count
-    assert c.risk_of_bias_domain([50, 50], ["some concerns", "low"], rules).level == c.NOT_SERIOUS
+    assert c.study_concerns(sheet, "design") == {"p": c.NOT_SERIOUS, "r": S, "i": S, "u": NA}
+    assert c.study_concerns(sheet, "overall") == {"p": c.NOT_SERIOUS, "r": S, "i": VS, "u": NA}
+    with pytest.raises(InputError, match="the design rule reads MINORS item 3"):
+        c.study_concerns(sheet.drop(columns="prospective_collection"), "design")
 
 
 INC = {"i2_serious": 50, "i2_very_serious": 75, "pi_width": 0.3}
@@ -93,32 +122,40 @@ def test_optimal_information_size_is_the_single_proportion_sample_size():
     assert c.optimal_information_size(0.9, 0.1, 0.95) == math.ceil(1.959963984540054**2 * 0.09 / 0.01)
 
 
-IMP = {"ci_width": 0.2, "margin": 0.1}
+IMP = {"ci_width": 0.2, "ci_width_very_serious": 0.4, "margin": 0.1}
 
 
 @pytest.mark.parametrize(
-    "width, n, level",
+    "low, high, n, level, words",
     [
-        (0.2, 97, c.NOT_SERIOUS),  # width at the threshold, N at the OIS (97 at p = 0.5)
-        (0.2 + 0.001, 97, c.SERIOUS),
-        (0.2, 96, c.SERIOUS),
-        (0.2 + 0.001, 96, c.VERY_SERIOUS),
+        # exactly 20.0 points wide is at most 20.0 (compared as printed), N at the OIS (97 at p = 0.5)
+        (0.4, 0.6, 97, c.NOT_SERIOUS, "is 20.0 points wide (at most 20.0)"),
+        (0.4, 0.6001, 97, c.NOT_SERIOUS, "is 20.0 points wide (at most 20.0)"),  # 20.01 prints as 20.0
+        (0.4, 0.601, 97, c.SERIOUS, "is 20.1 points wide (more than 20.0, at most 40.0)"),
+        # N one below the OIS: one level, whatever the width (never two for the pair)
+        (0.4, 0.6, 96, c.SERIOUS, "N = 96 < optimal information size 97"),
+        (0.4, 0.601, 96, c.SERIOUS, "N = 96 < optimal information size 97"),
+        # the CI alone makes it very serious: exactly 40.0 is not, 40.1 is
+        (0.3, 0.7, 500, c.SERIOUS, "is 40.0 points wide (more than 20.0, at most 40.0)"),
+        (0.3, 0.701, 500, c.VERY_SERIOUS, "is 40.1 points wide (more than 40.0)"),
     ],
 )
-def test_imprecision_ci_width_and_information_size(width, n, level):
-    j = c.imprecision_domain(3, n, 0.5, 0.5 - width / 2, 0.5 + width / 2, IMP, 0.95)
-    assert j.level == level
-    assert f"is {100 * width:.1f} points wide ({'more than' if width > 0.2 else 'at most'} 20.0)" in j.reason
-    assert f"N = {n} {'<' if n < 97 else '≥'} optimal information size 97 (±10.0 points at 50.0%)" in j.reason
+def test_imprecision_one_rule_for_ci_width_and_information_size(low, high, n, level, words):
+    j = c.imprecision_domain(n, 0.5, low, high, IMP, 0.95)
+    assert j.level == level and words in j.reason
 
 
-def test_imprecision_of_one_study_says_why_it_cannot_be_judged():
-    j = c.imprecision_domain(1, 40, 0.5, 0.3, 0.7, IMP, 0.95)
-    assert j.level == c.NOT_ASSESSABLE
-    assert j.reason.startswith("a single study: no pooled estimate whose precision could be judged (its own 95% CI")
+def test_imprecision_of_one_study_is_judged_on_its_own_interval():
+    # Kim 2009 (crc2014-86, OS at 36 months): n = 7, its CI 33-93%: 60 points wide > 40 → very serious
+    j = c.imprecision_domain(7, 0.714, 0.33, 0.93, IMP, 0.95)
+    assert j.level == c.VERY_SERIOUS and "is 60.0 points wide (more than 40.0)" in j.reason
+    # a CI of 0.7-99.9% is very serious, not merely serious
+    assert c.imprecision_domain(20, 0.5, 0.007, 0.999, IMP, 0.95).level == c.VERY_SERIOUS
+    # N = 94 or 96 against an OIS of 96 or 97 at tau2 = 0: one level either way (the double count is gone)
+    assert {c.imprecision_domain(n, 0.5, 0.35, 0.6, IMP, 0.95).level for n in (94, 96, 97)} == {c.SERIOUS}
 
 
-PB = {"min_k": 10, "egger_p": 0.1, "trimfill_share": 0.2}
+PB = {"min_k": 10, "regtest_p": 0.1, "trimfill_share": 0.2}
 
 
 @pytest.mark.parametrize(
@@ -140,6 +177,9 @@ def test_publication_bias(k, p, k0, level):
         assert f"trim and fill imputes {k0}" in j.reason and f"of k = {k})" in j.reason
 
 
+UP = {"upgrade": True, "reason": "an invented reason for the test", "p": 0.05}
+
+
 @pytest.mark.parametrize(
     "slope, p, down, level, words",
     [
@@ -150,11 +190,19 @@ def test_publication_bias(k, p, k0, level):
     ],
 )
 def test_dose_response_gradient(slope, p, down, level, words):
-    j = c.dose_response_domain({"slope": slope, "slope_p": p}, {"p": 0.05}, down, "LC at 24 months")
+    j = c.dose_response_domain({"slope": slope, "slope_p": p}, UP, down, "LC at 24 months")
     assert j.level == level and words in j.reason
-    assert c.dose_response_domain(None, {"p": 0.05}, 0, "LC at 24 months").reason.endswith(
+    if level == c.UPGRADE:
+        assert j.reason.endswith("rated up because: an invented reason for the test")
+    assert c.dose_response_domain(None, UP, 0, "LC at 24 months").reason.endswith(
         "(config dose_response: LC at 24 months)"
     )
+
+
+def test_dose_response_upgrade_is_off_by_default():
+    off = c.dose_response_domain({"slope": 1.0, "slope_p": 0.001}, {"p": 0.05}, 0, "LC at 24 months")
+    assert off == c.Judgement(c.NO_UPGRADE, c.DOSE_OFF)
+    assert GRADE["dose_response"]["upgrade"] is False
 
 
 def _judged(**levels):
@@ -166,20 +214,37 @@ def _judged(**levels):
 
 
 @pytest.mark.parametrize(
-    "levels, certainty",
+    "start, levels, down, up, certainty",
     [
-        ({}, "low"),
-        ({"dose_response": c.UPGRADE}, "moderate"),
-        ({"imprecision": c.SERIOUS}, "very low"),
-        ({"risk_of_bias": c.VERY_SERIOUS, "indirectness": c.VERY_SERIOUS}, "very low"),
-        ({"publication_bias": c.SUSPECTED}, "very low"),
+        ("low", {}, 0, 0, "low"),
+        ("low", {"dose_response": c.UPGRADE}, 0, 1, "moderate"),
+        ("low", {"imprecision": c.SERIOUS}, 1, 0, "very low"),
+        # low − 4 stops at very low: rated_down is the 1 level applied, not 4
+        ("low", {"risk_of_bias": c.VERY_SERIOUS, "indirectness": c.VERY_SERIOUS}, 1, 0, "very low"),
+        ("low", {"publication_bias": c.SUSPECTED}, 1, 0, "very low"),
+        ("high", {}, 0, 0, "high"),
+        ("high", {"dose_response": c.UPGRADE}, 0, 0, "high"),  # already at high
+        ("high", {"risk_of_bias": c.SERIOUS}, 1, 0, "moderate"),
+        ("high", {"risk_of_bias": c.SERIOUS, "imprecision": c.VERY_SERIOUS}, 3, 0, "very low"),
+        # 2 + 2 + 2 + 1 = 7 wanted, 3 applied (high → very low)
+        (
+            "high",
+            {d: c.VERY_SERIOUS for d in ("risk_of_bias", "inconsistency", "indirectness")}
+            | {"publication_bias": c.SUSPECTED},
+            3,
+            0,
+            "very low",
+        ),
+        ("high", {"risk_of_bias": c.NOT_ASSESSED}, 0, 0, "high"),  # not assessed never rates down
     ],
 )
-def test_certainty_starts_at_low(levels, certainty):
-    down, up, level, reason = c.certainty_of(_judged(**levels))
-    assert level == certainty
-    unjudged = "" if "publication_bias" in levels else "; not assessable: publication bias"
-    assert reason.startswith("starts at low (non-randomised studies); ") and reason.endswith(f"→ {certainty}{unjudged}")
+def test_certainty_from_its_start_down_to_the_floor(start, levels, down, up, certainty):
+    got_down, got_up, level, reason = c.certainty_of(_judged(**levels), start)
+    assert (got_down, got_up, level) == (down, up, certainty)
+    assert reason.startswith(f"starts at {start} ({c.STARTS[start]}); ")
+    assert f"→ {certainty}" in reason
+    wanted = sum(c.RATE_DOWN[v] for d, v in levels.items() if d != "dose_response")
+    assert (f"({wanted} levels in all: stops at very low)" in reason) == (wanted > down)
 
 
 def _tables():
@@ -236,7 +301,8 @@ def _tables():
             vi=[0.1, 0.1, 0.2],
         )
     )
-    rob = pd.DataFrame(dict(study_id=["a", "b"], overall=["high", "low"]))
+    # design rule (the shipped config's): a retrospective (0), b prospective (2); c has no row
+    rob = pd.DataFrame(dict(study_id=["a", "b"], prospective_collection=["0", "2"], overall=["high", "low"]))
     return pooled, studies, rob
 
 
@@ -245,9 +311,15 @@ def test_summary_of_findings_rows_and_overrides():
     sof = c.summary_of_findings(pooled, studies, rob, None, GRADE)
     assert list(sof.columns) == list(c.COLUMNS)
     liver, lung = sof.iloc[0], sof.iloc[1]
+    # liver: a (retrospective, serious) carries 40% ≥ 25% → serious; b prospective
     assert liver["risk_of_bias"] == c.SERIOUS and liver["risk_of_bias_reason"].startswith("40% of the weight")
-    assert lung["risk_of_bias"] == c.VERY_SERIOUS and "not assessed (100%)" in lung["risk_of_bias_reason"]
-    assert lung["inconsistency"] == lung["imprecision"] == c.NOT_ASSESSABLE
+    assert not liver["provisional"]
+    # lung: c has no row → not assessed, not rated down, provisional
+    assert lung["risk_of_bias"] == c.NOT_ASSESSED and lung["provisional"]
+    assert lung["inconsistency"] == c.NOT_ASSESSABLE
+    # lung's own CI 77-96% is 19 points wide (≤ 20) and N = 40 ≥ the OIS at 90% (1.96² · 0.09 / 0.01 = 34.6 → 35)
+    assert lung["imprecision"] == c.NOT_SERIOUS
+    assert lung["certainty"] == "high" and "provisional" in lung["certainty_reason"]
     grade = copy.deepcopy(GRADE)
     grade["overrides"] = [
         dict(
@@ -277,7 +349,8 @@ def test_methods_describe_the_config_used():
     text = methods_markdown(CONFIG, {"Python": "3.x", "numpy": "9"})
     assert "REML τ² estimator, a Knapp-Hartung 95% CI" in text and "logit scale (logit transform)" in text
     assert "Python 3.x and numpy 9" in text
-    assert "MINORS" in text and "serious from 25%" in text
+    assert "MINORS" in text and "serious when at least 25% of the cell's weight" in text
+    assert "The evidence starts at high: a question of prognosis" in text and "Iorio" in text
     other = copy.deepcopy(CONFIG)
     other["pooling"].update(tau2_method="DL", ci_method="z", transform="PFT")
     for section in ("sensitivity", "curves", "robustness"):
@@ -324,7 +397,8 @@ def example_run(tmp_path_factory):
 def test_example_config_shows_every_judgement_level(example_run):
     sof = pd.read_csv(example_run / "results/tables/summary_of_findings.csv")
     for domain, levels in c.DOMAIN_JUDGEMENTS.items():
-        assert set(sof[domain]) == set(levels), domain
+        # a cell of only studies not assessed (risk of bias not assessed) is in the unit tests above
+        assert set(sof[domain]) == set(levels) - {c.NOT_ASSESSED}, domain
     assert set(sof["certainty"]) == {"very low", "low", "moderate"}  # high: not reachable from low with one upgrade
     rob = pd.read_csv(example_run / "results/tables/risk_of_bias.csv")
     assert rob.set_index("study_id").loc["ex-03", "overall"] == "not assessed"
@@ -357,8 +431,15 @@ def test_report_summary_reads_the_summary_of_findings():
     assert "sof=rules.certainty.output.table" in rules
 
 
-def test_summary_section_table_reasons_and_studies_not_assessed():
-    from sbrtmeta.report.certainty_section import certainty_lines
+def test_summary_section_in_gradepro_layout_with_footnotes_and_statements():
+    """Hand-derived from _tables() and the shipped rules (start high):
+    liver: a (retrospective, 40% of the weight) → risk of bias serious (40% ≥ 25%); the prediction
+    interval 60-95% spans 35 points (≥ 30) → inconsistency serious; 40% mixed < 50% → indirectness not
+    serious; CI 70-88% is 18 points (≤ 20) and N = 100 ≥ OIS 62 (1.96² · 0.8 · 0.2 / 0.1² = 61.5) → not
+    serious; k = 2 < 10 → publication bias not assessable. high − 1 − 1 = low, footnotes a, b.
+    lung: c has no row → risk of bias not assessed (100%), provisional; indirectness overridden to
+    serious → high − 1 = moderate (provisional), footnotes c (the override), d (why provisional)."""
+    from sbrtmeta.report.certainty_section import certainty_lines, letters, summary_of_findings_table
 
     pooled, studies, rob = _tables()
     grade = copy.deepcopy(GRADE)
@@ -373,7 +454,37 @@ def test_summary_section_table_reasons_and_studies_not_assessed():
         ),
     ]
     sof = c.summary_of_findings(pooled, studies, rob, None, grade)
-    table = pd.DataFrame(
+    assert list(sof["certainty"]) == ["low", "moderate"] and list(sof["provisional"]) == [False, True]
+    table, notes = summary_of_findings_table(sof)
+    assert table.iloc[0].tolist() == [
+        "Local control at 24 months",
+        "Liver, colorectal",
+        "100 (2 studies)",
+        "80.0 [70.0, 88.0]",
+        "⊕⊕◯◯ LOW a,b",
+        "Local control at 24 months after SBRT of liver metastases (colorectal) may be about 80%.",
+    ]
+    assert table.iloc[1].tolist()[2:] == [
+        "40 (1 study)",
+        "90.0 [77.0, 96.0]",
+        "⊕⊕⊕◯ MODERATE (provisional) c,d",
+        "Local control at 24 months after SBRT of lung metastases (colorectal) is probably about 90%. "
+        "Provisional: the risk of bias of most of this evidence was not assessed.",
+    ]
+    starts = [
+        "a. Risk of bias: serious: 40% of the weight",
+        "b. Inconsistency: serious: I² = 10%",
+        "c. Indirectness: serious: overridden in config",
+        "d. Risk of bias: not assessed (provisional): no study",
+    ]
+    assert len(notes) == 4 and all(n.startswith(s) for n, s in zip(notes, starts)), notes
+    very_low = sof.iloc[:1].assign(certainty="very low")
+    assert summary_of_findings_table(very_low)[0].iloc[0, 4].startswith("⊕◯◯◯ VERY LOW")
+    assert summary_of_findings_table(very_low)[0].iloc[0, 5] == (
+        "The evidence is very uncertain about local control at 24 months after SBRT of liver metastases (colorectal)."
+    )
+    assert letters(28)[-3:] == ["z", "aa", "ab"]
+    rob_table = pd.DataFrame(
         dict(
             study_id=["a", "b", "c"],
             label=["A [1]", "B [2]", "C [3]"],
@@ -382,11 +493,56 @@ def test_summary_section_table_reasons_and_studies_not_assessed():
             assessed=[True, True, False],
         )
     )
-    lines = certainty_lines(sof, table)
+    lines = certainty_lines(sof, rob_table)
     text = "\n".join(lines)
     assert lines[2].startswith("Risk of bias (MINORS, results/tables/risk_of_bias.csv): 3 studies in the data, 2 with")
     assert "overall judgement: low 1; high 1; not assessed 1. Not assessed (no row): C [3]." in lines[2]
-    assert "| liver | colorectal | Local control at 24 months | 2 | 100 | 80.0 [70.0, 88.0] | serious |" in text
-    assert "  Single study: inconsistency: a single study: there is no between-study variation to judge;" in text
-    assert "  indirectness: overridden in config (grade.overrides[0]): an invented reason for the test" in text
+    assert "| Outcome | Metastases | № of participants (studies) | Rate, % (95% CI) |" in text
+    assert "| liver | colorectal | Local control at 24 months | serious | serious | not serious | not serious |" in text
     assert certainty_lines(sof.iloc[:0])[2] == "No pooled result, so no certainty was rated."
+
+
+def _shipped_rob_table():
+    """A risk-of-bias table like the shipped one: item 3 scored for 2 studies, not reported for 1; item 6 for
+    1; every other item and every overall judgement not assessed."""
+    from sbrtmeta.data.risk_of_bias import TOOLS
+
+    table = pd.DataFrame({col: ["not assessed"] * 3 for col in TOOLS["MINORS"].columns})
+    table["prospective_collection"] = ["0", "2", "not reported"]
+    table["appropriate_follow_up"] = ["1", "not assessed", "not assessed"]
+    return table.assign(study_id=["a", "b", "c"], overall="not assessed", tool="MINORS")
+
+
+def test_methods_say_what_was_assessed_the_kaplan_meier_step_and_the_tolerances():
+    text = methods_markdown(CONFIG, {"Python": "3.x"}, _shipped_rob_table())
+    assert (
+        "The sheet scores item 3 (prospective collection of data) for 2 of 3 studies, not reported for 1; item 6 "
+        "(follow-up period appropriate to the aim of the study) for 1 of 3 studies. Items 1, 2, 4, 5, 7, 8 were not "
+        "assessed for any study. 0 of 3 studies have an overall judgement (low, some concerns, high); the rest are "
+        "not assessed." in text
+    )
+    assert "with an overall judgement" not in text
+    assert "The sheet names no assessors" in text
+    named = copy.deepcopy(CONFIG)
+    named["data"]["risk_of_bias"]["assessors"] = ["A. Author", "B. Author"]
+    assert "Assessed by A. Author and B. Author." in methods_markdown(named, {"Python": "3.x"})
+    assert "events = rate × n" in text and "ignores censoring" in text and "No censoring-aware" in text
+    assert "to 1e-6 relative (tests/metafor/)" not in text and "1e-3 (standard error, p-values)" in text
+    assert "regression test for funnel asymmetry with predictor ninv" in text  # the shipped predictor: 1/n
+    assert "Egger" not in text
+
+
+def test_prisma_items_partly_covered_say_what_is_missing():
+    text = prisma_markdown(CONFIG, _shipped_rob_table())
+    rows = {line.split(" | ")[1]: line for line in text.splitlines() if line.startswith("| ")}
+    # 8 items × 3 studies = 24 judgements: items 1, 2, 4, 5, 7, 8 not assessed (18) and item 6 for b and c (2)
+    assert rows["11"].endswith(
+        "| partly: missing 20 of 24 item judgements and 3 of 3 overall judgements are not assessed in the sheet |"
+    )
+    for item in ("9", "16a", "23b"):
+        assert "| partly: missing " in rows[item], item
+    assert rows["12"].endswith("| covered by the workflow |") and "Egger" not in rows["14"]
+    no_sheet = copy.deepcopy(CONFIG)
+    del no_sheet["data"]["risk_of_bias"]
+    assert "| partly: missing no risk-of-bias sheet" in prisma_markdown(no_sheet)
+    assert "items are covered by a file, 4 partly" in text

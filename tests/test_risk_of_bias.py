@@ -103,14 +103,10 @@ def test_the_shipped_sheet_follows_its_two_rules():
     assert set(filled.to_numpy().ravel()) == {NOT_ASSESSED}
 
 
-def test_max_risk_of_bias_leaves_out_higher_and_unassessed_studies():
-    from sbrtmeta.data.inclusion import apply_inclusion
-
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    criteria = dict(config["inclusion"], max_risk_of_bias="some concerns", overlaps=[])
-    tidy = pd.DataFrame(
+def _tidy(ids):
+    return pd.DataFrame(
         dict(
-            study_id=["a", "b", "c", "d"],
+            study_id=ids,
             review="crc2014",
             site="liver",
             endpoint="LC",
@@ -119,8 +115,8 @@ def test_max_risk_of_bias_leaves_out_higher_and_unassessed_studies():
             rate=0.8,
             basis="actuarial",
             timepoint_months=24.0,
-            n=pd.array([10] * 4, dtype="Int64"),
-            events=pd.array([8] * 4, dtype="Int64"),
+            n=pd.array([10] * len(ids), dtype="Int64"),
+            events=pd.array([8] * len(ids), dtype="Int64"),
             arm="all",
             note="",
             first_author="x",
@@ -131,12 +127,100 @@ def test_max_risk_of_bias_leaves_out_higher_and_unassessed_studies():
             mfu_months=20.0,
         )
     )
-    rob = {"a": "low", "b": "some concerns", "c": "high"}  # d: no row
+
+
+def test_max_risk_of_bias_keeps_or_leaves_out_the_studies_not_assessed():
+    from sbrtmeta.data.inclusion import apply_inclusion
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    criteria = dict(config["inclusion"], max_risk_of_bias={"level": "some concerns"}, overlaps=[])
+    tidy = _tidy(["a", "b", "c", "d"])
+    rob = {"a": "low", "b": "some concerns", "c": "high"}  # d: no row, so not assessed
+    # default not_assessed: keep — d is kept (not assessed is not high)
+    included, excluded = apply_inclusion(tidy, criteria, rob)
+    assert list(included["study_id"]) == ["a", "b", "d"]
+    assert list(excluded["detail"]) == ["overall risk of bias 'high' is above max_risk_of_bias 'some concerns'"]
+    criteria["max_risk_of_bias"]["not_assessed"] = "exclude"
     included, excluded = apply_inclusion(tidy, criteria, rob)
     assert list(included["study_id"]) == ["a", "b"]
     assert list(excluded["criterion"]) == ["risk_of_bias"] * 2
-    assert list(excluded["detail"]) == [
-        "overall risk of bias 'high' is above max_risk_of_bias 'some concerns'",
-        "risk of bias not assessed (max_risk_of_bias 'some concerns' needs an overall judgement)",
-    ]
+    assert excluded["detail"].iloc[1] == (
+        "risk of bias not assessed (max_risk_of_bias 'some concerns' with not_assessed: exclude leaves it out)"
+    )
     assert len(apply_inclusion(tidy, dict(criteria, max_risk_of_bias=None), rob)[0]) == 4
+
+
+def test_a_risk_of_bias_filter_that_leaves_no_row_stops_in_one_line():
+    """The shipped sheet: every overall judgement is not assessed, so {level: high, not_assessed: exclude}
+    would leave out all rows; it stops with one line saying why. With keep (the default) all stay."""
+    from sbrtmeta.data.errors import InputError
+    from sbrtmeta.steps.apply_inclusion import apply_inclusion as inclusion_step
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    tidy = _tidy(["a", "b"])
+    rob = pd.DataFrame(dict(study_id=["a", "b"], overall=[NOT_ASSESSED] * 2))
+    criteria = dict(config["inclusion"], max_risk_of_bias={"level": "high", "not_assessed": "exclude"}, overlaps=[])
+    with pytest.raises(InputError) as exc:
+        inclusion_step(tidy, criteria, risk_of_bias=rob)
+    assert len(str(exc.value).splitlines()) == 1
+    assert "leaves out 2 rows and no row is left to pool: 2 studies not assessed (not_assessed: exclude), 0 above" in (
+        str(exc.value)
+    )
+    criteria["max_risk_of_bias"]["not_assessed"] = "keep"
+    assert len(inclusion_step(tidy, criteria, risk_of_bias=rob)[0]) == 2
+
+
+def _minors(*rows):
+    """An invented MINORS table: each row is (study, 8 scores, overall)."""
+    cols = TOOLS["MINORS"].columns
+    return pd.DataFrame([dict(study_id=s, **dict(zip(cols, scores)), overall=o) for s, scores, o in rows])
+
+
+RULE = {"low": 13, "some_concerns": 9}
+
+
+def test_minors_total_and_the_overall_judgement_a_stated_rule_derives():
+    """Hand-derived: a = 2·8 = 16 (low, ≥ 13); b = 2·4 + 1·4 = 12 (some concerns: 9 ≤ 12 < 13);
+    c = 1·8 = 8 (high, < 9); d has 7 items scored, so no total and nothing derived; e is given 'low' by the
+    sheet and its total 16 agrees."""
+    from sbrtmeta.data.minors import with_totals
+
+    table = _minors(
+        ("a", ["2"] * 8, NOT_ASSESSED),
+        ("b", ["2"] * 4 + ["1"] * 4, NOT_ASSESSED),
+        ("c", ["1"] * 8, NOT_ASSESSED),
+        ("d", ["2"] * 7 + ["not reported"], NOT_ASSESSED),
+        ("e", ["2"] * 8, "low"),
+    )
+    plain = with_totals(table, None)
+    assert plain["total"].tolist() == [16, 12, 8, pd.NA, 16] and plain["items_scored"].tolist() == [8, 8, 8, 7, 8]
+    assert plain["overall"].tolist() == [NOT_ASSESSED] * 4 + ["low"]  # no rule: nothing derived
+    out = with_totals(table, RULE)
+    assert out["overall"].tolist() == ["low", "some concerns", "high", NOT_ASSESSED, "low"]
+    assert out["overall_basis"].tolist() == [
+        "derived: total 16 of 16",
+        "derived: total 12 of 16",
+        "derived: total 8 of 16",
+        NOT_ASSESSED,
+        "sheet",
+    ]
+    # exact boundaries: 13 is low, 12 is not; 9 is some concerns, 8 is not
+    from sbrtmeta.data.minors import judgement_of_total
+
+    assert [judgement_of_total(t, RULE) for t in (13, 12, 9, 8)] == ["low", "some concerns", "some concerns", "high"]
+
+
+def test_a_sheet_judgement_that_contradicts_its_items_is_refused_or_warned():
+    """All items 0 (total 0) with overall 'low': refused in one line naming the rule, or kept with a warning."""
+    from sbrtmeta.data.minors import with_totals
+
+    table = _minors(("z", ["0"] * 8, "low"))
+    with pytest.raises(InputErrors) as exc:
+        with_totals(table, RULE, "rob.csv")
+    assert str(exc.value) == (
+        "rob.csv, column 'overall', value 'z': overall 'low' contradicts its MINORS total 0 of 16, which is 'high' "
+        "by the rule (config data.risk_of_bias.overall_from_total: MINORS total ≥ 13 of 16 low, ≥ 9 some concerns, "
+        "below high)"
+    )
+    kept = with_totals(table, dict(RULE, contradiction="warn"), "rob.csv")
+    assert kept["overall"].iloc[0] == "low" and kept["overall_basis"].iloc[0].startswith("sheet (warning: overall")

@@ -45,7 +45,7 @@ rule risk_of_bias:
 
 
 rule certainty:
-    """GRADE summary of findings of every pooled result; methods.md and the PRISMA checklist."""
+    """GRADE summary of findings of every pooled result; methods.md and the PRISMA checklist; the weighted risk-of-bias summary per pooled result."""
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
@@ -56,11 +56,19 @@ rule certainty:
         table="results/tables/summary_of_findings.csv",
         methods=report("results/report/methods.md", caption="../report/methods.rst", category="Methods"),
         prisma=report("results/report/prisma_checklist.md", caption="../report/prisma.rst", category="Methods"),
+        figures=reported(
+            [f"results/figures/risk_of_bias_weighted.{ext}" for ext in config["figures"]["formats"]],
+            "../report/risk_of_bias_weighted.rst",
+            "Risk of bias",
+        ),
     log:
         "results/logs/certainty.log",
     conda:
         "../envs/sbrtmeta.yaml"
     params:
         settings=METHODS_CONFIG,
+        overrides_source=key_source("grade.overrides", CONFIG_FILES),  # the file its messages name
+        formats=config["figures"]["formats"],
+        dpi=config["figures"]["dpi"],
     script:
         "../scripts/certainty.py"

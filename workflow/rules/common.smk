@@ -7,6 +7,7 @@ import functools
 import os
 from pathlib import Path
 
+from sbrtmeta.data.config_source import key_source
 from sbrtmeta.plots import labels
 
 

@@ -3,17 +3,20 @@ methods.md and prisma_checklist.md (:func:`sbrtmeta.steps.certainty.certainty`).
 
 from pathlib import Path
 
-from sbrtmeta.steps.certainty import certainty
+from sbrtmeta.plots.style import save_figures
+from sbrtmeta.steps.certainty import certainty, weighted_risk_of_bias_figures
 from sbrtmeta.steps.runner import read_result, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
     tables = [read_result(getattr(sm.input, name)) for name in ("pooled", "studies", "risk_of_bias", "dose")]
-    sof, methods, prisma = certainty(*tables, sm.params.settings, log)
+    sof, methods, prisma = certainty(*tables, sm.params.settings, log, sm.params.overrides_source)
+    figures = list(weighted_risk_of_bias_figures(*tables[:3], sm.params.settings))  # all drawn before writing
     write_table(sof, sm.output.table)
     Path(sm.output.methods).write_text(methods, encoding="utf-8")
     Path(sm.output.prisma).write_text(prisma, encoding="utf-8")
+    save_figures(figures, str(Path(sm.output.figures[0]).parent), sm.params.formats, dpi=sm.params.dpi)
 
 
 run_step("certainty", snakemake.log[0], main)  # noqa: F821

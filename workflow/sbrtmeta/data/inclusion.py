@@ -73,7 +73,7 @@ class _Settings:
     primaries: list
     basis: list
     crude: dict
-    max_rob: str | None = None
+    max_rob: dict | None = None
     rob: dict | None = None
 
     @classmethod
@@ -118,14 +118,19 @@ ROB_ORDER = ("low", "some concerns", "high")
 
 
 def _risk_of_bias_check(study_id: str, s: _Settings) -> tuple:
-    """``inclusion.max_risk_of_bias``: the study's overall risk of bias is at most it (not assessed fails)."""
+    """``inclusion.max_risk_of_bias``: the study's overall risk of bias is at most its ``level``; a study
+    with no overall judgement ("not assessed", never read as high) is kept or left out as its
+    ``not_assessed`` says (default keep)."""
     if s.max_rob is None:
         return True, ""
+    level, unassessed = s.max_rob["level"], s.max_rob.get("not_assessed", "keep")
     overall = (s.rob or {}).get(str(study_id), "not assessed")
     if overall not in ROB_ORDER:
-        return False, f"risk of bias not assessed (max_risk_of_bias {s.max_rob!r} needs an overall judgement)"
-    ok = ROB_ORDER.index(overall) <= ROB_ORDER.index(s.max_rob)
-    return ok, f"overall risk of bias {overall!r} is above max_risk_of_bias {s.max_rob!r}"
+        return unassessed == "keep", (
+            f"risk of bias not assessed (max_risk_of_bias {level!r} with not_assessed: exclude leaves it out)"
+        )
+    ok = ROB_ORDER.index(overall) <= ROB_ORDER.index(level)
+    return ok, f"overall risk of bias {overall!r} is above max_risk_of_bias {level!r}"
 
 
 def _row_checks(r, target, s: _Settings) -> tuple:
@@ -255,3 +260,22 @@ def check_named_studies(tidy: pd.DataFrame, criteria: dict) -> None:
                     column="studies",
                     value=sid,
                 )
+
+
+def check_risk_of_bias_leaves_rows(included: pd.DataFrame, excluded: pd.DataFrame, criteria: dict) -> None:
+    """One-line InputError when ``inclusion.max_risk_of_bias`` leaves out rows and no row is left: nothing
+    could be pooled, and the message says why (how many studies were not assessed, how many above the level)."""
+    rob = criteria.get("max_risk_of_bias")
+    dropped = excluded[excluded["criterion"] == "risk_of_bias"] if len(excluded) else excluded
+    if rob is None or len(included) or not len(dropped):
+        return
+    unassessed = dropped["detail"].astype(str).str.startswith("risk of bias not assessed")
+    studies = dropped.groupby(unassessed)["study_id"].nunique()
+    raise InputError(
+        f"leaves out {len(dropped)} rows and no row is left to pool: {int(studies.get(True, 0))} studies not "
+        f"assessed (not_assessed: {rob.get('not_assessed', 'keep')}), {int(studies.get(False, 0))} above level "
+        f"{rob['level']!r}; keep the studies not assessed (not_assessed: keep) or raise the level",
+        file="config",
+        column="inclusion.max_risk_of_bias",
+        value=rob,
+    )

@@ -81,7 +81,7 @@ MODEL_LABELS = {
 CRITERION_LABELS = {
     "review": "review not selected",
     "excluded_study": "study excluded by name in config",
-    "risk_of_bias": "risk of bias above max_risk_of_bias (or not assessed)",
+    "risk_of_bias": "risk of bias above max_risk_of_bias (or not assessed, with not_assessed: exclude)",
     "site": "site not selected",
     "endpoint": "endpoint not selected",
     "design": "study design not selected",

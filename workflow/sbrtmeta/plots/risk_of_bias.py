@@ -214,3 +214,95 @@ def risk_of_bias_figures(table: pd.DataFrame, tool_name: str):
     """``(stem, figure)`` of the traffic-light and the summary plot."""
     yield "risk_of_bias_traffic_light", traffic_light(table, tool_name)
     yield "risk_of_bias_summary", summary_bars(table, tool_name)
+
+
+# A concern for the GRADE domain drawn in the colour of the judgement it stands for.
+CONCERN_STYLE = {
+    "not serious": LEVEL_STYLE["low"][0],
+    "serious": LEVEL_STYLE["some concerns"][0],
+    "very serious": LEVEL_STYLE["high"][0],
+    NOT_ASSESSED: LEVEL_STYLE[NOT_ASSESSED][0],
+}
+
+
+def weighted_summary(shares: pd.DataFrame, rule: str, labels: list[str]) -> Figure:
+    """Per pooled result (``labels``, one per row of ``shares``), the share of its weight at each
+    risk-of-bias concern (:func:`sbrtmeta.analysis.certainty.concern_weights`), as robvis'
+    ``rob_summary(weighted = TRUE)`` weights by each study's weight in the synthesis; ``rule`` says how a
+    study's row became its concern."""
+    import textwrap
+
+    concerns = list(CONCERN_STYLE)
+    n = len(shares)
+    with figure_style():
+        note = textwrap.wrap(f"Concern of each study: {rule}.", width=int(FIGURE_WIDTH_IN * 15))
+        foot = 0.06 + 0.14 * len(note)  # inches: the rule's note at the bottom, the legend above it
+        bottom = foot + 0.3 + 0.5  # the legend, then the x axis' ticks and label
+        height = bottom + max(n, 1) * 0.24 + 0.45
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, height))
+        FigureCanvasAgg(fig)
+        left = _text_width(fig, labels) + 0.25
+        ax = fig.add_axes(
+            (left / FIGURE_WIDTH_IN, bottom / height, 1 - (left + 0.2) / FIGURE_WIDTH_IN, max(n, 1) * 0.24 / height)
+        )
+        for y in range(n):
+            start = 0.0
+            for c in concerns:
+                share = float(shares[c].iloc[y])
+                if share <= 0:
+                    continue
+                ax.barh(
+                    y,
+                    share,
+                    left=start,
+                    color=CONCERN_STYLE[c],
+                    edgecolor=PALETTE["muted"],
+                    linewidth=0.5,
+                    height=0.7,
+                    gid=f"weighted:{y}:{c}",
+                )
+                if share >= 8:
+                    ink = "white" if c == "very serious" else PALETTE["ink"]
+                    ax.text(
+                        start + share / 2,
+                        y,
+                        f"{share:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=SMALL_FONT_SIZE,
+                        color=ink,
+                    )
+                start += share
+        ax.set_yticks(range(n), labels)
+        ax.set_ylim(max(n, 1) - 0.5, -0.5)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("Share of the pooled result's weight (%; numbers in the bars)")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.text(
+            0.1 / FIGURE_WIDTH_IN,
+            1 - 0.12 / height,
+            "Risk of bias per pooled result, weighted by study weight",
+            fontweight="bold",
+            va="top",
+        )
+        fig.legend(
+            handles=[
+                Patch(facecolor=CONCERN_STYLE[c], edgecolor=PALETTE["muted"], linewidth=0.5, label=c) for c in concerns
+            ],
+            loc="lower left",
+            bbox_to_anchor=(0.1 / FIGURE_WIDTH_IN, (foot + 0.02) / height),
+            ncols=4,
+            frameon=False,
+            fontsize=SMALL_FONT_SIZE,
+            handlelength=1.0,
+        )
+        fig.text(
+            0.1 / FIGURE_WIDTH_IN,
+            0.06 / height,
+            "\n".join(note),
+            fontsize=SMALL_FONT_SIZE,
+            color=PALETTE["muted"],
+            va="bottom",
+            linespacing=1.3,
+        )
+    return fig

@@ -1,20 +1,33 @@
 """The summary-of-findings section of ``summary.md``: a pure function of
-``summary_of_findings.csv`` (:func:`sbrtmeta.analysis.certainty.summary_of_findings`)."""
+``summary_of_findings.csv`` (:func:`sbrtmeta.analysis.certainty.summary_of_findings`).
+
+:func:`summary_of_findings_table` returns the table in GRADEpro's layout as a DataFrame of text
+with its lettered footnotes, and :func:`summary_of_findings_markdown` the same as Markdown: the
+HTML report and the docx can reuse either."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, OVERALL
-from sbrtmeta.plots.labels import ci_text, endpoint_name
+from sbrtmeta.plots.labels import ci_text, endpoint_name, site_title
 
-HEADER = [
+# Certainty as GRADEpro prints it (Guyatt et al. J Clin Epidemiol 2011;64:383-394, the summary-of-findings table).
+SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
+# Informative statements by certainty (Santesso et al. J Clin Epidemiol 2020;119:126-135), worded for a rate.
+HEDGES = {"high": "is about", "moderate": "is probably about", "low": "may be about"}
+SOF_HEADER = [
+    "Outcome",
+    "Metastases",
+    "№ of participants (studies)",
+    "Rate, % (95% CI)",
+    "Certainty of the evidence (GRADE)",
+    "Comments",
+]
+PROFILE_HEADER = [
     "Site",
     "Histology",
     "Outcome",
-    "k",
-    "N",
-    "Rate, % [95% CI]",
     "Risk of bias",
     "Inconsistency",
     "Indirectness",
@@ -23,23 +36,122 @@ HEADER = [
     "Dose-response",
     "Certainty",
 ]
+PROFILE_DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias", "dose_response")
+DOMAIN_TITLES = {
+    "risk_of_bias": "Risk of bias",
+    "inconsistency": "Inconsistency",
+    "indirectness": "Indirectness",
+    "imprecision": "Imprecision",
+    "publication_bias": "Publication bias",
+    "dose_response": "Dose-response gradient",
+}
+RATING = {"serious", "very serious", "strongly suspected", "upgrade"}
 
 
-def _row(r) -> list:
+def _true(x) -> bool:
+    return str(x).strip().lower() == "true"
+
+
+def _histology(r) -> str:
+    return r.histology if isinstance(r.histology, str) else ""
+
+
+def _outcome(r) -> str:
+    return f"{endpoint_name(r.endpoint)} at {float(r.timepoint_months):g} months"
+
+
+def letters(n: int) -> list[str]:
+    """Footnote letters a, b, ..., z, aa, ab, ... as GRADEpro numbers its footnotes."""
+    out = []
+    for i in range(n):
+        word = ""
+        i += 1
+        while i:
+            i, rest = divmod(i - 1, 26)
+            word = chr(ord("a") + rest) + word
+        out.append(word)
+    return out
+
+
+def statement(r) -> str:
+    """The row's informative statement (Santesso 2020): the hedge of its certainty, or "very uncertain"."""
+    where = f"after SBRT of {r.site} metastases" + (f" ({_histology(r)})" if _histology(r) else "")
+    what = f"{endpoint_name(r.endpoint).lower()} at {float(r.timepoint_months):g} months {where}"
+    if r.certainty == "very low":
+        text = f"The evidence is very uncertain about {what}."
+    else:
+        text = f"{what[:1].upper()}{what[1:]} {HEDGES[r.certainty]} {pct_text(r.estimate)}."
+    if _true(getattr(r, "provisional", False)):
+        text += " Provisional: the risk of bias of most of this evidence was not assessed."
+    return text
+
+
+def pct_text(p: float) -> str:
+    return f"{100 * float(p):.0f}%"
+
+
+def _footnotes(r) -> list[str]:
+    """The row's footnotes: each domain that rated down or up (its judgement and reason), and why it is
+    provisional."""
+    notes = [
+        f"{DOMAIN_TITLES[d]}: {getattr(r, d)}: {getattr(r, f'{d}_reason')}"
+        for d in PROFILE_DOMAINS
+        if getattr(r, d) in RATING
+    ]
+    if _true(getattr(r, "provisional", False)) and r.risk_of_bias not in RATING:
+        notes.append(f"Risk of bias: {r.risk_of_bias} (provisional): {r.risk_of_bias_reason}")
+    return notes
+
+
+def summary_of_findings_table(sof: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The summary-of-findings table in GRADEpro's layout (:data:`SOF_HEADER`: outcome and time point,
+    № of participants (studies), the rate with its CI, certainty as ⊕⊕◯◯ with its word and footnote
+    letters, an informative statement) and its lettered footnotes (``"a. Risk of bias: ..."``), one per
+    rating down or up, lettered through the table. Plain text, for summary.md and for the HTML report
+    and the docx to reuse."""
+    rows, notes = [], []
+    for r in sof.itertuples(index=False):
+        mine = _footnotes(r)
+        marks = letters(len(notes) + len(mine))[len(notes) :]
+        notes += [f"{m}. {n}" for m, n in zip(marks, mine)]
+        certainty = f"{SYMBOLS[r.certainty]} {r.certainty.upper()}" + (" (provisional)" if _true(r.provisional) else "")
+        rows.append(
+            [
+                _outcome(r),
+                site_title(r.site, _histology(r) or None),
+                f"{int(r.n_total)} ({int(r.k)} {'study' if int(r.k) == 1 else 'studies'})",
+                ci_text(r.estimate, r.ci_low, r.ci_high),
+                certainty + (f" {','.join(marks)}" if marks else ""),
+                statement(r),
+            ]
+        )
+    return pd.DataFrame(rows, columns=SOF_HEADER), notes
+
+
+def _markdown(frame: pd.DataFrame) -> list[str]:
+    def cell(x) -> str:
+        return str(x).replace("|", "/")
+
+    return [
+        "| " + " | ".join(frame.columns) + " |",
+        "|" + "|".join("---" for _ in frame.columns) + "|",
+        *("| " + " | ".join(cell(x) for x in row) + " |" for row in frame.itertuples(index=False)),
+    ]
+
+
+def summary_of_findings_markdown(sof: pd.DataFrame) -> list[str]:
+    """:func:`summary_of_findings_table` as Markdown lines: the table, then its footnotes."""
+    table, notes = summary_of_findings_table(sof)
+    return [*_markdown(table), "", *(f"{n}" for n in notes)]
+
+
+def _profile_row(r) -> list:
     return [
         r.site,
-        r.histology if isinstance(r.histology, str) else "",
-        f"{endpoint_name(r.endpoint)} at {float(r.timepoint_months):g} months",
-        int(r.k),
-        int(r.n_total),
-        ci_text(r.estimate, r.ci_low, r.ci_high),
-        r.risk_of_bias,
-        r.inconsistency,
-        r.indirectness,
-        r.imprecision,
-        r.publication_bias,
-        r.dose_response,
-        f"**{r.certainty}**",
+        _histology(r),
+        _outcome(r),
+        *(getattr(r, d) for d in PROFILE_DOMAINS),
+        f"{r.certainty}" + (" (provisional)" if _true(r.provisional) else ""),
     ]
 
 
@@ -60,46 +172,25 @@ def risk_of_bias_lines(rob: pd.DataFrame | None) -> list[str]:
 
 
 def certainty_lines(sof: pd.DataFrame | None, rob: pd.DataFrame | None = None) -> list[str]:
-    """``## Certainty of the evidence`` with the studies' risk of bias, the summary-of-findings
-    table and each cell's reason."""
+    """``## Certainty of the evidence`` with the studies' risk of bias, the summary-of-findings table in
+    GRADEpro's layout with its footnotes, and the evidence profile (each domain's judgement)."""
     out = ["## Certainty of the evidence (GRADE)", "", *risk_of_bias_lines(rob)]
     if sof is None or sof.empty:
         return out + ["No pooled result, so no certainty was rated.", ""]
-
-    def cell(r):
-        return "| " + " | ".join(str(c).replace("|", "/") for c in _row(r)) + " |"
-
-    out += [
-        "Summary of findings: one row per pooled result. Evidence from non-randomised studies starts at low; "
-        "each domain's rule and reason are in results/tables/summary_of_findings.csv.",
-        "",
-        "| " + " | ".join(HEADER) + " |",
-        "|" + "|".join("---" for _ in HEADER) + "|",
-        *(cell(r) for r in sof.itertuples(index=False)),
-        "",
-        "Why each certainty:",
-        "",
-    ]
-    for r in sof.itertuples(index=False):
-        what = f"{r.site}{f' ({r.histology})' if isinstance(r.histology, str) and r.histology else ''}, "
-        what += f"{endpoint_name(r.endpoint).lower()} at {float(r.timepoint_months):g} months"
-        out.append(f"- {what}: {r.certainty_reason}.")
-        if int(r.k) < 2:
-            out.append(f"  Single study: inconsistency: {r.inconsistency_reason}; imprecision: {r.imprecision_reason}.")
-        overridden = [
-            f"{d.replace('_', ' ')}: {getattr(r, f'{d}_reason')}"
-            for d in (
-                "risk_of_bias",
-                "inconsistency",
-                "indirectness",
-                "imprecision",
-                "publication_bias",
-                "dose_response",
-            )
-            if str(getattr(r, f"{d}_reason")).startswith("overridden")
-        ]
-        out += [f"  {o}" for o in overridden]
+    profile = pd.DataFrame([_profile_row(r) for r in sof.itertuples(index=False)], columns=PROFILE_HEADER)
     return out + [
+        f"Summary of findings: one row per pooled result. The evidence starts at {sof['start'].iloc[0]} (methods.md "
+        "says why); each footnote gives a domain that rated it down or up, with the rule's reason "
+        "(results/tables/summary_of_findings.csv has every domain's reason). Participants are lesions for local "
+        "control where a study prints them (else patients) and patients for survival (config "
+        "cleanup.denominator). Provisional: the cell's risk of bias rests mostly on studies no one assessed, "
+        "counted as neither low nor high.",
+        "",
+        *summary_of_findings_markdown(sof),
+        "",
+        "Evidence profile: each domain's judgement.",
+        "",
+        *_markdown(profile),
         "",
         "The statistical methods, written from the config used, are in methods.md and the PRISMA 2020 "
         "checklist in prisma_checklist.md (this folder).",

@@ -10,7 +10,11 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
-from sbrtmeta.data.risk_of_bias import TOOLS
+import pandas as pd
+
+from sbrtmeta.analysis.grade_rules import DEFAULT_START, IMPRECISION_RULE, RULES, STARTS
+from sbrtmeta.data.minors import rule_text
+from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, OVERALL, TOOLS
 from sbrtmeta.plots.labels import (
     CI_LABELS,
     DOSE_RULE_LABELS,
@@ -69,9 +73,11 @@ def _inclusion(inc: dict) -> list[str]:
             + "."
         )
     if inc.get("max_risk_of_bias"):
+        rob = inc["max_risk_of_bias"]
+        kept = rob.get("not_assessed", "keep") == "keep"
         text += (
-            f" Studies whose overall risk of bias was above {inc['max_risk_of_bias']!r}, or not assessed, "
-            "were left out."
+            f" Studies whose overall risk of bias was above {rob['level']!r} were left out; studies with no overall "
+            f"judgement (not assessed) were {'kept' if kept else 'left out'}."
         )
     text += (
         " When several arms of one study qualified for a cell, one was kept (the configured order of primaries, "
@@ -97,6 +103,16 @@ def _continuity(pool: dict, sensitivity: dict) -> str:
         f" {CONTINUITY_TO.get(cc['to'], cc['to'])[:1].upper()}{CONTINUITY_TO.get(cc['to'], cc['to'])[1:]} had "
         f"{cc['add']:g} added to events and non-events (continuity correction, as metafor's escalc)."
     )
+
+
+KAPLAN_MEIER = (
+    "Actuarial rates (Kaplan-Meier or life-table estimates at a time point) were turned into events = rate × n "
+    "(rounded half up), n the patients or lesions the study treated, and pooled as binomial proportions. This "
+    "ignores censoring: patients lost to follow-up before the time point count as if followed to it, so each rate "
+    "has the variance of n complete observations and its CI, above all at late time points, is too narrow (the "
+    "precision is overstated). No censoring-aware sensitivity analysis is applied: the extracted sources give no "
+    "numbers at risk or standard errors of the rates."
+)
 
 
 def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
@@ -130,6 +146,8 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
         f"analysed on the {transform} and back-transformed for reporting.{cc} Each {cells} × endpoint × "
         f"time point was pooled with {model}. A cell with one study reports that study with its Wald CI. "
         "Heterogeneity is given as τ² (with its Q-profile CI), I², H² and Cochran's Q.",
+        "",
+        KAPLAN_MEIER,
         "",
         "Differences between sites were tested by a mixed-effects meta-regression with site as a categorical "
         "moderator (metafor's rma with mods = ~ factor(site)). Small-study effects were examined in "
@@ -279,18 +297,72 @@ def _dose(dose: dict) -> list[str]:
     ]
 
 
-def _risk_of_bias(data: dict) -> list[str]:
+def _assessed_items(table: pd.DataFrame, tool) -> str:
+    """What the sheet judged: per item, how many studies have a score (not "not assessed"; "not reported"
+    counted apart), and how many an overall judgement."""
+    n = len(table)
+    parts = []
+    for number, (column, wording) in enumerate(tool.items, start=1):
+        values = table[column].astype(str)
+        scored = int(values.isin(tool.values).sum())
+        unreported = int((values == NOT_REPORTED).sum())
+        if scored or unreported:
+            parts.append(
+                f"item {number} ({wording.lower()}) for {scored} of {n} studies"
+                + (f", not reported for {unreported}" if unreported else "")
+            )
+    unjudged = [str(i) for i, (c, _) in enumerate(tool.items, start=1) if set(table[c].astype(str)) <= {NOT_ASSESSED}]
+    overall = int(table["overall"].astype(str).isin(OVERALL).sum())
+    text = "The sheet scores " + ("; ".join(parts) if parts else "no item for any study") + ". "
+    if unjudged:
+        text += (
+            f"Item{'s' if len(unjudged) > 1 else ''} {', '.join(unjudged)} {'were' if len(unjudged) > 1 else 'was'} "
+        )
+        text += "not assessed for any study. "
+    text += f"{overall} of {n} studies have an overall judgement" + (
+        " (low, some concerns, high); the rest are not assessed." if overall < n else "."
+    )
+    return text
+
+
+def _risk_of_bias(data: dict, table: pd.DataFrame | None = None) -> list[str]:
+    """What was assessed, by whom (the sheet's optional ``assessors``; never invented) and how: from the
+    risk-of-bias table of the run (``risk_of_bias.csv``) when given."""
     rob = data.get("risk_of_bias")
     if not rob:
-        text = "No risk-of-bias sheet was given: every study is reported as not assessed."
-    else:
-        tool = TOOLS[rob["tool"]]
-        text = (
-            f"Risk of bias was recorded per study with {tool.title} ({len(tool.items)} items) in {rob['path']}, "
-            "with an overall judgement (low, some concerns, high) and the source of each judgement; a study "
-            "without a row is reported as not assessed. Judgements are shown in a traffic-light and a summary plot "
-            "and beside every forest plot."
-        )
+        return [
+            "## Risk of bias in studies",
+            "",
+            "No risk-of-bias sheet was given: every study is reported as not assessed.",
+            "",
+        ]
+    tool = TOOLS[rob["tool"]]
+    text = (
+        f"Risk of bias was recorded per study with {tool.title} ({len(tool.items)} items) in {rob['path']}, each "
+        "judgement with its source; a study without a row is reported as not assessed, which is never read as high "
+        "risk. "
+    )
+    if table is not None and len(table):
+        text += _assessed_items(table, tool) + " "
+    if rob["tool"] == "MINORS":
+        text += "The MINORS total (out of 16) is given only for a study with all 8 items scored. "
+        derive = rob.get("overall_from_total")
+        if derive:
+            text += (
+                f"Where the sheet gives no overall judgement, it is derived from the total by the stated rule "
+                f"({rule_text(derive)}; Slim et al. 2003 give no cut-offs); a sheet judgement that contradicts the "
+                f"rule is {'refused' if derive.get('contradiction', 'refuse') == 'refuse' else 'kept with a warning'}. "
+            )
+    assessors = rob.get("assessors") or []
+    text += (
+        f"Assessed by {_list(assessors)}. "
+        if assessors
+        else "The sheet names no assessors (config data.risk_of_bias.assessors), so none are given here. "
+    )
+    text += (
+        "Judgements are shown in a traffic-light plot, a summary plot weighted by each study's weight in the "
+        "syntheses, and beside every forest plot."
+    )
     return ["## Risk of bias in studies", "", text, ""]
 
 
@@ -298,28 +370,46 @@ def _certainty(grade: dict) -> list[str]:
     r, i, d, m, p = (
         grade[k] for k in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
     )
+    start = grade.get("start", DEFAULT_START)
+    dose = grade["dose_response"]
     lines = [
         "## Certainty of the evidence",
         "",
-        "Certainty was rated per pooled result with GRADE. Evidence from non-randomised studies starts at low; "
-        "a serious concern rates it down one level, a very serious one two levels:",
+        f"Certainty was rated per pooled result with GRADE. The evidence starts at {start}: {STARTS[start]}. "
+        + (
+            "The question here is one of prognosis (what fraction of lesions is controlled, or of patients alive, "
+            "at a time point after SBRT), not a comparison of treatments. "
+            if start == "high"
+            else ""
+        )
+        + "A serious concern rates it down one level, a very serious one two levels, and rating down stops at "
+        "very low:",
         "",
-        f"- risk of bias: the share of the weight from studies at high risk of bias or not assessed, serious from "
-        f"{100 * r['serious']:g}%, very serious from {100 * r['very_serious']:g}%;",
+        f"- risk of bias: each study's concern by {RULES[r.get('rule', 'overall')]}; serious when at least "
+        f"{100 * r['serious']:g}% of the cell's weight comes from studies of serious concern or worse, very serious "
+        f"when at least {100 * r['very_serious']:g}% comes from studies of very serious concern. A study no one "
+        "assessed is counted as neither (never as high risk); a cell with no assessed study is not assessed, and a "
+        f"cell with at least {100 * r.get('provisional', 0.5):g}% of its weight from studies not assessed is marked "
+        "provisional;",
         f"- inconsistency: I² from {i['i2_serious']:g}% or a prediction interval at least {100 * i['pi_width']:g} "
         f"percentage points wide (clinically different rates) is serious; I² from {i['i2_very_serious']:g}% with such "
         "an interval very serious; a single study is not assessable;",
         f"- indirectness: the share of the weight from studies whose patients mix primary tumours, serious from "
         f"{100 * d['serious']:g}%, very serious from {100 * d['very_serious']:g}%;",
-        f"- imprecision: a CI wider than {100 * m['ci_width']:g} percentage points or a total N below the optimal "
-        f"information size (z² p(1 − p) / margin², margin ± {100 * m['margin']:g} points) is serious, both very "
-        "serious; a single study is not assessable;",
+        f"- imprecision: {IMPRECISION_RULE}, with ci_width {100 * m['ci_width']:g} and ci_width_very_serious "
+        f"{100 * m.get('ci_width_very_serious', 0.4):g} percentage points and the optimal information size "
+        f"z² p(1 − p) / margin² at margin ± {100 * m['margin']:g} points (widths compared as printed, to 0.1 point);",
         f"- publication bias: with at least {p['min_k']} studies, the funnel plots' regression test "
-        f"p < {p['egger_p']:g} or trim and fill "
+        f"p < {p['regtest_p']:g} or trim and fill "
         f"imputing at least {100 * p['trimfill_share']:g}% of k makes it strongly suspected (one level); with fewer, "
         "not assessable, which never rates down;",
-        f"- a dose-response gradient (BED slope p < {grade['dose_response']['p']:g}, in the direction of benefit) "
-        "rates up one level when nothing was rated down.",
+        (
+            f"- a dose-response gradient (BED slope p < {dose['p']:g}, in the direction of benefit) rates up one level "
+            f"when nothing was rated down, because: {dose['reason']}."
+            if dose.get("upgrade")
+            else "- no rating up for a dose-response gradient: a between-study gradient of the rate on BED10 does not "
+            "raise confidence in a pooled rate (grade.dose_response.upgrade is off)."
+        ),
         "",
     ]
     overrides = grade.get("overrides", [])
@@ -330,6 +420,14 @@ def _certainty(grade: dict) -> list[str]:
             "",
         ]
     return lines
+
+
+TOLERANCES = (
+    "The estimates are tested against R's metafor (fixtures made by tests/metafor/): the inverse-variance "
+    "models, meta-regressions, multilevel, dose-response and curve models at 1e-6 relative or tighter; the "
+    "binomial-normal GLMM at 1e-5 relative against a tightly converged lme4 glmer fit, and at 1e-4 (estimate, "
+    "τ²) and 1e-3 (standard error, p-values) relative against rma.glmm itself (tests/test_glmm.py)."
+)
 
 
 # Optional config sections, each described by its function when the config has it.
@@ -344,9 +442,9 @@ def _further(config: dict) -> list[str]:
     return lines
 
 
-def methods_markdown(config: dict, versions: dict | None = None) -> str:
-    """The methods section as Markdown, from ``config`` (the run's config) and ``versions``
-    (default: :func:`software_versions`)."""
+def methods_markdown(config: dict, versions: dict | None = None, risk_of_bias: pd.DataFrame | None = None) -> str:
+    """The methods section as Markdown, from ``config`` (the run's config), ``versions``
+    (default: :func:`software_versions`) and the run's risk-of-bias table (what was assessed)."""
     versions = versions or software_versions()
     out = [
         "# Statistical methods",
@@ -359,7 +457,7 @@ def methods_markdown(config: dict, versions: dict | None = None) -> str:
     if config.get("dose_response"):
         out += _dose(config["dose_response"])
     out += _further(config)
-    out += _risk_of_bias(config["data"])
+    out += _risk_of_bias(config["data"], risk_of_bias)
     if config.get("grade"):
         out += _certainty(config["grade"])
     out += [
@@ -367,7 +465,8 @@ def methods_markdown(config: dict, versions: dict | None = None) -> str:
         "",
         "The analyses ran in a Snakemake workflow with "
         + _list(f"{name} {v}" for name, v in versions.items())
-        + "; the estimates agree with R's metafor to 1e-6 relative (tests/metafor/).",
+        + ". "
+        + TOLERANCES,
         "",
     ]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -6,6 +6,14 @@ workflow can answer (title, search, registration ...) are "to be completed by th
 from __future__ import annotations
 
 AUTHORS = "to be completed by the authors"
+COVERED = "covered by the workflow"
+PARTLY = "partly"
+# What the workflow leaves to the authors in items it answers only in part.
+MISSING = {
+    "9": "how many reviewers extracted each report, independently or not, and how disagreements were settled",
+    "16a": "the search and screening counts above the extracted reports (records identified, screened, assessed)",
+    "23b": "the discussion of the limitations beyond the GRADE reasons",
+}
 
 # (section, item, topic, where: None = the authors' part)
 ITEMS = (
@@ -77,7 +85,8 @@ ITEMS = (
         "Methods",
         "14",
         "Reporting bias assessment",
-        "results/report/methods.md, Effect measure and synthesis (funnel plots, Egger, trim and fill)",
+        "results/report/methods.md, Effect measure and synthesis (funnel plots, the regression test for funnel "
+        "asymmetry on the configured predictor, trim and fill)",
     ),
     ("Methods", "15", "Certainty assessment", "results/report/methods.md, Certainty of the evidence"),
     (
@@ -154,26 +163,56 @@ ITEMS = (
 )
 
 
-def prisma_markdown(config: dict) -> str:
-    """The checklist as Markdown: one row per PRISMA 2020 item with where the workflow answers it."""
+def _risk_of_bias_gap(config: dict, table) -> str | None:
+    """What item 11 lacks: no sheet, or items and overall judgements not assessed (None: nothing)."""
+    if not config["data"].get("risk_of_bias"):
+        return "no risk-of-bias sheet (data.risk_of_bias): every study is not assessed"
+    if table is None or not len(table):
+        return None
+    items = [
+        c for c in table.columns if c not in ("study_id", "label", "tool", "overall", "assessed", "source", "note")
+    ]
+    unassessed = sum(int((table[c].astype(str) == "not assessed").sum()) for c in items)
+    no_overall = int((table["overall"].astype(str) == "not assessed").sum())
+    if not unassessed and not no_overall:
+        return None
+    return (
+        f"{unassessed} of {len(table) * len(items)} item judgements and {no_overall} of {len(table)} overall "
+        "judgements are not assessed in the sheet"
+    )
+
+
+def _status(item: str, where, gap: str | None) -> str:
+    if where is None:
+        return AUTHORS
+    missing = gap if item == "11" else MISSING.get(item)
+    return f"{PARTLY}: missing {missing}" if missing else COVERED
+
+
+def prisma_markdown(config: dict, risk_of_bias=None) -> str:
+    """The checklist as Markdown: one row per PRISMA 2020 item with where the workflow answers it and its
+    status: covered, partly (with what is missing: :data:`MISSING`, and for item 11 what the run's
+    risk-of-bias table ``risk_of_bias`` lacks) or to be completed by the authors."""
     rob = config["data"].get("risk_of_bias")
     rob_sheet = rob["path"] if rob else "no risk-of-bias sheet in config (data.risk_of_bias): studies not assessed"
-    rows = []
+    gap = _risk_of_bias_gap(config, risk_of_bias)
+    rows, statuses = [], []
     for section, item, topic, where in ITEMS:
-        covered = where is not None
-        rows.append(
-            f"| {section} | {item} | {topic} | {where.format(rob_sheet=rob_sheet) if covered else '–'} | "
-            f"{'covered by the workflow' if covered else AUTHORS} |"
-        )
-    n_covered = sum(w is not None for *_, w in ITEMS)
+        status = _status(item, where, gap)
+        statuses.append(status)
+        shown = where.format(rob_sheet=rob_sheet) if where is not None else "–"
+        rows.append(f"| {section} | {item} | {topic} | {shown} | {status} |")
+    n_covered = statuses.count(COVERED)
+    n_partly = sum(s.startswith(PARTLY) for s in statuses)
     return (
         "\n".join(
             [
                 "# PRISMA 2020 checklist",
                 "",
                 f"Where the workflow answers each item of the PRISMA 2020 checklist (Page et al., BMJ 2021;372:n71): "
-                f"{n_covered} of {len(ITEMS)} items point to a file; the other {len(ITEMS) - n_covered} are "
-                f"{AUTHORS} (search, selection, registration, discussion ...).",
+                f"{n_covered} of {len(ITEMS)} items are covered by a file, {n_partly} partly (the status says what is "
+                f"missing); the other {len(ITEMS) - n_covered - n_partly} are {AUTHORS} (search, selection, "
+                "registration, discussion ...).",
                 "",
                 "| Section | Item | Topic | Where (file, section) | Status |",
                 "|---|---|---|---|---|",

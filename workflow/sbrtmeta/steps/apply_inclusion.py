@@ -22,6 +22,7 @@ def apply_inclusion(
     if risk_of_bias is not None:
         overall = dict(zip(risk_of_bias["study_id"].astype(str), risk_of_bias["overall"].astype(str)))
     included, excluded = inclusion.apply_inclusion(tidy, criteria, overall)
+    inclusion.check_risk_of_bias_leaves_rows(included, excluded, criteria)
     log.info("%d rows included, %d excluded", len(included), len(excluded))
     for crit, k in excluded["criterion"].value_counts().sort_index().items():
         log.info("  excluded by %s: %d", crit, k)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sbrtmeta.analysis.certainty import summary_of_findings
+from sbrtmeta.analysis.certainty import RULES, concern_weights, study_concerns, summary_of_findings
+from sbrtmeta.plots.labels import endpoint_name, site_title
+from sbrtmeta.plots.risk_of_bias import weighted_summary
 from sbrtmeta.report.methods import methods_markdown
 from sbrtmeta.report.prisma import prisma_markdown
 
@@ -19,8 +21,10 @@ def certainty(
     dose: pd.DataFrame | None,
     config: dict,
     log=None,
+    overrides_source: str = "config/config.yaml",
 ) -> tuple[pd.DataFrame, str, str]:
-    """``(summary_of_findings, methods.md, prisma_checklist.md)``."""
+    """``(summary_of_findings, methods.md, prisma_checklist.md)``; ``overrides_source`` is the config file
+    ``grade.overrides`` came from, which a message about an override names."""
     dose_cfg = config.get("dose_response") or {}
     what = (
         f"{dose_cfg.get('endpoint', '?')} at {float(dose_cfg.get('timepoint_months', 0)):g} months"
@@ -29,9 +33,30 @@ def certainty(
     )
     predictor = (config.get("sensitivity") or {}).get("funnel", {}).get("predictor", "sei")
     sof = summary_of_findings(
-        pooled, studies, risk_of_bias, dose, config["grade"], config["pooling"]["level"], what, predictor
+        pooled,
+        studies,
+        risk_of_bias,
+        dose,
+        config["grade"],
+        config["pooling"]["level"],
+        what,
+        predictor,
+        overrides_source,
     )
     if log is not None:
         for level, n in sof["certainty"].value_counts().sort_index().items():
             log.info("certainty %s: %d cells", level, n)
-    return sof, methods_markdown(config), prisma_markdown(config)
+    return sof, methods_markdown(config, risk_of_bias=risk_of_bias), prisma_markdown(config, risk_of_bias)
+
+
+def weighted_risk_of_bias_figures(pooled: pd.DataFrame, studies: pd.DataFrame, risk_of_bias: pd.DataFrame, config):
+    """``(stem, figure)`` of the weighted per-result risk-of-bias summary (robvis' weighted summary, per
+    pooled result), by the rule of config ``grade.risk_of_bias.rule``."""
+    rule = config["grade"]["risk_of_bias"].get("rule", "overall")
+    shares = concern_weights(pooled, studies, study_concerns(risk_of_bias, rule))
+    labels = [
+        f"{site_title(r.site, r.histology if isinstance(r.histology, str) and r.histology else None)}: "
+        f"{endpoint_name(r.endpoint).lower()} at {float(r.timepoint_months):g} months (k = {r.k})"
+        for r in shares.itertuples(index=False)
+    ]
+    yield "risk_of_bias_weighted", weighted_summary(shares, f"rule {rule}, {RULES[rule]}", labels)

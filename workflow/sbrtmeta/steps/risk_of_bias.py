@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sbrtmeta.data.minors import with_totals
 from sbrtmeta.data.risk_of_bias import read_risk_of_bias, risk_of_bias_table
 from sbrtmeta.plots.risk_of_bias import risk_of_bias_figures
 
@@ -14,13 +15,17 @@ DEFAULT_TOOL = "MINORS"
 
 def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None):
     """``(table, figures)`` for ``outcomes`` (results/clean/outcomes.csv) and config
-    ``data.risk_of_bias`` (``setting``: path, tool, worksheet; None: no sheet)."""
+    ``data.risk_of_bias`` (``setting``: path, tool, worksheet, overall_from_total; None: no sheet). A
+    MINORS table gains the items scored, the total out of 16 and the basis of each overall judgement
+    (:func:`sbrtmeta.data.minors.with_totals`)."""
     tool = (setting or {}).get("tool", DEFAULT_TOOL)
     sheet, path = None, None
     if setting:
         path = setting["path"]
         sheet = read_risk_of_bias(path, tool, outcomes["study_id"].astype(str), setting.get("worksheet"))
     table = risk_of_bias_table(outcomes, sheet, tool, path)
+    if tool == "MINORS":  # the total out of 16, and the overall judgement a stated rule derives from it
+        table = with_totals(table, (setting or {}).get("overall_from_total"), path or "", log)
     if log is not None:
         counts = table["overall"].value_counts().sort_index()
         log.info(

@@ -1,0 +1,251 @@
+"""Config faults found before any job runs, one line each naming the file the key came from
+(:func:`sbrtmeta.data.config_source.key_source`): renamed keys, the schema's complaints in one
+line, and what the schema cannot say (ordered thresholds, blank reasons, conflicting overrides,
+an override of a cell the run cannot have). The Snakefile stops on the first list that is not
+empty; nothing has run yet, so nothing is left half made."""
+
+from __future__ import annotations
+
+import math
+
+from jsonschema.validators import validator_for
+
+from sbrtmeta.analysis.grade_rules import DOMAIN_JUDGEMENTS
+from sbrtmeta.data.config_source import config_files, key_source
+
+# Old key → what replaced it (the old key is refused with this message).
+RENAMED = {
+    "grade.publication_bias.egger_p": (
+        "was renamed grade.publication_bias.regtest_p: the funnel plots' regression test uses the predictor of "
+        "sensitivity.funnel.predictor (Egger's test only for sei)"
+    ),
+}
+# (section, lower, higher): the serious threshold must be below the very serious one.
+ORDERED = (
+    ("grade.risk_of_bias", "serious", "very_serious"),
+    ("grade.inconsistency", "i2_serious", "i2_very_serious"),
+    ("grade.indirectness", "serious", "very_serious"),
+    ("grade.imprecision", "ci_width", "ci_width_very_serious"),
+)
+MIN_REASON = 10
+
+
+def _get(config: dict, key: str):
+    node = config
+    for k in key.split("."):
+        if not isinstance(node, dict) or k not in node:
+            return None
+        node = node[k]
+    return node
+
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def renamed_keys(config: dict) -> list[tuple[str, str]]:
+    """``(key, message)`` for every key of :data:`RENAMED` the config still uses."""
+    faults = []
+    for old, message in RENAMED.items():
+        parent, _, leaf = old.rpartition(".")
+        node = _get(config, parent)
+        if isinstance(node, dict) and leaf in node:
+            faults.append((old, message))
+    if isinstance(_get(config, "inclusion.max_risk_of_bias"), str):
+        faults.append(
+            (
+                "inclusion.max_risk_of_bias",
+                f"is now {{level: {config['inclusion']['max_risk_of_bias']}, not_assessed: keep}} (or exclude): say "
+                "what happens to studies with no overall judgement",
+            )
+        )
+    return faults
+
+
+def schema_faults(config: dict, schema: dict) -> list[tuple[str, str]]:
+    """``(key, message)`` for each place the config breaks the schema, one line each (the schema's
+    description of the value when it has one, not the schema itself)."""
+    validator = validator_for(schema)(schema)
+    faults = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        message = error.message
+        if error.validator in ("pattern", "oneOf", "anyOf", "if", "then") and error.schema.get("description"):
+            message = (
+                f"{message.split(' does not match ')[0].split(' is not valid ')[0]}: {error.schema['description']}"
+            )
+        faults.append((_path(error.absolute_path) or "(top level)", " ".join(message.split())[:300]))
+    return faults
+
+
+def _reason_faults(config: dict) -> list[tuple[str, str]]:
+    faults = []
+    grade = config.get("grade") or {}
+    for i, o in enumerate(grade.get("overrides") or []):
+        if len(str(o.get("reason", "")).strip()) < MIN_REASON:
+            faults.append(
+                (f"grade.overrides[{i}].reason", f"needs a reason of at least {MIN_REASON} characters besides spaces")
+            )
+    dose = grade.get("dose_response") or {}
+    if dose.get("upgrade") and not str(dose.get("reason", "")).strip():
+        faults.append(("grade.dose_response.reason", "is blank: say why a dose-response gradient rates the rate up"))
+    inclusion = config.get("inclusion") or {}
+    for name in ("exclude_studies", "overlaps"):
+        for i, e in enumerate(inclusion.get(name) or []):
+            if not str(e.get("reason", "")).strip():
+                faults.append((f"inclusion.{name}[{i}].reason", "is blank: say why"))
+    return faults
+
+
+def _threshold_faults(config: dict) -> list[tuple[str, str]]:
+    faults = []
+    for section, lower, higher in ORDERED:
+        node = _get(config, section) or {}
+        if lower in node and higher in node and not node[lower] < node[higher]:
+            faults.append(
+                (
+                    f"{section}.{higher}",
+                    f"{node[higher]:g} is not above {lower} {node[lower]:g}: the very serious threshold must be above "
+                    "the serious one (inverted or equal thresholds leave no room for serious)",
+                )
+            )
+    return faults
+
+
+def _cell(o: dict) -> str:
+    histology = f" {o['histology']}" if o.get("histology") else ""
+    return f"{o['site']}{histology} {o['endpoint']} {o['timepoint_months']:g} months"
+
+
+def _override_faults(config: dict) -> list[tuple[str, str]]:
+    """Overrides that conflict (two for one cell and domain, also one with and one without a histology) or
+    name a cell the inclusion config cannot give (site, endpoint, time point, histology of the selected
+    reviews). Whether a cell without a histology has several is known only from the pooled data: the
+    certainty step refuses that (:func:`sbrtmeta.analysis.certainty.check_overrides`)."""
+    overrides = (config.get("grade") or {}).get("overrides") or []
+    inclusion, faults = config.get("inclusion") or {}, []
+    for j, b in enumerate(overrides):
+        for i, a in enumerate(overrides[:j]):
+            same = all(a[k] == b[k] for k in ("site", "endpoint", "domain")) and math.isclose(
+                float(a["timepoint_months"]), float(b["timepoint_months"])
+            )
+            if same and (not a.get("histology") or not b.get("histology") or a["histology"] == b["histology"]):
+                faults.append(
+                    (
+                        f"grade.overrides[{j}]",
+                        f"overrides {b['domain']} of {_cell(b)} as grade.overrides[{i}] does: one override per cell "
+                        "and domain (the last would win silently)",
+                    )
+                )
+        if b["judgement"] not in DOMAIN_JUDGEMENTS[b["domain"]]:
+            faults.append(
+                (f"grade.overrides[{j}].judgement", f"{b['judgement']!r} is not a judgement of {b['domain']}")
+            )
+        targets = [float(t) for t in (inclusion.get("timepoints") or {}).get("targets", [])]
+        shown = [f"{t:g}" for t in targets]
+        checks = (
+            ("site", b["site"] in inclusion.get("sites", [b["site"]]), f"site {b['site']!r} is not in inclusion.sites"),
+            (
+                "endpoint",
+                b["endpoint"] in inclusion.get("endpoints", [b["endpoint"]]),
+                f"endpoint {b['endpoint']} is not in inclusion.endpoints",
+            ),
+            (
+                "timepoint_months",
+                not targets or any(math.isclose(float(b["timepoint_months"]), t) for t in targets),
+                f"{b['timepoint_months']:g} months is not in inclusion.timepoints.targets {shown}",
+            ),
+            (
+                "histology",
+                _histology_possible(b, config),
+                f"histology {b.get('histology')!r} is not pooled by this run",
+            ),
+        )
+        faults += [
+            (f"grade.overrides[{j}].{key}", f"{why}: this run will have no such cell")
+            for key, ok, why in checks
+            if not ok
+        ]
+    return faults
+
+
+def _histology_possible(o: dict, config: dict) -> bool:
+    """An override's histology is one the selected reviews give (or mixed, when rows pool apart); with
+    tidy sheets of the user's own the histologies are known only from the data."""
+    if not o.get("histology") or (config.get("data") or {}).get("tidy_sheets"):
+        return True
+    review = (config.get("cleanup") or {}).get("review_histology", {})
+    possible = {review[r] for r in (config.get("inclusion") or {}).get("reviews", []) if r in review}
+    if (config.get("pooling") or {}).get("histology") == "row":
+        possible.add("mixed")
+    return not possible or o["histology"] in possible
+
+
+def _risk_of_bias_faults(config: dict) -> list[tuple[str, str]]:
+    sheet = (config.get("data") or {}).get("risk_of_bias")
+    faults = []
+    rule = _get(config, "grade.risk_of_bias.rule")
+    if rule == "design" and sheet and sheet.get("tool") != "MINORS":
+        faults.append(
+            (
+                "grade.risk_of_bias.rule",
+                f"design reads MINORS item 3 (prospective collection of data); the {sheet.get('tool')} sheet has no "
+                "such item: use rule overall",
+            )
+        )
+    derive = (sheet or {}).get("overall_from_total")
+    if derive and sheet.get("tool") != "MINORS":
+        faults.append(("data.risk_of_bias.overall_from_total", "is a MINORS total: the JBI checklist has no scores"))
+    if derive and not derive["some_concerns"] < derive["low"]:
+        faults.append(
+            (
+                "data.risk_of_bias.overall_from_total.low",
+                f"{derive['low']} is not above some_concerns {derive['some_concerns']}: inverted or equal cut-offs "
+                "leave no room for some concerns",
+            )
+        )
+    if _get(config, "inclusion.max_risk_of_bias") and not sheet:
+        faults.append(
+            (
+                "inclusion.max_risk_of_bias",
+                "needs a risk-of-bias sheet (data.risk_of_bias): without one, no study has an overall judgement",
+            )
+        )
+    return faults
+
+
+def config_faults(config: dict) -> list[tuple[str, str]]:
+    """``(key, message)`` for every fault the schema cannot catch, in a validated config."""
+    return [
+        *_threshold_faults(config),
+        *_reason_faults(config),
+        *_override_faults(config),
+        *_risk_of_bias_faults(config),
+    ]
+
+
+def fault_lines(faults: list[tuple[str, str]], files: list[str]) -> list[str]:
+    """One line per fault: ``<file the key came from>, <key>: <message>``."""
+    return [f"{key_source(key, files)}, {key}: {message}" for key, message in faults]
+
+
+def preflight(config: dict, configfiles, overwrite, schema_path: str, validate) -> list[str]:
+    """Check ``config`` before any job: renamed keys and the schema (one line each), then Snakemake's
+    ``validate`` (which fills the schema's defaults), then :func:`config_faults`. Exits with the lines
+    of the first kind that has faults; returns the config files, lowest precedence first."""
+    import sys
+
+    import yaml
+
+    files = config_files(configfiles, overwrite)
+    with open(schema_path, encoding="utf-8") as fh:
+        schema = yaml.safe_load(fh)
+    faults = renamed_keys(config) or schema_faults(config, schema)
+    if not faults:
+        validate(config, schema_path)
+        faults = config_faults(config)
+    if faults:
+        sys.exit("\n".join(fault_lines(faults, files)))
+    return files

@@ -1,0 +1,52 @@
+"""Which config file set a key: the files Snakemake read (``configfile:`` and ``--configfile``),
+so that a message about a config value names the file to edit, not always config/config.yaml."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+COMMAND_LINE = "the command line (--config) or the schema's default"
+
+
+def config_files(configfiles, overwrite) -> list[str]:
+    """Snakemake's config files, lowest precedence first: the ``configfile:`` directive's, then the
+    ``--configfile`` ones (``overwrite``), which win; each relative to the working directory when
+    under it."""
+    overwrite = [Path(p).resolve() for p in overwrite or []]
+    base = [Path(p).resolve() for p in configfiles if Path(p).resolve() not in overwrite]
+    return [_shown(p) for p in (*base, *overwrite)]
+
+
+def _shown(path: Path) -> str:
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def _sets(data, keys) -> bool:
+    for k in keys:
+        if not isinstance(data, dict) or k not in data:
+            return False
+        data = data[k]
+    return True
+
+
+def key_source(key: str, files: list[str]) -> str:
+    """The file of ``files`` (lowest precedence first, :func:`config_files`) that sets ``key``
+    (dotted, e.g. ``grade.overrides``; a list index is ignored: a later file replaces a whole list):
+    the last that sets it; :data:`COMMAND_LINE` when none does."""
+    keys = []
+    for k in key.split("."):
+        keys.append(k.split("[", 1)[0])
+        if "[" in k:  # a later file replaces the whole list: the list's key decides
+            break
+    for path in reversed(files):
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if _sets(data, keys):
+            return path
+    return COMMAND_LINE
