@@ -82,6 +82,12 @@ def tidy_sheet_paths():
     return [e["path"] if isinstance(e, dict) else e for e in config["data"].get("tidy_sheets", [])]
 
 
+def inclusion_risk_of_bias():
+    """results/tables/risk_of_bias.csv for every job that applies the inclusion criteria, when
+    inclusion.max_risk_of_bias is set (then each study's overall judgement is a criterion)."""
+    return ["results/tables/risk_of_bias.csv"] if config["inclusion"].get("max_risk_of_bias") else []
+
+
 def corrections_ledger():
     """The corrections ledger, read only when there are printed sheets to repair."""
     return [config["data"]["corrections"]] if printed_sheets() else []

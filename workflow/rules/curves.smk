@@ -6,6 +6,7 @@ rule curves:
     """Curve model per site × histology × endpoint on every printed rate; tables and figures."""
     input:
         outcomes="results/clean/outcomes.csv",
+        risk_of_bias=inclusion_risk_of_bias(),
         pooled="results/tables/pooled.csv",
         code=code_of("../scripts/curves.py"),
     output:

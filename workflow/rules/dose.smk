@@ -6,6 +6,7 @@ rule dose_response:
     """Multilevel meta-regression of LC on BED10 per site and across sites; TCP parameters; bubble plot."""
     input:
         outcomes="results/clean/outcomes.csv",
+        risk_of_bias=inclusion_risk_of_bias(),
         code=code_of("../scripts/dose_response.py"),
     output:
         table="results/tables/dose_response.csv",

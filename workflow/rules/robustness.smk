@@ -71,6 +71,7 @@ rule multiverse_shard:
     """One shard of the multiverse: its specifications, every cell of each pooled."""
     input:
         outcomes="results/clean/outcomes.csv",
+        risk_of_bias=inclusion_risk_of_bias(),
         code=code_of("../scripts/multiverse_shard.py"),
     output:
         part="results/robustness/multiverse/part_{shard}.csv",

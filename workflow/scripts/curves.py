@@ -4,7 +4,7 @@ per site × endpoint in results/figures/curves/ (:func:`sbrtmeta.steps.curves.cu
 from sbrtmeta.data.inclusion import read_outcomes
 from sbrtmeta.plots.style import save_figures
 from sbrtmeta.steps.curves import curves
-from sbrtmeta.steps.runner import read_result, run_step, write_table
+from sbrtmeta.steps.runner import read_overall, read_result, run_step, write_table
 
 
 def main(log):
@@ -16,6 +16,7 @@ def main(log):
         sm.params.inclusion,
         sm.params.histology,
         log,
+        read_overall(sm.input.risk_of_bias),
     )
     write_table(out.curves, sm.output.curves)
     write_table(out.models, sm.output.models)

@@ -4,7 +4,7 @@
 from sbrtmeta.data.inclusion import read_outcomes
 from sbrtmeta.plots.style import save_figure
 from sbrtmeta.steps.dose_response import dose_response
-from sbrtmeta.steps.runner import run_step, write_table
+from sbrtmeta.steps.runner import read_overall, run_step, write_table
 
 
 def main(log):
@@ -16,6 +16,7 @@ def main(log):
         sm.params.histology,
         log,
         sm.params.curves,
+        read_overall(sm.input.risk_of_bias),
     )
     write_table(out.table, sm.output.table)
     write_table(out.arms, sm.output.arms)

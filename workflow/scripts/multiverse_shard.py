@@ -3,14 +3,22 @@
 
 from sbrtmeta.data.inclusion import read_outcomes
 from sbrtmeta.steps.multiverse_shard import multiverse_shard
-from sbrtmeta.steps.runner import run_step, write_table
+from sbrtmeta.steps.runner import read_overall, run_step, write_table
 
 
 def main(log):
     sm = snakemake  # noqa: F821
     shard, shards, p = int(sm.wildcards.shard), sm.params.shards, sm.params
     part = multiverse_shard(
-        read_outcomes(sm.input.outcomes), p.inclusion, p.pooling, p.multiverse, p.seed, shard, shards, log
+        read_outcomes(sm.input.outcomes),
+        p.inclusion,
+        p.pooling,
+        p.multiverse,
+        p.seed,
+        shard,
+        shards,
+        log,
+        read_overall(sm.input.risk_of_bias),
     )
     write_table(part, sm.output.part)
 

@@ -90,17 +90,20 @@ STUDY_COLUMNS = (
 )
 
 
-def curve_rows(outcomes: pd.DataFrame, inclusion: dict, histology: str = "review") -> pd.DataFrame:
+def curve_rows(
+    outcomes: pd.DataFrame, inclusion: dict, histology: str = "review", risk_of_bias: dict | None = None
+) -> pd.DataFrame:
     """Every included rate at its printed time point, with the pooling cell's histology.
 
     The inclusion criteria are applied with all the data's time points as targets and no
     tolerance, so the rule choosing one arm per study works per time point as in pooling.
     Crude proportions given a time point (``inclusion.crude.timepoint``) are not rates of a
-    curve and are left out."""
+    curve and are left out. ``risk_of_bias`` (``{study_id: overall}``) serves
+    ``inclusion.max_risk_of_bias``, as in pooling."""
     times = sorted(float(t) for t in pd.unique(outcomes["timepoint_months"].dropna()))
     criteria = dict(inclusion)
     criteria["timepoints"] = {"targets": times or [0.0], "tolerance_months": 0.0}
-    included, _ = apply_inclusion(outcomes, criteria)
+    included, _ = apply_inclusion(outcomes, criteria, risk_of_bias)
     if "crude_timepoint" in included:
         included = included[~included["crude_timepoint"].astype(bool)]
     rows = _histology_groups(included, histology)

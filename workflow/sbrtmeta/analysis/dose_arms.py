@@ -176,7 +176,7 @@ def dose_response_rows(
 
 
 def select_dose_arms(
-    outcomes: pd.DataFrame, inclusion: dict, dose: dict, histology: str = "review"
+    outcomes: pd.DataFrame, inclusion: dict, dose: dict, histology: str = "review", risk_of_bias: dict | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The arms of the dose-response analysis from the tidy ``outcomes``: ``(arms, left_out)``.
 
@@ -185,7 +185,8 @@ def select_dose_arms(
     any time point when ``convert_timepoint`` is true; every time point, each its own, when
     ``time`` is ``model``), so that the analysis uses the
     same studies as pooling; then :func:`dose_response_rows` recomputes each arm's BED
-    with ``dose["alpha_beta"]`` and ``dose["dose_rule"]``.
+    with ``dose["alpha_beta"]`` and ``dose["dose_rule"]``. ``risk_of_bias``
+    (``{study_id: overall}``) serves ``inclusion.max_risk_of_bias``, as in pooling.
     """
     t, tol, convert = float(dose["timepoint_months"]), float(dose["tolerance_months"]), bool(dose["convert_timepoint"])
     every_time = dose.get("time", "timepoint") == "model"
@@ -195,7 +196,7 @@ def select_dose_arms(
     if every_time:  # each printed month its own target, so one arm per study and month is chosen as in pooling
         times = sorted(float(x) for x in pd.unique(outcomes["timepoint_months"].dropna()))
         criteria["timepoints"] = {"targets": times or [t], "tolerance_months": 0.0}
-    included, excluded = apply_inclusion(outcomes, criteria)
+    included, excluded = apply_inclusion(outcomes, criteria, risk_of_bias)
     return dose_response_rows(
         included,
         excluded,

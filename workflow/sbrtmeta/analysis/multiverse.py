@@ -209,13 +209,13 @@ def _fit_glmm(rows: list[_Row], level: float, cache: dict) -> None:
 class _Inclusions:
     """Each distinct inclusion of the specifications, applied once, and its cells per grouping."""
 
-    def __init__(self, tidy: pd.DataFrame, inclusion: dict):
-        self.tidy, self.inclusion, self.cache = tidy, inclusion, {}
+    def __init__(self, tidy: pd.DataFrame, inclusion: dict, risk_of_bias: dict | None = None):
+        self.tidy, self.inclusion, self.rob, self.cache = tidy, inclusion, risk_of_bias, {}
 
     def cells(self, spec: dict) -> list[_Cell]:
         key = tuple(spec[c] for c in INCLUSION_CHOICES)
         if key not in self.cache:
-            self.cache[key] = (apply_inclusion(self.tidy, inclusion_criteria(self.inclusion, spec))[0], {})
+            self.cache[key] = (apply_inclusion(self.tidy, inclusion_criteria(self.inclusion, spec), self.rob)[0], {})
         included, by_histology = self.cache[key]
         histology = spec["histology_grouping"]
         if histology not in by_histology:
@@ -263,12 +263,20 @@ def shard_blocks(n_specs: int, shard: int, shards: int) -> tuple[int, int]:
 
 
 def multiverse_shard(
-    tidy: pd.DataFrame, inclusion: dict, pooling: dict, multiverse: dict, seed: int, shard: int, shards: int
+    tidy: pd.DataFrame,
+    inclusion: dict,
+    pooling: dict,
+    multiverse: dict,
+    seed: int,
+    shard: int,
+    shards: int,
+    risk_of_bias: dict | None = None,
 ) -> pd.DataFrame:
-    """Shard ``shard`` of ``shards``: its specifications, every cell of each pooled; a row per specification × cell."""
+    """Shard ``shard`` of ``shards``: its specifications, every cell of each pooled; a row per specification × cell.
+    ``risk_of_bias`` (``{study_id: overall}``) serves ``inclusion.max_risk_of_bias``, as in pooling."""
     specs = specifications(multiverse, seed)
     a, b = shard_blocks(len(specs), shard, shards)
-    inclusions, glmm_cache = _Inclusions(tidy, inclusion), {}
+    inclusions, glmm_cache = _Inclusions(tidy, inclusion, risk_of_bias), {}
     parts = [
         _block(specs.iloc[s : min(s + BLOCK, b)], inclusions, pooling["level"], glmm_cache) for s in range(a, b, BLOCK)
     ]

@@ -14,20 +14,19 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sbrtmeta.data.errors import InputError
+from sbrtmeta.data.read_back import read_written_table
+from sbrtmeta.data.tidy_schema import FLOAT_COLUMNS, INT_COLUMNS, TIDY_COLUMNS
 
 _LOG = logging.getLogger(__name__)
 
-TEXT_COLUMNS = ("first_author", "note", "corrected_columns", "dose_text", "dose_rule", "n_basis")
-COUNT_COLUMNS = ("n", "events", "n_patients", "n_lesions", "fractions", "year")
-
 
 def read_outcomes(path) -> pd.DataFrame:
-    """``results/clean/outcomes.csv`` as the criteria expect it: the text columns as
-    strings ("" when empty; ``ref`` stays text too) and the counts as nullable integers."""
-    tidy = pd.read_csv(path, dtype={"ref": str, **{c: str for c in TEXT_COLUMNS}})
-    for c in TEXT_COLUMNS:
-        tidy[c] = tidy[c].fillna("")
-    for c in COUNT_COLUMNS:
+    """``results/clean/outcomes.csv`` as the criteria expect it: ids and text as written
+    (:func:`~sbrtmeta.data.read_back.read_written_table`; ``007``, ``NA`` and ``1e3`` stay
+    text, "" when empty), the counts as nullable integers, the other numbers as floats."""
+    text = [c for c in TIDY_COLUMNS if c not in INT_COLUMNS + FLOAT_COLUMNS]
+    tidy = read_written_table(path, text=text, never_empty=text)
+    for c in INT_COLUMNS:
         tidy[c] = tidy[c].astype("Int64")
     return tidy
 

@@ -8,6 +8,7 @@ import logging
 import pandas as pd
 
 from sbrtmeta.data import inclusion
+from sbrtmeta.data.risk_of_bias import overall_of
 
 _LOG = logging.getLogger(__name__)
 
@@ -18,9 +19,7 @@ def apply_inclusion(
     """``included.csv`` and ``excluded.csv``: the studies config names checked, then the criteria applied
     (``risk_of_bias``: results/tables/risk_of_bias.csv, for ``max_risk_of_bias``)."""
     inclusion.check_named_studies(tidy, criteria)
-    overall = None
-    if risk_of_bias is not None:
-        overall = dict(zip(risk_of_bias["study_id"].astype(str), risk_of_bias["overall"].astype(str)))
+    overall = overall_of(risk_of_bias) if risk_of_bias is not None else None
     included, excluded = inclusion.apply_inclusion(tidy, criteria, overall)
     inclusion.check_risk_of_bias_leaves_rows(included, excluded, criteria)
     log.info("%d rows included, %d excluded", len(included), len(excluded))

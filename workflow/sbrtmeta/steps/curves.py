@@ -36,9 +36,11 @@ def curves(
     inclusion: dict,
     histology: str = "review",
     log: logging.Logger | None = None,
+    risk_of_bias: dict | None = None,
 ) -> CurveOutputs:
-    """The curve tables and figures; ``curves`` is the ``curves`` config."""
+    """The curve tables and figures; ``curves`` is the ``curves`` config, ``risk_of_bias`` each
+    study's overall judgement (for ``inclusion.max_risk_of_bias``)."""
     log = log or logging.getLogger(__name__)
-    rows = curve_rows(outcomes, inclusion, histology)
+    rows = curve_rows(outcomes, inclusion, histology, risk_of_bias)
     a = analyse_curves(rows, pooled, CurveOptions.of(curves), log=log)
     return CurveOutputs(a.curves, a.models, a.studies, curve_figures(a.curves, a.studies, a.models))

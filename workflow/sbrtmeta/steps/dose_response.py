@@ -124,16 +124,18 @@ def dose_response(
     histology: str = "review",
     log: logging.Logger | None = None,
     curves: dict | None = None,
+    risk_of_bias: dict | None = None,
 ) -> DoseResponseOutputs:
     """The dose-response tables and figure from the tidy ``outcomes``.
 
     ``dose`` is the ``dose_response`` config (``tau2_method``, ``ci_method``, bootstrap,
     ``time``, ...), ``inclusion`` the ``inclusion`` config and ``histology``
     ``pooling.histology``; ``curves`` the ``curves`` config, whose f(t) and struct the dose x
-    time model (``dose["time"] == "model"``) uses.
+    time model (``dose["time"] == "model"``) uses; ``risk_of_bias`` each study's overall
+    judgement, for ``inclusion.max_risk_of_bias``.
     """
     log = log or logging.getLogger(__name__)
-    arms, left_out = select_dose_arms(outcomes, inclusion, dose, histology)
+    arms, left_out = select_dose_arms(outcomes, inclusion, dose, histology, risk_of_bias)
     if arms.empty:
         return _nothing_to_fit(arms, left_out, dose, log)
     a = analyse_dose_response(

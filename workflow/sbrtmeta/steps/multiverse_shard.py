@@ -21,9 +21,11 @@ def multiverse_shard(
     shard: int,
     shards: int,
     log: logging.Logger = _LOG,
+    risk_of_bias: dict | None = None,
 ) -> pd.DataFrame:
-    """``part_<shard>.csv`` from ``outcomes.csv``; ``options`` is config's ``robustness.multiverse``."""
-    part = multiverse.multiverse_shard(outcomes, inclusion, pooling, options, seed, shard, shards)
+    """``part_<shard>.csv`` from ``outcomes.csv``; ``options`` is config's ``robustness.multiverse``,
+    ``risk_of_bias`` each study's overall judgement (for ``inclusion.max_risk_of_bias``)."""
+    part = multiverse.multiverse_shard(outcomes, inclusion, pooling, options, seed, shard, shards, risk_of_bias)
     log.info(
         "multiverse shard %d of %d: %d specifications, %d rows", shard + 1, shards, part["spec"].nunique(), len(part)
     )

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from sbrtmeta.data.errors import InputError
+from sbrtmeta.data.read_back import read_written_table
+from sbrtmeta.data.risk_of_bias import overall_of
 
 
 def step_logger(log_path: str | None, name: str) -> logging.Logger:
@@ -44,8 +46,13 @@ def write_table(frame, path: str) -> None:
     frame.to_csv(path, index=False, lineterminator="\n")
 
 
-def read_result(path: str):
-    """A result table written by an earlier step, with its text columns read as text."""
-    import pandas as pd
+def read_overall(paths) -> dict | None:
+    """``{study_id: overall judgement}`` of results/tables/risk_of_bias.csv, the input a rule gets
+    for ``inclusion.max_risk_of_bias`` (``paths``: [] without that criterion, then None)."""
+    return overall_of(read_result(paths[0])) if paths else None
 
-    return pd.read_csv(path, dtype={"first_author": str, "ref": str, "label": str})
+
+def read_result(path: str):
+    """A result table written by an earlier step, ids and text as written
+    (:func:`~sbrtmeta.data.read_back.read_written_table`)."""
+    return read_written_table(path)
