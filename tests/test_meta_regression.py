@@ -20,9 +20,9 @@ from sbrtmeta.stats.meta_regression import (
     design_matrix,
     fit_meta_regression,
     predict_meta_regression,
-    regtest,
     subgroup_test,
 )
+from sbrtmeta.stats.small_study import regtest
 
 FIX = Path(__file__).parent / "fixtures"
 METAREG = json.loads((FIX / "metafor_metareg.json").read_text())

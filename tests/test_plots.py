@@ -365,8 +365,7 @@ def test_forest_prints_the_subgroup_test_of_the_table():
 
 
 def test_funnel_draws_egger_and_trim_and_fill_of_the_package():
-    from sbrtmeta.stats.meta_regression import regtest
-    from sbrtmeta.stats.small_study import trimfill
+    from sbrtmeta.stats.small_study import regtest, trimfill
 
     pooled, studies = make_tables({"lung": 14}, seed=7)
     # An asymmetric funnel: the smaller the study, the higher its estimate.
@@ -414,7 +413,7 @@ def test_funnel_with_thousands_of_studies_draws_every_study():
 
 def test_funnel_tests_fall_back_to_reml_and_say_so():
     from sbrtmeta.analysis.small_study import funnel_tests
-    from sbrtmeta.stats.meta_regression import regtest
+    from sbrtmeta.stats.small_study import regtest
 
     pooled, studies = make_tables({"lung": 12})
     t = funnel_tests(studies["yi"], studies["vi"], "PM", "knha")

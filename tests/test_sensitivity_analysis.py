@@ -111,7 +111,7 @@ def test_study_intervals_and_the_continuity_correction_reach_pooled_studies():
 def test_funnel_axis_and_predictor_from_config():
     from sbrtmeta.analysis.small_study import funnel_panels
     from sbrtmeta.plots.funnel import draw_funnel
-    from sbrtmeta.stats.meta_regression import regtest
+    from sbrtmeta.stats.small_study import regtest
 
     inc = _cell()
     pooled, studies = pool_cells(inc)

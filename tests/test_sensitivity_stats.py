@@ -13,7 +13,7 @@ import pytest
 from sbrtmeta.stats.cumulative import accrual_order, cumulative
 from sbrtmeta.stats.effect_sizes import boundary_studies, proportion_effect_sizes, study_intervals
 from sbrtmeta.stats.influence import baujat
-from sbrtmeta.stats.meta_regression import regtest
+from sbrtmeta.stats.small_study import regtest
 
 FIX = Path(__file__).parent / "fixtures"
 RTOL = 1e-6

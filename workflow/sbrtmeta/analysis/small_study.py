@@ -5,7 +5,7 @@ from two or more studies the studies on the model's scale (``yi``, ``sei``, ``n`
 estimate on that scale, the regression test for funnel asymmetry (metafor's
 ``regtest(res, predictor = ...)``: the model's τ² estimator and test; predictor the standard
 error for Egger's test, or 1/n etc. from config ``sensitivity.funnel.predictor``;
-:func:`sbrtmeta.stats.meta_regression.regtest`) with its fitted line ``yi = b0 + b1·predictor``,
+:func:`sbrtmeta.stats.small_study.regtest`) with its fitted line ``yi = b0 + b1·predictor``,
 and trim and fill (``trimfill(res)``, estimator L0;
 :func:`sbrtmeta.stats.small_study.trimfill`) with the imputed studies. It also gives where
 round percentages fall on each panel's scale, so that :mod:`sbrtmeta.plots.funnel` draws
@@ -22,8 +22,7 @@ import pandas as pd
 from sbrtmeta.data.cells import cell_studies, select_rows
 from sbrtmeta.stats.effect_sizes import forward_transform
 from sbrtmeta.stats.inference import ci_subset, tau2_subset
-from sbrtmeta.stats.meta_regression import regtest
-from sbrtmeta.stats.small_study import trimfill
+from sbrtmeta.stats.small_study import regtest, trimfill
 
 # the funnel's vertical axis (config sensitivity.funnel.axis) and the regression test's predictor
 FUNNEL_AXES = ("sample_size", "inverse_sqrt_n", "standard_error")
@@ -59,7 +58,7 @@ PANEL_COLUMNS = [
 class FunnelTests:
     """Egger's test and trim and fill of one panel.
 
-    ``egger_*`` come from :func:`sbrtmeta.stats.meta_regression.regtest` (Egger et al., BMJ
+    ``egger_*`` come from :func:`sbrtmeta.stats.small_study.regtest` (Egger et al., BMJ
     1997;315:629-634; metafor's ``regtest``; NaN below three studies): the statistic (t with
     ``egger_df`` df under Knapp-Hartung, else z), its p-value, and the fitted line
     ``b0 + b1·sei``. ``k0``, ``side`` and ``filled_yi``/``filled_sei`` come from

@@ -1,11 +1,16 @@
-"""Small-study effects: the rank correlation test and trim-and-fill.
+"""Small-study effects: the rank correlation test, Egger's regression test and trim-and-fill.
 
-Both follow metafor 3.8 (Viechtbauer, J Stat Softw 2010;36(3)) step by step:
+They follow metafor 3.8 (Viechtbauer, J Stat Softw 2010;36(3)) step by step:
 
 * :func:`ranktest` is ``ranktest()`` (Begg & Mazumdar, Biometrics
   1994;50:1088-1101): Kendall's tau between the standardized effect sizes and
   the sampling variances, with the p-value of R's ``cor.test(method =
   "kendall", exact = TRUE)``;
+* :func:`regtest` is ``regtest()`` (Egger et al., BMJ 1997;315:629-634; Sterne &
+  Egger, in *Publication Bias in Meta-Analysis*, 2005): the test of the predictor (the
+  standard error by default) in a meta-regression of the effect sizes on it
+  (:func:`sbrtmeta.stats.meta_regression.fit_meta_regression`), or the classical
+  weighted least-squares form;
 * :func:`trimfill` is ``trimfill.rma.uni()`` (Duval & Tweedie, Biometrics
   2000;56:455-463 and J Am Stat Assoc 2000;95:89-98): the L0, R0 and Q0
   estimators of the number of missing studies, the side chosen from the sign of
@@ -26,12 +31,14 @@ from math import factorial
 import numpy as np
 from scipy import stats
 
-from sbrtmeta.stats.inference import REGRESSION_TAU2, check_effect_sizes
-from sbrtmeta.stats.meta_regression import estimate_regression_tau2
+from sbrtmeta.stats.inference import INTERCEPT_NAME, REGRESSION_TAU2, check_effect_sizes, check_level
+from sbrtmeta.stats.meta_regression import MetaRegressionResult, estimate_regression_tau2, fit_meta_regression
 from sbrtmeta.stats.random_effects import RandomEffectsResult, fit_random_effects
 
 ESTIMATORS = ("L0", "R0", "Q0")
 SIDES = ("left", "right")
+REGTEST_MODELS = ("rma", "lm")
+REGTEST_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
 
 
 # --------------------------------------------------------------------------- rank test
@@ -444,4 +451,108 @@ def trimfill(
         filled=filled,
         fit=fit,
         iterations=iteration,
+    )
+
+
+# --------------------------------------------------------------------------- regression test
+
+
+@dataclass(frozen=True)
+class RegtestResult:
+    """Egger's regression test, as metafor's ``regtest``.
+
+    Attributes
+    ----------
+    model : ``"rma"`` (mixed-effects meta-regression on the predictor) or
+        ``"lm"`` (weighted least squares with a multiplicative dispersion
+        parameter: the classical Egger test).
+    predictor : the predictor added to the model ("sei" = standard error, ...).
+    zval : statistic of the predictor's coefficient (a t statistic for
+        ``"lm"`` and for ``ci_method="knha"``; also :attr:`tval`).
+    pval : its two-sided p-value.
+    df : t degrees of freedom, k - 2 (None for a z test).
+    est, ci_low, ci_high : the limit estimate: the intercept, i.e. the effect
+        expected as the predictor goes to 0 (sei → 0, vi → 0 or 1/n → 0), with its
+        CI; None for the predictors "ni" and "sqrtni", for which metafor gives none.
+    fit : the fitted model. For ``"lm"`` it is the fixed-effects fit with the
+        Knapp-Hartung scale, which is the same fit as ``lm(yi ~ sei, weights = 1/vi)``.
+    """
+
+    model: str
+    predictor: str
+    zval: float
+    pval: float
+    df: int | None
+    est: float | None
+    ci_low: float | None
+    ci_high: float | None
+    fit: MetaRegressionResult
+
+    @property
+    def tval(self) -> float:
+        return self.zval
+
+
+def regtest(
+    y,
+    v,
+    model: str = "rma",
+    predictor: str = "sei",
+    tau2_method: str = "REML",
+    ci_method: str = "z",
+    level: float = 0.95,
+    ni=None,
+) -> RegtestResult:
+    """Egger's regression test for funnel-plot asymmetry, as metafor's ``regtest``.
+
+    ``model="rma"`` (metafor's default) fits the mixed-effects meta-regression
+    ``y = b0 + b1·predictor`` with ``tau2_method`` and ``ci_method`` and tests b1;
+    ``model="lm"`` is the classical Egger test: weighted least squares with
+    weights 1/v and a multiplicative dispersion parameter, t test with k - 2 df.
+    ``predictor`` is ``"sei"`` (√v, the default), ``"vi"``, or, with sample sizes
+    ``ni``, ``"ni"``, ``"ninv"`` (1/n), ``"sqrtni"`` or ``"sqrtninv"`` (1/√n).
+
+    ``est`` is metafor's limit estimate: the intercept b0, i.e. the effect
+    expected for a study whose predictor is 0 (sei → 0, the "limit" or PET
+    estimate), with its CI at ``level`` (from the fit, or t(k - 2) for ``"lm"``).
+    Needs k >= 3.
+    """
+    y, v = check_effect_sizes(y, v)
+    if model not in REGTEST_MODELS:
+        raise ValueError(f"model {model!r} is not one of {REGTEST_MODELS}")
+    if predictor not in REGTEST_PREDICTORS:
+        raise ValueError(f"predictor {predictor!r} is not one of {REGTEST_PREDICTORS}")
+    level = check_level(level)
+    k = y.size
+    if k < 3:
+        raise ValueError(f"regtest needs k >= 3 studies (got k = {k})")
+    if predictor in ("sei", "vi"):
+        x = np.sqrt(v) if predictor == "sei" else v
+    else:
+        if ni is None:
+            raise ValueError(f"predictor {predictor!r} needs the sample sizes ni")
+        n = np.asarray(ni, dtype=float)
+        if n.shape != y.shape or not np.all(np.isfinite(n)) or np.any(n <= 0):
+            raise ValueError("ni must be k finite sample sizes > 0")
+        x = {"ni": n, "ninv": 1.0 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1.0 / np.sqrt(n)}[predictor]
+    X = np.column_stack([np.ones(k), x])
+    if np.ptp(x) == 0.0:
+        raise ValueError(f"predictor {predictor!r} is the same in every study: the test is undefined")
+    if model == "rma":
+        fit = fit_meta_regression(y, v, X, tau2_method, ci_method, level, coef_names=[INTERCEPT_NAME, predictor])
+    else:
+        # lm(yi ~ predictor, weights = 1/vi): the fixed-effects fit scaled by the
+        # residual mean square, which is the Knapp-Hartung scale with tau2 = 0
+        fit = fit_meta_regression(y, v, X, "FE", "knha", level, coef_names=[INTERCEPT_NAME, predictor])
+    limit = predictor in ("sei", "vi", "ninv", "sqrtninv")
+    return RegtestResult(
+        model=model,
+        predictor=predictor,
+        zval=float(fit.zval[1]),
+        pval=float(fit.pval[1]),
+        df=fit.df,
+        est=float(fit.coef[0]) if limit else None,
+        ci_low=float(fit.ci_low[0]) if limit else None,
+        ci_high=float(fit.ci_high[0]) if limit else None,
+        fit=fit,
     )
