@@ -4,20 +4,24 @@ Per cell with two or more studies, metafor's ``cumul(res, order = ...)`` (comput
 :func:`sbrtmeta.stats.cumulative.cumulative` with the cell's τ² estimator and CI method,
 back-transformed to proportions). Studies are added by publication year (studies with no
 year last), a year's studies by the configured tie-break
-(:func:`sbrtmeta.stats.cumulative.accrual_order`). GLMM cells are refitted with REML τ²
-(metafor's ``cumul`` takes ``rma.uni`` models only), and the table says so. All cells go in
+(:func:`sbrtmeta.stats.cumulative.accrual_order`). GLMM cells (``pooling.model: glmm``) are
+refitted with the GLMM at every step (``rma.glmm`` of the first k studies; metafor's ``cumul``
+takes ``rma.uni`` models only, so this is the same accrual with the cell's own model). All cells go in
 one table, ``results/tables/cumulative.csv``; :mod:`sbrtmeta.plots.cumulative` draws it.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.analysis.leave_one_out import glmm_refit
 from sbrtmeta.data.cells import with_years
 from sbrtmeta.stats.cumulative import accrual_order, cumulative
 from sbrtmeta.stats.effect_sizes import inverse_transform
-from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset
+from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset, wald_tests
 
 CELL = ["site", "histology", "endpoint", "timepoint_months"]
 MAX_STUDIES = 500  # the refits of a cell use k x k arrays: above this many studies they are skipped, and said so
@@ -50,12 +54,26 @@ COLUMNS = [
 ]
 
 
+def _glmm_steps(group: pd.DataFrame, order: np.ndarray, level: float) -> SimpleNamespace:
+    """The GLMM of the first k studies in ``order``, k = 1..K, as the arrays of
+    :func:`~sbrtmeta.stats.cumulative.cumulative` (logit scale; the first step is the study
+    alone, Wald)."""
+    k = len(group)
+    steps = [glmm_refit(group, np.isin(np.arange(k), order[: j + 1]), level) for j in range(k)]
+    col = {c: np.array([s[c] for s in steps], dtype=float) for c in ("estimate", "se", "ci_low", "ci_high")}
+    zval, pval = wald_tests(col["estimate"], col["se"])
+    more = {c: np.array([s[c] for s in steps], dtype=float) for c in ("tau2", "i2", "q", "q_p")}
+    return SimpleNamespace(**col, **more, zval=zval, pval=pval, df=np.full(k, np.nan))
+
+
 def refit_methods(cell) -> tuple[str, str, str]:
     """The τ² estimator and test with which a pooled cell is refitted, and a note when they are
     not the cell's own (GLMM cells: REML; CI methods other than knha and z: z)."""
     method = cell.tau2_method if cell.tau2_method in TAU2_METHODS else "REML"
     ci = cell.ci_method if cell.ci_method in REFIT_CI else "z"
     note = "" if method == cell.tau2_method else f"refitted with REML τ² (the cell's model is {cell.tau2_method})"
+    if cell.tau2_method == "GLMM":
+        note = "refitted with the inverse-variance model, REML τ² (the cell's GLMM has no such form here)"
     return method, ci, note
 
 
@@ -83,7 +101,8 @@ def too_many(cell, group: pd.DataFrame, max_studies: int, method: str) -> dict |
 
 
 def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_studies: int) -> list[dict]:
-    method, ci, note = refit_methods(cell)
+    glmm = str(getattr(cell, "model", "")) == "GLMM"
+    method, ci, note = ("GLMM", "z", "") if glmm else refit_methods(cell)
     skipped = too_many(cell, group, max_studies, method)
     if skipped:
         return [skipped]
@@ -92,7 +111,7 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_stud
     year = pd.to_numeric(group["year"], errors="coerce").to_numpy(float)
     order = accrual_order(year, n, vi, tie_break)
     try:
-        res = cumulative(yi, vi, order, method, ci, level)
+        res = _glmm_steps(group, order, level) if glmm else cumulative(yi, vi, order, method, ci, level)
     except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
         return [dict(**cell_place(cell), k=len(group), tau2_method=method, note=f"not estimable: {exc}")]
     transform = str(cell.transform)

@@ -5,7 +5,9 @@ Per cell with ``min_k`` or more studies, metafor's ``leave1out(res)`` (computed 
 back-transformed to proportions), then the estimate on all studies, taken from
 ``pooled.csv``. :mod:`sbrtmeta.plots.leave_one_out` draws this table, so the numbers drawn
 are the numbers written to ``leave_one_out_<site>.csv``. Cells with more than
-``max_studies`` studies are not refitted k times: the table says so.
+``max_studies`` studies are not refitted k times: the table says so. A GLMM cell
+(``pooling.model: glmm``) is refitted with the GLMM (``rma.glmm``) without each study in turn,
+so its rows are the model of its "All studies" row.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sbrtmeta.data.cells import select_rows
 from sbrtmeta.stats.effect_sizes import inverse_transform
 from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset
 from sbrtmeta.stats.influence import leave1out
+from sbrtmeta.stats.proportions import pool_effect_sizes
 
 MIN_K = 3
 MAX_STUDIES = 100
@@ -93,6 +96,42 @@ def _omitted_rows(key: dict, cell, group: pd.DataFrame, method: str, ci: str, le
     return out
 
 
+def glmm_refit(group: pd.DataFrame, keep: np.ndarray, level: float) -> dict:
+    """The GLMM (``rma.glmm(measure = "PLO")``) of the studies ``keep`` of ``group`` (one study:
+    itself, Wald on the logit scale): logit estimate, se and CI, τ², I², Q (NaN where the GLMM has
+    no estimate, the reason in ``error``)."""
+    sub = group.iloc[np.flatnonzero(keep)]
+    names = ("estimate", "se", "ci_low", "ci_high", "tau2", "i2", "q", "q_p")
+    try:
+        fit = pool_effect_sizes(
+            sub["yi"].to_numpy(float),
+            sub["vi"].to_numpy(float),
+            sub["events"].to_numpy(float),
+            sub["n"].to_numpy(float),
+            model="glmm",
+            level=level,
+        )
+    except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        return dict.fromkeys(names, np.nan) | dict(error=str(exc))
+    out = {c: float(getattr(fit, c)) for c in names}
+    if len(sub) == 1:
+        out.update(tau2=0.0, i2=0.0, q=0.0, q_p=1.0)
+    return out | dict(error="")
+
+
+def _omitted_glmm_rows(key: dict, group: pd.DataFrame, level: float) -> list[dict]:
+    """One row per study: the GLMM refitted without it."""
+    k = len(group)
+    out = []
+    for i, s in enumerate(group.itertuples()):
+        fit = glmm_refit(group, np.arange(k) != i, level)
+        row = dict(key, row="omitted", study_id=s.study_id, label=str(s.label), k=k - 1)
+        row.update({c: float(inverse_transform(fit[c], "PLO")) for c in ("estimate", "ci_low", "ci_high")})
+        row.update(tau2=fit["tau2"], i2=fit["i2"])
+        out.append(dict(row, tau2_method="GLMM", ci_method="z"))
+    return out
+
+
 def _all_row(key: dict, cell) -> dict:
     """The estimate on all studies, as ``pooled.csv`` has it."""
     return dict(
@@ -143,6 +182,8 @@ def leave_one_out_table(
         if k > max_studies:
             label = f"k = {k} > {max_studies}"
             out.append(dict(key, row="not computed", study_id="", label=label, k=k, tau2_method=method, ci_method=ci))
+        elif str(getattr(cell, "model", "")) == "GLMM":
+            out += _omitted_glmm_rows(key, group, level)
         else:
             out += _omitted_rows(key, cell, group, method, ci, level)
         out.append(_all_row(key, cell))

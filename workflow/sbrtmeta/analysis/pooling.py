@@ -236,6 +236,12 @@ SUBGROUP_COLUMNS = (
     "df2",
     "p",
     "tau2",
+    "model",
+)
+IV_MODEL = "random effects (inverse variance)"
+GLMM_NO_TEST = (
+    "random effects (inverse variance): the GLMM (pooling.model) has no test for subgroup differences here, "
+    "so this test uses the inverse-variance model"
 )
 
 
@@ -268,11 +274,13 @@ def subgroup_differences(
     histology: str = "review",
     add: float = 0.5,
     to: str = "only0",
+    model: str = "random-effects",
 ) -> pd.DataFrame:
     """Test for differences between sites, per endpoint × time point, as the QM test of
     ``rma(yi, vi, mods = ~ factor(site))`` (one common τ²). Cells with fewer than two
     sites, or no more studies than sites, have no test. Estimators the meta-regression
-    does not offer fall back to REML, and the table says so."""
+    does not offer fall back to REML, and the table says so; with ``model="glmm"`` the
+    ``model`` column says in words that the test is the inverse-variance one."""
     out = []
     method = tau2_method if tau2_method in REGRESSION_TAU2 else "REML"  # what the subgroup test supports
     included = _histology_groups(included, histology)
@@ -281,7 +289,8 @@ def subgroup_differences(
         if len(sites) < 2 or len(cell) <= len(sites):
             continue
         place = dict(histology=hist, endpoint=endpoint, timepoint_months=float(t))
-        out.append(dict(**place, **_subgroup_row(cell, sites, transform, method, ci_method, level, add, to)))
+        row = _subgroup_row(cell, sites, transform, method, ci_method, level, add, to)
+        out.append(dict(**place, **row, model=GLMM_NO_TEST if model == "glmm" else IV_MODEL))
     return pd.DataFrame(out, columns=list(SUBGROUP_COLUMNS))
 
 

@@ -100,7 +100,10 @@ def sort_studies(group: pd.DataFrame, order: str = "table") -> pd.DataFrame:
 def subgroup_test_text(test) -> str:
     """``"Test for subgroup differences (sites): F(2, 12) = 0.08, p = 0.921"`` from a row of
     ``subgroup_tests.csv``."""
-    return f"{statistic_text(test.test, test.qm, test.df1, test.df2)}, {p_text(test.p)}"
+    text = f"{statistic_text(test.test, test.qm, test.df1, test.df2)}, {p_text(test.p)}"
+    if "GLMM" in str(getattr(test, "model", "")):
+        text += " (inverse-variance model: the GLMM has no such test here)"
+    return text
 
 
 def _subgroup_rows(cells: pd.DataFrame, subgroups: pd.DataFrame | None, split: bool) -> list[dict]:

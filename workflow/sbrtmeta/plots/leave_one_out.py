@@ -8,6 +8,8 @@ with a vertical line through it. The numbers are the rows of
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -131,6 +133,13 @@ def draw_leave_one_out(table: pd.DataFrame, site: str) -> Figure:
     return draw_estimate_rows(_rows(rows_in), f"Leave-one-out analysis: {site_title(site)}", _footnote(rows_in))
 
 
+def wrap_to_width(text: str, width_in: float, fontsize: float) -> str:
+    """``text`` wrapped, line by line, to fit ``width_in`` inches at ``fontsize`` points (an average
+    character is about 0.5 em wide)."""
+    chars = max(20, int(width_in * 72 / (0.5 * fontsize)))
+    return "\n".join(out for line in text.split("\n") for out in (textwrap.wrap(line, chars) or [""]))
+
+
 def draw_estimate_rows(rows: list[dict], title: str, foot: str) -> Figure:
     """A forest-style figure of estimate rows (the leave-one-out and cumulative plots): a label
     column, the marks on a 0-100 % axis, and the estimates with their CIs on the right.
@@ -150,6 +159,7 @@ def draw_estimate_rows(rows: list[dict], title: str, foot: str) -> Figure:
             t.set_x(fig_w - PAD_IN)
         plot_x0 = PAD_IN + w_left + GAP_IN
         plot_x1 = fig_w - PAD_IN - w_right - GAP_IN
+        foot = wrap_to_width(foot, fig_w - 2 * PAD_IN, SMALL_FONT_SIZE)
         top_in, axis_in, foot_in = 0.42, 0.48, 0.1 + 0.14 * (foot.count("\n") + 1)
         n_rows = len(rows)
         fig_h = top_in + n_rows * ROW_IN + axis_in + foot_in

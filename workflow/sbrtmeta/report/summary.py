@@ -82,7 +82,14 @@ def subgroup_table(subgroups: pd.DataFrame) -> str:
         rows.append(
             [r.histology, r.endpoint, f"{float(r.timepoint_months):g}", r.sites, int(r.k), stat, p_or_dash(r.p)]
         )
-    return markdown_table(["Histology", "Endpoint", "Months", "Sites", "k", "Test", "p"], rows)
+    table = markdown_table(["Histology", "Endpoint", "Months", "Sites", "k", "Test", "p"], rows)
+    glmm = "model" in subgroups and subgroups["model"].astype(str).str.contains("GLMM").any()
+    return table + (
+        "\n\nThe cells are pooled with the GLMM, which has no test for subgroup differences here: these tests use "
+        "the inverse-variance random-effects model."
+        if glmm
+        else ""
+    )
 
 
 def _gy(x) -> str:

@@ -64,7 +64,15 @@ def pool(
     )
     missing = not_pooled(included, excluded, sites, endpoints, p["histology"])
     tests = subgroup_differences(
-        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["histology"], o["add"], o["to"]
+        included,
+        p["transform"],
+        p["tau2_method"],
+        p["ci_method"],
+        p["level"],
+        p["histology"],
+        o["add"],
+        o["to"],
+        model=p["model"],
     )
     tables = PoolTables(pooled, studies, missing, tests)
     _log_pooling(log, tables)
