@@ -32,7 +32,7 @@ def judgements(tidy):
 
 
 CASES = {
-    "max_risk_of_bias": dict(max_risk_of_bias="some concerns"),
+    "max_risk_of_bias": dict(max_risk_of_bias={"level": "some concerns", "not_assessed": "exclude"}),
     "excluded_study": dict(exclude_studies=[{"study_id": "crc2014-76", "reason": "test"}]),
     "review": dict(reviews=["sarcoma2023"]),
     "site": dict(sites=["lung"]),
@@ -78,7 +78,7 @@ def test_max_risk_of_bias_reaches_dose_response(tidy):
     """The issue's reproduction: with max_risk_of_bias, dose-response was header-only and its
     left-out table said 'risk of bias not assessed' for studies rated low."""
     rob = {sid: "low" for sid in tidy["study_id"]}
-    criteria = {**CONFIG["inclusion"], "max_risk_of_bias": "high"}
+    criteria = {**CONFIG["inclusion"], "max_risk_of_bias": {"level": "high", "not_assessed": "exclude"}}
     arms, left_out = select_dose_arms(tidy, criteria, CONFIG["dose_response"], HISTOLOGY, rob)
     plain, _ = select_dose_arms(tidy, CONFIG["inclusion"], CONFIG["dose_response"], HISTOLOGY)
     assert len(arms) == len(plain) > 0
