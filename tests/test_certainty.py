@@ -546,3 +546,68 @@ def test_prisma_items_partly_covered_say_what_is_missing():
     del no_sheet["data"]["risk_of_bias"]
     assert "| partly: missing no risk-of-bias sheet" in prisma_markdown(no_sheet)
     assert "items are covered by a file, 4 partly" in text
+
+
+def test_weighted_risk_of_bias_per_pooled_result():
+    """Hand-derived from _tables() with the design rule: liver: a (retrospective, serious) 40%, b
+    (prospective, not serious) 60%; lung: c has no row, 100% not assessed. The plot draws one bar segment
+    per non-empty share, and an empty run draws an empty plot."""
+    from sbrtmeta.plots.risk_of_bias import weighted_summary
+
+    pooled, studies, rob = _tables()
+    shares = c.concern_weights(pooled, studies, c.study_concerns(rob, "design"))
+    assert shares[list(c.CONCERN_ORDER)].to_numpy().tolist() == [[60.0, 40.0, 0.0, 0.0], [0.0, 0.0, 0.0, 100.0]]
+    fig = weighted_summary(shares, "rule design", ["liver", "lung"])
+    gids = [p.get_gid() for p in fig.axes[0].patches]
+    assert gids == ["weighted:0:not serious", "weighted:0:serious", "weighted:1:not assessed"]
+    empty = c.concern_weights(pooled.iloc[:0], studies, {})
+    assert len(empty) == 0 and not weighted_summary(empty, "rule design", []).axes[0].patches
+
+
+def test_the_shipped_result():
+    """The shipped data and config, in process (cleanup → inclusion → pooling → risk of bias → GRADE): no
+    risk-of-bias rating rests on "not assessed" counted as high, and the cells resting on it are marked
+    provisional; Kim 2009 (lymph node, n = 7, the only study of its cells) is rated down for imprecision;
+    lung sarcoma OS at 60 months (N = 94, OIS 96) loses one level for imprecision, not two; no row is rated
+    down below the floor."""
+    from sbrtmeta.steps.apply_inclusion import apply_inclusion
+    from sbrtmeta.steps.clean_extraction import clean_extraction
+    from sbrtmeta.steps.pool import pool
+    from sbrtmeta.steps.risk_of_bias import risk_of_bias
+
+    data, inc = CONFIG["data"], CONFIG["inclusion"]
+    tidy = clean_extraction(
+        [str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), CONFIG["cleanup"], []
+    )
+    included, excluded = apply_inclusion(tidy, inc)
+    t = pool(included, excluded, CONFIG["pooling"], inc["sites"], inc["endpoints"], sensitivity=CONFIG["sensitivity"])
+    rob, _ = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
+    sof = c.summary_of_findings(
+        t.pooled,
+        t.studies,
+        rob,
+        None,
+        GRADE,
+        CONFIG["pooling"]["level"],
+        "",
+        CONFIG["sensitivity"]["funnel"]["predictor"],
+    )
+    assert len(sof) == 20 and set(sof["start"]) == {"high"}
+    shares = c.concern_weights(t.pooled, t.studies, c.study_concerns(rob, "design"))
+    unassessed = shares[c.NOT_ASSESSED].to_numpy()
+    serious = (shares[c.SERIOUS] + shares[c.VERY_SERIOUS]).to_numpy()
+    # a serious rating stands on assessed retrospective weight alone (≥ 25%), never on not-assessed weight
+    rated = sof["risk_of_bias"].isin([c.SERIOUS, c.VERY_SERIOUS]).to_numpy()
+    assert (serious[rated] >= 25).all()
+    assert list(sof["risk_of_bias"] == c.NOT_ASSESSED) == list(np.isclose(unassessed, 100))
+    assert (sof["provisional"].to_numpy() == (unassessed >= 50)).all() and sof[
+        "provisional"
+    ].sum() == 15  # all but the 5 liver and lung colorectal cells
+    assert set(sof.loc[sof["provisional"], "risk_of_bias"]) == {c.NOT_ASSESSED}
+    kim = sof[sof["site"] == "lymph node"]
+    assert list(kim["imprecision"]) == [c.VERY_SERIOUS] * 2 and list(kim["certainty"]) == ["low"] * 2
+    os60 = sof[(sof["site"] == "lung") & (sof["histology"] == "sarcoma") & (sof["endpoint"] == "OS")]
+    os60 = os60[os60["timepoint_months"] == 60].iloc[0]
+    assert os60["n_total"] == 94 and os60["imprecision"] == c.SERIOUS and os60["certainty"] == "moderate"
+    assert sof["rated_down"].max() == 3 and set(sof["dose_response"]) == {c.NO_UPGRADE}
+    assert sof["certainty"].value_counts().to_dict() == {"very low": 9, "low": 4, "moderate": 4, "high": 3}
