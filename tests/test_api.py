@@ -72,6 +72,7 @@ assert not loaded, loaded
 """
 
 
+@pytest.mark.slow  # a fresh interpreter imports scipy, pandas and statsmodels (seconds)
 def test_import_and_pool_without_the_workflow_packages():
     code = _WITHOUT_WORKFLOW.format(workflow=str(ROOT / "workflow"), blocked=WORKFLOW_ONLY)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -31,6 +31,7 @@ PROJECT_FITS = RMA[RMA.dataset.str.startswith("project:")]
 WRAPPER_CASES = PROJECT_FITS[PROJECT_FITS.tau2_method.isin(["REML", "DL", "FE"])]
 
 
+@pytest.mark.metafor
 @pytest.mark.parametrize(
     "dataset, measure, tau2_method, ci_method",
     list(WRAPPER_CASES[["dataset", "measure", "tau2_method", "ci_method"]].itertuples(index=False, name=None)),
@@ -79,6 +80,7 @@ def test_pool_proportions_equals_rma_and_predict(dataset, measure, tau2_method, 
         assert ours == pytest.approx(theirs, rel=RTOL, abs=1e-7 if name in ("i2", "h2") else 1e-10, nan_ok=True), name
 
 
+@pytest.mark.metafor
 def test_library_answer_is_the_workflows_pooled_row():
     """pool_proportions with its defaults on a shipped cell's included rows (tests/fixtures/workflow_included.csv,
     the rows a run with the shipped config includes) gives that cell's pooled.csv row: the row pool_cells writes,
@@ -138,6 +140,7 @@ def test_defaults_are_the_shipped_configs():
     assert {k: defaults[k] for k in shipped} == shipped
 
 
+@pytest.mark.metafor
 def test_glmm_equals_rma_glmm():
     """model="glmm": rma.glmm(measure = "PLO") of tests/fixtures/metafor_glmm.csv (make_glmm_fixtures.R)."""
     glmm = pd.read_csv(FIX / "metafor_glmm.csv")
