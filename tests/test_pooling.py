@@ -71,3 +71,23 @@ def test_forward_and_inverse_transforms_are_inverse(measure):
     p = np.array([0.1, 0.5, 0.9])
     n = np.array([20, 30, 40])
     assert inverse_transform(forward_transform(p, measure, n), measure, n) == pytest.approx(p, abs=1e-9)
+
+
+@pytest.mark.parametrize("study_ci", ["clopper-pearson", "wilson", "wald"])
+def test_a_single_study_has_one_interval_everywhere(study_ci):
+    """Issue 22 item 2: a one-study cell's row of pooled.csv has the study's own interval, the one
+    pooled_studies.csv (the forest plot) and the cumulative table's first row show."""
+    from sbrtmeta.analysis.cumulative import cumulative_table
+    from scipy.stats import beta
+
+    pooled, studies = pool_cells(_included(), study_ci=study_ci)
+    one = pooled[pooled.site == "adrenal"].iloc[0]
+    own = studies[studies.site == "adrenal"].iloc[0]
+    assert (one.ci_low, one.ci_high, one.ci_method) == (own.ci_low, own.ci_high, study_ci)
+    if study_ci == "clopper-pearson":  # 8/10: the beta quantiles of binom.test
+        assert one.ci_low == pytest.approx(beta.ppf(0.025, 8, 3)) and one.ci_high == pytest.approx(beta.ppf(0.975, 9, 2))
+    cum = cumulative_table(pooled, studies.assign(year=np.nan), _included()[["study_id"]])
+    for _, block in cum.groupby(["site"]):
+        first = block[block["step"] == 1].iloc[0]
+        row = studies[studies.study_id == first.study_id].iloc[0]
+        assert (first.ci_low, first.ci_high, first.ci_method) == (row.ci_low, row.ci_high, study_ci)

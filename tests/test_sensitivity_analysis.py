@@ -41,7 +41,8 @@ def test_cumulative_adds_by_year_then_n_and_ends_at_the_pooled_estimate():
     last, cell = table.iloc[-1], pooled.iloc[0]
     for name in ("estimate", "ci_low", "ci_high", "tau2", "i2"):
         assert last[name] == pytest.approx(cell[name], rel=1e-9)
-    assert table["ci_method"].iloc[0] == "z" and table["stat"].iloc[0] == pytest.approx(
+    # the first row is the study alone: its own interval (pooled_studies.csv), its Wald test on the model scale
+    assert table["ci_method"].iloc[0] == "clopper-pearson" and table["stat"].iloc[0] == pytest.approx(
         np.log(30 / 15) / np.sqrt(1 / 30 + 1 / 15)
     )
     by_precision = cumulative_table(pooled, studies, inc, "precision")

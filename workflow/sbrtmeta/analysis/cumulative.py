@@ -120,6 +120,9 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_stud
         sub = n[order[: j + 1]]
         back = [float(inverse_transform(x, transform, sub)) for x in (res.estimate[j], res.ci_low[j], res.ci_high[j])]
         s = group.iloc[i]
+        first_ci = "z"
+        if j == 0 and "study_ci" in group:  # the study alone: its own interval (pooled_studies.csv)
+            back[1], back[2], first_ci = float(s["ci_low"]), float(s["ci_high"]), str(s["study_ci"])
         rows.append(
             dict(
                 **cell_place(cell),
@@ -131,7 +134,7 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_stud
                 k=j + 1,
                 transform=transform,
                 tau2_method=method,
-                ci_method=ci if j else "z",
+                ci_method=ci if j else first_ci,
                 tie_break=tie_break,
                 model_estimate=res.estimate[j],
                 se=res.se[j],

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.data.errors import InputError
-from sbrtmeta.stats.effect_sizes import boundary_studies, inverse_transform, proportion_effect_sizes, study_intervals
-from sbrtmeta.stats.inference import REGRESSION_TAU2, critical_value
+from sbrtmeta.stats.effect_sizes import boundary_studies, proportion_effect_sizes, study_interval
+from sbrtmeta.stats.inference import REGRESSION_TAU2
 from sbrtmeta.stats.meta_regression import subgroup_test
 from sbrtmeta.stats.proportions import POOLED_FIELDS, check_model, pool_effect_sizes
 
@@ -93,11 +93,8 @@ def _study_table(place, cell, labels, mixed, yi, vi, weights, level, transform, 
     """One row per study of a cell: its own estimate, CI (``study_ci``: Wald on the model's
     scale, or an interval of :func:`sbrtmeta.stats.effect_sizes.study_intervals`) and weight
     (what a forest plot draws)."""
-    se, z = np.sqrt(vi), critical_value(level)
     # whole columns at once (a cell may hold thousands of studies); the back-transform is elementwise
-    est, lo, hi = (inverse_transform(v, transform, n) for v in (yi, yi - z * se, yi + z * se))
-    if study_ci != "wald":
-        lo, hi = study_intervals(cell["events"].to_numpy(float), n, study_ci, level)
+    est, lo, hi = study_interval(cell["events"].to_numpy(float), n, yi, vi, transform, study_ci, level)
     return pd.DataFrame(
         dict(
             **place,
@@ -160,7 +157,8 @@ def pool_cells(
     binomial-normal model of ``rma.glmm``, logit scale only).
     Returns ``(pooled, studies)``: one row per cell, and one row per study with its
     own estimate, CI and weight in the cell (what a forest plot draws). A cell with
-    one study reports that study, with its own Wald interval; it is not a fit.
+    one study reports that study, with its own interval (``study_ci``, column ``ci_method``,
+    :func:`sbrtmeta.stats.effect_sizes.study_interval`); it is not a fit.
     ``study_ci`` is the studies' interval in ``studies`` (``"wald"`` on the model's scale, or
     one of :data:`sbrtmeta.stats.effect_sizes.STUDY_CI_METHODS`); ``add`` and ``to`` are the
     continuity correction (:func:`cell_effect_sizes`).
@@ -175,6 +173,9 @@ def pool_cells(
         yi, vi = cell_effect_sizes(cell, transform, add, to)
         fit = pool_effect_sizes(yi, vi, x, n, transform, model, tau2_method, ci_method, level)
         row, weights = fit.pooled_row(), fit.weights
+        if len(cell) == 1:  # the study itself: its own interval, as in every table and figure
+            _, lo, hi = study_interval(x, n, yi, vi, transform, study_ci, level)
+            row.update(ci_low=float(lo[0]), ci_high=float(hi[0]), ci_method=study_ci)
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
         labels = [_label(r) for r in cell.itertuples()]
         place = _cell_place(*key)

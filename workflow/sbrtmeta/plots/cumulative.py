@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, site_title, tau2_ci_text
+from sbrtmeta.plots.labels import STUDY_CI_LABELS, ci_text, endpoint_axis_label, site_title, tau2_ci_text
 from sbrtmeta.plots.leave_one_out import draw_estimate_rows
 
 TIE_BREAK_TEXT = {"n": "larger sample first", "precision": "smaller sampling variance first"}
@@ -46,12 +46,16 @@ def _block_rows(block: pd.DataFrame) -> list[dict]:
 
 
 def _footnote(table: pd.DataFrame) -> str:
-    methods = sorted(set(zip(table["tau2_method"].astype(str), table.loc[table["step"] > 1, "ci_method"].astype(str))))
+    later = table[table["step"] > 1]
+    methods = sorted(set(zip(later["tau2_method"].astype(str), later["ci_method"].astype(str))))
+    first = sorted(set(table.loc[table["step"] == 1, "ci_method"].astype(str)))
+    alone = ", ".join(STUDY_CI_LABELS.get(c, "Wald") for c in first) or "Wald"
     tie = TIE_BREAK_TEXT.get(str(table["tie_break"].iloc[0]), str(table["tie_break"].iloc[0]))
     foot = [
         "Each row: the model of the studies down to that row, added by publication year "
         f"(same year: {tie}; no year: last) (metafor cumul); the diamond is all studies.",
-        f"{'; '.join(tau2_ci_text(m, c) for m, c in methods)}; the first row of a block is the study alone (Wald CI).",
+        f"{'; '.join(tau2_ci_text(m, c) for m, c in methods)}; the first row of a block is the study alone, "
+        f"with its own interval ({alone}), as in the forest plot.",
     ]
     if table["year"].isna().any():
         foot.append("Studies marked 'no year': their source prints no publication year, so they are added last.")

@@ -172,6 +172,21 @@ def _wilson_cc(x, n, z):
     return np.maximum(lo, 0.0), np.minimum(hi, 1.0)
 
 
+def study_interval(events, n, yi, vi, measure: str, method: str = "clopper-pearson", level: float = 0.95):
+    """The interval of a study wherever one study is shown (config's ``sensitivity.study_ci``):
+    its estimate ``inverse_transform(yi)`` and ``(ci_low, ci_high)`` as proportions, either the
+    Wald interval on the measure's scale, back-transformed (``method="wald"``), or
+    :func:`study_intervals` of ``events`` and ``n``. Arrays, one element per study."""
+    from sbrtmeta.stats.inference import critical_value
+
+    yi, vi, n = (np.asarray(a, dtype=float) for a in (yi, vi, n))
+    half = critical_value(level) * np.sqrt(vi)
+    est, lo, hi = (np.asarray(inverse_transform(v, measure, n), dtype=float) for v in (yi, yi - half, yi + half))
+    if method != "wald":
+        lo, hi = study_intervals(events, n, method, level)
+    return est, lo, hi
+
+
 def study_intervals(events, n, method: str = "clopper-pearson", level: float = 0.95):
     """Each study's confidence interval for its proportion, on the proportion scale.
 
