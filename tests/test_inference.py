@@ -75,3 +75,33 @@ def test_meta_regression_conf_int_at_any_level(ci_method):
     at80 = fit_meta_regression(Y, V, X, "REML", ci_method, level=0.8)
     assert fit.conf_int(0.8) == pytest.approx(np.column_stack([at80.ci_low, at80.ci_high]), rel=1e-12)
     assert list(fit.to_frame().columns)[:2] == ["coef", "se"]
+
+
+def test_fixed_effects_derives_the_coefficient_table():
+    """FixedEffects(names, coef, vcov, df, level): se, tests, CIs and QM follow from them."""
+    from dataclasses import fields
+
+    from sbrtmeta.stats import block_model, location_scale, robust  # noqa: F401 (their result classes)
+    from sbrtmeta.stats.inference import Coefficients, FixedEffects, omnibus_test, wald_tests
+
+    X = np.column_stack([np.ones(Y.size), np.arange(Y.size, dtype=float)])
+    for ci_method, df in (("z", None), ("knha", Y.size - 2)):
+        fit = fit_meta_regression(Y, V, X, "REML", ci_method, coef_names=["intrcpt", "x"])
+        fe = FixedEffects(fit.coef_names, fit.coef, fit.vcov, df, 0.95)
+        assert fit.fixed.df == df and fe.btt == fit.btt == (1,)
+        zval, pval = wald_tests(fit.coef, np.sqrt(np.diag(fit.vcov)), df)
+        assert np.array_equal(fe.zval, zval) and np.array_equal(fe.pval, pval)
+        assert (fe.QM, fe.QM_df, fe.QM_p) == omnibus_test(fit.coef, fit.vcov, (1,), df)
+        frame = fit.to_frame()
+        stat = "zval" if df is None else "tval"
+        assert list(frame.columns) == ["coef", "se", stat, "pval", "ci_low", "ci_high"]
+        assert list(frame.index) == ["intrcpt", "x"] and np.array_equal(frame["ci_low"], fe.ci_low)
+    given = FixedEffects(("a", "b"), [1.0, 2.0], np.eye(2), None, 0.9, omnibus=(3.0, (2, 7.5), 0.1))
+    assert (given.QM, given.QM_df, given.QM_p) == (3.0, (2, 7.5), 0.1)  # e.g. the HTZ test of robust
+    assert given.btt == (0, 1)  # no intercept: every coefficient
+    # the coefficient fields are declared once: in FixedEffects, not in the models that hold one
+    forwarded = {"coef", "se", "zval", "pval", "ci_low", "ci_high", "vcov", "df", "level", "QM", "QM_df", "QM_p"}
+    models = Coefficients.__subclasses__()
+    assert len(models) >= 6  # meta-regression, multilevel, block, robust, dose-response, location-scale
+    for cls in models:
+        assert not forwarded & {f.name for f in fields(cls)}, cls.__name__

@@ -48,3 +48,14 @@ def test_nested_models_need_fewer_parameters():
     with pytest.raises(ValueError, match="more parameters"):
         likelihood_ratio_test(-1.0, -2.0, 0)
     assert likelihood_ratio_test(-2.0, -1.9, 1).LRT == 0.0  # as anova: never below 0
+
+
+@pytest.mark.parametrize("ds", sorted(REF[REF.analysis == "lrt_sites"].dataset.unique()))
+def test_meta_regression_loglik_is_metafors(ds):
+    """``fit.loglik`` is ``logLik(rma(..., method = "ML"))`` of the full and the reduced model."""
+    d = INPUTS[INPUTS.dataset == ds]
+    X, _ = design_matrix(pd.DataFrame({"site": d.site.to_numpy()}))
+    y, v = d.yi.to_numpy(), d.vi.to_numpy()
+    r = ref(ds, "lrt_sites")
+    assert fit_meta_regression(y, v, X, "ML", "z").loglik == pytest.approx(r[("", "ll_full")], rel=1e-8)
+    assert fit_meta_regression(y, v, X[:, :1], "ML", "z").loglik == pytest.approx(r[("", "ll_reduced")], rel=1e-8)
