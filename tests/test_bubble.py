@@ -16,8 +16,9 @@ from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from sbrtmeta.plots.bubble import MAX_BUBBLE_PT2, MIN_BUBBLE_PT2, draw_dose_response, marker_label  # noqa: E402
+from sbrtmeta.plots.labels import dose_model_text  # noqa: E402
 from sbrtmeta.plots.style import save_figure  # noqa: E402
-from sbrtmeta.stats.dose_response import arm_table, describe_model, dose_curve, fit_dose_response  # noqa: E402
+from sbrtmeta.stats.dose_response import arm_table, dose_curve, fit_dose_response, model_description  # noqa: E402
 from sbrtmeta.stats.tcp import tcp_parameters  # noqa: E402
 
 INPUTS = pd.read_csv(Path(__file__).parent / "fixtures" / "dose_response_inputs.csv")
@@ -59,7 +60,7 @@ def overlapping(boxes, shrink=0.5):
 def drawn():
     fit = _fit()
     arms, curve, tcp = _inputs(fit)
-    fig = draw_dose_response(arms, curve, tcp, footnote=describe_model(fit))
+    fig = draw_dose_response(arms, curve, tcp, footnote=dose_model_text(model_description(fit)))
     fig.canvas.draw()
     return fig, arms, curve, tcp
 

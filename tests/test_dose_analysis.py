@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sbrtmeta.analysis.dose_response import ACROSS_SITES, PER_SITE, TABLE_COLUMNS, analyse_dose_response
+from sbrtmeta.plots.labels import dose_model_text
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 REL = 1e-6
@@ -141,7 +142,7 @@ def test_weights_and_curves_for_the_figure(analysis):
     c = a.curves
     assert (c.pi_low <= c.ci_low).all() and (c.ci_high <= c.pi_high).all()
     assert c.bed10.min() < a.arms.bed.min() and c.bed10.max() > a.arms.bed.max()
-    assert "liver: Two-level" in a.footnote or "liver: Three-level" in a.footnote
+    assert dose_model_text(a.models["liver"]).startswith(("Two-level", "Three-level"))
 
 
 def test_large_models_get_delta_intervals_only(analysis):

@@ -9,14 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sbrtmeta.plots.labels import dose_model_text
 from sbrtmeta.stats.dose_response import (
     MODEL_MULTILEVEL,
     MODEL_TWO_LEVEL,
     _refit,
     arm_table,
-    describe_model,
     dose_curve,
     fit_dose_response,
+    model_description,
 )
 from sbrtmeta.stats.effect_sizes import convert_to_timepoint
 from sbrtmeta.stats.tcp import tcp_parameters
@@ -210,13 +211,13 @@ def test_two_level_fallback_is_recorded():
     assert fit.model == MODEL_TWO_LEVEL and fit.sigma2 is None and fit.tau2 is not None
     assert fit.sites == ("liver",) and not fit.site_moderator
     assert fit.total_variance == fit.tau2
-    assert "Two-level" in describe_model(fit)
+    assert "Two-level" in dose_model_text(model_description(fit))
     d = _rows("project", "lung")
     fit = fit_dose_response(d.events, d.n, d.bed10, d.study, d.arm)
     assert fit.model == MODEL_MULTILEVEL and fit.tau2 is None and fit.n_arms == fit.k
     assert fit.total_variance == float(np.sum(fit.sigma2))
     assert fit.sites == () and tcp_parameters(fit).site == "all"
-    assert "Three-level" in describe_model(fit)
+    assert "Three-level" in dose_model_text(model_description(fit))
 
 
 def test_arm_table_weights_are_inverse_total_variances():

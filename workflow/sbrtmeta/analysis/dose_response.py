@@ -29,10 +29,10 @@ import pandas as pd
 from sbrtmeta.stats.dose_response import (
     DoseResponseResult,
     arm_table,
-    describe_model,
     dose_curve,
     fit_dose_response,
     fit_dose_time,
+    model_description,
 )
 from sbrtmeta.stats.tcp import tcp_parameters
 from sbrtmeta.stats.tcp_bootstrap import bootstrap_dose_time, bootstrap_tcp
@@ -107,14 +107,16 @@ class DoseAnalysis:
     curves : the per-site fitted curves over a BED10 grid (site_key, bed10, lc,
         ci_low, ci_high, pi_low, pi_high, ...), for the figure.
     tcp : site_key -> the per-site :class:`~sbrtmeta.stats.tcp.TcpParameters`.
-    footnote : one line per per-site fit (:func:`~sbrtmeta.stats.dose_response.describe_model`).
+    models : site_key -> what the figure's footnote says of the per-site fit
+        (:func:`~sbrtmeta.stats.dose_response.model_description`; the words are
+        :func:`sbrtmeta.plots.labels.dose_model_text`'s).
     """
 
     table: pd.DataFrame
     arms: pd.DataFrame
     curves: pd.DataFrame
     tcp: dict
-    footnote: str
+    models: dict
 
 
 def site_key(site: str, histology: str, several_histologies: bool) -> str:
@@ -340,14 +342,14 @@ class _Collected:
     rows: list
     curves: list
     tcp: dict
-    notes: list
+    models: dict
 
     def analysis(self, time_model: bool = False) -> DoseAnalysis:
         table = pd.DataFrame(self.rows).reindex(
             columns=list(TABLE_COLUMNS) + (list(TIME_COLUMNS) if time_model else [])
         )
         curve = pd.concat(self.curves, ignore_index=True) if self.curves else pd.DataFrame()
-        return DoseAnalysis(table=table, arms=self.arms, curves=curve, tcp=self.tcp, footnote="; ".join(self.notes))
+        return DoseAnalysis(table=table, arms=self.arms, curves=curve, tcp=self.tcp, models=self.models)
 
 
 def _common_fields(arms: pd.DataFrame, scale, alpha_beta, dose_rule, seed) -> dict:
@@ -380,7 +382,7 @@ def _bed_grid(arms: pd.DataFrame, scale: str, grid_points: int) -> np.ndarray:
 
 
 def _fit_site(fitter: _Fitter, out: _Collected, histology: str, sub: pd.DataFrame, common: dict, grid) -> None:
-    """The per-site fit of ``sub``: its rows, its arms' weights, its curve, TCP parameters and footnote."""
+    """The per-site fit of ``sub``: its rows, its arms' weights, its curve, TCP parameters and description."""
     res, estimates, rows = fitter.rows(PER_SITE, histology, sub, common)
     out.rows += rows
     key = sub["site_key"].iloc[0]
@@ -389,7 +391,7 @@ def _fit_site(fitter: _Fitter, out: _Collected, histology: str, sub: pd.DataFram
     out.arms.loc[sub.index, "weight_pct"] = w["weight_pct"].to_numpy()
     out.curves.append(dose_curve(res, grid).assign(site=key))
     out.tcp[key] = next(iter(estimates.values()))
-    out.notes.append(f"{key}: {describe_model(res)}")
+    out.models[key] = model_description(res)
 
 
 def analyse_dose_response(
@@ -429,7 +431,7 @@ def analyse_dose_response(
         raise ValueError("no arms to analyse")
     fitter = _Fitter(scale, tau2_method, ci_method, level, target_lc, n_boot, seed, boot_max_arms, time_model)
     common = _common_fields(arms, scale, alpha_beta, dose_rule, seed)
-    out = _Collected(arms=_keyed_arms(arms), rows=[], curves=[], tcp={}, notes=[])
+    out = _Collected(arms=_keyed_arms(arms), rows=[], curves=[], tcp={}, models={})
     grid = _bed_grid(out.arms, scale, grid_points)
     for histology, h_arms in out.arms.groupby("histology", sort=True):
         qualifying = []

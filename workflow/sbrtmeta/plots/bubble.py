@@ -590,7 +590,7 @@ def draw_dose_response(
     tcp : per site the target dose: a dict site -> :class:`~sbrtmeta.stats.tcp.TcpParameters`
         (or a dict of its fields), or a DataFrame of such rows. Optional.
     site_colors : site -> colour; by default the Okabe-Ito colours in site order.
-    footnote : the model line (e.g. :func:`sbrtmeta.stats.dose_response.describe_model`); by
+    footnote : the model line (e.g. :func:`sbrtmeta.plots.labels.dose_model_text`); by
         default one is made from the TCP entries. An explanation of the marks is added.
     timepoint_months, endpoint, endpoint_label : for the y-axis label.
 

@@ -188,3 +188,30 @@ def method_text(pooled) -> str:
 def tau2_ci_text(tau2_method: str, ci_method: str) -> str:
     """``"REML τ², Knapp-Hartung 95% CI"``."""
     return f"{TAU2_LABELS.get(tau2_method, tau2_method)}, {CI_LABELS.get(ci_method, ci_method)}"
+
+
+def dose_model_text(model) -> str:
+    """One line for the dose-response figure's footnote from a fit's description (a mapping:
+    :func:`sbrtmeta.stats.dose_response.model_description` makes one), e.g.
+    ``"Three-level model (arms within studies; REML): logit LC = b0 + b1·ln BED10 + site;
+    k = 12 arms, 5 studies; Wald (z) 95% CIs"``."""
+    kind = (
+        "Three-level model (arms within studies"
+        if model["multilevel"]
+        else "Two-level meta-regression (no study has several arms"
+    )
+    dose = "b1·ln BED10" if model["scale"] == "log" else "b1·BED10"
+    site = " + site" if model["site_moderator"] else ""
+    test = "Wald (z)" if model["ci_method"] == "z" else f"t ({model['df']} df)"
+    level = f"{100 * model['level']:g}% CIs"
+    if model["time_model"]:
+        study = "study + " if model["study_effect"] else ""
+        return (
+            f"Dose × time model ({study}arm over time, {model['struct']}; V of each arm's rates; "
+            f"{model['tau2_method']}): logit LC = b0 + {dose}{site} + f(t), at {model['timepoint']:g} months; "
+            f"k = {model['k']} rates of {model['n_arms']} arms, {model['n_studies']} studies; {test} {level}"
+        )
+    return (
+        f"{kind}; {model['tau2_method']}): logit LC = b0 + {dose}{site}; k = {model['k']} arms, "
+        f"{model['n_studies']} studies; {test} {level}"
+    )

@@ -546,26 +546,24 @@ def arm_table(result: DoseResponseResult) -> pd.DataFrame:
     )
 
 
-def describe_model(result: DoseResponseResult) -> str:
-    """One line for a figure's footnote, e.g. ``"Three-level model (arms within
-    studies; REML): logit LC = b0 + b1 ln BED10 + site; Wald 95% CIs"``."""
-    kind = (
-        "Three-level model (arms within studies"
-        if result.multilevel
-        else "Two-level meta-regression (no study has several arms"
-    )
-    dose = "b1·ln BED10" if result.scale == "log" else "b1·BED10"
-    site = " + site" if result.site_moderator else ""
-    test = "Wald (z)" if result.ci_method == "z" else f"t ({result.df} df)"
-    if result.time_model:
-        study = "study + " if result.sigma2 is not None else ""
-        return (
-            f"Dose × time model ({study}arm over time, {result.struct}; V of each arm's rates; "
-            f"{result.tau2_method}): logit LC = b0 + {dose}{site} + f(t), at {result.timepoint:g} months; "
-            f"k = {result.k} rates of {result.n_arms} arms, {result.n_studies} studies; "
-            f"{test} {100 * result.level:g}% CIs"
-        )
-    return (
-        f"{kind}; {result.tau2_method}): logit LC = b0 + {dose}{site}; k = {result.k} arms, "
-        f"{result.n_studies} studies; {test} {100 * result.level:g}% CIs"
+def model_description(result: DoseResponseResult) -> dict:
+    """What a figure's footnote says of a fit, as plain values (the words are
+    :func:`sbrtmeta.plots.labels.dose_model_text`'s): multilevel, time_model, scale,
+    site_moderator, ci_method, df, tau2_method, level, k, n_studies, n_arms, and for the
+    dose x time model study_effect, struct and timepoint."""
+    return dict(
+        multilevel=bool(result.multilevel),
+        time_model=bool(result.time_model),
+        scale=result.scale,
+        site_moderator=bool(result.site_moderator),
+        ci_method=result.ci_method,
+        df=result.df,
+        tau2_method=result.tau2_method,
+        level=float(result.level),
+        k=int(result.k),
+        n_studies=int(result.n_studies),
+        n_arms=int(result.n_arms),
+        study_effect=result.sigma2 is not None,
+        struct=result.struct,
+        timepoint=result.timepoint,
     )

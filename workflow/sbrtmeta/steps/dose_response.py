@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from sbrtmeta.analysis.dose_arms import select_dose_arms
 from sbrtmeta.analysis.dose_response import TABLE_COLUMNS, DoseAnalysis, analyse_dose_response
 from sbrtmeta.plots.bubble import draw_dose_response
-from sbrtmeta.plots.labels import DOSE_RULE_LABELS
+from sbrtmeta.plots.labels import DOSE_RULE_LABELS, dose_model_text
 from sbrtmeta.plots.style import message_figure
 
 
@@ -52,7 +52,7 @@ def bubble_footnote(a: DoseAnalysis, used: pd.DataFrame, dose: dict) -> str:
     """The model, the BED rule, converted arms and the sites not fitted, as one footnote."""
     fitted = set(a.tcp)
     conv = int(used.loc[used["site_key"].isin(fitted), "converted"].sum())
-    foot = [a.footnote] if a.footnote else []
+    foot = ["; ".join(f"{key}: {dose_model_text(m)}" for key, m in a.models.items())] if a.models else []
     foot.append(f"BED10 with α/β = {dose['alpha_beta']:g} Gy; one dose per arm: {DOSE_RULE_LABELS[dose['dose_rule']]}")
     if dose.get("time", "timepoint") == "model":
         t = float(dose["timepoint_months"])
