@@ -8,17 +8,32 @@ model's scale). A cell's subsets are all 2^k - 1 of them when that is at most
 [⌊sC/S⌋, ⌊(s+1)C/S⌋) of every cell, so the gathered table is the same, byte for byte,
 whatever the number of shards. The gather step then writes one table per cell and the
 per-study summary: the mean estimate and I² of the subsets with and without each study.
+
+Any k works: a cell of more than :data:`sbrtmeta.stats.gosh.MAX_STUDIES` studies has 2^k - 1
+subsets, more than any ``exhaustive_max`` the schema allows, so it is sampled; its subsets are a
+boolean matrix and its ``subset`` column the bit mask in hexadecimal
+(:func:`sbrtmeta.stats.gosh.subset_ids`). The gather (:func:`gather_cells`) reads the parts as
+streams of chunks and holds one cell at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sbrtmeta.stats.effect_sizes import inverse_transform
-from sbrtmeta.stats.gosh import CHUNK, all_subsets, gosh_fits, sampled_subsets, subset_count, subset_matrix
+from sbrtmeta.stats.gosh import (
+    CHUNK,
+    all_subsets,
+    gosh_fits,
+    sampled_membership,
+    subset_count,
+    subset_ids,
+    subset_matrix,
+)
 
 PLACE = ["site", "histology", "endpoint", "timepoint_months"]
 MIN_STUDIES = 3
@@ -74,7 +89,7 @@ def gosh_cells(studies: pd.DataFrame, exhaustive_max: int, samples: int) -> list
             continue
         k = len(rows)
         # as gosh(): every subset when there are no more than asked for (exhaustive_max, or the sample size)
-        sampled = k > 62 or subset_count(k) > max(exhaustive_max, samples)
+        sampled = subset_count(k) > max(exhaustive_max, samples)
         total = int(samples) if sampled else subset_count(k)
         place = dict(zip(PLACE, key))
         out.append(GoshCell(cell_name(*key), place, rows.reset_index(drop=True), total, sampled))
@@ -101,15 +116,15 @@ def _cell_part(cell: GoshCell, a: int, b: int, tau2_method, transform, seed, thr
     start, stop = a * CHUNK, min(b * CHUNK, cell.total)
     if start >= stop:
         return pd.DataFrame(columns=list(PART_COLUMNS))
-    subsets = sampled_subsets(k, seed, start, stop) if cell.sampled else all_subsets(k, start, stop)
-    fits = gosh_fits(cell.studies["yi"], cell.studies["vi"], subsets, tau2_method, threads=threads)
+    incl = sampled_membership(k, seed, start, stop) if cell.sampled else subset_matrix(all_subsets(k, start, stop), k)
+    fits = gosh_fits(cell.studies["yi"], cell.studies["vi"], incl, tau2_method, threads=threads)
     n = cell.studies["n"].to_numpy(dtype=float)
-    rate = _rates(fits.estimate, subset_matrix(subsets, k), n, transform)
+    rate = _rates(fits.estimate, incl, n, transform)
     return pd.DataFrame(
         dict(
             cell=cell.name,
             row=np.arange(start, stop),
-            subset=subsets,
+            subset=subset_ids(incl),
             k=fits.k,
             estimate=fits.estimate,
             rate=rate,
@@ -139,16 +154,15 @@ def cell_table(cell: GoshCell, fits: pd.DataFrame) -> pd.DataFrame:
     order), its fit, and one 0/1 column per study (metafor's ``incl``)."""
     fits = fits.sort_values("row", kind="mergesort")
     table = fits[["row", "subset", *FIT_COLUMNS]].reset_index(drop=True)
-    incl = subset_matrix(table["subset"].to_numpy(dtype=np.int64), len(cell.studies))
-    for j, sid in enumerate(cell.studies["study_id"]):
-        table[f"in_{sid}"] = incl[:, j].astype(np.int8)
-    return table
+    incl = subset_matrix(table["subset"].to_numpy(), len(cell.studies))
+    columns = [f"in_{sid}" for sid in cell.studies["study_id"]]
+    return pd.concat([table, pd.DataFrame(incl.astype(np.int8), columns=columns)], axis=1)
 
 
 def study_shifts(cell: GoshCell, table: pd.DataFrame, tau2_method: str, transform: str) -> pd.DataFrame:
     """Per study of the cell: the mean rate and I² of the subsets with it and without it,
     and their difference (with - without), as a GOSH plot's colouring by study shows."""
-    incl = subset_matrix(table["subset"].to_numpy(dtype=np.int64), len(cell.studies))
+    incl = subset_matrix(table["subset"].to_numpy(), len(cell.studies))
     rate, i2 = table["rate"].to_numpy(), table["i2"].to_numpy()
     rows = []
     for j, s in enumerate(cell.studies.itertuples()):
@@ -188,16 +202,54 @@ class GoshTables:
     studies: pd.DataFrame
 
 
-def gather_gosh(parts: list[pd.DataFrame], studies: pd.DataFrame, pooling: dict, gosh: dict) -> GoshTables:
-    """Join the shards' parts into each cell's table and the per-study summary."""
-    parts = [p for p in parts if len(p)]
-    fits = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(PART_COLUMNS))
-    tables, summaries = {}, []
+class _PartStream:
+    """A shard's part read as a stream of chunks (DataFrames): its cells come in
+    :func:`gosh_cells` order, each cell's rows together, so :meth:`take` hands out one
+    cell's rows and keeps only the rest of the current chunk."""
+
+    def __init__(self, chunks: Iterable[pd.DataFrame]):
+        self.chunks, self.buffer = iter(chunks), None
+
+    def take(self, name: str) -> list[pd.DataFrame]:
+        got = []
+        while True:
+            if self.buffer is None or self.buffer.empty:
+                self.buffer = next(self.chunks, None)
+                if self.buffer is None:
+                    return got
+                continue
+            other = (self.buffer["cell"] != name).to_numpy()
+            n = int(other.argmax()) if other.any() else len(other)
+            got.append(self.buffer.iloc[:n])
+            self.buffer = self.buffer.iloc[n:]
+            if n < len(other):
+                return got
+
+
+def gather_cells(
+    parts: list[Iterable[pd.DataFrame]], studies: pd.DataFrame, pooling: dict, gosh: dict
+) -> Iterator[tuple[GoshCell, pd.DataFrame, pd.DataFrame]]:
+    """Each cell's table and per-study summary, ``(cell, table, shifts)``, one cell at a time,
+    from the shards' parts, each given as a stream of chunks (``pd.read_csv(..., chunksize=)``)."""
+    streams = [_PartStream(p) for p in parts]
     for cell in gosh_cells(studies, gosh["exhaustive_max"], gosh["samples"]):
-        got = fits[fits["cell"] == cell.name]
+        pieces = [piece for s in streams for piece in s.take(cell.name) if len(piece)]
+        got = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=list(PART_COLUMNS))
         if len(got) != cell.total or not np.array_equal(np.sort(got["row"].to_numpy()), np.arange(cell.total)):
             raise ValueError(f"GOSH parts of {cell.name}: {len(got)} of {cell.total} subsets (a shard is missing)")
-        tables[cell.name] = cell_table(cell, got)
-        summaries.append(study_shifts(cell, tables[cell.name], pooling["tau2_method"], pooling["transform"]))
-    summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame(columns=STUDY_SUMMARY_COLUMNS)
-    return GoshTables(tables, summary)
+        table = cell_table(cell, got)
+        yield cell, table, study_shifts(cell, table, pooling["tau2_method"], pooling["transform"])
+
+
+def gather_gosh(parts: list[pd.DataFrame], studies: pd.DataFrame, pooling: dict, gosh: dict) -> GoshTables:
+    """Join the shards' parts (whole tables) into each cell's table and the per-study summary."""
+    tables, summaries = {}, []
+    for cell, table, shifts in gather_cells([[p] for p in parts], studies, pooling, gosh):
+        tables[cell.name] = table
+        summaries.append(shifts)
+    return GoshTables(tables, study_summary(summaries))
+
+
+def study_summary(shifts: list[pd.DataFrame]) -> pd.DataFrame:
+    """``gosh_studies.csv`` from each cell's per-study shifts (its header alone when there are none)."""
+    return pd.concat(shifts, ignore_index=True) if shifts else pd.DataFrame(columns=list(STUDY_SUMMARY_COLUMNS))

@@ -97,13 +97,15 @@ def header_of(path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
-def read_written_table(path, text=TEXT_COLUMNS, never_empty=NEVER_EMPTY) -> pd.DataFrame:
+def read_written_table(path, text=TEXT_COLUMNS, never_empty=NEVER_EMPTY, chunksize: int | None = None):
     """A CSV written by a step: ``text`` columns as strings (also ``007``, ``NA``, ``1e3``), only
-    empty cells missing, and only outside ``never_empty``; other columns as pandas reads numbers."""
+    empty cells missing, and only outside ``never_empty``; other columns as pandas reads numbers.
+    With ``chunksize``, an iterator of tables of that many rows."""
     columns = header_of(path)
     return pd.read_csv(
         path,
         dtype={c: str for c in columns if c in text},
         keep_default_na=False,
         na_values={c: [""] for c in columns if c not in never_empty},
+        chunksize=chunksize,
     )

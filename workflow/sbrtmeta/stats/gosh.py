@@ -23,9 +23,12 @@ models:
   distribution of metafor's sampler (a size from Binomial(k, 1/2) restricted to >= 1,
   then that many studies at random); duplicates may occur, as there.
 
-A subset is an integer bit mask (bit j = study j), so a range of subsets is generated
-without listing the others: the m-subsets in increasing bit pattern are the
-combinations in colexicographic order, unranked by the combinatorial number system.
+All subsets of up to :data:`MAX_STUDIES` studies are integer bit masks (bit j = study j), so a
+range of them is generated without listing the others: the m-subsets in increasing bit pattern
+are the combinations in colexicographic order, unranked by the combinatorial number system
+(every subset of more studies could never be fitted anyway). A sample is drawn as a boolean
+matrix (subsets x k, metafor's ``incl``), for any k; :func:`subset_ids` names each subset by its
+bit mask, an integer up to 62 studies and the same number in hexadecimal (``0x...``) above.
 Fits run on the batch engine (:func:`sbrtmeta.stats.random_effects.fit_random_effects_batch`)
 in fixed chunks of :data:`CHUNK` subsets numbered from the first subset, so memory stays
 bounded and the numbers of a subset do not depend on where a caller splits the range; within
@@ -44,7 +47,7 @@ from sbrtmeta.stats.inference import check_effect_sizes, check_tau2_method
 from sbrtmeta.stats.random_effects import fit_random_effects_batch
 
 CHUNK = 2**13  # subsets per batch fit: arrays of CHUNK x k stay in cache
-MAX_STUDIES = 62  # a subset is an int64 bit mask
+MAX_STUDIES = 62  # every subset (all_subsets) as int64 bit masks; a sample takes any k
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ class GoshFits:
 
     Attributes
     ----------
-    subset : bit mask of each subset's studies (bit j set: study j is in), int64.
+    subset : each subset's studies: the bit mask (bit j set: study j is in) as int64 up to
+        :data:`MAX_STUDIES` studies, else as :func:`subset_ids` writes it (``0x...``).
     k : number of studies in the subset.
     estimate : pooled estimate on the model's scale (``res$res$estimate``).
     q : Cochran's Q of the subset (``QE``; 0 for one study).
@@ -117,13 +121,15 @@ def all_subsets(k: int, start: int = 0, stop: int | None = None) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
-def sampled_subsets(k: int, seed: int, start: int, stop: int) -> np.ndarray:
+def sampled_membership(k: int, seed: int, start: int, stop: int) -> np.ndarray:
     """Subsets ``start`` to ``stop - 1`` of a seeded random sample of non-empty subsets
-    of k studies, each uniform over the 2^k - 1 (every study in with probability 1/2, an
-    empty draw drawn again). The sample is made in chunks of :data:`CHUNK` draws, chunk
-    c from its own generator (``default_rng([seed, c])``), so any range of it is the same
-    whoever draws it."""
-    k = _check_k(k)
+    of k studies (any k >= 1), as a boolean matrix (subsets x k), each uniform over the 2^k - 1
+    (every study in with probability 1/2, an empty draw drawn again). The sample is made in
+    chunks of :data:`CHUNK` draws, chunk c from its own generator (``default_rng([seed, c])``),
+    so any range of it is the same whoever draws it."""
+    k = int(k)
+    if k < 1:
+        raise ValueError(f"GOSH needs at least 1 study (got k = {k})")
     out = []
     for c in range(start // CHUNK, -(-stop // CHUNK)):
         rng = np.random.default_rng([int(seed), c])
@@ -132,23 +138,47 @@ def sampled_subsets(k: int, seed: int, start: int, stop: int) -> np.ndarray:
         while empty.any():
             bits[empty] = rng.random((int(empty.sum()), k)) < 0.5
             empty = ~bits.any(axis=1)
-        masks = (bits.astype(np.int64) << np.arange(k, dtype=np.int64)).sum(axis=1)
         lo, hi = max(start - c * CHUNK, 0), min(stop - c * CHUNK, CHUNK)
-        out.append(masks[lo:hi])
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+        out.append(bits[lo:hi])
+    return np.concatenate(out) if out else np.zeros((0, k), dtype=bool)
 
 
-def subset_matrix(subsets: np.ndarray, k: int) -> np.ndarray:
-    """Boolean matrix (subsets x k) of which studies each bit mask holds (metafor's ``incl``)."""
-    return ((np.asarray(subsets, dtype=np.int64)[:, None] >> np.arange(k, dtype=np.int64)) & 1).astype(bool)
+def sampled_subsets(k: int, seed: int, start: int, stop: int) -> np.ndarray:
+    """:func:`sampled_membership` as int64 bit masks (k up to :data:`MAX_STUDIES`)."""
+    k = _check_k(k)
+    bits = sampled_membership(k, seed, start, stop)
+    return (bits.astype(np.int64) << np.arange(k, dtype=np.int64)).sum(axis=1)
 
 
-def _fit_chunk(y, v, subsets, tau2_method):
-    """Fits of one chunk: the subsets of each size m packed into an (n, m) batch (no padding,
-    no mask: the batch engine's fast path, and half the work of a k-wide masked batch on average)."""
-    incl = subset_matrix(subsets, len(y))
+def subset_ids(incl: np.ndarray) -> np.ndarray:
+    """Each row's bit mask (bit j = study j): int64 up to :data:`MAX_STUDIES` studies, else the
+    same number as a hexadecimal string (``0x`` and two digits per 8 studies)."""
+    incl = np.asarray(incl, dtype=bool)
+    k = incl.shape[1]
+    if k <= MAX_STUDIES:
+        return (incl.astype(np.int64) << np.arange(k, dtype=np.int64)).sum(axis=1)
+    packed = np.packbits(incl, axis=1, bitorder="little")[:, ::-1]  # most significant byte first
+    return np.array(["0x" + row.tobytes().hex() for row in packed], dtype=object)
+
+
+def subset_matrix(subsets, k: int) -> np.ndarray:
+    """Boolean matrix (subsets x k) of which studies each subset holds (metafor's ``incl``), from
+    :func:`subset_ids`' bit masks: int64 (k up to :data:`MAX_STUDIES`) or ``0x...`` strings."""
+    subsets = np.asarray(subsets)
+    if k <= MAX_STUDIES:
+        return ((subsets.astype(np.int64)[:, None] >> np.arange(k, dtype=np.int64)) & 1).astype(bool)
+    width = -(-k // 8)
+    hexes = "".join(str(s)[2:].rjust(2 * width, "0") for s in subsets)
+    packed = np.frombuffer(bytes.fromhex(hexes), dtype=np.uint8).reshape(len(subsets), width)[:, ::-1]
+    return np.unpackbits(packed, axis=1, bitorder="little")[:, :k].astype(bool)
+
+
+def _fit_chunk(y, v, incl, tau2_method):
+    """Fits of one chunk (``incl``: subsets x k): the subsets of each size m packed into an (n, m)
+    batch (no padding, no mask: the batch engine's fast path, and half the work of a k-wide masked
+    batch on average)."""
     sizes = incl.sum(axis=1)
-    out = np.empty((5, len(subsets)))
+    out = np.empty((5, len(incl)))
     for m in np.unique(sizes):
         rows = np.nonzero(sizes == m)[0]
         cols = np.nonzero(incl[rows])[1].reshape(len(rows), m)  # each row's studies, in study order
@@ -162,19 +192,28 @@ def _fit_chunk(y, v, subsets, tau2_method):
 
 
 def gosh_fits(y, v, subsets, tau2_method: str = "REML", threads: int = 1) -> GoshFits:
-    """Fit the intercept-only model with ``tau2_method`` to each subset (bit masks over
-    the studies of ``y``/``v``), as ``gosh(rma(yi, vi, method = tau2_method))``.
+    """Fit the intercept-only model with ``tau2_method`` to each subset (int64 bit masks over
+    the studies of ``y``/``v``, or a boolean matrix subsets x k for any k), as
+    ``gosh(rma(yi, vi, method = tau2_method))``.
 
     The subsets are fitted in chunks of :data:`CHUNK` (the i-th chunk holds subsets
     i·CHUNK to (i+1)·CHUNK - 1 of ``subsets``); ``threads`` > 1 fits chunks in parallel
     threads (numpy releases the GIL), with the same numbers."""
     y, v = check_effect_sizes(y, v)
     check_tau2_method(tau2_method)
-    k = _check_k(len(y))
-    subsets = np.asarray(subsets, dtype=np.int64)
-    if len(subsets) and (subsets.min() < 1 or subsets.max() >= 2**k):
-        raise ValueError(f"subsets must be non-empty bit masks of {k} studies")
-    chunks = [subsets[a : a + CHUNK] for a in range(0, len(subsets), CHUNK)]
+    subsets = np.asarray(subsets)
+    if subsets.ndim == 2:
+        incl = subsets.astype(bool)
+        if incl.shape[1] != len(y) or (len(incl) and not incl.any(axis=1).all()):
+            raise ValueError(f"subsets must be non-empty rows of {len(y)} studies")
+        subsets = subset_ids(incl)
+    else:
+        k = _check_k(len(y))
+        subsets = subsets.astype(np.int64)
+        if len(subsets) and (subsets.min() < 1 or subsets.max() >= 2**k):
+            raise ValueError(f"subsets must be non-empty bit masks of {k} studies")
+        incl = subset_matrix(subsets, k)
+    chunks = [incl[a : a + CHUNK] for a in range(0, len(incl), CHUNK)]
     if threads > 1 and len(chunks) > 1:
         with ThreadPoolExecutor(max_workers=int(threads)) as pool:
             parts = list(pool.map(lambda s: _fit_chunk(y, v, s, tau2_method), chunks))

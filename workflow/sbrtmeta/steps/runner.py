@@ -52,6 +52,11 @@ def read_overall(paths) -> dict | None:
     return overall_of(read_result(paths[0])) if paths else None
 
 
+def read_result_chunks(path: str, rows: int = 2**16):
+    """:func:`read_result` as a stream of tables of ``rows`` rows each (for parts too large to hold at once)."""
+    return read_written_table(path, chunksize=rows)
+
+
 def read_result(path: str):
     """A result table written by an earlier step, ids and text as written
     (:func:`~sbrtmeta.data.read_back.read_written_table`)."""
