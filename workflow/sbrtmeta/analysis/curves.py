@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.analysis.pooling import _histology_groups, _label
+from sbrtmeta.analysis.pooling import _histology_groups
 from sbrtmeta.data.inclusion import apply_inclusion
+from sbrtmeta.data.study_labels import label_rows
 from sbrtmeta.stats.curves import first_rise, fit_curve, logit_rate_covariance, predict_curve, singular_groups
 from sbrtmeta.stats.effect_sizes import inverse_transform
 
@@ -108,7 +109,7 @@ def curve_rows(
         included = included[~included["crude_timepoint"].astype(bool)]
     rows = _histology_groups(included, histology)
     rows = one_report_per_cohort(rows, inclusion.get("overlaps", []))
-    rows = rows.assign(label=[_label(r) for r in rows.itertuples(index=False)])
+    rows = rows.assign(label=label_rows(rows, outcomes))
     return rows.sort_values([*CELL, "study_id", "timepoint_months"], kind="mergesort").reset_index(drop=True)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 from sbrtmeta.analysis.curves import one_report_per_cohort
 from sbrtmeta.data.dose_strings import parse_dose
 from sbrtmeta.data.inclusion import apply_inclusion
+from sbrtmeta.data.study_labels import study_label
 from sbrtmeta.stats.effect_sizes import convert_to_timepoint
 
 ARM_COLUMNS = (
@@ -73,7 +74,7 @@ def _arm(r, endpoint, timepoint_months, tolerance_months, convert, alpha_beta, r
     hist = r.review_histology if histology == "review" else r.histology
     if why:
         return dict(study_id=r.study_id, arm=r.arm, site=r.site, histology=hist, reason=why), why
-    label = (r.first_author if isinstance(r.first_author, str) and r.first_author else "Ref.") + f" [{r.ref}]"
+    label = study_label(r.first_author, getattr(r, "year", None), r.ref)
     rate, events, converted = float(r.rate), int(r.events), False
     if not near:
         rate = float(convert_to_timepoint(rate, float(t), timepoint_months))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.data.errors import InputError
+from sbrtmeta.data.study_labels import label_rows, study_names
 from sbrtmeta.stats.effect_sizes import boundary_studies, proportion_effect_sizes, study_interval
 from sbrtmeta.stats.inference import REGRESSION_TAU2
 from sbrtmeta.stats.meta_regression import subgroup_test
@@ -59,14 +60,6 @@ STUDY_COLUMNS = (
 )
 # the study intervals and continuity correction of sensitivity: in config (escalc's defaults)
 STUDY_DEFAULTS = dict(study_ci="clopper-pearson", add=0.5, to="only0")
-
-
-def _label(r) -> str:
-    author = r.first_author if isinstance(r.first_author, str) else ""
-    year = getattr(r, "year", None)
-    who = (author or "Ref.") + (f" {int(year)}" if year is not None and not pd.isna(year) else "")
-    arm = "" if r.arm == "all" else f" ({r.arm})"
-    return f"{who} [{r.ref}]{arm}"
 
 
 def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -166,6 +159,7 @@ def pool_cells(
     check_model(model, transform)
     pooled, studies = [], []
     included = _histology_groups(included, histology)
+    names = study_names(included)  # a row without an author is named as its study's other rows name it
     for key, cell in included.groupby(CELL, sort=True):
         cell = cell.reset_index(drop=True)
         x = cell["events"].to_numpy(dtype=float)
@@ -177,7 +171,7 @@ def pool_cells(
             _, lo, hi = study_interval(x, n, yi, vi, transform, study_ci, level)
             row.update(ci_low=float(lo[0]), ci_high=float(hi[0]), ci_method=study_ci)
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
-        labels = [_label(r) for r in cell.itertuples()]
+        labels = label_rows(cell, names=names)
         place = _cell_place(*key)
         summary = dict(k=len(cell), k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()))
         pooled.append(dict(**place, **summary, studies="; ".join(labels), **row))

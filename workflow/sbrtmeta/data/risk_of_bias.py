@@ -34,6 +34,7 @@ from sbrtmeta.data.sheets import (
     schema_failures,
     sheet_label,
 )
+from sbrtmeta.data.study_labels import label_rows, study_names
 
 NOT_REPORTED = "not reported"
 NOT_ASSESSED = "not assessed"
@@ -162,9 +163,8 @@ def risk_of_bias_table(
     the sheet's judgements, and :data:`NOT_ASSESSED` everywhere for a study without a row (its
     note says so). Columns: study_id, label, tool, the items, overall, assessed, source, note."""
     spec = TOOLS[tool]
-    cols = [c for c in ("first_author", "year", "ref") if c in studies]
-    first = studies.groupby("study_id", sort=False)[cols].first().reset_index()  # first non-empty of each
-    out = pd.DataFrame({"study_id": first["study_id"].astype(str).to_numpy(), "label": _labels(first)})
+    first = study_names(studies).rename_axis("study_id").reset_index()  # first author, year any row prints
+    out = pd.DataFrame({"study_id": first["study_id"].astype(str).to_numpy(), "label": label_rows(first)})
     out["tool"] = tool
     by_id = sheet.set_index("study_id") if sheet is not None else None
     why = f"{NO_ROW} ({sheet_path})" if sheet is not None else NO_SHEET
@@ -178,20 +178,6 @@ def risk_of_bias_table(
     else:
         out["assessed"] = False
     return out[["study_id", "label", "tool", *spec.columns, "overall", "assessed", "source", "note"]]
-
-
-def _labels(first: pd.DataFrame) -> list[str]:
-    """``Author year [ref]`` as the forest plots label studies (the review's reference when the
-    source prints no author)."""
-    labels = []
-    for r in first.itertuples(index=False):
-        author = getattr(r, "first_author", "")
-        author = author if isinstance(author, str) and author else "Ref."
-        year = getattr(r, "year", None)
-        year = f" {int(float(year))}" if year is not None and not pd.isna(year) and str(year) != "" else ""
-        ref = getattr(r, "ref", r.study_id)
-        labels.append(f"{author}{year} [{ref}]")
-    return labels
 
 
 def check_tool(tool: str) -> None:
