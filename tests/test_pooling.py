@@ -85,7 +85,9 @@ def test_a_single_study_has_one_interval_everywhere(study_ci):
     own = studies[studies.site == "adrenal"].iloc[0]
     assert (one.ci_low, one.ci_high, one.ci_method) == (own.ci_low, own.ci_high, study_ci)
     if study_ci == "clopper-pearson":  # 8/10: the beta quantiles of binom.test
-        assert one.ci_low == pytest.approx(beta.ppf(0.025, 8, 3)) and one.ci_high == pytest.approx(beta.ppf(0.975, 9, 2))
+        assert one.ci_low == pytest.approx(beta.ppf(0.025, 8, 3)) and one.ci_high == pytest.approx(
+            beta.ppf(0.975, 9, 2)
+        )
     cum = cumulative_table(pooled, studies.assign(year=np.nan), _included()[["study_id"]])
     for _, block in cum.groupby(["site"]):
         first = block[block["step"] == 1].iloc[0]

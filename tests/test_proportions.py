@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sbrtmeta.analysis.pooling import POOLED_COLUMNS, pool_cells
+from sbrtmeta.analysis.pooling import POOLED_COLUMNS, pool_cells, study_options
 from sbrtmeta.stats.proportions import SUMMARY_COLUMNS, PooledProportion, pool_effect_sizes, pool_proportions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +91,10 @@ def test_library_answer_is_the_workflows_pooled_row():
     )
     included = included.assign(ref=included.study_id, first_author="", arm="all", primary="crc")
     included["rate"] = included.events / included.n
-    pooled, _ = pool_cells(included)  # the pool rule's function, with the shipped options (below)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    # the pool step's function, with the shipped options (pooling's are pool_cells' defaults, below)
+    pooled, _ = pool_cells(included, **study_options(config.get("sensitivity")))
+    assert (pooled.model == "single study").any()  # cells of one study report its own (Clopper-Pearson) interval
     assert len(pooled) == rows.groupby(["site", "histology", "endpoint", "timepoint_months"]).ngroups
     compared = [c for c in SUMMARY_COLUMNS if c in POOLED_COLUMNS]
     for r in pooled.itertuples(index=False):
@@ -136,6 +139,7 @@ def test_defaults_are_the_shipped_configs():
     keys = dict(measure="transform", tau2_method="tau2_method", ci_method="ci_method", level="level", model="model")
     shipped = {ours: _shipped(config, schema, "pooling", theirs) for ours, theirs in keys.items()}
     shipped |= {key: _shipped(config, schema, "sensitivity.continuity", key) for key in ("add", "to")}
+    shipped["study_ci"] = _shipped(config, schema, "sensitivity", "study_ci")
     assert None not in shipped.values(), shipped
     assert {k: defaults[k] for k in shipped} == shipped
 
@@ -177,9 +181,21 @@ def test_pft_back_transform_uses_the_harmonic_mean_of_n():
 
 
 def test_one_study_is_reported_not_fitted():
-    res = pool_proportions(pd.DataFrame(dict(events=[8], n=[10])))
+    """A single study is itself with its own interval: Clopper-Pearson by default (binom.test's, from
+    tests/fixtures/metafor_study_ci.csv), or the Wald interval of its measure."""
+    exact = pd.read_csv(FIX / "metafor_study_ci.csv").query("method == 'clopper-pearson'")
+    r = exact.iloc[0]
+    res = pool_proportions(pd.DataFrame(dict(events=[r.xi], n=[r.ni])), level=r.level)
     assert res.model == "single study" and np.isnan(res.tau2) and res.weights.tolist() == [100.0]
-    assert res.summary_frame().estimate.iloc[0] == pytest.approx(0.8)
+    s = res.summary_frame().iloc[0]
+    assert s.estimate == pytest.approx(r.xi / r.ni) and s.ci_method == "clopper-pearson"
+    assert (s.ci_low, s.ci_high) == pytest.approx((r.ci_low, r.ci_high), rel=1e-6, abs=1e-12)
+    assert res.conf_int() == (s.ci_low, s.ci_high)
+    wald = pool_proportions(pd.DataFrame(dict(events=[8], n=[10])), study_ci="wald")
+    assert wald.conf_int(back_transform=False) == pytest.approx((wald.ci_low, wald.ci_high))
+    from scipy.stats import norm
+
+    assert wald.ci_low == pytest.approx(wald.estimate - norm.ppf(0.975) * wald.se)
 
 
 def test_pool_effect_sizes_is_what_pool_proportions_runs():

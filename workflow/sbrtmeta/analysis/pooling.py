@@ -165,11 +165,9 @@ def pool_cells(
         x = cell["events"].to_numpy(dtype=float)
         n = cell["n"].to_numpy(dtype=float)
         yi, vi = cell_effect_sizes(cell, transform, add, to)
-        fit = pool_effect_sizes(yi, vi, x, n, transform, model, tau2_method, ci_method, level)
+        # a cell of one study: the study itself, with its own interval, as in every table and figure
+        fit = pool_effect_sizes(yi, vi, x, n, transform, model, tau2_method, ci_method, level, study_ci)
         row, weights = fit.pooled_row(), fit.weights
-        if len(cell) == 1:  # the study itself: its own interval, as in every table and figure
-            _, lo, hi = study_interval(x, n, yi, vi, transform, study_ci, level)
-            row.update(ci_low=float(lo[0]), ci_high=float(hi[0]), ci_method=study_ci)
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
         labels = label_rows(cell, names=names)
         place = _cell_place(*key)

@@ -15,7 +15,9 @@ Models, as metafor (Viechtbauer, J Stat Softw 2010;36(3):1-48):
 * ``"glmm"``: the binomial-normal model of ``rma.glmm(measure = "PLO")``
   (:func:`sbrtmeta.stats.glmm.fit_glmm_logit`), with the prediction interval of ``predict.rma``
   (z, sqrt(se² + τ²)) and inverse-variance study weights at its τ²;
-* one study is reported as itself, with its own Wald interval: it is not a fit.
+* one study is reported as itself, with its own interval (``study_ci``: Clopper-Pearson by default, as
+  the workflow's ``sensitivity.study_ci``, or Wald on the measure's scale;
+  :func:`sbrtmeta.stats.effect_sizes.study_interval`): it is not a fit.
 
 The back-transform to the proportion scale is ``predict(res, transf =)`` with ``transf.ilogit``
 (PLO), the identity (PR), ``transf.iarcsin`` (PAS) or ``transf.ipft.hm`` with the studies'
@@ -30,7 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.stats.effect_sizes import boundary_studies, inverse_transform, proportion_effect_sizes
+from sbrtmeta.stats.effect_sizes import (
+    boundary_studies,
+    forward_transform,
+    inverse_transform,
+    proportion_effect_sizes,
+    study_interval,
+)
 from sbrtmeta.stats.glmm import fit_glmm_logit
 from sbrtmeta.stats.inference import check_level, critical_value
 from sbrtmeta.stats.random_effects import fit_random_effects
@@ -62,13 +70,14 @@ class PooledProportion:
     measure : the effect size pooled: PLO, PR, PAS or PFT (:mod:`sbrtmeta.stats.effect_sizes`).
     model : ``"random effects"``, ``"common effect"`` (``tau2_method="FE"``), ``"GLMM"`` or
         ``"single study"`` (k = 1: the study itself, not a fit).
-    tau2_method, ci_method : what was used (``"GLMM"`` and ``"z"`` for the GLMM; ``""`` and
-        ``"z"`` for a single study).
+    tau2_method, ci_method : what was used (``"GLMM"`` and ``"z"`` for the GLMM; for a single
+        study ``""`` and its interval, ``study_ci``).
     level : confidence level of the intervals.
     estimate, se : the pooled estimate on the measure's scale and its standard error (Knapp and
         Hartung's under ``ci_method="knha"``).
     df : degrees of freedom of the t interval (k - 1 under ``knha``), None for z.
-    ci_low, ci_high : confidence interval, measure's scale.
+    ci_low, ci_high : confidence interval, measure's scale (a single study's interval of
+        ``study_ci`` on the measure's scale).
     pi_low, pi_high : prediction interval for a new study's true value (``predict.rma``; NaN for
         the common-effect model and a single study).
     tau2, tau2_ci_low, tau2_ci_high : between-study variance and its Q-profile CI (NaN for the
@@ -116,7 +125,13 @@ class PooledProportion:
     def conf_int(self, level: float | None = None, back_transform: bool = True) -> tuple[float, float]:
         """Confidence interval of the pooled value at ``level`` (the fit's level by default),
         as a proportion (``back_transform=True``) or on the measure's scale: estimate ∓ the
-        critical value (z, or t on ``df``) times ``se``."""
+        critical value (z, or t on ``df``) times ``se``; for a single study its own interval
+        (``ci_method``, :func:`~sbrtmeta.stats.effect_sizes.study_interval`)."""
+        if self.model == "single study":
+            _, low, high = self._study_interval(self.level if level is None else check_level(level))
+            if back_transform:
+                return low, high
+            return tuple(float(forward_transform(p, self.measure, self.n)) for p in (low, high))
         if level is None:
             low, high = self.ci_low, self.ci_high
         else:
@@ -126,12 +141,18 @@ class PooledProportion:
             return self.back_transform(low), self.back_transform(high)
         return float(low), float(high)
 
+    def _study_interval(self, level: float) -> tuple[float, float, float]:
+        """A single study's estimate and interval as proportions."""
+        est, low, high = study_interval(self.events, self.n, self.yi, self.vi, self.measure, self.ci_method, level)
+        return float(est[0]), float(low[0]), float(high[0])
+
     def pooled_row(self) -> dict:
         """The fields of a ``pooled.csv`` row: ``model_estimate`` on the measure's scale, the
         estimate and intervals as proportions, and the heterogeneity."""
         row = dict(model=self.model, transform=self.measure, tau2_method=self.tau2_method, ci_method=self.ci_method)
         row["model_estimate"] = self.estimate
         row.update({key: self.back_transform(getattr(self, key)) for key in _INTERVAL_FIELDS})
+        row["ci_low"], row["ci_high"] = self.conf_int()
         row.update({key: getattr(self, key) for key in _HETEROGENEITY_FIELDS[2:]})
         return row
 
@@ -157,10 +178,12 @@ def check_model(model: str, measure: str) -> None:
         raise ValueError("the GLMM pools logits: use measure='PLO' with model='glmm'")
 
 
-def _single_study(yi, vi, level) -> dict:
-    half = critical_value(level) * np.sqrt(vi[0])
-    fields = dict(model="single study", tau2_method="", ci_method="z", estimate=yi[0], se=np.sqrt(vi[0]))
-    fields.update(df=None, ci_low=yi[0] - half, ci_high=yi[0] + half, weights=np.array([100.0]))
+def _single_study(yi, vi, x, n, measure, level, study_ci) -> dict:
+    """The study itself: its estimate, and its interval of ``study_ci`` on the measure's scale."""
+    _, low, high = study_interval(x, n, yi, vi, measure, study_ci, level)
+    fields = dict(model="single study", tau2_method="", ci_method=study_ci, estimate=yi[0], se=np.sqrt(vi[0]))
+    fields.update(df=None, ci_low=float(forward_transform(low[0], measure, n)), weights=np.array([100.0]))
+    fields.update(ci_high=float(forward_transform(high[0], measure, n)))
     fields.update(dict.fromkeys(_HETEROGENEITY_FIELDS, np.nan))
     return fields
 
@@ -213,16 +236,18 @@ def pool_effect_sizes(
     tau2_method: str = "REML",
     ci_method: str = "knha",
     level: float = 0.95,
+    study_ci: str = "clopper-pearson",
 ) -> PooledProportion:
     """Pool the studies' effect sizes ``yi``, ``vi`` of ``measure`` (from
     :func:`~sbrtmeta.stats.effect_sizes.proportion_effect_sizes` of ``events`` and ``n``):
-    one study is reported as itself, more are fitted by ``model`` (module docstring)."""
+    one study is reported as itself with its interval ``study_ci``, more are fitted by
+    ``model`` (module docstring)."""
     check_model(model, measure)
     check_level(level)
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     x, n = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
     if len(yi) == 1:
-        fields = _single_study(yi, vi, level)
+        fields = _single_study(yi, vi, x, n, measure, level, study_ci)
     elif model == "glmm":
         fields = _glmm(x, n, vi, level)
     else:
@@ -273,6 +298,7 @@ def pool_proportions(
     model: str = "random-effects",
     add: float = 0.5,
     to: str = "only0",
+    study_ci: str = "clopper-pearson",
 ) -> PooledProportion:
     """Pool the proportions ``events / n`` of the rows of ``data``, one row per study.
 
@@ -291,6 +317,9 @@ def pool_proportions(
     level : confidence level of the intervals.
     model : ``"random-effects"`` (inverse variance) or ``"glmm"`` (binomial-normal; PLO only).
     add, to : continuity correction of PLO and PR, as ``escalc(add =, to =)``.
+    study_ci : the interval of a single study (k = 1 is reported, not fitted):
+        ``"clopper-pearson"``, ``"wilson"``, ``"wilson-cc"``, ``"agresti-coull"``, ``"jeffreys"``
+        or ``"wald"`` (on the measure's scale).
 
     The defaults are the workflow's (``config/config.yaml``), so the result for a cell's rows
     is that cell's row of ``pooled.csv``.
@@ -309,4 +338,4 @@ def pool_proportions(
     x, size = _counts(data, events), _counts(data, n)
     _check_rows(data, x, size, events, n, measure, add, to)
     yi, vi = proportion_effect_sizes(x, size, measure, add, to)
-    return pool_effect_sizes(yi, vi, x, size, measure, model, tau2_method, ci_method, level)
+    return pool_effect_sizes(yi, vi, x, size, measure, model, tau2_method, ci_method, level, study_ci)
