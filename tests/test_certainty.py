@@ -350,7 +350,9 @@ def test_methods_describe_the_config_used():
     assert "REML τ² estimator, a Knapp-Hartung 95% CI" in text and "logit scale (logit transform)" in text
     assert "Python 3.x and numpy 9" in text
     assert "MINORS" in text and "serious when at least 25% of the cell's weight" in text
-    assert "The evidence starts at high: a question of prognosis" in text and "Iorio" in text
+    assert (
+        "The evidence starts at high (for a question of prognosis, observational evidence" in text and "Iorio" in text
+    )
     other = copy.deepcopy(CONFIG)
     other["pooling"].update(tau2_method="DL", ci_method="z", transform="PFT")
     for section in ("sensitivity", "curves", "robustness"):
@@ -478,6 +480,9 @@ def test_summary_section_in_gradepro_layout_with_footnotes_and_statements():
         "d. Risk of bias: not assessed (provisional): no study",
     ]
     assert len(notes) == 4 and all(n.startswith(s) for n, s in zip(notes, starts)), notes
+    # two rows with the same reasons share their letters
+    twice, twice_notes = summary_of_findings_table(pd.concat([sof.iloc[:1], sof.iloc[:1]]))
+    assert list(twice.iloc[:, 4]) == ["⊕⊕◯◯ LOW a,b"] * 2 and len(twice_notes) == 2
     very_low = sof.iloc[:1].assign(certainty="very low")
     assert summary_of_findings_table(very_low)[0].iloc[0, 4].startswith("⊕◯◯◯ VERY LOW")
     assert summary_of_findings_table(very_low)[0].iloc[0, 5] == (

@@ -9,8 +9,8 @@ from sbrtmeta.data.risk_of_bias import NOT_ASSESSED
 LEVELS = ("very low", "low", "moderate", "high")
 # grade.start: the level the evidence starts at, and why.
 STARTS = {
-    "high": "a question of prognosis: observational evidence starts at high (Iorio et al., BMJ 2015;350:h870)",
-    "low": "non-randomised studies of an intervention start at low (GRADE handbook, 5.1)",
+    "high": "for a question of prognosis, observational evidence starts at high (Iorio et al., BMJ 2015;350:h870)",
+    "low": "non-randomised studies of an intervention's effect start at low (GRADE handbook, 5.1)",
 }
 DEFAULT_START = "high"
 NOT_SERIOUS, SERIOUS, VERY_SERIOUS, NOT_ASSESSABLE = "not serious", "serious", "very serious", "not assessable"

@@ -75,7 +75,8 @@ def letters(n: int) -> list[str]:
 
 def statement(r) -> str:
     """The row's informative statement (Santesso 2020): the hedge of its certainty, or "very uncertain"."""
-    where = f"after SBRT of {r.site} metastases" + (f" ({_histology(r)})" if _histology(r) else "")
+    lesions = f"{r.site}s" if r.site.endswith("recurrence") else f"{r.site} metastases"
+    where = f"after SBRT of {lesions}" + (f" ({_histology(r)})" if _histology(r) else "")
     what = f"{endpoint_name(r.endpoint).lower()} at {float(r.timepoint_months):g} months {where}"
     if r.certainty == "very low":
         text = f"The evidence is very uncertain about {what}."
@@ -107,13 +108,13 @@ def summary_of_findings_table(sof: pd.DataFrame) -> tuple[pd.DataFrame, list[str
     """The summary-of-findings table in GRADEpro's layout (:data:`SOF_HEADER`: outcome and time point,
     № of participants (studies), the rate with its CI, certainty as ⊕⊕◯◯ with its word and footnote
     letters, an informative statement) and its lettered footnotes (``"a. Risk of bias: ..."``), one per
-    rating down or up, lettered through the table. Plain text, for summary.md and for the HTML report
-    and the docx to reuse."""
-    rows, notes = [], []
+    rating down or up, lettered through the table (rows with the same reason share a letter). Plain
+    text, for summary.md and for the HTML report and the docx to reuse."""
+    rows, letter_of = [], {}  # one letter per distinct footnote: rows with the same reason share it
     for r in sof.itertuples(index=False):
-        mine = _footnotes(r)
-        marks = letters(len(notes) + len(mine))[len(notes) :]
-        notes += [f"{m}. {n}" for m, n in zip(marks, mine)]
+        for text in _footnotes(r):
+            letter_of.setdefault(text, letters(len(letter_of) + 1)[-1])
+        marks = [letter_of[text] for text in _footnotes(r)]
         certainty = f"{SYMBOLS[r.certainty]} {r.certainty.upper()}" + (" (provisional)" if _true(r.provisional) else "")
         rows.append(
             [
@@ -125,7 +126,7 @@ def summary_of_findings_table(sof: pd.DataFrame) -> tuple[pd.DataFrame, list[str
                 statement(r),
             ]
         )
-    return pd.DataFrame(rows, columns=SOF_HEADER), notes
+    return pd.DataFrame(rows, columns=SOF_HEADER), [f"{m}. {text}" for text, m in letter_of.items()]
 
 
 def _markdown(frame: pd.DataFrame) -> list[str]:

@@ -375,7 +375,7 @@ def _certainty(grade: dict) -> list[str]:
     lines = [
         "## Certainty of the evidence",
         "",
-        f"Certainty was rated per pooled result with GRADE. The evidence starts at {start}: {STARTS[start]}. "
+        f"Certainty was rated per pooled result with GRADE. The evidence starts at {start} ({STARTS[start]}). "
         + (
             "The question here is one of prognosis (what fraction of lesions is controlled, or of patients alive, "
             "at a time point after SBRT), not a comparison of treatments. "

@@ -5,12 +5,17 @@ workflow can answer (title, search, registration ...) are "to be completed by th
 
 from __future__ import annotations
 
+from sbrtmeta.data.risk_of_bias import TOOLS
+
 AUTHORS = "to be completed by the authors"
 COVERED = "covered by the workflow"
 PARTLY = "partly"
 # What the workflow leaves to the authors in items it answers only in part.
 MISSING = {
-    "9": "how many reviewers extracted each report, independently or not, and how disagreements were settled",
+    "9": (
+        "who the readers were; the independent second reading and its reconciliation (data/double_extraction/) "
+        "cover the 2014 colorectal review only, the primary studies' abstracts (primary_studies.csv) were read once"
+    ),
     "16a": "the search and screening counts above the extracted reports (records identified, screened, assessed)",
     "23b": "the discussion of the limitations beyond the GRADE reasons",
 }
@@ -169,9 +174,7 @@ def _risk_of_bias_gap(config: dict, table) -> str | None:
         return "no risk-of-bias sheet (data.risk_of_bias): every study is not assessed"
     if table is None or not len(table):
         return None
-    items = [
-        c for c in table.columns if c not in ("study_id", "label", "tool", "overall", "assessed", "source", "note")
-    ]
+    items = [c for c in TOOLS[str(table["tool"].iloc[0])].columns if c in table]
     unassessed = sum(int((table[c].astype(str) == "not assessed").sum()) for c in items)
     no_overall = int((table["overall"].astype(str) == "not assessed").sum())
     if not unassessed and not no_overall:
