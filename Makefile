@@ -2,8 +2,8 @@
 # make lint   ruff (check, format --check), snakefmt --check, snakemake --lint, lint-imports (layers)
 # make test   set up .venv, lint, and run the tests
 # make test-fast  the inner loop: every test but those that run Snakemake (marked workflow), < 2 min on 2 cores
-# make fixtures  regenerate the metafor reference values
-#               (needs: apt-get install r-cran-metafor r-cran-lme4 r-cran-numderiv r-cran-clubsandwich)
+# make fixtures  regenerate the metafor reference values with metafor 5.1-12 (tests/metafor/README says how
+#               to install it into METAFOR_LIB from the public repository; the target checks the version it finds)
 # make test-slurm  start a single-node SLURM here (installs Debian's slurm-wlm and munge; root), run the
 #             robustness rules through --profile profiles/slurm and locally, check the tables are equal
 # make bench  time the engine against metafor and statsmodels, permutest against metafor, and the workflow
@@ -51,7 +51,13 @@ $(VENV)/.slurm-installed: $(VENV)/.installed
 test-slurm: $(VENV)/.slurm-installed
 	PYTHON=$(BIN)/python bash tests/slurm/run_slurm_test.sh
 
+# metafor 5.1-12 lives in its own R library (not Debian's 3.8-1): tests/metafor/README
+METAFOR_LIB ?= /opt/R-metafor51
+METAFOR_VERSION := 5.1-12
+RSCRIPT := R_LIBS=$(METAFOR_LIB) Rscript
+
 fixtures: $(VENV)/.installed
+	$(RSCRIPT) tests/metafor/check_version.R $(METAFOR_VERSION)
 	$(BIN)/snakemake results/tables/included.csv results/clean/outcomes.csv results/tables/dose_response_arms.csv \
 	    results/tables/pooled_studies.csv
 	$(BIN)/python tests/metafor/make_inputs.py results/tables/included.csv tests/fixtures/metafor_inputs.csv
@@ -62,34 +68,37 @@ fixtures: $(VENV)/.installed
 	$(BIN)/python tests/metafor/make_multilevel_inputs.py results/clean/outcomes.csv tests/fixtures/multilevel_inputs.csv
 	$(BIN)/python tests/metafor/make_dose_response_inputs.py results/clean/outcomes.csv \
 	    tests/fixtures/dose_response_inputs.csv results/tables/dose_response_arms.csv
-	Rscript tests/metafor/make_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
-	Rscript tests/metafor/make_glmm_fixtures.R tests/fixtures/metafor_inputs.csv \
+	$(RSCRIPT) tests/metafor/make_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
+	$(RSCRIPT) tests/metafor/make_glmm_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/glmm_inputs_k200.csv tests/fixtures/metafor_glmm.csv
-	Rscript tests/metafor/make_metareg_fixtures.R tests/fixtures/metareg_project_inputs.csv \
+	$(RSCRIPT) tests/metafor/make_metareg_fixtures.R tests/fixtures/metareg_project_inputs.csv \
 	    tests/fixtures/metareg_synthetic_inputs.csv tests/fixtures/metafor_inputs.csv tests/fixtures
-	Rscript tests/metafor/make_multilevel_fixtures.R tests/fixtures/multilevel_inputs.csv tests/fixtures
-	Rscript tests/metafor/make_dose_response_fixtures.R tests/fixtures/dose_response_inputs.csv tests/fixtures
+	$(RSCRIPT) tests/metafor/make_multilevel_fixtures.R tests/fixtures/multilevel_inputs.csv tests/fixtures
+	$(RSCRIPT) tests/metafor/make_dose_response_fixtures.R tests/fixtures/dose_response_inputs.csv tests/fixtures
 	$(BIN)/python tests/metafor/make_curve_inputs.py results/clean/outcomes.csv config/config.yaml \
 	    tests/fixtures/curve_inputs.csv tests/fixtures/dose_time_inputs.csv
-	Rscript tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures \
+	$(RSCRIPT) tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures \
 	    tests/fixtures/dose_time_inputs.csv
-	Rscript tests/metafor/make_curve_bound_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures
-	Rscript tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
+	$(RSCRIPT) tests/metafor/make_curve_bound_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures
+	$(RSCRIPT) tests/metafor/make_sensitivity_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/asymmetric_inputs.csv tests/fixtures
-	Rscript tests/metafor/make_edge_fixtures.R tests/fixtures
-	Rscript tests/metafor/make_gosh_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
+	$(RSCRIPT) tests/metafor/make_edge_fixtures.R tests/fixtures
+	$(RSCRIPT) tests/metafor/make_gosh_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
+	$(BIN)/python tests/metafor/make_tau2_inputs.py tests/fixtures/tau2_synthetic_inputs.csv
+	$(RSCRIPT) tests/metafor/make_tau2_fixtures.R tests/fixtures/metafor_inputs.csv \
+	    tests/fixtures/tau2_synthetic_inputs.csv tests/fixtures/metafor_tau2.csv
 	$(BIN)/python tests/metafor/make_sensitivity_study_inputs.py results/tables/included.csv \
 	    tests/fixtures/sensitivity_study_inputs.csv
-	Rscript tests/metafor/make_sensitivity_study_fixtures.R tests/fixtures/sensitivity_study_inputs.csv \
+	$(RSCRIPT) tests/metafor/make_sensitivity_study_fixtures.R tests/fixtures/sensitivity_study_inputs.csv \
 	    tests/fixtures/workflow_included.csv tests/fixtures
 	$(BIN)/python tests/metafor/make_sensitivity_tests_inputs.py results/tables/pooled_studies.csv \
 	    results/tables/dose_response_arms.csv tests/fixtures/sensitivity_tests_inputs.csv
-	Rscript tests/metafor/make_permutation_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv \
+	$(RSCRIPT) tests/metafor/make_permutation_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv \
 	    tests/fixtures/metafor_permutation.csv
-	Rscript tests/metafor/make_sensitivity_tests_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv \
+	$(RSCRIPT) tests/metafor/make_sensitivity_tests_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv \
 	    tests/fixtures/metafor_sensitivity_tests.csv
 	$(BIN)/python tests/metafor/make_workflow_inputs.py results/tables/included.csv tests/fixtures/workflow_included.csv
-	Rscript tests/metafor/make_workflow_fixtures.R tests/fixtures/workflow_included.csv tests/fixtures
+	$(RSCRIPT) tests/metafor/make_workflow_fixtures.R tests/fixtures/workflow_included.csv tests/fixtures
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_benchmarks.py

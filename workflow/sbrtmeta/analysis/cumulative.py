@@ -21,7 +21,7 @@ from sbrtmeta.analysis.leave_one_out import glmm_refit
 from sbrtmeta.data.cells import with_years
 from sbrtmeta.stats.cumulative import accrual_order, cumulative
 from sbrtmeta.stats.effect_sizes import inverse_transform
-from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset, wald_tests
+from sbrtmeta.stats.inference import ci_subset, refit_tau2, wald_tests
 
 CELL = ["site", "histology", "endpoint", "timepoint_months"]
 MAX_STUDIES = 500  # the refits of a cell use k x k arrays: above this many studies they are skipped, and said so
@@ -68,8 +68,8 @@ def _glmm_steps(group: pd.DataFrame, order: np.ndarray, level: float) -> SimpleN
 
 def refit_methods(cell) -> tuple[str, str, str]:
     """The τ² estimator and test with which a pooled cell is refitted, and a note when they are
-    not the cell's own (GLMM cells: REML; CI methods other than knha and z: z)."""
-    method = cell.tau2_method if cell.tau2_method in TAU2_METHODS else "REML"
+    not the cell's own (GLMM, GENQ and GENQM cells: REML; CI methods other than knha and z: z)."""
+    method = refit_tau2(cell.tau2_method)
     ci = cell.ci_method if cell.ci_method in REFIT_CI else "z"
     note = "" if method == cell.tau2_method else f"refitted with REML τ² (the cell's model is {cell.tau2_method})"
     if cell.tau2_method == "GLMM":

@@ -34,6 +34,7 @@ from sbrtmeta.stats.gosh import (
     subset_ids,
     subset_matrix,
 )
+from sbrtmeta.stats.inference import refit_tau2
 
 PLACE = ["site", "histology", "endpoint", "timepoint_months"]
 MIN_STUDIES = 3
@@ -144,7 +145,7 @@ def gosh_shard(
     parts = []
     for cell in gosh_cells(studies, gosh["exhaustive_max"], gosh["samples"]):
         a, b = shard_range(cell.chunks, shard, shards)
-        parts.append(_cell_part(cell, a, b, pooling["tau2_method"], pooling["transform"], seed, threads))
+        parts.append(_cell_part(cell, a, b, refit_tau2(pooling["tau2_method"]), pooling["transform"], seed, threads))
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(PART_COLUMNS))
 
@@ -238,7 +239,7 @@ def gather_cells(
         if len(got) != cell.total or not np.array_equal(np.sort(got["row"].to_numpy()), np.arange(cell.total)):
             raise ValueError(f"GOSH parts of {cell.name}: {len(got)} of {cell.total} subsets (a shard is missing)")
         table = cell_table(cell, got)
-        yield cell, table, study_shifts(cell, table, pooling["tau2_method"], pooling["transform"])
+        yield cell, table, study_shifts(cell, table, refit_tau2(pooling["tau2_method"]), pooling["transform"])
 
 
 def gather_gosh(parts: list[pd.DataFrame], studies: pd.DataFrame, pooling: dict, gosh: dict) -> GoshTables:

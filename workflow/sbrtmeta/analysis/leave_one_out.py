@@ -17,7 +17,7 @@ import pandas as pd
 
 from sbrtmeta.data.cells import select_rows
 from sbrtmeta.stats.effect_sizes import inverse_transform
-from sbrtmeta.stats.inference import TAU2_METHODS, ci_subset
+from sbrtmeta.stats.inference import ci_subset, refit_tau2
 from sbrtmeta.stats.influence import leave1out
 from sbrtmeta.stats.proportions import pool_effect_sizes
 
@@ -176,7 +176,7 @@ def leave_one_out_table(
             endpoint=cell.endpoint,
             timepoint_months=float(cell.timepoint_months),
         )
-        method = cell.tau2_method if cell.tau2_method in TAU2_METHODS else "REML"
+        method = refit_tau2(cell.tau2_method)
         ci = cell.ci_method if cell.ci_method in LOO_CI else "z"
         k = len(group)
         if k > max_studies:

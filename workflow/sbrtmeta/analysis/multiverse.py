@@ -166,10 +166,11 @@ def _fit_group(rows: list[_Row], level: float) -> None:
     width = max(r.cell.k for r in rows)
     Y = np.full((len(rows), width), np.nan)
     V = np.ones((len(rows), width))
+    N = np.ones((len(rows), width))  # GENQ's and GENQM's weights: the arms' patients, as in pooling
     for i, r in enumerate(rows):
         y, v = r.cell.effects(transform)
-        Y[i, : len(y)], V[i, : len(v)] = y, v
-    fit = fit_random_effects_batch(Y, V, tau2_method, ci_method, level)
+        Y[i, : len(y)], V[i, : len(v)], N[i, : len(v)] = y, v, r.cell.n
+    fit = fit_random_effects_batch(Y, V, tau2_method, ci_method, level, weights=N)
     nhm = np.array([r.cell.nhm for r in rows])
     _back(dict(estimate=fit.estimate, ci_low=fit.ci_low, ci_high=fit.ci_high), transform, nhm, rows)
     for i, r in enumerate(rows):

@@ -31,6 +31,17 @@ TAU2_LABELS = {
     "HS": "Hunter-Schmidt τ²",
     "SJ": "Sidik-Jonkman τ²",
     "FE": "common-effect model",
+    "EE": "equal-effects model",
+    "CE": "common-effect model",
+    "CO": "Cochran (Hedges) τ²",
+    "VC": "variance-component (Hedges) τ²",
+    "MP": "Mandel-Paule τ²",
+    "HSk": "Hunter-Schmidt τ² (k-corrected)",
+    "DLIT": "iterated DerSimonian-Laird τ²",
+    "SJIT": "iterated Sidik-Jonkman τ²",
+    "PMM": "median-unbiased Paule-Mandel τ²",
+    "GENQ": "generalized Q τ² (weights: patients per arm)",
+    "GENQM": "median-unbiased generalized Q τ² (weights: patients per arm)",
     "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)",
 }
 CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}

@@ -39,7 +39,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-TAU2_METHODS = ("REML", "ML", "DL", "PM", "EB", "HE", "HS", "SJ", "FE")
+# every τ² estimator metafor 5.1-12's rma.uni accepts (its spelling), then its aliases:
+# EE and CE are FE (common effect), CO and VC are HE, MP is PM
+TAU2_ALIASES = {"EE": "FE", "CE": "FE", "CO": "HE", "VC": "HE", "MP": "PM"}
+TAU2_METHODS = (
+    ("REML", "ML", "DL", "PM", "EB", "HE", "HS", "SJ", "FE")
+    + ("HSk", "DLIT", "SJIT", "PMM", "GENQ", "GENQM")
+    + tuple(TAU2_ALIASES)
+)
 CI_METHODS = ("z", "t", "knha")
 
 
@@ -57,6 +64,20 @@ def check_ci_method(name: str, allowed: tuple = CI_METHODS) -> str:
     return name
 
 
+def canonical_tau2(name: str) -> str:
+    """The estimator an alias names (``"EE"`` -> ``"FE"``), after :func:`check_tau2_method`."""
+    return TAU2_ALIASES.get(check_tau2_method(name), name)
+
+
+def refit_tau2(name: str) -> str:
+    """The τ² estimator with which leave-one-out, cumulative and GOSH refit a pooled cell:
+    its own, or REML where it has none here (GLMM) or needs weights the refits do not carry
+    (GENQ, GENQM)."""
+    if name not in TAU2_METHODS or canonical_tau2(name) in ("GENQ", "GENQM"):
+        return "REML"
+    return name
+
+
 def tau2_subset(*names: str) -> tuple:
     """The τ² estimators a model supports, taken from :data:`TAU2_METHODS`, in the order given."""
     for name in names:
@@ -71,6 +92,8 @@ def ci_subset(*names: str) -> tuple:
     return tuple(names)
 
 
+# τ² estimators that need fixed weights (rma.uni's ``weights``): the generalized Q estimators
+WEIGHTED_TAU2 = tau2_subset("GENQ", "GENQM")
 # τ² estimators solved by (restricted) maximum likelihood
 LIKELIHOOD_TAU2 = tau2_subset("REML", "ML")
 # what a meta-regression (and so a subgroup test and Egger's regression test) supports

@@ -40,7 +40,7 @@ from sbrtmeta.stats.effect_sizes import (
     study_interval,
 )
 from sbrtmeta.stats.glmm import fit_glmm_logit
-from sbrtmeta.stats.inference import check_level, critical_value
+from sbrtmeta.stats.inference import canonical_tau2, check_level, critical_value
 from sbrtmeta.stats.random_effects import fit_random_effects
 
 __all__ = ["MODELS", "POOLED_FIELDS", "PooledProportion", "pool_effect_sizes", "pool_proportions"]
@@ -188,9 +188,10 @@ def _single_study(yi, vi, x, n, measure, level, study_ci) -> dict:
     return fields
 
 
-def _random_effects(yi, vi, tau2_method, ci_method, level) -> dict:
-    fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True)
-    fields = dict(model="random effects" if tau2_method != "FE" else "common effect")
+def _random_effects(yi, vi, tau2_method, ci_method, level, n=None) -> dict:
+    # n, the studies' sizes, are the weights of the GENQ and GENQM τ² estimators
+    fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True, weights=n)
+    fields = dict(model="random effects" if canonical_tau2(tau2_method) != "FE" else "common effect")
     fields.update(tau2_method=tau2_method, ci_method=ci_method)
     fields.update({key: getattr(fit, key) for key in ("estimate", "se", "df", "ci_low", "ci_high", "weights")})
     fields.update({key: getattr(fit, key) for key in _HETEROGENEITY_FIELDS})
@@ -251,7 +252,7 @@ def pool_effect_sizes(
     elif model == "glmm":
         fields = _glmm(x, n, vi, level)
     else:
-        fields = _random_effects(yi, vi, tau2_method, ci_method, level)
+        fields = _random_effects(yi, vi, tau2_method, ci_method, level, n)
     return PooledProportion(measure=measure, level=level, yi=yi, vi=vi, events=x, n=n, **fields)
 
 
@@ -311,8 +312,10 @@ def pool_proportions(
     events, n : the names of its columns of events and of sample sizes.
     measure : ``"PLO"`` (logit), ``"PR"`` (raw), ``"PAS"`` (arcsine) or ``"PFT"``
         (Freeman-Tukey double arcsine).
-    tau2_method : ``"REML"``, ``"ML"``, ``"DL"``, ``"PM"``, ``"EB"``, ``"HE"``, ``"HS"``,
-        ``"SJ"``, or ``"FE"`` (common effect).
+    tau2_method : one of :data:`sbrtmeta.stats.inference.TAU2_METHODS`: ``"REML"``, ``"ML"``,
+        ``"DL"``, ``"PM"``, ``"EB"``, ``"HE"``, ``"HS"``, ``"SJ"``, ``"HSk"``, ``"DLIT"``, ``"SJIT"``,
+        ``"PMM"``, ``"GENQ"`` and ``"GENQM"`` (weights: the studies' sizes), or ``"FE"`` (common
+        effect); aliases as metafor's.
     ci_method : ``"knha"`` (Knapp-Hartung, t on k - 1 df) or ``"z"`` (Wald).
     level : confidence level of the intervals.
     model : ``"random-effects"`` (inverse variance) or ``"glmm"`` (binomial-normal; PLO only).

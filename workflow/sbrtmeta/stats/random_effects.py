@@ -33,8 +33,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from sbrtmeta.stats.generalized_q import tau2_genq, tau2_genqm
 from sbrtmeta.stats.inference import (
     KNHA_CI,
+    WEIGHTED_TAU2,
+    canonical_tau2,
     check_ci_method,
     check_level,
     check_tau2_method,
@@ -371,31 +374,69 @@ def _solve(method, y, v, mask, k, target=None, start=None, mom0=None, strict=Fal
 # --- τ² estimators (batch) ---------------------------------------------------------------
 
 
-def tau2_batch(y, v, method: str = "REML", strict: bool = False) -> np.ndarray:
+def tau2_batch(y, v, method: str = "REML", strict: bool = False, weights=None) -> np.ndarray:
     """τ² for each row of ``y``/``v`` (shape (m, k), NaN in ``y`` for absent studies).
     ``strict=True`` raises RuntimeError if an iterative estimator stops at its step cap
-    instead of converging (by default the row keeps its last value; results are the same)."""
+    instead of converging (by default the row keeps its last value; results are the same).
+    ``weights`` (same shape, or (k,) for every row) are the fixed weights GENQ and GENQM
+    need (:mod:`sbrtmeta.stats.generalized_q`); the other estimators ignore them."""
     y, v, mask, k = _as_batch(y, v)
-    return _tau2(y, v, mask, k, method, strict=strict)
+    return _tau2(y, v, mask, k, method, strict=strict, weights=_as_weights(weights, y, mask, method))
 
 
-def _tau2(y, v, mask, k, method, mom0=None, strict=False):
+def _as_weights(weights, y, mask, method):
+    """``weights`` as an (m, k) array of positive values where studies are present, or
+    None when ``method`` needs none; ValueError when GENQ/GENQM has none."""
+    if canonical_tau2(method) not in WEIGHTED_TAU2:
+        return None
+    if weights is None:
+        raise ValueError(f"tau2_method {method!r} needs weights (metafor's rma(..., weights = ))")
+    a = np.broadcast_to(np.asarray(weights, dtype=float), y.shape)
+    present = np.ones(y.shape, dtype=bool) if mask is None else mask
+    if not np.all(np.isfinite(a[present])) or np.any(a[present] <= 0):
+        raise ValueError(f"tau2_method {method!r}: weights must be finite and > 0")
+    return a
+
+
+def _tau2_weighted(y, v, mask, k, method, weights):
+    """GENQ or GENQM, one row at a time (each row has its own weights)."""
+    estimator = tau2_genq if method == "GENQ" else tau2_genqm
+    out = np.zeros(y.shape[0])
+    for i in range(y.shape[0]):
+        keep = slice(None) if mask is None else mask[i]
+        out[i] = estimator(y[i][keep], v[i][keep], weights[i][keep])
+    return out
+
+
+# the estimators whose estimating equation is Q(τ²) = k - 1 (Paule-Mandel's): metafor's
+# DLIT and SJIT iterate to its root (rma.uni's comments say so for DLIT), EB by Fisher scoring
+_PM_ROOT = ("PM", "EB", "DLIT", "SJIT")
+
+
+def _tau2(y, v, mask, k, method, mom0=None, strict=False, weights=None):
     """τ² of every row by ``method``; ``mom0`` are the moments at τ² = 0 if known."""
+    method = canonical_tau2(method)
     m = y.shape[0]
     if method == "FE":
         return np.zeros(m)
-    if mom0 is None and method in ("REML", "ML", "PM", "EB", "DL", "HS"):
+    if method in WEIGHTED_TAU2:
+        return _tau2_weighted(y, v, mask, k, method, weights)
+    if mom0 is None and method not in ("HE", "SJ"):
         mom0 = _Moments(y, v, mask, np.zeros(m))
     if method in ("REML", "ML"):
         return _solve(method, y, v, mask, k, start=_tau2(y, v, mask, k, "HE"), mom0=mom0, strict=strict)
-    if method in ("PM", "EB"):
+    if method in _PM_ROOT or method == "PMM":
+        # PMM: the median of χ²(k-1) as target, the median-unbiased Paule-Mandel estimator
+        target = stats.chi2.ppf(0.5, k - 1) if method == "PMM" else (k - 1).astype(float)
         start = _tau2(y, v, mask, k, "DL", mom0)
-        return _solve("PM", y, v, mask, k, target=(k - 1).astype(float), start=start, mom0=mom0, strict=strict)
+        return _solve("PM", y, v, mask, k, target=target, start=start, mom0=mom0, strict=strict)
     kk = np.maximum(k - 1, 1)
     if method == "DL":
         tau2 = (mom0.q - (k - 1)) / (mom0.sw - mom0.w2 / mom0.sw)
     elif method == "HS":
         tau2 = (mom0.q - k) / mom0.sw
+    elif method == "HSk":
+        tau2 = (k / kk * mom0.q - k) / mom0.sw
     elif method == "HE":
         ybar = _masked(mask, y, 0).sum(axis=1) / k
         rss = _masked(mask, (y - ybar[:, None]) ** 2, 0).sum(axis=1)
@@ -439,14 +480,16 @@ def _tau2_qprofile(y, v, mask, k, level, tau2, mom0):
 # --- model fit ---------------------------------------------------------------------------
 
 
-def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False):
+def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False, weights=None):
     check_tau2_method(tau2_method)
     check_ci_method(ci_method, KNHA_CI)
     check_level(level)
     if ci_method == "knha" and np.any(k < 2):
         raise ValueError("Knapp-Hartung intervals need k >= 2 studies")
+    weights = _as_weights(weights, y, mask, tau2_method)
     fe = _Moments(y, v, mask, np.zeros(y.shape[0]))  # shared by the τ² estimator and Q
-    tau2 = _tau2(y, v, mask, k, tau2_method, fe, strict)
+    tau2 = _tau2(y, v, mask, k, tau2_method, fe, strict, weights)
+    common = canonical_tau2(tau2_method) == "FE"
     mom = _Moments(y, v, mask, tau2)
     mu = mom.mu
     if ci_method == "knha":
@@ -460,7 +503,7 @@ def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False):
     q = fe.q
     with np.errstate(divide="ignore", invalid="ignore"):
         q_p = np.where(k > 1, stats.chi2.sf(q, k - 1), np.nan)
-        if tau2_method == "FE":
+        if common:
             i2 = np.where((k > 1) & (q > 0), np.maximum(0.0, 100.0 * (q - (k - 1)) / q), 0.0)
             h2 = np.where(k > 1, q / (k - 1), 1.0)
         else:
@@ -468,13 +511,19 @@ def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False):
             i2 = np.where(k > 1, 100.0 * tau2 / (vt + tau2), 0.0)
             h2 = np.where(k > 1, (vt + tau2) / vt, 1.0)
     nan = np.full_like(mu, np.nan)
-    pi_lo = mu - crit * pi_se if tau2_method != "FE" else nan
-    pi_hi = mu + crit * pi_se if tau2_method != "FE" else nan
+    pi_lo = mu - crit * pi_se if not common else nan
+    pi_hi = mu + crit * pi_se if not common else nan
     return tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe
 
 
 def fit_random_effects(
-    y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95, tau2_ci: bool = False
+    y,
+    v,
+    tau2_method: str = "REML",
+    ci_method: str = "knha",
+    level: float = 0.95,
+    tau2_ci: bool = False,
+    weights=None,
 ) -> RandomEffectsResult:
     """Fit a common-effect (``FE``) or random-effects model, as ``rma.uni``.
 
@@ -483,6 +532,7 @@ def fit_random_effects(
     interval uses the same critical value, as ``predict.rma`` does. With
     ``tau2_ci=True`` the result also carries the Q-profile CI of τ², as
     ``confint.rma`` gives it (two more root searches, so it is off by default).
+    ``weights`` are the fixed weights of GENQ and GENQM (e.g. sample sizes), used for τ² only.
     """
     y = np.asarray(y, dtype=float)
     if y.ndim != 1:
@@ -490,8 +540,10 @@ def fit_random_effects(
     if y.size and np.isnan(y.min()):  # one reduction instead of a mask (speed at k = 10^6)
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
     yb, vb, mask, k = _as_batch(y, v)
-    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe = _fit(yb, vb, mask, k, tau2_method, ci_method, level)
-    if not tau2_ci or tau2_method == "FE" or k[0] < 2:
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe = _fit(
+        yb, vb, mask, k, tau2_method, ci_method, level, weights=weights
+    )
+    if not tau2_ci or canonical_tau2(tau2_method) == "FE" or k[0] < 2:
         t_lo = t_hi = np.array([np.nan])
     else:
         t_lo, t_hi = _tau2_qprofile(yb, vb, mask, k, level, tau2, fe)
@@ -520,16 +572,17 @@ def fit_random_effects(
 
 
 def fit_random_effects_batch(
-    y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95, strict: bool = False
+    y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95, strict: bool = False, weights=None
 ) -> BatchResult:
     """Fit m independent meta-analyses at once: ``y``, ``v`` of shape (m, k), with
     NaN in ``y`` marking absent studies. Each row gives what
     :func:`fit_random_effects` gives for it. ``strict=True`` raises RuntimeError
     if the τ² iteration of any row stops at its step cap instead of converging
-    (the tests use it to show the batch converges; results are otherwise the same)."""
+    (the tests use it to show the batch converges; results are otherwise the same).
+    ``weights`` (shape (m, k) or (k,)) are GENQ's and GENQM's fixed weights."""
     yb, vb, mask, k = _as_batch(y, v)
     tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, _ = _fit(
-        yb, vb, mask, k, tau2_method, ci_method, level, strict
+        yb, vb, mask, k, tau2_method, ci_method, level, strict, weights
     )
     return BatchResult(
         estimate=mu,
