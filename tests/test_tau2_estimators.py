@@ -2,17 +2,17 @@
 (tests/fixtures/metafor_tau2.csv from tests/metafor/make_tau2_fixtures.R: the shipped cells
 and synthetic data with k = 2, 3, 10 and 100, PLO and PAS, Knapp-Hartung and z)."""
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
 from sbrtmeta.stats.generalized_q import tau2_genq, weighted_chi2_cdf
 from sbrtmeta.stats.inference import TAU2_ALIASES, TAU2_METHODS, WEIGHTED_TAU2, canonical_tau2, refit_tau2
 from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch, tau2_batch
+from scipy import stats
 
 pytestmark = pytest.mark.metafor
 
@@ -23,7 +23,7 @@ RTOL = 1e-6
 FIELDS = ("tau2", "estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data(dataset, measure):
     d = INPUTS[INPUTS.dataset == dataset]
     y, v = proportion_effect_sizes(d.xi.to_numpy(), d.ni.to_numpy(), measure)
