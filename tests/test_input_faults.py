@@ -210,8 +210,15 @@ PRINTED_FAULTS = [
         "starts with '=': a spreadsheet would run it as a formula",
     ),
     ("formula in notes", _set("T1-05", "notes", "@SUM(1+1)"), T105, "notes", "@SUM(1+1)", "starts with '@'"),
-    ("tab before text", _set("T1-05", "arm", "\tall"), T105, "arm", "\tall", "starts with a tab"),
-    ("carriage return before text", _set("T1-05", "quote", "\rx"), T105, "quote", "\rx", "carriage return"),
+    (
+        "tab before text",
+        _set("T1-05", "arm", "\tall"),
+        T105,
+        "arm",
+        "\tall",
+        r"U\+0009 TAB",  # a control character (issue 26)
+    ),
+    ("carriage return before text", _set("T1-05", "quote", "\rx"), T105, "quote", "\rx", r"U\+000D CARRIAGE RETURN"),
     ("- formula as ref", _set("T1-05", "ref", "-cmd"), T105, "ref", "-cmd", "starts with '-' and is not a number"),
     (
         "count one past 2^53",

@@ -38,6 +38,7 @@ rule risk_of_bias:
         "../envs/sbrtmeta.yaml"
     params:
         setting=ROB,
+        max_studies=config["figures"]["risk_of_bias"]["max_studies"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:

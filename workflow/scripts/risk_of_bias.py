@@ -11,7 +11,7 @@ from sbrtmeta.steps.runner import run_step, write_table
 
 def main(log):
     sm = snakemake  # noqa: F821
-    table, figures = risk_of_bias(read_outcomes(sm.input.outcomes), sm.params.setting, log)
+    table, figures = risk_of_bias(read_outcomes(sm.input.outcomes), sm.params.setting, log, sm.params.max_studies)
     figures = list(figures)  # all drawn before anything is written
     write_table(table, sm.output.table)
     save_figures(figures, str(Path(sm.output.figures[0]).parent), sm.params.formats, dpi=sm.params.dpi)

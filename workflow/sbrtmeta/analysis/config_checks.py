@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import math
 
+import yaml
 from jsonschema.validators import validator_for
 
+from sbrtmeta.analysis.budget import budget_faults
 from sbrtmeta.analysis.grade_rules import DOMAIN_JUDGEMENTS
-from sbrtmeta.data.config_source import config_files, key_source
+from sbrtmeta.data.config_source import config_files, duplicate_keys, key_source
+from sbrtmeta.data.hidden_text import hidden_config_text
+from sbrtmeta.data.sheets import data_rows
 
 # Old key → what replaced it (the old key is refused with this message).
 RENAMED = {
@@ -237,15 +241,30 @@ def preflight(config: dict, configfiles, overwrite, schema_path: str, validate) 
     of the first kind that has faults; returns the config files, lowest precedence first."""
     import sys
 
-    import yaml
-
     files = config_files(configfiles, overwrite)
+    twice = [f"{path}, {key}: {message}" for path in files for key, message in _duplicate_keys(path)]
+    if twice:
+        sys.exit("\n".join(twice))
     with open(schema_path, encoding="utf-8") as fh:
         schema = yaml.safe_load(fh)
-    faults = renamed_keys(config) or schema_faults(config, schema)
+    faults = hidden_config_text(config) or renamed_keys(config) or schema_faults(config, schema)
     if not faults:
         validate(config, schema_path)
-        faults = config_faults(config)
+        faults = config_faults(config) or budget_faults(config, max(data_rows(_sheet_paths(config)), 1))
     if faults:
         sys.exit("\n".join(fault_lines(faults, files)))
     return files
+
+
+def _duplicate_keys(path: str) -> list[tuple[str, str]]:
+    try:
+        return duplicate_keys(path)
+    except (OSError, yaml.YAMLError):
+        return []  # Snakemake itself says what is wrong with an unreadable file
+
+
+def _sheet_paths(config: dict) -> list[str]:
+    """The printed and tidy sheets of config (their rows bound the studies of a cell)."""
+    data = config.get("data") or {}
+    tidy = [e["path"] if isinstance(e, dict) else e for e in data.get("tidy_sheets") or []]
+    return [*(data.get("sheets") or []), *tidy]

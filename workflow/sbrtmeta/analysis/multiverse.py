@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,37 +66,61 @@ def main_choices(inclusion: dict, pooling: dict) -> dict:
     )
 
 
+def _outer_levels(multiverse: dict) -> list[list]:
+    """The levels of the inclusion choices and the histology grouping, each once, in order."""
+    inc, pool = multiverse["inclusion"], multiverse["pooling"]
+    return [list(dict.fromkeys(inc[c])) for c in INCLUSION_CHOICES] + [list(dict.fromkeys(pool["histology"]))]
+
+
+def _model_block(multiverse: dict) -> list[tuple]:
+    """The (transform, model, τ², CI) combinations crossed with every outer choice, in factorial
+    order, a GLMM kept once per transform PLO (its own τ² and Wald CI)."""
+    pool = multiverse["pooling"]
+    seen: dict = {}
+    for transform, model, tau2, ci in itertools.product(
+        pool["transform"], pool["model"], pool["tau2_method"], pool["ci_method"]
+    ):
+        if model == "glmm":
+            if transform != "PLO":
+                continue
+            tau2, ci = "GLMM", "z"
+        seen.setdefault((transform, model, tau2, ci), None)
+    return list(seen)
+
+
+def specification_count(multiverse: dict) -> int:
+    """The number of specifications of the full factorial, counted without listing them."""
+    return math.prod(len(levels) for levels in _outer_levels(multiverse)) * len(_model_block(multiverse))
+
+
+def _unrank(index: np.ndarray, outer: list[list], block: list[tuple]) -> pd.DataFrame:
+    """The specifications at positions ``index`` of the factorial order (the last choice fastest)."""
+    index = np.asarray(index, dtype=object)  # Python ints: a factorial may pass 2^63
+    inner = [int(i) % len(block) for i in index]
+    rest = [int(i) // len(block) for i in index]
+    columns: dict = {}
+    for name, levels in reversed(list(zip(CHOICES[: len(outer)], outer))):
+        columns[name] = [levels[r % len(levels)] for r in rest]
+        rest = [r // len(levels) for r in rest]
+    for j, name in enumerate(CHOICES[len(outer) :]):
+        columns[name] = [block[i][j] for i in inner]
+    return pd.DataFrame({c: columns[c] for c in CHOICES}, columns=list(CHOICES))
+
+
 def specifications(multiverse: dict, seed: int) -> pd.DataFrame:
     """The specifications, one row each (``spec`` numbered from 0): the full factorial of
     ``multiverse["inclusion"]`` and ``multiverse["pooling"]`` in the order of
     :data:`CHOICES` (the last varying fastest), a GLMM kept once per other choice with
     PLO; or, with ``max_specs`` > 0 and fewer than the factorial, a seeded sample of it
-    (in factorial order)."""
-    inc, pool = multiverse["inclusion"], multiverse["pooling"]
-    levels = [inc[c] for c in INCLUSION_CHOICES] + [
-        pool["histology"],
-        pool["transform"],
-        pool["model"],
-        pool["tau2_method"],
-        pool["ci_method"],
-    ]
-    seen, rows = set(), []
-    for combo in itertools.product(*levels):
-        spec = dict(zip(CHOICES, combo))
-        if spec["model"] == "glmm":
-            if spec["transform"] != "PLO":
-                continue
-            spec["tau2_method"], spec["ci_method"] = "GLMM", "z"
-        key = tuple(spec.values())
-        if key not in seen:
-            seen.add(key)
-            rows.append(spec)
-    specs = pd.DataFrame(rows, columns=list(CHOICES))
+    (in factorial order), drawn by position: the factorial is never listed whole."""
+    outer, block = _outer_levels(multiverse), _model_block(multiverse)
+    count = specification_count(multiverse)
     max_specs = int(multiverse.get("max_specs", 0))
-    if 0 < max_specs < len(specs):
-        keep = np.sort(np.random.default_rng(int(seed)).choice(len(specs), max_specs, replace=False))
-        specs = specs.iloc[keep]
-    specs = specs.reset_index(drop=True)
+    if 0 < max_specs < count:
+        keep = np.sort(np.random.default_rng(int(seed)).choice(count, max_specs, replace=False))
+    else:
+        keep = np.arange(count)
+    specs = _unrank(keep, outer, block) if count else pd.DataFrame(columns=list(CHOICES))
     specs.insert(0, "spec", np.arange(len(specs)))
     return specs
 

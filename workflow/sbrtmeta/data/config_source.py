@@ -50,3 +50,33 @@ def key_source(key: str, files: list[str]) -> str:
         if _sets(data, keys):
             return path
     return COMMAND_LINE
+
+
+def duplicate_keys(path) -> list[tuple[str, str]]:
+    """``(key, message)`` for each key that a mapping of the YAML file ``path`` gives twice, naming
+    both lines (the key is named by its place: ``section.key``, or the key alone at the top)."""
+    root = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    found = []
+    if root is None:
+        return found
+
+    def walk(node, where):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, value in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                line = key_node.start_mark.line + 1
+                name = f"{where}.{key}" if where else key
+                if key in seen:
+                    found.append(
+                        (name, f"is given twice (lines {seen[key]} and {line}): YAML would keep the last; keep one")
+                    )
+                else:
+                    seen[key] = line
+                walk(value, name)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{where}[{i}]")
+
+    walk(root, "")
+    return found

@@ -19,6 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from sbrtmeta.data.errors import InputError, InputErrors
+from sbrtmeta.data.hidden_text import HIDDEN_PATTERN, hidden_reason
 
 BLANK_ROW = "row is blank: delete it or fill it in"
 INFINITE = "is infinite: give a finite number"
@@ -38,6 +39,7 @@ def read_table(path: str | Path, worksheet: str | None = None, allow_empty: bool
     """
     path = Path(path)
     label = sheet_label(path, worksheet)
+    check_file_name(path)
     if path.suffix.lower() == ".xlsx":
         frame = _read_xlsx(path, worksheet, label)
     else:
@@ -56,7 +58,63 @@ def read_table(path: str | Path, worksheet: str | None = None, allow_empty: bool
     if frame.empty and not allow_empty:
         raise InputError("has a header but no data rows", file=label)
     # A short row's missing cells are empty cells, as a spreadsheet shows them.
-    return frame.fillna("").reset_index(drop=True)
+    frame = frame.fillna("").reset_index(drop=True)
+    errors = hidden_text_errors(frame, label)
+    if errors:
+        raise InputErrors(errors)
+    return frame
+
+
+def data_rows(paths) -> int:
+    """The data rows of the sheets at ``paths`` (lines after the header; an .xlsx workbook's rows
+    of its largest worksheet), cheaply and as an upper bound; a file that cannot be read counts 0
+    (its own step says why)."""
+    total = 0
+    for path in paths:
+        try:
+            if str(path).lower().endswith(".xlsx"):
+                import openpyxl
+
+                book = openpyxl.load_workbook(path, read_only=True)
+                total += max((ws.max_row or 1) - 1 for ws in book.worksheets)
+                book.close()
+            else:
+                with open(path, "rb") as fh:
+                    total += max(sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b"")) - 1, 0)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            continue
+    return total
+
+
+def check_file_name(path: Path) -> None:
+    """A sheet's file name goes into the tables (``raw_file``): refuse one a spreadsheet would run
+    as a formula or that holds a control or bidirectional character."""
+    name = Path(path).name
+    why = hidden_reason(name) or formula_reason(name)
+    if why is not None:
+        raise InputError(f"the file name {why.replace('write it', 'rename the file')}", file=str(path))
+
+
+# Free-text columns where a tab is allowed (in no other cell: a tab is a control character).
+TAB_COLUMNS = ("note", "notes")
+
+
+def hidden_text_errors(frame: pd.DataFrame, label: str) -> list[InputError]:
+    """One error per header or cell holding a control character or a bidirectional override
+    (:mod:`sbrtmeta.data.hidden_text`), naming the row (header = row 1), column and code point."""
+    errors = [
+        InputError(why, file=label, row=1, column=str(c))
+        for c in frame.columns
+        if (why := hidden_reason(str(c))) is not None
+    ]
+    for c in frame.columns:
+        values = frame[c].astype(str)
+        suspect = values.str.contains(HIDDEN_PATTERN, regex=True)
+        for i in np.nonzero(suspect.to_numpy())[0]:
+            why = hidden_reason(values.iloc[i], allow_tab=str(c) in TAB_COLUMNS)
+            if why is not None:
+                errors.append(InputError(why, file=label, row=int(i) + 2, column=str(c), value=values.iloc[i]))
+    return errors
 
 
 def _read_xlsx(path: Path, worksheet: str | None, label: str) -> pd.DataFrame:
@@ -140,7 +198,11 @@ NUMBER_TEXT = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 
 
 def formula_reason(text: str) -> str | None:
-    """Why ``text`` would run as a spreadsheet formula, or None if it would not."""
+    """Why ``text`` would run as a spreadsheet formula, or None if it would not. Leading
+    whitespace (also a no-break space) is looked past: a spreadsheet may drop it."""
+    if text[:1] in FORMULA_STARTS:
+        return FORMULA.format(what=FORMULA_STARTS[text[:1]])
+    text = text.lstrip()
     if text[:1] in FORMULA_STARTS:
         return FORMULA.format(what=FORMULA_STARTS[text[:1]])
     if text.startswith("-") and text != "-" and not re.fullmatch(NUMBER_TEXT, text):
@@ -148,16 +210,22 @@ def formula_reason(text: str) -> str | None:
     return None
 
 
+def _leading(s: pd.Series, c: str) -> pd.Series:
+    """Cells starting with ``c``, as typed or after leading whitespace (also a no-break space)."""
+    s = s.astype(str)
+    return s.str.startswith(c) | s.str.lstrip().str.startswith(c)
+
+
 def formula_checks() -> list[pa.Check]:
     """pandera checks refusing text cells a spreadsheet would run as formulas (one check per
-    leading character, so a cell fails one of them and its line says which)."""
+    leading character, so a cell fails one of them and its line says which), looking past
+    leading whitespace (also a no-break space)."""
     checks = [
-        pa.Check(lambda s, c=c: ~s.astype(str).str.startswith(c), error=FORMULA.format(what=what))
-        for c, what in FORMULA_STARTS.items()
+        pa.Check(lambda s, c=c: ~_leading(s, c), error=FORMULA.format(what=what)) for c, what in FORMULA_STARTS.items()
     ]
 
     def dash(s):
-        s = s.astype(str)
+        s = s.astype(str).str.lstrip()
         return ~(s.str.startswith("-") & (s != "-") & ~s.str.fullmatch(NUMBER_TEXT))
 
     return checks + [pa.Check(dash, error=DASH_FORMULA)]

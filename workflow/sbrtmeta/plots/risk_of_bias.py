@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, TOOLS
-from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
+from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, message_figure
 
 # robvis' colours and symbols; the two judgements that are no judgement in greys.
 LEVEL_STYLE = {
@@ -65,8 +65,14 @@ def _legend_handles(tool_name: str) -> list:
     ]
 
 
-def traffic_light(table: pd.DataFrame, tool_name: str) -> Figure:
-    """Traffic-light plot: studies × (items D1..Dn, overall), circles coloured by judgement."""
+def traffic_light(table: pd.DataFrame, tool_name: str, max_studies: int | None = None) -> Figure:
+    """Traffic-light plot: studies × (items D1..Dn, overall), circles coloured by judgement; with
+    more than ``max_studies`` studies (figures.risk_of_bias.max_studies) a note saying so instead."""
+    if max_studies is not None and len(table) > max_studies:
+        return message_figure(
+            f"{len(table):,} studies, more than figures.risk_of_bias.max_studies ({max_studies:,}): the "
+            "traffic-light plot is not drawn; every study's judgements are in results/tables/risk_of_bias.csv"
+        )
     tool = TOOLS[tool_name]
     cols = list(tool.columns)
     n, m = len(table), len(cols) + 1
@@ -210,9 +216,9 @@ def summary_bars(table: pd.DataFrame, tool_name: str) -> Figure:
     return fig
 
 
-def risk_of_bias_figures(table: pd.DataFrame, tool_name: str):
-    """``(stem, figure)`` of the traffic-light and the summary plot."""
-    yield "risk_of_bias_traffic_light", traffic_light(table, tool_name)
+def risk_of_bias_figures(table: pd.DataFrame, tool_name: str, max_studies: int | None = None):
+    """``(stem, figure)`` of the traffic-light (up to ``max_studies`` studies) and the summary plot."""
+    yield "risk_of_bias_traffic_light", traffic_light(table, tool_name, max_studies)
     yield "risk_of_bias_summary", summary_bars(table, tool_name)
 
 

@@ -13,11 +13,12 @@ from sbrtmeta.plots.risk_of_bias import risk_of_bias_figures
 DEFAULT_TOOL = "MINORS"
 
 
-def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None):
+def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None, max_studies: int | None = None):
     """``(table, figures)`` for ``outcomes`` (results/clean/outcomes.csv) and config
     ``data.risk_of_bias`` (``setting``: path, tool, worksheet, overall_from_total; None: no sheet). A
     MINORS table gains the items scored, the total out of 16 and the basis of each overall judgement
-    (:func:`sbrtmeta.data.minors.with_totals`)."""
+    (:func:`sbrtmeta.data.minors.with_totals`). ``max_studies``: figures.risk_of_bias.max_studies, the
+    most studies the traffic light draws."""
     tool = (setting or {}).get("tool", DEFAULT_TOOL)
     sheet, path = None, None
     if setting:
@@ -34,4 +35,4 @@ def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None):
             int(table["assessed"].sum()),
             ", ".join(f"{k} {v}" for k, v in counts.items()),
         )
-    return table, risk_of_bias_figures(table, tool)
+    return table, risk_of_bias_figures(table, tool, max_studies)
