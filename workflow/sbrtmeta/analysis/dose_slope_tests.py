@@ -25,7 +25,7 @@ from sbrtmeta.analysis.sensitivity_tests import (
     table_row,
 )
 from sbrtmeta.stats.meta_regression import fit_meta_regression
-from sbrtmeta.stats.model_comparison import gls_loglik, likelihood_ratio_test
+from sbrtmeta.stats.model_comparison import likelihood_ratio_test
 from sbrtmeta.stats.multilevel import fit_multilevel
 from sbrtmeta.stats.permutation import permutation_test
 from sbrtmeta.stats.robust import marginal_covariance
@@ -40,8 +40,7 @@ def _ml_loglik(res, X) -> float:
     """The ML log-likelihood of ``res``'s model (multilevel or two-level) with design ``X``."""
     if res.multilevel:
         return fit_multilevel(res.yi, res.vi, res.study, res.arm, X, tau2_method="ML").loglik
-    fit = fit_meta_regression(res.yi, res.vi, X, "ML", "z")
-    return gls_loglik(res.yi, res.vi, X, fit.tau2, False)
+    return fit_meta_regression(res.yi, res.vi, X, "ML", "z").loglik
 
 
 def _dose_tests(arms: pd.DataFrame, model: str, place: dict, site: str, dose: dict, opts: dict) -> list:

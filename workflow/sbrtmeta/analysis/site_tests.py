@@ -27,7 +27,7 @@ from sbrtmeta.analysis.sensitivity_tests import (
 from sbrtmeta.stats.inference import REGRESSION_TAU2
 from sbrtmeta.stats.location_scale import location_scale_by_group
 from sbrtmeta.stats.meta_regression import design_matrix, fit_meta_regression
-from sbrtmeta.stats.model_comparison import gls_loglik, likelihood_ratio_test
+from sbrtmeta.stats.model_comparison import likelihood_ratio_test
 from sbrtmeta.stats.permutation import permutation_test
 from sbrtmeta.stats.robust import marginal_covariance
 
@@ -95,9 +95,7 @@ def _cell_tests(place, cell, pooling: dict, opts: dict) -> list:
     def likelihood_ratio():
         full = fit_meta_regression(y, v, X, "ML", "z")
         reduced = fit_meta_regression(y, v, X[:, :1], "ML", "z")
-        lrt = likelihood_ratio_test(
-            gls_loglik(y, v, X, full.tau2, False), gls_loglik(y, v, X[:, :1], reduced.tau2, False), X.shape[1] - 1
-        )
+        lrt = likelihood_ratio_test(full.loglik, reduced.loglik, X.shape[1] - 1)
         parametric = fit_meta_regression(y, v, X, method, ci).QM_p
         return [
             table_row(

@@ -31,6 +31,10 @@ Studies with a single arm contribute to both components only through their sum;
 at least one study must have two or more arms for the components to be
 separately identifiable (otherwise ValueError; use the two-level model).
 
+Models with a within-study covariance V and a structured random effect (``struct``) are
+:mod:`sbrtmeta.stats.block_model`'s; the batched refits of the bootstrap are
+:mod:`sbrtmeta.stats.multilevel_batch`'s.
+
 Functions take arrays and return result objects; they do no I/O and no plotting.
 """
 
