@@ -9,6 +9,7 @@ import pytest
 import yaml
 from sbrtmeta.analysis import multiverse as mv
 from sbrtmeta.analysis.pooling import pool_cells
+from sbrtmeta.data.cells import CELL
 from sbrtmeta.data.inclusion import apply_inclusion, read_outcomes
 from sbrtmeta.report.robustness_section import multiverse_lines
 from sbrtmeta.steps.clean_extraction import clean_extraction
@@ -88,7 +89,7 @@ def test_the_main_specification_reproduces_pool_cells(tidy, pooling):
         pooling["histology"],
     )
     assert len(rows) == len(pooled)
-    got = rows.merge(pooled, on=mv.PLACE, suffixes=("", "_pooled"))
+    got = rows.merge(pooled, on=CELL, suffixes=("", "_pooled"))
     assert len(got) == len(pooled)
     assert (got["k"] == got["k_pooled"]).all()
     for col in ("estimate", "ci_low", "ci_high", "tau2", "i2"):

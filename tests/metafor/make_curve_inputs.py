@@ -22,7 +22,8 @@ import sys
 import numpy as np
 import pandas as pd
 import yaml
-from sbrtmeta.analysis.curves import CELL, curve_rows
+from sbrtmeta.analysis.curves import curve_rows
+from sbrtmeta.data.cells import CURVE
 from sbrtmeta.data.inclusion import read_outcomes
 
 
@@ -99,7 +100,7 @@ def main(outcomes_path, config_path, out_path, dose_out_path):
     dose_time_inputs(outcomes, cfg).to_csv(dose_out_path, index=False)
     rows = curve_rows(outcomes, cfg["inclusion"], cfg["pooling"]["histology"])
     parts = []
-    for key, cell in rows.groupby(CELL, sort=True):
+    for key, cell in rows.groupby(CURVE, sort=True):
         if cell["study_id"].nunique() < 3 or cell["timepoint_months"].nunique() < 2:
             continue
         name = "shipped:" + "|".join(key)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.analysis.cumulative import CELL, MAX_STUDIES, cell_groups, cell_place, refit_methods, too_many
+from sbrtmeta.analysis.cumulative import MAX_STUDIES, cell_groups, refit_methods, too_many
+from sbrtmeta.data.cells import CELL, row_place
 from sbrtmeta.stats.influence import baujat
 
 MIN_K = 3
@@ -50,7 +51,7 @@ def baujat_table(
         try:
             res = baujat(group["yi"].to_numpy(float), group["vi"].to_numpy(float), method, ci, level)
         except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
-            out.append(dict(**cell_place(cell), k=len(group), tau2_method=method, note=f"not estimable: {exc}"))
+            out.append(dict(**row_place(cell), k=len(group), tau2_method=method, note=f"not estimable: {exc}"))
             continue
         top = int(np.argmax(res.contribution))
         for i, s in enumerate(group.itertuples()):
@@ -58,7 +59,7 @@ def baujat_table(
             why = "" if finite else INFINITE_NOTE
             out.append(
                 dict(
-                    **cell_place(cell),
+                    **row_place(cell),
                     study_id=s.study_id,
                     label=s.label,
                     k=len(group),

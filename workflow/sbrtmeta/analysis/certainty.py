@@ -57,14 +57,13 @@ from sbrtmeta.analysis.grade_rules import (  # noqa: F401 (the words, re-exporte
     VERY_SERIOUS,
 )
 from sbrtmeta.analysis.small_study import funnel_tests
-from sbrtmeta.data.cells import cell_studies
+from sbrtmeta.data.cells import CELL, cell_studies
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED
 from sbrtmeta.stats.inference import critical_value
 
-KEY = ["site", "histology", "endpoint", "timepoint_months"]
 COLUMNS = (
-    *KEY,
+    *CELL,
     "k",
     "n_total",
     "model",
@@ -439,8 +438,8 @@ def concern_weights(pooled: pd.DataFrame, studies: pd.DataFrame, concerns: dict)
         w = group["weight_pct"].to_numpy(float)
         level = np.array([concerns.get(str(sid), NOT_ASSESSED) for sid in group["study_id"]], dtype=object)
         share = {c: float(100 * w[level == c].sum() / w.sum()) if w.sum() else 0.0 for c in CONCERN_ORDER}
-        rows.append({**{c: getattr(cell, c, "") for c in KEY}, "k": int(cell.k), **share})
-    return pd.DataFrame(rows, columns=[*KEY, "k", *CONCERN_ORDER])
+        rows.append({**{c: getattr(cell, c, "") for c in CELL}, "k": int(cell.k), **share})
+    return pd.DataFrame(rows, columns=[*CELL, "k", *CONCERN_ORDER])
 
 
 def summary_of_findings(
@@ -473,7 +472,7 @@ def summary_of_findings(
         j["dose_response"] = dose_response_domain(_dose_row(dose, cell), grade["dose_response"], down, dose_what)
         j = _overridden(j, overrides, cell, "dose_response", "dose_response")
         down, up, certainty, why = certainty_of(j, start)
-        row = {c: getattr(cell, c, "") for c in (*KEY, "k", "n_total", "model", "estimate", "ci_low", "ci_high")}
+        row = {c: getattr(cell, c, "") for c in (*CELL, "k", "n_total", "model", "estimate", "ci_low", "ci_high")}
         for d in DOMAINS:
             row[d], row[f"{d}_reason"] = j[d].level, j[d].reason
         row.update(

@@ -18,12 +18,11 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.analysis.leave_one_out import glmm_refit
-from sbrtmeta.data.cells import with_years
+from sbrtmeta.data.cells import CELL, row_place, with_years
 from sbrtmeta.stats.cumulative import accrual_order, cumulative
 from sbrtmeta.stats.effect_sizes import inverse_transform
 from sbrtmeta.stats.inference import ci_subset, refit_tau2, wald_tests
 
-CELL = ["site", "histology", "endpoint", "timepoint_months"]
 MAX_STUDIES = 500  # the refits of a cell use k x k arrays: above this many studies they are skipped, and said so
 REFIT_CI = ci_subset("knha", "z")  # what the refits offer; others fall back to z
 COLUMNS = [
@@ -77,13 +76,6 @@ def refit_methods(cell) -> tuple[str, str, str]:
     return method, ci, note
 
 
-def cell_place(cell) -> dict:
-    """A pooled cell's key columns (site, histology, endpoint, time point) as a row's start."""
-    return dict(
-        site=cell.site, histology=cell.histology, endpoint=cell.endpoint, timepoint_months=float(cell.timepoint_months)
-    )
-
-
 def cell_groups(pooled: pd.DataFrame, studies: pd.DataFrame, min_k: int):
     """``(cell, its studies)`` for every pooled cell of ``min_k`` or more studies, in table order."""
     keyed = studies.groupby(CELL, sort=False)
@@ -97,7 +89,7 @@ def too_many(cell, group: pd.DataFrame, max_studies: int, method: str) -> dict |
     if len(group) <= max_studies:
         return None
     note = f"not computed: k = {len(group)} > {max_studies} (sensitivity max_studies)"
-    return dict(**cell_place(cell), k=len(group), tau2_method=method, note=note)
+    return dict(**row_place(cell), k=len(group), tau2_method=method, note=note)
 
 
 def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_studies: int) -> list[dict]:
@@ -113,7 +105,7 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_stud
     try:
         res = _glmm_steps(group, order, level) if glmm else cumulative(yi, vi, order, method, ci, level)
     except (ValueError, RuntimeError, FloatingPointError, np.linalg.LinAlgError) as exc:
-        return [dict(**cell_place(cell), k=len(group), tau2_method=method, note=f"not estimable: {exc}")]
+        return [dict(**row_place(cell), k=len(group), tau2_method=method, note=f"not estimable: {exc}")]
     transform = str(cell.transform)
     rows = []
     for j, i in enumerate(order):
@@ -125,7 +117,7 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_stud
             back[1], back[2], first_ci = float(s["ci_low"]), float(s["ci_high"]), str(s["study_ci"])
         rows.append(
             dict(
-                **cell_place(cell),
+                **row_place(cell),
                 step=j + 1,
                 study_id=s["study_id"],
                 label=s["label"],

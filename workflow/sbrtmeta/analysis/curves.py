@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.analysis.pooling import _histology_groups
+from sbrtmeta.data.cells import CURVE
 from sbrtmeta.data.inclusion import apply_inclusion
 from sbrtmeta.data.study_labels import label_rows
 from sbrtmeta.stats.curves import first_rise, fit_curve, logit_rate_covariance, predict_curve, singular_groups
@@ -33,7 +34,6 @@ from sbrtmeta.stats.effect_sizes import inverse_transform
 
 _LOG = logging.getLogger(__name__)
 
-CELL = ["site", "histology", "endpoint"]
 CURVE_COLUMNS = (
     "site",
     "histology",
@@ -110,7 +110,7 @@ def curve_rows(
     rows = _histology_groups(included, histology)
     rows = one_report_per_cohort(rows, inclusion.get("overlaps", []))
     rows = rows.assign(label=label_rows(rows, outcomes))
-    return rows.sort_values([*CELL, "study_id", "timepoint_months"], kind="mergesort").reset_index(drop=True)
+    return rows.sort_values([*CURVE, "study_id", "timepoint_months"], kind="mergesort").reset_index(drop=True)
 
 
 def one_report_per_cohort(rows: pd.DataFrame, overlaps: list) -> pd.DataFrame:
@@ -120,7 +120,7 @@ def one_report_per_cohort(rows: pd.DataFrame, overlaps: list) -> pd.DataFrame:
     drop = pd.Series(False, index=rows.index)
     for group in overlaps:
         live = rows[rows["study_id"].isin(set(group["studies"]))]
-        for _, cell in live.groupby(CELL, sort=False):
+        for _, cell in live.groupby(CURVE, sort=False):
             if cell["study_id"].nunique() < 2:
                 continue
             year = cell["year"].astype("Float64").fillna(0) if "year" in cell else pd.Series(0, index=cell.index)
@@ -387,8 +387,8 @@ def analyse_curves(rows: pd.DataFrame, pooled: pd.DataFrame | None, opt: CurveOp
     """Fit the curve model per site × histology × endpoint of ``rows`` (:func:`curve_rows`);
     fall back to ``pooled`` (pooled.csv) where a cell cannot support it."""
     curves, models, studies, warnings = [], [], [], []
-    for key, cell in rows.groupby(CELL, sort=True):
-        place = dict(zip(CELL, key))
+    for key, cell in rows.groupby(CURVE, sort=True):
+        place = dict(zip(CURVE, key))
         cell = cell.reset_index(drop=True)
         group = cell["study_id"].astype(str) + "\x1f" + cell["arm"].astype(str)
         yi, V, pairs = logit_rate_covariance(cell["events"], cell["n"], cell["timepoint_months"], group)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.data.cells import CELL, cell_name
 from sbrtmeta.stats.effect_sizes import inverse_transform
 from sbrtmeta.stats.gosh import (
     CHUNK,
@@ -36,13 +37,12 @@ from sbrtmeta.stats.gosh import (
 )
 from sbrtmeta.stats.inference import refit_tau2
 
-PLACE = ["site", "histology", "endpoint", "timepoint_months"]
 MIN_STUDIES = 3
 FIT_COLUMNS = ("k", "estimate", "rate", "q", "i2", "h2", "tau2")
 PART_COLUMNS = ("cell", "row", "subset", *FIT_COLUMNS)
 STUDY_SUMMARY_COLUMNS = (
     "cell",
-    *PLACE,
+    *CELL,
     "k",
     "subsets",
     "sampled",
@@ -77,22 +77,17 @@ class GoshCell:
         return -(-self.total // CHUNK)
 
 
-def cell_name(site: str, histology: str, endpoint: str, timepoint_months: float) -> str:
-    """``lung_colorectal_LC_24m``: the cell's part of ``gosh_<cell>.csv``."""
-    return f"{site}_{histology}_{endpoint}_{float(timepoint_months):g}m".replace(" ", "_")
-
-
 def gosh_cells(studies: pd.DataFrame, exhaustive_max: int, samples: int) -> list[GoshCell]:
     """The cells of ``pooled_studies.csv`` with at least :data:`MIN_STUDIES` studies, in its order."""
     out = []
-    for key, rows in studies.groupby(PLACE, sort=True):
+    for key, rows in studies.groupby(CELL, sort=True):
         if len(rows) < MIN_STUDIES:
             continue
         k = len(rows)
         # as gosh(): every subset when there are no more than asked for (exhaustive_max, or the sample size)
         sampled = subset_count(k) > max(exhaustive_max, samples)
         total = int(samples) if sampled else subset_count(k)
-        place = dict(zip(PLACE, key))
+        place = dict(zip(CELL, key))
         out.append(GoshCell(cell_name(*key), place, rows.reset_index(drop=True), total, sampled))
     return out
 

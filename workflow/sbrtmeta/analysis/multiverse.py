@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.analysis.pooling import CELL, _histology_groups
+from sbrtmeta.analysis.pooling import _histology_groups
+from sbrtmeta.data.cells import CELL, TARGET_CELL, cell_place, same_cell
 from sbrtmeta.data.inclusion import apply_inclusion
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.glmm import fit_glmm_logit
@@ -43,9 +44,8 @@ BLOCK = 400  # specifications fitted together (one batch per transform × τ² �
 INCLUSION_CHOICES = ("min_n", "tolerance_months", "crude", "mixed_primaries", "overlaps")
 POOLING_CHOICES = ("histology_grouping", "transform", "model", "tau2_method", "ci_method")
 CHOICES = INCLUSION_CHOICES + POOLING_CHOICES
-PLACE = ["site", "histology", "endpoint", "timepoint_months"]
 RESULT_COLUMNS = ("k", "n_total", "estimate", "ci_low", "ci_high", "tau2", "i2", "note")
-COLUMNS = ("spec", *CHOICES, *PLACE, *RESULT_COLUMNS)
+COLUMNS = ("spec", *CHOICES, *CELL, *RESULT_COLUMNS)
 
 
 def main_choices(inclusion: dict, pooling: dict) -> dict:
@@ -167,12 +167,12 @@ class _Row:
 
 
 def _cells(included: pd.DataFrame, histology: str) -> list[_Cell]:
-    """Every cell, grouped as :func:`pooling.pool_cells` groups them (the same keys, sorted)."""
+    """Every cell, grouped as :func:`sbrtmeta.analysis.pooling.pool_cells` groups them (the same keys, sorted)."""
     grouped = _histology_groups(included, histology)
     events, n = grouped["events"].to_numpy(dtype=float), grouped["n"].to_numpy(dtype=float)
     out = []
-    for (site, hist, endpoint, t), rows in sorted(grouped.groupby(CELL, sort=True).indices.items()):
-        place = dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t))
+    for (site, hist, endpoint, t), rows in sorted(grouped.groupby(TARGET_CELL, sort=True).indices.items()):
+        place = cell_place(site, hist, endpoint, t)
         out.append(_Cell(place, events[rows], n[rows]))
     return out
 
@@ -268,7 +268,7 @@ def _block(specs: pd.DataFrame, inclusions: _Inclusions, level: float, glmm_cach
     for key in sorted(groups):
         _fit_group(groups[key], level)
     chosen = specs.set_index("spec").loc[[r.spec for r in rows]].reset_index()
-    places = pd.DataFrame([r.cell.place for r in rows], columns=PLACE)
+    places = pd.DataFrame([r.cell.place for r in rows], columns=CELL)
     results = pd.DataFrame(
         {
             "k": [r.cell.k for r in rows],
@@ -311,7 +311,7 @@ def multiverse_shard(
 
 
 SUMMARY_COLUMNS = (
-    *PLACE,
+    *CELL,
     "k_main",
     "main_estimate",
     "margin",
@@ -326,16 +326,7 @@ SUMMARY_COLUMNS = (
     "influential_range",
     "influential_levels",
 )
-CHOICE_COLUMNS = (*PLACE, "choice", "level", "specs", "mean_estimate", "median_estimate")
-
-
-def _same_place(table: pd.DataFrame, r) -> np.ndarray:
-    return (
-        (table["site"] == r.site).to_numpy()
-        & (table["histology"] == r.histology).to_numpy()
-        & (table["endpoint"] == r.endpoint).to_numpy()
-        & np.isclose(table["timepoint_months"].to_numpy(dtype=float), float(r.timepoint_months))
-    )
+CHOICE_COLUMNS = (*CELL, "choice", "level", "specs", "mean_estimate", "median_estimate")
 
 
 def _level_means(rows: pd.DataFrame) -> list[dict]:
@@ -390,9 +381,9 @@ def gather_multiverse(parts: list[pd.DataFrame], pooled: pd.DataFrame, margin: f
         raise ValueError("multiverse parts are not in specification order (a shard is missing or misplaced)")
     summary, choices = [], []
     for r in pooled.itertuples():
-        rows = table[_same_place(table, r)]
+        rows = table[same_cell(table, r)]
         rows = rows[np.isfinite(rows["estimate"].to_numpy(dtype=float))]
-        place = {c: getattr(r, c) for c in PLACE}
+        place = {c: getattr(r, c) for c in CELL}
         place["timepoint_months"] = float(place["timepoint_months"])
         est = rows["estimate"].to_numpy(dtype=float)
         within = np.abs(est - r.estimate) <= margin + 1e-12

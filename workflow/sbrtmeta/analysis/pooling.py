@@ -13,6 +13,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.data.cells import TARGET_CELL, cell_place
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.data.study_labels import label_rows, study_names
 from sbrtmeta.stats.effect_sizes import boundary_studies, proportion_effect_sizes, study_interval
@@ -22,7 +23,6 @@ from sbrtmeta.stats.proportions import POOLED_FIELDS, check_model, pool_effect_s
 
 _LOG = logging.getLogger(__name__)
 
-CELL = ["site", "histology", "endpoint", "target_timepoint_months"]
 POOLED_COLUMNS = (
     "site",
     "histology",
@@ -76,10 +76,6 @@ def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
     elif by != "row":
         raise ValueError(f"histology grouping {by!r} is not 'review' or 'row'")
     return out
-
-
-def _cell_place(site, hist, endpoint, t) -> dict:
-    return dict(site=site, histology=hist, endpoint=endpoint, timepoint_months=float(t))
 
 
 def _study_table(place, cell, labels, mixed, yi, vi, weights, level, transform, n, study_ci="wald", cc=(0.5, "only0")):
@@ -160,7 +156,7 @@ def pool_cells(
     pooled, studies = [], []
     included = _histology_groups(included, histology)
     names = study_names(included)  # a row without an author is named as its study's other rows name it
-    for key, cell in included.groupby(CELL, sort=True):
+    for key, cell in included.groupby(TARGET_CELL, sort=True):
         cell = cell.reset_index(drop=True)
         x = cell["events"].to_numpy(dtype=float)
         n = cell["n"].to_numpy(dtype=float)
@@ -170,7 +166,7 @@ def pool_cells(
         row, weights = fit.pooled_row(), fit.weights
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
         labels = label_rows(cell, names=names)
-        place = _cell_place(*key)
+        place = cell_place(*key)
         summary = dict(k=len(cell), k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()))
         pooled.append(dict(**place, **summary, studies="; ".join(labels), **row))
         studies.append(
@@ -277,7 +273,7 @@ def subgroup_differences(
     out = []
     method = tau2_method if tau2_method in REGRESSION_TAU2 else "REML"  # what the subgroup test supports
     included = _histology_groups(included, histology)
-    for (hist, endpoint, t), cell in included.groupby(["histology", "endpoint", "target_timepoint_months"], sort=True):
+    for (hist, endpoint, t), cell in included.groupby(TARGET_CELL[1:], sort=True):
         sites = sorted(cell["site"].unique())
         if len(sites) < 2 or len(cell) <= len(sites):
             continue

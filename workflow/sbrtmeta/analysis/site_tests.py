@@ -24,6 +24,7 @@ from sbrtmeta.analysis.sensitivity_tests import (
     permutation_note,
     table_row,
 )
+from sbrtmeta.data.cells import SITE_COMPARISON
 from sbrtmeta.stats.inference import REGRESSION_TAU2
 from sbrtmeta.stats.location_scale import location_scale_by_group
 from sbrtmeta.stats.meta_regression import design_matrix, fit_meta_regression
@@ -59,7 +60,7 @@ HETEROGENEITY_COLUMNS = (
 def site_cells(studies: pd.DataFrame):
     """``(place, cell)`` for each histology × endpoint × time point of ``pooled_studies.csv``
     with two or more sites and more studies than sites (as the test for subgroup differences)."""
-    for (h, e, t), cell in studies.groupby(["histology", "endpoint", "timepoint_months"], sort=True):
+    for (h, e, t), cell in studies.groupby(SITE_COMPARISON, sort=True):
         if cell["site"].nunique() >= 2 and len(cell) > cell["site"].nunique():
             yield dict(histology=h, endpoint=e, timepoint_months=float(t)), cell.reset_index(drop=True)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sbrtmeta.data.cells import same_cell
 from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, site_title
 
 TIE_BREAK_WORDS = {"n": "larger sample first", "precision": "more precise first"}
@@ -56,22 +57,13 @@ def _baujat_items(bj: pd.DataFrame) -> list[str]:
         items.append(f"{_what(r)}: {r.note}")
     top = bj[bj["largest_contribution"].astype(str).str.lower() == "true"]
     for r in top.sort_values(["endpoint", "timepoint_months", "histology"]).itertuples():
-        share = 100 * r.contribution / bj.loc[_same_cell(bj, r), "contribution"].sum()
+        share = 100 * r.contribution / bj.loc[same_cell(bj, r), "contribution"].sum()
         influence = f"influence {r.influence:.2f}" if pd.notna(r.influence) else "influence not finite"
         items.append(
             f"{_what(r)}: {r.label} (squared Pearson residual {r.contribution:.2f}, "
             f"{share:.0f}% of the cell's total; {influence})"
         )
     return items
-
-
-def _same_cell(bj: pd.DataFrame, r):
-    return (
-        (bj["site"] == r.site)
-        & (bj["histology"] == r.histology)
-        & (bj["endpoint"] == r.endpoint)
-        & (bj["timepoint_months"].astype(float) == float(r.timepoint_months))
-    )
 
 
 def sensitivity_section(cumulative: pd.DataFrame | None, baujat: pd.DataFrame | None, sites: list[str]) -> list[str]:

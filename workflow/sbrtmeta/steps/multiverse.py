@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sbrtmeta.analysis.gosh import cell_name
 from sbrtmeta.analysis.multiverse import CHOICES, MultiverseTables, gather_multiverse
+from sbrtmeta.data.cells import cell_name, same_cell
 from sbrtmeta.plots.specification_curve import draw_specification_curve
 
 
@@ -19,12 +19,7 @@ def _curves(tables: MultiverseTables) -> Iterator[tuple[str, Figure]]:
     for r in tables.summary.itertuples():
         if r.k_main < 2 or r.specs == 0:
             continue  # a single study: the specifications differ only in its own interval
-        rows = table[
-            (table["site"] == r.site)
-            & (table["histology"] == r.histology)
-            & (table["endpoint"] == r.endpoint)
-            & (table["timepoint_months"].astype(float) == float(r.timepoint_months))
-        ]
+        rows = table[same_cell(table, r)]
         stem = "specification_curve_" + cell_name(r.site, r.histology, r.endpoint, r.timepoint_months)
         yield stem, draw_specification_curve(rows, r, list(CHOICES))
 

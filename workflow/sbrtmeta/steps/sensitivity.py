@@ -17,7 +17,7 @@ from sbrtmeta.analysis.baujat import COLUMNS as BAUJAT_COLUMNS
 from sbrtmeta.analysis.baujat import baujat_table
 from sbrtmeta.analysis.cumulative import COLUMNS as CUMULATIVE_COLUMNS
 from sbrtmeta.analysis.cumulative import MAX_STUDIES, cumulative_table
-from sbrtmeta.data.cells import cell_stem, pooled_cells, select_rows
+from sbrtmeta.data.cells import CELL, cell_name, cell_stem, pooled_cells, select_rows
 from sbrtmeta.plots.baujat import draw_baujat
 from sbrtmeta.plots.cumulative import draw_cumulative
 
@@ -28,10 +28,6 @@ class SensitivityTables:
 
     cumulative: pd.DataFrame
     baujat: pd.DataFrame
-
-
-def _slug(text) -> str:
-    return str(text).replace(" ", "_")
 
 
 def sensitivity_tables(
@@ -63,8 +59,8 @@ def cumulative_figures(table: pd.DataFrame, endpoints: list[str]) -> Iterator[tu
 def baujat_figures(table: pd.DataFrame) -> Iterator[tuple[str, Figure]]:
     """``(stem, figure)`` of the Baujat plot of every cell in the table, e.g. ``baujat_lung_colorectal_LC_24m``."""
     table = table[table["contribution"].notna()]  # cells not estimable are only in the table
-    for (site, hist, endpoint, t), cell in table.groupby(["site", "histology", "endpoint", "timepoint_months"]):
-        yield f"baujat_{_slug(site)}_{_slug(hist)}_{endpoint}_{float(t):g}m", draw_baujat(cell)
+    for key, cell in table.groupby(CELL):
+        yield f"baujat_{cell_name(*key)}", draw_baujat(cell)
 
 
 @dataclass(frozen=True)
