@@ -324,7 +324,7 @@ def clean_extraction(
 
     ``sheets`` are raw sheets as printed (they need the corrections ledger
     ``ledger_path``); ``tidy_sheets`` are sheets already in the tidy format (see
-    :mod:`sbrtmeta.tidy_schema`), each a path or ``{path, worksheet}``. Rows come
+    :mod:`sbrtmeta.data.tidy_schema`), each a path or ``{path, worksheet}``. Rows come
     in config order: printed sheets first, then tidy sheets. Every sheet is checked
     before anything is returned; all errors found are raised together.
     """

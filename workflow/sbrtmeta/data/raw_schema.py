@@ -1,8 +1,8 @@
 """The schema of a raw extraction sheet, checked with pandera.
 
 Every cell is read as text, exactly as printed; the schema checks the columns
-and the controlled words, and the parsers in :mod:`sbrtmeta.printed_cells` and
-:mod:`sbrtmeta.dose_strings` read the printed values.
+and the controlled words, and the parsers in :mod:`sbrtmeta.data.printed_cells` and
+:mod:`sbrtmeta.data.dose_strings` read the printed values.
 """
 
 from __future__ import annotations
