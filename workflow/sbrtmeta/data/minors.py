@@ -40,7 +40,8 @@ def rule_text(rule: dict) -> str:
 
 
 def with_totals(table: pd.DataFrame, rule: dict | None, path: str = "the risk-of-bias sheet", log=None) -> pd.DataFrame:
-    """A MINORS :func:`risk_of_bias_table` with ``items_scored``, ``total`` and ``overall_basis``
+    """A MINORS :func:`sbrtmeta.data.risk_of_bias.risk_of_bias_table`
+    with ``items_scored``, ``total`` and ``overall_basis``
     (sheet, derived, or not assessed); with ``rule``, a study whose overall is not assessed and whose 8
     items are all scored gets the judgement of its total, and a sheet judgement that contradicts its total
     is refused (``rule['contradiction']`` refuse, the default: one line per study naming the rule) or
