@@ -114,7 +114,7 @@ def summary_of_findings_table(sof: pd.DataFrame) -> tuple[pd.DataFrame, list[str
     for r in sof.itertuples(index=False):
         for text in _footnotes(r):
             letter_of.setdefault(text, letters(len(letter_of) + 1)[-1])
-        marks = [letter_of[text] for text in _footnotes(r)]
+        marks = sorted((letter_of[text] for text in _footnotes(r)), key=lambda m: (len(m), m))
         certainty = f"{SYMBOLS[r.certainty]} {r.certainty.upper()}" + (" (provisional)" if _true(r.provisional) else "")
         rows.append(
             [
