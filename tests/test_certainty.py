@@ -498,7 +498,7 @@ def test_summary_section_in_gradepro_layout_with_footnotes_and_statements():
             assessed=[True, True, False],
         )
     )
-    lines = certainty_lines(sof, rob_table)
+    lines = certainty_lines(sof, rob_table, level=0.95)
     text = "\n".join(lines)
     assert lines[2].startswith("Risk of bias (MINORS, results/tables/risk_of_bias.csv): 3 studies in the data, 2 with")
     assert "overall judgement: low 1; high 1; not assessed 1. Not assessed (no row): C [3]." in lines[2]

@@ -37,7 +37,7 @@ def test_table_is_leave1out_back_transformed_and_the_full_row_is_pooled():
 def test_figure_draws_the_table():
     pooled, studies = make_tables({"lung": 5})
     table = leave_one_out_table(pooled, studies, "lung")
-    fig = draw_leave_one_out(table, "lung")
+    fig = draw_leave_one_out(table, "lung", level=0.95)
     ax = fig.axes[0]
     omitted = table[table["row"] == "omitted"]
     points = next(c for c in ax.collections if c.get_gid() == "loo-estimate").get_offsets()
@@ -62,7 +62,7 @@ def test_figure_draws_the_table():
 @pytest.mark.parametrize("k", [3, 30, 60])
 def test_no_text_overlaps(k):
     pooled, studies = make_tables({"lung": k})
-    fig = draw_leave_one_out(leave_one_out_table(pooled, studies, "lung"), "lung")
+    fig = draw_leave_one_out(leave_one_out_table(pooled, studies, "lung"), "lung", level=0.95)
     fig.canvas.draw()
     found = visible_texts(fig)
     assert not overlapping([t.get_window_extent() for t in found])
@@ -75,7 +75,7 @@ def test_above_max_studies_nothing_is_refitted():
     pooled, studies = make_tables({"lung": 40})
     table = leave_one_out_table(pooled, studies, "lung", max_studies=20)
     assert list(table["row"]) == ["not computed", "all"]
-    fig = draw_leave_one_out(table, "lung")
+    fig = draw_leave_one_out(table, "lung", level=0.95)
     assert any("leave-one-out not computed" in t.get_text() for t in fig.texts)
     assert fig.get_figheight() < 3
 
@@ -84,4 +84,4 @@ def test_site_slug_and_missing_site():
     assert site_slug("lymph node") == "lymph_node"
     pooled, studies = make_tables({"lung": 4})
     with pytest.raises(ValueError, match="three|3"):
-        draw_leave_one_out(leave_one_out_table(pooled, studies, "liver"), "liver")
+        draw_leave_one_out(leave_one_out_table(pooled, studies, "liver"), "liver", level=0.95)

@@ -113,7 +113,7 @@ def overlapping(boxes, shrink=0.5):
 
 def test_forest_texts_and_marks_match_the_tables():
     pooled, studies = make_tables({"liver": 3, "lung": 5, "adrenal": 1})
-    fig = draw_forest(pooled, studies, "LC", 24)
+    fig = draw_forest(pooled, studies, "LC", 24, level=0.95)
     drawn = texts(fig)
     for s in studies.itertuples():
         assert s.label in drawn
@@ -158,11 +158,11 @@ def test_forest_selects_the_endpoint_and_time_point():
     p1, s1 = make_tables({"liver": 2}, endpoint="LC", t=24.0)
     p2, s2 = make_tables({"lung": 2}, endpoint="OS", t=12.0, seed=2)
     pooled, studies = pd.concat([p1, p2]), pd.concat([s1, s2])
-    drawn = texts(draw_forest(pooled, studies, "OS", 12))
+    drawn = texts(draw_forest(pooled, studies, "OS", 12, level=0.95))
     assert "Lung" in drawn and "Liver" not in drawn
     assert "Overall survival at 12 months (%)" in drawn
     with pytest.raises(ValueError):
-        draw_forest(pooled, studies, "OS", 24)
+        draw_forest(pooled, studies, "OS", 24, level=0.95)
 
 
 def test_funnel_draws_the_studies_on_the_logit_scale():
@@ -208,7 +208,7 @@ def test_funnel_without_a_pooled_site_says_so():
 )
 def test_forest_text_never_overlaps(sizes):
     pooled, studies = make_tables(sizes)
-    fig = draw_forest(pooled, studies, "LC", 24)
+    fig = draw_forest(pooled, studies, "LC", 24, level=0.95)
     fig.canvas.draw()
     found = visible_texts(fig)
     boxes = [t.get_window_extent() for t in found]
@@ -224,7 +224,7 @@ def test_forest_text_never_overlaps(sizes):
 
 
 def test_forest_height_grows_with_the_rows():
-    heights = [draw_forest(*make_tables({"lung": k}), "LC", 24).get_figheight() for k in (1, 10, 60)]
+    heights = [draw_forest(*make_tables({"lung": k}), "LC", 24, level=0.95).get_figheight() for k in (1, 10, 60)]
     assert heights[0] < heights[1] < heights[2]
 
 
@@ -247,7 +247,7 @@ def test_save_figure_is_byte_identical(tmp_path):
     outputs = []
     for run in ("a", "b"):
         paths = [str(tmp_path / run / f"forest.{ext}") for ext in ("png", "pdf", "svg")]
-        fig = draw_forest(pooled, studies, "LC", 24)
+        fig = draw_forest(pooled, studies, "LC", 24, level=0.95)
         save_figure(fig, paths, dpi=150)
         outputs.append([open(p, "rb").read() for p in paths])
     (png_a, pdf_a, svg_a), (png_b, pdf_b, svg_b) = outputs
@@ -278,7 +278,7 @@ def _study_rows_drawn(fig):
 def test_forest_sorts_studies_within_a_site(order):
     pooled, studies = make_tables({"lung": 8})
     studies["year"] = [2011, np.nan, 2009, 2015, 2009, 2020, np.nan, 2012]
-    fig = draw_forest(pooled, studies, "LC", 24, sort=order)
+    fig = draw_forest(pooled, studies, "LC", 24, sort=order, level=0.95)
     est, _ = _study_rows_drawn(fig)
     expected = {
         "table": studies,
@@ -295,15 +295,15 @@ def test_forest_sorts_studies_within_a_site(order):
 
 def test_forest_rejects_an_unknown_sort():
     with pytest.raises(ValueError, match="figures.forest.sort"):
-        draw_forest(*make_tables({"lung": 3}), "LC", 24, sort="size")
+        draw_forest(*make_tables({"lung": 3}), "LC", 24, sort="size", level=0.95)
 
 
 def test_forest_above_max_studies_draws_only_pooled_rows():
     pooled, studies = make_tables({"lung": 150, "liver": 30, "adrenal": 1})
-    fig = draw_forest(pooled, studies, "LC", 24, max_studies=100)
+    fig = draw_forest(pooled, studies, "LC", 24, max_studies=100, level=0.95)
     drawn = texts(fig)
     studies["label"] = studies["site"] + " " + studies["label"]
-    fig = draw_forest(pooled, studies, "LC", 24, max_studies=100)
+    fig = draw_forest(pooled, studies, "LC", 24, max_studies=100, level=0.95)
     drawn = texts(fig)
     assert not any(s.label in drawn for s in studies[studies["site"] != "adrenal"].itertuples())
     adrenal = studies[studies["site"] == "adrenal"].iloc[0]
@@ -352,12 +352,12 @@ def test_forest_prints_the_subgroup_test_of_the_table():
             ),
         ]
     )
-    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups))
+    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups, level=0.95))
     assert "Test for subgroup differences between sites: F(1, 6) = 0.08, p = 0.783" in drawn
     chi = subgroups.assign(test="chi2", df2=np.nan)
-    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=chi))
+    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=chi, level=0.95))
     assert "Test for subgroup differences between sites: χ²(1) = 0.08, p = 0.783" in drawn
-    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups.iloc[1:]))
+    drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups.iloc[1:], level=0.95))
     assert "Test for subgroup differences between sites: not tested (no more studies than sites)" in drawn
 
 
@@ -443,9 +443,9 @@ def _draw_each_kind():
         )
     )
     return {
-        "forest": lambda: draw_forest(pooled, studies, "LC", 24),
+        "forest": lambda: draw_forest(pooled, studies, "LC", 24, level=0.95),
         "funnel": lambda: funnel(pooled, studies, "LC", 24),
-        "leave_one_out": lambda: draw_leave_one_out(leave_one_out_table(pooled, studies, "lung"), "lung"),
+        "leave_one_out": lambda: draw_leave_one_out(leave_one_out_table(pooled, studies, "lung"), "lung", level=0.95),
         "flow": lambda: draw_flow(flow_counts(included, excluded)),
     }
 
@@ -476,7 +476,9 @@ def test_only_cells_with_a_pooled_row_get_forest_and_funnel_plots(tmp_path):
     p36, s36 = make_tables({"lung": 2}, t=36.0, seed=2)
     pooled, studies = pd.concat([p36, p24], ignore_index=True), pd.concat([s36, s24], ignore_index=True)
     assert pooled_cells(pooled, ["OS", "LC"]) == [("LC", 24.0), ("LC", 36.0)]
-    forest = save_figures(forest_figures(pooled, studies, ["LC", "OS"]), str(tmp_path / "forest"), ["png", "svg"], 50)
+    forest = save_figures(
+        forest_figures(pooled, studies, ["LC", "OS"], level=0.95), str(tmp_path / "forest"), ["png", "svg"], 50
+    )
     funnel = save_figures(funnel_plots(pooled, studies, ["LC", "OS"]), str(tmp_path / "funnel"), ["png"], 50)
     assert [p.rpartition("/")[2] for p in forest] == [
         "forest_LC_24m.png",
@@ -486,5 +488,7 @@ def test_only_cells_with_a_pooled_row_get_forest_and_funnel_plots(tmp_path):
     ]
     assert [p.rpartition("/")[2] for p in funnel] == ["funnel_LC_24m.png", "funnel_LC_36m.png"]
     assert sorted(x.name for x in (tmp_path / "forest").iterdir()) == sorted(p.rpartition("/")[2] for p in forest)
-    empty = save_figures(forest_figures(pooled.iloc[0:0], studies.iloc[0:0], ["LC"]), str(tmp_path / "none"), ["png"])
+    empty = save_figures(
+        forest_figures(pooled.iloc[0:0], studies.iloc[0:0], ["LC"], level=0.95), str(tmp_path / "none"), ["png"]
+    )
     assert empty == [] and (tmp_path / "none").is_dir()

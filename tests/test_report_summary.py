@@ -112,18 +112,18 @@ def dose():
 
 
 def test_site_paragraph_prints_the_pooled_numbers():
-    text = site_paragraph("liver", pooled())
+    text = site_paragraph("liver", pooled(), level=0.95)
     assert text.startswith("**Liver.**")
     assert "3 studies (n = 170) give a pooled 87.2% (95% CI 50.6–97.9)" in text
     assert "95% prediction interval 19.5–99.5%" in text
     assert "I² = 69%, τ² = 0.407, Q p 0.037" in text
-    single = site_paragraph("adrenal", pooled())
+    single = site_paragraph("adrenal", pooled(), level=0.95)
     assert "overall survival at 12 months 39.6% (95% CI 26.9–53.9) from Casamassima 2012 [99] (n = 48)" in single
 
 
 def test_site_paragraph_mentions_dose_and_what_was_not_pooled():
     included, excluded, not_pooled = selection()
-    text = site_paragraph("liver", pooled(), not_pooled, dose())
+    text = site_paragraph("liver", pooled(), not_pooled, dose(), level=0.95)
     d = dose()
     liver = d[(d.model == "per site") & (d.site == "liver")].iloc[0]
     assert (
@@ -132,8 +132,10 @@ def test_site_paragraph_mentions_dose_and_what_was_not_pooled():
         f"({liver.bed_target_ci_low:.0f}–{liver.bed_target_ci_high:.0f}; bootstrap"
     ) in text
     assert f"γ50 {liver.gamma50:.2f}; slope p {liver.slope_p:.3f}" in text
-    assert "Dose-response (colorectal): not fitted: 1 arm(s)" in site_paragraph("adrenal", pooled(), None, d)
-    spine = site_paragraph("spine", pooled(), not_pooled, dose())
+    assert "Dose-response (colorectal): not fitted: 1 arm(s)" in site_paragraph(
+        "adrenal", pooled(), None, d, level=0.95
+    )
+    spine = site_paragraph("spine", pooled(), not_pooled, dose(), level=0.95)
     assert "No rate of this site could be pooled." in spine
     assert "no single rate reported (1 row)" in spine
 
@@ -157,6 +159,7 @@ def test_summary_has_every_section_and_the_tables_numbers():
             ]
         ),
         sites=["liver", "lung", "adrenal", "spine"],
+        level=0.95,
     )
     for heading in (
         "## Sites",
@@ -189,9 +192,10 @@ def test_summary_has_every_section_and_the_tables_numbers():
 
 
 def test_dose_table_shows_the_tcp_doses_with_both_intervals():
-    d = dose()
+    d = dose().assign(level=0.95)
     text = dose_table(d)
     assert text.splitlines()[2].startswith("| Model | Site | Histology | Arms (studies) | Slope (95% CI), p |")
+    assert "Slope (90% CI), p" in dose_table(d.assign(level=0.9))  # the level is the table's (config's)
     assert "BED90, Gy" in text.splitlines()[2]
     liver = d[(d.model == "per site") & (d.site == "liver")].iloc[0]
     line = next(x for x in text.splitlines() if x.startswith("| per site | liver |"))
@@ -208,7 +212,7 @@ def test_dose_table_shows_the_tcp_doses_with_both_intervals():
 
 def test_summary_without_dose_or_figures():
     included, excluded, not_pooled = selection()
-    md = summary_markdown(pooled(), subgroups().iloc[:0], included, excluded, None, None, None)
+    md = summary_markdown(pooled(), subgroups().iloc[:0], included, excluded, None, None, None, level=0.95)
     assert "No dose-response model" in md
     assert "No endpoint × time point had two sites to compare." in md
     assert "## Figures" not in md

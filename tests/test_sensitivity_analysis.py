@@ -69,7 +69,10 @@ def test_switched_off_tables_are_empty_and_the_section_says_so():
     off = {"cumulative": {"enabled": False}, "baujat": {"enabled": False}}
     t = sensitivity_tables(pooled, studies, inc, off, 0.95)
     assert t.cumulative.empty and t.baujat.empty and list(t.baujat.columns)
-    assert list(cumulative_figures(t.cumulative, ["LC"])) == [] and list(baujat_figures(t.baujat)) == []
+    assert (
+        list(cumulative_figures(t.cumulative, ["LC"], level=0.95)) == []
+        and list(baujat_figures(t.baujat, level=0.95)) == []
+    )
     text = "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))
     assert "switched off" in text
     assert "switched off" in "\n".join(sensitivity_section(None, None, ["lung"]))
@@ -79,15 +82,15 @@ def test_figures_and_section_show_the_table():
     inc = _cell()
     pooled, studies = pool_cells(inc)
     t = sensitivity_tables(pooled, studies, inc, {}, 0.95)
-    fig = draw_cumulative(t.cumulative, "LC", 24.0)
+    fig = draw_cumulative(t.cumulative, "LC", 24.0, level=0.95)
     drawn = [x.get_text() for x in fig.findobj(Text)]
     last = t.cumulative.iloc[-1]
     assert f"{100 * last.estimate:.1f} [{100 * last.ci_low:.1f}, {100 * last.ci_high:.1f}]" in drawn
     assert any("no year" in d for d in drawn)
-    fig = draw_baujat(t.baujat)
+    fig = draw_baujat(t.baujat, level=0.95)
     points = next(c for c in fig.axes[0].collections if c.get_gid() == "studies").get_offsets()
     np.testing.assert_allclose(points[:, 0], t.baujat["contribution"])
-    stems = [s for s, _ in baujat_figures(t.baujat)]
+    stems = [s for s, _ in baujat_figures(t.baujat, level=0.95)]
     assert stems == ["baujat_lung_colorectal_LC_24m"]
     text = "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))
     top = t.baujat.loc[t.baujat["largest_contribution"], "label"].item()
@@ -157,7 +160,10 @@ def test_a_cell_that_cannot_be_refitted_is_said_not_dropped(monkeypatch):
     assert (
         t.cumulative["note"].item() == t.baujat["note"].item() == "not estimable: the tau2 iteration did not converge"
     )
-    assert list(cumulative_figures(t.cumulative, ["LC"])) == [] and list(baujat_figures(t.baujat)) == []
+    assert (
+        list(cumulative_figures(t.cumulative, ["LC"], level=0.95)) == []
+        and list(baujat_figures(t.baujat, level=0.95)) == []
+    )
     text = "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))
     assert text.count("not estimable: the tau2 iteration did not converge") == 2
 

@@ -9,6 +9,7 @@ FIGURE_OPTIONS = {
     "forest_max_studies": config["figures"].get("forest", {}).get("max_studies", 100),
     "loo_max_studies": config["figures"].get("leave_one_out", {}).get("max_studies", 100),
     "trimfill_max_studies": config["figures"].get("funnel", {}).get("trimfill_max_studies", 2000),
+    "level": config["pooling"]["level"],
 }
 
 

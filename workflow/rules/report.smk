@@ -42,5 +42,6 @@ rule report_summary:
     params:
         sites=config["inclusion"]["sites"],
         targets=config["inclusion"]["timepoints"]["targets"],
+        level=config["pooling"]["level"],
     script:
         "../scripts/report_summary.py"

@@ -44,6 +44,7 @@ def main(log):
         str(out.parent),
         list(sm.params.sites),
         sm.params.targets,
+        level=float(sm.params.level),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

@@ -34,7 +34,7 @@ def _label_offsets(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float, str
     return out
 
 
-def draw_baujat(cell: pd.DataFrame) -> Figure:
+def draw_baujat(cell: pd.DataFrame, *, level: float) -> Figure:
     """The Baujat plot of one cell (its rows of the Baujat table). Returned unsaved."""
     first = cell.iloc[0]
     x = cell["contribution"].to_numpy(float)
@@ -43,12 +43,12 @@ def draw_baujat(cell: pd.DataFrame) -> Figure:
     hist = first.histology if isinstance(first.histology, str) else None
     with figure_style():
         foot = [
-            f"Baujat plot (metafor baujat); {tau2_ci_text(str(first.tau2_method), str(first.ci_method))}. "
+            f"Baujat plot (metafor baujat); {tau2_ci_text(str(first.tau2_method), str(first.ci_method), level)}. "
             "Influence: squared shift of the pooled estimate without the study, in units of its standard error."
         ]
         foot.append("; ".join(f"{i + 1} {label}" for i, label in enumerate(cell["label"].astype(str))) + ".")
         foot += [f"Not drawn: {cell['label'].iloc[i]} ({cell['note'].iloc[i]})." for i in np.flatnonzero(~finite)]
-        lines = [line for f in foot for line in textwrap.wrap(f, 95)]
+        lines = [line for f in foot for line in textwrap.wrap(f, 96)]
         width, foot_in = FIGURE_WIDTH_IN * 0.7, 0.55 + 0.13 * len(lines)
         height = 3.2 + foot_in
         fig = Figure(figsize=(width, height))

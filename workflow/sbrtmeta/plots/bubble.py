@@ -32,7 +32,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 from matplotlib.transforms import offset_copy
 
-from sbrtmeta.plots.labels import endpoint_axis_label, site_title
+from sbrtmeta.plots.labels import endpoint_axis_label, level_prefix, site_title
 from sbrtmeta.plots.style import CYCLE, FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, wrap_text
 
 WIDTH_IN = FIGURE_WIDTH_IN  # a full page width: the plot, and the legend to its right
@@ -414,25 +414,38 @@ def _site_handles(d: _Drawing) -> list:
     return handles
 
 
-def _band_handles() -> list:
+def _lvl(level: float | None) -> str:
+    """``"90% "`` (level 0.9) of a known level (config's dose_response.level), else nothing (never a wrong level)."""
+    return level_prefix(level)
+
+
+def _band_handles(level: float | None) -> list:
     """The legend entries of the curve's confidence and prediction bands."""
     grey = PALETTE["muted"]
     pi = dict(facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05), edgecolor=grey, linewidth=0.5, linestyle=(0, (4, 2)))
     return [
-        Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label="95% CI of the curve"),
-        Patch(**pi, label="95% prediction interval"),
+        Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label=f"{_lvl(level)}CI of the curve"),
+        Patch(**pi, label=f"{_lvl(level)}prediction interval"),
     ]
 
 
-def _legend(ax, d: _Drawing, targets: list[str]):
+def _legend(ax, d: _Drawing, targets: list[str], level: float | None):
     """Sites (with their arms and studies), bands, study lines and the target marker."""
-    handles = _site_handles(d) + (_band_handles() if d.curves else [])
+    handles = _site_handles(d) + (_band_handles(level) if d.curves else [])
     if any(len(g) >= 2 for _, g in d.arms.groupby(["site", "study"])):
         handles.append(Line2D([], [], color=PALETTE["muted"], linewidth=0.55, label="Arms of one study"))
     if targets:
         tl = target_label(d.shown_targets[targets[0]]["target_lc"])
         handles.append(
-            Line2D([], [], color=PALETTE["ink"], marker="D", markersize=4.5, linewidth=1.0, label=f"{tl} with 95% CI")
+            Line2D(
+                [],
+                [],
+                color=PALETTE["ink"],
+                marker="D",
+                markersize=4.5,
+                linewidth=1.0,
+                label=f"{tl} with {_lvl(level)}CI",
+            )
         )
     legend = ax.legend(
         handles=handles,
@@ -484,7 +497,7 @@ def _size_key_legend(ax, weight: np.ndarray):
     return size_key
 
 
-def _footnote_lines(footnote: str | None, d: _Drawing, targets: list[str]) -> list[str]:
+def _footnote_lines(footnote: str | None, d: _Drawing, targets: list[str], level: float | None) -> list[str]:
     """The footnote's paragraphs: the model (made from the TCP entries unless given), the marks, the targets."""
     sites, tcps, shown_targets = d.sites, d.tcps, d.shown_targets
     foot = []
@@ -511,18 +524,18 @@ def _footnote_lines(footnote: str | None, d: _Drawing, targets: list[str]) -> li
         foot.append(footnote[:1].upper() + footnote[1:] + ".")
     foot.append(
         "Bubble area proportional to the arm's weight, 1/(v + between-arm variance); "
-        "lines join the dose arms of one study; curves: fitted mean with 95% CI (dark) and "
-        "95% prediction interval for a new study (light)."
+        f"lines join the dose arms of one study; curves: fitted mean with {_lvl(level)}CI (dark) and "
+        f"{_lvl(level)}prediction interval for a new study (light)."
     )
     if targets:
         tl = target_label(shown_targets[targets[0]]["target_lc"])
         text = (
             f"Diamond: {tl}, the BED10 at which the fitted curve reaches "
-            f"{float(shown_targets[targets[0]]['target_lc']) * 100:g}%, with its delta-method 95% CI "
+            f"{float(shown_targets[targets[0]]['target_lc']) * 100:g}%, with its delta-method {_lvl(level)}CI "
             "(formed on the log scale)"
         )
         if any(not bool(shown_targets[s].get("slope_ci_excludes_zero", True)) for s in targets):
-            text += "; open diamond: the slope's 95% CI includes 0, so the CI understates the uncertainty"
+            text += f"; open diamond: the slope's {_lvl(level)}CI includes 0, so the CI understates the uncertainty"
         foot.append(text + ".")
     undefined = [site_title(s) for s, t in tcps.items() if s not in shown_targets]
     if undefined:
@@ -577,6 +590,7 @@ def draw_dose_response(
     timepoint_months: float = 24,
     endpoint: str = "LC",
     endpoint_label: str | None = None,
+    level: float | None = None,
 ) -> Figure:
     """LC (%) against BED10 (Gy, log axis): arms as bubbles, fitted curves, target markers.
 
@@ -593,6 +607,8 @@ def draw_dose_response(
     footnote : the model line (e.g. :func:`sbrtmeta.plots.labels.dose_model_text`); by
         default one is made from the TCP entries. An explanation of the marks is added.
     timepoint_months, endpoint, endpoint_label : for the y-axis label.
+    level : the CIs' level (dose_response.level); by default the ``level`` of the ``tcp``
+        entries, and when neither gives one the labels name no level.
 
     Sites are drawn in the order they first appear in ``arms`` (then any others in
     ``curve`` or ``tcp``). Artists carry gids for tests: ``arms:<site>``,
@@ -600,6 +616,8 @@ def draw_dose_response(
     ``target:<site>``, ``target-ci:<site>``, ``target-label:<site>``.
     """
     d = _drawing(arms, curve, tcp, site_colors)
+    if level is None:
+        level = next((float(t["level"]) for t in d.tcps.values() if "level" in t), None)
     x0, x1, y0, y1 = _limits(d)
     with figure_style():
         fig = Figure(figsize=(WIDTH_IN, 4.0))
@@ -614,7 +632,7 @@ def draw_dose_response(
         _draw_bubbles(ax, d)
         targets = _draw_targets(fig, ax, d, x0, x1)
         _style_axes(ax, x0, x1, y0, f"{endpoint_axis_label(endpoint, timepoint_months, endpoint_label)} (%)")
-        legend = _legend(ax, d, targets)
+        legend = _legend(ax, d, targets, level)
         size_key = _size_key_legend(ax, d.weight)
-        _layout(fig, ax, renderer, legend, size_key, _footnote_lines(footnote, d, targets), x0, x1)
+        _layout(fig, ax, renderer, legend, size_key, _footnote_lines(footnote, d, targets, level), x0, x1)
     return fig

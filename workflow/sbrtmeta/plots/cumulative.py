@@ -45,7 +45,7 @@ def _block_rows(block: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _footnote(table: pd.DataFrame) -> str:
+def _footnote(table: pd.DataFrame, level: float) -> str:
     later = table[table["step"] > 1]
     methods = sorted(set(zip(later["tau2_method"].astype(str), later["ci_method"].astype(str))))
     first = sorted(set(table.loc[table["step"] == 1, "ci_method"].astype(str)))
@@ -54,7 +54,7 @@ def _footnote(table: pd.DataFrame) -> str:
     foot = [
         "Each row: the model of the studies down to that row, added by publication year "
         f"(same year: {tie}; no year: last) (metafor cumul); the diamond is all studies.",
-        f"{'; '.join(tau2_ci_text(m, c) for m, c in methods)}; the first row of a block is the study alone, "
+        f"{'; '.join(tau2_ci_text(m, c, level) for m, c in methods)}; the first row of a block is the study alone, "
         f"with its own interval ({alone}), as in the forest plot.",
     ]
     if table["year"].isna().any():
@@ -64,7 +64,7 @@ def _footnote(table: pd.DataFrame) -> str:
     return "\n".join(line for f in foot for line in textwrap.wrap(f, 115))
 
 
-def draw_cumulative(table: pd.DataFrame, endpoint: str, timepoint_months: float) -> Figure:
+def draw_cumulative(table: pd.DataFrame, endpoint: str, timepoint_months: float, *, level: float) -> Figure:
     """Draw the cumulative rows of ``endpoint`` at ``timepoint_months`` (rows of
     :func:`sbrtmeta.analysis.cumulative.cumulative_table`). Returned unsaved."""
     if table.empty:
@@ -77,4 +77,4 @@ def draw_cumulative(table: pd.DataFrame, endpoint: str, timepoint_months: float)
                 r["first"] += len(rows)
         rows += block_rows + [dict(kind="gap")]
     title = f"Cumulative meta-analysis: {endpoint_axis_label(endpoint, timepoint_months)}"
-    return draw_estimate_rows(rows[:-1], title, _footnote(table))
+    return draw_estimate_rows(rows[:-1], title, _footnote(table, level), level=level)

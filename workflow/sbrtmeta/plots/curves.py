@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sbrtmeta.plots.labels import endpoint_name, site_title
+from sbrtmeta.plots.labels import endpoint_name, level_text, site_title
 from sbrtmeta.plots.style import CYCLE, FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
 
 _MAX_AREA = 140.0  # points^2 of the heaviest rate
@@ -115,9 +115,10 @@ def curve_figure(site: str, endpoint: str, curves: pd.DataFrame, studies: pd.Dat
                     between.append(hist)
             else:
                 foot.append(f"{hist}: no curve ({mod['reason']})")
+        lvl = level_text(float(models["level"].iloc[0]))  # curves.level
         handles += [
-            Patch(color=PALETTE["muted"], alpha=0.45, lw=0, label="95% CI"),
-            Patch(color=PALETTE["muted"], alpha=0.15, lw=0, label="95% prediction interval"),
+            Patch(color=PALETTE["muted"], alpha=0.45, lw=0, label=f"{lvl} CI"),
+            Patch(color=PALETTE["muted"], alpha=0.15, lw=0, label=f"{lvl} prediction interval"),
             Line2D([], [], color=PALETTE["muted"], ls=(0, (3, 2)), label="beyond the printed time points"),
         ]
         ax.set_xlim(0, max(60.0, float(curves["month"].max()) + 3))

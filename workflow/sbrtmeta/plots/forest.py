@@ -1,7 +1,7 @@
 """Forest plot of study and pooled proportions for one endpoint × time point.
 
 One row per study, grouped by site. The table columns (study, events/N, estimate
-with 95% CI, weight) are figure text placed in inches from the left edge and in
+with its CI at the configured level, weight) are figure text placed in inches from the left edge and in
 row units vertically, so they line up with the plot rows at any figure height.
 Column widths are measured on the rendered text, and the figure grows in height
 with the number of rows, so nothing overlaps for 1 or 100 studies. Labels too long for a
@@ -34,6 +34,7 @@ from sbrtmeta.plots.labels import (
     continuity_text,
     endpoint_axis_label,
     heterogeneity_text,
+    level_text,
     method_text,
     p_text,
     pct,
@@ -58,7 +59,13 @@ GAP_IN = 0.12  # between two text columns
 PLOT_GAP_IN = 0.2  # between a text column and the plot area
 MIN_PLOT_IN = 2.0
 MAX_SQUARE_PT = 0.7 * ROW_IN * 72  # side of the square of the heaviest study
-HEADERS = {"label": "Study", "n": "Events/N", "ci": "Proportion, %\n[95% CI]", "w": "Weight,\n%"}
+
+
+def headers(level: float) -> dict:
+    """The column headers; the CI's level is config's."""
+    return {"label": "Study", "n": "Events/N", "ci": f"Proportion, %\n[{level_text(level)} CI]", "w": "Weight,\n%"}
+
+
 # Order of the studies within a site: as in pooled_studies.csv, by year (oldest first,
 # no year last), by estimate (lowest first), by n (largest first) or by label (A-Z).
 # Ties keep the table's order.
@@ -196,7 +203,7 @@ def _rows(cells: pd.DataFrame, studies: pd.DataFrame, sort: str = "table", show_
     return rows[:-1]
 
 
-def _table_text(fig, at_row, rows: list[dict]) -> list[tuple[str, object]]:
+def _table_text(fig, at_row, rows: list[dict], level: float) -> list[tuple[str, object]]:
     """The header and every row's texts, as ``(column, Text)``; x is set once the column widths are known."""
     cells_text = []
 
@@ -204,7 +211,7 @@ def _table_text(fig, at_row, rows: list[dict]) -> list[tuple[str, object]]:
         cells_text.append((column, fig.text(0, y, text, **{"transform": at_row, "va": "center", **kw})))
 
     with_rob = any("rob" in r for r in rows)
-    for col, text in {**HEADERS, **({"rob": ROB_HEADER} if with_rob else {})}.items():
+    for col, text in {**headers(level), **({"rob": ROB_HEADER} if with_rob else {})}.items():
         put(col, -0.8, text, fontweight="bold", va="bottom", linespacing=1.1)
     muted = dict(color=PALETTE["muted"])
     for y, row in enumerate(rows):
@@ -255,11 +262,13 @@ def _place_columns(fig, renderer, cells_text) -> tuple[float, float, float]:
     return fig_w, right_edge["n"] + PLOT_GAP_IN, right_edge["ci"] - widths["ci"] - PLOT_GAP_IN
 
 
-def _footnote(cells: pd.DataFrame, drawn: pd.DataFrame, n_study_rows: int, max_studies: int | None) -> list[str]:
+def _footnote(
+    cells: pd.DataFrame, drawn: pd.DataFrame, n_study_rows: int, max_studies: int | None, level: float
+) -> list[str]:
     """The footnote's paragraphs. ``drawn``: the study rows drawn; ``max_studies``: None if all are drawn."""
     scale = SCALE_NAMES.get(str(cells["transform"].iloc[0]), "model") if "transform" in cells else "logit"
     study_ci = str(drawn["study_ci"].iloc[0]) if "study_ci" in drawn and len(drawn) else "wald"
-    foot = [f"{study_ci_text(study_ci, scale)}; square area proportional to weight."]
+    foot = [f"{study_ci_text(study_ci, scale, level)}; square area proportional to weight."]
     if max_studies is not None:
         foot.insert(
             0,
@@ -274,7 +283,7 @@ def _footnote(cells: pd.DataFrame, drawn: pd.DataFrame, n_study_rows: int, max_s
     if "risk_of_bias" in drawn:
         foot.append(ROB_FOOTNOTE)
     if (cells["k"] >= 2).any():
-        foot.insert(0, f"Pooled: {method_text(cells)}; prediction interval shown as a bar.")
+        foot.insert(0, f"Pooled: {method_text(cells, level)}; prediction interval shown as a bar.")
     return foot
 
 
@@ -327,6 +336,8 @@ def draw_forest(
     sort: str = "table",
     max_studies: int = MAX_STUDIES,
     subgroups: pd.DataFrame | None = None,
+    *,
+    level: float,
 ) -> Figure:
     """Forest plot of every site pooled for ``endpoint`` at ``timepoint_months``.
 
@@ -349,14 +360,14 @@ def draw_forest(
     split = "histology" in cells and cells["histology"].nunique() > 1
     tests = [r["label"] for r in _subgroup_rows(cells, subgroups, split)]
     drawn_rows = drawn if show_studies else drawn[drawn["site"].isin(cells.loc[cells["k"] < 2, "site"])]
-    foot = _footnote(cells, drawn_rows, len(drawn), None if show_studies else max_studies)
+    foot = _footnote(cells, drawn_rows, len(drawn), None if show_studies else max_studies, level)
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 4))
         FigureCanvasAgg(fig)
         renderer = fig.canvas.get_renderer()
         ax = fig.add_axes((0, 0, 1, 1))
         at_row = blended_transform_factory(fig.dpi_scale_trans, ax.transData)  # x: inches, y: rows
-        fig_w, plot_x0, plot_x1 = _place_columns(fig, renderer, _table_text(fig, at_row, rows))
+        fig_w, plot_x0, plot_x1 = _place_columns(fig, renderer, _table_text(fig, at_row, rows, level))
         foot_lines = _wrapped(fig, renderer, foot, fig_w - 2 * PAD_IN)
         test_lines = _wrapped(fig, renderer, tests, fig_w - 2 * PAD_IN, bold=True)
         _bottom_text(fig, ax, (plot_x0, plot_x1), fig_w, len(rows), test_lines, foot_lines)
@@ -372,11 +383,15 @@ def forest_figures(
     sort: str = "table",
     max_studies: int = MAX_STUDIES,
     subgroups: pd.DataFrame | None = None,
+    *,
+    level: float,
 ) -> Iterator[tuple[str, Figure]]:
     """``(stem, figure)`` of the forest plot (:func:`draw_forest`) of every endpoint × time
     point with a pooled or single-study cell (:func:`sbrtmeta.data.cells.pooled_cells`)."""
     for endpoint, t in pooled_cells(pooled, endpoints):
-        fig = draw_forest(pooled, studies, endpoint, t, sort=sort, max_studies=max_studies, subgroups=subgroups)
+        fig = draw_forest(
+            pooled, studies, endpoint, t, sort=sort, max_studies=max_studies, subgroups=subgroups, level=level
+        )
         yield cell_stem("forest", endpoint, t), fig
 
 

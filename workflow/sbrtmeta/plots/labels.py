@@ -44,7 +44,30 @@ TAU2_LABELS = {
     "GENQM": "median-unbiased generalized Q τ² (weights: patients per arm)",
     "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)",
 }
-CI_LABELS = {"knha": "Knapp-Hartung 95% CI", "z": "Wald (z) 95% CI"}
+CI_NAMES = {"knha": "Knapp-Hartung", "z": "Wald (z)"}
+
+
+def level_text(level: float) -> str:
+    """``"90%"`` from the confidence level 0.9 (config's ``level``): every label that names a level
+    takes it from here."""
+    return f"{100 * float(level):g}%"
+
+
+def level_prefix(level) -> str:
+    """``"90% "`` (level 0.9) before "CI" when the level is known, else nothing: a label never names a
+    level the analysis did not use."""
+    try:
+        known = level is not None and math.isfinite(float(level))
+    except (TypeError, ValueError):
+        known = False
+    return f"{level_text(level)} " if known else ""
+
+
+def ci_label(ci_method: str, level: float) -> str:
+    """``"Knapp-Hartung 90% CI"`` at level 0.9."""
+    return f"{CI_NAMES.get(ci_method, ci_method)} {level_text(level)} CI"
+
+
 # sensitivity.study_ci: each study's interval (pooled_studies.csv's study_ci column) in words.
 STUDY_CI_LABELS = {
     "clopper-pearson": "Clopper-Pearson (exact)",
@@ -76,11 +99,11 @@ def continuity_text(studies) -> str:
     return ""
 
 
-def study_ci_text(study_ci: str, scale: str) -> str:
+def study_ci_text(study_ci: str, scale: str, level: float) -> str:
     """Which interval the study rows draw, for a figure's footnote."""
     if study_ci == "wald":
-        return f"Study 95% CIs: Wald, on the {scale} scale"
-    return f"Study 95% CIs: {STUDY_CI_LABELS.get(study_ci, study_ci)}, from events and n"
+        return f"Study {level_text(level)} CIs: Wald, on the {scale} scale"
+    return f"Study {level_text(level)} CIs: {STUDY_CI_LABELS.get(study_ci, study_ci)}, from events and n"
 
 
 MODEL_LABELS = {
@@ -182,30 +205,30 @@ def _given(x) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
-def method_text(pooled) -> str:
-    """``"Logit transform, REML τ², Knapp-Hartung 95% CI"`` per distinct method of the pooled cells."""
+def method_text(pooled, level: float) -> str:
+    """``"Logit transform, REML τ², Knapp-Hartung 90% CI"`` (level 0.9) per distinct method of the pooled cells."""
     fits = pooled[pooled["k"] >= 2]
     methods = []
     for row in fits[["transform", "tau2_method", "ci_method"]].drop_duplicates().itertuples():
         parts = [
             TRANSFORM_LABELS.get(row.transform, f"{row.transform} transform"),
             TAU2_LABELS.get(row.tau2_method, f"{row.tau2_method} τ²"),
-            CI_LABELS.get(row.ci_method, f"{row.ci_method} 95% CI"),
+            ci_label(row.ci_method, level),
         ]
         methods.append(", ".join(parts))
     return "; ".join(methods)
 
 
-def tau2_ci_text(tau2_method: str, ci_method: str) -> str:
-    """``"REML τ², Knapp-Hartung 95% CI"``."""
-    return f"{TAU2_LABELS.get(tau2_method, tau2_method)}, {CI_LABELS.get(ci_method, ci_method)}"
+def tau2_ci_text(tau2_method: str, ci_method: str, level: float) -> str:
+    """``"REML τ², Knapp-Hartung 90% CI"`` at level 0.9."""
+    return f"{TAU2_LABELS.get(tau2_method, tau2_method)}, {ci_label(ci_method, level)}"
 
 
 def dose_model_text(model) -> str:
     """One line for the dose-response figure's footnote from a fit's description (a mapping:
     :func:`sbrtmeta.stats.dose_response.model_description` makes one), e.g.
     ``"Three-level model (arms within studies; REML): logit LC = b0 + b1·ln BED10 + site;
-    k = 12 arms, 5 studies; Wald (z) 95% CIs"``."""
+    k = 12 arms, 5 studies; Wald (z) 90% CIs"`` (level 0.9)."""
     kind = (
         "Three-level model (arms within studies"
         if model["multilevel"]
@@ -214,7 +237,7 @@ def dose_model_text(model) -> str:
     dose = "b1·ln BED10" if model["scale"] == "log" else "b1·BED10"
     site = " + site" if model["site_moderator"] else ""
     test = "Wald (z)" if model["ci_method"] == "z" else f"t ({model['df']} df)"
-    level = f"{100 * model['level']:g}% CIs"
+    level = f"{level_text(model['level'])} CIs"
     if model["time_model"]:
         study = "study + " if model["study_effect"] else ""
         return (

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, site_title, tau2_ci_text
+from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, level_text, site_title, tau2_ci_text
 from sbrtmeta.plots.style import (
     FIGURE_WIDTH_IN,
     PALETTE,
@@ -69,11 +69,11 @@ def _rows(table: pd.DataFrame) -> list[dict]:
     return rows[:-1]
 
 
-def _footnote(table: pd.DataFrame) -> str:
+def _footnote(table: pd.DataFrame, level: float) -> str:
     methods = sorted(set(zip(table["tau2_method"].astype(str), table["ci_method"].astype(str))))
     foot = [
         "Each row: the model refitted without that study (metafor leave1out); "
-        f"{'; '.join(tau2_ci_text(m, c) for m, c in methods)}."
+        f"{'; '.join(tau2_ci_text(m, c, level) for m, c in methods)}."
     ]
     omitted = table[table["row"] == "omitted"]
     if (omitted["ci_high"] - omitted["ci_low"] <= 1e-12).any():
@@ -84,13 +84,13 @@ def _footnote(table: pd.DataFrame) -> str:
     return "\n".join(foot)
 
 
-def _text_columns(fig, at_row, rows: list[dict]) -> tuple[list, list]:
+def _text_columns(fig, at_row, rows: list[dict], level: float) -> tuple[list, list]:
     """The labels (left) and the estimates with their CIs (right, under a header)."""
     left, right = [], []
     header = fig.text(
         0,
         -0.8,
-        "Proportion, %\n[95% CI]",
+        f"Proportion, %\n[{level_text(level)} CI]",
         transform=at_row,
         va="bottom",
         ha="right",
@@ -125,12 +125,13 @@ def _draw_marks(ax, rows: list[dict]) -> None:
         pooled_diamond(ax, y, est, lo, hi, r["first"] - 0.5, "all-studies")
 
 
-def draw_leave_one_out(table: pd.DataFrame, site: str) -> Figure:
+def draw_leave_one_out(table: pd.DataFrame, site: str, *, level: float) -> Figure:
     """Draw :func:`sbrtmeta.analysis.leave_one_out.leave_one_out_table`'s rows of ``site``. Returned unsaved."""
     rows_in = table[table["site"] == site]
     if rows_in.empty:
         raise ValueError(f"no leave-one-out rows of site {site!r} (no cell of three or more studies): no plot")
-    return draw_estimate_rows(_rows(rows_in), f"Leave-one-out analysis: {site_title(site)}", _footnote(rows_in))
+    title = f"Leave-one-out analysis: {site_title(site)}"
+    return draw_estimate_rows(_rows(rows_in), title, _footnote(rows_in, level), level=level)
 
 
 def wrap_to_width(text: str, width_in: float, fontsize: float) -> str:
@@ -140,7 +141,7 @@ def wrap_to_width(text: str, width_in: float, fontsize: float) -> str:
     return "\n".join(out for line in text.split("\n") for out in (textwrap.wrap(line, chars) or [""]))
 
 
-def draw_estimate_rows(rows: list[dict], title: str, foot: str) -> Figure:
+def draw_estimate_rows(rows: list[dict], title: str, foot: str, *, level: float) -> Figure:
     """A forest-style figure of estimate rows (the leave-one-out and cumulative plots): a label
     column, the marks on a 0-100 % axis, and the estimates with their CIs on the right.
     ``rows`` are dicts of kind ``title``, ``study``, ``all`` (a diamond with a dashed line up
@@ -151,7 +152,7 @@ def draw_estimate_rows(rows: list[dict], title: str, foot: str) -> Figure:
         renderer = fig.canvas.get_renderer()
         ax = fig.add_axes((0, 0, 1, 1))
         at_row = blended_transform_factory(fig.dpi_scale_trans, ax.transData)
-        left, right = _text_columns(fig, at_row, rows)
+        left, right = _text_columns(fig, at_row, rows, level)
         width = lambda ts: max((t.get_window_extent(renderer).width / fig.dpi for t in ts), default=0)  # noqa: E731
         w_left, w_right = width(left), width(right)
         fig_w = max(FIGURE_WIDTH_IN * 0.75, PAD_IN + w_left + GAP_IN + PLOT_IN + GAP_IN + w_right + PAD_IN)

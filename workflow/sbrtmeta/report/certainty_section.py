@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, OVERALL
-from sbrtmeta.plots.labels import ci_text, endpoint_name, site_title
+from sbrtmeta.plots.labels import ci_text, endpoint_name, level_text, site_title
 
 # Certainty as GRADEpro prints it (Guyatt et al. J Clin Epidemiol 2011;64:383-394, the summary-of-findings table).
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
@@ -20,7 +20,7 @@ SOF_HEADER = [
     "Outcome",
     "Metastases",
     "№ of participants (studies)",
-    "Rate, % (95% CI)",
+    "Rate, % (CI)",
     "Certainty of the evidence (GRADE)",
     "Comments",
 ]
@@ -104,7 +104,13 @@ def _footnotes(r) -> list[str]:
     return notes
 
 
-def summary_of_findings_table(sof: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def sof_header(level: float | None) -> list[str]:
+    """:data:`SOF_HEADER` with the CI's level (config's ``pooling.level``) in the rate's column."""
+    rate = f"Rate, % ({level_text(level)} CI)" if level is not None else "Rate, % (CI)"
+    return [rate if h == "Rate, % (CI)" else h for h in SOF_HEADER]
+
+
+def summary_of_findings_table(sof: pd.DataFrame, level: float | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The summary-of-findings table in GRADEpro's layout (:data:`SOF_HEADER`: outcome and time point,
     № of participants (studies), the rate with its CI, certainty as ⊕⊕◯◯ with its word and footnote
     letters, an informative statement) and its lettered footnotes (``"a. Risk of bias: ..."``), one per
@@ -126,7 +132,7 @@ def summary_of_findings_table(sof: pd.DataFrame) -> tuple[pd.DataFrame, list[str
                 statement(r),
             ]
         )
-    return pd.DataFrame(rows, columns=SOF_HEADER), [f"{m}. {text}" for text, m in letter_of.items()]
+    return pd.DataFrame(rows, columns=sof_header(level)), [f"{m}. {text}" for text, m in letter_of.items()]
 
 
 def _markdown(frame: pd.DataFrame) -> list[str]:
@@ -140,9 +146,9 @@ def _markdown(frame: pd.DataFrame) -> list[str]:
     ]
 
 
-def summary_of_findings_markdown(sof: pd.DataFrame) -> list[str]:
+def summary_of_findings_markdown(sof: pd.DataFrame, level: float | None = None) -> list[str]:
     """:func:`summary_of_findings_table` as Markdown lines: the table, then its footnotes."""
-    table, notes = summary_of_findings_table(sof)
+    table, notes = summary_of_findings_table(sof, level)
     return [*_markdown(table), "", *(f"{n}" for n in notes)]
 
 
@@ -172,7 +178,7 @@ def risk_of_bias_lines(rob: pd.DataFrame | None) -> list[str]:
     return [text, ""]
 
 
-def certainty_lines(sof: pd.DataFrame | None, rob: pd.DataFrame | None = None) -> list[str]:
+def certainty_lines(sof: pd.DataFrame | None, rob: pd.DataFrame | None = None, level: float | None = None) -> list[str]:
     """``## Certainty of the evidence`` with the studies' risk of bias, the summary-of-findings table in
     GRADEpro's layout with its footnotes, and the evidence profile (each domain's judgement)."""
     out = ["## Certainty of the evidence (GRADE)", "", *risk_of_bias_lines(rob)]
@@ -187,7 +193,7 @@ def certainty_lines(sof: pd.DataFrame | None, rob: pd.DataFrame | None = None) -
         "cleanup.denominator). Provisional: the cell's risk of bias rests mostly on studies no one assessed, "
         "counted as neither low nor high.",
         "",
-        *summary_of_findings_markdown(sof),
+        *summary_of_findings_markdown(sof, level),
         "",
         "Evidence profile: each domain's judgement.",
         "",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sbrtmeta.plots.labels import endpoint_name, pct
+from sbrtmeta.plots.labels import endpoint_name, level_text, pct
 from sbrtmeta.report.formats import markdown_table
 
 
@@ -31,7 +31,7 @@ def curves_section(
         "`rma.mv(yi, V, mods = ~ f(t), random = ~ t | study, struct)` on the logit scale, V the "
         "covariance of one cohort's rates under the binomial approximation (no censoring; the smaller "
         "n where the denominators differ). Curve estimates beside the per-time-point pooling "
-        "(% with 95% CI; `survival_curves.csv`, `curve_models.csv`):",
+        f"(% with {level_text(float(models['level'].iloc[0]))} CI; `survival_curves.csv`, `curve_models.csv`):",
         "",
     ]
     rows = []

@@ -16,12 +16,13 @@ from sbrtmeta.analysis.grade_rules import DEFAULT_START, IMPRECISION_RULE, RULES
 from sbrtmeta.data.minors import rule_text
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, OVERALL, TOOLS
 from sbrtmeta.plots.labels import (
-    CI_LABELS,
     DOSE_RULE_LABELS,
     SCALE_NAMES,
     STUDY_CI_LABELS,
     TAU2_LABELS,
     TRANSFORM_LABELS,
+    ci_label,
+    level_text,
 )
 
 SOFTWARE = ("numpy", "scipy", "statsmodels", "pandas", "matplotlib", "pandera", "snakemake", "sbrtmeta")
@@ -119,20 +120,20 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
     scale = SCALE_NAMES.get(pool["transform"], pool["transform"])
     transform = f"{scale} scale ({TRANSFORM_LABELS.get(pool['transform'], pool['transform']).lower()})"
     cc = _continuity(pool, sensitivity)
-    ci = CI_LABELS.get(pool["ci_method"], pool["ci_method"])
+    ci = ci_label(pool["ci_method"], pool["level"])
     tau2 = TAU2_LABELS.get(pool["tau2_method"], pool["tau2_method"])
     if pool["model"] == "glmm":
         model = (
             "a binomial-normal random-intercept logistic model (generalised linear mixed model, maximum likelihood "
-            "with adaptive Gauss-Hermite quadrature; metafor's rma.glmm) with a Wald 95% CI and prediction interval"
+            "with adaptive Gauss-Hermite quadrature; metafor's rma.glmm) with a Wald "
+            f"{level_text(pool['level'])} CI and prediction interval"
         )
     elif pool["tau2_method"] == "FE":
         model = f"a common-effect (inverse-variance) model with a {ci}"
     else:
         model = (
             "an inverse-variance random-effects model with the "
-            f"{tau2} estimator, a {ci} "
-            f"(level {pool['level']:g}) and a prediction interval (metafor's rma and predict)"
+            f"{tau2} estimator, a {ci} and a prediction interval (metafor's rma and predict)"
         )
     cells = (
         "site × review histology (studies mixing primaries stay in their review's cell and are counted)"
@@ -175,7 +176,9 @@ def _sensitivity(sens: dict) -> list[str]:
     text = []
     if "study_ci" in sens:
         text.append(
-            f"Each study's 95% CI in the forest plots and pooled_studies.csv is "
+            "Each study's CI, at the pooling's level, in every table and figure that shows one study "
+            "(pooled_studies.csv and the forest plots, a single study's row of pooled.csv and the summary, the first "
+            "row of a cumulative analysis) is "
             f"{STUDY_CI_LABELS.get(sens['study_ci'], sens['study_ci'])}."
         )
     if "funnel" in sens and "axis" in sens["funnel"]:

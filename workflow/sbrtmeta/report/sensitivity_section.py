@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sbrtmeta.data.cells import same_cell
-from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, site_title
+from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, level_text, site_title
 
 TIE_BREAK_WORDS = {"n": "larger sample first", "precision": "more precise first"}
 
@@ -66,9 +66,12 @@ def _baujat_items(bj: pd.DataFrame) -> list[str]:
     return items
 
 
-def sensitivity_section(cumulative: pd.DataFrame | None, baujat: pd.DataFrame | None, sites: list[str]) -> list[str]:
+def sensitivity_section(
+    cumulative: pd.DataFrame | None, baujat: pd.DataFrame | None, sites: list[str], level: float | None = None
+) -> list[str]:
     """The section's Markdown lines: per site with a cumulative or Baujat row, its cumulative
-    trend and the study with the largest Baujat contribution."""
+    trend and the study with the largest Baujat contribution; ``level`` is the pooling's (the CIs'
+    level is named only when given)."""
     out = ["## Cumulative meta-analysis and Baujat plots", ""]
     have_cum = cumulative is not None and not cumulative.empty
     have_bj = baujat is not None and not baujat.empty
@@ -80,7 +83,11 @@ def sensitivity_section(cumulative: pd.DataFrame | None, baujat: pd.DataFrame | 
         ]
     if have_cum:
         tie = TIE_BREAK_WORDS.get(str(cumulative["tie_break"].iloc[0]), str(cumulative["tie_break"].iloc[0]))
-        out += [f"Studies are added by publication year, a year's studies {tie}; estimates with 95% CI in %.", ""]
+        out += [
+            f"Studies are added by publication year, a year's studies {tie}; estimates with "
+            f"{level_text(level) + ' ' if level else ''}CI in %.",
+            "",
+        ]
     found = set(cumulative["site"]) if have_cum else set()
     found |= set(baujat["site"]) if have_bj else set()
     for site in [s for s in sites if s in found] + sorted(found - set(sites)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sbrtmeta.plots.labels import site_title
+from sbrtmeta.plots.labels import level_text, site_title
 from sbrtmeta.report.formats import cell_words, finite, markdown_table, number, p_or_dash, p_text_or_dash
 
 LARGE = 1e4  # |x| from which a number prints with significant digits (the summary's tables: 1e5)
@@ -46,7 +46,8 @@ def _site_lines(site: str, tests: pd.DataFrame, het: pd.DataFrame) -> list[str]:
             )
     for r in het[(het["site"] == site) & het["in_model"].astype(str).eq("True")].itertuples():
         lines.append(
-            f"τ² ({_cell(r)}) {_num(r.tau2)} (95% CI {_num(r.tau2_ci_low)}–{_num(r.tau2_ci_high)}); "
+            f"τ² ({_cell(r)}) {_num(r.tau2)} "
+            f"({level_text(float(r.level))} CI {_num(r.tau2_ci_low)}–{_num(r.tau2_ci_high)}); "
             f"equal τ² across sites: Wald {p_text_or_dash(r.qs_p)}, likelihood-ratio {p_text_or_dash(r.lrt_p)}"
         )
     return lines

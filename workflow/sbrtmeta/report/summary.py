@@ -19,6 +19,8 @@ from sbrtmeta.plots.labels import (
     CRITERION_LABELS,
     MODEL_LABELS,
     endpoint_name,
+    level_prefix,
+    level_text,
     pct,
     site_title,
     statistic_text,
@@ -27,8 +29,8 @@ from sbrtmeta.report.certainty_section import certainty_lines
 from sbrtmeta.report.formats import cell_words, finite, finite_or_inf, markdown_table, number, p_or_dash
 
 
-def _estimate(r) -> str:
-    return f"{pct(r.estimate)}% (95% CI {pct(r.ci_low)}–{pct(r.ci_high)})"
+def _estimate(r, level: float) -> str:
+    return f"{pct(r.estimate)}% ({level_text(level)} CI {pct(r.ci_low)}–{pct(r.ci_high)})"
 
 
 def _sorted_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +38,7 @@ def _sorted_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(keys, kind="stable") if keys else frame
 
 
-def pooled_table(pooled: pd.DataFrame) -> str:
+def pooled_table(pooled: pd.DataFrame, level: float) -> str:
     rows = []
     for r in _sorted_cells(pooled).itertuples():
         fitted = r.k >= 2
@@ -65,8 +67,8 @@ def pooled_table(pooled: pd.DataFrame) -> str:
             "k",
             "N",
             "Model",
-            "Estimate, % (95% CI)",
-            "95% PI, %",
+            f"Estimate, % ({level_text(level)} CI)",
+            f"{level_text(level)} PI, %",
             "I², %",
             "τ²",
             "Q (p)",
@@ -128,6 +130,7 @@ def dose_table(dose: pd.DataFrame | None) -> str:
             "and a sample size (results/tables/dose_response_left_out.csv says why each arm was left out)."
         )
     target = _target_name(dose)
+    lvl = level_prefix(dose["level"].iloc[0] if "level" in dose else None)  # dose_response.level
     rows = []
     for r in dose.itertuples():
         fitted = finite(r.slope)
@@ -152,7 +155,7 @@ def dose_table(dose: pd.DataFrame | None) -> str:
         f"Logit {endpoint_name(first.endpoint).lower()} at "
         f"{float(first.timepoint_months):g} months on {'ln ' if first.scale == 'log' else ''}BED10 "
         f"(α/β = {float(first.alpha_beta):g} Gy, one dose per arm by the rule `{first.dose_rule}`). "
-        "Doses in Gy with 95% delta-method CI and parametric-bootstrap interval; "
+        f"Doses in Gy with {lvl}delta-method CI and parametric-bootstrap interval; "
         "∞: no upper limit (replicates whose curve does not rise)."
     )
     return (
@@ -164,7 +167,7 @@ def dose_table(dose: pd.DataFrame | None) -> str:
                 "Site",
                 "Histology",
                 "Arms (studies)",
-                "Slope (95% CI), p",
+                f"Slope ({lvl}CI), p",
                 "BED50, Gy",
                 "γ50",
                 f"{target}, Gy",
@@ -176,7 +179,12 @@ def dose_table(dose: pd.DataFrame | None) -> str:
 
 
 def site_paragraph(
-    site: str, pooled: pd.DataFrame, not_pooled: pd.DataFrame | None = None, dose: pd.DataFrame | None = None
+    site: str,
+    pooled: pd.DataFrame,
+    not_pooled: pd.DataFrame | None = None,
+    dose: pd.DataFrame | None = None,
+    *,
+    level: float,
 ) -> str:
     """One paragraph about ``site`` from its rows of the tables."""
     cells = _sorted_cells(pooled[pooled["site"] == site])
@@ -195,17 +203,18 @@ def site_paragraph(
         text = (
             f"For {cell_words(r.endpoint, r.timepoint_months)}"
             + (f" ({r.histology})" if getattr(r, "histology", "") and len(set(cells["histology"])) > 1 else "")
-            + f", {int(r.k)} studies (n = {int(r.n_total)}) give a pooled {_estimate(r)}"
+            + f", {int(r.k)} studies (n = {int(r.n_total)}) give a pooled {_estimate(r, level)}"
         )
         extra = []
         if finite(r.pi_low):
-            extra.append(f"95% prediction interval {pct(r.pi_low)}–{pct(r.pi_high)}%")
+            extra.append(f"{level_text(level)} prediction interval {pct(r.pi_low)}–{pct(r.pi_high)}%")
         if finite(r.i2):
             extra.append(f"I² = {float(r.i2):.0f}%, τ² = {float(r.tau2):.3f}, Q p {p_or_dash(r.q_p)}")
         parts.append(text + (f"; {'; '.join(extra)}" if extra else "") + ".")
     if not single.empty:
         items = [
-            f"{cell_words(r.endpoint, r.timepoint_months)} {_estimate(r)} from {r.studies} (n = {int(r.n_total)})"
+            f"{cell_words(r.endpoint, r.timepoint_months)} {_estimate(r, level)} "
+            f"from {r.studies} (n = {int(r.n_total)})"
             for r in single.itertuples()
         ]
         parts.append("Single studies, not pooled: " + "; ".join(items) + ".")
@@ -386,13 +395,15 @@ def summary_markdown(
     sensitivity: list[str] | None = None,
     curves: list[str] | None = None,
     sensitivity_tests: list[str] | None = None,
+    *,
+    level: float,
 ) -> str:
     """The summary as Markdown (``curves``: the lines of the survival-curve section).
 
-    ``figures`` is ``[(title, path)]`` with paths relative to the project folder;
-    they are linked relative to ``report_dir``. ``sites`` orders the paragraphs
-    (default: the sites of ``pooled`` and ``not_pooled``, sorted). ``sensitivity_tests``:
-    the lines of the permutation, CR2, likelihood-ratio and τ²-by-site section.
+    ``level`` is the pooling's (config's ``pooling.level``). ``figures`` is ``[(title, path)]``
+    with paths relative to the project folder; they are linked relative to ``report_dir``.
+    ``sites`` orders the paragraphs (default: the sites of ``pooled`` and ``not_pooled``, sorted).
+    ``sensitivity_tests``: the lines of the permutation, CR2, likelihood-ratio and τ²-by-site section.
     """
     out = [
         "# SBRT for oligometastases: summary of results",
@@ -404,15 +415,15 @@ def summary_markdown(
         out += _nothing_pooled(included, excluded, not_pooled)
     out += ["## Sites", ""]
     for site in _report_sites(sites, pooled, not_pooled):
-        out += [site_paragraph(site, pooled, not_pooled, dose), ""]
-    out += ["## Pooled estimates", "", pooled_table(pooled), ""]
+        out += [site_paragraph(site, pooled, not_pooled, dose, level=level), ""]
+    out += ["## Pooled estimates", "", pooled_table(pooled, level), ""]
     out += ["## Tests for subgroup differences between sites", ""]
     out += [
         subgroup_table(subgroups) if not subgroups.empty else "No endpoint × time point had two sites to compare.",
         "",
     ]
     out += ["## Dose-response", "", dose_table(dose), ""]
-    out += certainty_lines(sof, rob)
+    out += certainty_lines(sof, rob, level=level)
     out += sensitivity or []
     out += sensitivity_tests or []
     out += curves or []

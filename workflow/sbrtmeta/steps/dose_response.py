@@ -161,6 +161,7 @@ def dose_response(
         footnote=bubble_footnote(a, used, dose),
         timepoint_months=float(dose["timepoint_months"]),
         endpoint=dose["endpoint"],
+        level=float(dose["level"]),
     )
     _log_fits(log, a, used, left_out, dose)
     return DoseResponseOutputs(a.table, used, left_out, fig)

@@ -24,6 +24,8 @@ def forest_plots(
     options: dict,
 ) -> Iterator[tuple[str, Figure]]:
     """``(stem, figure)`` of every forest plot; ``options`` is config's ``plots`` (``sort``,
-    ``forest_max_studies``)."""
+    ``forest_max_studies``) and the pooling's ``level``."""
     studies = with_risk_of_bias(with_years(studies, included), risk_of_bias)
-    return forest_figures(pooled, studies, endpoints, options["sort"], options["forest_max_studies"], subgroups)
+    return forest_figures(
+        pooled, studies, endpoints, options["sort"], options["forest_max_studies"], subgroups, level=options["level"]
+    )

@@ -15,4 +15,4 @@ def leave_one_out_plot(
 ) -> tuple[pd.DataFrame, Figure]:
     """``leave_one_out_<site>.csv`` and its figure."""
     table = leave_one_out_table(pooled, studies, site, max_studies=max_studies, level=level)
-    return table, draw_leave_one_out(table, site)
+    return table, draw_leave_one_out(table, site, level=level)

@@ -10,10 +10,13 @@ from sbrtmeta.report.sensitivity_tests_section import sensitivity_tests_section
 from sbrtmeta.report.summary import figure_files, figure_list, summary_markdown
 
 
-def report_summary(tables: dict, figures: list[str], report_dir: str, sites: list[str], targets=()) -> str:
+def report_summary(
+    tables: dict, figures: list[str], report_dir: str, sites: list[str], targets=(), *, level: float
+) -> str:
     """``summary.md`` from the result tables (``tables``: pooled, subgroups, included, excluded,
     not_pooled, dose, and curves, curve_models, curve_studies if given) and the figure paths
-    (files, or folders of figures); ``targets``: the time points of the curve section."""
+    (files, or folders of figures); ``targets``: the time points of the curve section; ``level``: the
+    pooling's confidence level (config's ``pooling.level``)."""
     curve_lines = curves_section(
         tables.get("curves"), tables.get("curve_models"), tables.get("curve_studies"), tables["pooled"], list(targets)
     )
@@ -30,9 +33,10 @@ def report_summary(tables: dict, figures: list[str], report_dir: str, sites: lis
         sof=tables.get("sof"),
         rob=tables.get("rob"),
         robustness=robustness_section(tables.get("gosh"), tables.get("multiverse")),
-        sensitivity=sensitivity_section(tables.get("cumulative"), tables.get("baujat"), sites),
+        sensitivity=sensitivity_section(tables.get("cumulative"), tables.get("baujat"), sites, level),
         curves=curve_lines,
         sensitivity_tests=sensitivity_tests_section(
             tables.get("sensitivity_tests"), tables.get("heterogeneity_by_site"), sites
         ),
+        level=level,
     )

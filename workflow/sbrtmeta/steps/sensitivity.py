@@ -48,19 +48,20 @@ def sensitivity_tables(
     )
 
 
-def cumulative_figures(table: pd.DataFrame, endpoints: list[str]) -> Iterator[tuple[str, Figure]]:
+def cumulative_figures(table: pd.DataFrame, endpoints: list[str], *, level: float) -> Iterator[tuple[str, Figure]]:
     """``(stem, figure)`` of the cumulative forest plot of every endpoint × time point with rows
     (cells not estimable are only in the table, with the reason)."""
     table = table[table["step"].notna()]
     for endpoint, t in pooled_cells(table, endpoints):
-        yield cell_stem("cumulative", endpoint, t), draw_cumulative(select_rows(table, endpoint, t), endpoint, t)
+        fig = draw_cumulative(select_rows(table, endpoint, t), endpoint, t, level=level)
+        yield cell_stem("cumulative", endpoint, t), fig
 
 
-def baujat_figures(table: pd.DataFrame) -> Iterator[tuple[str, Figure]]:
+def baujat_figures(table: pd.DataFrame, *, level: float) -> Iterator[tuple[str, Figure]]:
     """``(stem, figure)`` of the Baujat plot of every cell in the table, e.g. ``baujat_lung_colorectal_LC_24m``."""
     table = table[table["contribution"].notna()]  # cells not estimable are only in the table
     for key, cell in table.groupby(CELL):
-        yield f"baujat_{cell_name(*key)}", draw_baujat(cell)
+        yield f"baujat_{cell_name(*key)}", draw_baujat(cell, level=level)
 
 
 @dataclass(frozen=True)
@@ -82,4 +83,6 @@ def sensitivity(
 ) -> SensitivityOutputs:
     """``cumulative.csv``, ``baujat.csv`` and their figures; ``options`` is config's ``sensitivity``."""
     t = sensitivity_tables(pooled, studies, included, options, level)
-    return SensitivityOutputs(t, cumulative_figures(t.cumulative, endpoints), baujat_figures(t.baujat))
+    return SensitivityOutputs(
+        t, cumulative_figures(t.cumulative, endpoints, level=level), baujat_figures(t.baujat, level=level)
+    )
