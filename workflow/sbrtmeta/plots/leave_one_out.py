@@ -71,8 +71,9 @@ def _rows(table: pd.DataFrame) -> list[dict]:
 
 def _footnote(table: pd.DataFrame, level: float) -> str:
     methods = sorted(set(zip(table["tau2_method"].astype(str), table["ci_method"].astype(str))))
+    how = "rma.glmm of the other studies" if "GLMM" in set(table["tau2_method"].astype(str)) else "metafor leave1out"
     foot = [
-        "Each row: the model refitted without that study (metafor leave1out); "
+        f"Each row: the model refitted without that study ({how}); "
         f"{'; '.join(tau2_ci_text(m, c, level) for m, c in methods)}."
     ]
     omitted = table[table["row"] == "omitted"]
