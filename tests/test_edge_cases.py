@@ -132,7 +132,7 @@ def test_single_study_is_reported_as_such_with_its_wald_interval(dataset):
     counts = _counts(EDGE_INPUTS, dataset)
     pooled, studies = pool_cells(_included(_rows(counts)))
     (row,) = pooled.itertuples()
-    assert row.k == 1 and row.model == "single study" and row.ci_method == "z"
+    assert row.k == 1 and row.model == "single study" and row.ci_method == "wald"  # pool_cells' study_ci
     assert np.isnan([row.tau2, row.i2, row.q, row.pi_low, row.pi_high]).all()
     _no_nan_interval(row)
     _assert_matches(row, _reference(EDGE, dataset, "REML", "z"), fitted=False)
