@@ -128,6 +128,22 @@ def cell_effect_sizes(cell: pd.DataFrame, transform: str, add: float = 0.5, to: 
     return proportion_effect_sizes(x, n, transform, add, to)
 
 
+def target_columns(targets: dict | None) -> list[str]:
+    """pooled.csv's columns for ``pooling.targets`` (endpoint -> cutoffs as proportions): for each
+    distinct cutoff, sorted, ``share_above_<percent>`` and its ``_low`` and ``_high`` bounds."""
+    cutoffs = sorted({float(c) for cuts in (targets or {}).values() for c in cuts})
+    return [f"share_above_{100 * c:g}{end}" for c in cutoffs for end in ("", "_low", "_high")]
+
+
+def _target_fields(fit, endpoint: str, targets: dict | None) -> dict:
+    """The shares of true rates above the cutoffs of ``endpoint`` (NaN under other endpoints' cutoffs)."""
+    out = dict.fromkeys(target_columns(targets), np.nan)
+    for cutoff in (targets or {}).get(endpoint, []):
+        name = f"share_above_{100 * float(cutoff):g}"
+        out[name], out[name + "_low"], out[name + "_high"] = fit.share_above(float(cutoff))
+    return out
+
+
 def pool_cells(
     included: pd.DataFrame,
     transform: str = "PLO",
@@ -139,6 +155,7 @@ def pool_cells(
     study_ci: str = "wald",
     add: float = 0.5,
     to: str = "only0",
+    targets: dict | None = None,
 ):
     """Pool every cell of ``included``.
 
@@ -150,7 +167,10 @@ def pool_cells(
     :func:`sbrtmeta.stats.effect_sizes.study_interval`); it is not a fit.
     ``study_ci`` is the studies' interval in ``studies`` (``"wald"`` on the model's scale, or
     one of :data:`sbrtmeta.stats.effect_sizes.STUDY_CI_METHODS`); ``add`` and ``to`` are the
-    continuity correction (:func:`cell_effect_sizes`).
+    continuity correction (:func:`cell_effect_sizes`). ``targets`` (``pooling.targets``:
+    endpoint -> cutoffs) add each cutoff's share of true rates above it and its interval
+    (:meth:`sbrtmeta.stats.proportions.PooledProportion.share_above`, metafor's
+    ``predict(prob = ">c")``) as the last columns (:func:`target_columns`).
     """
     check_model(model, transform)
     pooled, studies = [], []
@@ -168,11 +188,12 @@ def pool_cells(
         labels = label_rows(cell, names=names)
         place = cell_place(*key)
         summary = dict(k=len(cell), k_mixed_primaries=int(mixed.sum()), n_total=int(n.sum()))
-        pooled.append(dict(**place, **summary, studies="; ".join(labels), **row))
+        shares = _target_fields(fit, place["endpoint"], targets)
+        pooled.append(dict(**place, **summary, studies="; ".join(labels), **row, **shares))
         studies.append(
             _study_table(place, cell, labels, mixed, yi, vi, weights, level, transform, n, study_ci, (add, to))
         )
-    pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS))
+    pooled = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS) + target_columns(targets))
     studies = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame(columns=list(STUDY_COLUMNS))
     return pooled, studies
 

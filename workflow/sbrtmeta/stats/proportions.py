@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sbrtmeta.stats.effect_sizes import (
     boundary_studies,
@@ -140,6 +141,29 @@ class PooledProportion:
         if back_transform:
             return self.back_transform(low), self.back_transform(high)
         return float(low), float(high)
+
+    def share_above(self, cutoff: float) -> tuple[float, float, float]:
+        """The share of true rates above ``cutoff`` (a proportion) and its interval.
+
+        The share is the probability that a new study's true value lies above ``cutoff`` in
+        the predictive distribution, as metafor 5.1's ``predict(res, prob = ">c")`` on the
+        measure's scale (``predict.rma.r``): ``1 - F((c - μ̂) / √(se² + τ²))`` with ``c`` the
+        cutoff on that scale and F the normal distribution, or the t on ``df`` under
+        Knapp-Hartung (the prediction interval's). The interval is the share at the
+        confidence limits of μ̂ with τ² at its estimate: it carries the uncertainty of the
+        mean, not that of τ². NaN for a single study (no fit).
+        """
+        if self.model == "single study":
+            return (np.nan, np.nan, np.nan)
+        c = float(forward_transform(cutoff, self.measure, self.n))
+        scale = np.sqrt(self.se**2 + self.tau2)
+        dist = stats.norm if self.df is None else stats.t(self.df)
+        low, high = self.conf_int(back_transform=False)
+        tiny = 1e-12 * max(1.0, abs(c))
+        if scale <= tiny:  # zero width up to rounding (identical studies under Knapp-Hartung, where metafor
+            # sets the scale factor to 0): a step at μ̂, and a μ̂ equal to the cutoff is not above it
+            return tuple(float(mu - c > tiny) for mu in (self.estimate, low, high))
+        return tuple(float(dist.sf((c - mu) / scale)) for mu in (self.estimate, low, high))
 
     def _study_interval(self, level: float) -> tuple[float, float, float]:
         """A single study's estimate and interval as proportions."""

@@ -60,7 +60,15 @@ def pool(
     p = pooling
     o = study_options(sensitivity)
     pooled, studies = pool_cells(
-        included, p["transform"], p["tau2_method"], p["ci_method"], p["level"], p["model"], p["histology"], **o
+        included,
+        p["transform"],
+        p["tau2_method"],
+        p["ci_method"],
+        p["level"],
+        p["model"],
+        p["histology"],
+        **o,
+        targets=p.get("targets"),
     )
     missing = not_pooled(included, excluded, sites, endpoints, p["histology"])
     tests = subgroup_differences(
