@@ -10,6 +10,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, TOOLS
@@ -65,6 +67,35 @@ def _legend_handles(tool_name: str) -> list:
     ]
 
 
+def _light_handles(tool_name: str) -> list:
+    """The traffic lights' legend: each level as it is drawn, a circle in its colour with its symbol
+    (a tuple of two markers, drawn on top of each other by ``HandlerTuple(ndivide=1)``)."""
+    words = level_words(tool_name)
+    out = []
+    for lvl in (lvl for lvl in LEVEL_ORDER if lvl in words):
+        colour, symbol = LEVEL_STYLE[lvl]
+        circle = Line2D(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            markersize=CIRCLE_PT,
+            markerfacecolor=colour,
+            markeredgecolor=PALETTE["muted"],
+            markeredgewidth=0.5,
+        )
+        if not symbol:
+            out.append(((circle,), words[lvl]))
+            continue
+        ink = "white" if lvl == "high" else PALETTE["ink"]
+        size = CIRCLE_PT * (0.5 if len(symbol) == 1 else 0.8)
+        glyph = Line2D(
+            [], [], ls="none", marker=f"$\\mathbf{{{symbol}}}$", markersize=size, color=ink, markeredgewidth=0
+        )
+        out.append(((circle, glyph), words[lvl]))
+    return out
+
+
 def traffic_light(table: pd.DataFrame, tool_name: str, max_studies: int | None = None) -> Figure:
     """Traffic-light plot: studies × (items D1..Dn, overall), circles coloured by judgement; with
     more than ``max_studies`` studies (figures.risk_of_bias.max_studies) a note saying so instead."""
@@ -118,8 +149,11 @@ def traffic_light(table: pd.DataFrame, tool_name: str, max_studies: int | None =
             fontweight="bold",
             va="top",
         )
+        lights = _light_handles(tool_name)
         fig.legend(
-            handles=_legend_handles(tool_name),
+            handles=[h for h, _ in lights],
+            labels=[text for _, text in lights],
+            handler_map={tuple: HandlerTuple(ndivide=1)},
             loc="lower left",
             bbox_to_anchor=(0.1 / width, 0.62 / height),
             ncols=3,
