@@ -23,6 +23,8 @@ from sbrtmeta.stats.cumulative import accrual_order, cumulative
 from sbrtmeta.stats.effect_sizes import inverse_transform
 from sbrtmeta.stats.inference import ci_subset, refit_tau2, wald_tests
 
+# A step whose studies agree exactly: standard error 0, so its test statistic would be infinite.
+ZERO_SE = "standard error 0 (the studies agree exactly): no test statistic"
 MAX_STUDIES = 500  # the refits of a cell use k x k arrays: above this many studies they are skipped, and said so
 REFIT_CI = ci_subset("knha", "z")  # what the refits offer; others fall back to z
 COLUMNS = [
@@ -130,7 +132,7 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_stud
                 tie_break=tie_break,
                 model_estimate=res.estimate[j],
                 se=res.se[j],
-                stat=res.zval[j],
+                stat=res.zval[j] if np.isfinite(res.zval[j]) else np.nan,  # se 0: no statistic (note)
                 df=res.df[j],
                 p=res.pval[j],
                 estimate=back[0],
@@ -140,7 +142,16 @@ def _cell_rows(cell, group: pd.DataFrame, tie_break: str, level: float, max_stud
                 i2=res.i2[j],
                 q=res.q[j],
                 q_p=res.q_p[j],
-                note="; ".join(filter(None, [note, "" if np.isfinite(year[i]) else "no year: added last"])),
+                note="; ".join(
+                    filter(
+                        None,
+                        [
+                            note,
+                            "" if np.isfinite(year[i]) else "no year: added last",
+                            "" if np.isfinite(res.zval[j]) else ZERO_SE,
+                        ],
+                    )
+                ),
             )
         )
     return rows

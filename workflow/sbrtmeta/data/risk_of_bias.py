@@ -146,7 +146,7 @@ def read_risk_of_bias(path: str, tool: str, studies, worksheet: str | None = Non
     """The sheet at ``path`` for ``tool`` (a key of :data:`TOOLS`), checked against the study
     ids ``studies`` of the data; raises :class:`InputErrors` with one line per problem."""
     spec = TOOLS[tool]
-    frame = read_table(path, worksheet)
+    frame = read_table(path, worksheet, key="data.risk_of_bias")
     errors = schema_failures(frame, sheet_schema(spec, studies), sheet_label(path, worksheet))
     if errors:
         raise InputErrors(errors)

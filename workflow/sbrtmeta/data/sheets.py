@@ -30,18 +30,24 @@ def sheet_label(path: str | Path, worksheet: str | None = None) -> str:
     return f"{path} (worksheet {worksheet!r})" if worksheet else str(path)
 
 
-def read_table(path: str | Path, worksheet: str | None = None, allow_empty: bool = False) -> pd.DataFrame:
+def read_table(
+    path: str | Path, worksheet: str | None = None, allow_empty: bool = False, key: str = "a data.tidy_sheets entry"
+) -> pd.DataFrame:
     """Read a CSV (UTF-8) or an .xlsx worksheet as text, every cell a string.
 
     ``allow_empty`` accepts a header without rows (a corrections ledger with
     nothing to correct). A missing worksheet, a file that is not UTF-8 or not a
-    workbook, and an empty file raise :class:`InputError` naming the file.
+    workbook, and an empty file raise :class:`InputError` naming the file; so do a
+    directory, a missing or unreadable path, a file name a spreadsheet would run as a
+    formula, and a control character or bidirectional override in any cell. ``key``: the
+    config entry that names a workbook's worksheet.
     """
     path = Path(path)
     label = sheet_label(path, worksheet)
     check_file_name(path)
+    check_readable(path)
     if path.suffix.lower() == ".xlsx":
-        frame = _read_xlsx(path, worksheet, label)
+        frame = _read_xlsx(path, worksheet, label, key)
     else:
         if worksheet:
             raise InputError("is a CSV file: a worksheet can only be named for an .xlsx workbook", file=str(path))
@@ -86,6 +92,19 @@ def data_rows(paths) -> int:
     return total
 
 
+def check_readable(path: Path) -> None:
+    """One line, not a traceback, for a sheet path that is missing, a directory or not readable."""
+    if path.is_dir():
+        raise InputError("is a directory, not a sheet: give the path of a CSV or .xlsx file", file=str(path))
+    if not path.exists():
+        raise InputError("does not exist: check the path in config", file=str(path))
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror}): check its permissions", file=str(path)) from None
+
+
 def check_file_name(path: Path) -> None:
     """A sheet's file name goes into the tables (``raw_file``): refuse one a spreadsheet would run
     as a formula or that holds a control or bidirectional character."""
@@ -117,7 +136,7 @@ def hidden_text_errors(frame: pd.DataFrame, label: str) -> list[InputError]:
     return errors
 
 
-def _read_xlsx(path: Path, worksheet: str | None, label: str) -> pd.DataFrame:
+def _read_xlsx(path: Path, worksheet: str | None, label: str, key: str) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
@@ -129,8 +148,7 @@ def _read_xlsx(path: Path, worksheet: str | None, label: str) -> pd.DataFrame:
         if worksheet is None:
             if len(names) != 1:
                 raise InputError(
-                    f"has {len(names)} worksheets {names}: name the one to read "
-                    "(data.tidy_sheets entry {path: ..., worksheet: ...})",
+                    f"has {len(names)} worksheets {names}: name the one to read ({key}: {{path: ..., worksheet: ...}})",
                     file=str(path),
                 )
             worksheet_to_read = names[0]

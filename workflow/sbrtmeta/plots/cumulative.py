@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sbrtmeta.plots.labels import STUDY_CI_LABELS, ci_text, endpoint_axis_label, site_title, tau2_ci_text
+from sbrtmeta.plots.labels import (
+    STUDY_CI_LABELS,
+    ci_text,
+    endpoint_axis_label,
+    shorten,
+    site_title,
+    tau2_ci_text,
+)
 from sbrtmeta.plots.leave_one_out import draw_estimate_rows
 
 TIE_BREAK_TEXT = {"n": "larger sample first", "precision": "smaller sampling variance first"}
@@ -32,9 +39,9 @@ def _block_rows(block: pd.DataFrame) -> list[dict]:
     for r in block.itertuples():
         values = dict(ci=ci_text(r.estimate, r.ci_low, r.ci_high), est=r.estimate, lo=r.ci_low, hi=r.ci_high)
         label = (
-            f"+ {r.label} ({_year(r.year)}, n = {int(r.n)})"
+            f"+ {shorten(r.label)} ({_year(r.year)}, n = {int(r.n)})"
             if r.step > 1
-            else f"{r.label} ({_year(r.year)}, n = {int(r.n)})"
+            else f"{shorten(r.label)} ({_year(r.year)}, n = {int(r.n)})"
         )
         kind = "all" if r.step == len(block) else "study"
         rows.append(

@@ -38,6 +38,7 @@ from sbrtmeta.plots.labels import (
     method_text,
     p_text,
     pct,
+    shorten,
     site_title,
     statistic_text,
     study_ci_text,
@@ -146,7 +147,7 @@ def _study_rows(shown: pd.DataFrame, key: str) -> list[dict]:
             dict(
                 kind="study",
                 site=key,
-                label=str(s.label) + mark,
+                label=shorten(s.label) + mark,
                 n=f"{int(s.events)}/{int(s.n)}",
                 ci=ci_text(s.estimate, s.ci_low, s.ci_high),
                 w=f"{s.weight_pct:.1f}",

@@ -70,7 +70,7 @@ def draw_gosh(table: pd.DataFrame, shifts: pd.DataFrame, highlight: list[str] | 
             ax.scatter(xs[~inn], ys[~inn], s=size, color=PALETTE["light"], linewidths=0, rasterized=True)
             ax.scatter(xs[inn], ys[inn], s=size, color=PALETTE["vermillion"], linewidths=0, alpha=0.6, rasterized=True)
             shift = f"Δ {100 * s.rate_shift:+.1f} points, I² {s.i2_shift:+.0f}"
-            ax.set_title(f"{s.label}\n{shift}", fontsize=SMALL_FONT_SIZE)
+            ax.set_title(f"{labels.shorten(s.label)}\n{shift}", fontsize=SMALL_FONT_SIZE)
         for ax in axes[n_panels:]:
             ax.set_visible(False)
         for i, ax in enumerate(axes[:n_panels]):

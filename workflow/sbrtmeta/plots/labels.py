@@ -11,6 +11,7 @@ parses the workflow.
 from __future__ import annotations
 
 import math
+import re
 
 ENDPOINT_LABELS = {"LC": "Local control", "OS": "Overall survival"}
 TRANSFORM_LABELS = {
@@ -148,6 +149,23 @@ DOSE_RULE_LABELS = {
     "maximum": "highest BED of the range",
     "exclude_ranges": "arms with a dose range left out",
 }
+
+
+# A study label on a figure is at most this many characters (a longer one ends in "…"; the tables
+# keep the whole text): a 500-character author name made a forest plot 9,841 px wide.
+LABEL_CHARS = 40
+
+
+def shorten(text, width: int = LABEL_CHARS) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis when longer (figures only); a study
+    label's ``year [ref]`` ending is kept whole when it leaves room for some of the name."""
+    text = str(text)
+    if len(text) <= width:
+        return text
+    tail = re.search(r"( \d{4})?( \[[^\]]*\])$", text)
+    keep = tail.group(0) if tail and len(tail.group(0)) <= width // 2 else ""
+    head = text[: len(text) - len(keep)]
+    return head[: width - len(keep) - 1].rstrip() + "…" + keep
 
 
 def endpoint_name(endpoint: str) -> str:

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
-from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, level_text, site_title, tau2_ci_text
+from sbrtmeta.plots.labels import ci_text, endpoint_axis_label, level_text, shorten, site_title, tau2_ci_text
 from sbrtmeta.plots.style import (
     FIGURE_WIDTH_IN,
     PALETTE,
@@ -47,7 +47,7 @@ def _block_rows(block: pd.DataFrame, split: bool) -> list[dict]:
     for r in block.itertuples():
         values = dict(ci=ci_text(r.estimate, r.ci_low, r.ci_high), est=r.estimate, lo=r.ci_low, hi=r.ci_high)
         if r.row == "omitted":
-            rows.append(dict(kind="study", label=f"Omitting {r.label}", **values))
+            rows.append(dict(kind="study", label=f"Omitting {shorten(r.label)}", **values))
         elif r.row == "not computed":
             note = f"{r.label} studies (figures.leave_one_out.max_studies): leave-one-out not computed"
             rows.append(dict(kind="note", label=note))

@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, TOOLS
+from sbrtmeta.plots.labels import shorten
 from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, message_figure
 
 # robvis' colours and symbols; the two judgements that are no judgement in greys.
@@ -111,7 +112,7 @@ def traffic_light(table: pd.DataFrame, tool_name: str, max_studies: int | None =
     with figure_style():
         fig = Figure(figsize=(FIGURE_WIDTH_IN, 1))
         FigureCanvasAgg(fig)
-        label_w = max(_text_width(fig, table["label"]), 0.5)
+        label_w = max(_text_width(fig, table["label"].map(shorten)), 0.5)
         left_in, col_in = label_w + 0.4, 0.5
         grid_w = col_in * m
         width = max(FIGURE_WIDTH_IN, left_in + grid_w + 0.2)
@@ -138,7 +139,7 @@ def traffic_light(table: pd.DataFrame, tool_name: str, max_studies: int | None =
                 )
                 ink = "white" if lvl == "high" else PALETTE["ink"]
                 ax.text(x, y, symbol, ha="center", va="center", fontsize=SMALL_FONT_SIZE, fontweight="bold", color=ink)
-            ax.text(-0.5 - 0.2 / col_in, y, str(r.label), ha="right", va="center")
+            ax.text(-0.5 - 0.2 / col_in, y, shorten(r.label), ha="right", va="center")
         ax.axvline(m - 1.5, color=PALETTE["rule"], linewidth=0.8)
         for x, head in enumerate([f"D{i + 1}" for i in range(len(cols))] + ["Overall"]):
             ax.text(x, -0.9, head, ha="center", va="bottom", fontweight="bold")

@@ -61,6 +61,14 @@ def _choice(name: str) -> str:
     return CHOICE_LABELS.get(name, name).lower() if name and name != "none" else "none"
 
 
+def _spread(r) -> str:
+    """``4.3 points: PLO 81.2%; PR 85.5%``, or that no choice moves the estimate."""
+    levels = r.influential_levels if isinstance(r.influential_levels, str) and r.influential_levels else ""
+    if not levels or not r.influential_range > 0:
+        return f"{100 * r.influential_range:.1f} points: every choice gives the same estimate"
+    return f"{100 * r.influential_range:.1f} points: {levels}"
+
+
 def multiverse_lines(summary: pd.DataFrame | None) -> list[str]:
     """The multiverse paragraph and table: per pooled cell, the share of specifications within the
     equivalence margin of the main analysis and the choice that moves the estimate most."""
@@ -82,7 +90,7 @@ def multiverse_lines(summary: pd.DataFrame | None) -> list[str]:
         f"equivalent range, robustness.multiverse.equivalence_margin). The choice that moves the estimate most "
         f"(the widest spread of its levels' mean estimates) is {_choice(top.index[0])} in {int(top.iloc[0])} of "
         f"{len(fits)} cells; the widest spread is {_choice(widest.most_influential_choice)} in "
-        f"{_cell(widest)} ({100 * widest.influential_range:.1f} points: {widest.influential_levels}). " + NOT_CROSSED,
+        f"{_cell(widest)} ({_spread(widest)}). " + NOT_CROSSED,
         "",
         "| Cell | k | Main (%) | Specifications | Within ±margin | Range of estimates (%) | Moves it most |",
         "|---|---|---|---|---|---|---|",

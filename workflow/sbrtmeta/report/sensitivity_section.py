@@ -57,12 +57,10 @@ def _baujat_items(bj: pd.DataFrame) -> list[str]:
         items.append(f"{_what(r)}: {r.note}")
     top = bj[bj["largest_contribution"].astype(str).str.lower() == "true"]
     for r in top.sort_values(["endpoint", "timepoint_months", "histology"]).itertuples():
-        share = 100 * r.contribution / bj.loc[same_cell(bj, r), "contribution"].sum()
+        total = bj.loc[same_cell(bj, r), "contribution"].sum()
+        share = f"{100 * r.contribution / total:.0f}% of the cell's total" if total > 0 else "no study contributes"
         influence = f"influence {r.influence:.2f}" if pd.notna(r.influence) else "influence not finite"
-        items.append(
-            f"{_what(r)}: {r.label} (squared Pearson residual {r.contribution:.2f}, "
-            f"{share:.0f}% of the cell's total; {influence})"
-        )
+        items.append(f"{_what(r)}: {r.label} (squared Pearson residual {r.contribution:.2f}, {share}; {influence})")
     return items
 
 

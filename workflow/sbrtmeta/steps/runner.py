@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -38,6 +39,24 @@ def run_step(name: str, log_path: str | None, body) -> None:
         for line in str(exc).splitlines():
             logger.error("ERROR: %s", line)
         sys.exit(1)
+    except OSError as exc:  # the file system: a read-only or full results folder, a missing permission
+        logger.error("ERROR: %s", file_system_error(exc))
+        sys.exit(1)
+
+
+def file_system_error(exc: OSError) -> str:
+    """One line for a file-system failure: the path, what went wrong and what to do."""
+    where = exc.filename or "a file"
+    what = exc.strerror or type(exc).__name__
+    hints = {
+        errno.EACCES: "make it (and its folder) readable and writable",
+        errno.EPERM: "make it (and its folder) readable and writable",
+        errno.EROFS: "the file system is read-only: run in a writable copy",
+        errno.ENOSPC: "the disk is full: free space and run again",
+        errno.EISDIR: "a directory is where a file should be: remove or rename it",
+    }
+    hint = hints.get(exc.errno, "check the path")
+    return f"{where}: {what} ({hint})"
 
 
 def write_table(frame, path: str) -> None:
