@@ -153,7 +153,7 @@ def test_a_long_label_is_shortened_on_the_figure_and_kept_in_the_table(identical
     """A 500-character author name made a forest plot 9,841 px wide."""
     _, t = identical
     assert t.studies["label"].str.len().max() > 500  # the table keeps the whole label
-    fig = draw_forest(t.pooled, t.studies, "LC", 24.0)
+    fig = draw_forest(t.pooled, t.studies, "LC", 24.0, level=0.95)
     assert fig.get_size_inches()[0] * 200 < 3000
     shown = [x.get_text() for x in fig.texts]
     assert any(s.startswith("A" * (LABEL_CHARS - 11) + "… 2000 [s0]") for s in shown)
