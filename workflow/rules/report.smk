@@ -7,6 +7,7 @@ rule report_summary:
     """The results in one Markdown file, from the tables; figures linked."""
     input:
         pooled="results/tables/pooled.csv",
+        pooled_studies="results/tables/pooled_studies.csv",
         subgroups="results/tables/subgroup_tests.csv",
         included="results/tables/included.csv",
         excluded="results/tables/excluded.csv",
@@ -23,6 +24,7 @@ rule report_summary:
         figures=all_figures,
         dose_figures=rules.dose_response.output.figures,
         rob_figures=rules.risk_of_bias.output.figures,
+        weighted_rob_figures=rules.certainty.output.figures,
         gosh=rules.gosh.output.studies if ROBUSTNESS["gosh"]["enabled"] else [],
         multiverse=rules.multiverse.output.summary if ROBUSTNESS["multiverse"]["enabled"] else [],
         robustness_figures=robustness_figures,

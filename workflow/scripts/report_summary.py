@@ -8,6 +8,7 @@ from sbrtmeta.steps.runner import read_result, run_step
 
 TABLES = (
     "pooled",
+    "pooled_studies",
     "subgroups",
     "included",
     "excluded",
@@ -23,6 +24,16 @@ TABLES = (
     "sensitivity_tests",
     "heterogeneity_by_site",
 )
+# every figure the run makes: summary.md lists them all
+FIGURE_INPUTS = (
+    "figures",
+    "dose_figures",
+    "rob_figures",
+    "weighted_rob_figures",
+    "robustness_figures",
+    "sensitivity_figures",
+    "curve_figures",
+)
 OPTIONAL_TABLES = ("gosh", "multiverse")  # robustness analyses (issue 15), absent when switched off
 
 
@@ -33,14 +44,13 @@ def main(log):
         path = getattr(sm.input, name, [])  # a path, or [] when the analysis is switched off
         tables[name] = read_result(path) if isinstance(path, str) else None
     out = Path(sm.output[0])
+    figures = []
+    for name in FIGURE_INPUTS:  # one path (a folder such as the curves') or a list of paths
+        paths = getattr(sm.input, name)
+        figures += [paths] if isinstance(paths, str) else list(paths)
     text = report_summary(
         tables,
-        list(sm.input.figures)
-        + list(sm.input.dose_figures)
-        + list(sm.input.rob_figures)
-        + list(sm.input.robustness_figures)
-        + list(sm.input.sensitivity_figures)
-        + list(sm.input.curve_figures),
+        figures,
         str(out.parent),
         list(sm.params.sites),
         sm.params.targets,

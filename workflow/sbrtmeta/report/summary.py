@@ -27,6 +27,7 @@ from sbrtmeta.plots.labels import (
 )
 from sbrtmeta.report.certainty_section import certainty_lines
 from sbrtmeta.report.formats import cell_words, finite, finite_or_inf, markdown_table, number, p_or_dash
+from sbrtmeta.report.headline import headline_lines
 
 
 def _estimate(r, level: float) -> str:
@@ -397,6 +398,7 @@ def summary_markdown(
     sensitivity_tests: list[str] | None = None,
     *,
     level: float,
+    units: dict[tuple, str] | None = None,
 ) -> str:
     """The summary as Markdown (``curves``: the lines of the survival-curve section).
 
@@ -404,6 +406,8 @@ def summary_markdown(
     with paths relative to the project folder; they are linked relative to ``report_dir``.
     ``sites`` orders the paragraphs (default: the sites of ``pooled`` and ``not_pooled``, sorted).
     ``sensitivity_tests``: the lines of the permutation, CR2, likelihood-ratio and τ²-by-site section.
+    The report opens with the headline table (:func:`sbrtmeta.report.headline.headline_lines`; ``units``:
+    each cell's unit of n).
     """
     out = [
         "# SBRT for oligometastases: summary of results",
@@ -413,6 +417,7 @@ def summary_markdown(
     ]
     if pooled.empty:
         out += _nothing_pooled(included, excluded, not_pooled)
+    out += headline_lines(pooled, sof, units, sites, level=level)
     out += ["## Sites", ""]
     for site in _report_sites(sites, pooled, not_pooled):
         out += [site_paragraph(site, pooled, not_pooled, dose, level=level), ""]
