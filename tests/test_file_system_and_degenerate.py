@@ -168,3 +168,21 @@ def test_a_run_step_logs_input_errors_as_before(tmp_path):
         run_step("x", str(tmp_path / "x.log"), body)
     assert "a.csv, row 2, column 'n', value 'x': bad" in (tmp_path / "x.log").read_text()
     logging.getLogger("sbrtmeta.x").handlers.clear()
+
+
+def test_a_glyph_no_font_has_is_logged_once_per_figure(tmp_path, caplog):
+    """CJK names drew as empty boxes, silently: a fallback face draws them when installed, else the log says so."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from sbrtmeta.plots import style
+
+    with style.figure_style():
+        fig = Figure(figsize=(3, 1))
+        FigureCanvasAgg(fig)
+        fig.text(0.1, 0.5, "Müller \U0001d518\U0001d518 東京")
+    with caplog.at_level(logging.WARNING, logger="sbrtmeta.figures"):
+        style.save_figure(fig, [str(tmp_path / "x.png")], dpi=50)
+    lines = [r.getMessage() for r in caplog.records if r.name == "sbrtmeta.figures"]
+    assert len(lines) == 1 and "FRAKTUR CAPITAL U" in lines[0] and "glyph is missing" in lines[0]
+    cjk = any(f in style.FONT_FAMILY for f in style._FALLBACK)
+    assert ("CJK UNIFIED" in lines[0]) == (not cjk)

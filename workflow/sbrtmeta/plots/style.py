@@ -12,7 +12,10 @@ workflow on unchanged data gives byte-identical PDF and SVG files.
 from __future__ import annotations
 
 import contextlib
+import logging
+import re
 import sys
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,8 +47,23 @@ CYCLE = [PALETTE[c] for c in ("blue", "vermillion", "green", "orange", "sky", "p
 # under the style keeps its face even when the figure is drawn after the style is
 # left, and matplotlib does not warn about the missing ones.
 _SANS = ["Arial", "Helvetica", "Liberation Sans", "Nimbus Sans", "DejaVu Sans"]
+# Fallbacks for the glyphs those lack (matplotlib takes each glyph from the first face that has
+# it): CJK names draw when one is installed (Debian: fonts-noto-cjk); else save_figure logs the
+# characters no font could draw.
+_FALLBACK = ["Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK KR", "WenQuanYi Zen Hei", "Droid Sans Fallback"]
 _INSTALLED = {f.name for f in font_manager.fontManager.ttflist}
-FONT_FAMILY = [f for f in _SANS if f in _INSTALLED] or ["DejaVu Sans"]
+FONT_FAMILY = ([f for f in _SANS if f in _INSTALLED] or ["DejaVu Sans"]) + [f for f in _FALLBACK if f in _INSTALLED]
+
+
+class _FallbackWeights(logging.Filter):
+    """A fallback face has no bold: matplotlib says so for every bold text; the regular weight is
+    what a fallback glyph is drawn in, so that line says nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(f in record.getMessage() for f in _FALLBACK)
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_FallbackWeights())
 
 STYLE = {
     "font.family": FONT_FAMILY,
@@ -110,17 +128,42 @@ def save_figure(fig, paths: list[str], dpi: int = 300) -> None:
     same figure gives the same bytes on every run. Parent folders are created.
     """
     try:
-        with figure_style():
+        with figure_style(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             for path in map(Path, paths):
                 fmt = path.suffix.lower().lstrip(".")
                 if fmt not in _METADATA:
                     raise ValueError(f"{path}: extension must be one of {sorted(_METADATA)}")
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fig.savefig(path, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+        _log_missing_glyphs(caught, paths)
     finally:
         pyplot = sys.modules.get("matplotlib.pyplot")  # (not imported here: ~0.2 s a job)
         if pyplot is not None:  # a figure made through pyplot is registered there; close it
             pyplot.close(fig)
+
+
+_GLYPH = re.compile(r"Glyph \d+ \((.+?)\) missing from font")
+
+
+def _log_missing_glyphs(caught, paths) -> None:
+    """One log line per figure whose text has characters no installed font can draw (they show as
+    boxes), naming them; other warnings are passed on."""
+    missing = []
+    for w in caught:
+        found = _GLYPH.search(str(w.message))
+        if found:
+            missing.append(found.group(1))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if missing:
+        chars = ", ".join(dict.fromkeys(missing))
+        logging.getLogger("sbrtmeta.figures").warning(
+            "%s: a glyph is missing (%s): no installed font draws it, so it shows as a box; install a font "
+            "with these characters (CJK: Debian's fonts-noto-cjk)",
+            paths[0] if paths else "figure",
+            chars,
+        )
 
 
 def save_figures(figures: Iterable, folder: str, formats: list[str], dpi: int = 300) -> list[str]:
