@@ -1,7 +1,10 @@
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 # The package lives in workflow/ (the Snakemake catalog layout); make it importable
 # when the tests run from a checkout without an editable install.
@@ -14,3 +17,48 @@ import project_copy  # noqa: E402  (tests/ is on the path: pytest puts a conftes
 def pytest_runtest_setup(item):
     """Snakemake may run only in a test marked `workflow` (its fixtures included, which set up before it)."""
     project_copy.SNAKEMAKE_ALLOWED = item.get_closest_marker("workflow") is not None
+
+
+@dataclass(frozen=True)
+class ShippedRun:
+    """A project copy after `snakemake` with the shipped config: its folder, the finished process, and the file
+    of the ``sbrtmeta`` package each of the run's Python processes imported (tests/import_log/)."""
+
+    work: Path
+    proc: object
+    imported: list[str]
+
+
+@pytest.fixture(scope="session")
+def shipped_run(tmp_path_factory) -> ShippedRun:
+    """The one complete run of the shipped config, for every test that only reads it; a test that changes the
+    project or its results works in ``project_copy.copy_run(shipped_run.work, tmp_path / ...)``."""
+    work = project_copy.copy_project(tmp_path_factory.mktemp("shipped") / "project")
+    log = work.parent / "imported_sbrtmeta.txt"
+    hook = str(Path(__file__).resolve().parent / "import_log")
+    path = os.pathsep.join(filter(None, [hook, os.environ.get("PYTHONPATH")]))
+    proc = project_copy.run_snakemake(work, env={"PYTHONPATH": path, "SBRTMETA_IMPORT_LOG": str(log)})
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return ShippedRun(work, proc, log.read_text(encoding="utf-8").splitlines())
+
+
+ALL_FORMATS = ("png", "pdf", "svg")
+
+
+@pytest.fixture(scope="session")
+def all_formats_runs(tmp_path_factory) -> list[Path]:
+    """Two complete runs of the shipped config with every figure format (png, pdf, svg; 72 dpi), in two copies at
+    different paths, so that a path leaking into an output shows: tests/test_determinism.py compares them, and
+    tests/test_figures_workflow.py works in a copy of the first. Both copies are taken before either runs."""
+    names = ("first", "second_run_elsewhere")
+    works = [project_copy.copy_project(tmp_path_factory.mktemp(name) / "project") for name in names]
+    for work in works:
+        path = work / "config" / "config.yaml"
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+        formats = list(cfg["figures"]["formats"])
+        cfg["figures"].update(formats=formats + [f for f in ALL_FORMATS if f not in formats], dpi=72)
+        path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    for work in works:
+        proc = project_copy.run_snakemake(work)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    return works

@@ -38,11 +38,18 @@ def snakemake_env(extra: dict | None = None) -> dict:
     return env
 
 
-def run_snakemake(cwd: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+def copy_run(work: Path, dest: Path) -> Path:
+    """A copy of a project copy after its run (results, .snakemake metadata and times kept), for a test that
+    changes it: the session's run of the shipped config (tests/conftest.py) is shared by every test."""
+    return shutil.copytree(work, dest, symlinks=True)
+
+
+def run_snakemake(cwd: Path, *args: str, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``snakemake *args`` in ``cwd`` (``env``: variables added to :func:`snakemake_env`'s)."""
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
         cwd=cwd,
-        env=snakemake_env(),
+        env=snakemake_env(env),
         capture_output=True,
         text=True,
         timeout=timeout,

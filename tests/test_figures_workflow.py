@@ -5,7 +5,8 @@ rules gives identical files, summary.md carries the pooled numbers, and
 import pandas as pd
 import pytest
 import yaml
-from test_workflow import _copy_project, _snakemake
+from project_copy import copy_run
+from test_workflow import _snakemake
 
 pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
 
@@ -14,13 +15,12 @@ FORMATS = ["png", "pdf", "svg"]
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    work = _copy_project(tmp_path_factory.mktemp("figures"))
+def project(all_formats_runs, tmp_path_factory):
+    """A copy of the session's first run with every format at 72 dpi (tests/conftest.py; test_determinism.py
+    compares that run with a second one)."""
+    work = copy_run(all_formats_runs[0], tmp_path_factory.mktemp("figures") / "project")
     config = yaml.safe_load((work / "config/config.yaml").read_text())
-    config["figures"].update(formats=FORMATS, dpi=72)
-    (work / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    proc = _snakemake(work)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert config["figures"]["formats"] == FORMATS and config["figures"]["dpi"] == 72
     return work, config
 
 

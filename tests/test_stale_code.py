@@ -1,115 +1,167 @@
-"""No rule can go stale: editing any module of the package plans exactly the rules whose code imports it.
+"""No rule can go stale: each rule's code inputs are the package modules its script loads, and editing a module
+plans exactly the rules whose code imports it.
 
-In a project copy, after one complete run, every module file of ``workflow/sbrtmeta`` (``__init__.py``s
-included, found on disk, never listed here) is edited in turn (a comment appended, the mtime bumped), and
-``snakemake -n --quiet rules`` must plan the same jobs as ``--forcerun`` of the rules that import it, i.e.
-those rules and the consumers downstream of them. Both dry runs name every file of the complete run as a
-target: a dry run cannot see past the pooling checkpoint, so the figure jobs that all_figures adds after it
-would otherwise be missing from both plans.
-
-Which rules import a module is found here independently of the rules' ``code_of`` (grimp's import graph):
-a subprocess per script executes the script's import statements (anywhere in the script), then those of
-every package module loaded so far (also the ones inside functions, which a call can reach), until
-nothing new loads, and reports the package modules in ``sys.modules``. The same subprocesses check that
-the project's own ``workflow/`` package is the one imported, and the complete run checks that its jobs
-import the copy's package, not an installed one.
+- In-process, no Snakemake: for every rule (and checkpoint) that runs a script, ``code_of`` of
+  workflow/rules/common.smk (its functions executed here) gives the files of the script's import closure as
+  measured from the import statements themselves, independently of the grimp graph ``code_of`` walks: those of the
+  script (anywhere in it), then those of every package module they reach (also inside functions, which a call
+  can reach), with the ``__init__.py`` of each package above (Python runs it first), found by reading the files.
+  Every such rule names ``code=code_of(<its script>)``.
+- In a copy of the session's run of the shipped config (tests/conftest.py), for each distinct set of rules that
+  import a module of ``workflow/sbrtmeta`` (modules found on disk, never listed here), one module of the set is
+  edited (a comment appended, the mtime bumped), and ``snakemake -n --quiet rules`` must plan exactly the jobs of
+  those rules and of every job downstream of them in the run's job graph (``snakemake --dag``, read once): what
+  ``--forcerun`` of the rules plans. The other modules of a set reach the same rules through the same ``code_of``,
+  which the in-process test checks file by file. The dry runs name every file of the complete run as a target: a
+  dry run cannot see past the pooling checkpoint, so the figure jobs that all_figures adds after it would
+  otherwise be missing from the plans.
+- The run's processes (Snakemake and every job) imported the copy's own ``sbrtmeta``, not an installed one.
 """
 
-import json
+import ast
+import functools
 import os
 import queue
 import re
-import shutil
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from project_copy import copy_project, run_snakemake, snakemake_env
+from project_copy import ROOT, copy_run, run_snakemake
 
-pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
-
-# Executed with the copy's workflow/ on PYTHONPATH (as the Snakefile gives the jobs); argv: the script.
-LOADED_MODULES = r"""
-import ast, json, sys
-from pathlib import Path
-
-def run_imports(path, module=None):
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    package = None if module is None else (module if path.endswith("__init__.py") else module.rpartition(".")[0])
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            code = compile(ast.Module(body=[node], type_ignores=[]), path, "exec")
-            exec(code, {"__name__": module or "__main__", "__package__": package})
-
-run_imports(sys.argv[1])
-done = set()
-while True:
-    todo = sorted(m for m in sys.modules if m.split(".")[0] == "sbrtmeta" and m not in done)
-    if not todo:
-        break
-    for name in todo:
-        done.add(name)
-        run_imports(sys.modules[name].__file__, name)
-print(json.dumps(sorted(sys.modules[m].__file__ for m in done)))
-"""
-
-IMPORT_LOG_HOOK = """
-import os as _os
-if _os.environ.get("SBRTMETA_IMPORT_LOG"):
-    with open(_os.environ["SBRTMETA_IMPORT_LOG"], "a", encoding="utf-8") as _log:
-        _log.write(__file__ + "\\n")
-"""
+PACKAGE = "sbrtmeta"
+# what common.smk's code inputs need from it (executed here; the Snakefile defines PACKAGE_DIR)
+CODE_OF_NAMES = ("PACKAGE", "RULES_DIR", "_import_graph", "_script_imports", "_module_file", "code_of")
 
 
 def rule_scripts(work: Path) -> dict[str, Path]:
     """Each rule (and checkpoint) of workflow/rules/*.smk that runs a script, with that script."""
-    scripts = {}
+    return {name: script for name, (script, _) in _rule_blocks(work).items()}
+
+
+def _rule_blocks(work: Path) -> dict[str, tuple[Path, str]]:
+    blocks = {}
     for smk in sorted((work / "workflow" / "rules").glob("*.smk")):
         for block in re.split(r"(?m)^(?=(?:rule|checkpoint) )", smk.read_text(encoding="utf-8"))[1:]:
             name = re.match(r"(?:rule|checkpoint) (\w+):", block).group(1)
             script = re.search(r'\n    script:\n\s+"([^"]+)"', block)
             if script:
-                scripts[name] = (smk.parent / script.group(1)).resolve()
-    return scripts
+                blocks[name] = ((smk.parent / script.group(1)).resolve(), block)
+    return blocks
 
 
-def modules_loaded_by(work: Path, scripts: dict[str, Path]) -> dict[str, set[Path]]:
-    """Rule -> package module files that importing its script loads (one subprocess per script, in parallel)."""
-    env = snakemake_env({"PYTHONPATH": str(work / "workflow")})
-    procs = {
-        script: subprocess.Popen(
-            [sys.executable, "-c", LOADED_MODULES, str(script)],
-            cwd=work,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for script in set(scripts.values())
-    }
-    loaded = {}
-    for script, proc in procs.items():
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, f"importing {script.name} failed:\n{err[-3000:]}"
-        loaded[script] = {Path(f).resolve() for f in json.loads(out)}
-    package = (work / "workflow" / "sbrtmeta").resolve()
-    for script, files in loaded.items():
-        assert files and all(package in f.parents for f in files), f"{script.name} imports another sbrtmeta"
-    return {rule: loaded[script] for rule, script in scripts.items()}
+# --- the import closure, measured from the files' import statements ------------------------------------------
+
+
+def package_modules(root: Path) -> dict[str, Path]:
+    """Module name -> file of every module of the package under ``root/workflow``."""
+    base = root / "workflow"
+    modules = {}
+    for path in sorted((base / PACKAGE).rglob("*.py")):
+        parts = path.relative_to(base).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path.resolve()
+    return modules
+
+
+def _imported_names(path: Path, module: str | None, modules: dict[str, Path]) -> set[str]:
+    """The package modules that executing ``path``'s import statements (all of them, at any depth) loads:
+    each named module, every package above it, and ``from m import x`` where ``m.x`` is a module."""
+    package = None
+    if module is not None:
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    named = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            named.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            named.add(base)
+            named.update(f"{base}.{alias.name}" for alias in node.names)
+    with_parents = {".".join(n.split(".")[:i]) for n in named for i in range(1, n.count(".") + 2)}
+    return {n for n in with_parents if n in modules}
+
+
+def import_closure(script: Path, modules: dict[str, Path]) -> set[Path]:
+    """Files of the package modules that running ``script``'s imports loads, transitively."""
+    todo, seen = list(_imported_names(script, None, modules)), set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += _imported_names(modules[name], name, modules)
+    return {modules[name] for name in seen}
+
+
+def _top_level_chunks(text: str) -> list[str]:
+    """Each top-level statement with its decorators and indented lines (Snakemake's directives among them)."""
+    chunks = [[]]
+    for line in text.splitlines(keepends=True):
+        top = line[:1] not in ("", " ", "\t", "\n", "#", ")", "]", "}")
+        decorated = any(prev.startswith("@") for prev in chunks[-1][-1:])
+        if top and chunks[-1] and not decorated:
+            chunks.append([])
+        chunks[-1].append(line)
+    return ["".join(c) for c in chunks]
+
+
+@functools.cache
+def common_smk_code_of():
+    """``code_of`` of workflow/rules/common.smk, executed here with the checkout's package (first on sys.path)."""
+    text = (ROOT / "workflow" / "rules" / "common.smk").read_text(encoding="utf-8")
+    namespace = {"workflow": SimpleNamespace(basedir=str(ROOT)), "PACKAGE_DIR": str(ROOT / "workflow")}
+    found = set()
+    for chunk in _top_level_chunks(text):
+        try:
+            tree = ast.parse(chunk)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            names = {getattr(node, "name", None)} | {getattr(t, "id", None) for t in getattr(node, "targets", [])}
+            if isinstance(node, ast.Import | ast.ImportFrom) or names & set(CODE_OF_NAMES):
+                exec(compile(ast.Module(body=[node], type_ignores=[]), "common.smk", "exec"), namespace)
+                found |= names & set(CODE_OF_NAMES)
+    assert found == set(CODE_OF_NAMES), f"common.smk no longer defines {set(CODE_OF_NAMES) - found}: update the test"
+    return namespace["code_of"]
+
+
+def test_code_of_is_the_import_closure_of_each_rules_script():
+    code_of, modules = common_smk_code_of(), package_modules(ROOT)
+    blocks = _rule_blocks(ROOT)
+    assert len(blocks) > 10
+    wrong = []
+    for rule, (script, block) in sorted(blocks.items()):
+        relative = os.path.relpath(script, ROOT / "workflow" / "rules")
+        assert f'code=code_of("{relative}")' in block, f"rule {rule} does not name code=code_of({relative!r})"
+        ours = {(Path.cwd() / f).resolve() for f in code_of(relative)}
+        measured = import_closure(script, modules)
+        assert measured, rule
+        if ours != measured:
+            missing = sorted(str(p.relative_to(ROOT)) for p in measured - ours)
+            extra = sorted(str(p.relative_to(ROOT)) for p in ours - measured)
+            wrong.append(f"{rule}: code_of misses {missing}, has {extra} too")
+    assert not wrong, "\n".join(wrong)
+
+
+# --- Snakemake, in copies of the session's run -------------------------------------------------------------------
+
+
+def _targets(work: Path) -> list[str]:
+    """Every file of the complete run (a file in a folder output, results/figures/forest/ ..., by its folder)."""
+    files = [p.relative_to(work) for p in (work / "results").rglob("*") if p.is_file()]
+    folders = {f.parent for f in files if f.parent.parent in (Path("results/figures"), Path("results/tables"))}
+    targets = sorted({str(f.parent if f.parent in folders else f) for f in files})
+    return [t for t in targets if not t.startswith(("results/logs/", "results/benchmarks/"))]
 
 
 def planned(work: Path, *args: str) -> dict[str, int]:
     """Jobs per rule that ``snakemake -n --quiet rules`` plans for every result file ({} when there is nothing
     to do)."""
-    files = [p.relative_to(work) for p in (work / "results").rglob("*") if p.is_file()]
-    # a file in a folder output (results/figures/forest/, results/tables/gosh/, ...) is named by its folder
-    folders = {f.parent for f in files if f.parent.parent in (Path("results/figures"), Path("results/tables"))}
-    targets = sorted({str(f.parent if f.parent in folders else f) for f in files})
-    targets = [t for t in targets if not t.startswith("results/logs/")]
-    proc = run_snakemake(work, "-n", *targets, "--quiet", "rules", *args, timeout=300)  # (options take lists)
+    proc = run_snakemake(work, "-n", *_targets(work), "--quiet", "rules", *args, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout + proc.stderr
     if "Job stats:" not in text:
@@ -118,32 +170,31 @@ def planned(work: Path, *args: str) -> dict[str, int]:
     return {name: int(count) for name, count in (line.split() for line in table if line.strip())}
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """A copy after one complete run whose jobs logged the file of the sbrtmeta package they imported."""
-    work = copy_project(tmp_path_factory.mktemp("stale") / "project")
-    init = work / "workflow" / "sbrtmeta" / "__init__.py"
-    original, stat = init.read_bytes(), init.stat()
-    init.write_bytes(original + IMPORT_LOG_HOOK.encode())
-    import_log = work / "imported_sbrtmeta.txt"
-    proc = subprocess.run(
-        [sys.executable, "-m", "snakemake"],
-        cwd=work,
-        env=snakemake_env({"SBRTMETA_IMPORT_LOG": str(import_log)}),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    init.write_bytes(original)
-    os.utime(init, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    return work, import_log.read_text(encoding="utf-8").splitlines()
+def job_graph(work: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """The complete run's jobs (id -> rule) and each job's consumers, from ``snakemake --dag`` (dot)."""
+    proc = run_snakemake(work, "--dag", *_targets(work), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rules = dict(re.findall(r'(?m)^\s*(\d+)\[label = "([^"\\]+)', proc.stdout))
+    consumers = {job: set() for job in rules}
+    for producer, consumer in re.findall(r"(?m)^\s*(\d+) -> (\d+)", proc.stdout):
+        consumers[producer].add(consumer)
+    assert rules and any(consumers.values()), proc.stdout[-2000:]
+    return rules, consumers
 
 
-def test_jobs_import_the_projects_own_package(project):
-    work, imported = project
-    assert len(imported) >= len(rule_scripts(work))  # a line per job, at least one job per rule
-    assert set(imported) == {str(work / "workflow" / "sbrtmeta" / "__init__.py")}
+def forced_plan(graph, rules: frozenset) -> dict[str, int]:
+    """What ``--forcerun <rules>`` plans: their jobs and every job downstream of one, counted per rule."""
+    job_rule, consumers = graph
+    todo, jobs = [j for j, r in job_rule.items() if r in rules], set()
+    while todo:
+        job = todo.pop()
+        if job not in jobs:
+            jobs.add(job)
+            todo += consumers[job]
+    counts = {}
+    for job in jobs:
+        counts[job_rule[job]] = counts.get(job_rule[job], 0) + 1
+    return counts
 
 
 def edited_plan(work: Path, module: Path) -> dict[str, int]:
@@ -160,9 +211,25 @@ def edited_plan(work: Path, module: Path) -> dict[str, int]:
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
-def test_editing_a_module_plans_exactly_the_rules_that_import_it(project):
-    work, _ = project
-    copies = [work, shutil.copytree(work, work.with_name("project2"), symlinks=True)]
+@pytest.mark.workflow
+def test_jobs_import_the_projects_own_package(shipped_run):
+    work, imported = shipped_run.work, shipped_run.imported
+    assert len(imported) >= len(rule_scripts(work))  # a line per job, at least one job per rule
+    assert set(imported) == {str(work / "workflow" / "sbrtmeta" / "__init__.py")}
+
+
+@pytest.mark.workflow
+def test_editing_a_module_plans_exactly_the_rules_that_import_it(shipped_run, tmp_path):
+    copies = [copy_run(shipped_run.work, tmp_path / name / "project") for name in ("one", "two")]
+    work = copies[0]
+    modules = package_modules(work)
+    scripts = rule_scripts(work)
+    loaded = {rule: import_closure(script, modules) for rule, script in scripts.items()}
+    importers = {}  # the set of rules importing a module -> the modules (relative to the copy) it holds
+    for path in sorted(modules.values()):
+        rules = frozenset(r for r, files in loaded.items() if path in files)
+        importers.setdefault(rules, []).append(path.relative_to(work))
+    assert len(modules) > 20 and len(importers) > 5
     free = queue.Queue()  # the copies not in use: two dry runs at a time, never two in one copy
 
     def in_a_copy(task, *args):
@@ -172,24 +239,15 @@ def test_editing_a_module_plans_exactly_the_rules_that_import_it(project):
         finally:
             free.put(copy)
 
-    loaded = modules_loaded_by(work, rule_scripts(work))
-    modules = sorted(p.relative_to(work) for p in (work / "workflow" / "sbrtmeta").rglob("*.py"))
-    assert len(modules) > 20
-    importers = {m: frozenset(r for r, files in loaded.items() if (work / m).resolve() in files) for m in modules}
+    graph = job_graph(work)
     with ThreadPoolExecutor(max_workers=len(copies)) as pool:
-        assert list(pool.map(planned, copies)) == [{}] * len(copies), "the complete run left something to do"
+        assert planned(work) == {}, "the complete run left something to do"
         for copy in copies:
             free.put(copy)
-        forced = {
-            rules: pool.submit(in_a_copy, planned, "--forcerun", *sorted(rules))
-            for rules in set(importers.values())
-            if rules
-        }
-        edited = {m: pool.submit(in_a_copy, edited_plan, m) for m in modules}
-        expected = {rules: f.result() for rules, f in forced.items()} | {frozenset(): {}}
+        edited = {rules: pool.submit(in_a_copy, edited_plan, group[0]) for rules, group in importers.items()}
         wrong = [
-            f"{m}: imported by {sorted(importers[m])}; planned {f.result()}, not {expected[importers[m]]}"
-            for m, f in edited.items()
-            if f.result() != expected[importers[m]]
+            f"{importers[rules][0]}: imported by {sorted(rules)}; planned {f.result()}, not {forced_plan(graph, rules)}"
+            for rules, f in edited.items()
+            if f.result() != forced_plan(graph, rules)
         ]
     assert not wrong, "\n".join(wrong)
