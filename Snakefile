@@ -70,10 +70,12 @@ rule all:
 
 
 onsuccess:
-    # Snakemake's job-rate limiter (--max-jobs-per-timespan, 1 s) leaves a timer thread that
-    # keeps the process alive for up to a second after the last job: stop it, all is done.
+    # Snakemake's job-rate limiter (--max-jobs-per-timespan, 1 s) re-checks the queue on a threading.Timer, which
+    # kept the process alive for up to a second after the last job: cancel the timers of this workflow's scheduler
+    # (their function closes over it), and no other timer of the process.
     import threading
 
     for timer in threading.enumerate():
-        if isinstance(timer, threading.Timer):
+        cells = getattr(getattr(timer, "function", None), "__closure__", None) or ()
+        if isinstance(timer, threading.Timer) and any(c.cell_contents is workflow.scheduler for c in cells):
             timer.cancel()
