@@ -435,6 +435,7 @@ def main(argv=None):
 
         # where the time goes
         print_process_profile("the cold run (a)", proclog)
+        print_rule_benchmarks("the cold run (a)", cold_results / "benchmarks")
         if (tmp / "d.jsonl").exists():
             print_process_profile("the user sheet (d)", tmp / "d.jsonl")
         print("\nparts of the jobs, timed in one process:")
@@ -467,6 +468,33 @@ def print_process_profile(title: str, proclog: Path) -> None:
             f"  job-seconds {jobs.seconds.sum():.1f} over {m.seconds:.1f} s wall = "
             f"{jobs.seconds.sum() / m.seconds:.2f} jobs in parallel on average"
         )
+
+
+def rule_benchmarks(folder: Path) -> pd.DataFrame:
+    """Per rule, the jobs' Snakemake ``benchmark:`` records (results/benchmarks/<rule>.tsv, or <rule>/<wildcard>.tsv
+    for the per-site and per-shard jobs): job count, summed wall and CPU seconds, largest resident memory."""
+    rows = []
+    for path in sorted(folder.rglob("*.tsv")):
+        rule = path.parent.name if path.parent != folder else path.stem
+        rows += [dict(rule=rule, **r) for r in pd.read_csv(path, sep="\t").to_dict("records")]
+    if not rows:
+        return pd.DataFrame(columns=["rule", "jobs", "wall_s", "cpu_s", "max_rss_mb"])
+    table = (
+        pd.DataFrame(rows)
+        .groupby("rule")
+        .agg(jobs=("s", "size"), wall_s=("s", "sum"), cpu_s=("cpu_time", "sum"), max_rss_mb=("max_rss", "max"))
+    )
+    return table.sort_values("wall_s", ascending=False).reset_index()
+
+
+def print_rule_benchmarks(title: str, folder: Path) -> None:
+    table = rule_benchmarks(folder)
+    print(f"\nper rule, {title} (results/benchmarks/, Snakemake's benchmark: of each job)")
+    print(f"  {'rule':<24} {'jobs':>5} {'wall s':>8} {'cpu s':>8} {'max RSS MB':>11}")
+    for r_ in table.itertuples():
+        print(f"  {r_.rule:<24} {r_.jobs:>5} {r_.wall_s:>8.2f} {r_.cpu_s:>8.2f} {r_.max_rss_mb:>11.0f}")
+    if len(table):
+        print(f"  {'all jobs':<24} {table.jobs.sum():>5} {table.wall_s.sum():>8.2f} {table.cpu_s.sum():>8.2f}")
 
 
 def _union_seconds(intervals) -> float:

@@ -34,6 +34,8 @@ rule risk_of_bias:
         ),
     log:
         "results/logs/risk_of_bias.log",
+    benchmark:
+        "results/benchmarks/risk_of_bias.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:
@@ -64,6 +66,8 @@ rule certainty:
         ),
     log:
         "results/logs/certainty.log",
+    benchmark:
+        "results/benchmarks/certainty.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

@@ -10,6 +10,8 @@ rule clean_extraction:
         outcomes="results/clean/outcomes.csv",
     log:
         "results/logs/clean_extraction.log",
+    benchmark:
+        "results/benchmarks/clean_extraction.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

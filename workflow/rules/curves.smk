@@ -22,6 +22,8 @@ rule curves:
         ),
     log:
         "results/logs/curves.log",
+    benchmark:
+        "results/benchmarks/curves.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

@@ -19,6 +19,8 @@ rule dose_response:
         ),
     log:
         "results/logs/dose_response.log",
+    benchmark:
+        "results/benchmarks/dose_response.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

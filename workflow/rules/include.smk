@@ -9,6 +9,8 @@ rule apply_inclusion:
         excluded="results/tables/excluded.csv",
     log:
         "results/logs/apply_inclusion.log",
+    benchmark:
+        "results/benchmarks/apply_inclusion.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

@@ -26,6 +26,8 @@ rule forest_plots:
         folder=cell_figures("forest", "Forest plots"),
     log:
         "results/logs/forest_plots.log",
+    benchmark:
+        "results/benchmarks/forest_plots.tsv"
     priority: 1  # the longest jobs start first once pooling is done
     conda:
         "../envs/sbrtmeta.yaml"
@@ -48,6 +50,8 @@ rule funnel_plots:
         folder=cell_figures("funnel", "Funnel plots"),
     log:
         "results/logs/funnel_plots.log",
+    benchmark:
+        "results/benchmarks/funnel_plots.tsv"
     priority: 1  # the longest jobs start first once pooling is done
     conda:
         "../envs/sbrtmeta.yaml"
@@ -77,6 +81,8 @@ rule leave_one_out_plot:
         table="results/tables/leave_one_out_{site}.csv",
     log:
         "results/logs/leave_one_out_{site}.log",
+    benchmark:
+        "results/benchmarks/leave_one_out_plot/{site}.tsv"
     wildcard_constraints:
         site="[a-z_]+",
     conda:
@@ -103,6 +109,8 @@ rule flow_diagram:
         ),
     log:
         "results/logs/flow_diagram.log",
+    benchmark:
+        "results/benchmarks/flow_diagram.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

@@ -11,6 +11,8 @@ checkpoint pool:
         subgroups="results/tables/subgroup_tests.csv",
     log:
         "results/logs/pool.log",
+    benchmark:
+        "results/benchmarks/pool.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

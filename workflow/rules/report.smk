@@ -39,6 +39,8 @@ rule report_summary:
         report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),
     log:
         "results/logs/report_summary.log",
+    benchmark:
+        "results/benchmarks/report_summary.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

@@ -18,6 +18,8 @@ rule gosh_shard:
         part="results/robustness/gosh/part_{shard}.csv",
     log:
         "results/logs/gosh_shard_{shard}.log",
+    benchmark:
+        "results/benchmarks/gosh_shard/{shard}.tsv"
     wildcard_constraints:
         shard=r"\d+",
     conda:
@@ -53,6 +55,8 @@ rule gosh:
         ),
     log:
         "results/logs/gosh.log",
+    benchmark:
+        "results/benchmarks/gosh.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     threads: 1
@@ -77,6 +81,8 @@ rule multiverse_shard:
         part="results/robustness/multiverse/part_{shard}.csv",
     log:
         "results/logs/multiverse_shard_{shard}.log",
+    benchmark:
+        "results/benchmarks/multiverse_shard/{shard}.tsv"
     wildcard_constraints:
         shard=r"\d+",
     priority: 2  # the longest chain (shards, then the gather's figures): start it first
@@ -115,6 +121,8 @@ rule multiverse:
         ),
     log:
         "results/logs/multiverse.log",
+    benchmark:
+        "results/benchmarks/multiverse.tsv"
     priority: 2  # the longest chain (shards, then the gather's figures): start it first
     conda:
         "../envs/sbrtmeta.yaml"

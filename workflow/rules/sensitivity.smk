@@ -26,6 +26,8 @@ rule sensitivity:
         ),
     log:
         "results/logs/sensitivity.log",
+    benchmark:
+        "results/benchmarks/sensitivity.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:

@@ -14,6 +14,8 @@ rule sensitivity_tests:
         heterogeneity="results/tables/heterogeneity_by_site.csv",
     log:
         "results/logs/sensitivity_tests.log",
+    benchmark:
+        "results/benchmarks/sensitivity_tests.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:
