@@ -1,6 +1,6 @@
 # make        set up .venv from pyproject.toml and run the whole workflow
 # make lint   ruff (check, format --check), snakefmt --check, snakemake --lint, lint-imports (layers)
-# make test   set up .venv, lint, and run the tests
+# make test   set up .venv and run the tests (the linters of make lint among them: tests/test_lint.py, test_layers.py)
 # make test-fast  the inner loop: every test but those that run Snakemake (marked workflow), < 2 min on 2 cores
 # make fixtures  regenerate the metafor reference values with metafor 5.1-12 (tests/metafor/README says how
 #               to install it into METAFOR_LIB from the public repository; the target checks the version it finds)
@@ -28,7 +28,7 @@ run: $(VENV)/.installed
 	$(BIN)/snakemake
 
 # snakemake --lint prints lints and fails on any. tests/test_lint.py and tests/test_layers.py run the
-# same checks inside pytest, so a lint failure shows there too.
+# same checks inside pytest, so `make test` (and .ci/run) runs them once, there, not also through make lint.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -36,7 +36,7 @@ lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint
 	PYTHONPATH=workflow $(BIN)/lint-imports --no-cache
 
-test: lint
+test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 # The inner loop: pyproject.toml's markers; tests/conftest.py refuses Snakemake in a test not marked workflow.

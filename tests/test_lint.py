@@ -1,8 +1,7 @@
-"""The linters of `make lint`, so that a lint failure also shows when pytest runs alone.
-
-`make test` (and so .ci/run) runs `make lint` first and then pytest, which runs them again: a few seconds,
-for a suite that runs with no skips. `snakemake --lint` runs in a project copy (it parses the
-workflow, and nothing else should run Snakemake in the checkout).
+"""The linters of `make lint`, run as tests: `make test` (and so .ci/run) runs them here, once, and not also
+through `make lint` (tests/test_layers.py runs lint-imports, the fifth). `make test-fast` runs all but
+`snakemake --lint`, which runs in a project copy (it parses the workflow, and nothing else should run Snakemake
+in the checkout).
 """
 
 import subprocess
