@@ -499,6 +499,7 @@ def test_dose_arms_without_their_own_n_are_left_out_with_the_reason(run):
     assert said.reason.str.startswith("not included: n_not_reported").all()
 
 
+@workflow
 def test_no_curve_rises_and_liver_falls_back(run):
     """Issue 22: no curve of survival_curves.csv rises; the liver cells (no study prints two time
     points) fall back to per-time-point pooling with the reason in the tables and summary.md."""
@@ -516,9 +517,10 @@ def test_no_curve_rises_and_liver_falls_back(run):
     assert "liver (colorectal) LC: no curve, per-time-point pooling only: no study prints two or more" in summary
 
 
+@workflow
 def test_hcs_curves_run_the_whole_workflow(run, tmp_path):
     """curves.struct: HCS runs to the end; its variances are in long form, one row per time point."""
-    work = shutil.copytree(run[0], tmp_path / "project", symlinks=True)
+    work = copy_run(run[0], tmp_path / "project")
     cfg_path = work / "config/config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["curves"]["struct"] = "HCS"
