@@ -172,7 +172,7 @@ def planned(work: Path, *args: str) -> dict[str, int]:
 
 def job_graph(work: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
     """The complete run's jobs (id -> rule) and each job's consumers, from ``snakemake --dag`` (dot)."""
-    proc = run_snakemake(work, "--dag", *_targets(work), timeout=300)
+    proc = run_snakemake(work, "--dag", "dot", *_targets(work), timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rules = dict(re.findall(r'(?m)^\s*(\d+)\[label = "([^"\\]+)', proc.stdout))
     consumers = {job: set() for job in rules}
