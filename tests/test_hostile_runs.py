@@ -10,10 +10,10 @@
   byte-identical to an uninterrupted run; a second run started in the same folder while one
   runs stops with Snakemake's lock message, and the first finishes unharmed.
 
-The runs share one copy: the example config runs first, then the shipped config, then the
-empty selections, which reuse the shipped config's cleaned outcomes (only the steps after the
-cleanup run again; the result folders are emptied first so that no table of an earlier run is
-mistaken for one of this run).
+The shipped config's run is the session's (tests/conftest.py ``shipped_run``): the runs here share one
+copy of it, where the empty selections and the killed and concurrent runs reuse its cleaned outcomes
+(only the steps after the cleanup run again; the result folders are emptied first so that no table of
+an earlier run is mistaken for one of this run). The example config runs in a fresh copy of its own.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from project_copy import copy_project, run_snakemake, snakemake_env
+from project_copy import copy_project, copy_run, run_snakemake, snakemake_env
 
 # A cell a spreadsheet would run as a formula (the rule of sbrtmeta.data.sheets.formula_reason,
 # written out again here so that the test does not take it from the code it checks).
@@ -60,8 +60,9 @@ def _clear_results(work: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory):
-    return copy_project(tmp_path_factory.mktemp("hostile") / "project")
+def work(shipped_run, tmp_path_factory):
+    """A copy of the session's run of the shipped config."""
+    return copy_run(shipped_run.work, tmp_path_factory.mktemp("hostile") / "project")
 
 
 def test_formula_rule_of_this_test():
@@ -72,14 +73,16 @@ def test_formula_rule_of_this_test():
 
 
 @pytest.fixture(scope="module")
-def example_and_shipped_runs(work):
-    """The example config's run, then the shipped config's: the formula-like cells of each."""
+def example_and_shipped_runs(work, tmp_path_factory):
+    """The example config's run (in a copy of its own) and the shipped config's (``work``, before any test
+    changes it): the formula-like cells of each."""
+    example = copy_project(tmp_path_factory.mktemp("hostile_example") / "project")
+    proc = run_snakemake(example, "--configfile", "config/examples/config.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
     found = {}
-    for name, args in (("example", ("--configfile", "config/examples/config.yaml")), ("shipped", ())):
-        proc = run_snakemake(work, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        found[name] = _formula_cells(work / "results")
-        assert list((work / "results").rglob("*.csv")), name
+    for name, folder in (("example", example), ("shipped", work)):
+        found[name] = _formula_cells(folder / "results")
+        assert list((folder / "results").rglob("*.csv")), name
     shutil.copytree(work / "results/tables", work.parent / "shipped_tables")  # for the killed runs below
     return found
 
