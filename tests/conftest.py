@@ -1,4 +1,5 @@
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,21 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 import project_copy  # noqa: E402  (tests/ is on the path: pytest puts a conftest's folder there)
+
+# a module that reads metafor's values: tests/fixtures/metafor_*.csv, directly or through sensitivity_fixtures.py
+METAFOR_FIXTURES = re.compile(r"metafor_\w*\.csv|\bsensitivity_fixtures\b")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test of a module that compares with metafor's fixtures gets the `metafor` marker (besides the tests
+    marked by hand), so that `pytest -m metafor` reruns them after `make fixtures`."""
+    reads = {}
+    for item in items:
+        path = item.path
+        if path not in reads:
+            reads[path] = bool(METAFOR_FIXTURES.search(path.read_text(encoding="utf-8")))
+        if reads[path]:
+            item.add_marker(pytest.mark.metafor)
 
 
 @pytest.hookimpl(tryfirst=True)
