@@ -36,12 +36,14 @@ lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint
 	PYTHONPATH=workflow $(BIN)/lint-imports --no-cache
 
+# pytest-xdist: one worker per core; the workflow tests stay together on one (tests/conftest.py), the others
+# share the rest
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 # The inner loop: pyproject.toml's markers; tests/conftest.py refuses Snakemake in a test not marked workflow.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not workflow"
+	$(BIN)/python -m pytest -m "not workflow" -n auto
 
 # Not part of `make test`: it needs root and starts daemons (tests/slurm/run_slurm_test.sh says why it cannot).
 $(VENV)/.slurm-installed: $(VENV)/.installed

@@ -17,16 +17,21 @@ import project_copy  # noqa: E402  (tests/ is on the path: pytest puts a conftes
 METAFOR_FIXTURES = re.compile(r"metafor_\w*\.csv|\bsensitivity_fixtures\b")
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Every test of a module that compares with metafor's fixtures gets the `metafor` marker (besides the tests
-    marked by hand), so that `pytest -m metafor` reruns them after `make fixtures`."""
+    marked by hand), so that `pytest -m metafor` reruns them after `make fixtures`. With pytest-xdist (make test:
+    ``-n auto --dist loadgroup``), the workflow tests form one group, so that one worker runs them all (the
+    session's runs once) while the others take the rest."""
     reads = {}
+    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
         path = item.path
         if path not in reads:
             reads[path] = bool(METAFOR_FIXTURES.search(path.read_text(encoding="utf-8")))
         if reads[path]:
             item.add_marker(pytest.mark.metafor)
+        if xdist and item.get_closest_marker("workflow"):
+            item.add_marker(pytest.mark.xdist_group("workflow"))
 
 
 @pytest.hookimpl(tryfirst=True)
