@@ -527,6 +527,7 @@ def test_methods_say_what_was_assessed_the_kaplan_meier_step_and_the_tolerances(
         "not assessed." in text
     )
     assert "with an overall judgement" not in text
+    assert "the workflow does not judge it again against each pooled result's time point" in text
     assert "The sheet names no assessors" in text
     named = copy.deepcopy(CONFIG)
     named["data"]["risk_of_bias"]["assessors"] = ["A. Author", "B. Author"]

@@ -348,7 +348,11 @@ def _risk_of_bias(data: dict, table: pd.DataFrame | None = None) -> list[str]:
     if table is not None and len(table):
         text += _assessed_items(table, tool) + " "
     if rob["tool"] == "MINORS":
-        text += "The MINORS total (out of 16) is given only for a study with all 8 items scored. "
+        text += (
+            "The MINORS total (out of 16) is given only for a study with all 8 items scored. Item 6 (follow-up "
+            "appropriate to the aim) is the sheet's judgement, as its source column states; the workflow does not "
+            "judge it again against each pooled result's time point. "
+        )
         derive = rob.get("overall_from_total")
         if derive:
             text += (
