@@ -56,7 +56,9 @@ def test_escalc_inputs_are_our_effect_sizes():
 def test_ranktest_matches_metafor(row):
     y, v = _inputs(row.dataset)
     assert row.status == "ok"
-    if "standard deviation is zero" in row.warnings:
+    # metafor 5.1-12's ranktest() no longer passes on cor.test()'s warnings ("the standard deviation is
+    # zero", "Cannot compute exact p-value with ties"), which 3.8-1 did; the values are the same
+    if "standard deviation is zero" in row.warnings or row.tau != row.tau:
         with pytest.warns(RuntimeWarning, match="undefined"):
             res = ranktest(y, v, exact=row.exact)
     else:
@@ -65,14 +67,14 @@ def test_ranktest_matches_metafor(row):
     assert res.k == row.k
     _close(res.tau, row.tau)
     _close(res.pval, row.pval)
-    if "Cannot compute exact p-value with ties" in row.warnings:
+    if row.dataset == "synthetic:extreme_heterogeneity" and row.exact:  # ties: cor.test's normal approximation
         assert res.ties and not res.exact
 
 
 def test_ranktest_fixtures_cover_exact_ties_and_large_k():
     ok = RANK[RANK.tau.notna()]
     assert (ok.k >= 50).any()  # exact distribution beyond R's default n < 50
-    assert ok.warnings.str.contains("ties").any()
+    assert (ok.dataset == "synthetic:extreme_heterogeneity").any()  # ties (5.1-12 no longer warns of them)
     assert ok.pval.notna().any() and ok.pval.isna().any()  # k = 2 normal approximation is NA in R
 
 

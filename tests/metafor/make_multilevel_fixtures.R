@@ -72,7 +72,10 @@ polish <- function(d, model, method, s0) {
       if (t < 1e-10) stop("line search failed")
     }
     s <- new
-    if (max(abs(t * step) / s[free]) < 1e-10) break
+    # 1e-10 relative; after 20 steps 1e-8: with metafor 5.1-12 the log-likelihood of
+    # synthetic:repeated_arm (ML) is flat to its last digits there, and numDeriv's steps wander
+    # at ~1e-9 relative around the optimum (3.8-1 reached 1e-10)
+    if (max(abs(t * step) / s[free]) < (if (it > 20) 1e-8 else 1e-10)) break
     if (it == 50) stop("Newton polish did not converge")
   }
   for (j in which(!free)) {

@@ -22,8 +22,11 @@
 #   metafor_influence.csv         influence(res), rstandard(res), rstudent(res)
 #   metafor_influence_refused.csv models for which influence() stops with an error
 #
-# trimfill() in metafor 3.8-1 does not pass the model's test or control on to
-# the models it refits, so both are passed explicitly through '...'.
+# trimfill() in metafor 5.1-12 (since 4.3-8, commit dc5fe5cc of wviechtb/metafor) passes the
+# model's control to the fits that estimate k0, so control may not go through '...' as it did for
+# 3.8-1 ("formal argument control matched by multiple actual arguments"); its final fit on the
+# filled data gets neither the model's test nor its control, so the test goes through '...' and
+# the filled data are refitted here with rma(method, test, control) for the tight estimate.
 suppressPackageStartupMessages(library(metafor))
 args <- commandArgs(trailingOnly = TRUE)
 outdir <- args[length(args)]
@@ -81,7 +84,7 @@ for (ds in unique(inp$dataset)) {
 
     for (estimator in c("L0", "R0", "Q0")) {
       for (side in c("auto", "left", "right")) {
-        targs <- list(res, estimator = estimator, test = test, control = ctrl)
+        targs <- list(res, estimator = estimator, test = test)
         if (side != "auto") targs$side <- side
         r <- run(do.call(trimfill, targs))
         row <- data.frame(dataset = ds, tau2_method = method, ci_method = test,
@@ -94,6 +97,8 @@ for (ds in unique(inp$dataset)) {
         if (r$ok) {
           tf <- r$value
           row$side <- tf$side; row$k0 <- tf$k0; row$se_k0 <- num(tf$se.k0); row$p_k0 <- num(tf$p.k0)
+          tf <- c(list(side = tf$side, yi = tf$yi, vi = tf$vi, fill = tf$fill),
+                  rma(as.numeric(tf$yi), as.numeric(tf$vi), method = method, test = test, control = ctrl))
           row$k_all <- tf$k; row$estimate <- num(tf$beta); row$se <- num(tf$se)
           row$zval <- num(tf$zval); row$pval <- num(tf$pval)
           row$ci_low <- num(tf$ci.lb); row$ci_high <- num(tf$ci.ub); row$tau2 <- num(tf$tau2)

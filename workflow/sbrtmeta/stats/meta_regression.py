@@ -83,8 +83,11 @@ class MetaRegressionResult(Coefficients):
         (``logLik(res)``: the ML one for ML, DL and FE).
     tau2 : residual between-study variance (0 for ``"FE"``).
     se_tau2 : its standard error as metafor reports it (None for ``"FE"``).
-    R2 : pseudo R² in % (None for a model without an intercept or with the
-        intercept alone). For REML/ML/DL ``max(0, 100 (τ²₀ - τ²)/τ²₀)``, τ²₀ from the
+    R2 : pseudo R² in % (None for the intercept alone, or a design whose columns do
+        not span a constant; a model without an intercept column but with a full set
+        of dummies has one, as in metafor 5.0-1 and later: NEWS.md "rma() now calculates
+        R^2 as long as a standard random-effects model is nested within the fitted
+        mixed-effects model"; 3.8-1 gave none). For REML/ML/DL ``max(0, 100 (τ²₀ - τ²)/τ²₀)``, τ²₀ from the
         same estimator without moderators (0 when τ²₀ = 0); for ``"FE"`` the
         adjusted R² of the weighted least-squares fit, as metafor.
     k : number of studies.
@@ -465,6 +468,14 @@ def _pseudo_r2(y, v, fe: _WLS, tau2: float, tau2_method: str, k: int, p: int) ->
     return max(0.0, 100.0 * adj)
 
 
+def _spans_constant(X) -> bool:
+    """Whether a column of ones lies in the column space of ``X`` (metafor's ``.is.nested(X, 1)``):
+    the random-effects model is nested in this one, so metafor (>= 5.0-1) reports its R²."""
+    ones = np.ones(X.shape[0])
+    coef = np.linalg.lstsq(X, ones, rcond=None)[0]
+    return bool(np.allclose(X @ coef, ones, rtol=0, atol=1e-10))
+
+
 def _heterogeneity_fields(y, v, X, fit: _WLS, tau2: float, tau2_method: str, has_intercept: bool) -> dict:
     """The result's heterogeneity fields: residual Q with its df and p-value, I² and H²
     (:class:`Heterogeneity`), the standard error of τ² and the pseudo-R² (None without an
@@ -538,7 +549,7 @@ def fit_meta_regression(
     s2w, df = _knha_scale(fit, ci_method, k, p)
     return MetaRegressionResult(
         fixed=FixedEffects(names, fit.beta, s2w * fit.cov, df, level, btt),
-        **_heterogeneity_fields(y, v, X, fit, tau2, tau2_method, has_intercept),
+        **_heterogeneity_fields(y, v, X, fit, tau2, tau2_method, has_intercept or _spans_constant(X)),
         loglik=gls_loglik(y, v, X, tau2, tau2_method == "REML"),
         tau2=float(tau2),
         k=k,
