@@ -266,6 +266,7 @@ def _boot(subset="liver+lung", dataset="synthetic", **kw):
     return bootstrap_tcp(d.events, d.n, d.bed10, d.study, d.arm, site=d.site, **kw)
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 def test_bootstrap_is_reproducible_and_covers_the_estimate():
     a = _boot(n_boot=200, seed=11)
     b = _boot(n_boot=200, seed=11)
@@ -294,6 +295,7 @@ def test_bootstrap_counts_replicates_whose_slope_is_not_positive():
     assert bed.ci_high == np.inf and bed.n_used == res.n_ok
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 @pytest.mark.parametrize("subset,method", [("liver+lung", "REML"), ("lung", "ML"), ("first_arm", "REML")])
 def test_batched_refits_equal_the_engine(subset, method):
     d = _rows("synthetic", subset)

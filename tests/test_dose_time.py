@@ -77,6 +77,7 @@ def test_one_time_point_is_the_single_time_point_model():
     _close(a.vcov, b.vcov, rel=1e-12)
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 def test_bootstrap_of_the_block_model_runs():
     d = INPUTS[INPUTS["dataset"] == "synthetic"]
     res = fit_dose_time(d["x"], d["n"], d["bed"], d["study"], d["arm"], d["t"], timepoint=24.0)
@@ -97,6 +98,7 @@ def test_a_fit_run_off_to_a_singular_v_is_refused():
         fit_dose_time(d["x"], d["n"], d["bed"], d["study"], d["arm"], d["t"], timepoint=24.0)
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 def test_analysis_with_the_time_model():
     """analyse_dose_response(time_model=...) fits a row per arm and month and adds TIME_COLUMNS; the
     single-time-point table has only TABLE_COLUMNS."""

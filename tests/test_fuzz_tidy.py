@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 import openpyxl
 import pandas as pd
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -133,6 +134,7 @@ def _is_error_line(line: str, sheet: Path) -> bool:
 # --- the test -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,

@@ -135,6 +135,7 @@ def _gathered(studies, gosh, shards):
     return gather_gosh(parts, studies, POOLING, gosh)
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 def test_gosh_tables_do_not_depend_on_the_shards(pooled_studies):
     gosh = {"exhaustive_max": 1100, "samples": 2 * CHUNK + 5}  # the k = 60 cell: a sample of three chunks
     one = _gathered(pooled_studies, gosh, 1)

@@ -102,6 +102,7 @@ def _csv(frame):
     return buf.getvalue()
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 def test_shards_give_the_same_bytes(tidy, monkeypatch):
     monkeypatch.setattr(mv, "BLOCK", 7)  # many blocks from a small multiverse
     small = {

@@ -242,6 +242,7 @@ def test_funnel_text_never_overlaps(n_sites):
 # -- saving ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 def test_save_figure_is_byte_identical(tmp_path):
     pooled, studies = make_tables({"liver": 3, "lung": 1})
     outputs = []
@@ -450,6 +451,7 @@ def _draw_each_kind():
     }
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 @pytest.mark.parametrize("kind", ["forest", "funnel", "leave_one_out", "flow"])
 def test_every_format_is_written_and_identical_twice(tmp_path, kind):
     draw = _draw_each_kind()[kind]

@@ -460,6 +460,7 @@ def test_random_effects_estimate_lies_within_the_studies_too(data, method, ci):
     assert y.min() - span <= fit.estimate <= y.max() + span
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 @SETTINGS
 @given(meta_data(min_k=2), st.sampled_from(TAU2_METHODS), st.sampled_from(["knha", "z"]), st.randoms())
 def test_order_of_studies_does_not_matter(data, method, ci, rnd):
@@ -613,6 +614,7 @@ def test_dl_tau2_is_the_moment_formula(data):
     assert _rel_close(fit.estimate, mu, max(1.0, float(np.abs(y).max())), 1e-8)
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 @SETTINGS
 @given(st.integers(1, 5000), st.data(), st.sampled_from(["REML", "DL", "FE"]))
 def test_one_study_cell_back_transforms_to_events_over_n(n, data, method):
@@ -663,6 +665,7 @@ def _estimating_equation(method, y, v, tau2):
     return w2r2 - (sw - sw2 / sw if method == "REML" else sw), sw2
 
 
+@pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
 @FEW
 @given(
     st.lists(meta_data(min_k=3, max_k=12), min_size=1, max_size=8),
