@@ -67,6 +67,7 @@ rule all:
         rules.multiverse.output if ROBUSTNESS["multiverse"]["enabled"] else [],
         rules.sensitivity.output,
         "results/report/summary.md",
+        "results/report/report.docx",
 
 
 onsuccess:

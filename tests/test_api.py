@@ -12,7 +12,7 @@ import pytest
 import sbrtmeta
 
 ROOT = Path(__file__).resolve().parents[1]
-IMPORT_NAMES = {"pyyaml": "yaml"}  # package name -> import name where they differ
+IMPORT_NAMES = {"pyyaml": "yaml", "python-docx": "docx"}  # package name -> import name where they differ
 
 
 def _workflow_only() -> tuple[str, ...]:

@@ -101,3 +101,25 @@ def test_summary_opens_with_the_headline_table():
     assert "Rate, % (90% CI)" in headline_table(pooled(), level=0.9).columns
     assert "- Liver, colorectal: LC at 24 months 87% (51–98)" in md
     assert headline_lines(pooled().iloc[:0]) == []
+
+
+def test_synthetic_studies_are_said_in_summary_and_methods():
+    from sbrtmeta.report.headline import synthetic_note
+    from sbrtmeta.report.methods import methods_markdown
+    from test_certainty import CONFIG
+
+    rows = pd.DataFrame(dict(study_id=["ex-01", "ex-01", "b"], source=["SYNTHETIC EXAMPLE (invented)"] * 2 + ["T1"]))
+    note = synthetic_note(rows)
+    assert note.startswith("**Synthetic data.** 1 of the 2 included studies is marked synthetic")
+    assert synthetic_note(rows.iloc[:2]).startswith("**Synthetic data.** The included study is marked")
+    assert synthetic_note(rows.iloc[2:]) is None and synthetic_note(None) is None
+    included, excluded, not_pooled = selection()
+    md = summary_markdown(pooled(), subgroups(), included.assign(source="synthetic"), excluded, level=0.95)
+    assert md.splitlines()[4].startswith("**Synthetic data.** All 4 included studies")
+    files = ["config/config.yaml", "config/examples/config.yaml"]
+    text = methods_markdown(CONFIG, {"Python": "3.x"}, config_files=files, note=note)
+    assert text.splitlines()[2] == note
+    assert "(config/config.yaml and config/examples/config.yaml, the later taking precedence)." in text
+    assert "configuration this run used (config/config.yaml)." in methods_markdown(
+        CONFIG, {"Python": "3.x"}, config_files=files[:1]
+    )

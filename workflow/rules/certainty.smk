@@ -54,6 +54,7 @@ rule certainty:
         studies="results/tables/pooled_studies.csv",
         risk_of_bias=rules.risk_of_bias.output.table,
         dose=rules.dose_response.output.table,
+        included="results/tables/included.csv",  # whether the data are synthetic (methods.md says so)
         code=code_of("../scripts/certainty.py"),
     output:
         table="results/tables/summary_of_findings.csv",
@@ -73,6 +74,7 @@ rule certainty:
     params:
         settings=METHODS_CONFIG,
         overrides_source=key_source("grade.overrides", CONFIG_FILES),  # the file its messages name
+        config_files=CONFIG_FILES,  # methods.md names them
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:

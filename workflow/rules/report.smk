@@ -1,6 +1,7 @@
 # The summary report: results/report/summary.md gathers the tables and figures, with a
 # paragraph per site written from the numbers. The dose-response table joins it when
-# a rule `dose_response` exists in the workflow.
+# a rule `dose_response` exists in the workflow. report_docx puts the same tables, methods.md
+# and the main figures into results/report/report.docx, for co-authors and journals.
 
 
 rule report_summary:
@@ -49,3 +50,33 @@ rule report_summary:
         level=config["pooling"]["level"],
     script:
         "../scripts/report_summary.py"
+
+
+rule report_docx:
+    """The report as a Word document: headline table, summary of findings, methods, figures, studies."""
+    input:
+        pooled="results/tables/pooled.csv",
+        pooled_studies="results/tables/pooled_studies.csv",
+        included="results/tables/included.csv",
+        excluded="results/tables/excluded.csv",
+        sof=rules.certainty.output.table,
+        methods=rules.certainty.output.methods,
+        figures=[
+            rules.flow_diagram.output,
+            rules.forest_plots.output.folder,
+            rules.funnel_plots.output.folder,
+            rules.dose_response.output.figures,
+            rules.curves.output.folder,
+        ],
+        code=code_of("../scripts/report_docx.py"),
+    output:
+        report("results/report/report.docx", caption="../report/docx.rst", category="Summary"),
+    log:
+        "results/logs/report_docx.log",
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        sites=config["inclusion"]["sites"],
+        level=config["pooling"]["level"],
+    script:
+        "../scripts/report_docx.py"

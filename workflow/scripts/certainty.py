@@ -11,7 +11,14 @@ from sbrtmeta.steps.runner import read_result, run_step, write_table
 def main(log):
     sm = snakemake  # noqa: F821
     tables = [read_result(getattr(sm.input, name)) for name in ("pooled", "studies", "risk_of_bias", "dose")]
-    sof, methods, prisma = certainty(*tables, sm.params.settings, log, sm.params.overrides_source)
+    sof, methods, prisma = certainty(
+        *tables,
+        sm.params.settings,
+        log,
+        sm.params.overrides_source,
+        list(sm.params.config_files),
+        read_result(sm.input.included),
+    )
     figures = list(weighted_risk_of_bias_figures(*tables[:3], sm.params.settings))  # all drawn before writing
     write_table(sof, sm.output.table)
     Path(sm.output.methods).write_text(methods, encoding="utf-8")

@@ -9,12 +9,36 @@ a DataFrame of text so summary.md, the HTML report and the docx print the same t
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from sbrtmeta.data.cells import CELL
 from sbrtmeta.plots.labels import endpoint_name, level_text, site_title
 from sbrtmeta.report.certainty_section import SYMBOLS
 from sbrtmeta.report.formats import finite, markdown_table
+
+SYNTHETIC = re.compile(r"\bsynthetic\b", re.IGNORECASE)  # a source column that says its study is invented
+
+
+def synthetic_note(included: pd.DataFrame | None) -> str | None:
+    """A warning when any included study's ``source`` marks it synthetic (``"SYNTHETIC EXAMPLE (invented)"``, as
+    the example sheets of config/examples/ do), naming how many of the studies are; None for real data."""
+    if included is None or included.empty or "source" not in included:
+        return None
+    marked = included["source"].astype(str).str.contains(SYNTHETIC)
+    synthetic, studies = included.loc[marked, "study_id"].nunique(), included["study_id"].nunique()
+    if not synthetic:
+        return None
+    if synthetic == studies:
+        who = "The included study is" if studies == 1 else f"All {studies} included studies are"
+    else:
+        who = f"{synthetic} of the {studies} included studies {'is' if synthetic == 1 else 'are'}"
+    return (
+        f"**Synthetic data.** {who} marked synthetic in the sheets' source column (e.g. "
+        f"'{included.loc[marked, 'source'].iloc[0]}'): invented for illustration, so these results say nothing "
+        "about SBRT."
+    )
 
 
 def headline_header(level: float = 0.95) -> list[str]:

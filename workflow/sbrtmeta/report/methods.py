@@ -449,14 +449,25 @@ def _further(config: dict) -> list[str]:
     return lines
 
 
-def methods_markdown(config: dict, versions: dict | None = None, risk_of_bias: pd.DataFrame | None = None) -> str:
+def methods_markdown(
+    config: dict,
+    versions: dict | None = None,
+    risk_of_bias: pd.DataFrame | None = None,
+    config_files: list[str] | None = None,
+    note: str | None = None,
+) -> str:
     """The methods section as Markdown, from ``config`` (the run's config), ``versions``
-    (default: :func:`software_versions`) and the run's risk-of-bias table (what was assessed)."""
+    (default: :func:`software_versions`) and the run's risk-of-bias table (what was assessed);
+    ``config_files``: the config files the run read, lowest precedence first; ``note``: a paragraph
+    before the methods (the synthetic-data warning)."""
     versions = versions or software_versions()
+    files = _list(config_files) if config_files else "config/config.yaml and any --configfile"
+    later = ", the later taking precedence" if config_files and len(config_files) > 1 else ""
     out = [
         "# Statistical methods",
         "",
-        "Written by the workflow from the configuration this run used (config/config.yaml and any --configfile).",
+        *([note, ""] if note else []),
+        f"Written by the workflow from the configuration this run used ({files}{later}).",
         "",
     ]
     out += _inclusion(config["inclusion"])

@@ -27,7 +27,7 @@ from sbrtmeta.plots.labels import (
 )
 from sbrtmeta.report.certainty_section import certainty_lines
 from sbrtmeta.report.formats import cell_words, finite, finite_or_inf, markdown_table, number, p_or_dash
-from sbrtmeta.report.headline import headline_lines
+from sbrtmeta.report.headline import headline_lines, synthetic_note
 
 
 def _estimate(r, level: float) -> str:
@@ -415,6 +415,8 @@ def summary_markdown(
         "Written by the workflow from the tables in results/tables/; proportions in %.",
         "",
     ]
+    note = synthetic_note(included)
+    out += [note, ""] if note else []
     if pooled.empty:
         out += _nothing_pooled(included, excluded, not_pooled)
     out += headline_lines(pooled, sof, units, sites, level=level)

@@ -10,6 +10,7 @@ import pandas as pd
 from sbrtmeta.analysis.certainty import RULES, concern_weights, study_concerns, summary_of_findings
 from sbrtmeta.plots.labels import endpoint_name, site_title
 from sbrtmeta.plots.risk_of_bias import weighted_summary
+from sbrtmeta.report.headline import synthetic_note
 from sbrtmeta.report.methods import methods_markdown
 from sbrtmeta.report.prisma import prisma_markdown
 
@@ -22,9 +23,12 @@ def certainty(
     config: dict,
     log=None,
     overrides_source: str = "config/config.yaml",
+    config_files: list[str] | None = None,
+    included: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, str, str]:
     """``(summary_of_findings, methods.md, prisma_checklist.md)``; ``overrides_source`` is the config file
-    ``grade.overrides`` came from, which a message about an override names."""
+    ``grade.overrides`` came from, which a message about an override names; methods.md names
+    ``config_files`` and warns when the ``included`` rows are synthetic."""
     dose_cfg = config.get("dose_response") or {}
     what = (
         f"{dose_cfg.get('endpoint', '?')} at {float(dose_cfg.get('timepoint_months', 0)):g} months"
@@ -46,7 +50,11 @@ def certainty(
     if log is not None:
         for level, n in sof["certainty"].value_counts().sort_index().items():
             log.info("certainty %s: %d cells", level, n)
-    return sof, methods_markdown(config, risk_of_bias=risk_of_bias), prisma_markdown(config, risk_of_bias)
+    return (
+        sof,
+        methods_markdown(config, risk_of_bias=risk_of_bias, config_files=config_files, note=synthetic_note(included)),
+        prisma_markdown(config, risk_of_bias),
+    )
 
 
 def weighted_risk_of_bias_figures(pooled: pd.DataFrame, studies: pd.DataFrame, risk_of_bias: pd.DataFrame, config):
