@@ -14,6 +14,7 @@ from sbrtmeta.analysis import certainty as c
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.report.methods import methods_markdown
 from sbrtmeta.report.prisma import AUTHORS, ITEMS, prisma_markdown
+from validated_config import validated
 
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 GRADE = CONFIG["grade"]
@@ -576,6 +577,7 @@ def test_the_shipped_result():
     provisional; Kim 2009 (lymph node, n = 7, the only study of its cells) is rated down for imprecision;
     lung sarcoma OS at 60 months (N = 94, OIS 96) loses one level for imprecision, not two; no row is rated
     down below the floor."""
+    from sbrtmeta.analysis.pooling import PoolingOptions
     from sbrtmeta.steps.apply_inclusion import apply_inclusion
     from sbrtmeta.steps.clean_extraction import clean_extraction
     from sbrtmeta.steps.pool import pool
@@ -586,7 +588,7 @@ def test_the_shipped_result():
         [str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), CONFIG["cleanup"], []
     )
     included, excluded = apply_inclusion(tidy, inc)
-    t = pool(included, excluded, CONFIG["pooling"], inc["sites"], inc["endpoints"], sensitivity=CONFIG["sensitivity"])
+    t = pool(included, excluded, PoolingOptions.from_config(validated(CONFIG)), inc["sites"], inc["endpoints"])
     rob, _ = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
     sof = c.summary_of_findings(
         t.pooled,

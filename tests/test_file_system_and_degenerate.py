@@ -12,6 +12,7 @@ import pytest
 import yaml
 from sbrtmeta.analysis.baujat import baujat_table
 from sbrtmeta.analysis.cumulative import ZERO_SE, cumulative_table
+from sbrtmeta.analysis.pooling import PoolingOptions
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.data.risk_of_bias import read_risk_of_bias
 from sbrtmeta.data.sheets import read_table
@@ -23,6 +24,7 @@ from sbrtmeta.steps.apply_inclusion import apply_inclusion
 from sbrtmeta.steps.clean_extraction import clean_extraction
 from sbrtmeta.steps.pool import pool
 from sbrtmeta.steps.runner import file_system_error, run_step
+from validated_config import validated
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -101,7 +103,7 @@ def identical(tmp_path_factory):
     tidy = clean_extraction([], None, CONFIG["cleanup"], [str(sheet)])
     inclusion = {**CONFIG["inclusion"], "reviews": ["own"], "overlaps": []}
     included, excluded = apply_inclusion(tidy, inclusion)
-    return included, pool(included, excluded, CONFIG["pooling"], ["liver"], ["LC"])
+    return included, pool(included, excluded, PoolingOptions.from_config(validated(CONFIG)), ["liver"], ["LC"])
 
 
 def _finite_or_empty(frame: pd.DataFrame) -> bool:

@@ -9,9 +9,11 @@ import yaml
 from sbrtmeta.analysis import multiverse as mv
 from sbrtmeta.analysis.curves import curve_rows
 from sbrtmeta.analysis.dose_arms import select_dose_arms
+from sbrtmeta.analysis.pooling import PoolingOptions
 from sbrtmeta.data.inclusion import apply_inclusion
 from sbrtmeta.steps.clean_extraction import clean_extraction as clean_step
 from sbrtmeta.steps.pool import pool as pool_step
+from validated_config import validated
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -49,7 +51,13 @@ def _all_times(criteria: dict, tidy) -> dict:
 
 def _studies_of_each_job(tidy, criteria: dict, rob: dict) -> dict:
     included = apply_inclusion(tidy, criteria, rob)[0]
-    pooled = pool_step(included, included.iloc[:0], CONFIG["pooling"], criteria["sites"], criteria["endpoints"])
+    pooled = pool_step(
+        included,
+        included.iloc[:0],
+        PoolingOptions.from_config(validated(CONFIG)),
+        criteria["sites"],
+        criteria["endpoints"],
+    )
     dose_arms = select_dose_arms(tidy, criteria, CONFIG["dose_response"], HISTOLOGY, rob)[0]
     spec = {**mv.main_choices(criteria, CONFIG["pooling"]), "spec": 0}
     inclusions = mv._Inclusions(tidy, criteria, rob)

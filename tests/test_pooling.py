@@ -1,5 +1,7 @@
 """Pooling per cell: the engine wired to the tidy tables."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -93,3 +95,21 @@ def test_a_single_study_has_one_interval_everywhere(study_ci):
         first = block[block["step"] == 1].iloc[0]
         row = studies[studies.study_id == first.study_id].iloc[0]
         assert (first.ci_low, first.ci_high, first.ci_method) == (row.ci_low, row.ci_high, study_ci)
+
+
+def test_pooling_options_are_built_from_the_validated_config():
+    """PoolingOptions.from_config reads the validated config; a config without a ``sensitivity``
+    section gets the schema's defaults (Snakemake's validate fills them), not a second copy here."""
+    import yaml
+    from sbrtmeta.analysis.pooling import PoolingOptions
+    from snakemake.utils import validate
+
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))
+    config.pop("sensitivity")
+    validate(config, str(root / "workflow" / "schemas" / "config.schema.yaml"))
+    o = PoolingOptions.from_config(config)
+    assert (o.transform, o.tau2_method, o.ci_method, o.level, o.model, o.histology) == tuple(
+        config["pooling"][k] for k in ("transform", "tau2_method", "ci_method", "level", "model", "histology")
+    )
+    assert (o.study_ci, o.add, o.to) == ("clopper-pearson", 0.5, "only0")

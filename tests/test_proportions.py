@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sbrtmeta.analysis.pooling import POOLED_COLUMNS, pool_cells, study_options
+from sbrtmeta.analysis.pooling import POOLED_COLUMNS, PoolingOptions, pool_cells
 from sbrtmeta.stats.proportions import SUMMARY_COLUMNS, PooledProportion, pool_effect_sizes, pool_proportions
+from validated_config import validated
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures"
@@ -93,7 +94,8 @@ def test_library_answer_is_the_workflows_pooled_row():
     included["rate"] = included.events / included.n
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     # the pool step's function, with the shipped options (pooling's are pool_cells' defaults, below)
-    pooled, _ = pool_cells(included, **study_options(config.get("sensitivity")))
+    o = PoolingOptions.from_config(validated(config))
+    pooled, _ = pool_cells(included, study_ci=o.study_ci, add=o.add, to=o.to)
     assert (pooled.model == "single study").any()  # cells of one study report its own (Clopper-Pearson) interval
     assert len(pooled) == rows.groupby(["site", "histology", "endpoint", "timepoint_months"]).ngroups
     compared = [c for c in SUMMARY_COLUMNS if c in POOLED_COLUMNS]

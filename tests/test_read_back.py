@@ -6,12 +6,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from sbrtmeta.analysis.pooling import PoolingOptions
 from sbrtmeta.data.inclusion import read_outcomes
 from sbrtmeta.data.read_back import TEXT_COLUMNS, header_of
 from sbrtmeta.steps.apply_inclusion import apply_inclusion as inclusion_step
 from sbrtmeta.steps.clean_extraction import clean_extraction as clean_step
 from sbrtmeta.steps.pool import pool as pool_step
 from sbrtmeta.steps.runner import read_result, write_table
+from validated_config import validated
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -77,7 +79,13 @@ def test_hostile_ids_pool_as_studies_of_their_own(tmp_path):
     write_table(excluded, tmp_path / "excluded.csv")
     included = read_result(tmp_path / "included.csv")
     included["first_author"] = included["first_author"].fillna("")  # as the pool script does
-    t = pool_step(included, read_result(tmp_path / "excluded.csv"), CONFIG["pooling"], ["liver"], ["LC"])
+    t = pool_step(
+        included,
+        read_result(tmp_path / "excluded.csv"),
+        PoolingOptions.from_config(validated(CONFIG)),
+        ["liver"],
+        ["LC"],
+    )
     write_table(t.pooled, tmp_path / "pooled.csv")
     write_table(t.studies, tmp_path / "pooled_studies.csv")
     pooled, studies = read_result(tmp_path / "pooled.csv"), read_result(tmp_path / "pooled_studies.csv")

@@ -17,6 +17,6 @@ rule clean_extraction:
     params:
         cleanup=config["cleanup"],
         ledger=lambda wildcards, input: input.corrections[0] if input.corrections else None,
-        tidy_sheets=config["data"].get("tidy_sheets", []),
+        tidy_sheets=config["data"]["tidy_sheets"],
     script:
         "../scripts/clean_extraction.py"

@@ -74,18 +74,18 @@ def code_of(script):
 
 
 def printed_sheets():
-    return config["data"].get("sheets", [])
+    return config["data"]["sheets"]
 
 
 def tidy_sheet_paths():
     """Paths of data.tidy_sheets (an entry is a path or {path, worksheet})."""
-    return [e["path"] if isinstance(e, dict) else e for e in config["data"].get("tidy_sheets", [])]
+    return [e["path"] if isinstance(e, dict) else e for e in config["data"]["tidy_sheets"]]
 
 
 def inclusion_risk_of_bias():
     """results/tables/risk_of_bias.csv for every job that applies the inclusion criteria, when
     inclusion.max_risk_of_bias is set (then each study's overall judgement is a criterion)."""
-    return ["results/tables/risk_of_bias.csv"] if config["inclusion"].get("max_risk_of_bias") else []
+    return ["results/tables/risk_of_bias.csv"] if config["inclusion"]["max_risk_of_bias"] else []
 
 
 def corrections_ledger():

@@ -27,7 +27,7 @@ rule dose_response:
         dose=DOSE,
         inclusion=config["inclusion"],
         histology=config["pooling"]["histology"],
-        curves=config["curves"] if DOSE.get("time") == "model" else {},
+        curves=config["curves"] if DOSE["time"] == "model" else {},
         dpi=config["figures"]["dpi"],
     script:
         "../scripts/dose_response.py"

@@ -4,14 +4,6 @@
 # Leave-one-out plots: one job per site with a cell of three or more studies (known after
 # the pooling checkpoint).
 
-FIGURE_OPTIONS = {
-    "sort": config["figures"].get("forest", {}).get("sort", "year"),
-    "forest_max_studies": config["figures"].get("forest", {}).get("max_studies", 100),
-    "loo_max_studies": config["figures"].get("leave_one_out", {}).get("max_studies", 100),
-    "trimfill_max_studies": config["figures"].get("funnel", {}).get("trimfill_max_studies", 2000),
-    "level": config["pooling"]["level"],
-}
-
 
 rule forest_plots:
     """Forest plots of every endpoint × time point with a pooled cell, studies grouped by site."""
@@ -35,7 +27,8 @@ rule forest_plots:
         endpoints=config["inclusion"]["endpoints"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
-        options=FIGURE_OPTIONS,
+        options=config["figures"]["forest"],
+        level=config["pooling"]["level"],
     script:
         "../scripts/forest_plots.py"
 
@@ -59,8 +52,8 @@ rule funnel_plots:
         endpoints=config["inclusion"]["endpoints"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
-        options=FIGURE_OPTIONS,
-        funnel=config.get("sensitivity", {}).get("funnel", {}),
+        trimfill_max_studies=config["figures"]["funnel"]["trimfill_max_studies"],
+        funnel=config["sensitivity"]["funnel"],
     script:
         "../scripts/funnel_plots.py"
 
@@ -89,7 +82,7 @@ rule leave_one_out_plot:
         "../envs/sbrtmeta.yaml"
     params:
         dpi=config["figures"]["dpi"],
-        options=FIGURE_OPTIONS,
+        max_studies=config["figures"]["leave_one_out"]["max_studies"],
         level=config["pooling"]["level"],
     script:
         "../scripts/leave_one_out_plot.py"

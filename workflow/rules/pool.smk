@@ -16,10 +16,13 @@ checkpoint pool:
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        pooling=config["pooling"],
+        # the sections PoolingOptions.from_config reads; of sensitivity only the keys pooling uses,
+        # so other sensitivity options do not rerun it
+        config={
+            "pooling": config["pooling"],
+            "sensitivity": {k: config["sensitivity"][k] for k in ("study_ci", "continuity")},
+        },
         sites=config["inclusion"]["sites"],
         endpoints=config["inclusion"]["endpoints"],
-        # only the keys pooling uses, so other sensitivity options do not rerun it
-        sensitivity={k: v for k, v in config.get("sensitivity", {}).items() if k in ("study_ci", "continuity")},
     script:
         "../scripts/pool.py"

@@ -3,7 +3,7 @@
 # ~1 s of imports). Switched off in config, a table is written empty and its folder holds no
 # figure.
 
-SENSITIVITY = config.get("sensitivity", {})
+SENSITIVITY = config["sensitivity"]
 
 
 rule sensitivity:
@@ -31,7 +31,7 @@ rule sensitivity:
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        sensitivity={k: SENSITIVITY.get(k, {}) for k in ("cumulative", "baujat")},
+        sensitivity={k: SENSITIVITY[k] for k in ("cumulative", "baujat")},
         level=config["pooling"]["level"],
         endpoints=config["inclusion"]["endpoints"],
         formats=config["figures"]["formats"],

@@ -9,7 +9,9 @@ from sbrtmeta.steps.runner import read_result, run_step
 def main(log):
     sm = snakemake  # noqa: F821
     tables = [read_result(getattr(sm.input, name)) for name in ("pooled", "studies", "included", "risk_of_bias")]
-    figures = forest_plots(*tables, read_result(sm.input.subgroups), sm.params.endpoints, sm.params.options)
+    figures = forest_plots(
+        *tables, read_result(sm.input.subgroups), sm.params.endpoints, sm.params.options, sm.params.level
+    )
     written = save_figures(figures, sm.output.folder, sm.params.formats, dpi=sm.params.dpi)
     log.info("wrote %d files in %s", len(written), sm.output.folder)
 

@@ -14,9 +14,9 @@ def main(log):
         pooled,
         studies,
         sm.params.endpoints,
-        sm.params.options["trimfill_max_studies"],
-        funnel.get("predictor", "ninv"),
-        funnel.get("axis", "sample_size"),
+        sm.params.trimfill_max_studies,
+        funnel["predictor"],
+        funnel["axis"],
     )
     written = save_figures(figures, sm.output.folder, sm.params.formats, dpi=sm.params.dpi)
     log.info("wrote %d files in %s", len(written), sm.output.folder)

@@ -1,6 +1,7 @@
 """Snakemake script: included rows → pooled.csv, pooled_studies.csv, not_pooled.csv, subgroup_tests.csv
 (:func:`sbrtmeta.steps.pool.pool`)."""
 
+from sbrtmeta.analysis.pooling import PoolingOptions
 from sbrtmeta.steps.pool import pool
 from sbrtmeta.steps.runner import read_result, run_step, write_table
 
@@ -10,7 +11,8 @@ def main(log):
     included = read_result(sm.input.included)
     included["first_author"] = included["first_author"].fillna("")
     excluded = read_result(sm.input.excluded)
-    t = pool(included, excluded, sm.params.pooling, sm.params.sites, sm.params.endpoints, log, sm.params.sensitivity)
+    options = PoolingOptions.from_config(sm.params.config)
+    t = pool(included, excluded, options, sm.params.sites, sm.params.endpoints, log)
     write_table(t.pooled, sm.output.pooled)
     write_table(t.studies, sm.output.studies)
     write_table(t.not_pooled, sm.output.not_pooled)

@@ -9,6 +9,7 @@ underneath) and returns tables on the proportion scale.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -58,10 +59,9 @@ STUDY_COLUMNS = (
     "continuity_add",
     "continuity_to",
 )
+
+
 # the study intervals and continuity correction of sensitivity: in config (escalc's defaults)
-STUDY_DEFAULTS = dict(study_ci="clopper-pearson", add=0.5, to="only0")
-
-
 def _histology_groups(included: pd.DataFrame, by: str) -> pd.DataFrame:
     """The histology a cell pools: the review's (``by="review"``: a colorectal review's
     mixed-primary studies pool with its colorectal ones, and are counted) or the
@@ -304,13 +304,37 @@ def subgroup_differences(
     return pd.DataFrame(out, columns=list(SUBGROUP_COLUMNS))
 
 
-def study_options(sensitivity: dict | None) -> dict:
-    """``study_ci``, ``add`` and ``to`` from config's ``sensitivity`` section (defaults: Clopper-Pearson
-    study intervals and escalc's ``add = 1/2, to = "only0"``)."""
-    s = sensitivity or {}
-    continuity = s.get("continuity", {})
-    return dict(
-        study_ci=s.get("study_ci", STUDY_DEFAULTS["study_ci"]),
-        add=float(continuity.get("add", STUDY_DEFAULTS["add"])),
-        to=continuity.get("to", STUDY_DEFAULTS["to"]),
-    )
+@dataclass(frozen=True)
+class PoolingOptions:
+    """How every cell is pooled, built once from the validated config (:meth:`from_config`):
+    config's ``pooling`` section and the study intervals and continuity correction of its
+    ``sensitivity`` section. The schema (``workflow/schemas/config.schema.yaml``) is the one
+    source of their defaults, which Snakemake's ``validate`` fills in."""
+
+    transform: str
+    tau2_method: str
+    ci_method: str
+    level: float
+    model: str
+    histology: str
+    study_ci: str
+    add: float
+    to: str
+    targets: dict
+
+    @classmethod
+    def from_config(cls, config: dict) -> PoolingOptions:
+        """From a validated config, or any mapping with its ``pooling`` and ``sensitivity`` sections."""
+        p, s = config["pooling"], config["sensitivity"]
+        return cls(
+            transform=p["transform"],
+            tau2_method=p["tau2_method"],
+            ci_method=p["ci_method"],
+            level=p["level"],
+            model=p["model"],
+            histology=p["histology"],
+            study_ci=s["study_ci"],
+            add=float(s["continuity"]["add"]),
+            to=s["continuity"]["to"],
+            targets=p["targets"],
+        )

@@ -22,10 +22,9 @@ def forest_plots(
     subgroups: pd.DataFrame,
     endpoints: list[str],
     options: dict,
+    level: float,
 ) -> Iterator[tuple[str, Figure]]:
-    """``(stem, figure)`` of every forest plot; ``options`` is config's ``plots`` (``sort``,
-    ``forest_max_studies``) and the pooling's ``level``."""
+    """``(stem, figure)`` of every forest plot; ``options`` is config's ``figures.forest`` (``sort``,
+    ``max_studies``), ``level`` the pooling's."""
     studies = with_risk_of_bias(with_years(studies, included), risk_of_bias)
-    return forest_figures(
-        pooled, studies, endpoints, options["sort"], options["forest_max_studies"], subgroups, level=options["level"]
-    )
+    return forest_figures(pooled, studies, endpoints, options["sort"], options["max_studies"], subgroups, level=level)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sbrtmeta.analysis.pooling import not_pooled, pool_cells, study_options, subgroup_differences
+from sbrtmeta.analysis.pooling import PoolingOptions, not_pooled, pool_cells, subgroup_differences
 
 _LOG = logging.getLogger(__name__)
 
@@ -49,38 +49,38 @@ def _log_pooling(log, t: PoolTables) -> None:
 def pool(
     included: pd.DataFrame,
     excluded: pd.DataFrame,
-    pooling: dict,
+    options: PoolingOptions,
     sites: list,
     endpoints: list,
     log=_LOG,
-    sensitivity: dict | None = None,
 ) -> PoolTables:
-    """Pool every site × endpoint × time point, list the cells not pooled and test the sites' differences.
-    ``sensitivity`` is config's section (study intervals and continuity correction, :func:`study_options`)."""
-    p = pooling
-    o = study_options(sensitivity)
+    """Pool every site × endpoint × time point, list the cells not pooled and test the sites'
+    differences, with the ``options`` built from the config (:meth:`PoolingOptions.from_config`)."""
+    o = options
     pooled, studies = pool_cells(
         included,
-        p["transform"],
-        p["tau2_method"],
-        p["ci_method"],
-        p["level"],
-        p["model"],
-        p["histology"],
-        **o,
-        targets=p.get("targets"),
+        transform=o.transform,
+        tau2_method=o.tau2_method,
+        ci_method=o.ci_method,
+        level=o.level,
+        model=o.model,
+        histology=o.histology,
+        study_ci=o.study_ci,
+        add=o.add,
+        to=o.to,
+        targets=o.targets,
     )
-    missing = not_pooled(included, excluded, sites, endpoints, p["histology"])
+    missing = not_pooled(included, excluded, sites, endpoints, o.histology)
     tests = subgroup_differences(
         included,
-        p["transform"],
-        p["tau2_method"],
-        p["ci_method"],
-        p["level"],
-        p["histology"],
-        o["add"],
-        o["to"],
-        model=p["model"],
+        transform=o.transform,
+        tau2_method=o.tau2_method,
+        ci_method=o.ci_method,
+        level=o.level,
+        histology=o.histology,
+        add=o.add,
+        to=o.to,
+        model=o.model,
     )
     tables = PoolTables(pooled, studies, missing, tests)
     _log_pooling(log, tables)
