@@ -1,7 +1,10 @@
 """The headline table and sentences (report/headline.py): the tables' numbers, the certainty's ⊕ symbols
 of the summary of findings, the participants' unit from the included rows."""
 
+import re
+
 import pandas as pd
+import pytest
 from sbrtmeta.report.certainty_section import SYMBOLS
 from sbrtmeta.report.headline import (
     headline_header,
@@ -123,3 +126,18 @@ def test_synthetic_studies_are_said_in_summary_and_methods():
     assert "configuration this run used (config/config.yaml)." in methods_markdown(
         CONFIG, {"Python": "3.x"}, config_files=files[:1]
     )
+
+
+@pytest.mark.workflow
+def test_shipped_summary_opens_with_the_answer_in_plain_numbers_and_lists_every_figure(shipped_run):
+    """The shipped run's summary.md: its first table, within 30 lines, is the headline table; no number in
+    scientific notation; every figure the run made (PNG) is linked, the survival curves included."""
+    results = shipped_run.work / "results"
+    md = (results / "report/summary.md").read_text(encoding="utf-8")
+    lines = md.splitlines()
+    first_table = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    assert first_table < 30 and lines[first_table] == "| " + " | ".join(headline_header(0.95)) + " |"
+    assert not re.findall(r"\d[eE][+-]?\d", md)
+    figures = {p.relative_to(results).as_posix() for p in (results / "figures").rglob("*.png")}
+    assert any(f.startswith("figures/curves/") for f in figures)
+    assert {f for f in figures if f"](../{f})" not in md} == set()

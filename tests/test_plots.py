@@ -125,7 +125,7 @@ def test_forest_texts_and_marks_match_the_tables():
         assert c.site.capitalize() in drawn
     assert "single study: not pooled" in drawn
     assert "Random-effects model (k = 3)" in drawn
-    assert "Heterogeneity: τ² = 0.30, I² = 64%, Q = 12.35 (p < 0.001)" in drawn
+    assert "Heterogeneity: τ² = 0.30, I² = 64%, Q = 12.35 (p < .001)" in drawn
     assert "Local control at 24 months (%)" in drawn
     assert any("Logit transform, REML τ², Knapp-Hartung 95% CI" in t for t in drawn)
 
@@ -354,10 +354,10 @@ def test_forest_prints_the_subgroup_test_of_the_table():
         ]
     )
     drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups, level=0.95))
-    assert "Test for subgroup differences between sites: F(1, 6) = 0.08, p = 0.783" in drawn
+    assert "Test for subgroup differences between sites: F(1, 6) = 0.08, p = .783" in drawn
     chi = subgroups.assign(test="chi2", df2=np.nan)
     drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=chi, level=0.95))
-    assert "Test for subgroup differences between sites: χ²(1) = 0.08, p = 0.783" in drawn
+    assert "Test for subgroup differences between sites: χ²(1) = 0.08, p = .783" in drawn
     drawn = texts(draw_forest(pooled, studies, "LC", 24, subgroups=subgroups.iloc[1:], level=0.95))
     assert "Test for subgroup differences between sites: not tested (no more studies than sites)" in drawn
 

@@ -196,13 +196,19 @@ def ci_text(est: float, lo: float, hi: float) -> str:
 
 
 def p_value(p: float) -> str:
-    """``"< 0.001"`` or ``"0.042"``."""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    """A p-value in APA style (Publication Manual, 7th ed., 6.36): three decimals without the leading zero,
+    ``"< .001"`` below 0.001 and ``"> .999"`` above 0.999: ``".042"``."""
+    if p < 0.001:
+        return "< .001"
+    if p > 0.999:
+        return "> .999"
+    return f"{p:.3f}".removeprefix("0")
 
 
 def p_text(p: float) -> str:
-    """``"p < 0.001"`` or ``"p = 0.042"``."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    """``"p < .001"``, ``"p = .042"`` or ``"p > .999"`` (:func:`p_value`)."""
+    value = p_value(p)
+    return f"p {value}" if value[0] in "<>" else f"p = {value}"
 
 
 def statistic_text(test: str, qm: float, df1, df2=None) -> str:

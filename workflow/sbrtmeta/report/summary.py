@@ -26,7 +26,16 @@ from sbrtmeta.plots.labels import (
     statistic_text,
 )
 from sbrtmeta.report.certainty_section import certainty_lines
-from sbrtmeta.report.formats import cell_words, finite, finite_or_inf, markdown_table, number, p_or_dash
+from sbrtmeta.report.formats import (
+    cell_words,
+    finite,
+    finite_or_inf,
+    markdown_table,
+    number,
+    p_or_dash,
+    plain,
+    spans_orders,
+)
 from sbrtmeta.report.headline import headline_lines, synthetic_note
 
 
@@ -102,17 +111,24 @@ def _gy(x) -> str:
     if not finite(x):
         return "–"
     x = float(x)
-    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.2g}"
+    return f"{x:.0f}" if abs(x) >= 10 else plain(x, 2)
+
+
+def _interval(low, high, fmt) -> str:
+    """``"87–319"``, or ``"not estimable (0.000083–377468)"`` when it spans more than three orders of magnitude."""
+    text = f"{fmt(low)}–{fmt(high)}"
+    return f"not estimable ({text})" if spans_orders(low, high) else text
 
 
 def _dose_interval(r, name: str, fmt=_gy) -> str:
-    """``"166 (87–319; bootstrap 82–∞)"``: the estimate, its delta-method CI and the bootstrap interval."""
+    """``"166 (87–319; bootstrap not estimable (82–∞))"``: the estimate, its delta-method CI and the bootstrap
+    interval, each "not estimable (…)" when it spans more than three orders of magnitude."""
     get = lambda c: r.get(c) if isinstance(r, dict) else getattr(r, c, None)  # noqa: E731
     if not finite(get(name)):
         return "–"
-    out = f"{fmt(get(name))} ({fmt(get(name + '_ci_low'))}–{fmt(get(name + '_ci_high'))}"
+    out = f"{fmt(get(name))} ({_interval(get(name + '_ci_low'), get(name + '_ci_high'), fmt)}"
     if finite_or_inf(get(name + "_boot_low")):
-        out += f"; bootstrap {fmt(get(name + '_boot_low'))}–{fmt(get(name + '_boot_high'))}"
+        out += f"; bootstrap {_interval(get(name + '_boot_low'), get(name + '_boot_high'), fmt)}"
     return out + ")"
 
 
