@@ -58,7 +58,8 @@ def shipped_run(tmp_path_factory) -> ShippedRun:
     log = work.parent / "imported_sbrtmeta.txt"
     hook = str(Path(__file__).resolve().parent / "import_log")
     path = os.pathsep.join(filter(None, [hook, os.environ.get("PYTHONPATH")]))
-    proc = project_copy.run_snakemake(work, env={"PYTHONPATH": path, "SBRTMETA_IMPORT_LOG": str(log)})
+    # (a cold run takes under a minute on 2 idle cores; the timeout only stops a hung run, and ~40 tests wait on it)
+    proc = project_copy.run_snakemake(work, env={"PYTHONPATH": path, "SBRTMETA_IMPORT_LOG": str(log)}, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return ShippedRun(work, proc, log.read_text(encoding="utf-8").splitlines())
 
@@ -80,6 +81,6 @@ def all_formats_runs(tmp_path_factory) -> list[Path]:
         cfg["figures"].update(formats=formats + [f for f in ALL_FORMATS if f not in formats], dpi=72)
         path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
     for work in works:
-        proc = project_copy.run_snakemake(work)
+        proc = project_copy.run_snakemake(work, timeout=1800)
         assert proc.returncode == 0, proc.stderr[-4000:]
     return works
