@@ -73,6 +73,8 @@ rule report_docx:
         report("results/report/report.docx", caption="../report/docx.rst", category="Summary"),
     log:
         "results/logs/report_docx.log",
+    benchmark:
+        "results/benchmarks/report_docx.tsv"
     conda:
         "../envs/sbrtmeta.yaml"
     params:
