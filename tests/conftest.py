@@ -19,19 +19,15 @@ METAFOR_FIXTURES = re.compile(r"metafor_\w*\.csv|\bsensitivity_fixtures\b")
 
 def pytest_collection_modifyitems(config, items):
     """Every test of a module that compares with metafor's fixtures gets the `metafor` marker (besides the tests
-    marked by hand), so that `pytest -m metafor` reruns them after `make fixtures`. With pytest-xdist (make test:
-    ``-n auto --dist loadgroup``), the workflow tests form one group, so that one worker runs them all (the
-    session's runs once) while the others take the rest."""
+    marked by hand), so that `pytest -m metafor` reruns them after `make fixtures`. (make test runs the workflow
+    tests in a pass of their own, without pytest-xdist, so that the session's runs are made once.)"""
     reads = {}
-    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
         path = item.path
         if path not in reads:
             reads[path] = bool(METAFOR_FIXTURES.search(path.read_text(encoding="utf-8")))
         if reads[path]:
             item.add_marker(pytest.mark.metafor)
-        if xdist and item.get_closest_marker("workflow"):
-            item.add_marker(pytest.mark.xdist_group("workflow"))
 
 
 @pytest.hookimpl(tryfirst=True)
