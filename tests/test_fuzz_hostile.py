@@ -21,6 +21,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sbrtmeta.analysis.budget import budget_faults, curve_grid
+from sbrtmeta.analysis.pooling import PoolingOptions
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.data.hidden_text import hidden_config_text
 from sbrtmeta.data.inclusion import read_outcomes
@@ -29,6 +30,7 @@ from sbrtmeta.steps.apply_inclusion import apply_inclusion
 from sbrtmeta.steps.clean_extraction import clean_extraction
 from sbrtmeta.steps.pool import pool
 from sbrtmeta.steps.runner import read_result, write_table
+from validated_config import validated
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -88,7 +90,8 @@ def _run(rows: list[tuple[str, str]], folder: Path):
     write_table(excluded, folder / "excluded.csv")
     included = read_result(folder / "included.csv")
     included["first_author"] = included["first_author"].fillna("")
-    t = pool(included, read_result(folder / "excluded.csv"), CONFIG["pooling"], ["liver"], ["LC"])
+    options = PoolingOptions.from_config(validated(CONFIG))
+    t = pool(included, read_result(folder / "excluded.csv"), options, ["liver"], ["LC"])
     for name, table in (("pooled", t.pooled), ("pooled_studies", t.studies), ("not_pooled", t.not_pooled)):
         write_table(table, folder / f"{name}.csv")
     return t

@@ -14,19 +14,21 @@ import pandas as pd
 from docx.enum.section import WD_ORIENT
 from docx.shared import Cm, Pt
 
+from sbrtmeta.plots.labels import level_text
+
 TABLE_FONT = Pt(8)
 FIGURE_WIDTH = Cm(20)
 FIGURE_MAX_HEIGHT = Cm(14)  # a landscape page less its margins and the caption
 # What each kind of figure shows (the captions of workflow/report/*.rst, in a sentence), by file-name prefix.
 FIGURE_NOTES = {
     "flow_diagram": "Rows and studies extracted, excluded by the first criterion they failed, and included per site.",
-    "forest_": "Each study's rate with its 95% CI and weight; per site the pooled rate, its 95% CI and prediction "
-    "interval.",
+    "forest_": "Each study's rate with its {level} CI and weight; per site the pooled rate, its {level} CI and "
+    "prediction interval.",
     "funnel_": "Each study's rate against its sample size, per site, with the pooled rate; small-study tests in the "
     "panel.",
     "dose_response": "Each arm's rate against its BED10 (bubble area: sample size) with the fitted dose-response "
-    "curve and its 95% CI.",
-    "curve_": "The pooled curve over time with its 95% CI, and the per-time-point pooled rates.",
+    "curve and its confidence band.",
+    "curve_": "The pooled curve over time with its confidence band, and the per-time-point pooled rates.",
 }
 INLINE = re.compile(r"(\*\*[^*]+\*\*|`[^`]+`)")  # bold and code spans of the Markdown writers
 
@@ -120,15 +122,15 @@ def _landscape(document) -> None:
         setattr(section, side, Cm(2))
 
 
-def docx_figures(figures: list[tuple[str, str]]) -> list[DocxFigure]:
+def docx_figures(figures: list[tuple[str, str]], level: float = 0.95) -> list[DocxFigure]:
     """The figures of ``figures`` (``[(title, path)]``, :func:`sbrtmeta.report.summary.figure_list`) whose kind
-    is in :data:`FIGURE_NOTES`, numbered, each caption its title and what it shows."""
+    is in :data:`FIGURE_NOTES`, numbered, each caption its title and what it shows (intervals at ``level``)."""
     out = []
     for title, path in figures:
         stem = path.replace("\\", "/").rpartition("/")[2]
         note = next((text for prefix, text in FIGURE_NOTES.items() if stem.startswith(prefix)), None)
         if note is not None:
-            caption = f"Figure {len(out) + 1}. {title}. {note}"
+            caption = f"Figure {len(out) + 1}. {title}. {note.format(level=level_text(level))}"
             out.append(DocxFigure(caption, path if path.endswith(".png") else None))
     return out
 

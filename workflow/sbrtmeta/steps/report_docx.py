@@ -23,7 +23,7 @@ def report_docx(
     units = participant_units(tables["pooled_studies"], tables["included"])
     sof_frame, sof_notes = summary_of_findings_table(sof, level)
     listed, no_funnel = without_empty_funnels(figure_list(figure_files(figures)), pooled)
-    shown = docx_figures(listed)
+    shown = docx_figures(listed, level)
     flow = [f for f in shown if "Flow diagram" in f.caption]
     intro = [
         "Written by the workflow from the tables in results/tables/ (the same numbers as summary.md); proportions in %."
