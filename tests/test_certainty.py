@@ -156,6 +156,33 @@ def test_imprecision_of_one_study_is_judged_on_its_own_interval():
     assert {c.imprecision_domain(n, 0.5, 0.35, 0.6, IMP, 0.95).level for n in (94, 96, 97)} == {c.SERIOUS}
 
 
+@pytest.mark.parametrize(
+    "low, high, n, rule, level",
+    [
+        # one study of 56 at 96% (the shipped lung sarcoma LC at 12 months): CI 11.9 points, OIS 14 ≤ 56, so the
+        # interval alone is not serious; a single small study is rated down one level all the same (GRADE 6,
+        # the KCE process book), unless single_study is own_interval
+        (0.877, 0.996, 56, "serious", c.SERIOUS),
+        (0.877, 0.996, 56, "own_interval", c.NOT_SERIOUS),
+        # already serious by its interval (27 points): one level, not two
+        (0.597, 0.868, 44, "serious", c.SERIOUS),
+        # very serious by its interval (Kim 2009, 60 points): stays very serious
+        (0.33, 0.93, 7, "serious", c.VERY_SERIOUS),
+        (0.33, 0.93, 7, "own_interval", c.VERY_SERIOUS),
+    ],
+)
+def test_imprecision_of_a_single_study_is_at_least_serious(low, high, n, rule, level):
+    j = c.imprecision_domain(n, 0.9, low, high, dict(IMP, single_study=rule), 0.95, k=1)
+    assert j.level == level
+    assert (c.SINGLE_STUDY["serious"] in j.reason) == (rule == "serious")
+    # the default is serious, and two or more studies are judged on the pooled interval alone
+    assert (
+        c.imprecision_domain(n, 0.9, low, high, IMP, 0.95, k=1).level
+        == c.imprecision_domain(n, 0.9, low, high, dict(IMP, single_study="serious"), 0.95, k=1).level
+    )
+    assert c.SINGLE_STUDY["serious"] not in c.imprecision_domain(n, 0.9, low, high, IMP, 0.95, k=2).reason
+
+
 PB = {"min_k": 10, "regtest_p": 0.1, "trimfill_share": 0.2}
 
 
@@ -248,6 +275,29 @@ def test_certainty_from_its_start_down_to_the_floor(start, levels, down, up, cer
     assert (f"({wanted} levels in all: stops at very low)" in reason) == (wanted > down)
 
 
+@pytest.mark.parametrize(
+    "start, ceiling, levels, certainty",
+    [
+        # provisional, nothing rated down: high is capped at moderate (the default), not rated down
+        ("high", "moderate", {}, "moderate"),
+        ("high", "high", {}, "high"),  # no cap
+        ("high", "low", {}, "low"),
+        # rated down below the ceiling already: no cap
+        ("high", "moderate", {"imprecision": c.VERY_SERIOUS}, "low"),
+        ("low", "moderate", {}, "low"),
+    ],
+)
+def test_a_provisional_cell_reaches_at_most_the_ceiling(start, ceiling, levels, certainty):
+    j = _judged(**levels) | {"risk_of_bias": c.Judgement(c.NOT_ASSESSED, "", provisional=True)}
+    down, _, level, reason = c.certainty_of(j, start, ceiling)
+    assert level == certainty and down == sum(c.RATE_DOWN[v] for v in levels.values())
+    capped = c.LEVELS.index(ceiling) < c.LEVELS.index(start) - down
+    assert (f"at most {ceiling} while provisional" in reason) == capped
+    assert reason.count(f"→ {certainty}") == 1
+    # not provisional: no cap
+    assert c.certainty_of(_judged(**levels), start, ceiling)[2] == c.LEVELS[c.LEVELS.index(start) - down]
+
+
 def _tables():
     pooled = pd.DataFrame(
         [
@@ -318,9 +368,17 @@ def test_summary_of_findings_rows_and_overrides():
     # lung: c has no row → not assessed, not rated down, provisional
     assert lung["risk_of_bias"] == c.NOT_ASSESSED and lung["provisional"]
     assert lung["inconsistency"] == c.NOT_ASSESSABLE
-    # lung's own CI 77-96% is 19 points wide (≤ 20) and N = 40 ≥ the OIS at 90% (1.96² · 0.09 / 0.01 = 34.6 → 35)
-    assert lung["imprecision"] == c.NOT_SERIOUS
-    assert lung["certainty"] == "high" and "provisional" in lung["certainty_reason"]
+    # lung's own CI 77-96% is 19 points wide (≤ 20) and N = 40 ≥ the OIS at 90% (1.96² · 0.09 / 0.01 = 34.6 → 35):
+    # not serious by its interval, but a single study is rated down one level (single_study: serious) → moderate
+    assert lung["imprecision"] == c.SERIOUS and "is 19.0 points wide (at most 20.0)" in lung["imprecision_reason"]
+    assert lung["certainty"] == "moderate" and "provisional" in lung["certainty_reason"]
+    # judged on its interval alone (single_study: own_interval) it would be high, capped at moderate while
+    # provisional (the default provisional_ceiling), and high only with the cap lifted
+    grade = copy.deepcopy(GRADE)
+    grade["imprecision"]["single_study"] = "own_interval"
+    assert c.summary_of_findings(pooled, studies, rob, None, grade).iloc[1]["certainty"] == "moderate"
+    grade["risk_of_bias"]["provisional_ceiling"] = "high"
+    assert c.summary_of_findings(pooled, studies, rob, None, grade).iloc[1]["certainty"] == "high"
     grade = copy.deepcopy(GRADE)
     grade["overrides"] = [
         dict(
@@ -441,7 +499,8 @@ def test_summary_section_in_gradepro_layout_with_footnotes_and_statements():
     serious; CI 70-88% is 18 points (≤ 20) and N = 100 ≥ OIS 62 (1.96² · 0.8 · 0.2 / 0.1² = 61.5) → not
     serious; k = 2 < 10 → publication bias not assessable. high − 1 − 1 = low, footnotes a, b.
     lung: c has no row → risk of bias not assessed (100%), provisional; indirectness overridden to
-    serious → high − 1 = moderate (provisional), footnotes c (the override), d (why provisional)."""
+    serious → high − 1 = moderate (provisional), footnotes c (the override), d (why provisional); its single
+    study is judged on its own interval here (single_study: own_interval: CI 77-96% is 19 points, N = 40 ≥ OIS 35)."""
     from sbrtmeta.report.certainty_section import certainty_lines, letters, summary_of_findings_table
 
     pooled, studies, rob = _tables()
@@ -456,6 +515,7 @@ def test_summary_section_in_gradepro_layout_with_footnotes_and_statements():
             reason="an invented reason for the test",
         ),
     ]
+    grade["imprecision"]["single_study"] = "own_interval"
     sof = c.summary_of_findings(pooled, studies, rob, None, grade)
     assert list(sof["certainty"]) == ["low", "moderate"] and list(sof["provisional"]) == [False, True]
     table, notes = summary_of_findings_table(sof)
@@ -618,4 +678,11 @@ def test_the_shipped_result():
     os60 = os60[os60["timepoint_months"] == 60].iloc[0]
     assert os60["n_total"] == 94 and os60["imprecision"] == c.SERIOUS and os60["certainty"] == "moderate"
     assert sof["rated_down"].max() == 3 and set(sof["dose_response"]) == {c.NO_UPGRADE}
-    assert sof["certainty"].value_counts().to_dict() == {"very low": 9, "low": 4, "moderate": 4, "high": 3}
+    # every single study is rated down at least one level for imprecision (GRADE 6, the KCE process book), and
+    # a provisional cell reaches at most moderate: no single unassessed study comes out at high
+    single = sof[sof["k"] == 1]
+    assert len(single) == 12 and set(single["imprecision"]) <= {c.SERIOUS, c.VERY_SERIOUS}
+    assert "high" not in set(sof.loc[sof["provisional"], "certainty"])
+    lc = sof[(sof["site"] == "lung") & (sof["histology"] == "sarcoma") & (sof["endpoint"] == "LC") & (sof["k"] == 1)]
+    assert list(lc["timepoint_months"]) == [12, 36, 60] and list(lc["certainty"]) == ["moderate"] * 3
+    assert sof["certainty"].value_counts().to_dict() == {"very low": 11, "moderate": 7, "low": 2}

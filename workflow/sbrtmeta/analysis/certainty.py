@@ -34,6 +34,9 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.analysis.grade_rules import (  # noqa: F401 (the words, re-exported)
+    CEILING_WHY,
+    DEFAULT_CEILING,
+    DEFAULT_SINGLE_STUDY,
     DEFAULT_START,
     DESIGN_CONCERN,
     DESIGN_ITEM,
@@ -50,6 +53,7 @@ from sbrtmeta.analysis.grade_rules import (  # noqa: F401 (the words, re-exporte
     RATE_DOWN,
     RULES,
     SERIOUS,
+    SINGLE_STUDY,
     STARTS,
     SUSPECTED,
     UNDETECTED,
@@ -209,12 +213,14 @@ def optimal_information_size(p: float, margin: float, level: float) -> int:
 
 
 def imprecision_domain(
-    n_total: int, estimate: float, ci_low: float, ci_high: float, rules: dict, level: float
+    n_total: int, estimate: float, ci_low: float, ci_high: float, rules: dict, level: float, k: int = 2
 ) -> Judgement:
     """The cell's CI (a single study's own interval, or the pooled one) and N by :data:`IMPRECISION_RULE`:
     serious when the CI is wider than ``rules['ci_width']`` or N is below the optimal information size at
     ±``rules['margin']`` (:func:`optimal_information_size`); very serious when the CI is wider than
-    ``rules['ci_width_very_serious']``. Widths compare as printed, to 0.1 percentage point."""
+    ``rules['ci_width_very_serious']``. Widths compare as printed, to 0.1 percentage point. A single study
+    (``k`` = 1) is at least serious when ``rules['single_study']`` is serious (the default,
+    :data:`SINGLE_STUDY`: GRADE 6 and the KCE process book)."""
     ois = optimal_information_size(estimate, rules["margin"], level)
     width = _pts_value(ci_high - ci_low)
     very = width > _pts_value(rules["ci_width_very_serious"])
@@ -227,7 +233,11 @@ def imprecision_domain(
         f"{between}); N = {n_total} "
         f"{'<' if small else '≥'} optimal information size {ois} (±{_pts(rules['margin'])} points at {_pts(estimate)}%)"
     )
-    return Judgement(VERY_SERIOUS if very else SERIOUS if wide or small else NOT_SERIOUS, reason)
+    judged = VERY_SERIOUS if very else SERIOUS if wide or small else NOT_SERIOUS
+    if k == 1 and rules.get("single_study", DEFAULT_SINGLE_STUDY) == "serious":
+        reason += f"; {SINGLE_STUDY['serious']}"
+        judged = judged if judged != NOT_SERIOUS else SERIOUS
+    return Judgement(judged, reason)
 
 
 def regression_test_name(predictor: str) -> str:
@@ -283,15 +293,21 @@ def dose_response_domain(row, rules: dict, rated_down: int, what: str) -> Judgem
     return Judgement(UPGRADE, f"gradient of benefit: {shown} < {rules['p']:g}; rated up because: {rules['reason']}")
 
 
-def certainty_of(judgements: dict, start: str = DEFAULT_START) -> tuple[int, int, str, str]:
+def certainty_of(
+    judgements: dict, start: str = DEFAULT_START, ceiling: str = DEFAULT_CEILING
+) -> tuple[int, int, str, str]:
     """``(rated_down, rated_up, certainty, reason)`` from the domains' judgements, starting at ``start``
-    (:data:`STARTS`). The levels actually applied: rating down stops at very low, rating up at high."""
+    (:data:`STARTS`). The levels actually applied: rating down stops at very low, rating up at high. A
+    provisional cell (risk of bias mostly not assessed) reaches at most ``ceiling`` (config
+    ``grade.risk_of_bias.provisional_ceiling``, :data:`CEILING_WHY`); the cap is not a rating down."""
     wanted_down = sum(RATE_DOWN.get(judgements[d].level, 0) for d in DOMAINS[:-1])
     wanted_up = int(judgements["dose_response"].level == UPGRADE)
     first = LEVELS.index(start)
     up = min(wanted_up, len(LEVELS) - 1 - first)
     down = min(wanted_down, first + up)
     certainty = LEVELS[first - down + up]
+    provisional = any(j.provisional for j in judgements.values())
+    capped = provisional and LEVELS.index(certainty) > LEVELS.index(ceiling)
     steps = [
         f"−{RATE_DOWN[j.level]} {DOMAIN_NAMES[d]} ({j.level})"
         for d, j in judgements.items()
@@ -303,10 +319,13 @@ def certainty_of(judgements: dict, start: str = DEFAULT_START) -> tuple[int, int
     if wanted_down > down:
         reason += f" ({wanted_down} levels in all: stops at very low)"
     reason += f" → {certainty}"
+    if capped:
+        reason += f"; at most {ceiling} while provisional: {CEILING_WHY} → {ceiling}"
+        certainty = ceiling
     unjudged = [DOMAIN_NAMES[d] for d, j in judgements.items() if j.level in (NOT_ASSESSABLE, NOT_ASSESSED)]
     if unjudged:
         reason += f"; not assessable or not assessed: {', '.join(unjudged)}"
-    if any(j.provisional for j in judgements.values()):
+    if provisional:
         reason += "; provisional: its risk of bias rests mostly on studies not assessed"
     return down, up, certainty, reason
 
@@ -397,6 +416,7 @@ def cell_judgements(
             float(cell.ci_high),
             grade["imprecision"],
             level,
+            k,
         ),
     }
     pb = grade["publication_bias"]
@@ -471,7 +491,9 @@ def summary_of_findings(
         down = sum(RATE_DOWN.get(j[d].level, 0) for d in DOMAINS[:-1])
         j["dose_response"] = dose_response_domain(_dose_row(dose, cell), grade["dose_response"], down, dose_what)
         j = _overridden(j, overrides, cell, "dose_response", "dose_response")
-        down, up, certainty, why = certainty_of(j, start)
+        down, up, certainty, why = certainty_of(
+            j, start, grade["risk_of_bias"].get("provisional_ceiling", DEFAULT_CEILING)
+        )
         row = {c: getattr(cell, c, "") for c in (*CELL, "k", "n_total", "model", "estimate", "ci_low", "ci_high")}
         for d in DOMAINS:
             row[d], row[f"{d}_reason"] = j[d].level, j[d].reason

@@ -65,6 +65,24 @@ IMPRECISION_RULE = (
     "2011;64:1283-1293), two levels when the CI alone is wider than ci_width_very_serious; a single study is "
     "judged on its own interval"
 )
+# grade.imprecision.single_study: how a cell of one study is judged beyond its own interval, and why.
+SINGLE_STUDY = {
+    "serious": (
+        "a single study is rated down at least one level: one small study is imprecise even when its interval looks "
+        "narrow (GRADE 6, Guyatt et al. J Clin Epidemiol 2011;64:1283-1293: a small total sample with few events "
+        "calls for rating down even where the CI alone would not; the KCE process book, GRADE and meta-analysis: "
+        "with one study available, downgrade at least one level)"
+    ),
+    "own_interval": "a single study is judged on its own interval alone, as a pooled result is",
+}
+DEFAULT_SINGLE_STUDY = "serious"
+# grade.risk_of_bias.provisional_ceiling: the highest certainty a provisional cell can reach, and why.
+CEILING_WHY = (
+    "high certainty, being very confident that the true rate lies close to the estimate (Balshem et al. J Clin "
+    "Epidemiol 2011;64:401-406), cannot be claimed for evidence whose risk of bias was mostly not assessed, which is "
+    "neither rated 'no concerns' nor counted as high risk"
+)
+DEFAULT_CEILING = "moderate"
 
 DOSE_OFF = (
     "off (grade.dose_response.upgrade: false): a between-study gradient of the rate on BED10 does not raise "

@@ -12,7 +12,16 @@ from importlib import metadata
 
 import pandas as pd
 
-from sbrtmeta.analysis.grade_rules import DEFAULT_START, IMPRECISION_RULE, RULES, STARTS
+from sbrtmeta.analysis.grade_rules import (
+    CEILING_WHY,
+    DEFAULT_CEILING,
+    DEFAULT_SINGLE_STUDY,
+    DEFAULT_START,
+    IMPRECISION_RULE,
+    RULES,
+    SINGLE_STUDY,
+    STARTS,
+)
 from sbrtmeta.data.minors import rule_text
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, OVERALL, TOOLS
 from sbrtmeta.plots.labels import (
@@ -373,6 +382,13 @@ def _risk_of_bias(data: dict, table: pd.DataFrame | None = None) -> list[str]:
     return ["## Risk of bias in studies", "", text, ""]
 
 
+def _ceiling_text(ceiling: str) -> str:
+    """What a provisional cell's certainty can reach (config ``grade.risk_of_bias.provisional_ceiling``)."""
+    if ceiling == "high":
+        return "provisional (no cap on its certainty: grade.risk_of_bias.provisional_ceiling is high);"
+    return f"provisional and reaches at most {ceiling} certainty: {CEILING_WHY};"
+
+
 def _certainty(grade: dict) -> list[str]:
     r, i, d, m, p = (
         grade[k] for k in ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
@@ -397,7 +413,7 @@ def _certainty(grade: dict) -> list[str]:
         f"when at least {100 * r['very_serious']:g}% comes from studies of very serious concern. A study no one "
         "assessed is counted as neither (never as high risk); a cell with no assessed study is not assessed, and a "
         f"cell with at least {100 * r.get('provisional', 0.5):g}% of its weight from studies not assessed is marked "
-        "provisional;",
+        + _ceiling_text(r.get("provisional_ceiling", DEFAULT_CEILING)),
         f"- inconsistency: I² from {i['i2_serious']:g}% or a prediction interval at least {100 * i['pi_width']:g} "
         f"percentage points wide (clinically different rates) is serious; I² from {i['i2_very_serious']:g}% with such "
         "an interval very serious; a single study is not assessable;",
@@ -405,7 +421,8 @@ def _certainty(grade: dict) -> list[str]:
         f"{100 * d['serious']:g}%, very serious from {100 * d['very_serious']:g}%;",
         f"- imprecision: {IMPRECISION_RULE}, with ci_width {100 * m['ci_width']:g} and ci_width_very_serious "
         f"{100 * m.get('ci_width_very_serious', 0.4):g} percentage points and the optimal information size "
-        f"z² p(1 − p) / margin² at margin ± {100 * m['margin']:g} points (widths compared as printed, to 0.1 point);",
+        f"z² p(1 − p) / margin² at margin ± {100 * m['margin']:g} points (widths compared as printed, to 0.1 point); "
+        f"{SINGLE_STUDY[m.get('single_study', DEFAULT_SINGLE_STUDY)]};",
         f"- publication bias: with at least {p['min_k']} studies, the funnel plots' regression test "
         f"p < {p['regtest_p']:g} or trim and fill "
         f"imputing at least {100 * p['trimfill_share']:g}% of k makes it strongly suspected (one level); with fewer, "
