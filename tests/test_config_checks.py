@@ -87,13 +87,16 @@ def test_conflicting_overrides_of_one_cell_and_domain():
     # another domain, histology or time point: no conflict
     assert _keys(_with(overrides=[OVERRIDE, dict(OVERRIDE, domain="inconsistency")])) == []
     assert _keys(_with(overrides=[OVERRIDE, dict(OVERRIDE, histology="sarcoma")])) == []
-    assert _keys(_with(overrides=[OVERRIDE, dict(OVERRIDE, timepoint_months=12)])) == []
+    sarcoma = dict(OVERRIDE, histology="sarcoma")  # lung sarcoma LC is in the data at 12 and 24 months
+    assert _keys(_with(overrides=[sarcoma, dict(sarcoma, timepoint_months=12)])) == []
 
 
 @pytest.mark.parametrize(
     "change, key",
     [
-        ({"site": "spine"}, None),  # spine is selected: a cell the run can have
+        # spine is selected, but the data give no spine cell after the inclusion criteria
+        ({"site": "spine"}, "grade.overrides[0]"),
+        ({"site": "liver"}, None),  # liver colorectal LC 24 months is in the data
         ({"timepoint_months": 30}, "grade.overrides[0].timepoint_months"),
         ({"histology": "mixed"}, "grade.overrides[0].histology"),  # pooling.histology review: no mixed cell
     ],
@@ -103,6 +106,54 @@ def test_an_override_of_a_cell_the_run_cannot_have(change, key):
     cfg = _with(overrides=[dict(OVERRIDE, site="adrenal")])
     cfg["inclusion"]["sites"] = ["liver", "lung"]
     assert _keys(cfg) == ["grade.overrides[0].site"]
+
+
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        # sarcoma is a histology of the selected reviews and 48 months a target, but the shipped data pool
+        # lung sarcoma LC at 12, 24, 36 and 60 months only
+        (
+            {"histology": "sarcoma", "timepoint_months": 48},
+            "grade.overrides[0]",
+            "lung sarcoma LC 48 months: the data have no such cell after the inclusion criteria (cells at lung, "
+            "histology endpoint months: colorectal LC 24; colorectal OS 24; sarcoma LC 12; sarcoma LC 24;",
+        ),
+        # no sarcoma review study treats the liver
+        ({"site": "liver", "histology": "sarcoma"}, "grade.overrides[0]", "liver sarcoma LC 24 months: the data"),
+        # no histology: lung LC 24 months is pooled for colorectal and sarcoma, refused; liver only for colorectal
+        (
+            {"histology": None},
+            "grade.overrides[0].histology",
+            "lung LC 24 months names no histology and the data give this cell for several (colorectal, sarcoma)",
+        ),
+        ({"histology": None, "site": "liver"}, None, None),
+    ],
+)
+def test_an_override_of_a_cell_the_data_do_not_give(change, key, words):
+    """Before any job: the sheets are cleaned and the inclusion criteria applied in process (as the first two
+    jobs will), and an override is refused when the data give no such cell, in one line naming key and cell."""
+    override = {k: v for k, v in dict(OVERRIDE, **change).items() if v is not None}
+    faults = cc.config_faults(_with(overrides=[override]))
+    assert [k for k, _ in faults] == ([key] if key else [])
+    if words:
+        line = cc.fault_lines(faults, ["config/config.yaml"])[0]
+        assert line.startswith(f"config/config.yaml, {key}: ") and words in line and "\n" not in line
+
+
+def test_the_data_check_leaves_to_the_jobs_what_only_they_know():
+    """With inclusion.max_risk_of_bias the risk-of-bias table (a job's output) may remove a histology's rows:
+    an override naming no histology is left to the certainty step; a cell absent before that filter is still
+    refused. Sheets the first job will refuse (here a missing one) are its to report: no data check."""
+    no_histology = {k: v for k, v in OVERRIDE.items() if k != "histology"}
+    cfg = _with(overrides=[no_histology])
+    cfg["inclusion"]["max_risk_of_bias"] = {"level": "high", "not_assessed": "keep"}
+    assert _keys(cfg) == []
+    cfg["grade"]["overrides"] = [dict(OVERRIDE, timepoint_months=48)]
+    assert _keys(cfg) == ["grade.overrides[0]"]
+    missing = _with(overrides=[dict(OVERRIDE, timepoint_months=48)])
+    missing["data"]["sheets"] = ["data/raw/no_such_sheet.csv"]
+    assert cc.data_cells(missing) is None and _keys(missing) == []
 
 
 def test_the_design_rule_needs_minors_and_a_filter_needs_a_sheet():

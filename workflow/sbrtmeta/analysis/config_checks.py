@@ -2,10 +2,18 @@
 (:func:`sbrtmeta.data.config_source.key_source`): renamed keys, the schema's complaints in one
 line, and what the schema cannot say (ordered thresholds, blank reasons, conflicting overrides,
 an override of a cell the run cannot have). The Snakefile stops on the first list that is not
-empty; nothing has run yet, so nothing is left half made."""
+empty; nothing has run yet, so nothing is left half made.
+
+An override is checked against the config (site, endpoint, time point, the reviews' histologies)
+and then, when the config has overrides, against the cells the data give after the inclusion
+criteria (the sheets cleaned and the criteria applied in process, as the first two jobs will:
+:func:`data_cells`). Only ``inclusion.max_risk_of_bias`` is left to the jobs (it needs the
+risk-of-bias table), so the certainty step keeps its own check for the cells that filter removes."""
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 
 import yaml
@@ -126,10 +134,10 @@ def _cell(o: dict) -> str:
 def _override_faults(config: dict) -> list[tuple[str, str]]:
     """Overrides that conflict (two for one cell and domain, also one with and one without a histology) or
     name a cell the inclusion config cannot give (site, endpoint, time point, histology of the selected
-    reviews). Whether a cell without a histology has several is known only from the pooled data: the
-    certainty step refuses that (:func:`sbrtmeta.analysis.certainty.check_overrides`)."""
+    reviews), then against the cells of the data after the inclusion criteria (:func:`_data_faults`: a cell
+    the data do not give, or no histology where the data give several)."""
     overrides = (config.get("grade") or {}).get("overrides") or []
-    inclusion, faults = config.get("inclusion") or {}, []
+    inclusion, faults, refused = config.get("inclusion") or {}, [], set()
     for j, b in enumerate(overrides):
         for i, a in enumerate(overrides[:j]):
             same = all(a[k] == b[k] for k in ("site", "endpoint", "domain")) and math.isclose(
@@ -143,6 +151,7 @@ def _override_faults(config: dict) -> list[tuple[str, str]]:
                         "and domain (the last would win silently)",
                     )
                 )
+                refused.add(j)
         if b["judgement"] not in DOMAIN_JUDGEMENTS[b["domain"]]:
             faults.append(
                 (f"grade.overrides[{j}].judgement", f"{b['judgement']!r} is not a judgement of {b['domain']}")
@@ -167,11 +176,97 @@ def _override_faults(config: dict) -> list[tuple[str, str]]:
                 f"histology {b.get('histology')!r} is not pooled by this run",
             ),
         )
-        faults += [
+        found = [
             (f"grade.overrides[{j}].{key}", f"{why}: this run will have no such cell")
             for key, ok, why in checks
             if not ok
         ]
+        faults += found
+        if found or b["judgement"] not in DOMAIN_JUDGEMENTS[b["domain"]]:
+            refused.add(j)
+    return faults + _data_faults(config, overrides, refused)
+
+
+def _data_key(config: dict) -> str:
+    """What the cells of the data depend on, as a JSON text (the cache key of :func:`_cells_of`)."""
+    data, inclusion = config.get("data") or {}, dict(config.get("inclusion") or {})
+    inclusion.pop("max_risk_of_bias", None)  # read from the risk-of-bias table, which only a job makes
+    keep = {k: data.get(k) for k in ("sheets", "corrections", "tidy_sheets")}
+    return json.dumps(
+        [keep, config.get("cleanup"), inclusion, (config.get("pooling") or {}).get("histology", "review")],
+        sort_keys=True,
+        default=str,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _cells_of(key: str) -> frozenset | None:
+    from sbrtmeta.analysis.pooling import cell_keys
+    from sbrtmeta.data.errors import InputError
+    from sbrtmeta.data.extraction import clean_extraction
+    from sbrtmeta.data.inclusion import apply_inclusion
+
+    data, cleanup, inclusion, histology = json.loads(key)
+    try:
+        tidy = clean_extraction(
+            data["sheets"] or [],
+            data["corrections"],
+            denominator=dict(cleanup["denominator"]),
+            alpha_beta=float(cleanup["alpha_beta"]),
+            review_histology=dict(cleanup["review_histology"]),
+            tidy_sheets=data["tidy_sheets"] or [],
+        )
+        included, _ = apply_inclusion(tidy, inclusion)
+    except (InputError, OSError, KeyError, TypeError):
+        return None  # a sheet the first job will refuse, with its own message
+    return frozenset(cell_keys(included, histology))
+
+
+def data_cells(config: dict) -> frozenset | None:
+    """The cells ``(site, histology, endpoint, time point)`` the run can pool: the data's rows after the
+    inclusion criteria (all but ``max_risk_of_bias``, so a superset of what the run pools), computed in
+    process as the clean and inclusion jobs will; None when the sheets cannot be read (their job says why)."""
+    return _cells_of(_data_key(config))
+
+
+def _cell_text(histology, endpoint, months) -> str:
+    return f"{histology} {endpoint} {float(months):g}"
+
+
+def _data_faults(config: dict, overrides: list, checked: set[int]) -> list[tuple[str, str]]:
+    """Overrides (those not refused by the config alone: not in ``checked``) of a cell the data do not give,
+    or naming no histology where the data give the cell for several."""
+    todo = [(j, o) for j, o in enumerate(overrides) if j not in checked]
+    cells = data_cells(config) if todo else None
+    if cells is None:
+        return []
+    faults, filtered = [], bool(_get(config, "inclusion.max_risk_of_bias"))
+    for j, o in todo:
+        hits = sorted(
+            c
+            for c in cells
+            if c[0] == o["site"]
+            and c[2] == o["endpoint"]
+            and math.isclose(c[3], float(o["timepoint_months"]))
+            and (not o.get("histology") or c[1] == o["histology"])
+        )
+        if not hits:
+            at_site = sorted(_cell_text(*c[1:]) for c in cells if c[0] == o["site"])
+            faults.append(
+                (
+                    f"grade.overrides[{j}]",
+                    f"{_cell(o)}: the data have no such cell after the inclusion criteria (cells at {o['site']}, "
+                    f"histology endpoint months: {'; '.join(at_site) or 'none'}): this run will have no such cell",
+                )
+            )
+        elif not o.get("histology") and len({c[1] for c in hits}) > 1 and not filtered:
+            faults.append(
+                (
+                    f"grade.overrides[{j}].histology",
+                    f"{_cell(o)} names no histology and the data give this cell for several ("
+                    f"{', '.join(sorted({c[1] for c in hits}))}): add histology (refused rather than applied to each)",
+                )
+            )
     return faults
 
 

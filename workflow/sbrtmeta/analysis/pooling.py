@@ -144,6 +144,13 @@ def _target_fields(fit, endpoint: str, targets: dict | None) -> dict:
     return out
 
 
+def cell_keys(included: pd.DataFrame, histology: str = "review") -> set[tuple]:
+    """The cells :func:`pool_cells` makes of ``included`` (``histology``: config ``pooling.histology``), as
+    ``(site, histology, endpoint, target time point)`` tuples, without pooling them."""
+    grouped = _histology_groups(included, histology)
+    return {(s, h, e, float(t)) for s, h, e, t in grouped[TARGET_CELL].drop_duplicates().itertuples(index=False)}
+
+
 def pool_cells(
     included: pd.DataFrame,
     transform: str = "PLO",
