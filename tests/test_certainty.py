@@ -588,7 +588,9 @@ def test_methods_say_what_was_assessed_the_kaplan_meier_step_and_the_tolerances(
         "not assessed." in text
     )
     assert "with an overall judgement" not in text
-    assert "the workflow does not judge it again against each pooled result's time point" in text
+    # without the run's per-result judgements (follow_up_by_result), item 6 is the sheet's alone, said so
+    assert "Item 6 (follow-up appropriate to the aim) is the sheet's judgement, as its source column states." in text
+    assert "judges it again" not in text
     assert "The sheet names no assessors" in text
     named = copy.deepcopy(CONFIG)
     named["data"]["risk_of_bias"]["assessors"] = ["A. Author", "B. Author"]

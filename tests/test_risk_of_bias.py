@@ -224,3 +224,76 @@ def test_a_sheet_judgement_that_contradicts_its_items_is_refused_or_warned():
     )
     kept = with_totals(table, dict(RULE, contradiction="warn"), "rob.csv")
     assert kept["overall"].iloc[0] == "low" and kept["overall_basis"].iloc[0].startswith("sheet (warning: overall")
+
+
+def test_item_6_is_judged_per_pooled_result_against_its_time_point():
+    """MINORS item 6 per study of each pooled result (data.minors.follow_up_by_result), hand-derived on an
+    invented pair of tables: study a (median follow-up 20 months) is pooled at 12 and 24 months, b (no median
+    follow-up printed) at 24, c (24 months) at 24. a at 12: 20 ≥ 12 → 2; a at 24: 20 < 24 → 1 (the same study,
+    another result's time point); b: not reported (nothing is judged the source does not print); c: 24 ≥ 24 →
+    2 (at least as long counts). The sheet's own item 6 plays no part."""
+    from sbrtmeta.data.minors import FOLLOW_UP_COLUMNS, follow_up_by_result, follow_up_counts
+
+    cell = dict(site="lung", histology="colorectal", endpoint="LC")
+    studies = pd.DataFrame(
+        [
+            dict(cell, timepoint_months=12.0, study_id="a", label="A 2001 [1]", arm="all", weight_pct=100.0),
+            dict(cell, timepoint_months=24.0, study_id="a", label="A 2001 [1]", arm="all", weight_pct=30.0),
+            dict(cell, timepoint_months=24.0, study_id="b", label="B 2002 [2]", arm="all", weight_pct=30.0),
+            dict(cell, timepoint_months=24.0, study_id="c", label="C 2003 [3]", arm="all", weight_pct=40.0),
+        ]
+    )
+    included = pd.DataFrame(
+        [
+            dict(site="lung", endpoint="LC", study_id=s, arm="all", target_timepoint_months=t, mfu_months=m)
+            for s, t, m in [("a", 12.0, 20.0), ("a", 24.0, 20.0), ("b", 24.0, None), ("c", 24.0, 24.0)]
+        ]
+    )
+    got = follow_up_by_result(studies, included)
+    assert list(got.columns) == list(FOLLOW_UP_COLUMNS)
+    assert list(got["appropriate_follow_up"]) == ["2", "1", "not reported", "2"]
+    assert list(got["basis"]) == [
+        "median follow-up 20 months ≥ 12 months",
+        "median follow-up 20 months < 24 months",
+        "median follow-up not printed; rate at 24 months",
+        "median follow-up 24 months ≥ 24 months",
+    ]
+    assert follow_up_counts(got) == {"2": 2, "1": 1, "not reported": 1}
+    assert follow_up_by_result(studies.iloc[:0], included).empty
+
+
+def test_item_6_per_pooled_result_in_the_shipped_data_and_methods():
+    """The shipped data in process: Katz's 20-month rates pool at 24 months under tolerance_months 4 and are
+    judged against 24 months, not 20 (the sheet's rule read the longest time point of the shipped run), and
+    methods.md counts what the run judged."""
+    from sbrtmeta.analysis.pooling import PoolingOptions
+    from sbrtmeta.data.minors import follow_up_by_result, follow_up_counts
+    from sbrtmeta.report.methods import methods_markdown
+    from sbrtmeta.steps.pool import pool
+    from validated_config import validated
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    data, inc = config["data"], config["inclusion"]
+    tidy = clean_extraction(
+        [str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], []
+    )
+    for tolerance in (0, 4):
+        criteria = dict(inc, timepoints=dict(inc["timepoints"], tolerance_months=tolerance))
+        included, excluded = apply_inclusion(tidy, criteria)
+        t = pool(included, excluded, PoolingOptions.from_config(validated(config)), inc["sites"], inc["endpoints"])
+        got = follow_up_by_result(t.studies, included)
+        assert len(got) == len(t.studies) and got["weight_pct"].tolist() == t.studies["weight_pct"].tolist()
+        # every score follows from the row's printed median follow-up and the result's own time point
+        mfu, months = got["mfu_months"], got["timepoint_months"]
+        expected = ["not reported" if pd.isna(m) else "2" if m >= t else "1" for m, t in zip(mfu, months)]
+        assert got["appropriate_follow_up"].tolist() == expected
+        katz = got[got["study_id"] == "crc2014-52"]  # rates printed at 20 months, median follow-up 15
+        if tolerance == 4:  # the sheet says not assessed (no rate pooled in the shipped run); the run judges it
+            assert katz["timepoint_months"].tolist() == [24.0, 24.0]
+            assert katz["basis"].tolist() == ["median follow-up 15 months < 24 months"] * 2
+        else:
+            assert katz.empty
+        if tolerance == 0:
+            assert follow_up_counts(got) == {"2": 16, "1": 33, "not reported": 3}
+            text = methods_markdown(config, {"Python": "3"}, follow_up=got)
+            assert "Of 52 study results (results/tables/follow_up_by_result.csv), 16 score 2, 33 score 1 and 3" in text

@@ -48,7 +48,7 @@ rule risk_of_bias:
 
 
 rule certainty:
-    """GRADE summary of findings of every pooled result; methods.md and the PRISMA checklist; the weighted risk-of-bias summary per pooled result."""
+    """GRADE summary of findings of every pooled result; MINORS item 6 per pooled result; methods.md and the PRISMA checklist; the weighted risk-of-bias summary per pooled result."""
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
@@ -58,6 +58,7 @@ rule certainty:
         code=code_of("../scripts/certainty.py"),
     output:
         table="results/tables/summary_of_findings.csv",
+        follow_up="results/tables/follow_up_by_result.csv",  # MINORS item 6 per study of each pooled result
         methods=report("results/report/methods.md", caption="../report/methods.rst", category="Methods"),
         prisma=report("results/report/prisma_checklist.md", caption="../report/prisma.rst", category="Methods"),
         figures=reported(

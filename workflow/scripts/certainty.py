@@ -1,5 +1,5 @@
 """Snakemake script: pooled tables + risk of bias + dose-response → summary_of_findings.csv,
-methods.md and prisma_checklist.md (:func:`sbrtmeta.steps.certainty.certainty`)."""
+follow_up_by_result.csv, methods.md and prisma_checklist.md (:func:`sbrtmeta.steps.certainty.certainty`)."""
 
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from sbrtmeta.steps.runner import read_result, run_step, write_table
 def main(log):
     sm = snakemake  # noqa: F821
     tables = [read_result(getattr(sm.input, name)) for name in ("pooled", "studies", "risk_of_bias", "dose")]
-    sof, methods, prisma = certainty(
+    sof, follow_up, methods, prisma = certainty(
         *tables,
         sm.params.settings,
         log,
@@ -21,6 +21,7 @@ def main(log):
     )
     figures = list(weighted_risk_of_bias_figures(*tables[:3], sm.params.settings))  # all drawn before writing
     write_table(sof, sm.output.table)
+    write_table(follow_up, sm.output.follow_up)
     Path(sm.output.methods).write_text(methods, encoding="utf-8")
     Path(sm.output.prisma).write_text(prisma, encoding="utf-8")
     save_figures(figures, str(Path(sm.output.figures[0]).parent), sm.params.formats, dpi=sm.params.dpi)

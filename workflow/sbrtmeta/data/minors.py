@@ -10,11 +10,53 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sbrtmeta.data.cells import CELL
 from sbrtmeta.data.errors import InputError, InputErrors
-from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, TOOLS
+from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, TOOLS
 
 MAX_TOTAL = 16  # 8 items × 2, non-comparative studies
 SHEET, DERIVED = "sheet", "derived"
+FOLLOW_UP_ITEM = "appropriate_follow_up"  # MINORS item 6
+FOLLOW_UP_RULE = (
+    "a study's median follow-up, as printed for its pooled row, at least the result's time point scores 2, shorter "
+    "scores 1 (fewer than half its patients followed to that time point), and not printed is not reported (Slim et "
+    "al. 2003: the follow-up should be long enough to assess the main endpoint)"
+)
+FOLLOW_UP_COLUMNS = (*CELL, "study_id", "label", "weight_pct", "mfu_months", FOLLOW_UP_ITEM, "basis")
+
+
+def _follow_up(mfu, months: float) -> tuple[str, str]:
+    if pd.isna(mfu):
+        return NOT_REPORTED, f"median follow-up not printed; rate at {months:g} months"
+    sign, score = ("≥", "2") if float(mfu) >= months else ("<", "1")
+    return score, f"median follow-up {float(mfu):g} months {sign} {months:g} months"
+
+
+def follow_up_by_result(studies: pd.DataFrame, included: pd.DataFrame) -> pd.DataFrame:
+    """MINORS item 6 per study of each pooled result (:data:`FOLLOW_UP_RULE`), recomputed by the run from
+    ``included`` (included.csv: each row's ``mfu_months`` as printed, its cell's ``target_timepoint_months``)
+    for the rows of ``studies`` (pooled_studies.csv). Nothing is judged where the median follow-up is not
+    printed (``not reported``). Columns: :data:`FOLLOW_UP_COLUMNS`."""
+    if studies.empty:
+        return pd.DataFrame(columns=list(FOLLOW_UP_COLUMNS))
+    key = ["site", "endpoint", "study_id", "arm"]
+    rows = included[[*key, "target_timepoint_months", "mfu_months"]].rename(
+        columns={"target_timepoint_months": "timepoint_months"}
+    )
+    rows = rows.astype({"study_id": str, "arm": str, "timepoint_months": float})
+    out = studies.astype({"study_id": str, "arm": str, "timepoint_months": float}).merge(
+        rows.drop_duplicates([*key, "timepoint_months"]), on=[*key, "timepoint_months"], how="left", validate="m:1"
+    )
+    judged = [_follow_up(m, t) for m, t in zip(out["mfu_months"], out["timepoint_months"])]
+    out[FOLLOW_UP_ITEM] = [j[0] for j in judged]
+    out["basis"] = [j[1] for j in judged]
+    return out[list(FOLLOW_UP_COLUMNS)]
+
+
+def follow_up_counts(table: pd.DataFrame) -> dict[str, int]:
+    """How many study results of :func:`follow_up_by_result` score 2, 1 and not reported."""
+    counts = table[FOLLOW_UP_ITEM].astype(str).value_counts()
+    return {level: int(counts.get(level, 0)) for level in ("2", "1", NOT_REPORTED)}
 
 
 def minors_totals(table: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from sbrtmeta.analysis.grade_rules import (
     SINGLE_STUDY,
     STARTS,
 )
-from sbrtmeta.data.minors import rule_text
+from sbrtmeta.data.minors import FOLLOW_UP_RULE, follow_up_counts, rule_text
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, NOT_REPORTED, OVERALL, TOOLS
 from sbrtmeta.plots.labels import (
     DOSE_RULE_LABELS,
@@ -337,9 +337,23 @@ def _assessed_items(table: pd.DataFrame, tool) -> str:
     return text
 
 
-def _risk_of_bias(data: dict, table: pd.DataFrame | None = None) -> list[str]:
+def _follow_up_text(follow_up: pd.DataFrame | None) -> str:
+    """MINORS item 6 per pooled result: the rule and how the run's study results score."""
+    if follow_up is None:
+        return "Item 6 (follow-up appropriate to the aim) is the sheet's judgement, as its source column states. "
+    n = follow_up_counts(follow_up)
+    return (
+        "Item 6 (follow-up appropriate to the aim) is the sheet's judgement per study, as its source column states, "
+        f"and the run judges it again for each pooled result, against that result's time point: {FOLLOW_UP_RULE}. "
+        f"Of {len(follow_up)} study results (results/tables/follow_up_by_result.csv), {n['2']} score 2, {n['1']} "
+        f"score 1 and {n[NOT_REPORTED]} are not reported; these are reported, not used by the GRADE rule. "
+    )
+
+
+def _risk_of_bias(data: dict, table: pd.DataFrame | None = None, follow_up: pd.DataFrame | None = None) -> list[str]:
     """What was assessed, by whom (the sheet's optional ``assessors``; never invented) and how: from the
-    risk-of-bias table of the run (``risk_of_bias.csv``) when given."""
+    risk-of-bias table of the run (``risk_of_bias.csv``) when given, and MINORS item 6 per pooled result
+    (``follow_up``)."""
     rob = data.get("risk_of_bias")
     if not rob:
         return [
@@ -357,11 +371,8 @@ def _risk_of_bias(data: dict, table: pd.DataFrame | None = None) -> list[str]:
     if table is not None and len(table):
         text += _assessed_items(table, tool) + " "
     if rob["tool"] == "MINORS":
-        text += (
-            "The MINORS total (out of 16) is given only for a study with all 8 items scored. Item 6 (follow-up "
-            "appropriate to the aim) is the sheet's judgement, as its source column states; the workflow does not "
-            "judge it again against each pooled result's time point. "
-        )
+        text += "The MINORS total (out of 16) is given only for a study with all 8 items scored. "
+        text += _follow_up_text(follow_up)
         derive = rob.get("overall_from_total")
         if derive:
             text += (
@@ -472,11 +483,13 @@ def methods_markdown(
     risk_of_bias: pd.DataFrame | None = None,
     config_files: list[str] | None = None,
     note: str | None = None,
+    follow_up: pd.DataFrame | None = None,
 ) -> str:
     """The methods section as Markdown, from ``config`` (the run's config), ``versions``
     (default: :func:`software_versions`) and the run's risk-of-bias table (what was assessed);
     ``config_files``: the config files the run read, lowest precedence first; ``note``: a paragraph
-    before the methods (the synthetic-data warning)."""
+    before the methods (the synthetic-data warning); ``follow_up``: MINORS item 6 per pooled result
+    (:func:`sbrtmeta.data.minors.follow_up_by_result`), counted in the risk-of-bias paragraph."""
     versions = versions or software_versions()
     files = _list(config_files) if config_files else "config/config.yaml and any --configfile"
     later = ", the later taking precedence" if config_files and len(config_files) > 1 else ""
@@ -492,7 +505,7 @@ def methods_markdown(
     if config.get("dose_response"):
         out += _dose(config["dose_response"])
     out += _further(config)
-    out += _risk_of_bias(config["data"], risk_of_bias)
+    out += _risk_of_bias(config["data"], risk_of_bias, follow_up)
     if config.get("grade"):
         out += _certainty(config["grade"])
     out += [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sbrtmeta.analysis.certainty import RULES, concern_weights, study_concerns, summary_of_findings
+from sbrtmeta.data.minors import FOLLOW_UP_COLUMNS, follow_up_by_result
 from sbrtmeta.plots.labels import endpoint_name, site_title
 from sbrtmeta.plots.risk_of_bias import weighted_summary
 from sbrtmeta.report.headline import synthetic_note
@@ -25,10 +26,11 @@ def certainty(
     overrides_source: str = "config/config.yaml",
     config_files: list[str] | None = None,
     included: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, str, str]:
-    """``(summary_of_findings, methods.md, prisma_checklist.md)``; ``overrides_source`` is the config file
-    ``grade.overrides`` came from, which a message about an override names; methods.md names
-    ``config_files`` and warns when the ``included`` rows are synthetic."""
+) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """``(summary_of_findings, follow_up_by_result, methods.md, prisma_checklist.md)``; ``overrides_source`` is
+    the config file ``grade.overrides`` came from, which a message about an override names; methods.md names
+    ``config_files`` and warns when the ``included`` rows are synthetic; MINORS item 6 is judged per pooled
+    result from the ``included`` rows' median follow-up (:func:`sbrtmeta.data.minors.follow_up_by_result`)."""
     dose_cfg = config.get("dose_response") or {}
     what = (
         f"{dose_cfg.get('endpoint', '?')} at {float(dose_cfg.get('timepoint_months', 0)):g} months"
@@ -47,14 +49,20 @@ def certainty(
         predictor,
         overrides_source,
     )
+    follow_up = (
+        follow_up_by_result(studies, included) if included is not None else pd.DataFrame(columns=FOLLOW_UP_COLUMNS)
+    )
     if log is not None:
         for level, n in sof["certainty"].value_counts().sort_index().items():
             log.info("certainty %s: %d cells", level, n)
-    return (
-        sof,
-        methods_markdown(config, risk_of_bias=risk_of_bias, config_files=config_files, note=synthetic_note(included)),
-        prisma_markdown(config, risk_of_bias),
+    methods = methods_markdown(
+        config,
+        risk_of_bias=risk_of_bias,
+        config_files=config_files,
+        note=synthetic_note(included),
+        follow_up=follow_up if included is not None else None,
     )
+    return sof, follow_up, methods, prisma_markdown(config, risk_of_bias)
 
 
 def weighted_risk_of_bias_figures(pooled: pd.DataFrame, studies: pd.DataFrame, risk_of_bias: pd.DataFrame, config):
