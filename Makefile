@@ -93,6 +93,7 @@ fixtures: $(VENV)/.installed
 	$(RSCRIPT) tests/metafor/make_tau2_fixtures.R tests/fixtures/metafor_inputs.csv \
 	    tests/fixtures/tau2_synthetic_inputs.csv tests/fixtures/metafor_tau2.csv
 	$(RSCRIPT) tests/metafor/make_prob_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures/metafor_prob.csv
+	$(RSCRIPT) tests/metafor/make_pi_fixtures.R tests/fixtures/metafor_inputs.csv tests/fixtures
 	$(BIN)/python tests/metafor/make_sensitivity_study_inputs.py results/tables/included.csv \
 	    tests/fixtures/sensitivity_study_inputs.csv
 	$(RSCRIPT) tests/metafor/make_sensitivity_study_fixtures.R tests/fixtures/sensitivity_study_inputs.csv \

@@ -32,7 +32,7 @@ out_dir <- args[4]
 
 ctrl <- list(threshold = 1e-12, maxiter = 10000)
 methods <- c("REML", "ML", "DL", "FE")
-tests <- c("z", "knha")
+tests <- c("z", "knha", "adhoc")
 num <- function(x) if (is.null(x)) NA_real_ else as.numeric(x)
 
 project$site <- factor(project$site)

@@ -26,7 +26,7 @@ from sbrtmeta.stats.inference import ci_subset, refit_tau2, wald_tests
 # A step whose studies agree exactly: standard error 0, so its test statistic would be infinite.
 ZERO_SE = "standard error 0 (the studies agree exactly): no test statistic"
 MAX_STUDIES = 500  # the refits of a cell use k x k arrays: above this many studies they are skipped, and said so
-REFIT_CI = ci_subset("knha", "z")  # what the refits offer; others fall back to z
+REFIT_CI = ci_subset("knha", "adhoc", "z")  # what the refits offer; others fall back to z
 COLUMNS = [
     *CELL,
     "step",

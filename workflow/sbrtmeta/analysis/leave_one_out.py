@@ -23,7 +23,7 @@ from sbrtmeta.stats.proportions import pool_effect_sizes
 
 MIN_K = 3
 MAX_STUDIES = 100
-LOO_CI = ci_subset("knha", "z")  # what leave1out offers; others fall back to z
+LOO_CI = ci_subset("knha", "adhoc", "z")  # what leave1out offers; others fall back to z
 COLUMNS = [
     "site",
     "histology",

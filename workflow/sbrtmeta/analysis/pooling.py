@@ -163,6 +163,8 @@ def pool_cells(
     add: float = 0.5,
     to: str = "only0",
     targets: dict | None = None,
+    pi_df: str = "metafor",
+    back_transform: str = "median",
 ):
     """Pool every cell of ``included``.
 
@@ -177,7 +179,8 @@ def pool_cells(
     continuity correction (:func:`cell_effect_sizes`). ``targets`` (``pooling.targets``:
     endpoint -> cutoffs) add each cutoff's share of true rates above it and its interval
     (:meth:`sbrtmeta.stats.proportions.PooledProportion.share_above`, metafor's
-    ``predict(prob = ">c")``) as the last columns (:func:`target_columns`).
+    ``predict(prob = ">c")``) as the last columns (:func:`target_columns`). ``pi_df`` and
+    ``back_transform`` are :func:`sbrtmeta.stats.proportions.pool_effect_sizes`'s.
     """
     check_model(model, transform)
     pooled, studies = [], []
@@ -189,7 +192,9 @@ def pool_cells(
         n = cell["n"].to_numpy(dtype=float)
         yi, vi = cell_effect_sizes(cell, transform, add, to)
         # a cell of one study: the study itself, with its own interval, as in every table and figure
-        fit = pool_effect_sizes(yi, vi, x, n, transform, model, tau2_method, ci_method, level, study_ci)
+        fit = pool_effect_sizes(
+            yi, vi, x, n, transform, model, tau2_method, ci_method, level, study_ci, pi_df, back_transform
+        )
         row, weights = fit.pooled_row(), fit.weights
         mixed = (cell["row_histology"] if "row_histology" in cell else cell["histology"]) == "mixed"
         labels = label_rows(cell, names=names)
@@ -328,6 +333,8 @@ class PoolingOptions:
     add: float
     to: str
     targets: dict
+    pi_df: str = "metafor"
+    back_transform: str = "median"
 
     @classmethod
     def from_config(cls, config: dict) -> PoolingOptions:
@@ -344,4 +351,6 @@ class PoolingOptions:
             add=float(s["continuity"]["add"]),
             to=s["continuity"]["to"],
             targets=p["targets"],
+            pi_df=p["pi_df"],
+            back_transform=p["back_transform"],
         )

@@ -25,7 +25,7 @@ from sbrtmeta.analysis.sensitivity_tests import (
     table_row,
 )
 from sbrtmeta.data.cells import SITE_COMPARISON
-from sbrtmeta.stats.inference import REGRESSION_TAU2
+from sbrtmeta.stats.inference import KNHA_CI, REGRESSION_TAU2
 from sbrtmeta.stats.location_scale import location_scale_by_group
 from sbrtmeta.stats.meta_regression import design_matrix, fit_meta_regression
 from sbrtmeta.stats.model_comparison import likelihood_ratio_test
@@ -68,7 +68,7 @@ def site_cells(studies: pd.DataFrame):
 def _cell_tests(place, cell, pooling: dict, opts: dict) -> list:
     y, v = cell["yi"].to_numpy(float), cell["vi"].to_numpy(float)
     method = pooling["tau2_method"] if pooling["tau2_method"] in REGRESSION_TAU2 else "REML"
-    ci = "knha" if pooling["ci_method"] == "knha" else "z"
+    ci = pooling["ci_method"] if pooling["ci_method"] in KNHA_CI else "z"
     X, names = design_matrix(pd.DataFrame({"site": cell["site"].to_numpy()}))
     sites = "; ".join(sorted(cell["site"].unique()))
     n_studies = cell["study_id"].nunique()

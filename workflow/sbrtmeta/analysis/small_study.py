@@ -30,7 +30,7 @@ PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtninv")
 MAX_TRIMFILL_K = 2000  # trim and fill iterates k-study fits: above this many studies it is skipped, and said so
 # what both regtest and trimfill offer; other estimators fall back to REML
 FUNNEL_TAU2 = tau2_subset("REML", "DL", "FE")
-FUNNEL_CI = ci_subset("z", "knha")
+FUNNEL_CI = ci_subset("z", "knha", "adhoc")
 # Round percentages whose position on each panel's scale is tabulated (the plot picks its ticks among them).
 PERCENTS = (0.1, 0.5, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.9)
 PANEL_COLUMNS = [

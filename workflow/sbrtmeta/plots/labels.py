@@ -45,7 +45,7 @@ TAU2_LABELS = {
     "GENQM": "median-unbiased generalized Q τ² (weights: patients per arm)",
     "GLMM": "binomial-normal GLMM (ML, 7-node adaptive quadrature)",
 }
-CI_NAMES = {"knha": "Knapp-Hartung", "z": "Wald (z)"}
+CI_NAMES = {"knha": "Knapp-Hartung", "adhoc": "Knapp-Hartung (ad hoc correction)", "z": "Wald (z)"}
 
 
 def level_text(level: float) -> str:

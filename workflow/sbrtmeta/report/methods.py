@@ -144,6 +144,7 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
             "an inverse-variance random-effects model with the "
             f"{tau2} estimator, a {ci} and a prediction interval (metafor's rma and predict)"
         )
+    choices = _interval_choices(pool)
     cells = (
         "site × review histology (studies mixing primaries stay in their review's cell and are counted)"
         if pool["histology"] == "review"
@@ -154,7 +155,7 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
         "",
         f"The effect measure is the proportion of patients (or lesions) with the endpoint at the time point, "
         f"analysed on the {transform} and back-transformed for reporting.{cc} Each {cells} × endpoint × "
-        f"time point was pooled with {model}. A cell with one study reports that study with its Wald CI. "
+        f"time point was pooled with {model}. {choices}A cell with one study reports that study with its Wald CI. "
         "Heterogeneity is given as τ² (with its Q-profile CI), I², H² and Cochran's Q.",
         "",
         KAPLAN_MEIER,
@@ -165,6 +166,36 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
         "Leave-one-out analyses refit each cell of three or more studies without each study in turn.",
         "",
     ]
+
+
+PI_DF_TEXT = {
+    "metafor": "the critical value of the CI (metafor's predict)",
+    "k-1": "a t distribution on k − 1 degrees of freedom with the model-based standard error (the R package "
+    "meta's default since version 8.0; Veroniki et al., Res Synth Methods 2019)",
+    "k-2": "a t distribution on k − 2 degrees of freedom with the model-based standard error (Riley et al., "
+    "BMJ 2011;342:d549; none for fewer than three studies)",
+}
+BACK_TEXT = {
+    "median": "back-transformed estimates (the median rate of the random-effects distribution)",
+    "mean": "mean rates over the random-effects distribution (metafor's transf.ilogit.int / transf.iarcsin.int), "
+    "with prediction intervals back-transformed as quantiles",
+}
+
+
+def _interval_choices(pool: dict) -> str:
+    """The sentence naming the CI correction, the prediction interval's df and the back-transform."""
+    adhoc = (
+        "The Knapp-Hartung scale factor was kept at 1 or more (ad hoc correction; Jackson et al., Stat Med "
+        "2017;36:3923-3934), so no interval is narrower than the Wald one. "
+        if pool["ci_method"] == "adhoc"
+        else ""
+    )
+    glmm = pool["model"] == "glmm"
+    if (pool["tau2_method"] == "FE" and not glmm) or (glmm and pool["pi_df"] == "metafor"):
+        pi = ""  # no prediction interval (common effect), or the GLMM's Wald one said above
+    else:
+        pi = f"The prediction interval uses {PI_DF_TEXT[pool['pi_df']]}. "
+    return f"{adhoc}{pi}Pooled rates are {BACK_TEXT[pool['back_transform']]}. "
 
 
 def _funnel_kind(sensitivity: dict) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sbrtmeta.stats.inference import check_effect_sizes, check_level
+from sbrtmeta.stats.inference import KNHA_SCALED, check_effect_sizes, check_level
 from sbrtmeta.stats.influence import RefitSeries, refit_inference
 from sbrtmeta.stats.random_effects import fit_random_effects_batch
 
@@ -85,7 +85,7 @@ def cumulative(y, v, order=None, tau2_method: str = "REML", ci_method: str = "kn
         fit = fit_random_effects_batch(yb, vb, tau2_method, ci_method, level)
         est[1:], se[1:], tau2[1:] = fit.estimate, fit.se, fit.tau2
         q[1:], q_p[1:], i2[1:], h2[1:] = fit.q, fit.q_p, fit.i2, fit.h2
-        if ci_method == "knha":
+        if ci_method in KNHA_SCALED:
             df[1:] = steps - 1
     zval, pval, ci_low, ci_high = refit_inference(est, se, df, level)
     return CumulativeResult(

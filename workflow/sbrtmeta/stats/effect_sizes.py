@@ -136,6 +136,39 @@ def inverse_transform(y, measure: str = "PLO", n=None):
     return np.where(y > hi, 1.0, np.where(y < lo, 0.0, z))
 
 
+# the measures whose mean back-transform metafor offers (transf.ilogit.int, transf.iarcsin.int;
+# for PR the identity: the mean is the estimate)
+MEAN_MEASURES = ("PLO", "PR", "PAS")
+
+
+def mean_inverse_transform(y: float, measure: str, tau2: float) -> float:
+    """The mean proportion over the random-effects distribution N(y, τ²) on the model's scale:
+    metafor's ``transf.ilogit.int`` (PLO: E[ilogit(θ)], θ ~ N(y, τ²), integrated over
+    y ± 10τ), ``transf.iarcsin.int`` (PAS: E[sin²(θ)] with θ truncated to [0, π/2], integrated
+    over that range within y ± 10τ) or the identity (PR). τ² below machine epsilon (or NaN: no
+    fit) gives the plain back-transform, as there (Viechtbauer, J Stat Softw 2010;36(3))."""
+    if measure not in MEAN_MEASURES:
+        raise ValueError(f"no mean back-transform for {measure!r} (metafor has one for {MEAN_MEASURES})")
+    from scipy import integrate, special, stats
+
+    y = float(y)
+    if np.isnan(y) or measure == "PR" or not tau2 >= np.finfo(float).eps:
+        return float(inverse_transform(y, measure))
+    tau = float(np.sqrt(tau2))
+    lower, upper = y - 10 * tau, y + 10 * tau
+    if measure == "PLO":
+        value, _ = integrate.quad(
+            lambda z: special.expit(z) * stats.norm.pdf(z, y, tau), lower, upper, epsabs=0, epsrel=1e-12, limit=200
+        )
+        return float(value)
+    lower, upper = max(0.0, lower), min(np.pi / 2, upper)
+    mass = stats.norm.cdf((np.pi / 2 - y) / tau) - stats.norm.cdf(-y / tau)
+    value, _ = integrate.quad(
+        lambda z: np.sin(z) ** 2 * stats.norm.pdf(z, y, tau) / mass, lower, upper, epsabs=0, epsrel=1e-12, limit=200
+    )
+    return float(value)
+
+
 def forward_transform(p, measure: str = "PLO", n=None):
     """A proportion on the model's scale (for axes): logit, identity, arcsine square
     root, or ``transf.pft`` at the harmonic mean of ``n`` (PFT)."""

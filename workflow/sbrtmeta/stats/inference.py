@@ -24,7 +24,14 @@ Option spelling, everywhere in the Python API: ``tau2_method`` (one of
 * ``"t"``: t intervals on k - p df without adjusting the standard errors
   (``rma.mv(..., test = "t")``);
 * ``"knha"``: Knapp-Hartung adjusted standard errors with t on k - p df (Knapp &
-  Hartung, Stat Med 2003;22:2693-2710; ``rma.uni(..., test = "knha")``).
+  Hartung, Stat Med 2003;22:2693-2710; ``rma.uni(..., test = "knha")``);
+* ``"adhoc"``: Knapp-Hartung with the ad hoc correction: the scale factor is at least 1, so
+  the interval is never narrower than the Wald-type one on the same t df (Jackson et al., Stat
+  Med 2017;36:3923-3934; ``rma.uni(..., test = "adhoc")``). It stops the zero-width intervals
+  Knapp-Hartung gives when the studies agree exactly (scale factor 0).
+
+The prediction interval's df (``PI_DF``, :func:`prediction_df`) and the back-transform of the
+pooled value (``BACK_TRANSFORMS``) are registered here too.
 
 Heterogeneity fields are spelled ``tau2``, ``q``, ``q_df``, ``q_p``, ``i2``, ``h2``
 in every result, as the columns of ``pooled.csv``.
@@ -47,7 +54,15 @@ TAU2_METHODS = (
     + ("HSk", "DLIT", "SJIT", "PMM", "GENQ", "GENQM")
     + tuple(TAU2_ALIASES)
 )
-CI_METHODS = ("z", "t", "knha")
+CI_METHODS = ("z", "t", "knha", "adhoc")
+# CI methods with the Knapp-Hartung scale factor (rma.uni's test = "knha" | "adhoc")
+KNHA_SCALED = ("knha", "adhoc")
+# the prediction interval's t df: metafor's predict.rma (the CI's: z, or t on k - p under knha/adhoc),
+# meta >= 8.0's default (method.predict = "V": t on k - 1) or Riley et al. 2011's (t on k - 2)
+PI_DF = ("metafor", "k-1", "k-2")
+# the pooled value as a proportion: the back-transformed mean of the model's scale (the median rate
+# of the random-effects distribution), or the mean rate over it (metafor's transf.ilogit.int)
+BACK_TRANSFORMS = ("median", "mean")
 
 
 def check_tau2_method(name: str, allowed: tuple = TAU2_METHODS) -> str:
@@ -62,6 +77,13 @@ def check_ci_method(name: str, allowed: tuple = CI_METHODS) -> str:
     if name not in allowed:
         raise ValueError(f"ci_method {name!r} is not one of {allowed}")
     return name
+
+
+def check_option(name: str, value: str, allowed: tuple) -> str:
+    """``value`` if it is one of ``allowed``, else ValueError naming the option ``name``."""
+    if value not in allowed:
+        raise ValueError(f"{name} {value!r} is not one of {allowed}")
+    return value
 
 
 def canonical_tau2(name: str) -> str:
@@ -98,8 +120,9 @@ WEIGHTED_TAU2 = tau2_subset("GENQ", "GENQM")
 LIKELIHOOD_TAU2 = tau2_subset("REML", "ML")
 # what a meta-regression (and so a subgroup test and Egger's regression test) supports
 REGRESSION_TAU2 = tau2_subset("REML", "ML", "DL", "FE")
-# CI methods of rma.uni models (random effects, meta-regression): Wald or Knapp-Hartung
-KNHA_CI = ci_subset("z", "knha")
+# CI methods of rma.uni models (random effects, meta-regression): Wald or Knapp-Hartung (with or
+# without the ad hoc correction)
+KNHA_CI = ci_subset("z", "knha", "adhoc")
 # CI methods of rma.mv models (multilevel, dose-response): Wald or t without adjustment
 T_CI = ci_subset("z", "t")
 
@@ -119,6 +142,35 @@ def critical_value(level: float, df=None):
         return float(stats.norm.ppf(0.5 + level / 2))
     out = stats.t.ppf(0.5 + level / 2, df)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def knha_scale(rss, df, ci_method: str):
+    """The Knapp-Hartung factor ``s2w`` of rma.uni (arrays or scalars): ``rss / df`` under
+    ``"knha"``, 0 where the weighted residual sum of squares ``rss`` is at most machine epsilon
+    (metafor's guard for identical effect sizes); under ``"adhoc"`` at least 1 (Jackson et al.
+    2017); 1 for the other CI methods."""
+    if ci_method not in KNHA_SCALED:
+        return np.ones_like(np.asarray(rss, dtype=float)) if np.ndim(rss) else 1.0
+    rss = np.asarray(rss, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2w = np.where(rss <= np.finfo(float).eps, 0.0, rss / df)
+    if ci_method == "adhoc":
+        s2w = np.maximum(s2w, 1.0)
+    return float(s2w) if s2w.ndim == 0 else s2w
+
+
+def prediction_df(pi_df: str, ci_df, k):
+    """The t df of the prediction interval (None: the normal quantile) for ``pi_df`` of
+    :data:`PI_DF`: ``"metafor"`` the CI's (``ci_df``, as ``predict.rma``); ``"k-1"`` k - 1
+    (meta >= 8.0's ``method.predict = "V"``, Veroniki et al., Res Synth Methods 2019;10:255-266);
+    ``"k-2"`` k - 2 (Riley et al., BMJ 2011;342:d549; meta's ``"HTS"``), NaN for k < 3, where
+    that interval does not exist (meta gives NA). ``k`` may be an array."""
+    check_option("pi_df", pi_df, PI_DF)
+    if pi_df == "metafor":
+        return ci_df
+    df = np.asarray(k, dtype=float) - (1.0 if pi_df == "k-1" else 2.0)
+    df = np.where(df >= 1, df, np.nan)
+    return float(df) if df.ndim == 0 else df
 
 
 def check_effect_sizes(y, v):

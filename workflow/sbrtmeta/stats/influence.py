@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from sbrtmeta.stats.inference import check_effect_sizes, critical_value
+from sbrtmeta.stats.inference import KNHA_SCALED, check_effect_sizes, critical_value, knha_scale
 from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch
 
 EPS = float(np.finfo(float).eps)
@@ -41,10 +41,10 @@ def _check(y, v):
     return y, v
 
 
-def _knha_scale(w: np.ndarray, y: np.ndarray, mu: float, df: int) -> float:
-    """metafor's Knapp-Hartung factor s2w: RSS/(k - 1), or 0 when RSS <= eps."""
-    rss = float((w * (y - mu) ** 2).sum())
-    return 0.0 if rss <= EPS else rss / df
+def _knha_scale(w: np.ndarray, y: np.ndarray, mu: float, df: int, ci_method: str = "knha") -> float:
+    """metafor's Knapp-Hartung factor s2w: RSS/df, or 0 when RSS <= eps; at least 1 under
+    ``"adhoc"`` (:func:`sbrtmeta.stats.inference.knha_scale`)."""
+    return knha_scale(float((w * (y - mu) ** 2).sum()), df, ci_method)
 
 
 def _deletion_fits(y, v, tau2_method, ci_method, level):
@@ -63,8 +63,8 @@ def _deletion_fits(y, v, tau2_method, ci_method, level):
             except (RuntimeError, FloatingPointError, np.linalg.LinAlgError):
                 continue  # metafor's try(): the row stays NA
             w = 1.0 / (vd + fit.tau2)
-            if ci_method == "knha":
-                s2w, df = _knha_scale(w, yd, fit.estimate, k - 2), k - 2
+            if ci_method in KNHA_SCALED:
+                s2w, df = _knha_scale(w, yd, fit.estimate, k - 2, ci_method), k - 2
             else:
                 s2w, df = 1.0, np.nan
             vals = dict(
@@ -288,7 +288,7 @@ def _case_deletion(y, v, tau2_method, ci_method, level) -> dict:
     w = 1.0 / (v + fit.tau2)
     sw = w.sum()
     mu = fit.estimate
-    s2w = _knha_scale(w, y, mu, k - 1) if ci_method == "knha" else 1.0
+    s2w = _knha_scale(w, y, mu, k - 1, ci_method) if ci_method in KNHA_SCALED else 1.0
     vb = s2w / sw
     if not vb > 0:
         raise ValueError(
@@ -383,11 +383,11 @@ def _leave_one_out_batch(y, v, tau2_method, ci_method, level):
         except (RuntimeError, FloatingPointError, ValueError, np.linalg.LinAlgError):
             fit = None
         if fit is not None:
-            if ci_method != "knha":
+            if ci_method not in KNHA_SCALED:
                 return fit.estimate, fit.se
             w = np.where(keep, 1.0 / (V + fit.tau2[:, None]), 0.0)
             rss = (w * np.where(keep, Y - fit.estimate[:, None], 0.0) ** 2).sum(axis=1)
-            s2w = np.where(rss <= EPS, 0.0, rss / (k - 2))  # metafor's Knapp-Hartung factor
+            s2w = knha_scale(rss, k - 2, ci_method)  # metafor's Knapp-Hartung factor
             return fit.estimate, np.sqrt(s2w / w.sum(axis=1))
     loo = leave1out(y, v, tau2_method, ci_method, level)
     return loo.estimate, loo.se

@@ -44,6 +44,7 @@ from scipy import optimize, stats
 from sbrtmeta.stats.inference import (
     INTERCEPT_NAME,
     KNHA_CI,
+    KNHA_SCALED,
     REGRESSION_TAU2,
     Coefficients,
     FixedEffects,
@@ -53,6 +54,7 @@ from sbrtmeta.stats.inference import (
     check_effect_sizes,
     check_level,
     check_tau2_method,
+    knha_scale,
     predict_rows,
 )
 from sbrtmeta.stats.model_comparison import gls_loglik
@@ -492,10 +494,9 @@ def _knha_scale(fit: _WLS, ci_method: str, k: int, p: int):
     """``(s2w, df)``: the Knapp-Hartung scale of the covariance (the weighted residual
     sum of squares over k - p, 0 when it is 0 to rounding) and the t df, or (1, None)
     for Wald tests."""
-    if ci_method != "knha":
+    if ci_method not in KNHA_SCALED:
         return 1.0, None
-    rss = fit.rss
-    return (0.0 if rss <= np.finfo(float).eps else rss / (k - p)), k - p
+    return knha_scale(fit.rss, k - p, ci_method), k - p
 
 
 def fit_meta_regression(

@@ -38,7 +38,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from sbrtmeta.stats.inference import CI_METHODS, REGRESSION_TAU2, check_ci_method, check_effect_sizes, check_tau2_method
+from sbrtmeta.stats.inference import (
+    CI_METHODS,
+    KNHA_SCALED,
+    REGRESSION_TAU2,
+    check_ci_method,
+    check_effect_sizes,
+    check_tau2_method,
+)
 
 COMPTOL = float(np.sqrt(np.finfo(float).eps))  # metafor's control$comptol
 _EPS = 4 * np.finfo(float).eps
@@ -241,8 +248,9 @@ def fit_statistics(X, Y, V, tau2_method: str, ci_method: str, btt):
     tau2 = _tau2_batch(X, Y, V, tau2_method)
     fit = _Batch(X, Y, V, tau2)
     vb = fit.Finv
-    if ci_method == "knha":
-        vb = vb * (fit.rss() / (k - p))[:, None, None]
+    if ci_method in KNHA_SCALED:
+        s2w = fit.rss() / (k - p)
+        vb = vb * (np.maximum(s2w, 1.0) if ci_method == "adhoc" else s2w)[:, None, None]
     se = np.sqrt(np.einsum("mii->mi", vb))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = fit.beta / se

@@ -22,7 +22,17 @@ Models, as metafor (Viechtbauer, J Stat Softw 2010;36(3):1-48):
 The back-transform to the proportion scale is ``predict(res, transf =)`` with ``transf.ilogit``
 (PLO), the identity (PR), ``transf.iarcsin`` (PAS) or ``transf.ipft.hm`` with the studies'
 sample sizes (PFT; Miller, Am Stat 1978;32:138), from
-:func:`sbrtmeta.stats.effect_sizes.inverse_transform`.
+:func:`sbrtmeta.stats.effect_sizes.inverse_transform`: the median rate of the random-effects
+distribution. With ``back_transform="mean"`` the estimate and its CI are the mean rate over that
+distribution instead, ``transf.ilogit.int`` (PLO) or ``transf.iarcsin.int`` (PAS) with the
+model's τ² (:func:`sbrtmeta.stats.effect_sizes.mean_inverse_transform`); the prediction interval's
+bounds, quantiles of the distribution of true rates, keep the plain back-transform (metafor's
+``predict(transf = transf.ilogit.int)`` integrates them too, which makes them no quantile).
+
+``pi_df`` sets the prediction interval's t df (:data:`sbrtmeta.stats.inference.PI_DF`):
+``"metafor"`` as ``predict.rma``, ``"k-1"`` as meta >= 8.0's default and ``"k-2"`` as Riley et al.
+(BMJ 2011;342:d549), the last two with the model-based standard error (meta's
+``method.predict = "V"`` / ``"HTS"``: ``μ̂ ± t(k-1 | k-2) √(SE² + τ²)``, SE not Knapp-Hartung's).
 """
 
 from __future__ import annotations
@@ -34,14 +44,24 @@ import pandas as pd
 from scipy import stats
 
 from sbrtmeta.stats.effect_sizes import (
+    MEAN_MEASURES,
     boundary_studies,
     forward_transform,
     inverse_transform,
+    mean_inverse_transform,
     proportion_effect_sizes,
     study_interval,
 )
 from sbrtmeta.stats.glmm import fit_glmm_logit
-from sbrtmeta.stats.inference import canonical_tau2, check_level, critical_value
+from sbrtmeta.stats.inference import (
+    BACK_TRANSFORMS,
+    PI_DF,
+    canonical_tau2,
+    check_level,
+    check_option,
+    critical_value,
+    prediction_df,
+)
 from sbrtmeta.stats.random_effects import fit_random_effects
 
 __all__ = ["MODELS", "POOLED_FIELDS", "PooledProportion", "pool_effect_sizes", "pool_proportions"]
@@ -87,6 +107,9 @@ class PooledProportion:
     yi, vi : the studies' effect sizes and sampling variances.
     events, n : the studies' counts (the PFT back-transform uses the harmonic mean of ``n``).
     weights : the studies' weights in %.
+    pi_df : the prediction interval's df option (:data:`sbrtmeta.stats.inference.PI_DF`).
+    pi_se, pi_dfs : the prediction interval's standard error and t df (None: z) under ``pi_df``.
+    back : ``"median"`` or ``"mean"``: how the estimate and CI become proportions (module text).
     """
 
     measure: str
@@ -113,6 +136,10 @@ class PooledProportion:
     events: np.ndarray = field(repr=False)
     n: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
+    pi_df: str = "metafor"
+    pi_se: float = float("nan")
+    pi_dfs: float | None = None
+    back: str = "median"
 
     @property
     def k(self) -> int:
@@ -122,6 +149,13 @@ class PooledProportion:
     def back_transform(self, value) -> float:
         """``value`` (the measure's scale) as a proportion; NaN stays NaN."""
         return float(inverse_transform(value, self.measure, self.n)) if not np.isnan(value) else np.nan
+
+    def _rate(self, value) -> float:
+        """The estimate or a CI bound as a proportion: :meth:`back_transform`, or with
+        ``back="mean"`` the mean over N(value, τ²) (a single study: its own value)."""
+        if self.back == "mean" and self.model != "single study":
+            return mean_inverse_transform(value, self.measure, self.tau2)
+        return self.back_transform(value)
 
     def conf_int(self, level: float | None = None, back_transform: bool = True) -> tuple[float, float]:
         """Confidence interval of the pooled value at ``level`` (the fit's level by default),
@@ -139,7 +173,7 @@ class PooledProportion:
             crit = critical_value(check_level(level), self.df)
             low, high = self.estimate - crit * self.se, self.estimate + crit * self.se
         if back_transform:
-            return self.back_transform(low), self.back_transform(high)
+            return self._rate(low), self._rate(high)
         return float(low), float(high)
 
     def share_above(self, cutoff: float) -> tuple[float, float, float]:
@@ -156,8 +190,13 @@ class PooledProportion:
         if self.model == "single study":
             return (np.nan, np.nan, np.nan)
         c = float(forward_transform(cutoff, self.measure, self.n))
-        scale = np.sqrt(self.se**2 + self.tau2)
-        dist = stats.norm if self.df is None else stats.t(self.df)
+        if self.pi_df == "metafor":
+            scale = np.sqrt(self.se**2 + self.tau2)
+            dist = stats.norm if self.df is None else stats.t(self.df)
+        else:  # the prediction interval's se and df, as predict(pi.type = "t" | "riley", prob = )
+            if self.pi_dfs is None or np.isnan(self.pi_dfs):
+                return (np.nan, np.nan, np.nan)
+            scale, dist = self.pi_se, stats.t(self.pi_dfs)
         low, high = self.conf_int(back_transform=False)
         tiny = 1e-12 * max(1.0, abs(c))
         if scale <= tiny:  # zero width up to rounding (identical studies under Knapp-Hartung, where metafor
@@ -176,6 +215,7 @@ class PooledProportion:
         row = dict(model=self.model, transform=self.measure, tau2_method=self.tau2_method, ci_method=self.ci_method)
         row["model_estimate"] = self.estimate
         row.update({key: self.back_transform(getattr(self, key)) for key in _INTERVAL_FIELDS})
+        row["estimate"] = self._rate(self.estimate)
         row["ci_low"], row["ci_high"] = self.conf_int()
         row.update({key: getattr(self, key) for key in _HETEROGENEITY_FIELDS[2:]})
         return row
@@ -212,21 +252,24 @@ def _single_study(yi, vi, x, n, measure, level, study_ci) -> dict:
     return fields
 
 
-def _random_effects(yi, vi, tau2_method, ci_method, level, n=None) -> dict:
+def _random_effects(yi, vi, tau2_method, ci_method, level, n=None, pi_df="metafor") -> dict:
     # n, the studies' sizes, are the weights of the GENQ and GENQM τ² estimators
-    fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True, weights=n)
+    fit = fit_random_effects(yi, vi, tau2_method, ci_method, level, tau2_ci=True, weights=n, pi_df=pi_df)
     fields = dict(model="random effects" if canonical_tau2(tau2_method) != "FE" else "common effect")
     fields.update(tau2_method=tau2_method, ci_method=ci_method)
     fields.update({key: getattr(fit, key) for key in ("estimate", "se", "df", "ci_low", "ci_high", "weights")})
     fields.update({key: getattr(fit, key) for key in _HETEROGENEITY_FIELDS})
+    fields.update(pi_se=fit.pi_se, pi_dfs=fit.pi_df)
     return fields
 
 
-def _glmm(x, n, vi, level) -> dict:
-    """The GLMM's fit with the prediction interval ``predict.rma`` gives (z, sqrt(se² + τ²)); the
-    GLMM has no study weights, so they are shown as inverse-variance weights at its τ²."""
+def _glmm(x, n, vi, level, pi_df="metafor") -> dict:
+    """The GLMM's fit with the prediction interval ``predict.rma`` gives (z, sqrt(se² + τ²); t on
+    k - 1 or k - 2 df under ``pi_df``); the GLMM has no study weights, so they are shown as
+    inverse-variance weights at its τ²."""
     fit = fit_glmm_logit(x, n, level=level)
-    crit = critical_value(level)
+    pi_dfs = prediction_df(pi_df, None, len(x))
+    crit = critical_value(level, pi_dfs)
     pi_se = np.sqrt(fit.se**2 + fit.tau2)
     w = 1.0 / (vi + fit.tau2)
     return dict(
@@ -248,6 +291,8 @@ def _glmm(x, n, vi, level) -> dict:
         q=fit.qe_wald,
         q_p=fit.qe_wald_p,
         weights=100.0 * w / w.sum(),
+        pi_se=pi_se,
+        pi_dfs=pi_dfs,
     )
 
 
@@ -262,22 +307,29 @@ def pool_effect_sizes(
     ci_method: str = "knha",
     level: float = 0.95,
     study_ci: str = "clopper-pearson",
+    pi_df: str = "metafor",
+    back_transform: str = "median",
 ) -> PooledProportion:
     """Pool the studies' effect sizes ``yi``, ``vi`` of ``measure`` (from
     :func:`~sbrtmeta.stats.effect_sizes.proportion_effect_sizes` of ``events`` and ``n``):
     one study is reported as itself with its interval ``study_ci``, more are fitted by
-    ``model`` (module docstring)."""
+    ``model`` (module docstring; ``pi_df`` and ``back_transform`` there too)."""
     check_model(model, measure)
     check_level(level)
+    check_option("pi_df", pi_df, PI_DF)
+    check_option("back_transform", back_transform, BACK_TRANSFORMS)
+    if back_transform == "mean" and measure not in MEAN_MEASURES:
+        raise ValueError(f"back_transform 'mean' needs measure {MEAN_MEASURES} (metafor has no mean for {measure})")
     yi, vi = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     x, n = np.asarray(events, dtype=float), np.asarray(n, dtype=float)
     if len(yi) == 1:
         fields = _single_study(yi, vi, x, n, measure, level, study_ci)
     elif model == "glmm":
-        fields = _glmm(x, n, vi, level)
+        fields = _glmm(x, n, vi, level, pi_df)
     else:
-        fields = _random_effects(yi, vi, tau2_method, ci_method, level, n)
-    return PooledProportion(measure=measure, level=level, yi=yi, vi=vi, events=x, n=n, **fields)
+        fields = _random_effects(yi, vi, tau2_method, ci_method, level, n, pi_df)
+    opts = dict(pi_df=pi_df, back=back_transform)
+    return PooledProportion(measure=measure, level=level, yi=yi, vi=vi, events=x, n=n, **fields, **opts)
 
 
 def _counts(data: pd.DataFrame, column: str) -> np.ndarray:
@@ -324,6 +376,8 @@ def pool_proportions(
     add: float = 0.5,
     to: str = "only0",
     study_ci: str = "clopper-pearson",
+    pi_df: str = "metafor",
+    back_transform: str = "median",
 ) -> PooledProportion:
     """Pool the proportions ``events / n`` of the rows of ``data``, one row per study.
 
@@ -340,13 +394,18 @@ def pool_proportions(
         ``"DL"``, ``"PM"``, ``"EB"``, ``"HE"``, ``"HS"``, ``"SJ"``, ``"HSk"``, ``"DLIT"``, ``"SJIT"``,
         ``"PMM"``, ``"GENQ"`` and ``"GENQM"`` (weights: the studies' sizes), or ``"FE"`` (common
         effect); aliases as metafor's.
-    ci_method : ``"knha"`` (Knapp-Hartung, t on k - 1 df) or ``"z"`` (Wald).
+    ci_method : ``"knha"`` (Knapp-Hartung, t on k - 1 df), ``"adhoc"`` (the same with the
+        scale factor at least 1, Jackson et al. 2017) or ``"z"`` (Wald).
     level : confidence level of the intervals.
     model : ``"random-effects"`` (inverse variance) or ``"glmm"`` (binomial-normal; PLO only).
     add, to : continuity correction of PLO and PR, as ``escalc(add =, to =)``.
     study_ci : the interval of a single study (k = 1 is reported, not fitted):
         ``"clopper-pearson"``, ``"wilson"``, ``"wilson-cc"``, ``"agresti-coull"``, ``"jeffreys"``
         or ``"wald"`` (on the measure's scale).
+    pi_df : the prediction interval's df: ``"metafor"`` (predict.rma's), ``"k-1"`` (meta >= 8.0)
+        or ``"k-2"`` (Riley et al. 2011), the last two with the model-based standard error.
+    back_transform : ``"median"`` (the back-transformed estimate) or ``"mean"`` (the mean rate over
+        the random-effects distribution, metafor's ``transf.ilogit.int``; PLO, PAS and PR).
 
     The defaults are the workflow's (``config/config.yaml``), so the result for a cell's rows
     is that cell's row of ``pooled.csv``.
@@ -365,4 +424,6 @@ def pool_proportions(
     x, size = _counts(data, events), _counts(data, n)
     _check_rows(data, x, size, events, n, measure, add, to)
     yi, vi = proportion_effect_sizes(x, size, measure, add, to)
-    return pool_effect_sizes(yi, vi, x, size, measure, model, tau2_method, ci_method, level, study_ci)
+    return pool_effect_sizes(
+        yi, vi, x, size, measure, model, tau2_method, ci_method, level, study_ci, pi_df, back_transform
+    )

@@ -11,8 +11,10 @@ The estimators follow metafor's ``rma.uni`` (Viechtbauer, J Stat Softw 2010;36(3
   EB, Morris, J Am Stat Assoc 1983;78:47-55 (the same estimating equation as PM);
   ML and REML, Viechtbauer, J Educ Behav Stat 2005;30:261-293;
 * Wald (z) or Knapp-Hartung (t with k-1 df; Knapp & Hartung, Stat Med
-  2003;22:2693-2710) confidence intervals;
-* the prediction interval of ``predict.rma`` (Riley et al., BMJ 2011;342:d549);
+  2003;22:2693-2710) confidence intervals, the latter also with the ad hoc correction
+  (``test = "adhoc"``: scale factor at least 1; Jackson et al., Stat Med 2017;36:3923-3934);
+* the prediction interval of ``predict.rma`` (Riley et al., BMJ 2011;342:d549), or on k - 1
+  or k - 2 t df with the model-based standard error (``pi_df``, :func:`sbrtmeta.stats.inference.prediction_df`);
 * Cochran's Q, I² and H² (Higgins & Thompson, Stat Med 2002;21:1539-1558), and the
   Q-profile confidence interval for τ² of ``confint.rma`` (Viechtbauer, Stat Med
   2007;26:37-52).
@@ -36,12 +38,15 @@ from scipy import stats
 from sbrtmeta.stats.generalized_q import tau2_genq, tau2_genqm
 from sbrtmeta.stats.inference import (
     KNHA_CI,
+    KNHA_SCALED,
     WEIGHTED_TAU2,
     canonical_tau2,
     check_ci_method,
     check_level,
     check_tau2_method,
     critical_value,
+    knha_scale,
+    prediction_df,
 )
 
 _MAX_ITER = 500
@@ -58,6 +63,7 @@ class RandomEffectsResult:
     ci_low, ci_high : confidence interval of the estimate.
     pi_low, pi_high : prediction interval for a new study's true effect (NaN for
         the common-effect model, as ``predict.rma`` gives none).
+    pi_se, pi_df : its standard error ``√(se² + τ²)`` and t df (None: z), after ``pi_df``.
     tau2 : between-study variance (0 for the common-effect model).
     tau2_ci_low, tau2_ci_high : Q-profile confidence interval of τ² (NaN for FE).
     q, q_df, q_p : Cochran's Q for heterogeneity, its df and p-value.
@@ -87,6 +93,8 @@ class RandomEffectsResult:
     weights: np.ndarray
     tau2_ci_low: float = float("nan")
     tau2_ci_high: float = float("nan")
+    pi_se: float = float("nan")
+    pi_df: float | None = None
 
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
         """Confidence interval of the pooled estimate at ``level`` (z, or t on ``df``)."""
@@ -480,11 +488,23 @@ def _tau2_qprofile(y, v, mask, k, level, tau2, mom0):
 # --- model fit ---------------------------------------------------------------------------
 
 
-def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False, weights=None):
+def _prediction(mom, se, tau2, k, ci_df, level, pi_df):
+    """The prediction interval's standard error, t df (None: z) and critical value: the model's
+    se and the CI's df (``"metafor"``), or the model-based se ``√(1/Σw)`` (not Knapp-Hartung's)
+    with t on k - 1 or k - 2 df, as meta's ``method.predict = "V"`` / ``"HTS"``."""
+    if pi_df == "metafor":
+        df, base = ci_df, se
+    else:
+        df, base = prediction_df(pi_df, ci_df, k), np.sqrt(1.0 / mom.sw)
+    crit = np.full_like(se, critical_value(level)) if df is None else critical_value(level, df)
+    return np.sqrt(base**2 + tau2), df, crit
+
+
+def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False, weights=None, pi_df="metafor"):
     check_tau2_method(tau2_method)
     check_ci_method(ci_method, KNHA_CI)
     check_level(level)
-    if ci_method == "knha" and np.any(k < 2):
+    if ci_method in KNHA_SCALED and np.any(k < 2):
         raise ValueError("Knapp-Hartung intervals need k >= 2 studies")
     weights = _as_weights(weights, y, mask, tau2_method)
     fe = _Moments(y, v, mask, np.zeros(y.shape[0]))  # shared by the τ² estimator and Q
@@ -496,10 +516,14 @@ def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False, weights=Non
         s2 = mom.q / (k - 1)
         se = np.sqrt(s2 / mom.sw)
         crit = critical_value(level, k - 1)
+    elif ci_method == "adhoc":  # metafor's factor: 0 at RSS <= eps, then at least 1
+        se = np.sqrt(knha_scale(mom.q, k - 1, "adhoc") / mom.sw)
+        crit = critical_value(level, k - 1)
     else:
         se = np.sqrt(1.0 / mom.sw)
         crit = np.full_like(mu, critical_value(level))
-    pi_se = np.sqrt(se**2 + tau2)
+    ci_df = (k - 1) if ci_method in KNHA_SCALED else None
+    pi_se, pi_dfs, pi_crit = _prediction(mom, se, tau2, k, ci_df, level, pi_df)
     q = fe.q
     with np.errstate(divide="ignore", invalid="ignore"):
         q_p = np.where(k > 1, stats.chi2.sf(q, k - 1), np.nan)
@@ -511,9 +535,9 @@ def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False, weights=Non
             i2 = np.where(k > 1, 100.0 * tau2 / (vt + tau2), 0.0)
             h2 = np.where(k > 1, (vt + tau2) / vt, 1.0)
     nan = np.full_like(mu, np.nan)
-    pi_lo = mu - crit * pi_se if not common else nan
-    pi_hi = mu + crit * pi_se if not common else nan
-    return tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe
+    pi_lo = mu - pi_crit * pi_se if not common else nan
+    pi_hi = mu + pi_crit * pi_se if not common else nan
+    return tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe, (pi_se, pi_dfs)
 
 
 def fit_random_effects(
@@ -524,12 +548,15 @@ def fit_random_effects(
     level: float = 0.95,
     tau2_ci: bool = False,
     weights=None,
+    pi_df: str = "metafor",
 ) -> RandomEffectsResult:
     """Fit a common-effect (``FE``) or random-effects model, as ``rma.uni``.
 
     ``ci_method="knha"`` gives Knapp-Hartung standard errors with t(k-1) intervals,
-    as ``test="knha"`` in metafor; ``"z"`` gives Wald intervals. The prediction
-    interval uses the same critical value, as ``predict.rma`` does. With
+    as ``test="knha"`` in metafor, ``"adhoc"`` the same with the factor at least 1
+    (``test="adhoc"``); ``"z"`` gives Wald intervals. The prediction
+    interval uses the same critical value, as ``predict.rma`` does, unless ``pi_df`` is
+    ``"k-1"`` or ``"k-2"`` (:func:`_prediction`). With
     ``tau2_ci=True`` the result also carries the Q-profile CI of τ², as
     ``confint.rma`` gives it (two more root searches, so it is off by default).
     ``weights`` are the fixed weights of GENQ and GENQM (e.g. sample sizes), used for τ² only.
@@ -540,8 +567,8 @@ def fit_random_effects(
     if y.size and np.isnan(y.min()):  # one reduction instead of a mask (speed at k = 10^6)
         raise ValueError("effect sizes and variances must be finite (found NaN or inf)")
     yb, vb, mask, k = _as_batch(y, v)
-    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe = _fit(
-        yb, vb, mask, k, tau2_method, ci_method, level, weights=weights
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, fe, (pi_se, pi_dfs) = _fit(
+        yb, vb, mask, k, tau2_method, ci_method, level, weights=weights, pi_df=pi_df
     )
     if not tau2_ci or canonical_tau2(tau2_method) == "FE" or k[0] < 2:
         t_lo = t_hi = np.array([np.nan])
@@ -564,10 +591,12 @@ def fit_random_effects(
         k=kk,
         tau2_method=tau2_method,
         ci_method=ci_method,
-        df=kk - 1 if ci_method == "knha" else None,
+        df=kk - 1 if ci_method in KNHA_SCALED else None,
         weights=100.0 * mom.w[0] / mom.sw[0],
         tau2_ci_low=float(t_lo[0]),
         tau2_ci_high=float(t_hi[0]),
+        pi_se=float(pi_se[0]),
+        pi_df=None if pi_dfs is None else float(np.ravel(pi_dfs)[0]),
     )
 
 
@@ -581,7 +610,7 @@ def fit_random_effects_batch(
     (the tests use it to show the batch converges; results are otherwise the same).
     ``weights`` (shape (m, k) or (k,)) are GENQ's and GENQM's fixed weights."""
     yb, vb, mask, k = _as_batch(y, v)
-    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, _ = _fit(
+    tau2, mom, mu, se, crit, pi_lo, pi_hi, q, q_p, i2, h2, _, _ = _fit(
         yb, vb, mask, k, tau2_method, ci_method, level, strict, weights
     )
     return BatchResult(

@@ -69,6 +69,8 @@ def pool(
         add=o.add,
         to=o.to,
         targets=o.targets,
+        pi_df=o.pi_df,
+        back_transform=o.back_transform,
     )
     missing = not_pooled(included, excluded, sites, endpoints, o.histology)
     tests = subgroup_differences(
