@@ -38,6 +38,8 @@ from sbrtmeta.plots.labels import (
     method_text,
     p_text,
     pct,
+    share_cutoffs,
+    share_text,
     shorten,
     site_title,
     statistic_text,
@@ -285,7 +287,30 @@ def _footnote(
         foot.append(ROB_FOOTNOTE)
     if (cells["k"] >= 2).any():
         foot.insert(0, f"Pooled: {method_text(cells, level)}; prediction interval shown as a bar.")
+        shares = _share_footnote(cells, level)
+        if shares:
+            foot.insert(1, shares)
     return foot
+
+
+def _share_footnote(cells: pd.DataFrame, level: float) -> str:
+    """The shares of true rates above the cutoffs of ``pooling.targets`` (the ``share_above_*`` columns), per
+    pooled row: ``"Share of true rates above 80% (predictive distribution, 95% CI): Lung 62% (41–80); ..."``."""
+    said = []
+    for c in share_cutoffs(cells.columns):
+        rows = [(r, share_text(r, c)) for r in cells.itertuples(index=False)]
+        given = [f"{_cell_title(r)} {t}" for r, t in rows if t]
+        if given:
+            said.append(f"above {c:g}%: " + ", ".join(given))
+    if not said:
+        return ""
+    return f"Share of true rates (predictive distribution, {level_text(level)} CI) " + "; ".join(said) + "."
+
+
+def _cell_title(r) -> str:
+    """A pooled row's site, with its histology when it has one."""
+    histology = getattr(r, "histology", None)
+    return site_title(r.site, histology if isinstance(histology, str) and histology else None)
 
 
 def _wrapped(fig, renderer, texts: list[str], width_in: float, bold: bool = False) -> list[str]:

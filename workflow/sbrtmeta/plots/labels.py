@@ -273,3 +273,41 @@ def dose_model_text(model) -> str:
         f"{kind}; {model['tau2_method']}): logit LC = b0 + {dose}{site}; k = {model['k']} arms, "
         f"{model['n_studies']} studies; {test} {level}"
     )
+
+
+SHARE_COLUMN = re.compile(r"^share_above_(\d+(?:\.\d+)?)$")  # pooled.csv's pooling.targets columns
+
+
+def share_cutoffs(columns) -> list[float]:
+    """The cutoffs in % of a table's ``share_above_<percent>`` columns (``pooling.targets``), sorted."""
+    return sorted(float(m.group(1)) for m in map(SHARE_COLUMN.match, map(str, columns)) if m)
+
+
+def share_text(row, cutoff_pct: float) -> str:
+    """``"62% (41–80)"``: the share of true rates above ``cutoff_pct`` and its interval in whole percent
+    (``share_above_<cutoff>``, ``_low``, ``_high`` of ``row``), or ``""`` where it is not given."""
+    name = f"share_above_{cutoff_pct:g}"
+    values = [getattr(row, name + end, float("nan")) for end in ("", "_low", "_high")]
+    if not all(_given(v) for v in values):
+        return ""
+    est, low, high = (f"{100 * float(v):.0f}" for v in values)
+    return f"{est}% ({low}–{high})"
+
+
+def share_header(cutoff_pct: float, level: float) -> str:
+    """The headline table's column of one target: ``"True rates > 80%: share (95% CI)"``."""
+    return f"True rates > {cutoff_pct:g}%: share ({level_text(level)} CI)"
+
+
+def share_sentence(row, cutoffs: list[float], level: float) -> str:
+    """One sentence of a pooled cell's targets (``pooling.targets``), e.g. ``"Of the true rates of new series,
+    62% (95% CI 41–80) are expected above 80% and 35% (20–52) above 90%."``; ``""`` with none given."""
+    parts = [(c, share_text(row, c)) for c in cutoffs]
+    parts = [(c, t) for c, t in parts if t]
+    if not parts:
+        return ""
+    (c0, t0), rest = parts[0], parts[1:]
+    first = t0.replace("(", f"({level_text(level)} CI ", 1) + f" are expected above {c0:g}%"
+    tail = [f"{t} above {c:g}%" for c, t in rest]
+    said = first if not tail else ", ".join([first, *tail[:-1]]) + f" and {tail[-1]}"
+    return f"Of the true rates of new series (predictive distribution), {said}."

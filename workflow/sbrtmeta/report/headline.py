@@ -14,7 +14,15 @@ import re
 import pandas as pd
 
 from sbrtmeta.data.cells import CELL
-from sbrtmeta.plots.labels import endpoint_name, level_text, site_title
+from sbrtmeta.plots.labels import (
+    endpoint_name,
+    level_text,
+    share_cutoffs,
+    share_header,
+    share_sentence,
+    share_text,
+    site_title,
+)
 from sbrtmeta.report.certainty_section import SYMBOLS
 from sbrtmeta.report.formats import finite, markdown_table
 
@@ -41,8 +49,9 @@ def synthetic_note(included: pd.DataFrame | None) -> str | None:
     )
 
 
-def headline_header(level: float = 0.95) -> list[str]:
-    """The headline table's columns, the intervals named by the pooling's ``level``."""
+def headline_header(level: float = 0.95, cutoffs: list[float] | None = None) -> list[str]:
+    """The headline table's columns, the intervals named by the pooling's ``level``; with ``cutoffs`` (in %,
+    ``pooling.targets``) a column per cutoff: the share of true rates above it (:func:`share_header`)."""
     return [
         "Site",
         "Histology",
@@ -53,6 +62,7 @@ def headline_header(level: float = 0.95) -> list[str]:
         f"{level_text(level)} PI, %",
         "I², %",
         "Certainty (GRADE)",
+        *(share_header(c, level) for c in cutoffs or []),
     ]
 
 
@@ -131,8 +141,10 @@ def headline_table(
 ) -> pd.DataFrame:
     """One row per cell of ``pooled`` (:func:`headline_header`), as text: participants with their unit
     (:func:`participant_units`), rate and CI in % with one decimal, the prediction interval and
-    I² of pooled cells (blank for a single study), and the certainty as ⊕ symbols and its word."""
-    certainty, units = _certainty(sof), units or {}
+    I² of pooled cells (blank for a single study), the certainty as ⊕ symbols and its word, and with
+    ``pooling.targets`` (``share_above_*`` columns) the share of true rates above each cutoff (blank where the
+    cell's endpoint has no such target or the rate rests on one study)."""
+    certainty, units, cutoffs = _certainty(sof), units or {}, share_cutoffs(pooled.columns)
     rows = []
     for r in ordered_cells(pooled, sites).itertuples(index=False):
         key, pooled_cell = _key(r), int(r.k) >= 2
@@ -149,9 +161,10 @@ def headline_table(
                 f"{_one_decimal(r.pi_low)}–{_one_decimal(r.pi_high)}" if pooled_cell and finite(r.pi_low) else "",
                 f"{float(r.i2):.0f}" if pooled_cell and finite(r.i2) else "",
                 f"{SYMBOLS[word]} {word}" + (" (provisional)" if provisional else "") if word in SYMBOLS else "",
+                *(share_text(r, c) for c in cutoffs),
             ]
         )
-    return pd.DataFrame(rows, columns=headline_header(level))
+    return pd.DataFrame(rows, columns=headline_header(level, cutoffs))
 
 
 def headline_sentences(
@@ -159,10 +172,13 @@ def headline_sentences(
     sof: pd.DataFrame | None = None,
     units: dict[tuple, str] | None = None,
     sites: list[str] | None = None,
+    level: float = 0.95,
 ) -> list[str]:
     """One sentence per pooled rate (k ≥ 2): ``"Lung, colorectal: LC at 24 months 86% (77–92), 11 studies,
-    574 lesions; certainty very low."`` (whole percent; participants in the cell's unit)."""
-    certainty, units = _certainty(sof), units or {}
+    574 lesions; certainty very low."`` (whole percent; participants in the cell's unit), followed, with
+    ``pooling.targets``, by one sentence of the shares of true rates above the cutoffs
+    (:func:`sbrtmeta.plots.labels.share_sentence`)."""
+    certainty, units, cutoffs = _certainty(sof), units or {}, share_cutoffs(pooled.columns)
     out = []
     for r in ordered_cells(pooled, sites).itertuples(index=False):
         if int(r.k) < 2:
@@ -177,7 +193,8 @@ def headline_sentences(
         )
         if word:
             text += f"; certainty {word}" + (" (provisional)" if provisional else "")
-        out.append(text + ".")
+        shares = share_sentence(r, cutoffs, level)
+        out.append(text + "." + (f" {shares}" if shares else ""))
     return out
 
 
@@ -193,7 +210,7 @@ def headline_lines(
         return []
     table = headline_table(pooled, sof, units, sites, level)
     singles = int((pooled["k"] < 2).sum())
-    words = headline_sentences(pooled, sof, units, sites)
+    words = headline_sentences(pooled, sof, units, sites, level)
     return [
         "## Answer",
         "",

@@ -43,7 +43,7 @@ def report_docx(
                         "study (k = 1) is that study's, not pooled."
                     ],
                 ),
-                "\n".join(f"- {line}" for line in headline_sentences(pooled, sof, units, sites)),
+                "\n".join(f"- {line}" for line in headline_sentences(pooled, sof, units, sites, level)),
             ],
         ),
         (
