@@ -19,6 +19,7 @@ if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != PACKAGE_DIR:
 
 
 from sbrtmeta.analysis.config_checks import preflight
+from sbrtmeta.steps.results_folder import remove_stale
 
 
 configfile: "config/config.yaml"
@@ -71,6 +72,15 @@ rule all:
 
 
 onsuccess:
+    # results/ belongs to this config: after a complete run of the default target, files no job of this run makes
+    # (left by an earlier config) are removed (sbrtmeta.steps.results_folder; README, "What a run leaves").
+    if complete_run(workflow):
+        removed = remove_stale("results", made_by(workflow.dag.jobs))
+        if removed:
+            names = ", ".join(str(p) for p in removed[:5]) + (
+                f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+            )
+            print(f"Removed {len(removed)} file(s) an earlier config left in results/: {names}", file=sys.stderr)
     # Snakemake's job-rate limiter (--max-jobs-per-timespan, 1 s) re-checks the queue on a threading.Timer, which
     # kept the process alive for up to a second after the last job: cancel the timers of this workflow's scheduler
     # (their function closes over it), and no other timer of the process.

@@ -70,6 +70,21 @@ def code_of(script):
     return sorted(os.path.relpath(_module_file(m)) for m in closure)
 
 
+# --- what a run makes (results/ belongs to the config) ------------------------------------
+
+
+def made_by(jobs):
+    """Every file and folder the jobs write: outputs, logs and benchmarks."""
+    return [str(f) for job in jobs for f in (*job.output, *job.log, *filter(None, [job.benchmark]))]
+
+
+def complete_run(workflow):
+    """The run planned the whole workflow: the default target, nothing omitted or cut short."""
+    dag, settings = workflow.dag, workflow.dag_settings
+    whole = {getattr(rule, "name", rule) for rule in dag.targetrules} == {"all"} and not dag.targetfiles
+    return whole and not (settings.omit_from or settings.until or settings.allowed_rules)
+
+
 # --- inputs and parameters from config --------------------------------------------------
 
 
