@@ -6,6 +6,7 @@ import re
 import pandas as pd
 import pytest
 from sbrtmeta.report.certainty_section import SYMBOLS
+from sbrtmeta.report.formats import apa_p_values
 from sbrtmeta.report.headline import (
     headline_header,
     headline_lines,
@@ -128,6 +129,14 @@ def test_synthetic_studies_are_said_in_summary_and_methods():
     )
 
 
+def test_reasons_print_p_values_in_apa_style():
+    reason = "the regression test on ninv (regtest) p = 0.062 (< 0.1); BED slope 0.123, p = 0.000; p = 1.000"
+    assert apa_p_values(reason) == (
+        "the regression test on ninv (regtest) p = .062 (< 0.1); BED slope 0.123, p < .001; p > .999"
+    )
+    assert apa_p_values("exact p = .5, n = 10.2") == "exact p = .5, n = 10.2"
+
+
 @pytest.mark.workflow
 def test_shipped_summary_opens_with_the_answer_in_plain_numbers_and_lists_every_figure(shipped_run):
     """The shipped run's summary.md: its first table, within 30 lines, is the headline table; no number in
@@ -138,6 +147,7 @@ def test_shipped_summary_opens_with_the_answer_in_plain_numbers_and_lists_every_
     first_table = next(i for i, line in enumerate(lines) if line.startswith("|"))
     assert first_table < 30 and lines[first_table] == "| " + " | ".join(headline_header(0.95)) + " |"
     assert not re.findall(r"\d[eE][+-]?\d", md)
+    assert not re.findall(r"\bp = [01]\.\d", md)  # p-values in APA style, the footnotes' reasons too
     figures = {p.relative_to(results).as_posix() for p in (results / "figures").rglob("*.png")}
     assert any(f.startswith("figures/curves/") for f in figures)
     assert {f for f in figures if f"](../{f})" not in md} == set()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, OVERALL
 from sbrtmeta.plots.labels import ci_text, endpoint_name, level_text, site_title
+from sbrtmeta.report.formats import apa_p_values
 
 # Certainty as GRADEpro prints it (Guyatt et al. J Clin Epidemiol 2011;64:383-394, the summary-of-findings table).
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
@@ -93,14 +94,14 @@ def pct_text(p: float) -> str:
 
 def _footnotes(r) -> list[str]:
     """The row's footnotes: each domain that rated down or up (its judgement and reason), and why it is
-    provisional."""
+    provisional. p-values in APA style (the table's reasons print ``p = 0.062``)."""
     notes = [
-        f"{DOMAIN_TITLES[d]}: {getattr(r, d)}: {getattr(r, f'{d}_reason')}"
+        f"{DOMAIN_TITLES[d]}: {getattr(r, d)}: {apa_p_values(str(getattr(r, f'{d}_reason')))}"
         for d in PROFILE_DOMAINS
         if getattr(r, d) in RATING
     ]
     if _true(getattr(r, "provisional", False)) and r.risk_of_bias not in RATING:
-        notes.append(f"Risk of bias: {r.risk_of_bias} (provisional): {r.risk_of_bias_reason}")
+        notes.append(f"Risk of bias: {r.risk_of_bias} (provisional): {apa_p_values(str(r.risk_of_bias_reason))}")
     return notes
 
 

@@ -82,6 +82,15 @@ def plain_numbers(text: str) -> str:
     return SCIENTIFIC.sub(_plain, text)
 
 
+P_DECIMAL = re.compile(r"(?<![\w.])p = ([01]\.\d+)(?![\d.])")
+
+
+def apa_p_values(text: str) -> str:
+    """``text`` with every ``"p = 0.062"`` (a table's reason prints its p-values so) in APA style
+    (:func:`sbrtmeta.plots.labels.p_text`): ``"p = .062"``, ``"p < .001"`` for ``"p = 0.000"``."""
+    return P_DECIMAL.sub(lambda match: p_text(float(match.group(1))), text)
+
+
 def cell_words(endpoint: str, timepoint) -> str:
     """``"local control at 24 months"``."""
     return f"{endpoint_name(endpoint).lower()} at {float(timepoint):g} months"
