@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import yaml
 from project_copy import copy_run, run_snakemake
-
 from sbrtmeta.steps.results_folder import remove_stale, stale_files
 
 
