@@ -25,11 +25,15 @@ def project(all_formats_runs, tmp_path_factory):
 
 
 def expected_figures(work, config):
-    """Forest and funnel plots of the cells of pooled.csv (in their folders), the flow diagram,
+    """Forest plots of the cells of pooled.csv and funnel plots of those with a site of
+    sensitivity.funnel.min_studies.plot (3) or more studies (in their folders), the flow diagram,
     and a leave-one-out plot per site with a cell of three or more studies."""
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
     cells = pooled[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False)
-    stems = [f"{kind}/{kind}_{e}_{float(t):g}m" for e, t in cells for kind in ("forest", "funnel")]
+    stems = [f"forest/forest_{e}_{float(t):g}m" for e, t in cells]
+    funnels = pooled.loc[pooled.k >= config["sensitivity"]["funnel"]["min_studies"]["plot"]]
+    funnel_cells = funnels[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False)
+    stems += [f"funnel/funnel_{e}_{float(t):g}m" for e, t in funnel_cells]
     stems.append("flow_diagram")
     stems += [f"leave_one_out_{s.replace(' ', '_')}" for s in sorted(pooled.loc[pooled.k >= 3, "site"].unique())]
     return [work / "results/figures" / f"{stem}.{ext}" for stem in stems for ext in FORMATS]

@@ -191,7 +191,8 @@ def test_funnel_draws_the_studies_on_the_logit_scale():
             p = float(label.get_text().rstrip("%")) / 100
             assert tick == pytest.approx(np.log(p / (1 - p)))
     drawn = texts(fig)
-    assert sum(SMALL_K_NOTE in t for t in drawn) == 1  # liver only: lung has k = 12
+    assert not any(SMALL_K_NOTE in t for t in drawn)  # no test below 10 studies, so no underpowered one
+    assert sum("k < 10: no regression test" in t for t in drawn) == 1  # liver only: lung has k = 12
 
 
 def test_funnel_without_a_pooled_site_says_so():
@@ -393,11 +394,35 @@ def test_funnel_draws_egger_and_trim_and_fill_of_the_package():
     assert not any(SMALL_K_NOTE in t for t in drawn)  # k = 14
 
 
-def test_funnel_with_two_studies_runs_no_test():
-    fig = funnel(*make_tables({"liver": 2}), "LC", 24)
+def test_funnel_panels_and_tests_from_min_studies():
+    """A panel from min_studies.plot studies (3), the regression test from min_studies.test (10; Sterne et al.
+    2011); configured lower, a two-study panel runs no test and a tested panel below ten says it is underpowered."""
+    assert funnel_panels(*make_tables({"liver": 2}), "LC", 24).panels.empty
+    fig = funnel(*make_tables({"liver": 2}), "LC", 24, min_studies={"plot": 2})
     ax = next(a for a in fig.axes if a.axison)
     assert not any(ln.get_gid() == "egger" for ln in ax.lines)
     assert any("k < 3: no test" in t for t in texts(fig))
+    nine = funnel_panels(*make_tables({"liver": 9}), "LC", 24).panels.iloc[0]
+    assert np.isnan(nine.egger_p) and "k < 10: no regression test" in nine.note and nine.k0 is not None
+    fig = funnel(*make_tables({"liver": 9}), "LC", 24, min_studies={"test": 3})
+    assert any(SMALL_K_NOTE in t for t in texts(fig))
+
+
+def test_funnel_draws_the_imputed_studies_at_the_size_of_the_study_they_mirror():
+    from sbrtmeta.stats.small_study import trimfill
+
+    pooled, studies = make_tables({"lung": 14}, seed=7)
+    vi = np.linspace(0.01, 0.5, 14)
+    studies["vi"] = vi
+    studies["yi"] = 1.0 + 2.2 * np.sqrt(vi) + np.tile([0.05, -0.05], 7)
+    fig = funnel(pooled, studies, "LC", 24, axis="sample_size", predictor="ninv")
+    ax = next(a for a in fig.axes if a.axison)
+    tf = trimfill(studies["yi"].to_numpy(), vi, tau2_method="REML", estimator="L0")
+    filled = next(c for c in ax.collections if c.get_gid() == "filled").get_offsets()
+    np.testing.assert_allclose(filled[:, 0], tf.yi[tf.filled])
+    np.testing.assert_allclose(filled[:, 1], studies["n"].to_numpy(float)[tf.mirrors])
+    np.testing.assert_allclose(tf.vi[tf.filled], vi[tf.mirrors])  # the reflection of that study
+    assert "Imputed (trim and fill)" in texts(fig)
 
 
 def test_funnel_with_thousands_of_studies_draws_every_study():
@@ -468,7 +493,8 @@ def test_every_format_is_written_and_identical_twice(tmp_path, kind):
 
 def test_only_cells_with_a_pooled_row_get_forest_and_funnel_plots(tmp_path):
     """A configured endpoint × time point with nothing pooled (OS here, and LC at 12 months)
-    gets no figure; the cells of pooled.csv get one each, LC before OS, times ascending."""
+    gets no figure; the cells of pooled.csv get one each, LC before OS, times ascending (a funnel plot
+    only where a cell has min_studies.plot = 3 studies)."""
     from sbrtmeta.data.cells import pooled_cells
     from sbrtmeta.plots.forest import forest_figures
     from sbrtmeta.plots.style import save_figures
@@ -488,7 +514,7 @@ def test_only_cells_with_a_pooled_row_get_forest_and_funnel_plots(tmp_path):
         "forest_LC_36m.png",
         "forest_LC_36m.svg",
     ]
-    assert [p.rpartition("/")[2] for p in funnel] == ["funnel_LC_24m.png", "funnel_LC_36m.png"]
+    assert [p.rpartition("/")[2] for p in funnel] == ["funnel_LC_24m.png"]  # LC 36: k = 2, no placeholder
     assert sorted(x.name for x in (tmp_path / "forest").iterdir()) == sorted(p.rpartition("/")[2] for p in forest)
     empty = save_figures(
         forest_figures(pooled.iloc[0:0], studies.iloc[0:0], ["LC"], level=0.95), str(tmp_path / "none"), ["png"]

@@ -119,7 +119,7 @@ def test_funnel_axis_and_predictor_from_config():
 
     inc = _cell()
     pooled, studies = pool_cells(inc)
-    tables = funnel_panels(pooled, studies, "LC", 24.0, predictor="ninv", axis="sample_size")
+    tables = funnel_panels(pooled, studies, "LC", 24.0, predictor="ninv", axis="sample_size", min_studies={"test": 3})
     ref = regtest(studies["yi"], studies["vi"], "rma", "ninv", "REML", "knha", ni=studies["n"].to_numpy(float))
     panel = tables.panels.iloc[0]
     assert (panel.predictor, panel.axis) == ("ninv", "sample_size")
@@ -137,7 +137,7 @@ def test_funnel_axis_and_predictor_from_config():
     assert any("Hunter et al., J Clin Epidemiol 2014" in t for t in drawn)
     assert any(t.startswith(f"Regression on 1/n: t(3) = {ref.zval:.2f}") for t in drawn)
     # Egger's predictor is not a function of n: the test is shown, without a line
-    tables = funnel_panels(pooled, studies, "LC", 24.0, predictor="sei", axis="sample_size")
+    tables = funnel_panels(pooled, studies, "LC", 24.0, predictor="sei", axis="sample_size", min_studies={"test": 3})
     ax = next(a for a in draw_funnel(tables, "LC", 24.0).axes if a.axison)
     assert not any(ln.get_gid() == "egger" for ln in ax.lines)
     with pytest.raises(ValueError, match="predictor must be one of"):

@@ -1,5 +1,6 @@
-"""Snakemake script: pooled tables → a contour-enhanced funnel plot of every endpoint × time
-point with a pooled cell, in results/figures/funnel/ (:func:`sbrtmeta.steps.funnel_plots.funnel_plots`)."""
+"""Snakemake script: pooled tables → a funnel plot of every endpoint × time point with a cell
+of sensitivity.funnel.min_studies.plot or more studies, in results/figures/funnel/
+(:func:`sbrtmeta.steps.funnel_plots.funnel_plots`)."""
 
 from sbrtmeta.plots.style import save_figures
 from sbrtmeta.steps.funnel_plots import funnel_plots
@@ -17,6 +18,7 @@ def main(log):
         sm.params.trimfill_max_studies,
         funnel["predictor"],
         funnel["axis"],
+        funnel["min_studies"],
     )
     written = save_figures(figures, sm.output.folder, sm.params.formats, dpi=sm.params.dpi)
     log.info("wrote %d files in %s", len(written), sm.output.folder)

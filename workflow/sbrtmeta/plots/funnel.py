@@ -1,4 +1,5 @@
-"""Contour-enhanced funnel plots, one panel per site pooled from two or more studies.
+"""Contour-enhanced funnel plots, one panel per site pooled from ``sensitivity.funnel.min_studies.plot``
+or more studies.
 
 Each panel is on the model's scale (logit for PLO): a study's effect size ``yi``
 against, as the panels table's ``axis`` says (config ``sensitivity.funnel.axis``),
@@ -7,14 +8,14 @@ proportions), 1/√n, or its standard error ``sqrt(vi)`` (0 at the top); the poo
 a vertical line. On the standard-error axis only, shaded regions show where a study would
 differ from the pooled estimate at p < 0.10, p < 0.05 and p < 0.01 (two-sided z), as
 metafor's ``funnel(res, level = c(90, 95, 99), shade = ...)``. Tick labels are the
-proportions in %.
+proportions in % (the axis label says so; the ticks are numbers).
 
-With three or more studies a panel also shows the regression test for funnel asymmetry
-(``regtest(predictor = ...)``; Egger's test for the standard error) with its fitted line
-``yi = b0 + b1·predictor`` where the predictor is a function of the axis, and trim and fill
-with the imputed studies as open points (on the standard-error axis; they have no n). Below
-ten studies the panel says the tests are underpowered, as the Cochrane Handbook (chapter 13)
-advises. The numbers come from
+From ``min_studies.test`` studies (10, Sterne et al. 2011) a panel also shows the regression
+test for funnel asymmetry (``regtest(predictor = ...)``; Egger's test for the standard error)
+with its fitted line ``yi = b0 + b1·predictor`` where the predictor is a function of the axis;
+from three, trim and fill with the imputed studies as open points (each at the n and standard
+error of the study it reflects). A test run below ten studies (a lower configured threshold)
+is said to be underpowered, as the Cochrane Handbook (chapter 13) advises. The numbers come from
 :func:`sbrtmeta.analysis.small_study.funnel_panels`; this module only draws them.
 """
 
@@ -66,7 +67,7 @@ def percent_ticks(x0: float, x1: float, positions: dict, min_gap: float = 0.2) -
         if x0 <= x <= x1 and all(abs(x - k) >= min_gap * (x1 - x0) for k, _ in kept):
             kept.append((x, p))
     kept.sort()
-    return np.array([x for x, _ in kept]), [f"{p:g}%" for _, p in kept]
+    return np.array([x for x, _ in kept]), [f"{p:g}" for _, p in kept]
 
 
 def tests_text(panel) -> list[str]:
@@ -128,7 +129,7 @@ def draw_funnel(funnel, endpoint: str, timepoint_months: float, endpoint_label: 
         top.suptitle(what)
         line = _line_function(panels) is not None
         any_egger = bool(np.isfinite(panels["egger_b0"].astype(float)).any()) and line
-        shown_fill = axis == "standard_error" and bool(funnel.points["imputed"].astype(bool).any())
+        shown_fill = bool(funnel.points["imputed"].astype(bool).any())
         _legend(top, any_egger, shown_fill, ncols, axis == "standard_error", _line_label(panels))
     return fig
 
@@ -164,8 +165,8 @@ def _footnote(panels, width_in: float) -> str:
         )
     second = f"Regression test for funnel asymmetry: metafor regtest, predictor {names[predictor]}"
     second += "." if _line_function(panels) is not None else " (no line: the predictor is not a function of the axis)."
-    if axis != "standard_error" and funnel_has_fill(panels):
-        second += " Trim and fill's imputed studies have no sample size and are not drawn."
+    if funnel_has_fill(panels):
+        second += " Open circles: studies trim and fill imputes, each at the size of the study it mirrors."
     chars = int(width_in * 19)  # characters of the small font per line
     return "\n".join(textwrap.wrap(first, chars) + textwrap.wrap(second, chars))
 
@@ -192,7 +193,7 @@ def _no_panel(fig, width: float, what: str) -> None:
 def _panel_notes(ax, panel) -> None:
     """The test results and the small-k warning under a panel."""
     lines = tests_text(panel)
-    if panel.k < SMALL_K:
+    if panel.k < SMALL_K and pd.notna(panel.egger_stat):
         lines.append(SMALL_K_NOTE)
     if lines:
         ax.annotate(
@@ -285,10 +286,19 @@ def _panel(ax, points: pd.DataFrame, panel, min_tick_gap: float, positions: dict
     _regression_line(ax, panel, 0.0, top)
     many = yi.size > 500
     _scatter(ax, yi, se, many)
-    if filled.size:
+    _filled(ax, filled, filled_se, many)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(top, 0)
+    ticks, labels = percent_ticks(x0, x1, positions, min_tick_gap)
+    ax.set_xticks(ticks, labels)
+
+
+def _filled(ax, x, y, many: bool) -> None:
+    """The studies trim and fill imputes, as open circles."""
+    if x.size:
         ax.scatter(
-            filled,
-            filled_se,
+            x,
+            y,
             s=6 if many else 18,
             facecolors="white",
             edgecolors=PALETTE["ink"],
@@ -297,10 +307,6 @@ def _panel(ax, points: pd.DataFrame, panel, min_tick_gap: float, positions: dict
             gid="filled",
             rasterized=many,
         )
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(top, 0)
-    ticks, labels = percent_ticks(x0, x1, positions, min_tick_gap)
-    ax.set_xticks(ticks, labels)
 
 
 def _scatter(ax, x, y, many: bool) -> None:
@@ -319,18 +325,21 @@ def _scatter(ax, x, y, many: bool) -> None:
 
 def _panel_by_n(ax, points: pd.DataFrame, panel, min_tick_gap: float, positions: dict, axis: str) -> None:
     """A panel with sample size (largest at the top) or 1/√n (0 at the top) up, no contours."""
-    study = points[~points["imputed"].astype(bool)]
+    study, imputed = points[~points["imputed"].astype(bool)], points[points["imputed"].astype(bool)]
     yi, n = study["yi"].to_numpy(float), study["n"].to_numpy(float)
+    filled, filled_n = imputed["yi"].to_numpy(float), imputed["n"].to_numpy(float)
     a = n if axis == "sample_size" else 1 / np.sqrt(n)
+    filled_a = filled_n if axis == "sample_size" else 1 / np.sqrt(filled_n)
     mu = float(panel.estimate)
     half = 1.96 * float(np.median(study["sei"].to_numpy(float)))  # room for round-percent ticks
-    x0, x1 = min(yi.min(), mu - half), max(yi.max(), mu + half)
+    x0, x1 = min(yi.min(), mu - half, *filled), max(yi.max(), mu + half, *filled)
     pad = 0.06 * (x1 - x0)
     x0, x1 = x0 - pad, x1 + pad
     top = 1.08 * a.max()
     ax.axvline(mu, color=PALETTE["blue"], linewidth=1.0, zorder=2, gid="pooled")
     _regression_line(ax, panel, 0.5 * a.min() if axis == "sample_size" else 1e-3 * top, top)
     _scatter(ax, yi, a, yi.size > 500)
+    _filled(ax, filled, filled_a, yi.size > 500)
     ax.set_xlim(x0, x1)
     ax.set_ylim((0, top) if axis == "sample_size" else (top, 0))
     ticks, labels = percent_ticks(x0, x1, positions, min_tick_gap)

@@ -23,7 +23,7 @@ Functions take arrays and return result objects; they do no I/O and no plotting.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from math import factorial
@@ -229,6 +229,8 @@ class TrimFillResult:
     fit : the model refitted on ``yi``/``vi`` with the same tau² and CI methods
         (the model on the observed data when ``k0 == 0``).
     iterations : number of trim-and-fill iterations.
+    mirrors : for each imputed study, the index (in the input) of the observed study it
+        reflects (empty when ``k0 == 0``).
     """
 
     k0: int
@@ -242,6 +244,7 @@ class TrimFillResult:
     filled: np.ndarray
     fit: RandomEffectsResult
     iterations: int
+    mirrors: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
 
 
 def _regression_tau2(y, v, X, method: str) -> float:
@@ -451,6 +454,7 @@ def trimfill(
         filled=filled,
         fit=fit,
         iterations=iteration,
+        mirrors=order[k - k0 :] if k0 > 0 else np.empty(0, dtype=int),
     )
 
 

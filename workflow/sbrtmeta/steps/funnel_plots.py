@@ -24,9 +24,21 @@ def funnel_plots(
     max_trimfill: int = MAX_TRIMFILL_K,
     predictor: str = "sei",
     axis: str = "standard_error",
+    min_studies: dict | None = None,
 ) -> Iterator[tuple[str, Figure]]:
-    """``(stem, figure)`` of the funnel plot of every endpoint × time point with a pooled cell,
-    with the regression test's ``predictor`` and the vertical ``axis`` of config ``sensitivity.funnel``."""
+    """``(stem, figure)`` of the funnel plot of every endpoint × time point with a cell of
+    ``min_studies["plot"]`` or more studies (none elsewhere: no placeholder image), with the regression
+    test's ``predictor``, the vertical ``axis`` and ``min_studies`` of config ``sensitivity.funnel``."""
     for endpoint, t in pooled_cells(pooled, endpoints):
-        panels = funnel_panels(pooled, studies, endpoint, t, max_trimfill=max_trimfill, predictor=predictor, axis=axis)
-        yield cell_stem("funnel", endpoint, t), draw_funnel(panels, endpoint, t)
+        panels = funnel_panels(
+            pooled,
+            studies,
+            endpoint,
+            t,
+            max_trimfill=max_trimfill,
+            predictor=predictor,
+            axis=axis,
+            min_studies=min_studies,
+        )
+        if len(panels.panels):
+            yield cell_stem("funnel", endpoint, t), draw_funnel(panels, endpoint, t)
