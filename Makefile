@@ -104,6 +104,7 @@ fixtures: $(VENV)/.installed
 	    tests/fixtures/metafor_permutation.csv
 	$(RSCRIPT) tests/metafor/make_sensitivity_tests_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv \
 	    tests/fixtures/metafor_sensitivity_tests.csv
+	$(RSCRIPT) tests/metafor/make_hettest_fixtures.R tests/fixtures/sensitivity_tests_inputs.csv tests/fixtures
 	$(BIN)/python tests/metafor/make_workflow_inputs.py results/tables/included.csv tests/fixtures/workflow_included.csv
 	$(RSCRIPT) tests/metafor/make_workflow_fixtures.R tests/fixtures/workflow_included.csv tests/fixtures
 

@@ -85,3 +85,31 @@ def test_site_slug_and_missing_site():
     pooled, studies = make_tables({"lung": 4})
     with pytest.raises(ValueError, match="three|3"):
         draw_leave_one_out(leave_one_out_table(pooled, studies, "liver"), "liver", level=0.95)
+
+
+def test_a_study_with_several_arms_leaves_as_a_whole():
+    pooled, studies = make_tables({"lung": 6})
+    lung = studies.site == "lung"
+    ids = studies.loc[lung, "study_id"].to_list()
+    studies.loc[studies.index[lung][1], "study_id"] = ids[0]  # two arms of the first study
+    table = leave_one_out_table(pooled, studies, "lung")
+    omitted = table[table["row"] == "omitted"]
+    group = studies[lung]
+    res = leave1out(group["yi"], group["vi"], "REML", "knha", cluster=group["study_id"].to_numpy())
+    assert list(omitted["study_id"]) == sorted(set(group["study_id"])) == list(res.omitted)
+    np.testing.assert_allclose(omitted["estimate"], inverse_transform(res.estimate, "PLO"))
+    first = omitted[omitted["study_id"] == ids[0]].iloc[0]
+    assert first.k == 4 and first.label.endswith("(2 arms)")
+    assert (omitted[omitted["study_id"] != ids[0]]["k"] == 5).all()
+
+
+def test_mean_back_transform_of_each_refit():
+    from sbrtmeta.stats.effect_sizes import mean_inverse_transform
+
+    pooled, studies = make_tables({"lung": 5})
+    table = leave_one_out_table(pooled, studies, "lung", back_transform="mean")
+    omitted = table[table["row"] == "omitted"]
+    lung = studies[studies.site == "lung"]
+    res = leave1out(lung["yi"], lung["vi"], "REML", "knha")
+    want = [mean_inverse_transform(x, "PLO", t) for x, t in zip(res.estimate, res.tau2)]
+    np.testing.assert_allclose(omitted["estimate"], want, rtol=1e-12)

@@ -84,6 +84,7 @@ rule leave_one_out_plot:
         dpi=config["figures"]["dpi"],
         max_studies=config["figures"]["leave_one_out"]["max_studies"],
         level=config["pooling"]["level"],
+        back_transform=config["pooling"]["back_transform"],
     script:
         "../scripts/leave_one_out_plot.py"
 

@@ -10,7 +10,9 @@ def main(log):
     sm = snakemake  # noqa: F821
     site = sm.wildcards.site.replace("_", " ")
     pooled, studies = read_result(sm.input.pooled), read_result(sm.input.studies)
-    table, fig = leave_one_out_plot(pooled, studies, site, sm.params.max_studies, sm.params.level)
+    table, fig = leave_one_out_plot(
+        pooled, studies, site, sm.params.max_studies, sm.params.level, sm.params.back_transform
+    )
     write_table(table, sm.output.table)
     save_figure(fig, list(sm.output.figures), dpi=sm.params.dpi)
     log.info("wrote %s and %s", sm.output.table, ", ".join(sm.output.figures))

@@ -7,7 +7,10 @@ back-transformed to proportions), then the estimate on all studies, taken from
 are the numbers written to ``leave_one_out_<site>.csv``. Cells with more than
 ``max_studies`` studies are not refitted k times: the table says so. A GLMM cell
 (``pooling.model: glmm``) is refitted with the GLMM (``rma.glmm``) without each study in turn,
-so its rows are the model of its "All studies" row.
+so its rows are the model of its "All studies" row. A study that gives several rows to a cell
+(several arms) leaves as a whole (``leave1out(res, cluster = study)``), one row per study.
+With ``back_transform="mean"`` (``pooling.back_transform``) each refit's estimate and CI are
+mean rates over its own τ², as the "All studies" row of ``pooled.csv``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.data.cells import select_rows
-from sbrtmeta.stats.effect_sizes import inverse_transform
+from sbrtmeta.stats.effect_sizes import MEAN_MEASURES, inverse_transform, mean_inverse_transform
 from sbrtmeta.stats.inference import ci_subset, refit_tau2
 from sbrtmeta.stats.influence import leave1out
 from sbrtmeta.stats.proportions import pool_effect_sizes
@@ -67,23 +70,41 @@ def _cell_group(studies: pd.DataFrame, cell, site: str) -> pd.DataFrame:
     return group
 
 
-def _omitted_rows(key: dict, cell, group: pd.DataFrame, method: str, ci: str, level: float) -> list[dict]:
-    """One row per study: the model refitted without it, back-transformed to a proportion."""
+def _rates(values, transform: str, rest_n, tau2: float, back_transform: str) -> list[float]:
+    """A refit's estimate and CI bounds as proportions: the back-transform, or the mean rate over
+    N(value, τ²) (``back_transform="mean"``, where the measure has one)."""
+    if back_transform == "mean" and transform in MEAN_MEASURES:
+        return [mean_inverse_transform(x, transform, tau2) for x in values]
+    return [float(inverse_transform(x, transform, rest_n)) for x in values]
+
+
+def _omitted_rows(
+    key: dict, cell, group: pd.DataFrame, method: str, ci: str, level: float, back_transform: str = "median"
+) -> list[dict]:
+    """One row per study: the model refitted without it (without all its rows when it gives the
+    cell several), back-transformed to a proportion."""
     transform = str(cell.transform)
-    res = leave1out(group["yi"].to_numpy(float), group["vi"].to_numpy(float), method, ci, level)
+    ids = group["study_id"].to_numpy()
+    several = bool(pd.Series(ids).duplicated().any())
+    y, v = group["yi"].to_numpy(float), group["vi"].to_numpy(float)
+    res = leave1out(y, v, method, ci, level, cluster=ids if several else None)
     n = group["n"].to_numpy(float)
     k = len(group)
+    first = group.drop_duplicates("study_id").set_index("study_id") if several else None
     out = []
-    for i, s in enumerate(group.itertuples()):
-        rest = np.delete(n, i)
-        back = [float(inverse_transform(x, transform, rest)) for x in (res.estimate[i], res.ci_low[i], res.ci_high[i])]
+    for i, left in enumerate(res.omitted):
+        drop = ids == left if several else np.arange(k) == i
+        s = first.loc[left] if several else group.iloc[i]
+        label = str(s["label"]) + (f" ({int(drop.sum())} arms)" if drop.sum() > 1 else "")
+        values = (res.estimate[i], res.ci_low[i], res.ci_high[i])
+        back = _rates(values, transform, n[~drop], float(res.tau2[i]), back_transform)
         out.append(
             dict(
                 key,
                 row="omitted",
-                study_id=s.study_id,
-                label=str(s.label),
-                k=k - 1,
+                study_id=left if several else s["study_id"],
+                label=label,
+                k=k - int(drop.sum()),
                 estimate=back[0],
                 ci_low=back[1],
                 ci_high=back[2],
@@ -119,14 +140,15 @@ def glmm_refit(group: pd.DataFrame, keep: np.ndarray, level: float) -> dict:
     return out | dict(error="")
 
 
-def _omitted_glmm_rows(key: dict, group: pd.DataFrame, level: float) -> list[dict]:
+def _omitted_glmm_rows(key: dict, group: pd.DataFrame, level: float, back_transform: str = "median") -> list[dict]:
     """One row per study: the GLMM refitted without it."""
     k = len(group)
     out = []
     for i, s in enumerate(group.itertuples()):
         fit = glmm_refit(group, np.arange(k) != i, level)
         row = dict(key, row="omitted", study_id=s.study_id, label=str(s.label), k=k - 1)
-        row.update({c: float(inverse_transform(fit[c], "PLO")) for c in ("estimate", "ci_low", "ci_high")})
+        values = [fit[c] for c in ("estimate", "ci_low", "ci_high")]
+        row.update(zip(("estimate", "ci_low", "ci_high"), _rates(values, "PLO", None, fit["tau2"], back_transform)))
         row.update(tau2=fit["tau2"], i2=fit["i2"])
         out.append(dict(row, tau2_method="GLMM", ci_method="z"))
     return out
@@ -157,6 +179,7 @@ def leave_one_out_table(
     min_k: int = MIN_K,
     max_studies: int = MAX_STUDIES,
     level: float | None = None,
+    back_transform: str = "median",
 ) -> pd.DataFrame:
     """The leave-one-out estimates (proportions) of ``site``'s cells with ``min_k`` or more studies.
 
@@ -164,7 +187,8 @@ def leave_one_out_table(
     row ``row="all"`` with the estimate on all studies from ``pooled``. A cell with
     more than ``max_studies`` studies gets only its ``"all"`` row and one row
     ``row="not computed"``. Estimators leave1out does not offer fall back to REML
-    (``tau2_method`` says which was used).
+    (``tau2_method`` says which was used). ``back_transform`` is ``pooling.back_transform``
+    (module text).
     """
     out = []
     level = level if level is not None else 0.95
@@ -183,8 +207,8 @@ def leave_one_out_table(
             label = f"k = {k} > {max_studies}"
             out.append(dict(key, row="not computed", study_id="", label=label, k=k, tau2_method=method, ci_method=ci))
         elif str(getattr(cell, "model", "")) == "GLMM":
-            out += _omitted_glmm_rows(key, group, level)
+            out += _omitted_glmm_rows(key, group, level, back_transform)
         else:
-            out += _omitted_rows(key, cell, group, method, ci, level)
+            out += _omitted_rows(key, cell, group, method, ci, level, back_transform)
         out.append(_all_row(key, cell))
     return pd.DataFrame(out, columns=COLUMNS)

@@ -4,7 +4,10 @@ histology × endpoint × time point with two or more sites, the site model
 ``sensitivity_tests.csv``, :mod:`sbrtmeta.analysis.sensitivity_tests`), and
 ``heterogeneity_by_site.csv``: the location-scale model ``rma(yi, vi, mods = ~ site,
 scale = ~ site)`` (:func:`sbrtmeta.stats.location_scale.location_scale_by_group`) over the sites
-with at least ``min_studies`` studies: τ² per site and the tests that τ² is equal across sites.
+with at least ``min_studies`` studies: τ² per site and the tests that τ² is equal across sites,
+and for each site of ``min_studies`` or more studies metafor's ``hettest()`` score test of its own
+studies (:func:`sbrtmeta.stats.hettest.hettest`: one τ² shared by the site's studies against a τ²
+per study, asymptotic p), which tests within a site what the location-scale model tests between sites.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sbrtmeta.analysis.sensitivity_tests import (
     table_row,
 )
 from sbrtmeta.data.cells import SITE_COMPARISON
+from sbrtmeta.stats.hettest import hettest
 from sbrtmeta.stats.inference import KNHA_CI, REGRESSION_TAU2
 from sbrtmeta.stats.location_scale import location_scale_by_group
 from sbrtmeta.stats.meta_regression import design_matrix, fit_meta_regression
@@ -51,6 +55,9 @@ HETEROGENEITY_COLUMNS = (
     "lrt",
     "lrt_df",
     "lrt_p",
+    "hettest_score",
+    "hettest_df",
+    "hettest_p",
     "tau2_method",
     "level",
     "note",
@@ -154,6 +161,16 @@ def site_tests(studies: pd.DataFrame, pooling: dict, opts: dict) -> list[dict]:
     return rows
 
 
+def _hettest_fields(cell: pd.DataFrame, site: str, method: str) -> dict:
+    """The score test of ``hettest()`` on the studies of ``site`` in ``cell`` (NaN if it fails)."""
+    rows = cell[cell["site"] == site]
+    try:
+        res = hettest(rows["yi"].to_numpy(float), rows["vi"].to_numpy(float), method, ("score",))
+    except (ValueError, RuntimeError, np.linalg.LinAlgError):
+        return dict(hettest_score=np.nan, hettest_df=np.nan, hettest_p=np.nan)
+    return dict(hettest_score=float(res.statistic[0]), hettest_df=res.df, hettest_p=float(res.pval[0]))
+
+
 def heterogeneity_by_site(studies: pd.DataFrame, opts: dict, level: float = 0.95) -> pd.DataFrame:
     """``heterogeneity_by_site.csv`` from ``pooled_studies.csv`` (see the module text)."""
     ls = opts["location_scale"]
@@ -176,6 +193,7 @@ def heterogeneity_by_site(studies: pd.DataFrame, opts: dict, level: float = 0.95
                     site=s,
                     k=int(sizes[s]),
                     in_model=False,
+                    **_hettest_fields(cell, s, ls["tau2_method"]),
                     note=f"no test: the only site with {ls['min_studies']} or more studies",
                 )
                 for s in keep
@@ -204,6 +222,7 @@ def heterogeneity_by_site(studies: pd.DataFrame, opts: dict, level: float = 0.95
                     lrt=res.LRT,
                     lrt_df=res.LRT_df,
                     lrt_p=res.LRT_p,
+                    **_hettest_fields(sub, s, ls["tau2_method"]),
                     note=res.note,
                 )
             )

@@ -49,8 +49,18 @@ def _site_lines(site: str, tests: pd.DataFrame, het: pd.DataFrame) -> list[str]:
             f"τ² ({_cell(r)}) {_num(r.tau2)} "
             f"({level_text(float(r.level))} CI {_num(r.tau2_ci_low)}–{_num(r.tau2_ci_high)}); "
             f"equal τ² across sites: Wald {p_text_or_dash(r.qs_p)}, likelihood-ratio {p_text_or_dash(r.lrt_p)}"
+            + _hettest_text(r)
         )
     return lines
+
+
+def _hettest_text(r) -> str:
+    """The site's hettest() score test, where the table has it."""
+    if not finite(getattr(r, "hettest_p", float("nan"))):
+        return ""
+    return (
+        f"; one τ² for every study of the site (hettest score, {int(r.hettest_df)} df): {p_text_or_dash(r.hettest_p)}"
+    )
 
 
 def _test_rows(tests: pd.DataFrame) -> list[list]:
@@ -102,6 +112,10 @@ def sensitivity_tests_section(
         "`sensitivity.permutations.exact_max`), CR2 cluster-robust by study with Satterthwaite df "
         "(`robust(..., clubSandwich = TRUE)`), likelihood ratio of ML fits (`anova`), each beside the model's "
         "parametric p; τ² per site from `rma(yi, vi, mods = ~ site, scale = ~ site)` "
+        "and, within each site of `sensitivity.location_scale.min_studies` or more studies, metafor's `hettest()` "
+        "score test of one τ² shared by "
+        "the site's studies against a τ² per study (asymptotic p; a small p: the site's studies are "
+        "heterogeneous to unequal degrees) "
         "(results/tables/sensitivity_tests.csv, results/tables/heterogeneity_by_site.csv).",
         "",
     ]

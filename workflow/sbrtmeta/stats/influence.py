@@ -47,14 +47,19 @@ def _knha_scale(w: np.ndarray, y: np.ndarray, mu: float, df: int, ci_method: str
     return knha_scale(float((w * (y - mu) ** 2).sum()), df, ci_method)
 
 
-def _deletion_fits(y, v, tau2_method, ci_method, level):
-    """The k models each fitted without one study (metafor's ``subset = -i``)."""
+def _deletion_fits(y, v, tau2_method, ci_method, level, drops=None):
+    """The models each fitted without one study (metafor's ``subset = -i``), or without each
+    boolean mask of ``drops`` (a cluster's rows); none left: the row stays NaN."""
     k = y.size
-    out = {name: np.full(k, np.nan) for name in ("estimate", "tau2", "sw", "s2w", "df", "q", "q_p", "i2", "h2")}
-    for i in range(k):
-        keep = np.arange(k) != i
+    drops = [np.arange(k) == i for i in range(k)] if drops is None else drops
+    names = ("estimate", "tau2", "sw", "s2w", "df", "q", "q_p", "i2", "h2")
+    out = {name: np.full(len(drops), np.nan) for name in names}
+    for i, drop in enumerate(drops):
+        keep = ~drop
         yd, vd = y[keep], v[keep]
-        if k - 1 == 1:
+        if yd.size == 0:
+            continue
+        if yd.size == 1:
             # one study left: metafor fits it with tau2 = 0 and sets test = "z"
             vals = dict(estimate=yd[0], tau2=0.0, sw=1.0 / vd[0], s2w=1.0, df=np.nan, q=0.0, q_p=1.0, i2=0.0, h2=1.0)
         else:
@@ -64,7 +69,7 @@ def _deletion_fits(y, v, tau2_method, ci_method, level):
                 continue  # metafor's try(): the row stays NA
             w = 1.0 / (vd + fit.tau2)
             if ci_method in KNHA_SCALED:
-                s2w, df = _knha_scale(w, yd, fit.estimate, k - 2, ci_method), k - 2
+                s2w, df = _knha_scale(w, yd, fit.estimate, yd.size - 1, ci_method), yd.size - 1
             else:
                 s2w, df = 1.0, np.nan
             vals = dict(
@@ -142,23 +147,38 @@ class LeaveOneOutResult(RefitSeries):
     ----------
     k : number of studies in the full data.
     tau2_method, ci_method : as passed.
+    omitted : what each element left out: the row's index (0-based) without ``cluster``,
+        else the cluster's id, in sorted order as metafor's ``leave1out(res, cluster = )``.
     """
 
     k: int
     tau2_method: str
     ci_method: str
+    omitted: tuple = ()
 
 
-def leave1out(y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95) -> LeaveOneOutResult:
+def leave1out(
+    y, v, tau2_method: str = "REML", ci_method: str = "knha", level: float = 0.95, cluster=None
+) -> LeaveOneOutResult:
     """Leave-one-out estimates, as metafor's ``leave1out()`` for ``rma.uni``.
 
     Each of the k models is ``fit_random_effects`` on the other k - 1 studies
-    with the same tau² and CI methods. Raises ``ValueError`` for k < 2 and for
-    unknown methods.
+    with the same tau² and CI methods. With ``cluster`` (one id per row, e.g. the study of
+    each arm) each model leaves out every row of one cluster, one per distinct id in sorted
+    order, as ``leave1out(res, cluster = )`` of metafor 5 (a study with several arms leaves
+    as a whole). Raises ``ValueError`` for k < 2 and for unknown methods.
     """
     y, v = _check(y, v)
     fit_random_effects(y, v, tau2_method, ci_method, level)  # validates the methods
-    d = _deletion_fits(y, v, tau2_method, ci_method, level)
+    if cluster is None:
+        omitted, drops = tuple(range(y.size)), None
+    else:
+        cluster = np.asarray(cluster)
+        if cluster.shape != y.shape:
+            raise ValueError(f"cluster has {cluster.size} ids for {y.size} studies")
+        omitted = tuple(sorted(set(cluster.tolist())))
+        drops = [cluster == c for c in omitted]
+    d = _deletion_fits(y, v, tau2_method, ci_method, level, drops)
     se = np.sqrt(d["s2w"] / d["sw"])
     zval, pval, lo, hi = refit_inference(d["estimate"], se, d["df"], level)
     return LeaveOneOutResult(
@@ -177,6 +197,7 @@ def leave1out(y, v, tau2_method: str = "REML", ci_method: str = "knha", level: f
         k=y.size,
         tau2_method=tau2_method,
         ci_method=ci_method,
+        omitted=omitted,
     )
 
 

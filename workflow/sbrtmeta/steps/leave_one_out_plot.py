@@ -11,8 +11,15 @@ from sbrtmeta.plots.leave_one_out import draw_leave_one_out
 
 
 def leave_one_out_plot(
-    pooled: pd.DataFrame, studies: pd.DataFrame, site: str, max_studies: int, level: float
+    pooled: pd.DataFrame,
+    studies: pd.DataFrame,
+    site: str,
+    max_studies: int,
+    level: float,
+    back_transform: str = "median",
 ) -> tuple[pd.DataFrame, Figure]:
-    """``leave_one_out_<site>.csv`` and its figure."""
-    table = leave_one_out_table(pooled, studies, site, max_studies=max_studies, level=level)
+    """``leave_one_out_<site>.csv`` and its figure (``back_transform``: ``pooling.back_transform``)."""
+    table = leave_one_out_table(
+        pooled, studies, site, max_studies=max_studies, level=level, back_transform=back_transform
+    )
     return table, draw_leave_one_out(table, site, level=level)
