@@ -1,9 +1,11 @@
 """A temporary copy of the project and a `snakemake` run in it, for end-to-end tests and the benchmark."""
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,8 +47,11 @@ def copy_run(work: Path, dest: Path) -> Path:
 
 
 def run_snakemake(cwd: Path, *args: str, timeout: float = 900, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``snakemake *args`` in ``cwd`` (``env``: variables added to :func:`snakemake_env`'s)."""
-    return subprocess.run(
+    """``snakemake *args`` in ``cwd`` (``env``: variables added to :func:`snakemake_env`'s). With
+    ``SBRTMETA_SNAKEMAKE_TIMES`` set to a file, a line per run is appended to it: the test, the arguments, the
+    wall and the CPU seconds of the run and its jobs (what to cut when the workflow tests grow slow)."""
+    start, cpu = time.perf_counter(), _children_cpu()
+    proc = subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
         cwd=cwd,
         env=snakemake_env(env),
@@ -54,3 +59,14 @@ def run_snakemake(cwd: Path, *args: str, timeout: float = 900, env: dict | None 
         text=True,
         timeout=timeout,
     )
+    if os.environ.get("SBRTMETA_SNAKEMAKE_TIMES"):
+        with open(os.environ["SBRTMETA_SNAKEMAKE_TIMES"], "a", encoding="utf-8") as log:
+            test = os.environ.get("PYTEST_CURRENT_TEST", "-").split(" ")[0]
+            wall, used = time.perf_counter() - start, _children_cpu() - cpu
+            log.write(f"{wall:.1f}\t{used:.1f}\t{test}\t{' '.join(args)[:200]}\n")
+    return proc
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 from sbrtmeta.analysis import multiverse as mv
+from sbrtmeta.analysis import multiverse_design as design
 from sbrtmeta.analysis.pooling import pool_cells
 from sbrtmeta.data.cells import CELL
 from sbrtmeta.data.inclusion import apply_inclusion, read_outcomes
@@ -30,7 +31,7 @@ def tidy(tmp_path_factory):
 
 
 def test_the_shipped_multiverse_is_the_full_factorial_of_at_least_500():
-    specs = mv.specifications(MULTIVERSE, 1)
+    specs = design.specifications(MULTIVERSE, 1)
     assert len(specs) >= 500
     assert len(specs) == 32 * 2 * (4 * 3 * 2 + 1)  # inclusion 2^5, histology 2, (transform × τ² × CI) + one GLMM
     assert specs["spec"].tolist() == list(range(len(specs)))
@@ -42,19 +43,19 @@ def test_the_shipped_multiverse_is_the_full_factorial_of_at_least_500():
 
 
 def test_a_sample_of_specifications_is_seeded_and_drawn_from_the_factorial():
-    full = mv.specifications(MULTIVERSE, 1).drop(columns="spec")
-    one = mv.specifications({**MULTIVERSE, "max_specs": 100}, 7)
+    full = design.specifications(MULTIVERSE, 1).drop(columns="spec")
+    one = design.specifications({**MULTIVERSE, "max_specs": 100}, 7)
     assert len(one) == 100 and one["spec"].tolist() == list(range(100))
-    pd.testing.assert_frame_equal(one, mv.specifications({**MULTIVERSE, "max_specs": 100}, 7))
-    assert not one.equals(mv.specifications({**MULTIVERSE, "max_specs": 100}, 8))
+    pd.testing.assert_frame_equal(one, design.specifications({**MULTIVERSE, "max_specs": 100}, 7))
+    assert not one.equals(design.specifications({**MULTIVERSE, "max_specs": 100}, 8))
     keys = set(map(tuple, full.astype(str).to_numpy()))
     assert all(tuple(r) in keys for r in one.drop(columns="spec").astype(str).to_numpy())
 
 
 def _main_only(inclusion, pooling):
-    main = mv.main_choices(inclusion, pooling)
+    main = design.main_choices(inclusion, pooling)
     choices = dict(
-        inclusion={c: [main[c]] for c in mv.INCLUSION_CHOICES},
+        inclusion={c: [main[c]] for c in design.INCLUSION_CHOICES},
         pooling=dict(
             histology=[main["histology_grouping"]],
             transform=[main["transform"]],
@@ -110,7 +111,7 @@ def test_shards_give_the_same_bytes(tidy, monkeypatch):
         "inclusion": {**MULTIVERSE["inclusion"], "tolerance_months": [0], "crude": ["none"]},
         "pooling": {**MULTIVERSE["pooling"], "transform": ["PLO", "PFT"], "tau2_method": ["REML", "DL"]},
     }
-    n = len(mv.specifications(small, 3))
+    n = len(design.specifications(small, 3))
     assert n > 4 * 7
     whole = mv.multiverse_shard(tidy, CONFIG["inclusion"], CONFIG["pooling"], small, 3, 0, 1)
     assert whole["spec"].nunique() == n
@@ -128,7 +129,7 @@ def test_summary_counts_the_specifications_within_the_margin():
         [
             dict(
                 spec=i,
-                **{c: "a" for c in mv.CHOICES},
+                **{c: "a" for c in design.CHOICES},
                 **place,
                 k=3,
                 n_total=90,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sbrtmeta.analysis import multiverse as mv
+from sbrtmeta.analysis import multiverse_design as design
 from sbrtmeta.analysis.curves import curve_rows
 from sbrtmeta.analysis.dose_arms import select_dose_arms
 from sbrtmeta.analysis.pooling import PoolingOptions
@@ -59,7 +60,7 @@ def _studies_of_each_job(tidy, criteria: dict, rob: dict) -> dict:
         criteria["endpoints"],
     )
     dose_arms = select_dose_arms(tidy, criteria, CONFIG["dose_response"], HISTOLOGY, rob)[0]
-    spec = {**mv.main_choices(criteria, CONFIG["pooling"]), "spec": 0}
+    spec = {**design.main_choices(criteria, CONFIG["pooling"]), "spec": 0}
     inclusions = mv._Inclusions(tidy, criteria, rob)
     inclusions.cells(spec)
     return {

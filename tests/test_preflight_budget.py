@@ -11,7 +11,7 @@ import pytest
 import yaml
 from project_copy import ROOT, copy_project, run_snakemake
 from sbrtmeta.analysis import config_checks as cc
-from sbrtmeta.analysis import multiverse as mv
+from sbrtmeta.analysis import multiverse_design as design
 from sbrtmeta.analysis.budget import LIMITS, budget_faults
 from sbrtmeta.data.config_source import duplicate_keys
 from sbrtmeta.data.errors import InputError
@@ -72,9 +72,9 @@ def _huge_multiverse(max_specs: int) -> dict:
 def test_a_sample_of_a_huge_multiverse_is_drawn_without_the_factorial():
     """max_specs: 100 of a 40-million-specification factorial built it first (6 GB in 15 s)."""
     universe = _huge_multiverse(100)
-    assert mv.specification_count(universe) == 400 * 250 * 400 == 40_000_000
+    assert design.specification_count(universe) == 400 * 250 * 400 == 40_000_000
     start = time.perf_counter()
-    specs = mv.specifications(universe, 7)
+    specs = design.specifications(universe, 7)
     assert time.perf_counter() - start < 2 and len(specs) == 100 and specs["spec"].tolist() == list(range(100))
     assert budget_faults(_with(lambda c: c["robustness"].update(multiverse=universe)), ROWS) == []
     (fault,) = budget_faults(_with(lambda c: c["robustness"].update(multiverse=_huge_multiverse(0))), ROWS)
@@ -84,8 +84,8 @@ def test_a_sample_of_a_huge_multiverse_is_drawn_without_the_factorial():
 def test_the_multiverse_sample_is_the_one_of_the_listed_factorial():
     """Drawing by position gives the same sample as listing the factorial and drawing from it."""
     universe = dict(CONFIG["robustness"]["multiverse"], max_specs=37)
-    full = mv.specifications(dict(universe, max_specs=0), 3)
-    sample = mv.specifications(universe, 3)
+    full = design.specifications(dict(universe, max_specs=0), 3)
+    sample = design.specifications(universe, 3)
     import numpy as np
 
     keep = np.sort(np.random.default_rng(3).choice(len(full), 37, replace=False))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import PathCollection
 from matplotlib.image import AxesImage
-from sbrtmeta.analysis.multiverse import CHOICES
+from sbrtmeta.analysis.multiverse_design import CHOICES
 from sbrtmeta.plots.specification_curve import MAX_COLUMNS, draw_specification_curve, indicator_matrix
 from test_plots import texts
 

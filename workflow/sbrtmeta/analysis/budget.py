@@ -12,7 +12,7 @@ line naming the key to change, the estimate and the limit (:func:`budget_faults`
   subset up to ``exhaustive_max``, else ``samples``) and the bytes of its table, which the
   gather holds one cell at a time;
 * ``limits.multiverse_specs``: the multiverse's specifications, counted without listing them
-  (:func:`sbrtmeta.analysis.multiverse.specification_count`);
+  (:func:`sbrtmeta.analysis.multiverse_design.specification_count`);
 * ``limits.figure_pixels``: the pixels of each figure whose height grows with its studies (forest,
   leave-one-out, cumulative, risk-of-bias traffic light, GOSH panels), each capped by its
   ``max_studies`` (the GOSH plot by ``highlight`` or the studies), at ``figures.dpi``.
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from sbrtmeta.analysis.multiverse import specification_count
+from sbrtmeta.analysis.multiverse_design import specification_count
 from sbrtmeta.data.vocabulary import HISTOLOGIES
 
 # Defaults of config `limits:` (the schema holds the same numbers; these serve a config without them).

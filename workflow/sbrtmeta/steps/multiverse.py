@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sbrtmeta.analysis.multiverse import CHOICES, MultiverseTables, gather_multiverse
+from sbrtmeta.analysis.multiverse import MultiverseTables, gather_multiverse
+from sbrtmeta.analysis.multiverse_design import CHOICES
 from sbrtmeta.data.cells import cell_name, same_cell
 from sbrtmeta.plots.specification_curve import draw_specification_curve
 
