@@ -80,6 +80,7 @@ fixtures: $(VENV)/.installed
 	    tests/fixtures/metareg_synthetic_inputs.csv tests/fixtures/metafor_inputs.csv tests/fixtures
 	$(RSCRIPT) tests/metafor/make_multilevel_fixtures.R tests/fixtures/multilevel_inputs.csv tests/fixtures
 	$(RSCRIPT) tests/metafor/make_dose_response_fixtures.R tests/fixtures/dose_response_inputs.csv tests/fixtures
+	$(RSCRIPT) tests/metafor/make_alpha_beta_fixtures.R tests/fixtures
 	$(BIN)/python tests/metafor/make_curve_inputs.py results/clean/outcomes.csv config/config.yaml \
 	    tests/fixtures/curve_inputs.csv tests/fixtures/dose_time_inputs.csv
 	$(RSCRIPT) tests/metafor/make_curve_fixtures.R tests/fixtures/curve_inputs.csv tests/fixtures \

@@ -337,14 +337,15 @@ class _Blocks:
 # ---------------------------------------------------------------------- optimiser
 
 
-def _newton(blocks: _Blocks, reml: bool, th, floor: float, max_iter: int = 200):
+def _newton(blocks: _Blocks, reml: bool, th, floor: float, max_iter: int = 200, held=(False, False)):
     """Projected Newton ascent from ``th`` with an active set at 0.
 
     Where the Hessian of the free components is not negative definite the step is
     a Fisher-scoring one (expected information) instead; steps are halved until
     the likelihood does not fall. A component at 0 whose score is <= 0 stays at
     0 (the constrained optimum). Iteration stops when the Newton step of every
-    free component is below 1e-10 of its value.
+    free component is below 1e-10 of its value. A ``held`` component stays where it
+    starts (sigma2_study held at 0 is the two-level model, with every row its own study).
     """
     th = np.array(th, dtype=float)
     cur = blocks.evaluate(th[0], th[1], reml)
@@ -352,7 +353,7 @@ def _newton(blocks: _Blocks, reml: bool, th, floor: float, max_iter: int = 200):
         raise RuntimeError("three-level model: likelihood not finite at the starting values")
     for it in range(1, max_iter + 1):
         ll, g, hess, info = cur[:4]
-        free = ~((th == 0.0) & (g <= 0.0))
+        free = ~((th == 0.0) & (g <= 0.0)) & ~np.asarray(held, dtype=bool)
         if not free.any():
             return th, ll, it
         idx = np.flatnonzero(free)
@@ -399,20 +400,66 @@ def _maximise(blocks: _Blocks, reml: bool, y, v, X):
     n_iter = best[2]
     if np.any(best[0] == 0.0):
         top = max(total, float(best[0].sum()), float(np.mean(v)))
-        grid = np.r_[0.0, np.geomspace(1e-6 * top, 1e2 * top, 33)]
         for j in (0, 1):
-            lls = []
-            for u in grid:
-                th = np.zeros(2)
-                th[j] = u
-                lls.append(blocks.evaluate(th[0], th[1], reml, deriv=0)[0])
-            start = np.zeros(2)
-            start[j] = grid[int(np.nanargmax(lls))]
-            run = _newton(blocks, reml, start, floor)
+            run = _newton(blocks, reml, _edge_start(blocks, reml, j, top), floor)
             n_iter += run[2]
             if run[1] > best[1] + 1e-12 * max(1.0, abs(best[1])):
                 best = run
     return best[0], best[1], n_iter
+
+
+def _edge_start(blocks: _Blocks, reml: bool, j: int, top: float) -> np.ndarray:
+    """The best point of a log grid (with 0) along the edge where only component ``j`` is not 0."""
+    grid = np.r_[0.0, np.geomspace(1e-6 * top, 1e2 * top, 33)]
+    lls = []
+    for u in grid:
+        th = np.zeros(2)
+        th[j] = u
+        lls.append(blocks.evaluate(th[0], th[1], reml, deriv=0)[0])
+    start = np.zeros(2)
+    start[j] = grid[int(np.nanargmax(lls))]
+    return start
+
+
+class DesignProfile:
+    """The maximised log-likelihood of one set of effect sizes and random effects under design
+    matrices that change from call to call: the profile likelihood of a parameter that enters only
+    the design, as α/β enters the dose column of the dose-response model
+    (:func:`sbrtmeta.stats.dose_response.profile_alpha_beta`).
+
+    ``study_effect=True`` is :func:`fit_multilevel`'s model (``rma.mv(yi, vi, mods = X, random =
+    ~ 1 | study/arm)``), False the two-level model (``rma(yi, vi, mods = X)``: one tau2, here
+    sigma2_arm with every row its own study and sigma2_study held at 0). Each call is ``logLik(res)``
+    of that model fitted to X by ``tau2_method`` (ML by default: the likelihoods of different designs
+    are comparable under ML, not under REML). The first call maximises as :func:`fit_multilevel` does;
+    later ones start Newton from the previous call's variance components (designs close to the last
+    one converge in a few steps), and search again from scratch where that ends on an edge.
+    """
+
+    def __init__(self, y, v, study, arm, tau2_method: str = "ML", study_effect: bool = True):
+        k = np.asarray(y).size
+        if not study_effect:
+            study = arm = np.arange(k)
+        self.y, self.v, self.s_code, self.a_code, _ = _check(y, v, study, arm, None, tau2_method, "z", 0.95)
+        self.reml, self.study_effect = tau2_method == "REML", study_effect
+        self.theta: np.ndarray | None = None
+
+    def __call__(self, X) -> float:
+        """The maximised log-likelihood with design X (k x p); sets :attr:`theta` (sigma2_study, sigma2_arm)."""
+        X = np.asarray(X, dtype=float)
+        blocks = _Blocks(self.y, self.v, self.s_code, self.a_code, X)
+        floor = 1e-10 * float(np.mean(self.v))
+        held = (not self.study_effect, False)
+        if self.theta is not None:
+            th, ll, _ = _newton(blocks, self.reml, self.theta, floor, held=held)
+        if self.theta is None or np.any(th[int(held[0]) :] == 0.0):
+            if self.study_effect:
+                th, ll, _ = _maximise(blocks, self.reml, self.y, self.v, X)
+            else:
+                start = _edge_start(blocks, self.reml, 1, float(np.var(self.y)) + float(np.mean(self.v)))
+                th, ll, _ = _newton(blocks, self.reml, start, floor, held=held)
+        self.theta = th
+        return float(ll)
 
 
 # ---------------------------------------------------------------------------- fit

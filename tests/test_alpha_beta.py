@@ -1,0 +1,85 @@
+"""The profile likelihood of α/β (issue 25 item 6): stats.dose_response.profile_alpha_beta against metafor
+5.1-12 (tests/fixtures/metafor_alpha_beta.csv from tests/metafor/make_alpha_beta_fixtures.R), a known α/β
+recovered from synthetic data, and a flat profile said to be so."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sbrtmeta.stats.dose_response import alpha_beta_grid, fit_dose_response, profile_alpha_beta
+
+FIX = Path(__file__).parent / "fixtures"
+ARMS = pd.read_csv(FIX / "alpha_beta_arms.csv")
+EXPECTED = pd.read_csv(FIX / "metafor_alpha_beta.csv")
+
+
+def _data(name: str) -> pd.DataFrame:
+    return ARMS if name == "multilevel" else ARMS.drop_duplicates("study")
+
+
+def _profile(d: pd.DataFrame, grid=None):
+    D, f = d["total_gy"].to_numpy(float), d["fractions"].to_numpy(float)
+    bed_at = lambda ab: D * (1 + D / f / ab)  # noqa: E731
+    return profile_alpha_beta(d["events"], d["n"], bed_at, d["study"], d["arm"], grid=grid), bed_at
+
+
+@pytest.mark.parametrize("name", ["multilevel", "two_level"])
+def test_profile_equals_metafor(name):
+    rows = EXPECTED[EXPECTED.dataset == name]
+    value = dict(zip(rows.quantity, rows.value))
+    points = rows[rows.quantity == "loglik"]
+    prof, _ = _profile(_data(name), grid=np.r_[1.0, points.alpha_beta.to_numpy(float), 100.0])
+    assert prof.model.startswith(name.replace("_", "-") if name == "two_level" else "multilevel")
+    got = dict(zip(prof.alpha_beta, prof.loglik))
+    for r in points.itertuples():
+        assert got[r.alpha_beta] == pytest.approx(r.value, rel=1e-6)
+    assert prof.loglik_max == pytest.approx(value["loglik_max"], rel=1e-8)
+    assert prof.ci_low == pytest.approx(value["ci_low"], rel=1e-6)
+    assert prof.ci_high == pytest.approx(value["ci_high"], rel=1e-6)
+    assert prof.estimate == pytest.approx(value["estimate"], rel=1e-6)  # 5e-7 at the flat top (location ~ sqrt(eps))
+    assert prof.identifiable
+
+
+def test_profile_points_are_the_ml_fits():
+    d = _data("multilevel")
+    prof, bed_at = _profile(d)
+    assert prof.alpha_beta.size == 100 and prof.alpha_beta[0] == 1 and prof.alpha_beta[-1] == pytest.approx(100)
+    for i in (0, 37, 99):
+        ab = prof.alpha_beta[i]
+        fit = fit_dose_response(d["events"], d["n"], bed_at(ab), d["study"], d["arm"], tau2_method="ML")
+        assert prof.loglik[i] == pytest.approx(fit.loglik, rel=1e-10)
+    at = fit_dose_response(d["events"], d["n"], bed_at(prof.estimate), d["study"], d["arm"])
+    assert prof.fit.slope == pytest.approx(at.slope, rel=1e-12)  # REML at the estimate, as configured
+    assert np.all(prof.deviance >= -1e-9)
+
+
+def test_known_alpha_beta_is_recovered():
+    """300 arms of 120 studies, 1 to 10 fractions, true α/β 15 Gy: the estimate is near 15, its interval
+    covers it and is closed."""
+    rng = np.random.default_rng(7)
+    k, n_studies = 300, 120
+    study = np.sort(rng.integers(0, n_studies, k))
+    n, f = rng.integers(40, 200, k), rng.choice([1, 3, 5, 8, 10], k)
+    d = rng.uniform(4, 25, k) * np.where(f == 1, 1.3, 1.0) / np.sqrt(f / 3)
+    bed_at = lambda ab: d * f * (1 + d / ab)  # noqa: E731
+    eta = -6.5 + 1.3 * np.log(bed_at(15.0)) + rng.normal(0, 0.2, n_studies)[study] + rng.normal(0, 0.1, k)
+    events = rng.binomial(n, 1 / (1 + np.exp(-eta)))
+    prof = profile_alpha_beta(events, n, bed_at, study, np.arange(k))
+    assert prof.identifiable and prof.ci_low < 15 < prof.ci_high
+    assert prof.estimate == pytest.approx(15, rel=0.1)
+    assert prof.fit.slope == pytest.approx(1.3, rel=0.15)
+
+
+def test_flat_profile_is_not_identifiable():
+    """Three arms: the profile stays within the χ² cutoff over the whole grid, so the interval is the grid."""
+    d = ARMS.drop_duplicates("study").iloc[:3]
+    prof, _ = _profile(d)
+    assert not prof.identifiable and not prof.bounded_low and not prof.bounded_high
+    assert (prof.ci_low, prof.ci_high) == (1.0, pytest.approx(100.0))
+    assert prof.deviance.max() < prof.cutoff
+
+
+def test_grid_is_checked():
+    with pytest.raises(ValueError, match="grid"):
+        alpha_beta_grid(10, 1)
