@@ -445,7 +445,7 @@ class DesignProfile:
         self.theta: np.ndarray | None = None
 
     def __call__(self, X) -> float:
-        """The maximised log-likelihood with design X (k x p); sets :attr:`theta` (sigma2_study, sigma2_arm)."""
+        """The maximised log-likelihood with design X (k x p); sets ``theta`` (sigma2_study, sigma2_arm)."""
         X = np.asarray(X, dtype=float)
         blocks = _Blocks(self.y, self.v, self.s_code, self.a_code, X)
         floor = 1e-10 * float(np.mean(self.v))
