@@ -182,6 +182,17 @@ def test_a_missing_reason_is_one_line_not_the_schema():
     assert cc.schema_faults(cfg, SCHEMA) == [("grade.overrides[0]", "'reason' is a required property")]
 
 
+def test_an_id_yaml_read_as_a_number_says_to_quote_it():
+    """`exclude_studies: [{study_id: 001, ...}]`: YAML reads 001 as 1, refused as not text; the line says to quote."""
+    cfg = copy.deepcopy(CONFIG)
+    cfg["inclusion"]["exclude_studies"] = yaml.safe_load("[{study_id: 001, reason: duplicate cohort}]")
+    ((key, message),) = cc.schema_faults(cfg, SCHEMA)
+    assert key == "inclusion.exclude_studies[0].study_id"
+    assert message == f"1 is not of type 'string': {cc.YAML_QUOTES}" and "'001'" in message
+    cfg["inclusion"]["reviews"] = [True]
+    assert any(m.endswith(cc.YAML_QUOTES) for k, m in cc.schema_faults(cfg, SCHEMA) if k == "inclusion.reviews[0]")
+
+
 def test_the_key_source_is_the_last_file_that_sets_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config").mkdir()

@@ -121,7 +121,7 @@ def test_dose_response_table_and_figure(run):
     cfg = yaml.safe_load((work / "config/config.yaml").read_text())
     stem = f"dose_response_{cfg['dose_response']['endpoint']}_{cfg['dose_response']['timepoint_months']:g}m"
     for ext in cfg["figures"]["formats"]:
-        assert (work / f"results/figures/{stem}.{ext}").stat().st_size > 0
+        assert (work / f"results/figures/dose_response/{stem}.{ext}").stat().st_size > 0
     table = pd.read_csv(work / "results/tables/dose_response.csv")
     left_out = pd.read_csv(work / "results/tables/dose_response_left_out.csv")
     assert left_out["reason"].str.len().gt(0).all()
@@ -185,6 +185,23 @@ def test_changing_alpha_beta_or_range_rule_reruns_only_the_dose_response(run, tm
 
 
 @workflow
+def test_a_new_time_point_reruns_the_dose_response_table_asked_for(run, tmp_path):
+    """`snakemake -n results/tables/dose_response.csv` said "Nothing to be done" after a change of
+    dose_response.timepoint_months (plain `snakemake` rebuilt it): the figure's name held the time point,
+    and Snakemake compares params only when every output has metadata. The figures are in a folder now."""
+    work = copy_run(run[0], tmp_path / "project")
+    cfg_path = work / "config/config.yaml"
+    cfg = yaml.safe_load(cfg_path.read_text())
+    cfg["dose_response"]["timepoint_months"] = 12
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = _snakemake(work, "-n", "results/tables/dose_response.csv")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "rule dose_response:" in out and "Params have changed" in out, out[-3000:]
+    assert "Nothing to be done" not in out and "missing provenance" not in out
+
+
+@workflow
 def test_no_arms_to_fit_is_said_not_failed(tmp_path):
     """A time point no arm reports: the dose-response step writes empty tables, a figure
     that says why, and a log line, and the workflow does not fail."""
@@ -197,7 +214,7 @@ def test_no_arms_to_fit_is_said_not_failed(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert pd.read_csv(work / "results/tables/dose_response.csv").empty
     assert "no dose-response to fit" in (work / "results/logs/dose_response.log").read_text()
-    assert (work / "results/figures/dose_response_LC_7m.png").stat().st_size > 0
+    assert (work / "results/figures/dose_response/dose_response_LC_7m.png").stat().st_size > 0
 
 
 @workflow

@@ -1,5 +1,8 @@
+# The figure goes into a folder (results/figures/dose_response/dose_response_LC_24m.png): an
+# output name built from config (the endpoint and time point, the formats) would leave the job
+# without metadata for the new name, and `snakemake results/tables/dose_response.csv` would not
+# see a changed time point (Snakemake checks params only when every output has metadata).
 DOSE = config["dose_response"]
-DOSE_STEM = f"{DOSE['endpoint']}_{DOSE['timepoint_months']:g}m"
 
 
 rule dose_response:
@@ -12,11 +15,7 @@ rule dose_response:
         table="results/tables/dose_response.csv",
         arms="results/tables/dose_response_arms.csv",
         left_out="results/tables/dose_response_left_out.csv",
-        figures=reported(
-            [f"results/figures/dose_response_{DOSE_STEM}.{ext}" for ext in config["figures"]["formats"]],
-            "../report/dose_response.rst",
-            "Dose-response",
-        ),
+        figures=cell_figures("dose_response", "Dose-response"),
     log:
         "results/logs/dose_response.log",
     benchmark:
@@ -28,6 +27,7 @@ rule dose_response:
         inclusion=config["inclusion"],
         histology=config["pooling"]["histology"],
         curves=config["curves"] if DOSE["time"] == "model" else {},
+        formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:
         "../scripts/dose_response.py"

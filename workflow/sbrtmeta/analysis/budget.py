@@ -59,8 +59,8 @@ def _n(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def _over(key: str, what: str, estimate: float, limit_key: str, limit: float, fix: str) -> tuple[str, str]:
-    return key, f"{what} about {_n(estimate)}, over {limit_key} {_n(limit)}: {fix}"
+def _over(key: str, what: str, estimate: float, unit: str, limit_key: str, limit: float, fix: str) -> tuple[str, str]:
+    return key, f"{what} about {_n(estimate)} {unit}, over {limit_key} {_n(limit)}: {fix}"
 
 
 def curve_grid(curves: dict) -> int:
@@ -83,6 +83,7 @@ def _curve_faults(config: dict, limits: dict) -> list[tuple[str, str]]:
                 "curves.step",
                 f"survival_curves.csv would have {_n(curve_grid(curves))} months x {curves_n} curves =",
                 rows,
+                "rows",
                 "limits.curve_rows",
                 limits["curve_rows"],
                 "raise curves.step or narrow curves.from..to",
@@ -114,7 +115,15 @@ def _gosh_faults(config: dict, limits: dict, max_studies: int) -> list[tuple[str
     faults = []
     if subsets > limits["gosh_subsets"]:
         faults.append(
-            _over(key, "a GOSH cell would fit", subsets, "limits.gosh_subsets", limits["gosh_subsets"], f"lower {key}")
+            _over(
+                key,
+                "a GOSH cell would fit",
+                subsets,
+                "subsets",
+                "limits.gosh_subsets",
+                limits["gosh_subsets"],
+                f"lower {key}",
+            )
         )
     elif size > limits["gosh_bytes"]:
         faults.append(
@@ -123,6 +132,7 @@ def _gosh_faults(config: dict, limits: dict, max_studies: int) -> list[tuple[str
                 f"a GOSH cell of up to {max_studies:,} studies would take {_n(subsets)} subsets of "
                 f"{_n(size / max(subsets, 1))} bytes =",
                 size,
+                "bytes",
                 "limits.gosh_bytes",
                 limits["gosh_bytes"],
                 f"lower {key}",
@@ -144,6 +154,7 @@ def _multiverse_faults(config: dict, limits: dict) -> list[tuple[str, str]]:
                 "robustness.multiverse.max_specs",
                 f"the multiverse would fit {_n(fitted)} of its {_n(count)} specifications:",
                 fitted,
+                "specifications",
                 "limits.multiverse_specs",
                 limits["multiverse_specs"],
                 "set robustness.multiverse.max_specs to sample fewer, or list fewer alternatives",
@@ -190,6 +201,7 @@ def _figure_faults(config: dict, limits: dict, max_studies: int) -> list[tuple[s
                     key,
                     f"a {kind} figure of {rows:,} rows at {dpi} dpi would have",
                     pixels,
+                    "pixels",
                     "limits.figure_pixels",
                     limits["figure_pixels"],
                     f"lower {key} or figures.dpi",

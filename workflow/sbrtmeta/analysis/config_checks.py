@@ -88,8 +88,21 @@ def schema_faults(config: dict, schema: dict) -> list[tuple[str, str]]:
             message = (
                 f"{message.split(' does not match ')[0].split(' is not valid ')[0]}: {error.schema['description']}"
             )
+        elif _yaml_read_as_text_not(error):
+            message += f": {YAML_QUOTES}"
         faults.append((_path(error.absolute_path) or "(top level)", " ".join(message.split())[:300]))
     return faults
+
+
+YAML_QUOTES = (
+    "YAML reads an unquoted 001, 1e3, true or null as a number, a flag or nothing: put the text in quotes, '001'"
+)
+
+
+def _yaml_read_as_text_not(error) -> bool:
+    """A text value (a study id, a reason) that YAML read as a number, a flag or null."""
+    wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+    return error.validator == "type" and "string" in wanted and not isinstance(error.instance, (str, list, dict))
 
 
 def _reason_faults(config: dict) -> list[tuple[str, str]]:
