@@ -520,3 +520,58 @@ def test_only_cells_with_a_pooled_row_get_forest_and_funnel_plots(tmp_path):
         forest_figures(pooled.iloc[0:0], studies.iloc[0:0], ["LC"], level=0.95), str(tmp_path / "none"), ["png"]
     )
     assert empty == [] and (tmp_path / "none").is_dir()
+
+
+# -- risk of bias per item (figures.forest.risk_of_bias_items), as meta's rob() draws it -------
+
+
+def _with_items(studies: pd.DataFrame, items: bool) -> pd.DataFrame:
+    """``studies`` with an invented MINORS table: study i scores (i mod 3) on every item it is assessed on;
+    the last study has no row (not assessed)."""
+    from sbrtmeta.data.risk_of_bias import TOOLS, with_risk_of_bias
+
+    tool = TOOLS["MINORS"]
+    ids = list(studies["study_id"])[:-1]
+    table = pd.DataFrame(
+        [
+            dict(study_id=s, tool="MINORS", overall="not assessed", **dict.fromkeys(tool.columns, str(i % 3)))
+            for i, s in enumerate(ids)
+        ]
+    )
+    table.loc[0, "clearly_stated_aim"] = "not reported"
+    return with_risk_of_bias(studies, table, items)
+
+
+@pytest.mark.parametrize("sizes", [{"liver": 2}, {"liver": 4, "lung": 6, "adrenal": 1}])
+def test_forest_draws_a_column_per_risk_of_bias_item_when_asked(sizes):
+    """Off (the default): only the overall column, as before. On: D1-D8 then RoB, one circle per study and
+    item in the level of the study's score (MINORS: 2 low, 1 some concerns, 0 high; 'not reported' ?; a study
+    without a row blank), the items named in the footnote; no text overlaps and nothing leaves the figure."""
+    pooled, studies = make_tables(sizes)
+    plain = draw_forest(pooled, _with_items(studies, False), "LC", 24, level=0.95)
+    assert not [t for t in texts(plain) if t.startswith("D1–D8")]
+    assert not [t for t in plain.texts if str(t.get_gid()).startswith("rob0:")]
+    fig = draw_forest(pooled, _with_items(studies, True), "LC", 24, level=0.95)
+    headers = [t.get_text() for t in fig.texts if t.get_text() in {f"D{i}" for i in range(1, 9)} | {"RoB"}]
+    assert headers == [*(f"D{i}" for i in range(1, 9)), "RoB"]
+    marks = [str(t.get_gid()) for t in fig.texts if str(t.get_gid()).startswith("rob")]
+    k = len(studies)
+    assert len(marks) == 9 * k
+    level = {0: "high", 1: "some concerns", 2: "low"}
+    expected = {f"rob{j}:{level[i % 3]}" for i in range(1, k - 1) for j in range(8)}
+    assert expected <= set(marks) and "rob0:not reported" in marks and "rob7:not assessed" in marks
+    assert any(
+        "D1 a clearly stated aim" in t and "D8 prospective calculation of the study size" in t for t in texts(fig)
+    )
+    # the item columns sit right of the weights, in order, each mark under its header
+    x = {t.get_text(): t.get_position()[0] for t in fig.texts if t.get_text() in headers}
+    assert [x[h] for h in headers] == sorted(x[h] for h in headers)
+    fig.canvas.draw()
+    found = visible_texts(fig)
+    clashes = [
+        (found[i].get_text(), found[j].get_text()) for i, j in overlapping([t.get_window_extent() for t in found])
+    ]
+    assert not clashes
+    for t in fig.texts:
+        box = t.get_window_extent()
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, t.get_text()

@@ -297,3 +297,36 @@ def test_item_6_per_pooled_result_in_the_shipped_data_and_methods():
             assert follow_up_counts(got) == {"2": 16, "1": 33, "not reported": 3}
             text = methods_markdown(config, {"Python": "3"}, follow_up=got)
             assert "Of 52 study results (results/tables/follow_up_by_result.csv), 16 score 2, 33 score 1 and 3" in text
+
+
+def test_the_forest_steps_item_6_column_is_judged_against_each_plots_time_point():
+    """With figures.forest.risk_of_bias_items, the forest step's D6 (MINORS item 6) is the per-result judgement
+    (follow_up_by_result), not the sheet's: Casamassima 2012 (crc2014-99, median follow-up 16.2 months) is
+    + at 12 months and − at 24, though the sheet scores it once (1, against 24 months)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sbrtmeta.analysis.pooling import PoolingOptions
+    from sbrtmeta.steps.forest_plots import forest_plots
+    from sbrtmeta.steps.pool import pool
+    from sbrtmeta.steps.risk_of_bias import risk_of_bias
+    from validated_config import validated
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    data, inc = config["data"], config["inclusion"]
+    tidy = clean_extraction(
+        [str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], []
+    )
+    included, excluded = apply_inclusion(tidy, inc)
+    t = pool(included, excluded, PoolingOptions.from_config(validated(config)), inc["sites"], inc["endpoints"])
+    rob, _ = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
+    assert rob.set_index("study_id").loc["crc2014-99", "appropriate_follow_up"] == "1"
+    options = dict(sort="year", max_studies=100, risk_of_bias_items=True)
+    figures = dict(forest_plots(t.pooled, t.studies, included, rob, t.subgroups, ["LC"], options, 0.95))
+    for stem, mark in (("forest_LC_12m", "rob5:low"), ("forest_LC_24m", "rob5:some concerns")):
+        fig = figures[stem]
+        first = next(t for t in fig.texts if t.get_text().startswith("Casamassima 2012"))
+        row = [str(t.get_gid()) for t in fig.texts if t.get_gid() and t.get_position()[1] == first.get_position()[1]]
+        assert mark in row, (stem, row)
+        words = " ".join(" ".join(x.get_text() for x in fig.texts).split())  # the footnote is wrapped
+        assert "D6 judged against this plot's time point from the median follow-up" in words

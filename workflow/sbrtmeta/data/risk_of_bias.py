@@ -190,8 +190,29 @@ def overall_of(table: pd.DataFrame) -> dict:
     return dict(zip(table["study_id"].astype(str), table["overall"].astype(str)))
 
 
-def with_risk_of_bias(studies: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+ITEM_PREFIX = "risk_of_bias:"  # the columns :func:`with_risk_of_bias` adds per item
+PER_RESULT = "@result"  # the suffix of an item column judged per pooled result, not per study
+
+
+def tool_of(table: pd.DataFrame) -> Tool | None:
+    """The tool of a :func:`risk_of_bias_table` (its ``tool`` column), None for an empty table."""
+    names = table["tool"].dropna().astype(str).unique() if "tool" in table else []
+    return TOOLS[names[0]] if len(names) else None
+
+
+def with_risk_of_bias(studies: pd.DataFrame, table: pd.DataFrame, items: bool = False) -> pd.DataFrame:
     """``studies`` (e.g. pooled_studies.csv) with each study's overall ``risk_of_bias`` from a
-    :func:`risk_of_bias_table` (:data:`NOT_ASSESSED` for a study missing from it)."""
-    overall = table.drop_duplicates("study_id").set_index("study_id")["overall"]
-    return studies.assign(risk_of_bias=studies["study_id"].astype(str).map(overall).fillna(NOT_ASSESSED))
+    :func:`risk_of_bias_table` (:data:`NOT_ASSESSED` for a study missing from it); with ``items``, also
+    one column per item of the tool (``risk_of_bias:<item column>``, :data:`ITEM_PREFIX`) holding the
+    item's level as the traffic lights draw it (``low``, ``some concerns``, ``high``, ``not applicable``,
+    :data:`NOT_REPORTED` or :data:`NOT_ASSESSED`)."""
+    rows = table.drop_duplicates("study_id").set_index("study_id")
+    ids = studies["study_id"].astype(str)
+    out = studies.assign(risk_of_bias=ids.map(rows["overall"]).fillna(NOT_ASSESSED))
+    tool = tool_of(table)
+    if items and tool is not None:
+        levels = {**tool.levels, **UNJUDGED_LEVELS}
+        for column in tool.columns:
+            level = rows[column].astype(str).map(levels)
+            out[f"{ITEM_PREFIX}{column}"] = ids.map(level).fillna(NOT_ASSESSED).to_numpy()
+    return out

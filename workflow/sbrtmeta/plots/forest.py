@@ -27,6 +27,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
 from sbrtmeta.data.cells import cell_stem, cell_studies, pooled_cells, select_rows
+from sbrtmeta.data.risk_of_bias import ITEM_PREFIX, PER_RESULT, TOOLS
 from sbrtmeta.plots.labels import (
     MODEL_LABELS,
     SCALE_NAMES,
@@ -45,7 +46,7 @@ from sbrtmeta.plots.labels import (
     statistic_text,
     study_ci_text,
 )
-from sbrtmeta.plots.risk_of_bias import rob_marks
+from sbrtmeta.plots.risk_of_bias import level_words, rob_marks
 from sbrtmeta.plots.style import (
     FIGURE_WIDTH_IN,
     PALETTE,
@@ -79,6 +80,7 @@ ROB_FOOTNOTE = (
     "RoB: the study's overall risk of bias (results/tables/risk_of_bias.csv): + low, − some concerns, "
     "× high, blank not assessed."
 )
+ROB_ITEM_GAP_IN = 0.05  # between two risk-of-bias columns (items, then the overall)
 STUDY_TABLE = "results/tables/pooled_studies.csv"
 
 
@@ -140,10 +142,17 @@ def _subgroup_rows(cells: pd.DataFrame, subgroups: pd.DataFrame | None, split: b
     return rows
 
 
+def _item_columns(table: pd.DataFrame) -> list[str]:
+    """The per-item risk-of-bias columns of ``table`` (:func:`sbrtmeta.data.risk_of_bias.with_risk_of_bias`)."""
+    return [c for c in table.columns if str(c).startswith(ITEM_PREFIX)]
+
+
 def _study_rows(shown: pd.DataFrame, key: str) -> list[dict]:
-    """One row per study shown; a study that mixes primaries is starred."""
+    """One row per study shown; a study that mixes primaries is starred; with per-item risk-of-bias columns,
+    each item's level in ``rob_items``."""
     rows = []
-    for s in shown.itertuples():
+    items = shown[_item_columns(shown)].astype(str).to_numpy().tolist()
+    for i, s in enumerate(shown.itertuples()):
         mark = " *" if getattr(s, "mixed_primaries", False) is True else ""
         rows.append(
             dict(
@@ -158,6 +167,7 @@ def _study_rows(shown: pd.DataFrame, key: str) -> list[dict]:
                 hi=s.ci_high,
                 weight=s.weight_pct,
                 **({"rob": s.risk_of_bias} if hasattr(s, "risk_of_bias") else {}),
+                **({"rob_items": items[i]} if items and items[i] else {}),
             )
         )
     return rows
@@ -214,7 +224,9 @@ def _table_text(fig, at_row, rows: list[dict], level: float) -> list[tuple[str, 
         cells_text.append((column, fig.text(0, y, text, **{"transform": at_row, "va": "center", **kw})))
 
     with_rob = any("rob" in r for r in rows)
-    for col, text in {**headers(level), **({"rob": ROB_HEADER} if with_rob else {})}.items():
+    n_items = max((len(r.get("rob_items", [])) for r in rows), default=0)
+    item_headers = {f"rob{i}": f"D{i + 1}" for i in range(n_items)}
+    for col, text in {**headers(level), **item_headers, **({"rob": ROB_HEADER} if with_rob else {})}.items():
         put(col, -0.8, text, fontweight="bold", va="bottom", linespacing=1.1)
     muted = dict(color=PALETTE["muted"])
     for y, row in enumerate(rows):
@@ -226,10 +238,14 @@ def _table_text(fig, at_row, rows: list[dict], level: float) -> list[tuple[str, 
             for col in ("label", "n", "ci", "w"):
                 if col in row:
                     put(col, y, row[col], **style)
-            if "rob" in row:  # the study's overall risk of bias, a robvis circle
-                symbol, colour = rob_marks(row["rob"])
+            marks = {f"rob{i}": v for i, v in enumerate(row.get("rob_items", []))}
+            if "rob" in row:
+                marks["rob"] = row["rob"]
+            for col, judgement in marks.items():  # each item's level, then the overall: robvis circles
+                symbol, colour = rob_marks(judgement)
                 bbox = dict(boxstyle="circle,pad=0.12", facecolor=colour, edgecolor=PALETTE["muted"], linewidth=0.5)
-                put("rob", y, symbol, fontsize=SMALL_FONT_SIZE, fontweight="bold", bbox=bbox, gid=f"rob:{row['rob']}")
+                gid = f"rob:{judgement}" if col == "rob" else f"{col}:{judgement}"
+                put(col, y, symbol, fontsize=SMALL_FONT_SIZE, fontweight="bold", bbox=bbox, gid=gid)
     return cells_text
 
 
@@ -239,9 +255,13 @@ def _place_columns(fig, renderer, cells_text) -> tuple[float, float, float]:
     never into the plot."""
     widths = {col: 0.0 for col in ("label", "note", "n", "ci", "w", "rob")}
     for col, t in cells_text:
-        widths[col] = max(widths[col], t.get_window_extent(renderer).width / fig.dpi)
+        widths[col] = max(widths.get(col, 0.0), t.get_window_extent(renderer).width / fig.dpi)
     widths["label"] = max(widths["label"], widths["note"] - GAP_IN - widths["n"])
-    rob_in = widths["rob"] + GAP_IN if widths["rob"] else 0.0  # the risk-of-bias column, right-most
+    # the risk-of-bias columns, right-most: the items (rob0, rob1, ...) of one width, then the overall
+    rob_cols = [c for c in widths if c.startswith("rob") and widths[c]]
+    rob_cols.sort(key=lambda c: (c == "rob", c[3:].zfill(3)))
+    rob_w = max((widths[c] for c in rob_cols), default=0.0)
+    rob_in = len(rob_cols) * rob_w + (len(rob_cols) - 1) * ROB_ITEM_GAP_IN + GAP_IN if rob_cols else 0.0
     text_in = (
         2 * PAD_IN
         + widths["label"]
@@ -255,9 +275,9 @@ def _place_columns(fig, renderer, cells_text) -> tuple[float, float, float]:
     )
     fig_w = max(FIGURE_WIDTH_IN, text_in + MIN_PLOT_IN)
     right_edge = {"n": PAD_IN + widths["label"] + GAP_IN + widths["n"], "w": fig_w - PAD_IN - rob_in}
-    if rob_in:
-        right_edge["rob"] = fig_w - PAD_IN - widths["rob"] / 2  # centred: its marks under its header
-    centred = {"rob"}
+    for k, col in enumerate(reversed(rob_cols)):  # centred: the marks under their header
+        right_edge[col] = fig_w - PAD_IN - rob_w / 2 - k * (rob_w + ROB_ITEM_GAP_IN)
+    centred = set(rob_cols)
     right_edge["ci"] = right_edge["w"] - widths["w"] - GAP_IN
     for col, t in cells_text:
         t.set_x(right_edge.get(col, PAD_IN))
@@ -285,6 +305,9 @@ def _footnote(
         foot.append(note)
     if "risk_of_bias" in drawn:
         foot.append(ROB_FOOTNOTE)
+    items = _item_columns(drawn)
+    if items and len(drawn):
+        foot.append(item_footnote([c[len(ITEM_PREFIX) :] for c in items]))
     if (cells["k"] >= 2).any():
         foot.insert(0, f"Pooled: {method_text(cells, level)}; prediction interval shown as a bar.")
         shares = _share_footnote(cells, level)
@@ -311,6 +334,24 @@ def _cell_title(r) -> str:
     """A pooled row's site, with its histology when it has one."""
     histology = getattr(r, "histology", None)
     return site_title(r.site, histology if isinstance(histology, str) and histology else None)
+
+
+def item_footnote(columns: list[str]) -> str:
+    """What the per-item columns D1, D2, ... are: the tool's items, in its words, and what each mark means; an
+    item judged per pooled result (its column ends in :data:`~sbrtmeta.data.risk_of_bias.PER_RESULT`) says so."""
+    plain = [c.removesuffix(PER_RESULT) for c in columns]
+    tool = next(t for t in TOOLS.values() if list(t.columns) == plain)
+    words = level_words(tool.name)
+    names = "; ".join(f"D{i + 1} {text.lower()}" for i, (_, text) in enumerate(tool.items))
+    marks = ", ".join(f"{rob_marks(lvl)[0].strip() or 'blank'} {words[lvl].split(': ', 1)[-1]}" for lvl in words)
+    text = f"D1–D{len(tool.items)}: the items of {tool.title} (results/tables/risk_of_bias.csv): {names}. {marks}."
+    per_result = [f"D{i + 1}" for i, c in enumerate(columns) if c.endswith(PER_RESULT)]
+    if per_result:
+        text += (
+            f" {', '.join(per_result)} judged against this plot's time point from the median follow-up "
+            "(results/tables/follow_up_by_result.csv), not the sheet's."
+        )
+    return text
 
 
 def _wrapped(fig, renderer, texts: list[str], width_in: float, bold: bool = False) -> list[str]:
