@@ -207,3 +207,36 @@ def test_markers_are_open_when_the_slope_ci_includes_zero():
         marker = by_gid(fig, f"target:{site}")[f"target:{site}"]
         assert (marker.get_markerfacecolor() == "white") == (not t.slope_ci_excludes_zero)
     assert isinstance(marker, Line2D) and isinstance(by_gid(fig, "arms:lung")["arms:lung"], PathCollection)
+
+
+def test_curves_are_dashed_beyond_the_arms_doses_and_the_legend_has_the_bands_colours():
+    """Issue 22 item 6: solid over the doses a site's arms received, dashed beyond; the band swatches are drawn in
+    the sites' colours; the target labels sit above the axes, clear of bands and bubbles."""
+    from matplotlib.colors import to_rgb
+
+    fit = _fit()
+    arms, curve, tcp = _inputs(fit, grid=np.geomspace(fit.bed.min() / 2, fit.bed.max() * 2, 80))
+    fig = draw_dose_response(arms, curve, tcp)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    for site, g in arms.groupby("site"):
+        dashed = by_gid(fig, f"curve:{site}")[f"curve:{site}"]
+        solid = by_gid(fig, f"curve-arms:{site}")[f"curve-arms:{site}"]
+        assert dashed.get_linestyle() == "--" and solid.get_linestyle() == "-"
+        assert solid.get_xdata().min() == pytest.approx(g.bed10.min())
+        assert solid.get_xdata().max() == pytest.approx(g.bed10.max())
+        label = by_gid(fig, f"target-label:{site}")[f"target-label:{site}"]
+        assert label.get_window_extent().y0 >= ax.get_window_extent().y1
+    legend = next(
+        lg
+        for lg in fig.findobj(matplotlib.legend.Legend)
+        if any("CI of the curve" in t.get_text() for t in lg.get_texts())
+    )
+    swatches = {
+        to_rgb(p.get_facecolor())
+        for p in legend.findobj(matplotlib.patches.Rectangle)
+        if p.get_facecolor()[3] not in (0, 1)  # the band swatches, not the legend's frame
+    }
+    colors = {to_rgb(by_gid(fig, f"curve:{s}")[f"curve:{s}"].get_color()) for s in arms.site.unique()}
+    assert colors <= swatches
+    assert "Curve beyond the arms' BED10" in [t.get_text() for t in legend.get_texts()]

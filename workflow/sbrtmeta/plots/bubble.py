@@ -5,9 +5,11 @@ proportional to the arm's weight ``1 / (v + total between-arm variance)`` (the
 ``weight`` column of :func:`sbrtmeta.stats.dose_response.arm_table`: the inverse of the
 arm's variance around the fitted curve), coloured by site. Arms of one study are
 joined by a thin line. Per site the fitted curve (:func:`sbrtmeta.stats.dose_response.dose_curve`)
-is drawn with its confidence band and a lighter prediction-interval band, and a
-diamond marks the BED10 at which the curve reaches the target LC (BED90 for 90%),
-with its confidence interval as a horizontal bar and a short label. Markers of
+is drawn with its confidence band and a lighter prediction-interval band (solid over the
+doses the site's arms received, dashed beyond them), and a diamond marks the BED10 at which
+the curve reaches the target LC (BED90 for 90%), with its confidence interval as a horizontal
+bar and a short label above the axes over that dose (clear of the bands and bubbles; labels
+that would touch go in rows). The legend's band swatches are in the sites' colours. Markers of
 several sites are dodged vertically by a few points (their data position stays
 the target LC). An open diamond means the slope's CI includes 0, so the interval
 is a delta-method approximation that understates the uncertainty.
@@ -25,12 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
-from matplotlib.transforms import offset_copy
+from matplotlib.transforms import blended_transform_factory, offset_copy
 
 from sbrtmeta.plots.labels import endpoint_axis_label, level_prefix, site_title
 from sbrtmeta.plots.style import CYCLE, FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style, wrap_text
@@ -46,6 +50,8 @@ MIN_BUBBLE_PT2 = 6.0  # floor, so that the lightest arms stay visible
 DODGE_PT = 9.0  # vertical spacing of the sites' target markers
 DOSE_TICKS = (10, 20, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500, 600, 800, 1000)
 CI_ALPHA, PI_ALPHA = 0.24, 0.07
+BEYOND_DASH = (0, (2.5, 1.5))  # a fitted curve beyond the doses its arms received
+LABEL_ROW_IN = 0.17  # a row of target labels above the axes
 REQUIRED_ARM_COLUMNS = ("site", "study", "bed10", "lc", "weight")
 
 
@@ -246,15 +252,16 @@ def _draw_curves(ax, d: _Drawing) -> None:
             zorder=2,
             gid=f"ci-band:{s}",
         )
-        ax.plot(
-            xb,
-            100 * c["lc"].to_numpy(float),
-            color=colors[s],
-            linewidth=1.5,
-            zorder=4,
-            solid_capstyle="butt",
-            gid=f"curve:{s}",
-        )
+        yb = 100 * c["lc"].to_numpy(float)
+        # dashed over the whole range, solid over the doses the site's arms received (beyond: extrapolated)
+        ax.plot(xb, yb, color=colors[s], linewidth=1.5, linestyle=BEYOND_DASH, zorder=4, gid=f"curve:{s}")
+        doses = d.bed[d.site_of_arm == s]
+        if doses.size:
+            lo, hi = float(doses.min()), float(doses.max())
+            inside = (xb >= lo) & (xb <= hi)
+            x_in = np.r_[lo, xb[inside], hi]
+            y_in = np.interp(np.log(x_in), np.log(xb), yb)
+            ax.plot(x_in, y_in, color=colors[s], linewidth=1.5, zorder=4, solid_capstyle="butt", gid=f"curve-arms:{s}")
 
 
 def _draw_study_lines(ax, d: _Drawing) -> None:
@@ -365,21 +372,22 @@ def _draw_targets(fig, ax, d: _Drawing, x0: float, x1: float) -> list[str]:
             linestyle="none",
             gid=f"target:{s}",
         )
-        above = dy >= 0 if len(targets) > 1 else True
+        # the label above the axes, over its dose (clear of bands and bubbles); rows are set in _layout
+        top = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.plot([bx], [1.0], marker="v", markersize=4, color=color, transform=top, clip_on=False, zorder=9)
         ax.annotate(
             marker_label(t),
-            xy=(bx, y),
-            xycoords=tr,
-            xytext=(0, 6 if above else -6),
+            xy=(bx, 1.0),
+            xycoords=top,
+            xytext=(0, 5),
             textcoords="offset points",
             ha="center",
-            va="bottom" if above else "top",
+            va="bottom",
             fontsize=SMALL_FONT_SIZE,
             color=color,
             zorder=9,
             gid=f"target-label:{s}",
             annotation_clip=False,
-            bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.8),
         )
     return targets
 
@@ -419,36 +427,42 @@ def _lvl(level: float | None) -> str:
     return level_prefix(level)
 
 
-def _band_handles(level: float | None) -> list:
-    """The legend entries of the curve's confidence and prediction bands."""
-    grey = PALETTE["muted"]
-    pi = dict(facecolor=(0.5, 0.5, 0.5, PI_ALPHA + 0.05), edgecolor=grey, linewidth=0.5, linestyle=(0, (4, 2)))
+def _band_handles(d: _Drawing, level: float | None) -> list:
+    """The legend entries of the curve's confidence and prediction bands, a swatch per site in the
+    colour and opacity its band is drawn with, and of a curve drawn beyond its arms' doses."""
+    sites = [site for site in d.sites if site in d.curves]
+    ci = tuple(Patch(facecolor=d.colors[site], alpha=CI_ALPHA, linewidth=0) for site in sites)
+    pi = tuple(
+        Patch(
+            facecolor=to_rgba(d.colors[site], PI_ALPHA),
+            edgecolor=to_rgba(d.colors[site], 0.8),
+            linewidth=0.5,
+            linestyle=(0, (4, 2)),
+        )
+        for site in sites
+    )
+    beyond = Line2D([], [], color=PALETTE["muted"], linewidth=1.5, linestyle=BEYOND_DASH)
     return [
-        Patch(facecolor=grey, alpha=CI_ALPHA + 0.1, linewidth=0, label=f"{_lvl(level)}CI of the curve"),
-        Patch(**pi, label=f"{_lvl(level)}prediction interval"),
+        (ci, f"{_lvl(level)}CI of the curve"),
+        (pi, f"{_lvl(level)}prediction interval"),
+        (beyond, "Curve beyond the arms' BED10"),
     ]
 
 
 def _legend(ax, d: _Drawing, targets: list[str], level: float | None):
     """Sites (with their arms and studies), bands, study lines and the target marker."""
-    handles = _site_handles(d) + (_band_handles(level) if d.curves else [])
+    entries = [(h, h.get_label()) for h in _site_handles(d)] + (_band_handles(d, level) if d.curves else [])
     if any(len(g) >= 2 for _, g in d.arms.groupby(["site", "study"])):
-        handles.append(Line2D([], [], color=PALETTE["muted"], linewidth=0.55, label="Arms of one study"))
+        entries.append((Line2D([], [], color=PALETTE["muted"], linewidth=0.55), "Arms of one study"))
     if targets:
         tl = target_label(d.shown_targets[targets[0]]["target_lc"])
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color=PALETTE["ink"],
-                marker="D",
-                markersize=4.5,
-                linewidth=1.0,
-                label=f"{tl} with {_lvl(level)}CI",
-            )
-        )
+        marker = Line2D([], [], color=PALETTE["ink"], marker="D", markersize=4.5, linewidth=1.0)
+        entries.append((marker, f"{tl} with {_lvl(level)}CI"))
+    handles, labels = [h for h, _ in entries], [label for _, label in entries]
     legend = ax.legend(
         handles=handles,
+        labels=labels,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
         loc="upper left",
         bbox_to_anchor=(1.0, 1.0),
         fontsize=SMALL_FONT_SIZE,
@@ -544,6 +558,21 @@ def _footnote_lines(footnote: str | None, d: _Drawing, targets: list[str], level
     return foot
 
 
+def _label_rows(ax, measure, axes_w: float, x0: float, x1: float) -> int:
+    """Stack the target labels above the axes in rows so that none overlaps another; the number of rows."""
+    labels = [t for t in ax.texts if str(t.get_gid()).startswith("target-label:")]
+    placed: list[list[tuple[float, float]]] = []
+    for label in sorted(labels, key=lambda t: t.xy[0]):
+        centre = axes_w * np.log(label.xy[0] / x0) / np.log(x1 / x0)
+        half = measure(label.get_text()) / 2 + 0.06
+        row = next((i for i, r in enumerate(placed) if all(abs(centre - c) >= half + h for c, h in r)), len(placed))
+        if row == len(placed):
+            placed.append([])
+        placed[row].append((centre, half))
+        label.xyann = (0, 5 + 72 * LABEL_ROW_IN * row)
+    return len(placed)
+
+
 def _layout(fig, ax, renderer, legend, size_key, foot: list[str], x0: float, x1: float) -> None:
     """Size the figure to the wrapped footnote, and place the axes, the legends and the footnote."""
     legend_box = legend.get_window_extent(renderer)
@@ -557,9 +586,10 @@ def _layout(fig, ax, renderer, legend, size_key, foot: list[str], x0: float, x1:
     lines = [line for f in foot for line in wrap_text(f, WIDTH_IN - 2 * PAD_IN, measure)]
     line_in = SMALL_FONT_SIZE * 1.3 / 72
     foot_in = len(lines) * line_in + PAD_IN
-    fig_h = TOP_IN + AXES_HEIGHT_IN + XLABEL_IN + foot_in + PAD_IN
-    fig.set_size_inches(WIDTH_IN, fig_h)
     axes_w = WIDTH_IN - LEFT_IN - LEGEND_GAP_IN - legend_in - RIGHT_IN
+    rows = _label_rows(ax, measure, axes_w, x0, x1)
+    fig_h = TOP_IN + rows * LABEL_ROW_IN + AXES_HEIGHT_IN + XLABEL_IN + foot_in + PAD_IN
+    fig.set_size_inches(WIDTH_IN, fig_h)
     ax.set_position(
         (LEFT_IN / WIDTH_IN, (foot_in + XLABEL_IN + PAD_IN) / fig_h, axes_w / WIDTH_IN, AXES_HEIGHT_IN / fig_h)
     )
