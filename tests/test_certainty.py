@@ -174,13 +174,13 @@ def test_imprecision_of_one_study_is_judged_on_its_own_interval():
 def test_imprecision_of_a_single_study_is_at_least_serious(low, high, n, rule, level):
     j = c.imprecision_domain(n, 0.9, low, high, dict(IMP, single_study=rule), 0.95, k=1)
     assert j.level == level
-    assert (c.SINGLE_STUDY["serious"] in j.reason) == (rule == "serious")
+    assert (c.SINGLE_STUDY_REASON in j.reason) == (rule == "serious")
     # the default is serious, and two or more studies are judged on the pooled interval alone
     assert (
         c.imprecision_domain(n, 0.9, low, high, IMP, 0.95, k=1).level
         == c.imprecision_domain(n, 0.9, low, high, dict(IMP, single_study="serious"), 0.95, k=1).level
     )
-    assert c.SINGLE_STUDY["serious"] not in c.imprecision_domain(n, 0.9, low, high, IMP, 0.95, k=2).reason
+    assert c.SINGLE_STUDY_REASON not in c.imprecision_domain(n, 0.9, low, high, IMP, 0.95, k=2).reason
 
 
 PB = {"min_k": 10, "regtest_p": 0.1, "trimfill_share": 0.2}

@@ -262,13 +262,9 @@ def test_item_6_is_judged_per_pooled_result_against_its_time_point():
     assert follow_up_by_result(studies.iloc[:0], included).empty
 
 
-def test_item_6_per_pooled_result_in_the_shipped_data_and_methods():
-    """The shipped data in process: Katz's 20-month rates pool at 24 months under tolerance_months 4 and are
-    judged against 24 months, not 20 (the sheet's rule read the longest time point of the shipped run), and
-    methods.md counts what the run judged."""
+def _shipped(tolerance: float = 0):
+    """The shipped config, its tidy rows, and the included rows and pooled tables at ``tolerance_months``."""
     from sbrtmeta.analysis.pooling import PoolingOptions
-    from sbrtmeta.data.minors import follow_up_by_result, follow_up_counts
-    from sbrtmeta.report.methods import methods_markdown
     from sbrtmeta.steps.pool import pool
     from validated_config import validated
 
@@ -277,26 +273,36 @@ def test_item_6_per_pooled_result_in_the_shipped_data_and_methods():
     tidy = clean_extraction(
         [str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], []
     )
-    for tolerance in (0, 4):
-        criteria = dict(inc, timepoints=dict(inc["timepoints"], tolerance_months=tolerance))
-        included, excluded = apply_inclusion(tidy, criteria)
-        t = pool(included, excluded, PoolingOptions.from_config(validated(config)), inc["sites"], inc["endpoints"])
-        got = follow_up_by_result(t.studies, included)
-        assert len(got) == len(t.studies) and got["weight_pct"].tolist() == t.studies["weight_pct"].tolist()
-        # every score follows from the row's printed median follow-up and the result's own time point
-        mfu, months = got["mfu_months"], got["timepoint_months"]
-        expected = ["not reported" if pd.isna(m) else "2" if m >= t else "1" for m, t in zip(mfu, months)]
-        assert got["appropriate_follow_up"].tolist() == expected
-        katz = got[got["study_id"] == "crc2014-52"]  # rates printed at 20 months, median follow-up 15
-        if tolerance == 4:  # the sheet says not assessed (no rate pooled in the shipped run); the run judges it
-            assert katz["timepoint_months"].tolist() == [24.0, 24.0]
-            assert katz["basis"].tolist() == ["median follow-up 15 months < 24 months"] * 2
-        else:
-            assert katz.empty
-        if tolerance == 0:
-            assert follow_up_counts(got) == {"2": 16, "1": 33, "not reported": 3}
-            text = methods_markdown(config, {"Python": "3"}, follow_up=got)
-            assert "Of 52 study results (results/tables/follow_up_by_result.csv), 16 score 2, 33 score 1 and 3" in text
+    criteria = dict(inc, timepoints=dict(inc["timepoints"], tolerance_months=tolerance))
+    included, excluded = apply_inclusion(tidy, criteria)
+    tables = pool(included, excluded, PoolingOptions.from_config(validated(config)), inc["sites"], inc["endpoints"])
+    return config, tidy, included, tables
+
+
+@pytest.mark.parametrize("tolerance", [0, 4])
+def test_item_6_per_pooled_result_in_the_shipped_data_and_methods(tolerance):
+    """The shipped data in process: Katz's 20-month rates pool at 24 months under tolerance_months 4 and are
+    judged against 24 months, not 20 (the sheet's rule read the longest time point of the shipped run), and
+    methods.md counts what the run judged."""
+    from sbrtmeta.data.minors import follow_up_by_result, follow_up_counts
+    from sbrtmeta.report.methods import methods_markdown
+
+    config, _, included, tables = _shipped(tolerance)
+    got = follow_up_by_result(tables.studies, included)
+    assert len(got) == len(tables.studies) and got["weight_pct"].tolist() == tables.studies["weight_pct"].tolist()
+    # every score follows from the row's printed median follow-up and the result's own time point
+    pairs = zip(got["mfu_months"], got["timepoint_months"])
+    expected = ["not reported" if pd.isna(m) else "2" if m >= months else "1" for m, months in pairs]
+    assert got["appropriate_follow_up"].tolist() == expected
+    katz = got[got["study_id"] == "crc2014-52"]  # rates printed at 20 months, median follow-up 15
+    if tolerance == 4:  # the sheet says not assessed (no rate pooled in the shipped run); the run judges it
+        assert katz["timepoint_months"].tolist() == [24.0, 24.0]
+        assert katz["basis"].tolist() == ["median follow-up 15 months < 24 months"] * 2
+    else:
+        assert katz.empty
+        assert follow_up_counts(got) == {"2": 16, "1": 33, "not reported": 3}
+        text = methods_markdown(config, {"Python": "3"}, follow_up=got)
+        assert "Of 52 study results (results/tables/follow_up_by_result.csv), 16 score 2, 33 score 1 and 3" in text
 
 
 def test_the_forest_steps_item_6_column_is_judged_against_each_plots_time_point():
@@ -306,27 +312,19 @@ def test_the_forest_steps_item_6_column_is_judged_against_each_plots_time_point(
     import matplotlib
 
     matplotlib.use("Agg")
-    from sbrtmeta.analysis.pooling import PoolingOptions
     from sbrtmeta.steps.forest_plots import forest_plots
-    from sbrtmeta.steps.pool import pool
     from sbrtmeta.steps.risk_of_bias import risk_of_bias
-    from validated_config import validated
 
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    data, inc = config["data"], config["inclusion"]
-    tidy = clean_extraction(
-        [str(ROOT / s) for s in data["sheets"]], str(ROOT / data["corrections"]), config["cleanup"], []
-    )
-    included, excluded = apply_inclusion(tidy, inc)
-    t = pool(included, excluded, PoolingOptions.from_config(validated(config)), inc["sites"], inc["endpoints"])
+    config, tidy, included, t = _shipped()
+    data = config["data"]
     rob, _ = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
     assert rob.set_index("study_id").loc["crc2014-99", "appropriate_follow_up"] == "1"
     options = dict(sort="year", max_studies=100, risk_of_bias_items=True)
     figures = dict(forest_plots(t.pooled, t.studies, included, rob, t.subgroups, ["LC"], options, 0.95))
     for stem, mark in (("forest_LC_12m", "rob5:low"), ("forest_LC_24m", "rob5:some concerns")):
         fig = figures[stem]
-        first = next(t for t in fig.texts if t.get_text().startswith("Casamassima 2012"))
-        row = [str(t.get_gid()) for t in fig.texts if t.get_gid() and t.get_position()[1] == first.get_position()[1]]
+        first = next(x for x in fig.texts if x.get_text().startswith("Casamassima 2012"))
+        row = [str(x.get_gid()) for x in fig.texts if x.get_gid() and x.get_position()[1] == first.get_position()[1]]
         assert mark in row, (stem, row)
         words = " ".join(" ".join(x.get_text() for x in fig.texts).split())  # the footnote is wrapped
         assert "D6 judged against this plot's time point from the median follow-up" in words

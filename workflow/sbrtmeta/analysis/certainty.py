@@ -54,6 +54,7 @@ from sbrtmeta.analysis.grade_rules import (  # noqa: F401 (the words, re-exporte
     RULES,
     SERIOUS,
     SINGLE_STUDY,
+    SINGLE_STUDY_REASON,
     STARTS,
     SUSPECTED,
     UNDETECTED,
@@ -235,7 +236,7 @@ def imprecision_domain(
     )
     judged = VERY_SERIOUS if very else SERIOUS if wide or small else NOT_SERIOUS
     if k == 1 and rules.get("single_study", DEFAULT_SINGLE_STUDY) == "serious":
-        reason += f"; {SINGLE_STUDY['serious']}"
+        reason += f"; {SINGLE_STUDY_REASON}"
         judged = judged if judged != NOT_SERIOUS else SERIOUS
     return Judgement(judged, reason)
 

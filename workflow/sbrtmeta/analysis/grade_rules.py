@@ -76,6 +76,10 @@ SINGLE_STUDY = {
     "own_interval": "a single study is judged on its own interval alone, as a pooled result is",
 }
 DEFAULT_SINGLE_STUDY = "serious"
+SINGLE_STUDY_REASON = (
+    "a single study: at least serious, one small study being imprecise even when its interval looks narrow "
+    "(grade.imprecision.single_study; GRADE 6; methods.md)"
+)
 # grade.risk_of_bias.provisional_ceiling: the highest certainty a provisional cell can reach, and why.
 CEILING_WHY = (
     "high certainty, being very confident that the true rate lies close to the estimate (Balshem et al. J Clin "
