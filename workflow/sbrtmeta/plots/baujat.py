@@ -3,7 +3,8 @@
 Each study is a labelled point: its contribution to the heterogeneity statistic (squared
 Pearson residual) across, its influence on the pooled estimate (the squared standardized
 shift when it is left out) up, as metafor's ``baujat(res)`` (Baujat et al., Stat Med
-2002;21:2641-2652). The numbers are the rows of
+2002;21:2641-2652); numbered, with the key of numbers and studies on the figure under the plot,
+the numbers placed clear of each other and of the points. The numbers are the rows of
 :func:`sbrtmeta.analysis.baujat.baujat_table`; this module only draws them.
 """
 
@@ -15,22 +16,44 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 
 from sbrtmeta.plots.labels import endpoint_axis_label, site_title, tau2_ci_text
 from sbrtmeta.plots.style import FIGURE_WIDTH_IN, PALETTE, SMALL_FONT_SIZE, figure_style
 
-# offsets (points) of a point's number, cycled among points that lie close together
-OFFSETS = ((5.0, 0.0, "left"), (-5.0, 0.0, "right"), (0.0, 6.0, "center"), (0.0, -7.0, "center"))
+# where a point's number may go: distances (points) and directions tried, nearest first
+RADII_PT = (5.0, 10.0, 16.0, 24.0)
+DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1))
+POINT_RADIUS_PT = 3.0
 
 
-def _label_offsets(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float, str]]:
-    """An offset per point: points within 6 % of the axes' ranges of an earlier one take the next offset."""
-    sx = np.ptp(x) or 1.0
-    sy = np.ptp(y) or 1.0
+def _overlap(a: tuple, b: tuple) -> float:
+    """Area shared by two boxes ``(x0, y0, x1, y1)``."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def label_positions(points_pt: np.ndarray, sizes_pt: list[tuple[float, float]], frame_pt: tuple) -> list[tuple]:
+    """Offsets (points) of each point's label so that no label covers another label or a point: for each
+    point in turn the nearest free place among :data:`RADII_PT` x :data:`DIRECTIONS` inside ``frame_pt``
+    (the axes' box), else the least covered one. ``points_pt``: the points' positions in points;
+    ``sizes_pt``: each label's width and height."""
+    r = POINT_RADIUS_PT
+    taken = [(x - r, y - r, x + r, y + r) for x, y in points_pt]
     out = []
-    for i in range(x.size):
-        near = sum(abs(x[j] - x[i]) < 0.06 * sx and abs(y[j] - y[i]) < 0.06 * sy for j in range(i))
-        out.append(OFFSETS[near % len(OFFSETS)])
+    for (x, y), (w, h) in zip(points_pt, sizes_pt):
+        best = None
+        for radius in RADII_PT:
+            for dx, dy in DIRECTIONS:
+                cx, cy = x + dx * (radius + w / 2 * abs(dx)), y + dy * (radius + h / 2 * abs(dy))
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                outside = box[0] < frame_pt[0] or box[1] < frame_pt[1] or box[2] > frame_pt[2] or box[3] > frame_pt[3]
+                score = sum(_overlap(box, t) for t in taken) + (1e6 if outside else 0.0)
+                if best is None or score < best[0]:
+                    best = (score, cx - x, cy - y, box)
+            if best[0] == 0:
+                break
+        taken.append(best[3])
+        out.append((best[1], best[2]))
     return out
 
 
@@ -64,23 +87,11 @@ def draw_baujat(cell: pd.DataFrame, *, level: float) -> Figure:
             zorder=3,
             gid="studies",
         )
-        for i, (dx, dy, ha) in enumerate(_label_offsets(x, np.where(finite, y, 0.0))):
-            if not finite[i]:
-                continue
-            ax.annotate(
-                str(i + 1),
-                (x[i], y[i]),
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha=ha,
-                va="center",
-                fontsize=SMALL_FONT_SIZE,
-                color=PALETTE["ink"],
-            )
         xmax = float(np.nanmax(x)) if x.size else 1.0
         ymax = float(np.nanmax(y[finite])) if finite.any() else 1.0
         ax.set_xlim(-0.05 * xmax, 1.25 * xmax)
         ax.set_ylim(-0.06 * ymax, 1.15 * ymax)
+        _number_points(fig, ax, x, y, finite)
         ax.set_xlabel("Contribution to heterogeneity (squared Pearson residual)")
         ax.set_ylabel("Influence on the pooled estimate")
         what = endpoint_axis_label(first.endpoint, first.timepoint_months)
@@ -90,3 +101,34 @@ def draw_baujat(cell: pd.DataFrame, *, level: float) -> Figure:
         )
         ax.grid(True, color=PALETTE["rule"], linewidth=0.5, zorder=0)
     return fig
+
+
+def _number_points(fig, ax, x: np.ndarray, y: np.ndarray, finite: np.ndarray) -> None:
+    """Each drawn point's number (the key is in the footnote), placed clear of the other numbers and points;
+    a number set apart from its point is joined to it by a thin line."""
+    renderer = fig.canvas.get_renderer()
+    font = FontProperties(size=SMALL_FONT_SIZE)
+    to_pt = 72.0 / fig.dpi
+    index = np.flatnonzero(finite)
+    points = ax.transData.transform(np.column_stack([x[index], y[index]])) * to_pt
+    sizes = []
+    for i in index:
+        w, h, _ = renderer.get_text_width_height_descent(str(i + 1), font, ismath=False)
+        sizes.append((w * to_pt + 3, 1.25 * h * to_pt + 2))  # (a text box is taller than its glyphs)
+    frame = tuple(np.asarray(ax.get_window_extent(renderer).extents) * to_pt)
+    for i, (dx, dy) in zip(index, label_positions(points, sizes, frame)):
+        far = np.hypot(dx, dy) > 14.0  # beyond the nearest ring: a leader line
+        ax.annotate(
+            str(i + 1),
+            (x[i], y[i]),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize=SMALL_FONT_SIZE,
+            color=PALETTE["ink"],
+            gid=f"number:{i + 1}",
+            arrowprops=dict(arrowstyle="-", color=PALETTE["muted"], linewidth=0.4, shrinkA=0, shrinkB=3)
+            if far
+            else None,
+        )
