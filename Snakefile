@@ -28,7 +28,12 @@ configfile: "config/config.yaml"
 # The schema and the faults it cannot see, one line each naming the file the key came from,
 # before any job runs; the config files, lowest precedence first.
 CONFIG_FILES = preflight(
-    config, workflow.configfiles, workflow.overwrite_configfiles, "workflow/schemas/config.schema.yaml", validate
+    config,
+    workflow.configfiles,
+    workflow.overwrite_configfiles,
+    "workflow/schemas/config.schema.yaml",
+    validate,
+    workflow.is_main_process,
 )
 
 

@@ -144,7 +144,7 @@ def _cell(o: dict) -> str:
     return f"{o['site']}{histology} {o['endpoint']} {o['timepoint_months']:g} months"
 
 
-def _override_faults(config: dict) -> list[tuple[str, str]]:
+def _override_faults(config: dict, data: bool = True) -> list[tuple[str, str]]:
     """Overrides that conflict (two for one cell and domain, also one with and one without a histology) or
     name a cell the inclusion config cannot give (site, endpoint, time point, histology of the selected
     reviews), then against the cells of the data after the inclusion criteria (:func:`_data_faults`: a cell
@@ -197,7 +197,7 @@ def _override_faults(config: dict) -> list[tuple[str, str]]:
         faults += found
         if found or b["judgement"] not in DOMAIN_JUDGEMENTS[b["domain"]]:
             refused.add(j)
-    return faults + _data_faults(config, overrides, refused)
+    return faults + (_data_faults(config, overrides, refused) if data else [])
 
 
 def _data_key(config: dict) -> str:
@@ -328,12 +328,13 @@ def _risk_of_bias_faults(config: dict) -> list[tuple[str, str]]:
     return faults
 
 
-def config_faults(config: dict) -> list[tuple[str, str]]:
-    """``(key, message)`` for every fault the schema cannot catch, in a validated config."""
+def config_faults(config: dict, data: bool = True) -> list[tuple[str, str]]:
+    """``(key, message)`` for every fault the schema cannot catch, in a validated config; ``data``: also
+    check the overrides against the cells of the data (:func:`data_cells`)."""
     return [
         *_threshold_faults(config),
         *_reason_faults(config),
-        *_override_faults(config),
+        *_override_faults(config, data),
         *_risk_of_bias_faults(config),
     ]
 
@@ -343,10 +344,12 @@ def fault_lines(faults: list[tuple[str, str]], files: list[str]) -> list[str]:
     return [f"{key_source(key, files)}, {key}: {message}" for key, message in faults]
 
 
-def preflight(config: dict, configfiles, overwrite, schema_path: str, validate) -> list[str]:
+def preflight(config: dict, configfiles, overwrite, schema_path: str, validate, main_process: bool = True) -> list[str]:
     """Check ``config`` before any job: renamed keys and the schema (one line each), then Snakemake's
     ``validate`` (which fills the schema's defaults), then :func:`config_faults`. Exits with the lines
-    of the first kind that has faults; returns the config files, lowest precedence first."""
+    of the first kind that has faults; returns the config files, lowest precedence first. The overrides
+    are checked against the data only in Snakemake's main process (``main_process``), not again in each
+    job that a cluster executor starts (which parses the Snakefile anew)."""
     import sys
 
     files = config_files(configfiles, overwrite)
@@ -358,7 +361,7 @@ def preflight(config: dict, configfiles, overwrite, schema_path: str, validate) 
     faults = hidden_config_text(config) or renamed_keys(config) or schema_faults(config, schema)
     if not faults:
         validate(config, schema_path)
-        faults = config_faults(config) or budget_faults(config, max(data_rows(_sheet_paths(config)), 1))
+        faults = config_faults(config, main_process) or budget_faults(config, max(data_rows(_sheet_paths(config)), 1))
     if faults:
         sys.exit("\n".join(fault_lines(faults, files)))
     return files
