@@ -61,6 +61,7 @@ rule all:
         "results/tables/not_pooled.csv",
         "results/tables/subgroup_tests.csv",
         rules.dose_response.output,
+        rules.alpha_beta_profile.output if DOSE["alpha_beta_mode"] == "profile" else [],
         rules.curves.output,
         rules.sensitivity_tests.output,
         rules.forest_plots.output,

@@ -83,3 +83,112 @@ def test_flat_profile_is_not_identifiable():
 def test_grid_is_checked():
     with pytest.raises(ValueError, match="grid"):
         alpha_beta_grid(10, 1)
+
+
+# --------------------------------------------------------------------------- the workflow's step, report, methods
+
+DOSE = dict(
+    endpoint="LC",
+    timepoint_months=24.0,
+    time="timepoint",
+    scale="log",
+    tau2_method="REML",
+    ci_method="z",
+    level=0.95,
+    target_lc=0.9,
+    min_arms=3,
+    alpha_beta=10,
+    dose_rule="median_or_midpoint",
+    alpha_beta_mode="profile",
+    alpha_beta_grid=dict(low=1, high=100, points=100),
+)
+
+
+def _arms_table() -> pd.DataFrame:
+    """alpha_beta_arms.csv as dose_response_arms.csv has it: every arm's printed dose, two sites (odd studies
+    lung), BED10 from the dose."""
+    a = ARMS.copy()
+    lung = a["study"].str[1:].astype(int) % 2 == 1
+    return pd.DataFrame(
+        {
+            "study_id": a["study"],
+            "arm": a["arm"],
+            "site": np.where(lung, "lung", "liver"),
+            "histology": "colorectal",
+            "dose_text": [f"{d:g}/{int(f)}" for d, f in zip(a["total_gy"], a["fractions"])],
+            "bed10": a["total_gy"] * (1 + a["total_gy"] / a["fractions"] / 10),
+            "events": a["events"],
+            "n": a["n"],
+            "converted": False,
+        }
+    )
+
+
+def test_step_profiles_every_dose_response_model():
+    from sbrtmeta.analysis.alpha_beta import PROFILE_COLUMNS, bed_function
+    from sbrtmeta.steps.alpha_beta_profile import alpha_beta_profile
+
+    arms = _arms_table()
+    assert np.allclose(bed_function(arms, "median_or_midpoint")(10.0), arms["bed10"], rtol=1e-12)
+    out = alpha_beta_profile(arms, DOSE)
+    t = out.table
+    assert list(t.columns) == list(PROFILE_COLUMNS)
+    assert list(t["profile"].unique()) == [
+        "liver (colorectal)",
+        "lung (colorectal)",
+        "across sites: liver + lung (colorectal)",
+    ]
+    assert t.groupby("profile").size().to_dict()["across sites: liver + lung (colorectal)"] == 2  # a row per site
+    assert len(out.points) == 3 * 100 and out.points["deviance"].min() >= -1e-9
+    liver = t[t["profile"] == "liver (colorectal)"].iloc[0]
+    sub = arms[arms["site"] == "liver"]
+    D, f = ARMS.loc[sub.index, "total_gy"].to_numpy(float), ARMS.loc[sub.index, "fractions"].to_numpy(float)
+    direct = profile_alpha_beta(
+        sub["events"], sub["n"], lambda ab: D * (1 + D / f / ab), sub["study_id"], sub["arm"], fixed=10.0
+    )
+    assert liver["alpha_beta"] == pytest.approx(direct.estimate, rel=1e-12)
+    assert liver["p_fixed"] == pytest.approx(direct.p_fixed, rel=1e-9)
+    for r in t.itertuples():
+        assert (r.identifiable and r.note.find("not identifiable") < 0) or "not identifiable" in r.note
+    texts = " ".join(x.get_text() for x in out.figure.findobj(lambda o: hasattr(o, "get_text")))
+    assert "Klement et al., Radiother Oncol 2017;123:218" in texts and "configured α/β = 10 Gy" in texts
+
+
+def test_flat_profile_is_said_in_table_and_summary():
+    from sbrtmeta.report.alpha_beta_section import alpha_beta_section
+    from sbrtmeta.steps.alpha_beta_profile import alpha_beta_profile
+
+    arms = _arms_table().drop_duplicates("study_id").iloc[:3].assign(site="liver")
+    t = alpha_beta_profile(arms, DOSE).table
+    assert len(t) == 1 and not t["identifiable"].iloc[0]
+    assert (
+        t["note"]
+        .iloc[0]
+        .startswith(
+            "α/β is not identifiable from these data: the likelihood-ratio statistic does not reach its 95% cutoff"
+        )
+    )
+    assert "likelihood-ratio interval from below 1 to above 100 Gy" in t["note"].iloc[0]
+    lines = alpha_beta_section(t)
+    assert lines[0] == "### α/β from the data (profile likelihood)"
+    assert (
+        "- liver (colorectal): α/β is not identifiable from these data (likelihood-ratio interval from below 1 to "
+        "above 100 Gy)." in lines
+    )
+    assert alpha_beta_section(None) == []
+
+
+def test_time_model_has_no_profile():
+    from sbrtmeta.steps.alpha_beta_profile import alpha_beta_profile
+
+    out = alpha_beta_profile(_arms_table(), dict(DOSE, time="model"))
+    assert out.table.empty and out.points.empty
+
+
+def test_methods_name_the_profile_only_when_configured():
+    from sbrtmeta.report.methods import _alpha_beta_profile
+
+    assert _alpha_beta_profile(dict(DOSE, alpha_beta_mode="fixed")) == ""
+    text = _alpha_beta_profile(DOSE)
+    assert "profile likelihood over 100 values log-spaced from 1 to 100 Gy" in text
+    assert "Klement et al. (Radiother Oncol 2017;123:218" in text

@@ -31,3 +31,31 @@ rule dose_response:
         dpi=config["figures"]["dpi"],
     script:
         "../scripts/dose_response.py"
+
+
+rule alpha_beta_profile:
+    """α/β from the data (dose_response.alpha_beta_mode: profile): its profile likelihood per dose-response model."""
+    input:
+        arms=rules.dose_response.output.arms,
+        code=code_of("../scripts/alpha_beta_profile.py"),
+    output:
+        table="results/tables/alpha_beta_profile.csv",
+        points="results/tables/alpha_beta_profile_points.csv",
+        figures=report(
+            directory("results/figures/alpha_beta_profile"),
+            patterns=[f"alpha_beta_profile.{report_format()}"],
+            caption="../report/alpha_beta_profile.rst",
+            category="Dose-response",
+        ),
+    log:
+        "results/logs/alpha_beta_profile.log",
+    benchmark:
+        "results/benchmarks/alpha_beta_profile.tsv"
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        dose=DOSE,
+        formats=config["figures"]["formats"],
+        dpi=config["figures"]["dpi"],
+    script:
+        "../scripts/alpha_beta_profile.py"

@@ -28,6 +28,8 @@ rule report_summary:
         weighted_rob_figures=rules.certainty.output.figures,
         gosh=rules.gosh.output.studies if ROBUSTNESS["gosh"]["enabled"] else [],
         multiverse=rules.multiverse.output.summary if ROBUSTNESS["multiverse"]["enabled"] else [],
+        alpha_beta=rules.alpha_beta_profile.output.table if DOSE["alpha_beta_mode"] == "profile" else [],
+        alpha_beta_figures=rules.alpha_beta_profile.output.figures if DOSE["alpha_beta_mode"] == "profile" else [],
         robustness_figures=robustness_figures,
         cumulative=rules.sensitivity.output.cumulative,
         baujat=rules.sensitivity.output.baujat,

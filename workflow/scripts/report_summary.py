@@ -33,8 +33,13 @@ FIGURE_INPUTS = (
     "robustness_figures",
     "sensitivity_figures",
     "curve_figures",
+    "alpha_beta_figures",
 )
-OPTIONAL_TABLES = ("gosh", "multiverse")  # robustness analyses (issue 15), absent when switched off
+OPTIONAL_TABLES = (
+    "gosh",
+    "multiverse",
+    "alpha_beta",
+)  # robustness analyses (issue 15), the α/β profile: absent when off
 
 
 def main(log):

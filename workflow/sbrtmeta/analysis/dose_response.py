@@ -244,7 +244,8 @@ def _unfitted(model, site, histology, arms, common, note) -> dict:
     )
 
 
-def _why_not(arms: pd.DataFrame, min_arms: int) -> str:
+def why_not_fitted(arms: pd.DataFrame, min_arms: int) -> str:
+    """Why a site × histology gets no dose-response fit (too few arms, a single dose), or ""."""
     k = len(arms.drop_duplicates(["study_id", "arm"]))  # (the dose x time model has a row per arm and month)
     if k < min_arms:
         return f"not fitted: {k} arm(s), the minimum is {min_arms} (dose_response.min_arms)"
@@ -436,7 +437,7 @@ def analyse_dose_response(
     for histology, h_arms in out.arms.groupby("histology", sort=True):
         qualifying = []
         for site, sub in h_arms.groupby("site", sort=True):
-            why = _why_not(sub, min_arms)
+            why = why_not_fitted(sub, min_arms)
             if why:
                 out.rows.append(_unfitted(PER_SITE, site, histology, sub, common, why))
                 continue

@@ -335,9 +335,27 @@ def _dose(dose: dict) -> list[str]:
             else ""
         )
         + f" BED50, γ50 and the BED10 giving {100 * dose['target_lc']:g}% control have delta-method and "
-        f"parametric-bootstrap CIs ({dose['bootstrap']['replicates']} replicates, seed {dose['bootstrap']['seed']}).",
+        f"parametric-bootstrap CIs ({dose['bootstrap']['replicates']} replicates, seed {dose['bootstrap']['seed']})."
+        + _alpha_beta_profile(dose),
         "",
     ]
+
+
+def _alpha_beta_profile(dose: dict) -> str:
+    """The sentence on α/β from the data (``alpha_beta_mode: profile``), or nothing."""
+    if dose.get("alpha_beta_mode", "fixed") != "profile":
+        return ""
+    grid = dose["alpha_beta_grid"]
+    return (
+        f" α/β was also estimated from the data: its profile likelihood over {grid['points']} values log-spaced from "
+        f"{grid['low']:g} to {grid['high']:g} Gy, every arm's BED recomputed at each value and the model refitted by "
+        "maximum likelihood (REML likelihoods of different designs are not comparable), the maximum refined by "
+        f"Brent's method and a likelihood-ratio {100 * dose['level']:g}% interval (χ²₁ cutoff); where that interval "
+        "is open at an end of the grid α/β is reported as not identifiable from these data. Slope, BED50 and "
+        f"BED{100 * dose['target_lc']:g} at the estimate come from the model above refitted at that α/β. The "
+        "estimates of Klement et al. (Radiother Oncol 2017;123:218; lung metastases 13–23 Gy, liver metastases "
+        "16–28 Gy, colorectal primaries 43 ± 4.7 Gy) are shown for reference."
+    )
 
 
 def _assessed_items(table: pd.DataFrame, tool) -> str:

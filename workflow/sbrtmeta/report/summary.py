@@ -275,6 +275,7 @@ FIGURE_KINDS = (
     ("funnel_", "Funnel plot"),
     ("leave_one_out_", "Leave-one-out analysis"),
     ("dose_response", "Dose-response"),
+    ("alpha_beta_profile", "Profile likelihood of α/β"),
     ("risk_of_bias", "Risk of bias"),
     ("gosh_", "GOSH plot"),
     ("specification_curve_", "Specification curve"),
@@ -415,6 +416,7 @@ def summary_markdown(
     *,
     level: float,
     units: dict[tuple, str] | None = None,
+    alpha_beta: list[str] | None = None,
 ) -> str:
     """The summary as Markdown (``curves``: the lines of the survival-curve section).
 
@@ -422,6 +424,8 @@ def summary_markdown(
     with paths relative to the project folder; they are linked relative to ``report_dir``.
     ``sites`` orders the paragraphs (default: the sites of ``pooled`` and ``not_pooled``, sorted).
     ``sensitivity_tests``: the lines of the permutation, CR2, likelihood-ratio and τ²-by-site section.
+    ``alpha_beta``: the lines of the α/β profile (:func:`sbrtmeta.report.alpha_beta_section.alpha_beta_section`),
+    after the dose-response table.
     The report opens with the headline table (:func:`sbrtmeta.report.headline.headline_lines`; ``units``:
     each cell's unit of n).
     """
@@ -446,6 +450,7 @@ def summary_markdown(
         "",
     ]
     out += ["## Dose-response", "", dose_table(dose), ""]
+    out += alpha_beta or []
     out += certainty_lines(sof, rob, level=level)
     out += sensitivity or []
     out += sensitivity_tests or []

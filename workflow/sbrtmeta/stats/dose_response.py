@@ -602,6 +602,8 @@ class AlphaBetaProfile:
     model : the model fitted (:data:`MODEL_MULTILEVEL` or :data:`MODEL_TWO_LEVEL`).
     fit : :func:`fit_dose_response` at the estimate with the caller's ``tau2_method`` and ``ci_method``
         (its slope, BED50 and BED_p are at α/β = ``estimate``).
+    fixed, loglik_fixed : an α/β the caller asked about (e.g. the configured one) and its log-likelihood
+        (NaN when none was asked).
     """
 
     alpha_beta: np.ndarray
@@ -616,6 +618,8 @@ class AlphaBetaProfile:
     cutoff: float
     model: str
     fit: DoseResponseResult
+    fixed: float = float("nan")
+    loglik_fixed: float = float("nan")
 
     @property
     def deviance(self) -> np.ndarray:
@@ -628,12 +632,15 @@ class AlphaBetaProfile:
         too flat to fall below the cutoff at an end of the grid does not identify α/β."""
         return self.bounded_low and self.bounded_high
 
-    def deviance_at(self, alpha_beta: float) -> float:
-        """The likelihood-ratio statistic of one α/β on the grid (e.g. the configured one)."""
-        i = int(np.argmin(np.abs(np.log(self.alpha_beta / float(alpha_beta)))))
-        if not np.isclose(self.alpha_beta[i], alpha_beta, rtol=1e-9):
-            raise ValueError(f"α/β = {alpha_beta:g} Gy is not a point of the grid")
-        return float(self.deviance[i])
+    @property
+    def deviance_fixed(self) -> float:
+        """The likelihood-ratio statistic of ``fixed`` against the estimate, 2 (loglik_max - loglik_fixed)."""
+        return 2.0 * (self.loglik_max - self.loglik_fixed)
+
+    @property
+    def p_fixed(self) -> float:
+        """The likelihood-ratio test's p-value of α/β = ``fixed`` (χ² on 1 df)."""
+        return float(stats.chi2.sf(max(self.deviance_fixed, 0.0), 1))
 
 
 def alpha_beta_grid(low: float = ALPHA_BETA_GRID[0], high: float = ALPHA_BETA_GRID[1], points: int = 100):
@@ -668,6 +675,7 @@ def profile_alpha_beta(
     tau2_method: str = "REML",
     ci_method: str = "z",
     level: float = 0.95,
+    fixed: float | None = None,
 ) -> AlphaBetaProfile:
     """The profile likelihood of α/β, its maximum and likelihood-ratio interval (:class:`AlphaBetaProfile`).
 
@@ -676,6 +684,7 @@ def profile_alpha_beta(
     (default :func:`alpha_beta_grid`, 100 values from 1 to 100 Gy). The other arguments are
     :func:`fit_dose_response`'s; the profile is ML whatever ``tau2_method`` (REML likelihoods of
     different designs are not comparable), which, with ``ci_method``, serves the fit at the estimate.
+    ``fixed``: an α/β whose likelihood-ratio test against the estimate is wanted (e.g. the configured one).
     """
     grid = alpha_beta_grid() if grid is None else np.sort(np.asarray(grid, dtype=float))
     events, n, b, x, yi, vi, study, arm, site_arr, sites, level = _data(
@@ -705,6 +714,7 @@ def profile_alpha_beta(
     low, closed_low = _bound(profile, grid, lls, i, -1, target)
     high, closed_high = _bound(profile, grid, lls, i, 1, target)
     at = fit_dose_response(events, n, bed_at(est), study, arm, site, scale, tau2_method, ci_method, level)
+    ll_fixed = profile(float(fixed)) if fixed is not None else float("nan")
     return AlphaBetaProfile(
         alpha_beta=grid,
         loglik=lls,
@@ -718,4 +728,6 @@ def profile_alpha_beta(
         cutoff=cutoff,
         model=MODEL_MULTILEVEL if multilevel else MODEL_TWO_LEVEL,
         fit=at,
+        fixed=float("nan") if fixed is None else float(fixed),
+        loglik_fixed=ll_fixed,
     )

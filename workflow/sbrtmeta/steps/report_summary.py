@@ -3,6 +3,7 @@ out (:func:`sbrtmeta.report.summary.summary_markdown` and its sections)."""
 
 from __future__ import annotations
 
+from sbrtmeta.report.alpha_beta_section import alpha_beta_section
 from sbrtmeta.report.curves_section import curves_section
 from sbrtmeta.report.headline import participant_units
 from sbrtmeta.report.robustness_section import robustness_section
@@ -15,7 +16,7 @@ def report_summary(
     tables: dict, figures: list[str], report_dir: str, sites: list[str], targets=(), *, level: float
 ) -> str:
     """``summary.md`` from the result tables (``tables``: pooled, subgroups, included, excluded,
-    not_pooled, dose, pooled_studies, and curves, curve_models, curve_studies if given) and the figure paths
+    not_pooled, dose, pooled_studies, and curves, curve_models, curve_studies, alpha_beta if given) and the figure paths
     (files, or folders of figures); ``targets``: the time points of the curve section; ``level``: the
     pooling's confidence level (config's ``pooling.level``)."""
     curve_lines = curves_section(
@@ -41,4 +42,5 @@ def report_summary(
         ),
         level=level,
         units=participant_units(tables.get("pooled_studies"), tables["included"]),
+        alpha_beta=alpha_beta_section(tables.get("alpha_beta")),
     )
