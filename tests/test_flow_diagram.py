@@ -43,13 +43,27 @@ def test_counts():
     assert sum(n for _, n in c["criteria"]) == c["excluded"][0]
 
 
+def test_studies_are_counted_the_prisma_2020_way_and_the_boxes_add_up():
+    """e, f and g have no included row: excluded studies, e under the later of its rows' criteria; a's
+    excluded row is a row excluded from an included study."""
+    c = flow_counts(*tables())
+    assert c["studies_excluded"] == (4, 3) and c["studies_included"] == (7, 4) and c["rows_excluded_within"] == (1, 1)
+    assert c["study_criteria"] == [("basis", 1), ("n_not_reported", 1), ("some_new_rule", 1)]
+    assert c["within_criteria"] == [("one_row_per_study", 1)]
+    for i in (0, 1):
+        assert c["extracted"][i] == c["studies_excluded"][i] + c["studies_included"][i]
+    assert c["studies_included"][0] == c["rows_excluded_within"][0] + c["included"][0]
+    assert c["studies_included"][1] == c["included"][1]
+
+
 def test_figure_shows_the_counts_without_overlap():
     c = flow_counts(*tables())
     fig = draw_flow(c)
     drawn = "\n".join(t.get_text() for t in fig.findobj(Text))
-    assert "Outcome rows extracted: 11 rows (7 studies)" in drawn
-    assert "Rows included: 6 rows (4 studies)" in drawn
-    assert "rate basis not pooled (e.g. crude): 2" in drawn
+    assert "Studies in the extraction sheets: 7\n11 outcome rows" in drawn
+    assert "Studies excluded: 3\n4 outcome rows" in drawn and "Studies included: 4\n7 outcome rows" in drawn
+    assert "Included in the synthesis: 4 studies\n6 outcome rows" in drawn
+    assert "rate basis not pooled (e.g. crude): 1" in drawn
     assert "some_new_rule: 1" in drawn
     assert "Lung: LC 2 (2), OS 1 (1)" in drawn
     assert "Lymph node: OS 1 (1)" in drawn
@@ -58,7 +72,7 @@ def test_figure_shows_the_counts_without_overlap():
     assert not overlapping(boxes)
     for b in boxes:
         assert fig.bbox.x0 <= b.x0 and b.x1 <= fig.bbox.x1 and fig.bbox.y0 <= b.y0 and b.y1 <= fig.bbox.y1
-    assert flow_texts(c)["excluded"].startswith("Rows excluded: 5 (from 4 studies)")
+    assert flow_texts(c)["excluded_within"].startswith("Rows excluded from 1 included study:\n1 outcome row,")
 
 
 def test_nothing_included():
