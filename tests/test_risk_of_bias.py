@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.lines import Line2D
 from project_copy import ROOT
 from rob_rules import shipped_items
 from sbrtmeta.data.errors import InputErrors
@@ -84,6 +85,15 @@ def test_traffic_light_draws_one_circle_per_study_and_item():
     assert len(circles) == 3 * 9  # 3 studies × (8 items + overall)
     assert circles[0] == "rob:a:0:low" and circles[-1] == f"rob:c:8:{NOT_ASSESSED}"
     assert len(bars.axes[0].patches) == 9 * 2  # per item: low (a) and not assessed (b, c)
+
+    # the legend draws each level as the cells do: the same symbol marker, size and colour (issue 22 item 6)
+    def glyphs(lines):
+        return {
+            (ln.get_marker(), ln.get_markersize(), ln.get_color()) for ln in lines if str(ln.get_marker())[0] == "$"
+        }
+
+    drawn = glyphs(line for line in light.axes[0].lines if "rob-symbol:" in str(line.get_gid()))
+    assert drawn and drawn <= glyphs(light.legends[0].findobj(Line2D))
 
 
 def test_the_shipped_sheet_follows_its_two_rules():

@@ -68,33 +68,35 @@ def _legend_handles(tool_name: str) -> list:
     ]
 
 
+def light_styles(lvl: str) -> list[dict]:
+    """How a level is drawn, in the plot and in its legend alike: a circle in the level's colour and, on
+    top, its symbol as a marker of the same glyph and size (``Line2D``/``plot`` keyword arguments)."""
+    colour, symbol = LEVEL_STYLE[lvl]
+    circle = dict(
+        ls="none",
+        marker="o",
+        markersize=CIRCLE_PT,
+        markerfacecolor=colour,
+        markeredgecolor=PALETTE["muted"],
+        markeredgewidth=0.5,
+    )
+    if not symbol:
+        return [circle]
+    ink = "white" if lvl == "high" else PALETTE["ink"]
+    size = CIRCLE_PT * (0.5 if len(symbol) == 1 else 0.8)
+    glyph = dict(ls="none", marker=f"$\\mathbf{{{symbol}}}$", markersize=size, color=ink, markeredgewidth=0)
+    return [circle, glyph]
+
+
 def _light_handles(tool_name: str) -> list:
-    """The traffic lights' legend: each level as it is drawn, a circle in its colour with its symbol
-    (a tuple of two markers, drawn on top of each other by ``HandlerTuple(ndivide=1)``)."""
+    """The traffic lights' legend: each level as it is drawn (:func:`light_styles`), its circle and symbol
+    a tuple of two markers drawn on top of each other by ``HandlerTuple(ndivide=1)``."""
     words = level_words(tool_name)
-    out = []
-    for lvl in (lvl for lvl in LEVEL_ORDER if lvl in words):
-        colour, symbol = LEVEL_STYLE[lvl]
-        circle = Line2D(
-            [],
-            [],
-            ls="none",
-            marker="o",
-            markersize=CIRCLE_PT,
-            markerfacecolor=colour,
-            markeredgecolor=PALETTE["muted"],
-            markeredgewidth=0.5,
-        )
-        if not symbol:
-            out.append(((circle,), words[lvl]))
-            continue
-        ink = "white" if lvl == "high" else PALETTE["ink"]
-        size = CIRCLE_PT * (0.5 if len(symbol) == 1 else 0.8)
-        glyph = Line2D(
-            [], [], ls="none", marker=f"$\\mathbf{{{symbol}}}$", markersize=size, color=ink, markeredgewidth=0
-        )
-        out.append(((circle, glyph), words[lvl]))
-    return out
+    return [
+        (tuple(Line2D([], [], **style) for style in light_styles(lvl)), words[lvl])
+        for lvl in LEVEL_ORDER
+        if lvl in words
+    ]
 
 
 def traffic_light(table: pd.DataFrame, tool_name: str, max_studies: int | None = None) -> Figure:
@@ -126,19 +128,10 @@ def traffic_light(table: pd.DataFrame, tool_name: str, max_studies: int | None =
         for y, r in enumerate(table.itertuples(index=False)):
             values = [(_level(tool, getattr(r, c)), False) for c in cols] + [(_level(tool, r.overall, True), True)]
             for x, (lvl, _) in enumerate(values):
-                colour, symbol = LEVEL_STYLE[lvl]
-                ax.plot(
-                    x,
-                    y,
-                    "o",
-                    markersize=CIRCLE_PT,
-                    markerfacecolor=colour,
-                    markeredgecolor=PALETTE["muted"],
-                    markeredgewidth=0.5,
-                    gid=f"rob:{r.study_id}:{x}:{lvl}",
-                )
-                ink = "white" if lvl == "high" else PALETTE["ink"]
-                ax.text(x, y, symbol, ha="center", va="center", fontsize=SMALL_FONT_SIZE, fontweight="bold", color=ink)
+                circle, *glyph = light_styles(lvl)
+                ax.plot(x, y, **circle, gid=f"rob:{r.study_id}:{x}:{lvl}")
+                for style in glyph:  # the symbol, the same marker as in the legend
+                    ax.plot(x, y, **style, gid=f"rob-symbol:{r.study_id}:{x}:{lvl}")
             ax.text(-0.5 - 0.2 / col_in, y, shorten(r.label), ha="right", va="center")
         ax.axvline(m - 1.5, color=PALETTE["rule"], linewidth=0.8)
         for x, head in enumerate([f"D{i + 1}" for i in range(len(cols))] + ["Overall"]):
