@@ -376,7 +376,18 @@ def test_summary_of_findings_rows_and_overrides():
     # provisional (the default provisional_ceiling), and high only with the cap lifted
     grade = copy.deepcopy(GRADE)
     grade["imprecision"]["single_study"] = "own_interval"
-    assert c.summary_of_findings(pooled, studies, rob, None, grade).iloc[1]["certainty"] == "moderate"
+    capped = c.summary_of_findings(pooled, studies, rob, None, grade)
+    assert capped.iloc[1]["certainty"] == "moderate" and capped.iloc[1]["rated_down"] == 0
+    assert "no change → high; at most moderate while provisional: high certainty" in capped.iloc[1]["certainty_reason"]
+    # the summary-of-findings table says why it is not high: a footnote of its own
+    from sbrtmeta.report.certainty_section import summary_of_findings_table
+
+    table, notes = summary_of_findings_table(capped.iloc[1:])
+    assert table.iloc[0, 4] == "⊕⊕⊕◯ MODERATE (provisional) a,b"
+    assert notes[1] == (
+        "b. Certainty at most moderate while provisional (grade.risk_of_bias.provisional_ceiling): high certainty "
+        "needs the risk of bias judged; a cap, not a rating down"
+    )
     grade["risk_of_bias"]["provisional_ceiling"] = "high"
     assert c.summary_of_findings(pooled, studies, rob, None, grade).iloc[1]["certainty"] == "high"
     grade = copy.deepcopy(GRADE)

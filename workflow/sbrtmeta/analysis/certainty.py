@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sbrtmeta.analysis.grade_rules import (  # noqa: F401 (the words, re-exported)
+    CAPPED,
     CEILING_WHY,
     DEFAULT_CEILING,
     DEFAULT_SINGLE_STUDY,
@@ -321,7 +322,7 @@ def certainty_of(
         reason += f" ({wanted_down} levels in all: stops at very low)"
     reason += f" → {certainty}"
     if capped:
-        reason += f"; at most {ceiling} while provisional: {CEILING_WHY} → {ceiling}"
+        reason += f"; at most {ceiling} {CAPPED} {CEILING_WHY} → {ceiling}"
         certainty = ceiling
     unjudged = [DOMAIN_NAMES[d] for d, j in judgements.items() if j.level in (NOT_ASSESSABLE, NOT_ASSESSED)]
     if unjudged:

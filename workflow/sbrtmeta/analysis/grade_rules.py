@@ -87,6 +87,7 @@ CEILING_WHY = (
     "neither rated 'no concerns' nor counted as high risk"
 )
 DEFAULT_CEILING = "moderate"
+CAPPED = "while provisional:"  # in a certainty reason whose provisional cell was capped at the ceiling
 
 DOSE_OFF = (
     "off (grade.dose_response.upgrade: false): a between-study gradient of the rate on BED10 does not raise "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sbrtmeta.analysis.grade_rules import CAPPED
 from sbrtmeta.data.risk_of_bias import NOT_ASSESSED, OVERALL
 from sbrtmeta.plots.labels import ci_text, endpoint_name, level_text, site_title
 from sbrtmeta.report.formats import apa_p_values
@@ -102,6 +103,11 @@ def _footnotes(r) -> list[str]:
     ]
     if _true(getattr(r, "provisional", False)) and r.risk_of_bias not in RATING:
         notes.append(f"Risk of bias: {r.risk_of_bias} (provisional): {apa_p_values(str(r.risk_of_bias_reason))}")
+    if CAPPED in str(getattr(r, "certainty_reason", "")):
+        notes.append(
+            f"Certainty at most {r.certainty} while provisional (grade.risk_of_bias.provisional_ceiling): high "
+            "certainty needs the risk of bias judged; a cap, not a rating down"
+        )
     return notes
 
 
