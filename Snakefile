@@ -25,6 +25,10 @@ from sbrtmeta.steps.results_folder import remove_stale
 configfile: "config/config.yaml"
 
 
+# The HTML report's landing page (snakemake --report report.html): the answer, links to every section.
+report: "workflow/report/workflow.rst"
+
+
 # The schema and the faults it cannot see, one line each naming the file the key came from,
 # before any job runs; the config files, lowest precedence first.
 CONFIG_FILES = preflight(
@@ -75,6 +79,7 @@ rule all:
         rules.sensitivity.output,
         "results/report/summary.md",
         "results/report/report.docx",
+        rules.report_html.output,
 
 
 onsuccess:

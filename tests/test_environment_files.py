@@ -52,7 +52,8 @@ JOB_ENV = ROOT / "workflow" / "envs" / "sbrtmeta.yaml"
 # the import graph behind the rules' code inputs (grimp), and snakemake itself (its script preamble puts its own
 # path on the job's sys.path, as in the catalog workflows' environments).
 CONTROLLER_ONLY = {"snakemake", "grimp", "jsonschema", "pyyaml"}
-IMPORT_NAMES = {"yaml": "pyyaml", "docx": "python-docx"}  # import name -> package name where they differ
+# import name -> package name where they differ
+IMPORT_NAMES = {"yaml": "pyyaml", "docx": "python-docx", "markdown_it": "markdown-it-py"}
 
 
 def _job_env_specs() -> dict[str, str]:

@@ -113,31 +113,15 @@ def dose():
     return analyse_dose_response(pd.concat([arms, extra], ignore_index=True), n_boot=50, seed=3).table
 
 
-def test_site_paragraph_prints_the_pooled_numbers():
-    text = site_paragraph("liver", pooled(), level=0.95)
-    assert text.startswith("**Liver.**")
-    assert "3 studies (n = 170) give a pooled 87.2% (95% CI 50.6–97.9)" in text
-    assert "95% prediction interval 19.5–99.5%" in text
-    assert "I² = 69%, τ² = 0.407, Q p .037" in text  # APA: no leading zero
-    single = site_paragraph("adrenal", pooled(), level=0.95)
-    assert "overall survival at 12 months 39.6% (95% CI 26.9–53.9) from Casamassima 2012 [99] (n = 48)" in single
-
-
-def test_site_paragraph_mentions_dose_and_what_was_not_pooled():
+def test_site_paragraph_says_only_what_the_answer_does_not():
+    """Each fact once: the rates are the Answer's; a site's line names the source of each single-study rate
+    and why a cell was not pooled, and no dose-response fit (its own section)."""
+    text = site_paragraph("liver", pooled())
+    assert text.startswith("**Liver.**") and "87.2" not in text and "τ²" not in text
+    single = site_paragraph("adrenal", pooled(), None)
+    assert "overall survival at 12 months from Casamassima 2012 [99]" in single and "39.6" not in single
     included, excluded, not_pooled = selection()
-    text = site_paragraph("liver", pooled(), not_pooled, dose(), level=0.95)
-    d = dose()
-    liver = d[(d.model == "per site") & (d.site == "liver")].iloc[0]
-    assert (
-        f"Dose-response (per site fit, local control at 24 months, {int(liver.k_arms)} arms from "
-        f"{int(liver.n_studies)} studies, colorectal): BED90 {liver.bed_target:.0f} "
-        f"({liver.bed_target_ci_low:.0f}–{liver.bed_target_ci_high:.0f}; bootstrap"
-    ) in text
-    assert f"γ50 {liver.gamma50:.2f}; slope p {liver.slope_p:.3f}".replace("p 0.", "p .") in text
-    assert "Dose-response (colorectal): not fitted: 1 arm(s)" in site_paragraph(
-        "adrenal", pooled(), None, d, level=0.95
-    )
-    spine = site_paragraph("spine", pooled(), not_pooled, dose(), level=0.95)
+    spine = site_paragraph("spine", pooled(), not_pooled)
     assert "No rate of this site could be pooled." in spine
     assert "no single rate reported (1 row)" in spine
 
@@ -163,15 +147,16 @@ def test_summary_has_every_section_and_the_tables_numbers():
         sites=["liver", "lung", "adrenal", "spine"],
         level=0.95,
     )
-    for heading in (
-        "## Sites",
-        "## Pooled estimates",
-        "## Tests for subgroup differences between sites",
+    headings = [line for line in md.splitlines() if line.startswith("## ")]
+    assert headings == [
+        "## Answer",
+        "## Pooling",
         "## Dose-response",
+        "## Certainty of the evidence (GRADE)",
         "## Study selection",
-        "## Figures",
-    ):
-        assert heading in md
+        "## Appendix",
+    ]
+    assert "### A. Pooled estimates" in md and "### C. Figures" in md
     # Paragraphs in the configured site order; lung has nothing and is left out.
     assert md.index("**Liver.**") < md.index("**Adrenal.**") < md.index("**Spine.**")
     assert "**Lung.**" not in md
@@ -179,12 +164,12 @@ def test_summary_has_every_section_and_the_tables_numbers():
     assert "| colorectal | LC | 24 | adrenal; liver | 4 | F(1, 2) = 0.08 | .801 |" in md
     assert "6 outcome rows from 6 studies were extracted; 4 rows (4 studies) were included and 2 excluded." in md
     assert "| no single rate reported | 1 |" in md
-    # Figures: one file each (PNG first), flow diagram first, linked from results/report/.
-    figures = md[md.index("## Figures") :]
-    assert "![Flow diagram of study selection](../figures/flow_diagram.png)" in figures
-    assert "![Forest plot: local control at 24 months](../figures/forest_LC_24m.png)" in figures
+    # Figures: one file each (PNG first), flow diagram first, linked from results/report/, one line per kind.
+    figures = md[md.index("### C. Figures") :]
+    assert "- [Flow diagram of study selection](../figures/flow_diagram.png)" in figures
+    assert "- Forest plot: [local control at 24 months](../figures/forest_LC_24m.png)" in figures
     assert "forest_LC_24m.pdf" not in figures
-    assert "![Leave-one-out analysis: lymph node](../figures/leave_one_out_lymph_node.svg)" in figures
+    assert "- Leave-one-out analysis: [lymph node](../figures/leave_one_out_lymph_node.svg)" in figures
     assert (
         figures.index("flow_diagram")
         < figures.index("forest_")
@@ -218,7 +203,7 @@ def test_summary_without_dose_or_figures():
     md = summary_markdown(pooled(), subgroups().iloc[:0], included, excluded, None, None, None, level=0.95)
     assert "No dose-response model" in md
     assert "No endpoint × time point had two sites to compare." in md
-    assert "## Figures" not in md
+    assert "### C. Figures" not in md
     assert md.endswith("\n") and not md.endswith("\n\n")
 
 

@@ -88,14 +88,17 @@ def test_switches_turn_tests_off():
     assert list(out.tests.columns) == list(TEST_COLUMNS)
 
 
-def test_section_reports_per_site_and_survives_missing_tables():
+def test_section_gives_each_test_once_and_survives_missing_tables():
     studies = _studies("shipped:colorectal_LC_24")
     arms, fitted = _arms("shipped:dose_liver")
     out = sensitivity_tests(studies, arms, fitted, POOLING, DOSE, OPTS)
     text = "\n".join(sensitivity_tests_section(out.tests, out.heterogeneity, ["liver", "lung"]))
     assert text.startswith(TITLE)
-    liver = next(line for line in text.splitlines() if line.startswith("- **Liver**"))
-    assert "site difference" in liver and "exact permutation p" in liver and "dose slope" in liver and "τ²" in liver
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| test |")]
+    assert len([r for r in rows if not r.startswith(("| Cell", "| local", "| overall"))]) == len(out.tests)
+    assert "τ² by site:" in text
+    fitted = out.heterogeneity[out.heterogeneity["in_model"].astype(str).eq("True")]
+    assert text.count("- Equal τ² across sites,") == len(fitted.groupby(["histology", "endpoint", "timepoint_months"]))
     for tables in ((None, None), (pd.DataFrame(), pd.DataFrame())):
         assert "No sensitivity test was run" in "\n".join(sensitivity_tests_section(*tables))
 

@@ -59,8 +59,8 @@ rule certainty:
     output:
         table="results/tables/summary_of_findings.csv",
         follow_up="results/tables/follow_up_by_result.csv",  # MINORS item 6 per study of each pooled result
-        methods=report("results/report/methods.md", caption="../report/methods.rst", category="Methods"),
-        prisma=report("results/report/prisma_checklist.md", caption="../report/prisma.rst", category="Methods"),
+        methods="results/report/methods.md",  # in the HTML report as HTML (rule report_html)
+        prisma="results/report/prisma_checklist.md",
         figures=reported(
             [f"results/figures/risk_of_bias_weighted.{ext}" for ext in config["figures"]["formats"]],
             "../report/risk_of_bias_weighted.rst",

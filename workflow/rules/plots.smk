@@ -68,8 +68,8 @@ rule leave_one_out_plot:
         figures=reported(
             [f"results/figures/leave_one_out_{{site}}.{ext}" for ext in config["figures"]["formats"]],
             "../report/leave_one_out.rst",
-            site_title,
             "Leave-one-out",
+            site_title,
         ),
         table="results/tables/leave_one_out_{site}.csv",
     log:

@@ -39,7 +39,7 @@ rule report_summary:
         ],
         code=code_of("../scripts/report_summary.py"),
     output:
-        report("results/report/summary.md", caption="../report/summary.rst", category="Summary"),
+        "results/report/summary.md",
     log:
         "results/logs/report_summary.log",
     benchmark:
@@ -84,3 +84,42 @@ rule report_docx:
         level=config["pooling"]["level"],
     script:
         "../scripts/report_docx.py"
+
+
+rule report_html:
+    """The HTML report's pages: summary.md, methods.md, the PRISMA checklist and the main tables as HTML; the landing page's answer."""
+    input:
+        summary=rules.report_summary.output[0],
+        methods=rules.certainty.output.methods,
+        prisma=rules.certainty.output.prisma,
+        pooled="results/tables/pooled.csv",
+        summary_of_findings=rules.certainty.output.table,
+        pooled_studies="results/tables/pooled_studies.csv",
+        not_pooled="results/tables/not_pooled.csv",
+        subgroup_tests="results/tables/subgroup_tests.csv",
+        dose_response=rules.dose_response.output.table,
+        included="results/tables/included.csv",
+        excluded="results/tables/excluded.csv",
+        code=code_of("../scripts/report_html.py"),
+    output:
+        summary=report("results/report/html/summary.html", caption="../report/summary.rst", category="Summary"),
+        methods=report("results/report/html/methods.html", caption="../report/methods.rst", category="Methods"),
+        prisma_checklist=report(
+            "results/report/html/prisma_checklist.html", caption="../report/prisma.rst", category="Methods"
+        ),
+        answer="results/report/html/answer.html",  # the landing page's (workflow/report/workflow.rst)
+        tables=report(
+            directory("results/report/html/tables"),
+            patterns=["{table}.html"],
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "{table}"},
+        ),
+    log:
+        "results/logs/report_html.log",
+    benchmark:
+        "results/benchmarks/report_html.tsv"
+    conda:
+        "../envs/sbrtmeta.yaml"
+    script:
+        "../scripts/report_html.py"

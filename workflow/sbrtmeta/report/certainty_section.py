@@ -185,14 +185,16 @@ def risk_of_bias_lines(rob: pd.DataFrame | None) -> list[str]:
     return [text, ""]
 
 
-def certainty_lines(sof: pd.DataFrame | None, rob: pd.DataFrame | None = None, level: float | None = None) -> list[str]:
+def certainty_lines(
+    sof: pd.DataFrame | None, rob: pd.DataFrame | None = None, level: float | None = None, *, profile: bool = True
+) -> list[str]:
     """``## Certainty of the evidence`` with the studies' risk of bias, the summary-of-findings table in
-    GRADEpro's layout with its footnotes, and the evidence profile (each domain's judgement)."""
+    GRADEpro's layout with its footnotes, and (``profile``) the evidence profile (each domain's judgement; else
+    :func:`evidence_profile_lines` gives it for an appendix)."""
     out = ["## Certainty of the evidence (GRADE)", "", *risk_of_bias_lines(rob)]
     if sof is None or sof.empty:
         return out + ["No pooled result, so no certainty was rated.", ""]
-    profile = pd.DataFrame([_profile_row(r) for r in sof.itertuples(index=False)], columns=PROFILE_HEADER)
-    return out + [
+    out += [
         f"Summary of findings: one row per pooled result. The evidence starts at {sof['start'].iloc[0]} (methods.md "
         "says why); each footnote gives a domain that rated it down or up, with the rule's reason "
         "(results/tables/summary_of_findings.csv has every domain's reason). Participants are lesions for local "
@@ -202,11 +204,23 @@ def certainty_lines(sof: pd.DataFrame | None, rob: pd.DataFrame | None = None, l
         "",
         *summary_of_findings_markdown(sof, level),
         "",
-        "Evidence profile: each domain's judgement.",
-        "",
-        *_markdown(profile),
-        "",
+    ]
+    if profile:
+        out += ["Evidence profile: each domain's judgement.", "", *_profile_markdown(sof), ""]
+    return out + [
         "The statistical methods, written from the config used, are in methods.md and the PRISMA 2020 "
         "checklist in prisma_checklist.md (this folder).",
         "",
     ]
+
+
+def _profile_markdown(sof: pd.DataFrame) -> list[str]:
+    profile = pd.DataFrame([_profile_row(r) for r in sof.itertuples(index=False)], columns=PROFILE_HEADER)
+    return _markdown(profile)
+
+
+def evidence_profile_lines(sof: pd.DataFrame | None) -> list[str]:
+    """Appendix B: the GRADE evidence profile, each domain's judgement of every pooled result."""
+    if sof is None or sof.empty:
+        return []
+    return ["### B. GRADE evidence profile", "", "Each domain's judgement.", "", *_profile_markdown(sof), ""]

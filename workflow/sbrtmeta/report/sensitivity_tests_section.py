@@ -22,45 +22,38 @@ def _cell(r) -> str:
     return cell_words(r.endpoint, r.timepoint_months)
 
 
-def _perm_text(r) -> str:
-    kind = "exact" if str(r.exact) == "True" else f"random ({int(r.n_permutations)} permutations, seed {int(r.seed)})"
-    return f"{kind} permutation {p_text_or_dash(r.p)}"
-
-
-def _mentions(frame: pd.DataFrame, site: str) -> pd.DataFrame:
-    return frame[frame["site"].fillna("").str.split("; ").map(lambda s: site in s)]
-
-
-def _site_lines(site: str, tests: pd.DataFrame, het: pd.DataFrame) -> list[str]:
-    lines = []
-    for r in _mentions(tests, site).itertuples():
-        if r.test == "permutation" and r.term == "site":
-            lines.append(
-                f"site difference, {_cell(r)} ({r.site}): {_perm_text(r)} "
-                f"(parametric {p_text_or_dash(r.p_parametric)}; {int(r.n_permutations)} permutations)"
-            )
-        elif r.test == "permutation":
-            lines.append(
-                f"dose slope (ln BED10), {_cell(r)}: {_perm_text(r)} (Wald {p_text_or_dash(r.p_parametric)})"
-                + (" [two-level slope model: permutest has no multilevel method]" if "rma.mv" in str(r.note) else "")
-            )
-    for r in het[(het["site"] == site) & het["in_model"].astype(str).eq("True")].itertuples():
-        lines.append(
-            f"τ² ({_cell(r)}) {_num(r.tau2)} "
-            f"({level_text(float(r.level))} CI {_num(r.tau2_ci_low)}–{_num(r.tau2_ci_high)}); "
-            f"equal τ² across sites: Wald {p_text_or_dash(r.qs_p)}, likelihood-ratio {p_text_or_dash(r.lrt_p)}"
-            + _hettest_text(r)
+def _tau2_lines(het: pd.DataFrame) -> list[str]:
+    """τ² by site: a table of each site's τ² per cell, then each cell's test that τ² is equal across sites, once."""
+    fitted = het[het["in_model"].astype(str).eq("True")] if "in_model" in het else het.iloc[0:0]
+    if fitted.empty:
+        return []
+    rows = [
+        [
+            _cell(r),
+            site_title(r.site),
+            f"{_num(r.tau2)} ({_num(r.tau2_ci_low)}–{_num(r.tau2_ci_high)})",
+            _hettest_text(r),
+        ]
+        for r in fitted.itertuples()
+    ]
+    level = level_text(float(fitted["level"].iloc[0]))
+    header = ["Cell", "Site", f"τ² ({level} CI)", "One τ² for every study of the site (hettest score test)"]
+    out = ["τ² by site:", "", markdown_table(header, rows), ""]
+    keys = [k for k in ("histology", "endpoint", "timepoint_months") if k in fitted]
+    for _, group in fitted.groupby(keys, sort=False):
+        r = next(group.itertuples())
+        out.append(
+            f"- Equal τ² across sites, {_cell(r)}: Wald {p_text_or_dash(r.qs_p)}, "
+            f"likelihood-ratio {p_text_or_dash(r.lrt_p)}."
         )
-    return lines
+    return out + [""]
 
 
 def _hettest_text(r) -> str:
-    """The site's hettest() score test, where the table has it."""
+    """The site's hettest() score test, where the table has it: ``"p = .412 (2 df)"``."""
     if not finite(getattr(r, "hettest_p", float("nan"))):
         return ""
-    return (
-        f"; one τ² for every study of the site (hettest score, {int(r.hettest_df)} df): {p_text_or_dash(r.hettest_p)}"
-    )
+    return f"{p_text_or_dash(r.hettest_p)} ({int(r.hettest_df)} df)"
 
 
 def _test_rows(tests: pd.DataFrame) -> list[list]:
@@ -87,8 +80,9 @@ def _test_rows(tests: pd.DataFrame) -> list[list]:
 def sensitivity_tests_section(
     tests: pd.DataFrame | None, het: pd.DataFrame | None, sites: list[str] | None = None
 ) -> list:
-    """Markdown lines: per site the permutation p-values of the site difference and of the
-    dose slope and its τ², then every test in a table. Missing or empty tables are said so."""
+    """Markdown lines: every test once, in a table (a test of the site difference concerns every site it
+    compares), then τ² by site and each cell's test of equal τ². Missing or empty tables are said so.
+    ``sites`` is not used (kept for callers)."""
     out = [TITLE, ""]
     tests = tests if tests is not None else pd.DataFrame()
     het = het if het is not None else pd.DataFrame()
@@ -100,14 +94,7 @@ def sensitivity_tests_section(
         ]
     tests = tests if not tests.empty else pd.DataFrame(columns=["site", "test", "term"])
     het = het if not het.empty else pd.DataFrame(columns=["site", "in_model"])
-    named = set(het["site"].dropna()) | {s for v in tests["site"].dropna() for s in str(v).split("; ")}
-    order = [s for s in (sites or []) if s in named] + sorted(named - set(sites or []))
-    for site in order:
-        lines = _site_lines(site, tests, het)
-        if lines:
-            out.append(f"- **{site_title(site)}**: " + "; ".join(lines) + ".")
     out += [
-        "",
         "p-values: permutation (metafor's `permutest`; exact over every distinct permutation up to "
         "`sensitivity.permutations.exact_max`), CR2 cluster-robust by study with Satterthwaite df "
         "(`robust(..., clubSandwich = TRUE)`), likelihood ratio of ML fits (`anova`), each beside the model's "
@@ -122,6 +109,7 @@ def sensitivity_tests_section(
     if not tests.empty and "statistic" in tests:
         header = ["test", "model", "cell", "site(s)", "term", "statistic", "df", "p (parametric)", "p", "note"]
         out += [markdown_table(header, _test_rows(tests)), ""]
+    out += _tau2_lines(het)
     left = het[~het["in_model"].astype(str).eq("True")] if "note" in het else het.iloc[0:0]
     for r in left.itertuples():
         out.append(f"- τ² by site, {site_title(r.site)} ({_cell(r)}): {r.note}.")

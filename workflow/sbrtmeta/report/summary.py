@@ -25,7 +25,7 @@ from sbrtmeta.plots.labels import (
     site_title,
     statistic_text,
 )
-from sbrtmeta.report.certainty_section import certainty_lines
+from sbrtmeta.report.certainty_section import certainty_lines, evidence_profile_lines
 from sbrtmeta.report.formats import (
     cell_words,
     finite,
@@ -199,60 +199,27 @@ def site_paragraph(
     site: str,
     pooled: pd.DataFrame,
     not_pooled: pd.DataFrame | None = None,
-    dose: pd.DataFrame | None = None,
     *,
-    level: float,
+    level: float | None = None,
 ) -> str:
-    """One paragraph about ``site`` from its rows of the tables."""
+    """One line about ``site`` with what the Answer's table does not say: the source of each single-study rate
+    and why a cell was not pooled (each rate, its interval and heterogeneity are said once: the Answer and
+    Appendix A; the dose-response fits in their section). ``level`` is not used (kept for callers)."""
     cells = _sorted_cells(pooled[pooled["site"] == site])
     parts = [f"**{site_title(site)}.**"]
-    fitted, single = cells[cells["k"] >= 2], cells[cells["k"] < 2]
+    single = cells[cells["k"] < 2]
     if cells.empty:
         parts.append("No rate of this site could be pooled.")
+    elif single.empty:
+        parts.append(f"{len(cells)} pooled cell{'s' if len(cells) != 1 else ''}, every one of two or more studies.")
     else:
-        hist = sorted(cells["histology"].dropna().unique()) if "histology" in cells else []
-        parts.append(
-            f"{len(cells)} endpoint × time point cell{'s' if len(cells) != 1 else ''}"
-            + (f" ({', '.join(hist)})" if hist else "")
-            + "."
-        )
-    for r in fitted.itertuples():
-        text = (
-            f"For {cell_words(r.endpoint, r.timepoint_months)}"
-            + (f" ({r.histology})" if getattr(r, "histology", "") and len(set(cells["histology"])) > 1 else "")
-            + f", {int(r.k)} studies (n = {int(r.n_total)}) give a pooled {_estimate(r, level)}"
-        )
-        extra = []
-        if finite(r.pi_low):
-            extra.append(f"{level_text(level)} prediction interval {pct(r.pi_low)}–{pct(r.pi_high)}%")
-        if finite(r.i2):
-            extra.append(f"I² = {float(r.i2):.0f}%, τ² = {float(r.tau2):.3f}, Q p {p_or_dash(r.q_p)}")
-        parts.append(text + (f"; {'; '.join(extra)}" if extra else "") + ".")
-    if not single.empty:
-        items = [
-            f"{cell_words(r.endpoint, r.timepoint_months)} {_estimate(r, level)} "
-            f"from {r.studies} (n = {int(r.n_total)})"
-            for r in single.itertuples()
-        ]
+        items = [f"{cell_words(r.endpoint, r.timepoint_months)} from {r.studies}" for r in single.itertuples()]
         parts.append("Single studies, not pooled: " + "; ".join(items) + ".")
     if not_pooled is not None and not not_pooled.empty:
         miss = not_pooled[not_pooled["site"] == site]
         for r in miss.itertuples():
             endpoint = r.endpoint if isinstance(r.endpoint, str) and r.endpoint else "any endpoint"
             parts.append(f"Not pooled ({endpoint}): {_reason(r.reason)}.")
-    if dose is not None and not dose.empty:
-        target = _target_name(dose)
-        for r in dose[(dose["site"] == site) & dose["slope"].notna()].itertuples():
-            text = (
-                f"Dose-response ({r.model} fit, {cell_words(r.endpoint, r.timepoint_months)}, "
-                f"{int(r.k_arms)} arms from {int(r.n_studies)} studies, {r.histology}): "
-                f"{target} {_dose_interval(r, 'bed_target')} Gy, BED50 {_dose_interval(r, 'bed50')} Gy, "
-                f"γ50 {number(r.gamma50, 2)}; slope p {p_or_dash(r.slope_p)}"
-            )
-            note = r.note if isinstance(r.note, str) and r.note else ""
-            parts.append(text + (f" ({note})." if note else "."))
-        for r in dose[(dose["site"] == site) & dose["slope"].isna()].itertuples():
-            parts.append(f"Dose-response ({r.histology}): {r.note}.")
     return " ".join(parts)
 
 
@@ -389,12 +356,26 @@ def _nothing_pooled(included: pd.DataFrame, excluded: pd.DataFrame, not_pooled) 
 
 
 def _figures_section(figures, report_dir: str) -> list[str]:
+    """Appendix C: every figure, linked, one line per kind (cell figures by endpoint and time point)."""
     if not figures:
         return []
-    out = ["## Figures", ""]
+    out = ["### C. Figures", "", "Every figure of this run, linked (the HTML report shows them under their kind).", ""]
+    kinds: dict[str, list[str]] = {}
     for title, path in figures:
-        out += [f"### {title}", "", f"![{title}]({_figure_link(path, report_dir)})", ""]
-    return out
+        kind, _, name = title.partition(": ")
+        kinds.setdefault(kind, []).append(f"[{name or kind}]({_figure_link(path, report_dir)})")
+    out += [
+        f"- {kind}: " + " · ".join(links) if not links[0].startswith(f"[{kind}]") else f"- {' · '.join(links)}"
+        for kind, links in kinds.items()
+    ]
+    return out + [""]
+
+
+CONTENTS = (
+    "Sections: Pooling · Dose-response · Certainty (GRADE) · Sensitivity analyses and tests · Survival curves · "
+    "Study selection · Robustness · Appendix (A. pooled estimates with τ² and Q, B. GRADE evidence profile, "
+    "C. every figure)."
+)
 
 
 def summary_markdown(
@@ -440,22 +421,27 @@ def summary_markdown(
     if pooled.empty:
         out += _nothing_pooled(included, excluded, not_pooled)
     out += headline_lines(pooled, sof, units, sites, level=level)
-    out += ["## Sites", ""]
-    for site in _report_sites(sites, pooled, not_pooled):
-        out += [site_paragraph(site, pooled, not_pooled, dose, level=level), ""]
-    out += ["## Pooled estimates", "", pooled_table(pooled, level), ""]
-    out += ["## Tests for subgroup differences between sites", ""]
+    out += [CONTENTS, ""]
+    out += ["## Pooling", ""]
+    out += [
+        "The rates, their intervals, I² and certainty are in the Answer; τ² and Q of each in Appendix A.",
+        "",
+    ]
+    out += [f"- {site_paragraph(site, pooled, not_pooled)}" for site in _report_sites(sites, pooled, not_pooled)]
+    out += ["", "Tests for subgroup differences between sites:", ""]
     out += [
         subgroup_table(subgroups) if not subgroups.empty else "No endpoint × time point had two sites to compare.",
         "",
     ]
     out += ["## Dose-response", "", dose_table(dose), ""]
     out += alpha_beta or []
-    out += certainty_lines(sof, rob, level=level)
+    out += certainty_lines(sof, rob, level=level, profile=False)
     out += sensitivity or []
     out += sensitivity_tests or []
     out += curves or []
     out += _selection_section(included, excluded, not_pooled)
     out += robustness or []
+    out += ["## Appendix", "", "### A. Pooled estimates", "", pooled_table(pooled, level), ""]
+    out += evidence_profile_lines(sof)
     out += _figures_section(figures, report_dir)
     return "\n".join(out).rstrip("\n") + "\n"

@@ -1,0 +1,55 @@
+"""The README's claims that can be checked without a run (issue 23 item 7): its pipeline diagram names every rule
+of the workflow, and no rule it names is gone; the own-sheet steps say to list the sheet's review in
+inclusion.reviews; the jobs a change of inclusion reruns are those it names (``snakemake -n`` in a copy of the
+session's shipped run, marked workflow)."""
+
+import re
+
+import pytest
+import yaml
+from project_copy import ROOT, copy_run, run_snakemake
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _rules() -> set[str]:
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "workflow/rules").glob("*.smk")))
+    return set(re.findall(r"^(?:rule|checkpoint) (\w+):", text, flags=re.M))
+
+
+def _diagram() -> str:
+    section = README.split("\n## What it does\n", 1)[1]
+    return section.split("```\n", 2)[1]
+
+
+def test_the_pipeline_diagram_has_every_rule():
+    drawn = set(re.findall(r"──(\w+(?:, \w+)*)", _diagram()))
+    named = {name for group in drawn for name in group.split(", ")}
+    assert _rules() - named == set()
+    assert named - _rules() == set()
+
+
+def test_own_sheet_steps_name_inclusion_reviews():
+    section = README.split("\n## Example: your own extraction sheet\n", 1)[1].split("\n## ", 1)[0]
+    assert "`inclusion.reviews`" in section
+
+
+@pytest.mark.workflow
+def test_what_reruns_after_an_inclusion_change_is_what_the_readme_says(shipped_run, tmp_path):
+    """README, 'Example: change which studies count': the config change it shows, then ``snakemake -n``."""
+    work = copy_run(shipped_run.work, tmp_path / "project")
+    example = README.split("\n## Example: change which studies count\n", 1)[1].split("```yaml\n", 1)[1]
+    change = yaml.safe_load(example.split("```", 1)[0])
+    path = work / "config/config.yaml"
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg["inclusion"]["timepoints"].update(change["inclusion"]["timepoints"])
+    cfg["inclusion"]["exclude_studies"] = change["inclusion"]["exclude_studies"]
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    proc = run_snakemake(work, "-n", "--quiet", "rules")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = proc.stdout + proc.stderr
+    table = text.split("Job stats:", 1)[1].split("\ntotal", 1)[0].splitlines()[3:]
+    planned = {line.split()[0] for line in table if line.strip()}
+    assert not planned & {"clean_extraction", "risk_of_bias"}
+    rerun = {"apply_inclusion", "pool", "forest_plots", "dose_response", "curves", "certainty", "report_summary"}
+    assert rerun <= planned
