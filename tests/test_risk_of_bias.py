@@ -338,3 +338,21 @@ def test_the_forest_steps_item_6_column_is_judged_against_each_plots_time_point(
         assert mark in row, (stem, row)
         words = " ".join(" ".join(x.get_text() for x in fig.texts).split())  # the footnote is wrapped
         assert "D6 judged against this plot's time point from the median follow-up" in words
+
+
+@pytest.mark.workflow
+def test_the_run_writes_item_6_per_pooled_result(shipped_run):
+    """The session's run of the shipped config (read only): the certainty job wrote follow_up_by_result.csv,
+    and it is item 6 judged from that run's own pooled_studies.csv and included.csv; methods.md counts it."""
+    from sbrtmeta.data.minors import follow_up_by_result, follow_up_counts
+    from sbrtmeta.steps.runner import read_result
+
+    tables = shipped_run.work / "results/tables"
+    written = read_result(tables / "follow_up_by_result.csv")
+    again = follow_up_by_result(read_result(tables / "pooled_studies.csv"), read_result(tables / "included.csv"))
+    assert written[["study_id", "appropriate_follow_up", "basis"]].equals(
+        again[["study_id", "appropriate_follow_up", "basis"]].astype(str)
+    )
+    n = follow_up_counts(written)
+    methods = (shipped_run.work / "results/report/methods.md").read_text(encoding="utf-8")
+    assert f"Of {len(written)} study results (results/tables/follow_up_by_result.csv), {n['2']} score 2" in methods
