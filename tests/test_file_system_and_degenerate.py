@@ -4,6 +4,7 @@ studies reads well (no nan or inf); long labels are shortened on figures, kept w
 import errno
 import logging
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -188,3 +189,35 @@ def test_a_glyph_no_font_has_is_logged_once_per_figure(tmp_path, caplog):
     assert len(lines) == 1 and "FRAKTUR CAPITAL U" in lines[0] and "glyph is missing" in lines[0]
     cjk = any(f in style.FONT_FAMILY for f in style._FALLBACK)
     assert ("CJK UNIFIED" in lines[0]) == (not cjk)
+
+
+def test_the_missing_glyph_line_is_in_the_rule_log_and_said_once(tmp_path):
+    """The line went to the terminal only (an unconfigured logger), after matplotlib's own warning,
+    which named a line of our layout code, once per measured text: now the rule's log has the line,
+    and no raw warning is passed on."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from sbrtmeta.plots import style
+    from sbrtmeta.steps import runner
+
+    assert runner.GLYPH_LOG == style.GLYPH_LOG
+
+    def body(log):
+        with style.figure_style():
+            fig = Figure(figsize=(3, 1))
+            FigureCanvasAgg(fig)
+            text = fig.text(0.1, 0.5, "Author \U0001d518")
+            text.get_window_extent(fig.canvas.get_renderer())  # a layout step measuring the label
+        style.save_figure(fig, [str(tmp_path / "x.png")], dpi=50)
+
+    with warnings.catch_warnings(record=True) as caught:
+        style.ignore_glyph_warnings()  # as on import in a job (pytest drops the filters set while collecting)
+        run_step("forest_plots", str(tmp_path / "x.log"), body)
+    lines = (tmp_path / "x.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and lines[0].startswith("[forest_plots] ") and "FRAKTUR CAPITAL U" in lines[0]
+    assert "fonts-noto-cjk" in lines[0]
+    assert not [w for w in caught if "missing from font" in str(w.message)], [
+        (w.filename, w.lineno, str(w.message)) for w in caught
+    ]
+    for name in ("sbrtmeta.forest_plots", style.GLYPH_LOG):
+        logging.getLogger(name).handlers.clear()

@@ -64,6 +64,17 @@ class _FallbackWeights(logging.Filter):
 
 
 logging.getLogger("matplotlib.font_manager").addFilter(_FallbackWeights())
+# Matplotlib warns of a missing glyph each time it measures text (a plot's layout, a traceback-like
+# line naming our code); save_figure draws every text again and logs one line per figure instead.
+GLYPH_LOG = "sbrtmeta.figures"
+
+
+def ignore_glyph_warnings() -> None:
+    """Matplotlib's missing-glyph warnings off (for the process; done on import)."""
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ \(.+?\) missing from font", category=UserWarning)
+
+
+ignore_glyph_warnings()
 
 STYLE = {
     "font.family": FONT_FAMILY,
@@ -158,7 +169,7 @@ def _log_missing_glyphs(caught, paths) -> None:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if missing:
         chars = ", ".join(dict.fromkeys(missing))
-        logging.getLogger("sbrtmeta.figures").warning(
+        logging.getLogger(GLYPH_LOG).warning(
             "%s: a glyph is missing (%s): no installed font draws it, so it shows as a box; install a font "
             "with these characters (CJK: Debian's fonts-noto-cjk)",
             paths[0] if paths else "figure",

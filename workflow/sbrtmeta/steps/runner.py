@@ -11,9 +11,12 @@ from sbrtmeta.data.errors import InputError
 from sbrtmeta.data.read_back import read_written_table
 from sbrtmeta.data.risk_of_bias import overall_of
 
+# plots.style.GLYPH_LOG, named here so that a step which draws nothing does not import matplotlib
+GLYPH_LOG = "sbrtmeta.figures"
+
 
 def step_logger(log_path: str | None, name: str) -> logging.Logger:
-    """A logger writing to the rule's log file and to the terminal."""
+    """A logger writing to the rule's log file and to the terminal (with the figures' missing-glyph lines)."""
     logger = logging.getLogger(f"sbrtmeta.{name}")
     logger.setLevel(logging.INFO)
     logger.handlers.clear()
@@ -26,6 +29,11 @@ def step_logger(log_path: str | None, name: str) -> logging.Logger:
         h.setFormatter(fmt)
         logger.addHandler(h)
     logger.propagate = False
+    # plots.style's line naming a glyph no font draws goes to this rule's log too (and to no other)
+    glyphs = logging.getLogger(GLYPH_LOG)
+    glyphs.handlers.clear()
+    for h in handlers:
+        glyphs.addHandler(h)
     return logger
 
 
