@@ -215,7 +215,6 @@ def _data_key(config: dict) -> str:
 @functools.lru_cache(maxsize=8)
 def _cells_of(key: str) -> frozenset | None:
     from sbrtmeta.analysis.pooling import cell_keys
-    from sbrtmeta.data.errors import InputError
     from sbrtmeta.data.extraction import clean_extraction
     from sbrtmeta.data.inclusion import apply_inclusion
 
@@ -230,8 +229,8 @@ def _cells_of(key: str) -> frozenset | None:
             tidy_sheets=data["tidy_sheets"] or [],
         )
         included, _ = apply_inclusion(tidy, inclusion)
-    except (InputError, OSError, KeyError, TypeError):
-        return None  # a sheet the first job will refuse, with its own message
+    except Exception:  # whatever the sheets' fault, the first job reports it in its own words (file, row, column)
+        return None
     return frozenset(cell_keys(included, histology))
 
 
