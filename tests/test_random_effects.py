@@ -166,3 +166,20 @@ def test_bad_counts_raise():
 def test_tau2_estimators_truncate_at_zero():
     y, v = np.zeros(5), np.full(5, 0.1)
     assert tau2_reml(y, v) == 0.0 and tau2_dl(y, v) == 0.0
+
+
+def test_genq_batch_equals_the_single_fits_row_by_row():
+    """GENQ's batch path (closed form, absent studies weighted 0) gives every row's tau2_genq exactly, rows
+    with one study included (0)."""
+    from sbrtmeta.stats.generalized_q import tau2_genq
+    from sbrtmeta.stats.random_effects import tau2_batch
+
+    rng = np.random.default_rng(3)
+    Y, V = rng.normal(0, 1, (300, 12)), rng.uniform(0.05, 0.5, (300, 12))
+    W = rng.integers(10, 100, (300, 12)).astype(float)
+    Y[::7, 3:], Y[5, 1:] = np.nan, np.nan
+    got = tau2_batch(Y, V, "GENQ", weights=W)
+    keep = ~np.isnan(Y)
+    want = [tau2_genq(y[s], v[s], w[s]) for y, v, w, s in zip(Y, V, W, keep)]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    assert got[5] == 0.0 and np.all(got >= 0)

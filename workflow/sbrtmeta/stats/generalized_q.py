@@ -33,12 +33,13 @@ GENQM_TAU2_MAX = 100.0  # metafor's control$tau2.max
 
 
 def generalized_q_parts(y, v, a):
-    """``(Q_a, tr(P), tr(PV))`` of one intercept-only model with weights ``a``."""
-    sa = a.sum()
-    mean = (a * y).sum() / sa
-    q = (a * (y - mean) ** 2).sum()
-    tr_p = sa - (a * a).sum() / sa
-    tr_pv = (a * v).sum() - (a * a * v).sum() / sa
+    """``(Q_a, tr(P), tr(PV))`` of one intercept-only model with weights ``a``; of each row for 2-d arrays
+    (the batch of :func:`sbrtmeta.stats.random_effects.tau2_batch`: an absent study has weight 0)."""
+    sa = a.sum(axis=-1)
+    mean = (a * y).sum(axis=-1) / sa
+    q = (a * (y - np.expand_dims(mean, -1)) ** 2).sum(axis=-1)
+    tr_p = sa - (a * a).sum(axis=-1) / sa
+    tr_pv = (a * v).sum(axis=-1) - (a * a * v).sum(axis=-1) / sa
     return q, tr_p, tr_pv
 
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from sbrtmeta.stats.generalized_q import tau2_genq, tau2_genqm
+from sbrtmeta.stats.generalized_q import generalized_q_parts, tau2_genqm
 from sbrtmeta.stats.inference import (
     KNHA_CI,
     KNHA_SCALED,
@@ -407,12 +407,18 @@ def _as_weights(weights, y, mask, method):
 
 
 def _tau2_weighted(y, v, mask, k, method, weights):
-    """GENQ or GENQM, one row at a time (each row has its own weights)."""
-    estimator = tau2_genq if method == "GENQ" else tau2_genqm
+    """GENQ for every row at once (closed form: absent studies get weight 0); GENQM one row at a time (its
+    root finding integrates a weighted χ² distribution with each row's own eigenvalues)."""
+    if method == "GENQ":
+        present = np.ones(y.shape, dtype=bool) if mask is None else mask
+        a, y0, v0 = (np.where(present, x, 0.0) for x in (weights, y, v))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q, tr_p, tr_pv = generalized_q_parts(y0, v0, a)
+            return np.where(k > 1, np.maximum((q - tr_pv) / tr_p, 0.0), 0.0)
     out = np.zeros(y.shape[0])
     for i in range(y.shape[0]):
         keep = slice(None) if mask is None else mask[i]
-        out[i] = estimator(y[i][keep], v[i][keep], weights[i][keep])
+        out[i] = tau2_genqm(y[i][keep], v[i][keep], weights[i][keep])
     return out
 
 
