@@ -30,7 +30,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
-from sbrtmeta.analysis.multiverse_design import specifications  # noqa: E402
+from sbrtmeta.analysis.multiverse import specifications  # noqa: E402
 from sbrtmeta.stats.gosh import all_subsets, gosh_fits  # noqa: E402
 from sbrtmeta.steps.clean_extraction import clean_extraction  # noqa: E402
 

@@ -31,7 +31,7 @@ def tidy(tmp_path_factory):
 
 
 def test_the_shipped_multiverse_is_the_full_factorial_of_at_least_500():
-    specs = design.specifications(MULTIVERSE, 1)
+    specs = mv.specifications(MULTIVERSE, 1)
     assert len(specs) >= 500
     assert len(specs) == 32 * 2 * (4 * 3 * 2 + 1)  # inclusion 2^5, histology 2, (transform × τ² × CI) + one GLMM
     assert specs["spec"].tolist() == list(range(len(specs)))
@@ -43,11 +43,11 @@ def test_the_shipped_multiverse_is_the_full_factorial_of_at_least_500():
 
 
 def test_a_sample_of_specifications_is_seeded_and_drawn_from_the_factorial():
-    full = design.specifications(MULTIVERSE, 1).drop(columns="spec")
-    one = design.specifications({**MULTIVERSE, "max_specs": 100}, 7)
+    full = mv.specifications(MULTIVERSE, 1).drop(columns="spec")
+    one = mv.specifications({**MULTIVERSE, "max_specs": 100}, 7)
     assert len(one) == 100 and one["spec"].tolist() == list(range(100))
-    pd.testing.assert_frame_equal(one, design.specifications({**MULTIVERSE, "max_specs": 100}, 7))
-    assert not one.equals(design.specifications({**MULTIVERSE, "max_specs": 100}, 8))
+    pd.testing.assert_frame_equal(one, mv.specifications({**MULTIVERSE, "max_specs": 100}, 7))
+    assert not one.equals(mv.specifications({**MULTIVERSE, "max_specs": 100}, 8))
     keys = set(map(tuple, full.astype(str).to_numpy()))
     assert all(tuple(r) in keys for r in one.drop(columns="spec").astype(str).to_numpy())
 
@@ -111,7 +111,7 @@ def test_shards_give_the_same_bytes(tidy, monkeypatch):
         "inclusion": {**MULTIVERSE["inclusion"], "tolerance_months": [0], "crude": ["none"]},
         "pooling": {**MULTIVERSE["pooling"], "transform": ["PLO", "PFT"], "tau2_method": ["REML", "DL"]},
     }
-    n = len(design.specifications(small, 3))
+    n = len(mv.specifications(small, 3))
     assert n > 4 * 7
     whole = mv.multiverse_shard(tidy, CONFIG["inclusion"], CONFIG["pooling"], small, 3, 0, 1)
     assert whole["spec"].nunique() == n

@@ -11,13 +11,15 @@ import pytest
 import yaml
 from project_copy import ROOT, copy_project, run_snakemake
 from sbrtmeta.analysis import config_checks as cc
+from sbrtmeta.analysis import multiverse as mv
 from sbrtmeta.analysis import multiverse_design as design
 from sbrtmeta.analysis.budget import LIMITS, budget_faults
 from sbrtmeta.data.config_source import duplicate_keys
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.data.hidden_text import hidden_config_text, hidden_reason
 from sbrtmeta.data.risk_of_bias import read_risk_of_bias
-from sbrtmeta.data.sheets import data_rows, formula_reason, read_table
+from sbrtmeta.data.sheet_size import data_rows
+from sbrtmeta.data.sheets import formula_reason, read_table
 from sbrtmeta.plots.risk_of_bias import traffic_light
 
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
@@ -75,7 +77,7 @@ def test_a_sample_of_a_huge_multiverse_is_drawn_without_the_factorial():
     universe = _huge_multiverse(100)
     assert design.specification_count(universe) == 400 * 250 * 400 == 40_000_000
     start = time.perf_counter()
-    specs = design.specifications(universe, 7)
+    specs = mv.specifications(universe, 7)
     assert time.perf_counter() - start < 2 and len(specs) == 100 and specs["spec"].tolist() == list(range(100))
     assert budget_faults(_with(lambda c: c["robustness"].update(multiverse=universe)), ROWS) == []
     (fault,) = budget_faults(_with(lambda c: c["robustness"].update(multiverse=_huge_multiverse(0))), ROWS)
@@ -85,8 +87,8 @@ def test_a_sample_of_a_huge_multiverse_is_drawn_without_the_factorial():
 def test_the_multiverse_sample_is_the_one_of_the_listed_factorial():
     """Drawing by position gives the same sample as listing the factorial and drawing from it."""
     universe = dict(CONFIG["robustness"]["multiverse"], max_specs=37)
-    full = design.specifications(dict(universe, max_specs=0), 3)
-    sample = design.specifications(universe, 3)
+    full = mv.specifications(dict(universe, max_specs=0), 3)
+    sample = mv.specifications(universe, 3)
     import numpy as np
 
     keep = np.sort(np.random.default_rng(3).choice(len(full), 37, replace=False))

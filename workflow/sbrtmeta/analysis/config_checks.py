@@ -21,9 +21,9 @@ from jsonschema.validators import validator_for
 
 from sbrtmeta.analysis.budget import budget_faults
 from sbrtmeta.analysis.grade_rules import DOMAIN_JUDGEMENTS
-from sbrtmeta.data.config_source import config_files, duplicate_keys, key_source
+from sbrtmeta.data.config_source import FAST_LOADER, config_files, duplicate_keys, key_source
 from sbrtmeta.data.hidden_text import hidden_config_text
-from sbrtmeta.data.sheets import data_rows
+from sbrtmeta.data.sheet_size import data_rows
 
 # Old key → what replaced it (the old key is refused with this message).
 RENAMED = {
@@ -356,7 +356,7 @@ def preflight(config: dict, configfiles, overwrite, schema_path: str, validate, 
     if twice:
         sys.exit("\n".join(twice))
     with open(schema_path, encoding="utf-8") as fh:
-        schema = yaml.safe_load(fh)
+        schema = yaml.load(fh, Loader=FAST_LOADER)
     faults = hidden_config_text(config) or renamed_keys(config) or schema_faults(config, schema)
     if not faults:
         validate(config, schema_path)

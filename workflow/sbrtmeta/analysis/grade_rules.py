@@ -4,7 +4,7 @@ checks read them without loading the estimators; :mod:`sbrtmeta.analysis.certain
 
 from __future__ import annotations
 
-from sbrtmeta.data.risk_of_bias import NOT_ASSESSED
+from sbrtmeta.data.vocabulary import NOT_ASSESSED
 
 LEVELS = ("very low", "low", "moderate", "high")
 # grade.start: the level the evidence starts at, and why.

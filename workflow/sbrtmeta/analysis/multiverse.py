@@ -29,7 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sbrtmeta.analysis.multiverse_design import CHOICES, INCLUSION_CHOICES, inclusion_criteria, specifications
+from sbrtmeta.analysis.multiverse_design import (
+    CHOICES,
+    INCLUSION_CHOICES,
+    inclusion_criteria,
+    model_block,
+    outer_levels,
+    specification_count,
+)
 from sbrtmeta.analysis.pooling import _histology_groups
 from sbrtmeta.data.cells import CELL, TARGET_CELL, cell_place, same_cell
 from sbrtmeta.data.inclusion import apply_inclusion
@@ -41,6 +48,38 @@ from sbrtmeta.stats.random_effects import fit_random_effects_batch
 BLOCK = 400  # specifications fitted together (one batch per transform × τ² × CI method)
 RESULT_COLUMNS = ("k", "n_total", "estimate", "ci_low", "ci_high", "tau2", "i2", "note")
 COLUMNS = ("spec", *CHOICES, *CELL, *RESULT_COLUMNS)
+
+
+def _unrank(index: np.ndarray, outer: list[list], block: list[tuple]) -> pd.DataFrame:
+    """The specifications at positions ``index`` of the factorial order (the last choice fastest)."""
+    index = np.asarray(index, dtype=object)  # Python ints: a factorial may pass 2^63
+    inner = [int(i) % len(block) for i in index]
+    rest = [int(i) // len(block) for i in index]
+    columns: dict = {}
+    for name, levels in reversed(list(zip(CHOICES[: len(outer)], outer))):
+        columns[name] = [levels[r % len(levels)] for r in rest]
+        rest = [r // len(levels) for r in rest]
+    for j, name in enumerate(CHOICES[len(outer) :]):
+        columns[name] = [block[i][j] for i in inner]
+    return pd.DataFrame({c: columns[c] for c in CHOICES}, columns=list(CHOICES))
+
+
+def specifications(multiverse: dict, seed: int) -> pd.DataFrame:
+    """The specifications, one row each (``spec`` numbered from 0): the full factorial of
+    ``multiverse["inclusion"]`` and ``multiverse["pooling"]`` in the order of
+    :data:`CHOICES` (the last varying fastest), a GLMM kept once per other choice with
+    PLO; or, with ``max_specs`` > 0 and fewer than the factorial, a seeded sample of it
+    (in factorial order), drawn by position: the factorial is never listed whole."""
+    outer, block = outer_levels(multiverse), model_block(multiverse)
+    count = specification_count(multiverse)
+    max_specs = int(multiverse.get("max_specs", 0))
+    if 0 < max_specs < count:
+        keep = np.sort(np.random.default_rng(int(seed)).choice(count, max_specs, replace=False))
+    else:
+        keep = np.arange(count)
+    specs = _unrank(keep, outer, block) if count else pd.DataFrame(columns=list(CHOICES))
+    specs.insert(0, "spec", np.arange(len(specs)))
+    return specs
 
 
 class _Cell:

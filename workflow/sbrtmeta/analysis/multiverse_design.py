@@ -1,12 +1,12 @@
-"""The multiverse's design: its choices, the main analysis's place among them, and the specifications
-of the full factorial, counted, listed or sampled by position without listing the factorial.
+"""The multiverse's design: its choices, the main analysis's place among them, and the number of
+specifications of the full factorial, counted without listing them.
 
 A specification is one choice per dimension (:data:`CHOICES`; Steegen et al., Perspect Psychol Sci
 2016;11:702-712): the inclusion choices (``min_n``, the time-point tolerance, crude proportions, mixed
 primaries, overlapping cohorts) and the pooling choices (histology grouping, transform, model, τ²
-estimator, CI method). :mod:`sbrtmeta.analysis.multiverse` fits them; the pre-flight budget
+estimator, CI method). :mod:`sbrtmeta.analysis.multiverse` lists (or samples) and fits them; the pre-flight budget
 (:mod:`sbrtmeta.analysis.budget`) counts them with :func:`specification_count`, which is why this
-module imports no statistics: every ``snakemake`` call runs the pre-flight.
+module imports neither statistics nor pandas: every ``snakemake`` call runs the pre-flight.
 """
 
 from __future__ import annotations
@@ -14,9 +14,6 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-
-import numpy as np
-import pandas as pd
 
 INCLUSION_CHOICES = ("min_n", "tolerance_months", "crude", "mixed_primaries", "overlaps")
 POOLING_CHOICES = ("histology_grouping", "transform", "model", "tau2_method", "ci_method")
@@ -41,13 +38,13 @@ def main_choices(inclusion: dict, pooling: dict) -> dict:
     )
 
 
-def _outer_levels(multiverse: dict) -> list[list]:
+def outer_levels(multiverse: dict) -> list[list]:
     """The levels of the inclusion choices and the histology grouping, each once, in order."""
     inc, pool = multiverse["inclusion"], multiverse["pooling"]
     return [list(dict.fromkeys(inc[c])) for c in INCLUSION_CHOICES] + [list(dict.fromkeys(pool["histology"]))]
 
 
-def _model_block(multiverse: dict) -> list[tuple]:
+def model_block(multiverse: dict) -> list[tuple]:
     """The (transform, model, τ², CI) combinations crossed with every outer choice, in factorial
     order, a GLMM kept once per transform PLO (its own τ² and Wald CI)."""
     pool = multiverse["pooling"]
@@ -65,39 +62,7 @@ def _model_block(multiverse: dict) -> list[tuple]:
 
 def specification_count(multiverse: dict) -> int:
     """The number of specifications of the full factorial, counted without listing them."""
-    return math.prod(len(levels) for levels in _outer_levels(multiverse)) * len(_model_block(multiverse))
-
-
-def _unrank(index: np.ndarray, outer: list[list], block: list[tuple]) -> pd.DataFrame:
-    """The specifications at positions ``index`` of the factorial order (the last choice fastest)."""
-    index = np.asarray(index, dtype=object)  # Python ints: a factorial may pass 2^63
-    inner = [int(i) % len(block) for i in index]
-    rest = [int(i) // len(block) for i in index]
-    columns: dict = {}
-    for name, levels in reversed(list(zip(CHOICES[: len(outer)], outer))):
-        columns[name] = [levels[r % len(levels)] for r in rest]
-        rest = [r // len(levels) for r in rest]
-    for j, name in enumerate(CHOICES[len(outer) :]):
-        columns[name] = [block[i][j] for i in inner]
-    return pd.DataFrame({c: columns[c] for c in CHOICES}, columns=list(CHOICES))
-
-
-def specifications(multiverse: dict, seed: int) -> pd.DataFrame:
-    """The specifications, one row each (``spec`` numbered from 0): the full factorial of
-    ``multiverse["inclusion"]`` and ``multiverse["pooling"]`` in the order of
-    :data:`CHOICES` (the last varying fastest), a GLMM kept once per other choice with
-    PLO; or, with ``max_specs`` > 0 and fewer than the factorial, a seeded sample of it
-    (in factorial order), drawn by position: the factorial is never listed whole."""
-    outer, block = _outer_levels(multiverse), _model_block(multiverse)
-    count = specification_count(multiverse)
-    max_specs = int(multiverse.get("max_specs", 0))
-    if 0 < max_specs < count:
-        keep = np.sort(np.random.default_rng(int(seed)).choice(count, max_specs, replace=False))
-    else:
-        keep = np.arange(count)
-    specs = _unrank(keep, outer, block) if count else pd.DataFrame(columns=list(CHOICES))
-    specs.insert(0, "spec", np.arange(len(specs)))
-    return specs
+    return math.prod(len(levels) for levels in outer_levels(multiverse)) * len(model_block(multiverse))
 
 
 def inclusion_criteria(inclusion: dict, spec) -> dict:

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's safe loader where PyYAML was built with it (its wheels are), else the pure-Python one: every
+# `snakemake` call reads the config and the schema before any job (the schema is ~100 kB).
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 COMMAND_LINE = "the command line (--config) or the schema's default"
 
 
@@ -44,7 +48,7 @@ def key_source(key: str, files: list[str]) -> str:
             break
     for path in reversed(files):
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=FAST_LOADER)
         except (OSError, yaml.YAMLError):
             continue
         if _sets(data, keys):

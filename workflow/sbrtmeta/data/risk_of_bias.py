@@ -35,9 +35,9 @@ from sbrtmeta.data.sheets import (
     sheet_label,
 )
 from sbrtmeta.data.study_labels import label_rows, study_names
+from sbrtmeta.data.vocabulary import NOT_ASSESSED
 
 NOT_REPORTED = "not reported"
-NOT_ASSESSED = "not assessed"
 # Overall judgements, least to most concern; a study without one is NOT_ASSESSED.
 OVERALL = ("low", "some concerns", "high")
 OVERALL_VALUES = (*OVERALL, NOT_ASSESSED)

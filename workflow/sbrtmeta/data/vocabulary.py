@@ -21,3 +21,6 @@ DESIGN_WORDS = tuple(sorted(set(DESIGNS.values())))
 
 # The printed outcome column of each endpoint in a raw extraction sheet.
 ENDPOINT_COLUMNS = {"LC": "lc_printed", "OS": "os_printed"}
+
+# The judgement of a risk-of-bias item or study the reviewers did not assess (sbrtmeta.data.risk_of_bias).
+NOT_ASSESSED = "not assessed"
