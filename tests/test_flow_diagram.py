@@ -80,4 +80,7 @@ def test_nothing_included():
     c = flow_counts(included.iloc[:0], excluded)
     assert c["included"] == (0, 0)
     assert "  none" in flow_texts(c)["sites"]
+    nothing_out = flow_texts(flow_counts(included, excluded.iloc[:0]))
+    assert nothing_out["excluded"] == "Studies excluded: 0\n0 outcome rows"
+    assert nothing_out["excluded_within"] == "Rows excluded from 0 included studies:\n0 outcome rows"
     draw_flow(c)

@@ -38,8 +38,10 @@ def flow_texts(counts: dict) -> dict:
     included; ``excluded_within``: the excluded rows of the included studies). Studies first, rows on
     the second line."""
     rows, studies = counts["studies_excluded"]
-    excluded = [f"Studies excluded: {studies}", f"{_n(rows, 'outcome row', 'outcome rows')}; each study by the"]
-    excluded += ["criterion its last row failed:"] + _reasons(counts["study_criteria"])
+    excluded = [f"Studies excluded: {studies}", _n(rows, "outcome row", "outcome rows")]
+    if studies:
+        excluded[-1] += "; each study by the"
+        excluded += ["criterion its last row failed:"] + _reasons(counts["study_criteria"])
     rows, studies = counts["rows_excluded_within"]
     within = [
         f"Rows excluded from {_n(studies, 'included study', 'included studies')}:",
