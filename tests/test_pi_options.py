@@ -151,3 +151,19 @@ def test_mean_back_transform_by_quadrature_and_limits():
         mean_inverse_transform(0.3, "PFT", 0.2)
     with pytest.raises(ValueError, match="mean"):
         pool_proportions(_data("project:lung:sarcoma:OS:24"), "xi", "ni", "PFT", back_transform="mean")
+
+
+def test_permutation_statistics_under_adhoc_are_the_meta_regressions():
+    # the meta-regression's adhoc fit is checked against metafor (metafor_metareg.json); the
+    # permutation's batch statistics of the observed data must be the same numbers
+    from sbrtmeta.stats.meta_regression import fit_meta_regression
+    from sbrtmeta.stats.permutation import fit_statistics
+
+    rng = np.random.default_rng(3)
+    y, v = rng.normal(0.5, 0.3, 8), rng.uniform(0.01, 0.2, 8)
+    X = np.column_stack([np.ones(8), np.repeat([0.0, 1.0], 4)])
+    for y_ in (y, np.repeat(0.4, 8)):  # spread, and identical effects (factor 0 -> 1)
+        fit = fit_meta_regression(y_, v, X, "REML", "adhoc")
+        tau2, beta, z, qm = fit_statistics(X, y_[None, :], v[None, :], "REML", "adhoc", (1,))
+        np.testing.assert_allclose(z[0], fit.zval, rtol=1e-8, atol=1e-12)
+        assert qm[0] == pytest.approx(fit.QM, rel=1e-8, abs=1e-12)
