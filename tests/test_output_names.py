@@ -1,0 +1,61 @@
+"""Output names that do not depend on config (issue 26): Snakemake compares a job's params, input set
+and code with the last run's only when every output has metadata. A figure named after a config value
+(dose_response_LC_24m.png from dose_response.timepoint_months) was a new output after a change of that
+value, so `snakemake -n results/tables/dose_response.csv` said "Nothing to be done". Such figures go
+into folder outputs (``cell_figures``). ``figures.formats`` is the one config value left in output
+names (the risk-of-bias, weighted risk-of-bias, leave-one-out and flow-diagram figures): after a change
+of formats, a table of those rules asked for by name is checked for changed params only once a run has
+made the new format's files (plain ``snakemake`` does)."""
+
+import re
+from pathlib import Path
+
+RULES = Path(__file__).resolve().parents[1] / "workflow" / "rules"
+# f-string fields an output name may hold: the format of figures.formats, a fixed list's item, the
+# report's format (of a folder's pattern, not a file name)
+ALLOWED_FIELDS = {"ext", "kind", "report_format()"}
+FORMATS = 'config["figures"]["formats"]'
+
+
+def output_sections(text: str) -> list[str]:
+    """The text of every ``output:`` section of a rules file."""
+    sections, current = [], None
+    for line in text.splitlines():
+        if re.fullmatch(r"    output:\s*", line):
+            current = []
+            sections.append(current)
+        elif current is not None and (re.match(r"    \S", line) or re.match(r"\S", line)):
+            current = None
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(s) for s in sections]
+
+
+def fields_of(section: str) -> set[str]:
+    """The fields ``{...}`` of the f-strings of a section (not the wildcards ``{{...}}``)."""
+    return set(re.findall(r"(?<!\{)\{([^{}]+)\}(?!\})", " ".join(re.findall(r'f"[^"]*"', section))))
+
+
+def test_output_sections_are_found():
+    sections = output_sections((RULES / "dose.smk").read_text(encoding="utf-8"))
+    assert sections and 'table="results/tables/dose_response.csv"' in sections[0]
+
+
+def test_no_output_name_is_built_from_config():
+    for path in sorted(RULES.glob("*.smk")):
+        for section in output_sections(path.read_text(encoding="utf-8")):
+            uses = re.findall(r"config\[[^\n]*?\](?:\[[^\n]*?\])*", section)
+            assert all(u == FORMATS for u in uses), (path.name, uses)
+            assert fields_of(section) <= ALLOWED_FIELDS, (path.name, fields_of(section))
+
+
+def test_the_old_dose_response_figure_name_is_caught():
+    old = """    output:
+        table="results/tables/dose_response.csv",
+        figures=reported(
+            [f"results/figures/dose_response_{DOSE_STEM}.{ext}" for ext in config["figures"]["formats"]],
+        ),
+    log:
+"""
+    (section,) = output_sections(old)
+    assert fields_of(section) - ALLOWED_FIELDS == {"DOSE_STEM"}
