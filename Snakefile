@@ -19,10 +19,16 @@ if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != PACKAGE_DIR:
 
 
 from sbrtmeta.analysis.config_checks import preflight
+from sbrtmeta.steps.console import quiet_console
 from sbrtmeta.steps.results_folder import remove_stale
+from snakemake.logging import logger as snakemake_logger
 
 
 configfile: "config/config.yaml"
+
+
+# One line per job on the console (sbrtmeta.steps.console); a dry run and --verbose print everything.
+quiet_console(snakemake_logger, lambda: not (workflow.dryrun or workflow.output_settings.verbose))
 
 
 # The HTML report's landing page (snakemake --report report.html): the answer, links to every section.
@@ -92,6 +98,11 @@ onsuccess:
                 f" and {len(removed) - 5} more" if len(removed) > 5 else ""
             )
             print(f"Removed {len(removed)} file(s) an earlier config left in results/: {names}", file=sys.stderr)
+        print(
+            "Results: results/report/summary.md (and report.docx; the HTML report: snakemake --report report.html); "
+            "each job's details in results/logs/",
+            file=sys.stderr,
+        )
     # Snakemake's job-rate limiter (--max-jobs-per-timespan, 1 s) re-checks the queue on a threading.Timer, which
     # kept the process alive for up to a second after the last job: cancel the timers of this workflow's scheduler
     # (their function closes over it), and no other timer of the process.

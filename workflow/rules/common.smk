@@ -79,9 +79,10 @@ def made_by(jobs):
 
 
 def complete_run(workflow):
-    """The run planned the whole workflow: the default target, nothing omitted or cut short."""
+    """The run planned the whole workflow: the default target (other targets, e.g. of --forcerun, only add to
+    it), nothing omitted or cut short."""
     dag, settings = workflow.dag, workflow.dag_settings
-    whole = {getattr(rule, "name", rule) for rule in dag.targetrules} == {"all"} and not dag.targetfiles
+    whole = "all" in {getattr(rule, "name", rule) for rule in dag.targetrules}
     return whole and not (settings.omit_from or settings.until or settings.allowed_rules)
 
 

@@ -36,12 +36,12 @@ def _log_pooling(log, t: PoolTables) -> None:
             *(100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high),
         )
     for r in t.not_pooled.itertuples():
-        log.info(
+        log.warning(
             "NOT POOLED %s (%s) %s: %s (%s)",
             *(r.site, r.histology or "any histology", r.endpoint or "any endpoint", r.reason, r.detail),
         )
     if t.pooled.empty:
-        log.info(
+        log.warning(
             "NOTHING POOLED: no site × endpoint × time point has a rate to pool (reasons above and in not_pooled.csv)"
         )
 

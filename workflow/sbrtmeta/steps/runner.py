@@ -16,15 +16,18 @@ GLYPH_LOG = "sbrtmeta.figures"
 
 
 def step_logger(log_path: str | None, name: str) -> logging.Logger:
-    """A logger writing to the rule's log file and to the terminal (with the figures' missing-glyph lines)."""
+    """A logger writing every note to the rule's log file, and warnings and errors also to the terminal (all of
+    it there when there is no log file; with the figures' missing-glyph lines)."""
     logger = logging.getLogger(f"sbrtmeta.{name}")
     logger.setLevel(logging.INFO)
     logger.handlers.clear()
     fmt = logging.Formatter(f"[{name}] %(message)s")
-    handlers = [logging.StreamHandler(sys.stderr)]
-    if log_path:
+    console = logging.StreamHandler(sys.stderr)
+    handlers = [console]
+    if log_path:  # the log holds every note; the console (a run prints one line per job) only what matters
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+        console.setLevel(logging.WARNING)
     for h in handlers:
         h.setFormatter(fmt)
         logger.addHandler(h)
