@@ -53,3 +53,11 @@ def test_what_reruns_after_an_inclusion_change_is_what_the_readme_says(shipped_r
     assert not planned & {"clean_extraction", "risk_of_bias"}
     rerun = {"apply_inclusion", "pool", "forest_plots", "dose_response", "curves", "certainty", "report_summary"}
     assert rerun <= planned
+
+
+def test_every_path_the_readme_names_is_in_the_repository():
+    """Backquoted paths of files (with a suffix) or folders (ending in /) the README names exist, but for what a
+    run or a set-up makes (results/, .snakemake/, .venv/)."""
+    named = set(re.findall(r"`((?:[\w.-]+/)+[\w.-]*\.\w+|(?:[\w.-]+/)+)`", README))
+    local = {p for p in named if not p.startswith(("results/", ".", "http", "/"))}
+    assert local and {p for p in local if not (ROOT / p).exists()} == set()
