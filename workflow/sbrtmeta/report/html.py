@@ -21,6 +21,7 @@ th, td { border: 1px solid #d0d7de; padding: 3px 7px; text-align: left; vertical
 th { background: #f3f4f6; } tr:nth-child(even) td { background: #fafafa; }
 blockquote { border-left: 4px solid #d97706; background: #fffbeb; margin: 0.8em 0; padding: 0.4em 1em; }
 .figure-ref { color: #57606a; font-style: italic; }
+td.short, th { white-space: nowrap; } td.long { min-width: 32em; }
 """
 # the same look inside the report's landing page, whose own style resets headings, lists and tables; there the
 # answer takes the page's width from its top (the report centres a narrow column beside the rule graph, which
@@ -88,9 +89,27 @@ def markdown_page(text: str, title: str) -> str:
     return page(title, markdown_html(text))
 
 
+LONG = 60  # characters from which a column's cells wrap (the others stay on one line: a row per line)
+
+
+def _table_html(frame: pd.DataFrame) -> str:
+    """``frame`` as an HTML table, cells as text; a column with a cell of :data:`LONG` characters or more wraps
+    in a wide cell, the others keep their cells on one line."""
+    cells = frame.astype(str)
+    long = {c for c in cells if cells[c].str.len().max() >= LONG} if len(cells) else set()
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in cells)
+    rows = "".join(
+        "<tr>"
+        + "".join(f'<td class="{"long" if c in long else "short"}">{escape(v)}</td>' for c, v in zip(cells, row))
+        + "</tr>\n"
+        for row in cells.itertuples(index=False)
+    )
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>"
+
+
 def table_page(frame: pd.DataFrame, title: str, note: str = "") -> str:
     """A result table as an HTML page: every cell as the CSV prints it (read the CSV as text)."""
-    table = frame.to_html(index=False, escape=True, na_rep="", border=0)
+    table = _table_html(frame)
     intro = f"<h1>{escape(title)}</h1>\n" + (f"<p>{escape(note)}</p>\n" if note else "")
     return page(title, intro + table + "\n")
 

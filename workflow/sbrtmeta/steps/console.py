@@ -44,7 +44,7 @@ class QuietConsole(logging.Filter):
         event = _event(record)
         if record.levelno >= logging.WARNING or not self.active():
             return True
-        if event in ("job_info", "group_info", "shellcmd", "job_started", "workflow_started"):
+        if event in ("job_info", "group_info", "shellcmd", "job_started", "workflow_started", "resources_info"):
             return False
         if event == "job_finished":
             match = FINISHED.search(str(record.msg))
