@@ -135,14 +135,13 @@ def reported(paths, caption, category, subcategory=None, labels=None):
 def cell_figures(kind, category):
     """The folder of one kind's figures, one per endpoint × time point with a pooled cell
     (results/figures/<kind>/<kind>_LC_24m.png, ...), its report-format files in the HTML
-    report with a subcategory per endpoint × time point."""
+    report in one list labelled by endpoint and time point (the category, then the figure: two clicks)."""
     return report(
         directory(f"results/figures/{kind}"),
         patterns=[f"{kind}_{{endpoint}}_{{timepoint}}m.{report_format()}"],
         caption=f"../report/{kind}.rst",
         category=category,
-        subcategory=lambda w: f"{labels.endpoint_name(w.endpoint)}, {w.timepoint} months",
-        labels={"endpoint": "{endpoint}", "time point": "{timepoint} months"},
+        labels=lambda w: {"endpoint": labels.endpoint_name(w.endpoint), "time point": f"{w.timepoint} months"},
     )
 
 

@@ -69,7 +69,7 @@ rule leave_one_out_plot:
             [f"results/figures/leave_one_out_{{site}}.{ext}" for ext in config["figures"]["formats"]],
             "../report/leave_one_out.rst",
             "Leave-one-out",
-            site_title,
+            labels=lambda w: {"site": site_title(w)},
         ),
         table="results/tables/leave_one_out_{site}.csv",
     log:

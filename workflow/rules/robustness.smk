@@ -49,8 +49,7 @@ rule gosh:
             directory("results/figures/gosh"),
             patterns=[f"gosh_{{cell}}.{report_format()}"],
             caption="../report/gosh.rst",
-            category="Robustness",
-            subcategory="GOSH plots",
+            category="GOSH plots",
             labels={"cell": "{cell}"},
         ),
     log:
@@ -115,8 +114,7 @@ rule multiverse:
             directory("results/figures/specification_curve"),
             patterns=[f"specification_curve_{{cell}}.{report_format()}"],
             caption="../report/specification_curve.rst",
-            category="Robustness",
-            subcategory="Specification curves",
+            category="Specification curves",
             labels={"cell": "{cell}"},
         ),
     log:
