@@ -192,3 +192,39 @@ def test_methods_name_the_profile_only_when_configured():
     text = _alpha_beta_profile(DOSE)
     assert "profile likelihood over 100 values log-spaced from 1 to 100 Gy" in text
     assert "Klement et al. (Radiother Oncol 2017;123:218" in text
+
+
+@pytest.mark.workflow
+def test_profile_mode_on_the_shipped_run(shipped_run, tmp_path):
+    """alpha_beta_mode: profile in a copy of the session's shipped run: only the profile and the summary are
+    made (the dose-response table is not refitted and stays byte-identical); the shipped arms do not identify
+    α/β, and the table, the summary and the figure say so with the interval."""
+    from project_copy import copy_run, run_snakemake
+
+    work = copy_run(shipped_run.work, tmp_path / "project")
+    (work / "mine.yaml").write_text("dose_response:\n  alpha_beta_mode: profile\n", encoding="utf-8")
+    targets = ("results/tables/alpha_beta_profile.csv", "results/report/summary.md")
+    plan = run_snakemake(work, *targets, "-n", "--cores", "1", "--quiet", "rules", "--configfile", "mine.yaml")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "dose_response " not in plan.stdout + plan.stderr and "alpha_beta_profile" in plan.stdout + plan.stderr
+    proc = run_snakemake(work, *targets, "--cores", "2", "--configfile", "mine.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = work / "results"
+    shipped = shipped_run.work / "results" / "tables" / "dose_response.csv"
+    assert (results / "tables" / "dose_response.csv").read_bytes() == shipped.read_bytes()
+    table = pd.read_csv(results / "tables" / "alpha_beta_profile.csv")
+    assert set(table["profile"]) == {
+        "liver (colorectal)",
+        "lung (colorectal)",
+        "across sites: liver + lung (colorectal)",
+    }
+    assert not table["identifiable"].any() and (table["alpha_beta_ci_low"] == 1).all()
+    assert table["note"].str.startswith("α/β is not identifiable from these data").all()
+    summary = (results / "report" / "summary.md").read_text(encoding="utf-8")
+    assert "### α/β from the data (profile likelihood)" in summary
+    assert (
+        "- lung (colorectal): α/β is not identifiable from these data (likelihood-ratio interval from below 1"
+        in summary
+    )
+    assert "](../figures/alpha_beta_profile/alpha_beta_profile.png)" in summary
+    assert (results / "figures" / "alpha_beta_profile" / "alpha_beta_profile.png").stat().st_size > 10_000

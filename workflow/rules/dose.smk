@@ -23,7 +23,8 @@ rule dose_response:
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        dose=DOSE,
+        # (the α/β profile's keys are rule alpha_beta_profile's: switching it on does not refit this rule)
+        dose={k: v for k, v in DOSE.items() if k not in ("alpha_beta_mode", "alpha_beta_grid")},
         inclusion=config["inclusion"],
         histology=config["pooling"]["histology"],
         curves=config["curves"] if DOSE["time"] == "model" else {},
