@@ -44,9 +44,10 @@ rule alpha_beta_profile:
         points="results/tables/alpha_beta_profile_points.csv",
         figures=report(
             directory("results/figures/alpha_beta_profile"),
-            patterns=[f"alpha_beta_profile.{report_format()}"],
+            patterns=[f"{{figure}}.{report_format()}"],  # (a pattern without a wildcard finds nothing)
             caption="../report/alpha_beta_profile.rst",
             category="Dose-response",
+            labels={"figure": "{figure}"},
         ),
     log:
         "results/logs/alpha_beta_profile.log",
