@@ -97,3 +97,16 @@ def test_forest_footnote_names_the_shares():
     plain = pooled.drop(columns=[c for c in pooled.columns if c.startswith("share_above")])
     drawn = " ".join(t.get_text() for t in draw_forest(plain, studies, "LC", 24, level=0.95).findobj(Text))
     assert "Share of true rates" not in drawn
+
+
+def test_headline_legend_and_methods_name_the_targets():
+    from sbrtmeta.report.headline import headline_lines
+    from sbrtmeta.report.methods import _targets
+
+    pooled, _ = _pooled_with_targets()
+    legend = "True rates > x%: the share of the true rates of new series above x% in the predictive distribution"
+    assert any(legend in line for line in headline_lines(pooled))
+    plain = pooled.drop(columns=[c for c in pooled.columns if c.startswith("share_above")])
+    assert not any(legend in line for line in headline_lines(plain))
+    assert "share of true rates above a target (LC 80%, 90%; OS 50%)" in _targets({"LC": [0.9, 0.8], "OS": [0.5]})
+    assert _targets({}) == ""

@@ -218,7 +218,13 @@ def headline_lines(
         "",
         "LC local control, OS overall survival; PI prediction interval; k studies; participants as the cell's "
         "studies count them; certainty ⊕⊕⊕⊕ high to ⊕◯◯◯ very low (footnotes in the summary of findings below)."
-        + (f" {singles} rates rest on a single study (k = 1): not pooled, no PI or I²." if singles else ""),
+        + (f" {singles} rates rest on a single study (k = 1): not pooled, no PI or I²." if singles else "")
+        + (
+            " True rates > x%: the share of the true rates of new series above x% in the predictive distribution "
+            "(pooling.targets), with its interval at the confidence limits of the mean."
+            if share_cutoffs(pooled.columns)
+            else ""
+        ),
         "",
         *(f"- {w}" for w in words),
         "",

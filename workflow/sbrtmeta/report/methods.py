@@ -195,7 +195,22 @@ def _interval_choices(pool: dict) -> str:
         pi = ""  # no prediction interval (common effect), or the GLMM's Wald one said above
     else:
         pi = f"The prediction interval uses {PI_DF_TEXT[pool['pi_df']]}. "
-    return f"{adhoc}{pi}Pooled rates are {BACK_TEXT[pool['back_transform']]}. "
+    return f"{adhoc}{pi}Pooled rates are {BACK_TEXT[pool['back_transform']]}. " + _targets(pool.get("targets"))
+
+
+def _targets(targets: dict | None) -> str:
+    """The sentence on ``pooling.targets`` (the share of true rates above each cutoff), or nothing."""
+    said = [
+        f"{e} {', '.join(f'{100 * float(c):g}%' for c in sorted(cuts))}" for e, cuts in (targets or {}).items() if cuts
+    ]
+    if not said:
+        return ""
+    return (
+        "For each pooled cell the share of true rates above a target ("
+        + "; ".join(said)
+        + ') was estimated from the predictive distribution, as metafor\'s predict(prob = ">c"), with an interval '
+        "at the confidence limits of the mean (τ² at its estimate). "
+    )
 
 
 def _funnel_kind(sensitivity: dict) -> str:
