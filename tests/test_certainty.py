@@ -609,6 +609,7 @@ def test_methods_say_what_was_assessed_the_kaplan_meier_step_and_the_tolerances(
     assert "events = rate × n" in text and "ignores censoring" in text and "No censoring-aware" in text
     assert "to 1e-6 relative (tests/metafor/)" not in text and "1e-3 (standard error, p-values)" in text
     assert "regression test for funnel asymmetry with predictor ninv" in text  # the shipped predictor: 1/n
+    assert "funnel plots of the cells of at least 3 studies" in text and "in cells of at least 10 studies" in text
     assert "Egger" not in text
 
 

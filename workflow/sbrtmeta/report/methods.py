@@ -162,7 +162,7 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
         "",
         "Differences between sites were tested by a mixed-effects meta-regression with site as a categorical "
         "moderator (metafor's rma with mods = ~ factor(site)). Small-study effects were examined in "
-        f"{_funnel_kind(sensitivity)}, with {_regression_test(sensitivity)} and trim and fill (L0 estimator). "
+        f"{_small_study_methods(sensitivity)} "
         "Leave-one-out analyses refit each cell of three or more studies without each study in turn.",
         "",
     ]
@@ -218,6 +218,19 @@ def _funnel_kind(sensitivity: dict) -> str:
     if sensitivity.get("funnel", {}).get("axis", "standard_error") == "standard_error":
         return "contour-enhanced funnel plots"
     return "funnel plots"
+
+
+def _small_study_methods(sensitivity: dict) -> str:
+    """The funnel plots, trim and fill and the regression test, with the fewest studies of each
+    (sensitivity.funnel.min_studies, when the config gives it)."""
+    least = sensitivity.get("funnel", {}).get("min_studies")
+    if not least:
+        return f"{_funnel_kind(sensitivity)}, with {_regression_test(sensitivity)} and trim and fill (L0 estimator)."
+    return (
+        f"{_funnel_kind(sensitivity)} of the cells of at least {least['plot']} studies, with trim and fill (L0 "
+        f"estimator) and, in cells of at least {least['test']} studies (Sterne et al., BMJ 2011;343:d4002), "
+        f"{_regression_test(sensitivity)}."
+    )
 
 
 def _regression_test(sensitivity: dict) -> str:
