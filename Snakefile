@@ -88,6 +88,17 @@ rule all:
         rules.report_html.output,
 
 
+onstart:
+    # Every folder the jobs write in is writable (before Snakemake removes old outputs: on a read-only file
+    # system that fails with a traceback); one line each (sbrtmeta.steps.runner.unwritable_folders).
+    from sbrtmeta.steps.runner import unwritable_folders
+
+    blocked = unwritable_folders(f for job in workflow.dag.needrun_jobs() for f in [*job.output, *job.log])
+    if blocked:
+        print("\n".join(blocked), file=sys.stderr)
+        sys.exit(1)
+
+
 onsuccess:
     # results/ belongs to this config: after a complete run of the default target, files no job of this run makes
     # (left by an earlier config) are removed (sbrtmeta.steps.results_folder; README, "What a run leaves").

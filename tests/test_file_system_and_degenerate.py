@@ -24,7 +24,7 @@ from sbrtmeta.report.sensitivity_section import _baujat_items
 from sbrtmeta.steps.apply_inclusion import apply_inclusion
 from sbrtmeta.steps.clean_extraction import clean_extraction
 from sbrtmeta.steps.pool import pool
-from sbrtmeta.steps.runner import file_system_error, run_step
+from sbrtmeta.steps.runner import file_system_error, run_step, unwritable_folders
 from validated_config import validated
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +69,31 @@ def test_a_read_only_or_full_results_folder_is_one_line(tmp_path, caplog, capsys
     (line,) = (tmp_path / "pool.log").read_text().strip().splitlines()
     assert line.startswith(f"[pool] ERROR: {target}: {os.strerror(code)}") and hint in line
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_unwritable_output_folders_are_named_once_before_any_job(tmp_path, monkeypatch):
+    """A read-only file system under results/tables: Snakemake's removal of a job's old outputs failed with a
+    traceback (EROFS, not FileNotFoundError) before the step could say it; the Snakefile's onstart asks first."""
+    import tempfile
+
+    (tmp_path / "results/tables").mkdir(parents=True)
+    outputs = [
+        tmp_path / "results/tables/pooled.csv",
+        tmp_path / "results/tables/x.csv",
+        tmp_path / "results/new/a/b.png",
+    ]
+    assert unwritable_folders(outputs) == []
+    real = tempfile.TemporaryFile
+
+    def read_only(*args, dir=None, **kwargs):
+        if Path(dir) == tmp_path / "results/tables":
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(Path(dir) / "tmpabc"))
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    (line,) = unwritable_folders(outputs)  # one line for the folder, not one per file
+    assert line.startswith(f"{tmp_path / 'results/tables'}: {os.strerror(errno.EROFS)} (")
+    assert line.endswith("(the file system is read-only: run in a writable copy)")
 
 
 def test_file_system_error_names_the_path():

@@ -55,6 +55,29 @@ def run_step(name: str, log_path: str | None, body) -> None:
         sys.exit(1)
 
 
+def unwritable_folders(outputs) -> list[str]:
+    """One :func:`file_system_error` line per folder the jobs of a run cannot write in (read-only file
+    system, missing permission): the nearest existing folder of each output, tried with a temporary file.
+    Snakemake removes a job's old outputs before the job runs, and on a read-only file system that
+    removal fails with a traceback of its own, before any step could say it in one line."""
+    import tempfile
+
+    lines, seen = [], set()
+    for path in map(Path, outputs):
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if folder in seen:
+            continue
+        seen.add(folder)
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            lines.append(file_system_error(OSError(exc.errno, exc.strerror, str(folder))))
+    return lines
+
+
 def file_system_error(exc: OSError) -> str:
     """One line for a file-system failure: the path, what went wrong and what to do."""
     where = exc.filename or "a file"
