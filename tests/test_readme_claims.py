@@ -8,6 +8,7 @@ import re
 import pytest
 import yaml
 from project_copy import ROOT, copy_run, run_snakemake
+from test_stale_code import planned
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -61,3 +62,37 @@ def test_every_path_the_readme_names_is_in_the_repository():
     named = set(re.findall(r"`((?:[\w.-]+/)+[\w.-]*\.\w+|(?:[\w.-]+/)+)`", README))
     local = {p for p in named if not p.startswith(("results/", ".", "http", "/"))}
     assert local and {p for p in local if not (ROOT / p).exists()} == set()
+
+
+# what the README says a dose_response.alpha_beta or dose_rule change does not rerun
+NOT_AFTER_DOSE = {
+    "clean_extraction",
+    "risk_of_bias",
+    "apply_inclusion",
+    "pool",
+    "flow_diagram",
+    "forest_plots",
+    "funnel_plots",
+    "leave_one_out_plot",
+    "curves",
+    "sensitivity",
+    "gosh_shard",
+    "gosh",
+    "multiverse_shard",
+    "multiverse",
+}
+
+
+@pytest.mark.workflow
+def test_what_reruns_after_a_dose_response_change_is_what_the_readme_says(shipped_run, tmp_path):
+    """README, 'What it does', dose-response: changing dose_response.alpha_beta reruns that step and those that
+    read its tables, nothing upstream and no other figure (``snakemake -n`` naming every file of the run,
+    test_stale_code.planned)."""
+    assert "not the cleanup, the\n   inclusion, the pooling or the other figures" in README
+    work = copy_run(shipped_run.work, tmp_path / "project")
+    path = work / "config/config.yaml"
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cfg["dose_response"]["alpha_beta"] = 3
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    jobs = set(planned(work))
+    assert "dose_response" in jobs and not jobs & NOT_AFTER_DOSE

@@ -94,6 +94,12 @@ def test_report_html_makes_every_page():
     assert set(pages) == {"summary", "methods", "prisma_checklist", "answer", *(f"tables/{n}" for n in TABLES)}
 
 
+def test_the_rule_shows_every_table_the_step_has_a_title_for():
+    rules = (ROOT / "workflow/rules/report.smk").read_text(encoding="utf-8")
+    listed = re.search(r"HTML_TABLES = \[(.*?)\]", rules, flags=re.S).group(1)
+    assert re.findall(r'"(\w+)"', listed) == list(TABLES)
+
+
 def test_the_landing_page_includes_the_answer_the_rule_writes():
     rst = (ROOT / "workflow/report/workflow.rst").read_text(encoding="utf-8")
     included = re.search(r"\.\. raw:: html\n\s+:file: (\S+)", rst).group(1)

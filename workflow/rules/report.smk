@@ -86,20 +86,26 @@ rule report_docx:
         "../scripts/report_docx.py"
 
 
+# The main tables the HTML report shows (their titles: sbrtmeta.steps.report_html.TABLES), one page each.
+HTML_TABLES = [
+    "pooled",
+    "summary_of_findings",
+    "pooled_studies",
+    "not_pooled",
+    "subgroup_tests",
+    "dose_response",
+    "included",
+    "excluded",
+]
+
+
 rule report_html:
     """The HTML report's pages: summary.md, methods.md, the PRISMA checklist and the main tables as HTML; the landing page's answer."""
     input:
         summary=rules.report_summary.output[0],
         methods=rules.certainty.output.methods,
         prisma=rules.certainty.output.prisma,
-        pooled="results/tables/pooled.csv",
-        summary_of_findings=rules.certainty.output.table,
-        pooled_studies="results/tables/pooled_studies.csv",
-        not_pooled="results/tables/not_pooled.csv",
-        subgroup_tests="results/tables/subgroup_tests.csv",
-        dose_response=rules.dose_response.output.table,
-        included="results/tables/included.csv",
-        excluded="results/tables/excluded.csv",
+        tables=[f"results/tables/{name}.csv" for name in HTML_TABLES],
         code=code_of("../scripts/report_html.py"),
     output:
         summary=report("results/report/html/summary.html", caption="../report/summary.rst", category="Summary"),
@@ -108,13 +114,15 @@ rule report_html:
             "results/report/html/prisma_checklist.html", caption="../report/prisma.rst", category="Methods"
         ),
         answer="results/report/html/answer.html",  # the landing page's (workflow/report/workflow.rst)
-        tables=report(
-            directory("results/report/html/tables"),
-            patterns=["{table}.html"],
-            caption="../report/tables.rst",
-            category="Tables",
-            labels={"table": "{table}"},
-        ),
+        tables=[
+            report(
+                f"results/report/html/tables/{name}.html",
+                caption="../report/tables.rst",
+                category="Tables",
+                labels={"table": f"{name}.csv"},
+            )
+            for name in HTML_TABLES
+        ],
     log:
         "results/logs/report_html.log",
     benchmark:
