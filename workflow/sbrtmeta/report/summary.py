@@ -39,10 +39,6 @@ from sbrtmeta.report.formats import (
 from sbrtmeta.report.headline import headline_lines, synthetic_note
 
 
-def _estimate(r, level: float) -> str:
-    return f"{pct(r.estimate)}% ({level_text(level)} CI {pct(r.ci_low)}–{pct(r.ci_high)})"
-
-
 def _sorted_cells(frame: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in ("site", "histology", "endpoint", "timepoint_months") if c in frame]
     return frame.sort_values(keys, kind="stable") if keys else frame
@@ -199,12 +195,10 @@ def site_paragraph(
     site: str,
     pooled: pd.DataFrame,
     not_pooled: pd.DataFrame | None = None,
-    *,
-    level: float | None = None,
 ) -> str:
     """One line about ``site`` with what the Answer's table does not say: the source of each single-study rate
     and why a cell was not pooled (each rate, its interval and heterogeneity are said once: the Answer and
-    Appendix A; the dose-response fits in their section). ``level`` is not used (kept for callers)."""
+    Appendix A; the dose-response fits in their section)."""
     cells = _sorted_cells(pooled[pooled["site"] == site])
     parts = [f"**{site_title(site)}.**"]
     single = cells[cells["k"] < 2]
