@@ -80,3 +80,13 @@ def all_formats_runs(tmp_path_factory) -> list[Path]:
         proc = project_copy.run_snakemake(work, timeout=1800)
         assert proc.returncode == 0, proc.stderr[-4000:]
     return works
+
+
+@pytest.fixture(scope="session")
+def example_run(tmp_path_factory) -> Path:
+    """The one complete run of config/examples/config.yaml (its own sheets and risk-of-bias workbook), for every
+    test that only reads it; a test that changes it works in a ``project_copy.copy_run`` of it."""
+    work = project_copy.copy_project(tmp_path_factory.mktemp("example") / "project")
+    proc = project_copy.run_snakemake(work, "--configfile", "config/examples/config.yaml", timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work

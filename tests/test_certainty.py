@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from project_copy import ROOT, copy_project, run_snakemake
+from project_copy import ROOT, copy_run, run_snakemake
 from sbrtmeta.analysis import certainty as c
 from sbrtmeta.data.errors import InputError
 from sbrtmeta.report.methods import methods_markdown
@@ -447,22 +447,13 @@ def test_prisma_checklist_lists_every_item():
     assert sum(AUTHORS in r.split("|")[5] for r in rows) == sum(w is None for *_, w in ITEMS)
 
 
-# The outputs of the two rules of certainty.smk: the example config's run builds only these (the
-# other analyses are tested elsewhere, and the whole example workflow takes minutes on 2 cores).
+# The outputs of the two rules of certainty.smk (the example config's run is the session's: tests/conftest.py).
 TARGETS = (
     "results/tables/summary_of_findings.csv",
     "results/tables/risk_of_bias.csv",
     "results/report/methods.md",
     "results/report/prisma_checklist.md",
 )
-
-
-@pytest.fixture(scope="module")
-def example_run(tmp_path_factory):
-    work = copy_project(tmp_path_factory.mktemp("certainty") / "project")
-    proc = run_snakemake(work, *TARGETS, "--cores", "2", "--configfile", "config/examples/config.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return work
 
 
 @pytest.mark.workflow
@@ -480,9 +471,10 @@ def test_example_config_shows_every_judgement_level(example_run):
 
 
 @pytest.mark.workflow
-def test_a_changed_threshold_or_override_reruns_only_the_certainty_step(example_run):
+def test_a_changed_threshold_or_override_reruns_only_the_certainty_step(example_run, tmp_path):
     """A GRADE threshold or override: only `certainty` is planned for its outputs (report_summary,
     which reads summary_of_findings.csv, follows from that changed input)."""
+    example_run = copy_run(example_run, tmp_path / "project")
     path = example_run / "config/examples/config.yaml"
     original = path.read_text()
     try:

@@ -1,19 +1,23 @@
-"""Whole runs with hostile or empty selections (issue 16), in one temporary copy of the project.
+"""Whole runs with hostile or empty selections (issue 16), in copies of the session's runs.
 
 - Every CSV the workflow writes, with the shipped config and with config/examples/config.yaml,
   holds no cell a spreadsheet would run as a formula (a cell starting with =, +, @, a tab or a
   carriage return, or with - and not a number).
 - A valid config that selects nothing poolable runs to the end: every table is written with its
   header, not_pooled.csv and the pool log say why, the report says so in its first lines, and the
-  figure jobs write empty folders. Likewise a dose-response with no arms.
-- A run killed (SIGKILL) in the middle of its pool job, unlocked and run again, writes tables
+  figure jobs write empty folders. Each empty selection (no site, no time point, no study large
+  enough) leaves inclusion and pooling with nothing, and one of them is run to the end: from an empty
+  included.csv on, every job runs the same code whichever criterion emptied it. Likewise a
+  dose-response with no arms (only the jobs that the changed time point reruns).
+- A run killed (SIGKILL) in the middle of its pool job, unlocked and run again, writes pool tables
   byte-identical to an uninterrupted run; a second run started in the same folder while one
   runs stops with Snakemake's lock message, and the first finishes unharmed.
 
-The shipped config's run is the session's (tests/conftest.py ``shipped_run``): the runs here share one
-copy of it, where the empty selections and the killed and concurrent runs reuse its cleaned outcomes
-(only the steps after the cleanup run again; the result folders are emptied first so that no table of
-an earlier run is mistaken for one of this run). The example config runs in a fresh copy of its own.
+The runs are the session's (tests/conftest.py ``shipped_run``, ``example_run``): the empty selections
+share one copy of the shipped run and reuse its cleaned outcomes (only the steps after the cleanup run
+again; the result folders are emptied first so that no table of an earlier run is mistaken for one of this
+run); the dose-response, killed and concurrent runs each work in a copy of their own and rerun only the
+jobs they test (the pool job, forced), so that the suite stays within minutes.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from project_copy import copy_project, copy_run, run_snakemake, snakemake_env
+from project_copy import copy_run, run_snakemake, snakemake_env
 
 # A cell a spreadsheet would run as a formula (the rule of sbrtmeta.data.sheets.formula_reason,
 # written out again here so that the test does not take it from the code it checks).
@@ -73,17 +77,13 @@ def test_formula_rule_of_this_test():
 
 
 @pytest.fixture(scope="module")
-def example_and_shipped_runs(work, tmp_path_factory):
-    """The example config's run (in a copy of its own) and the shipped config's (``work``, before any test
-    changes it): the formula-like cells of each."""
-    example = copy_project(tmp_path_factory.mktemp("hostile_example") / "project")
-    proc = run_snakemake(example, "--configfile", "config/examples/config.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def example_and_shipped_runs(example_run, work):
+    """The formula-like cells of the example config's run and of the shipped config's (``work``, before any
+    test changes it)."""
     found = {}
-    for name, folder in (("example", example), ("shipped", work)):
+    for name, folder in (("example", example_run), ("shipped", work)):
         found[name] = _formula_cells(folder / "results")
         assert list((folder / "results").rglob("*.csv")), name
-    shutil.copytree(work / "results/tables", work.parent / "shipped_tables")  # for the killed runs below
     return found
 
 
@@ -103,15 +103,17 @@ EMPTY_SELECTIONS = {
     "timepoints targets [7]": lambda c: c["inclusion"]["timepoints"].update(targets=[7]),
     "min_n 10000": lambda c: c["inclusion"].update(min_n=10000),
 }
+TO_THE_END = "min_n 10000"  # the selection run to the end; the others stop after the pool job
+POOL_TABLES = ("results/tables/pooled.csv", "results/tables/not_pooled.csv", "results/tables/pooled_studies.csv")
 HEADER_ONLY = ("included.csv", "pooled.csv", "pooled_studies.csv", "subgroup_tests.csv")
 
 
-def _run_with(work: Path, name: str, change) -> tuple:
+def _run_with(work: Path, name: str, change, *targets: str) -> tuple:
     cfg = _edit(yaml.safe_load((work / "config/config.yaml").read_text()), change)
     path = work / f"{name}.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     _clear_results(work)
-    proc = run_snakemake(work, "--configfile", path.name)
+    proc = run_snakemake(work, *targets, "--configfile", path.name)  # --configfile takes every word after it
     return proc, work / "results"
 
 
@@ -127,14 +129,17 @@ def _assert_every_table_has_its_header(results: Path) -> None:
 @pytest.mark.workflow
 @pytest.mark.parametrize("kind", list(EMPTY_SELECTIONS))
 def test_nothing_poolable_runs_to_the_end(example_and_shipped_runs, work, kind):
-    proc, results = _run_with(work, re.sub(r"\W+", "_", kind), EMPTY_SELECTIONS[kind])
+    end = kind == TO_THE_END
+    proc, results = _run_with(work, re.sub(r"\W+", "_", kind), EMPTY_SELECTIONS[kind], *(() if end else POOL_TABLES))
     assert proc.returncode == 0, proc.stderr[-3000:]
     _assert_every_table_has_its_header(results)
-    for name in HEADER_ONLY:
+    for name in HEADER_ONLY if end else ("included.csv", "pooled.csv", "pooled_studies.csv"):
         assert pd.read_csv(results / "tables" / name).empty, name
     not_pooled = pd.read_csv(results / "tables/not_pooled.csv")
     assert len(not_pooled) and not_pooled["reason"].notna().all()
     assert "NOTHING POOLED" in (results / "logs/pool.log").read_text(encoding="utf-8")
+    if not end:
+        return
     head = (results / "report/summary.md").read_text(encoding="utf-8").splitlines()[:6]
     assert any(line.startswith("**Nothing could be pooled**: ") for line in head), head
     for kind_dir in ("forest", "funnel"):  # one file per pooled cell: none (Snakemake's own marker aside)
@@ -143,9 +148,18 @@ def test_nothing_poolable_runs_to_the_end(example_and_shipped_runs, work, kind):
 
 
 @pytest.mark.workflow
-def test_dose_response_with_no_arms_runs_to_the_end(example_and_shipped_runs, work):
-    proc, results = _run_with(work, "no_dose_arms", lambda c: c["dose_response"].update(timepoint_months=7))
+def test_dose_response_with_no_arms_runs_to_the_end(shipped_run, tmp_path):
+    """Only what the time point changes runs again (the dose-response and what reads it), in a copy of the run."""
+    own = copy_run(shipped_run.work, tmp_path / "project")
+    cfg = _edit(
+        yaml.safe_load((own / "config/config.yaml").read_text()),
+        lambda c: c["dose_response"].update(timepoint_months=7),
+    )
+    (own / "config/config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    proc = run_snakemake(own)
+    results = own / "results"
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rule pool:" not in proc.stderr  # the pooling did not run again
     _assert_every_table_has_its_header(results)
     for name in ("dose_response.csv", "dose_response_arms.csv"):
         assert pd.read_csv(results / "tables" / name).empty, name
@@ -155,12 +169,16 @@ def test_dose_response_with_no_arms_runs_to_the_end(example_and_shipped_runs, wo
 
 
 # --- killed and concurrent runs ------------------------------------------------------------------------
+# Each in a copy of the shipped run, where `snakemake --forcerun pool <the pool's tables and the subgroup
+# tests>` runs the pool job and one job after it: what a whole run does at that moment, without the ~20 jobs
+# after the pool that the kill or the lock does not reach.
+RUN = ("--forcerun", "pool", *POOL_TABLES, "results/tables/subgroup_tests.csv")
 
 
 def _start(work: Path) -> subprocess.Popen:
     """`snakemake` in its own process group (so that a kill reaches its jobs too, as a power loss would)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "snakemake"],
+        [sys.executable, "-m", "snakemake", *RUN],
         cwd=work,
         env=snakemake_env(),
         stdout=subprocess.DEVNULL,
@@ -178,36 +196,35 @@ def _wait_for(condition, proc: subprocess.Popen, timeout: float = 300) -> None:
         time.sleep(0.005)
 
 
-def _assert_tables_as_shipped(work: Path) -> None:
-    expected = work.parent / "shipped_tables"
-    names = sorted(p.name for p in expected.glob("*.csv"))
-    assert sorted(p.name for p in (work / "results/tables").glob("*.csv")) == names
-    for name in names:
-        assert (work / "results/tables" / name).read_bytes() == (expected / name).read_bytes(), name
+def _assert_tables_as_shipped(work: Path, shipped: Path) -> None:
+    for name in [*POOL_TABLES, "results/tables/subgroup_tests.csv"]:
+        assert (work / name).read_bytes() == (shipped / name).read_bytes(), name
 
 
 @pytest.mark.workflow
-def test_run_killed_in_the_pool_job_reruns_to_identical_tables(example_and_shipped_runs, work):
-    _clear_results(work)
+def test_run_killed_in_the_pool_job_reruns_to_identical_tables(shipped_run, tmp_path):
+    work = copy_run(shipped_run.work, tmp_path / "project")
+    pool_log = work / "results/logs/pool.log"
+    pool_log.unlink()  # the pool job's first act is to open its log
     proc = _start(work)
-    pool_log = work / "results/logs/pool.log"  # the pool job's first act is to open its log
     _wait_for(pool_log.exists, proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assert any((work / ".snakemake/incomplete").iterdir())  # the pool job's outputs are marked incomplete
     # the README's steps: the kill left Snakemake's lock behind; unlock, then run again
-    locked = run_snakemake(work)
+    locked = run_snakemake(work, *RUN[2:])
     assert locked.returncode != 0 and "Directory cannot be locked" in locked.stderr
     assert run_snakemake(work, "--unlock").returncode == 0
-    rerun = run_snakemake(work)
+    rerun = run_snakemake(work, *RUN[2:])
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    _assert_tables_as_shipped(work)
+    assert not any((work / ".snakemake/incomplete").iterdir())  # the incomplete pool job ran again
+    _assert_tables_as_shipped(work, shipped_run.work)
 
 
 @pytest.mark.workflow
-def test_second_run_in_the_same_folder_stops_at_the_lock(example_and_shipped_runs, work):
-    _clear_results(work)
+def test_second_run_in_the_same_folder_stops_at_the_lock(shipped_run, tmp_path):
+    work = copy_run(shipped_run.work, tmp_path / "project")
     first = _start(work)
     locks = work / ".snakemake/locks"
     _wait_for(lambda: locks.is_dir() and any(locks.iterdir()), first)
@@ -217,4 +234,4 @@ def test_second_run_in_the_same_folder_stops_at_the_lock(example_and_shipped_run
     assert "Directory cannot be locked" in second.stderr
     _, err = first.communicate(timeout=600)
     assert first.returncode == 0, err[-3000:]
-    _assert_tables_as_shipped(work)
+    _assert_tables_as_shipped(work, shipped_run.work)

@@ -6,7 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 import yaml
-from project_copy import copy_project, run_snakemake
+from project_copy import copy_run, run_snakemake
 
 pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
 
@@ -15,9 +15,10 @@ TABLES = ("gosh_studies.csv", "multiverse.csv", "multiverse_summary.csv", "multi
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(shipped_run, tmp_path_factory):
+    """GOSH and the multiverse rebuilt twice in a copy of the session's run (what precedes them is the run's)."""
     root = tmp_path_factory.mktemp("robustness")
-    project = copy_project(root / "project")
+    project = copy_run(shipped_run.work, root / "project")
     out = {}
     for shards in (1, 3):
         extra = {

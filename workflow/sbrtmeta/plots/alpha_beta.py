@@ -37,7 +37,7 @@ def _gy(x: float) -> str:
 
 
 def _interval_words(r) -> str:
-    """``"α/β 17 Gy, LR 95% CI 7.8 to 37"``, or with open ends (``<1``, ``>100``) and "not identifiable"."""
+    """``"α/β 17 Gy, LR 90% CI 8.9 to 33"``, or with open ends (``<1``, ``>100``) and "not identifiable"."""
     low = _gy(r.alpha_beta_ci_low) if r.ci_low_reached else f"<{_gy(r.alpha_beta_ci_low)}"
     high = _gy(r.alpha_beta_ci_high) if r.ci_high_reached else f">{_gy(r.alpha_beta_ci_high)}"
     words = f"α/β {_gy(r.alpha_beta)} Gy, LR {level_text(r.level)} CI {low} to {high}"

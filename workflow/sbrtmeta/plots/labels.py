@@ -295,13 +295,13 @@ def share_text(row, cutoff_pct: float) -> str:
 
 
 def share_header(cutoff_pct: float, level: float) -> str:
-    """The headline table's column of one target: ``"True rates > 80%: share (95% CI)"``."""
+    """The headline table's column of one target: ``"True rates > 80%: share (90% CI)"``."""
     return f"True rates > {cutoff_pct:g}%: share ({level_text(level)} CI)"
 
 
 def share_sentence(row, cutoffs: list[float], level: float) -> str:
     """One sentence of a pooled cell's targets (``pooling.targets``), e.g. ``"Of the true rates of new series,
-    62% (95% CI 41–80) are expected above 80% and 35% (20–52) above 90%."``; ``""`` with none given."""
+    62% (90% CI 44–78) are expected above 80% and 35% (20–52) above 90%."``; ``""`` with none given."""
     parts = [(c, share_text(row, c)) for c in cutoffs]
     parts = [(c, t) for c, t in parts if t]
     if not parts:
