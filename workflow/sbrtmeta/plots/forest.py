@@ -318,7 +318,7 @@ def _footnote(
 
 def _share_footnote(cells: pd.DataFrame, level: float) -> str:
     """The shares of true rates above the cutoffs of ``pooling.targets`` (the ``share_above_*`` columns), per
-    pooled row: ``"Share of true rates above 80% (predictive distribution, 95% CI): Lung 62% (41–80); ..."``."""
+    pooled row: ``"Share of true rates above 80% (predictive distribution, 90% CI): Lung 62% (44–78); ..."``."""
     said = []
     for c in share_cutoffs(cells.columns):
         rows = [(r, share_text(r, c)) for r in cells.itertuples(index=False)]
