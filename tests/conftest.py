@@ -46,40 +46,47 @@ class ShippedRun:
     imported: list[str]
 
 
+ALL_FORMATS = ("png", "pdf", "svg")
+
+
+def every_format(work: Path) -> None:
+    """The copy's config with every figure format (png, pdf, svg) at 72 dpi: ``figures`` only, which no table
+    depends on (a figure setting reruns only what draws: tests/test_results_folder.py)."""
+    path = work / "config" / "config.yaml"
+    cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    formats = list(cfg["figures"]["formats"])
+    cfg["figures"].update(formats=formats + [f for f in ALL_FORMATS if f not in formats], dpi=72)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def shipped_run(tmp_path_factory) -> ShippedRun:
     """The one complete run of the shipped config, for every test that only reads it; a test that changes the
-    project or its results works in ``project_copy.copy_run(shipped_run.work, tmp_path / ...)``."""
+    project or its results works in ``project_copy.copy_run(shipped_run.work, tmp_path / ...)``. Its figures are
+    in every format at 72 dpi (:func:`every_format`), so that the same run serves the figure and determinism
+    tests (``all_formats_runs``): one cold run fewer in ``make test``."""
     work = project_copy.copy_project(tmp_path_factory.mktemp("shipped") / "project")
+    every_format(work)
     log = work.parent / "imported_sbrtmeta.txt"
     hook = str(Path(__file__).resolve().parent / "import_log")
     path = os.pathsep.join(filter(None, [hook, os.environ.get("PYTHONPATH")]))
-    # (a cold run takes under a minute on 2 idle cores; the timeout only stops a hung run, and ~40 tests wait on it)
+    # (a cold run takes about a minute on 2 idle cores; the timeout only stops a hung run, and ~40 tests wait on it)
     proc = project_copy.run_snakemake(work, env={"PYTHONPATH": path, "SBRTMETA_IMPORT_LOG": str(log)}, timeout=1800)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return ShippedRun(work, proc, log.read_text(encoding="utf-8").splitlines())
 
 
-ALL_FORMATS = ("png", "pdf", "svg")
-
-
 @pytest.fixture(scope="session")
-def all_formats_runs(tmp_path_factory) -> list[Path]:
-    """Two complete runs of the shipped config with every figure format (png, pdf, svg; 72 dpi), in two copies at
-    different paths, so that a path leaking into an output shows: tests/test_determinism.py compares them, and
-    tests/test_figures_workflow.py works in a copy of the first. Both copies are taken before either runs."""
-    names = ("first", "second_run_elsewhere")
-    works = [project_copy.copy_project(tmp_path_factory.mktemp(name) / "project") for name in names]
-    for work in works:
-        path = work / "config" / "config.yaml"
-        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-        formats = list(cfg["figures"]["formats"])
-        cfg["figures"].update(formats=formats + [f for f in ALL_FORMATS if f not in formats], dpi=72)
-        path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    for work in works:
-        proc = project_copy.run_snakemake(work, timeout=1800)
-        assert proc.returncode == 0, proc.stderr[-4000:]
-    return works
+def all_formats_runs(shipped_run, tmp_path_factory) -> list[Path]:
+    """Two complete runs of the shipped config with every figure format (png, pdf, svg; 72 dpi) at different
+    paths, so that a path leaking into an output shows: the session's ``shipped_run`` and a second one elsewhere,
+    copied from the checkout and run from scratch. tests/test_determinism.py compares them, and
+    tests/test_figures_workflow.py works in a copy of the first."""
+    work = project_copy.copy_project(tmp_path_factory.mktemp("second_run_elsewhere") / "project")
+    every_format(work)
+    proc = project_copy.run_snakemake(work, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return [shipped_run.work, work]
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ def runs(shipped_run, tmp_path_factory):
     out = {}
     for shards in (1, 3):
         extra = {
-            "figures": {"formats": ["png"]},
             "robustness": {
                 "shards": shards,
                 # lung LC (2047 subsets) gets a sample of 1500 (tests/test_gosh.py: samples across chunks)

@@ -145,6 +145,8 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
             f"{tau2} estimator, a {ci} and a prediction interval (metafor's rma and predict)"
         )
     choices = _interval_choices(pool)
+    study_ci = sensitivity.get("study_ci")
+    single = STUDY_CI_LABELS.get(study_ci, study_ci) if study_ci else "own"
     cells = (
         "site × review histology (studies mixing primaries stay in their review's cell and are counted)"
         if pool["histology"] == "review"
@@ -155,7 +157,8 @@ def _synthesis(pool: dict, sensitivity: dict) -> list[str]:
         "",
         f"The effect measure is the proportion of patients (or lesions) with the endpoint at the time point, "
         f"analysed on the {transform} and back-transformed for reporting.{cc} Each {cells} × endpoint × "
-        f"time point was pooled with {model}. {choices}A cell with one study reports that study with its Wald CI. "
+        f"time point was pooled with {model}. {choices}A cell with one study reports that study with its {single} CI, "
+        "as every table and figure shows it. "
         "Heterogeneity is given as τ² (with its Q-profile CI), I², H² and Cochran's Q.",
         "",
         KAPLAN_MEIER,
