@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 RULES = Path(__file__).resolve().parents[1] / "workflow" / "rules"
-# f-string fields an output name may hold: the format of figures.formats, a fixed list's item, the
-# report's format (of a folder's pattern, not a file name)
-ALLOWED_FIELDS = {"ext", "kind", "report_format()"}
+# f-string fields an output name may hold: the format of figures.formats, a fixed list's item (kind; name, of
+# report.smk's HTML_TABLES), the report's format (of a folder's pattern, not a file name)
+ALLOWED_FIELDS = {"ext", "kind", "name", "report_format()"}
 FORMATS = 'config["figures"]["formats"]'
 
 
