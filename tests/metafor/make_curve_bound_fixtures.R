@@ -14,12 +14,13 @@
 #   rma.mv(yi, V, random = ~ t | study, struct)
 # with predict(res) at the months 6, 9, ..., 60 (the same value at every month). nlminb runs with
 # rel.tol = 1e-12, else 1e-10, else 1e-8, and each fit is polished by Newton steps (polish, in
-# curve_helpers.R) so that the fixture is the optimum itself.
+# curve_helpers.R) so that the fixture is the optimum itself; a fit whose correlation ends on its
+# bound is refitted with rho held there, rma.mv(..., rho = 1) (at_rho_bound, in curve_helpers.R).
 args <- commandArgs(trailingOnly = TRUE)
 inp <- read.csv(args[1], stringsAsFactors = FALSE)
 out <- args[2]
 here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))
-source(file.path(here, "curve_helpers.R"))  # cov_logit, polish
+source(file.path(here, "curve_helpers.R"))  # cov_logit, polish, at_rho_bound
 
 mirrored <- inp[inp$dataset == "synthetic", ]
 mirrored$dataset <- "mirrored"
@@ -36,7 +37,7 @@ fit_mv <- function(d, V, fm, struct) {
                   error = function(e) NULL)
     if (!is.null(r)) break
   }
-  polish(r, d, V, fm, struct)
+  at_rho_bound(polish(r, d, V, fm, struct), d, V, fm, struct, ctrl)
 }
 fits <- list(); preds <- list()
 for (name in unique(inp$dataset)) {

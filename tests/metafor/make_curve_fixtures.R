@@ -13,8 +13,11 @@
 # with f = log(t), t or splines::ns(t, df = 3), and predict(res, newmods = f(months)) on the
 # months 6, 9, ..., 60 (for HCS at the levels of t, with tau2.levels). nlminb is run with
 # rel.tol = 1e-12, else 1e-10, else 1e-8 (column rel_tol; HCS: optim BFGS, reltol 1e-14),
-# then polished by Newton steps (function polish) so that the fixture is the optimum itself. The dose x time model is fitted in
-# make_dose_time_fixtures.R.
+# then polished by Newton steps (function polish) so that the fixture is the optimum itself; a fit
+# whose correlation ends on its bound (rho = 1 - 6e-12 for shipped:lung|sarcoma|OS CAR/log) is
+# refitted with rho held at the bound, rma.mv(..., rho = 1), the maximum the pipeline approaches
+# there (function at_rho_bound in curve_helpers.R; its rho column is then exactly 1). The dose x
+# time model is fitted at the end of this script (its fits are polished, none is on a bound).
 suppressMessages(library(metafor))
 library(splines)
 args <- commandArgs(trailingOnly = TRUE)
@@ -22,7 +25,7 @@ inp <- read.csv(args[1], stringsAsFactors = FALSE)
 out <- args[2]
 
 here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)[1]))
-source(file.path(here, "curve_helpers.R"))  # cov_logit, polish
+source(file.path(here, "curve_helpers.R"))  # cov_logit, polish, at_rho_bound
 
 months <- seq(6, 60, by = 3)
 fits <- list(); coefs <- list(); preds <- list()
@@ -40,7 +43,7 @@ run <- function(name, d, struct, f) {
                   error = function(e) NULL)
     if (!is.null(r)) break
   }
-  r <- polish(r, d, V, fm, struct)
+  r <- at_rho_bound(polish(r, d, V, fm, struct), d, V, fm, struct, ctrl)
   cat(name, struct, f, "rel.tol", tol, if (struct == "HCS") r$g.levels.f[[1]], "\n")
   id <- paste(name, struct, f, sep = "/")
   fits[[id]] <<- data.frame(fit = id, dataset = name, struct = struct, f = f,
