@@ -619,7 +619,7 @@ def test_dl_tau2_is_the_moment_formula(data):
 
 
 @pytest.mark.slow  # seconds of CPU: make test-fast runs it, -m 'not slow' leaves it out
-@SETTINGS
+@FEW  # a whole pool_cells per example (pandas): 100 draws and the edges below
 @given(st.integers(1, 5000), st.data(), st.sampled_from(["REML", "DL", "FE"]))
 def test_one_study_cell_back_transforms_to_events_over_n(n, data, method):
     x = data.draw(st.integers(1, n - 1)) if n > 1 else None

@@ -82,6 +82,8 @@ def test_model_matches_rma(row):
 )
 def test_batch_equals_one_at_a_time(method, ci_method):
     sets = [name for name in INPUTS.dataset.unique() if name != "synthetic:large_k"]
+    if method == "GENQM":  # its batch path fits row by row (a quadrature per step): two shipped cells and the
+        sets = sets[:2] + [s for s in sets if s.startswith("synthetic:")]  # edge cases say as much
     k = max((INPUTS.dataset == s).sum() for s in sets)
     Y, V, N = np.full((len(sets), k), np.nan), np.full((len(sets), k), np.nan), np.ones((len(sets), k))
     for i, s in enumerate(sets):
