@@ -74,8 +74,8 @@ def test_summary_carries_the_pooled_numbers(project):
     work, _ = project
     md = (work / "results/report/summary.md").read_text()
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
-    for r in pooled.itertuples():
-        assert f"{100 * r.estimate:.1f}% (95% CI {100 * r.ci_low:.1f}–{100 * r.ci_high:.1f})" in md
+    for r in pooled.itertuples():  # the headline table's cell: rate, % (CI)
+        assert f"| {100 * r.estimate:.1f} ({100 * r.ci_low:.1f}–{100 * r.ci_high:.1f}) |" in md
     assert "](../figures/forest/forest_LC_24m.png)" in md
 
 

@@ -169,10 +169,11 @@ def test_dose_response_with_no_arms_runs_to_the_end(shipped_run, tmp_path):
 
 
 # --- killed and concurrent runs ------------------------------------------------------------------------
-# Each in a copy of the shipped run, where `snakemake --forcerun pool <the pool's tables and the subgroup
-# tests>` runs the pool job and one job after it: what a whole run does at that moment, without the ~20 jobs
-# after the pool that the kill or the lock does not reach.
-RUN = ("--forcerun", "pool", *POOL_TABLES, "results/tables/subgroup_tests.csv")
+# Each in a copy of the shipped run, where `snakemake --forcerun pool <the pool's tables, the subgroup tests and
+# the cumulative analysis>` runs the pool job and two jobs after it (the second run must find the first still
+# running): what a whole run does at that moment, without the ~20 jobs after the pool that the kill or the lock
+# does not reach.
+RUN = ("--forcerun", "pool", *POOL_TABLES, "results/tables/subgroup_tests.csv", "results/tables/cumulative.csv")
 
 
 def _start(work: Path) -> subprocess.Popen:
@@ -197,7 +198,7 @@ def _wait_for(condition, proc: subprocess.Popen, timeout: float = 300) -> None:
 
 
 def _assert_tables_as_shipped(work: Path, shipped: Path) -> None:
-    for name in [*POOL_TABLES, "results/tables/subgroup_tests.csv"]:
+    for name in RUN[2:]:
         assert (work / name).read_bytes() == (shipped / name).read_bytes(), name
 
 

@@ -48,8 +48,11 @@ def test_every_output_is_built(run):
         assert (work / rel).stat().st_size > 0, rel
     pooled = pd.read_csv(work / "results/tables/pooled.csv")
     formats = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))["figures"]["formats"]
-    for endpoint, t in pooled[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False):
-        for kind in ("forest", "funnel"):
+    cfg = yaml.safe_load((work / "config/config.yaml").read_text(encoding="utf-8"))
+    # a funnel plot where a site has sensitivity.funnel.min_studies.plot studies or more (issue 22), a forest everywhere
+    funnels = pooled.loc[pooled.k >= cfg["sensitivity"]["funnel"]["min_studies"]["plot"]]
+    for kind, cells in (("forest", pooled), ("funnel", funnels)):
+        for endpoint, t in cells[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False):
             for ext in formats:
                 assert (work / f"results/figures/{kind}/{kind}_{endpoint}_{t:g}m.{ext}").stat().st_size > 0
 
