@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 from sbrtmeta.analysis.multiverse_design import specification_count
+from sbrtmeta.data.config_source import config_value
 from sbrtmeta.data.vocabulary import HISTOLOGIES
 
 # Defaults of config `limits:` (the schema holds the same numbers; these serve a config without them).
@@ -44,15 +45,6 @@ FIGURES = {
     "cumulative": ("sensitivity.cumulative.max_studies", 0.18, 2.0, 4),
     "risk-of-bias traffic light": ("figures.risk_of_bias.max_studies", 0.2, 1.9, 0),
 }
-
-
-def _get(config: dict, key: str, default=None):
-    node = config
-    for k in key.split("."):
-        if not isinstance(node, dict) or k not in node:
-            return default
-        node = node[k]
-    return node
 
 
 def _n(x: float) -> str:
@@ -108,7 +100,7 @@ def gosh_estimate(gosh: dict, max_studies: int) -> tuple[int, int, str]:
 
 
 def _gosh_faults(config: dict, limits: dict, max_studies: int) -> list[tuple[str, str]]:
-    gosh = _get(config, "robustness.gosh") or {}
+    gosh = config_value(config, "robustness.gosh") or {}
     if not gosh.get("enabled", True):
         return []
     subsets, size, key = gosh_estimate(gosh, max_studies)
@@ -142,7 +134,7 @@ def _gosh_faults(config: dict, limits: dict, max_studies: int) -> list[tuple[str
 
 
 def _multiverse_faults(config: dict, limits: dict) -> list[tuple[str, str]]:
-    multiverse = _get(config, "robustness.multiverse") or {}
+    multiverse = config_value(config, "robustness.multiverse") or {}
     if not multiverse.get("enabled", True) or "inclusion" not in multiverse:
         return []
     count = specification_count(multiverse)
@@ -166,12 +158,12 @@ def _multiverse_faults(config: dict, limits: dict) -> list[tuple[str, str]]:
 def figure_rows(config: dict, max_studies: int) -> dict[str, tuple[str, int]]:
     """Per figure kind with a study axis: ``(the key that caps it, its most rows)``."""
     out = {}
-    sites = len(_get(config, "inclusion.sites", []) or [])
+    sites = len(config_value(config, "inclusion.sites", []) or [])
     for kind, (key, _, _, extra) in FIGURES.items():
-        cap = _get(config, key, None)
+        cap = config_value(config, key, None)
         rows = min(int(cap), max_studies) if cap is not None else max_studies
         out[kind] = (key, rows + extra + (3 * sites if kind == "forest" else 0))
-    gosh = _get(config, "robustness.gosh") or {}
+    gosh = config_value(config, "robustness.gosh") or {}
     if gosh.get("enabled", True):
         panels = 1 + (len(gosh.get("highlight") or []) or max_studies)
         out["GOSH"] = ("robustness.gosh.highlight", -(-panels // 4))
@@ -191,7 +183,7 @@ def figure_pixels(kind: str, rows: int, dpi: int) -> float:
 
 
 def _figure_faults(config: dict, limits: dict, max_studies: int) -> list[tuple[str, str]]:
-    dpi = int(_get(config, "figures.dpi", 200))
+    dpi = int(config_value(config, "figures.dpi", 200))
     faults = []
     for kind, (key, rows) in figure_rows(config, max_studies).items():
         pixels = figure_pixels(kind, rows, dpi)

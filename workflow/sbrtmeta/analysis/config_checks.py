@@ -21,7 +21,7 @@ from jsonschema.validators import validator_for
 
 from sbrtmeta.analysis.budget import budget_faults
 from sbrtmeta.analysis.grade_rules import DOMAIN_JUDGEMENTS
-from sbrtmeta.data.config_source import FAST_LOADER, config_files, duplicate_keys, key_source
+from sbrtmeta.data.config_source import FAST_LOADER, config_files, config_value, duplicate_keys, key_source
 from sbrtmeta.data.hidden_text import hidden_config_text
 from sbrtmeta.data.sheet_size import data_rows
 
@@ -42,15 +42,6 @@ ORDERED = (
 MIN_REASON = 10
 
 
-def _get(config: dict, key: str):
-    node = config
-    for k in key.split("."):
-        if not isinstance(node, dict) or k not in node:
-            return None
-        node = node[k]
-    return node
-
-
 def _path(parts) -> str:
     out = ""
     for p in parts:
@@ -63,10 +54,10 @@ def renamed_keys(config: dict) -> list[tuple[str, str]]:
     faults = []
     for old, message in RENAMED.items():
         parent, _, leaf = old.rpartition(".")
-        node = _get(config, parent)
+        node = config_value(config, parent)
         if isinstance(node, dict) and leaf in node:
             faults.append((old, message))
-    if isinstance(_get(config, "inclusion.max_risk_of_bias"), str):
+    if isinstance(config_value(config, "inclusion.max_risk_of_bias"), str):
         faults.append(
             (
                 "inclusion.max_risk_of_bias",
@@ -127,7 +118,7 @@ def _reason_faults(config: dict) -> list[tuple[str, str]]:
 def _threshold_faults(config: dict) -> list[tuple[str, str]]:
     faults = []
     for section, lower, higher in ORDERED:
-        node = _get(config, section) or {}
+        node = config_value(config, section) or {}
         if lower in node and higher in node and not node[lower] < node[higher]:
             faults.append(
                 (
@@ -252,7 +243,7 @@ def _data_faults(config: dict, overrides: list, checked: set[int]) -> list[tuple
     cells = data_cells(config) if todo else None
     if cells is None:
         return []
-    faults, filtered = [], bool(_get(config, "inclusion.max_risk_of_bias"))
+    faults, filtered = [], bool(config_value(config, "inclusion.max_risk_of_bias"))
     for j, o in todo:
         hits = sorted(
             c
@@ -297,7 +288,7 @@ def _histology_possible(o: dict, config: dict) -> bool:
 def _risk_of_bias_faults(config: dict) -> list[tuple[str, str]]:
     sheet = (config.get("data") or {}).get("risk_of_bias")
     faults = []
-    rule = _get(config, "grade.risk_of_bias.rule")
+    rule = config_value(config, "grade.risk_of_bias.rule")
     if rule == "design" and sheet and sheet.get("tool") != "MINORS":
         faults.append(
             (
@@ -317,7 +308,7 @@ def _risk_of_bias_faults(config: dict) -> list[tuple[str, str]]:
                 "leave no room for some concerns",
             )
         )
-    if _get(config, "inclusion.max_risk_of_bias") and not sheet:
+    if config_value(config, "inclusion.max_risk_of_bias") and not sheet:
         faults.append(
             (
                 "inclusion.max_risk_of_bias",

@@ -29,12 +29,18 @@ def _shown(path: Path) -> str:
     return rel if not rel.startswith("..") else str(path)
 
 
-def _sets(data, keys) -> bool:
-    for k in keys:
-        if not isinstance(data, dict) or k not in data:
-            return False
-        data = data[k]
-    return True
+_UNSET = object()
+
+
+def config_value(config, key: str, default=None):
+    """The value at the dotted ``key`` of a (possibly unvalidated) config, ``default`` where a level is
+    missing or not a mapping: for the checks that run before the schema has filled the defaults."""
+    node = config
+    for k in key.split("."):
+        if not isinstance(node, dict) or k not in node:
+            return default
+        node = node[k]
+    return node
 
 
 def key_source(key: str, files: list[str]) -> str:
@@ -51,7 +57,7 @@ def key_source(key: str, files: list[str]) -> str:
             data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=FAST_LOADER)
         except (OSError, yaml.YAMLError):
             continue
-        if _sets(data, keys):
+        if config_value(data, ".".join(keys), _UNSET) is not _UNSET:
             return path
     return COMMAND_LINE
 
