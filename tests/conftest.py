@@ -50,8 +50,8 @@ ALL_FORMATS = ("png", "pdf", "svg")
 
 
 def every_format(work: Path) -> None:
-    """The copy's config with every figure format (png, pdf, svg) at 72 dpi: ``figures`` only, which no table
-    depends on (a figure setting reruns only what draws: tests/test_results_folder.py)."""
+    """The copy's config with every figure format (png, pdf, svg) at 72 dpi: ``figures`` only, whose values no
+    table's content depends on (a change of them still reruns the rules that both compute and draw)."""
     path = work / "config" / "config.yaml"
     cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
     formats = list(cfg["figures"]["formats"])
