@@ -73,6 +73,7 @@ rule all:
         rules.dose_response.output,
         rules.alpha_beta_profile.output if DOSE["alpha_beta_mode"] == "profile" else [],
         rules.curves.output,
+        rules.curve_figures.output,
         rules.sensitivity_tests.output,
         rules.forest_plots.output,
         rules.funnel_plots.output,

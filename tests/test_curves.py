@@ -169,6 +169,31 @@ def test_a_fallback_cell_with_nothing_pooled_still_draws():
     assert [stem for stem, _ in curve_figures(a.curves, a.studies, a.models)] == ["curve_liver_LC"]
 
 
+def test_curve_figures_step_draws_the_written_tables_as_the_fit_left_them(tmp_path):
+    """Rule curve_figures draws from survival_curves.csv, curve_studies.csv and curve_models.csv as written and
+    read back (issue 23 item 5: the fits and the drawing are two jobs): the same PNG bytes as from the fit's own
+    tables, a fallback cell included."""
+    from sbrtmeta.analysis.curves import CurveOptions, analyse_curves
+    from sbrtmeta.plots.curves import curve_figures as draw
+    from sbrtmeta.plots.style import save_figures
+    from sbrtmeta.steps.curve_figures import curve_figures
+    from sbrtmeta.steps.runner import read_result, write_table
+
+    fitted = _rows([("a", 12, 40, 50), ("a", 24, 30, 50), ("b", 12, 30, 40), ("b", 36, 20, 40), ("c", 24, 25, 35)])
+    alone = _rows([("z", 12, 10, 20)]).assign(histology="sarcoma")
+    pooled = pd.DataFrame(columns=["site", "histology", "endpoint", "timepoint_months", "model", "estimate", "k"])
+    a = analyse_curves(pd.concat([fitted, alone], ignore_index=True), pooled, CurveOptions())
+    read = {}
+    for name in ("curves", "studies", "models"):
+        write_table(getattr(a, name), tmp_path / f"{name}.csv")
+        read[name] = read_result(tmp_path / f"{name}.csv")
+    direct = save_figures(draw(a.curves, a.studies, a.models), tmp_path / "direct", ["png"], dpi=60)
+    drawn = curve_figures(read["curves"], read["studies"], read["models"])
+    steps = save_figures(drawn, tmp_path / "step", ["png"], dpi=60)
+    assert [Path(p).name for p in steps] == [Path(p).name for p in direct] == ["curve_liver_LC.png"]
+    assert Path(steps[0]).read_bytes() == Path(direct[0]).read_bytes()
+
+
 BOUND_INPUTS = FIX / "curve_bound_inputs.csv"
 BOUND = pd.read_csv(FIX / "metafor_curve_bound_fits.csv")
 

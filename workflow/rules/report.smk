@@ -19,7 +19,7 @@ rule report_summary:
         curves=rules.curves.output.curves,
         curve_models=rules.curves.output.models,
         curve_studies=rules.curves.output.studies,
-        curve_figures=rules.curves.output.folder,
+        curve_figures=rules.curve_figures.output.folder,
         sensitivity_tests=rules.sensitivity_tests.output.tests,
         heterogeneity_by_site=rules.sensitivity_tests.output.heterogeneity,
         figures=all_figures,
@@ -68,7 +68,7 @@ rule report_docx:
             rules.forest_plots.output.folder,
             rules.funnel_plots.output.folder,
             rules.dose_response.output.figures,
-            rules.curves.output.folder,
+            rules.curve_figures.output.folder,
         ],
         code=code_of("../scripts/report_docx.py"),
     output:

@@ -1,8 +1,7 @@
-"""Snakemake script: tidy outcomes and pooled.csv → survival curves, their models and a figure
-per site × endpoint in results/figures/curves/ (:func:`sbrtmeta.steps.curves.curves`)."""
+"""Snakemake script: tidy outcomes and pooled.csv → survival curves, their models and the studies'
+rates (:func:`sbrtmeta.steps.curves.curves`); rule curve_figures draws them."""
 
 from sbrtmeta.data.inclusion import read_outcomes
-from sbrtmeta.plots.style import save_figures
 from sbrtmeta.steps.curves import curves
 from sbrtmeta.steps.runner import read_overall, read_result, run_step, write_table
 
@@ -21,8 +20,6 @@ def main(log):
     write_table(out.curves, sm.output.curves)
     write_table(out.models, sm.output.models)
     write_table(out.studies, sm.output.studies)
-    written = save_figures(out.figures, sm.output.folder, sm.params.formats, dpi=sm.params.dpi)
-    log.info("wrote %d files in %s", len(written), sm.output.folder)
 
 
 run_step("curves", snakemake.log[0], main)  # noqa: F821
