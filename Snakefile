@@ -84,6 +84,7 @@ rule all:
         rules.gosh.output if ROBUSTNESS["gosh"]["enabled"] else [],
         rules.multiverse.output if ROBUSTNESS["multiverse"]["enabled"] else [],
         rules.sensitivity.output,
+        rules.sensitivity_figures.output,
         "results/report/summary.md",
         "results/report/report.docx",
         rules.report_html.output,

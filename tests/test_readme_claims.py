@@ -76,6 +76,7 @@ NOT_AFTER_DOSE = {
     "leave_one_out_plot",
     "curves",
     "sensitivity",
+    "sensitivity_figures",
     "gosh_shard",
     "gosh",
     "multiverse_shard",

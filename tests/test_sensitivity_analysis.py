@@ -17,7 +17,8 @@ from sbrtmeta.plots.cumulative import draw_cumulative  # noqa: E402
 from sbrtmeta.report.sensitivity_section import sensitivity_section  # noqa: E402
 from sbrtmeta.stats.effect_sizes import study_intervals  # noqa: E402
 from sbrtmeta.stats.influence import baujat  # noqa: E402
-from sbrtmeta.steps.sensitivity import baujat_figures, cumulative_figures, sensitivity_tables  # noqa: E402
+from sbrtmeta.steps.sensitivity import sensitivity  # noqa: E402
+from sbrtmeta.steps.sensitivity_figures import baujat_figures, cumulative_figures  # noqa: E402
 from test_edge_cases import _included, _rows  # noqa: E402
 
 COUNTS = [(40, 50), (30, 45), (55, 60), (20, 35), (70, 80)]
@@ -67,7 +68,7 @@ def test_switched_off_tables_are_empty_and_the_section_says_so():
     inc = _cell()
     pooled, studies = pool_cells(inc)
     off = {"cumulative": {"enabled": False}, "baujat": {"enabled": False}}
-    t = sensitivity_tables(pooled, studies, inc, off, 0.95)
+    t = sensitivity(pooled, studies, inc, off, 0.95)
     assert t.cumulative.empty and t.baujat.empty and list(t.baujat.columns)
     assert (
         list(cumulative_figures(t.cumulative, ["LC"], level=0.95)) == []
@@ -81,7 +82,7 @@ def test_switched_off_tables_are_empty_and_the_section_says_so():
 def test_figures_and_section_show_the_table():
     inc = _cell()
     pooled, studies = pool_cells(inc)
-    t = sensitivity_tables(pooled, studies, inc, {}, 0.95)
+    t = sensitivity(pooled, studies, inc, {}, 0.95)
     fig = draw_cumulative(t.cumulative, "LC", 24.0, level=0.95)
     drawn = [x.get_text() for x in fig.findobj(Text)]
     last = t.cumulative.iloc[-1]
@@ -155,7 +156,7 @@ def test_a_cell_that_cannot_be_refitted_is_said_not_dropped(monkeypatch):
     monkeypatch.setattr(baujat_module, "baujat", fail)
     inc = _cell()
     pooled, studies = pool_cells(inc)
-    t = sensitivity_tables(pooled, studies, inc, {}, 0.95)
+    t = sensitivity(pooled, studies, inc, {}, 0.95)
     assert len(t.cumulative) == len(t.baujat) == 1
     assert (
         t.cumulative["note"].item() == t.baujat["note"].item() == "not estimable: the tau2 iteration did not converge"
@@ -172,7 +173,7 @@ def test_a_cell_above_max_studies_is_not_refitted_and_says_so():
     inc = _cell()
     pooled, studies = pool_cells(inc)
     opts = {"cumulative": {"max_studies": 4}, "baujat": {"max_studies": 4}}
-    t = sensitivity_tables(pooled, studies, inc, opts, 0.95)
+    t = sensitivity(pooled, studies, inc, opts, 0.95)
     note = "not computed: k = 5 > 4 (sensitivity max_studies)"
     assert t.cumulative["note"].tolist() == t.baujat["note"].tolist() == [note]
     assert "not computed: k = 5 > 4" in "\n".join(sensitivity_section(t.cumulative, t.baujat, ["lung"]))

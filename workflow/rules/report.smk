@@ -34,8 +34,8 @@ rule report_summary:
         cumulative=rules.sensitivity.output.cumulative,
         baujat=rules.sensitivity.output.baujat,
         sensitivity_figures=[
-            rules.sensitivity.output.cumulative_figures,
-            rules.sensitivity.output.baujat_figures,
+            rules.sensitivity_figures.output.cumulative_figures,
+            rules.sensitivity_figures.output.baujat_figures,
         ],
         code=code_of("../scripts/report_summary.py"),
     output:
