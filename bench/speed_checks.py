@@ -19,6 +19,8 @@ its budget (exit status 1 if any is over):
 It also times every τ² estimator's batch path (``tau2_batch``, 10^4 analyses of k = 10): all are vectorised
 over the batch but GENQM, whose root finding integrates each row's own weighted χ² distribution
 (about 0.5 s a row: timed on 10 rows and scaled).
+
+Last, the CPU seconds each Snakemake job spends importing before it works (bench/import_bench.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
 sys.path.insert(0, str(ROOT / "tests"))
+from import_bench import main as import_cpu  # noqa: E402
 from sbrtmeta.stats.dose_response import alpha_beta_grid, profile_alpha_beta  # noqa: E402
 from sbrtmeta.stats.glmm import fit_glmm_logit  # noqa: E402
 from sbrtmeta.stats.inference import TAU2_METHODS, canonical_tau2  # noqa: E402
@@ -163,6 +166,7 @@ def main() -> int:
                 f"ratio {100 * per_fit / took:.1f}x (this run)"
             )
     tau2_batch_paths()
+    import_cpu([])  # bench/import_bench.py: each job's import CPU
     return 1 if over else 0
 
 

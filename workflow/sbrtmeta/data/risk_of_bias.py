@@ -21,9 +21,9 @@ together. A study of the data without a row is :data:`NOT_ASSESSED` in every ite
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
 
 from sbrtmeta.data.errors import InputError, InputErrors
 from sbrtmeta.data.sheets import (
@@ -36,6 +36,9 @@ from sbrtmeta.data.sheets import (
 )
 from sbrtmeta.data.study_labels import label_rows, study_names
 from sbrtmeta.data.vocabulary import NOT_ASSESSED
+
+if TYPE_CHECKING:  # imported by sheet_schema: the steps reading the table back need no pandera
+    import pandera.pandas as pa
 
 NOT_REPORTED = "not reported"
 # Overall judgements, least to most concern; a study without one is NOT_ASSESSED.
@@ -110,12 +113,16 @@ NO_SHEET = "no risk-of-bias sheet in config (data.risk_of_bias): not assessed"
 
 
 def _words(allowed) -> pa.Check:
+    import pandera.pandas as pa
+
     allowed = tuple(allowed)
     return pa.Check(lambda v: v in allowed, element_wise=True, error=f"must be one of {list(allowed)}")
 
 
 def sheet_schema(tool: Tool, studies) -> pa.DataFrameSchema:
     """The pandera schema of a sheet for ``tool`` whose study ids must be among ``studies``."""
+    import pandera.pandas as pa
+
     known = frozenset(studies)
     cols = {
         "study_id": pa.Column(

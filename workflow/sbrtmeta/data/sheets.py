@@ -13,13 +13,16 @@ import difflib
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from sbrtmeta.data.errors import InputError, InputErrors
 from sbrtmeta.data.hidden_text import HIDDEN_PATTERN, hidden_reason
+
+if TYPE_CHECKING:  # pandera is imported where a check is built or a schema run: reading tables back needs none
+    import pandera.pandas as pa
 
 BLANK_ROW = "row is blank: delete it or fill it in"
 INFINITE = "is infinite: give a finite number"
@@ -217,6 +220,8 @@ def formula_checks() -> list[pa.Check]:
     """pandera checks refusing text cells a spreadsheet would run as formulas (one check per
     leading character, so a cell fails one of them and its line says which), looking past
     leading whitespace (also a no-break space)."""
+    import pandera.pandas as pa
+
     checks = [
         pa.Check(lambda s, c=c: ~_leading(s, c), error=FORMULA.format(what=what)) for c, what in FORMULA_STARTS.items()
     ]
@@ -235,6 +240,8 @@ _WIDE_CHECKS: dict[str, str | None] = {BLANK_ROW: None}
 def wide_check(fn, error: str, column: str | None) -> pa.Check:
     """A pandera check over whole rows (``fn(frame) -> bool Series``) whose failures
     are reported once per row, on ``column``."""
+    import pandera.pandas as pa
+
     _WIDE_CHECKS[error] = column
     return pa.Check(fn, error=error)
 
@@ -350,6 +357,8 @@ def schema_failures(
     columns) gives one line per failing row, on its column (``wide_columns`` adds
     more). A blank row gives only :data:`BLANK_ROW`.
     """
+    import pandera.pandas as pa
+
     wide_columns = {**_WIDE_CHECKS, **(wide_columns or {})}
     try:
         schema.validate(frame, lazy=True)

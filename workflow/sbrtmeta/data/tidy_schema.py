@@ -23,11 +23,12 @@ import math
 import re
 import sys
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from sbrtmeta.data.dose_strings import parse_dose
 from sbrtmeta.data.errors import CellParseError, InputError, InputErrors
@@ -51,6 +52,9 @@ from sbrtmeta.data.vocabulary import (
     PRIMARY_HISTOLOGY,
     SITES,
 )
+
+if TYPE_CHECKING:  # the schemas are built on first use: inclusion reads the column lists without pandera
+    import pandera.pandas as pa
 
 TIDY_COLUMNS = (
     "study_id",
@@ -163,6 +167,7 @@ def _sized(v: str, column: str) -> bool:
 
 def _number_text_checks(column: str) -> list[pa.Check]:
     """Checks on a numeric column as typed; one bad cell fails exactly one of them."""
+    import pandera.pandas as pa
 
     def no_percent(v):
         return "%" not in v
@@ -197,6 +202,8 @@ def _number_text_checks(column: str) -> list[pa.Check]:
 
 
 def _words(column: str, words, default: str | None = None) -> pa.Column:
+    import pandera.pandas as pa
+
     allowed = list(words) + ([""] if column not in NONEMPTY_COLUMNS else [])
     error = f"must be one of {list(words)}" + (f" (empty means {default!r})" if default else "")
     return pa.Column(
@@ -204,7 +211,11 @@ def _words(column: str, words, default: str | None = None) -> pa.Column:
     )
 
 
-def _text_schema() -> pa.DataFrameSchema:
+@cache
+def text_schema() -> pa.DataFrameSchema:
+    """The checks of a tidy sheet's cells as typed (text), built on first use."""
+    import pandera.pandas as pa
+
     cols = {c: pa.Column(str, required=c in REQUIRED_COLUMNS) for c in TIDY_COLUMNS}
     for c in NONEMPTY_COLUMNS:
         cols[c] = pa.Column(
@@ -250,7 +261,11 @@ def _rate_matches(df: pd.DataFrame) -> pd.Series:
     return ~known | ((rate - ev / n).abs() <= 0.5 / n + 1e-9)
 
 
-def _typed_schema() -> pa.DataFrameSchema:
+@cache
+def typed_schema() -> pa.DataFrameSchema:
+    """The checks of a tidy sheet's numbers and of its rows across columns, built on first use."""
+    import pandera.pandas as pa
+
     def num(dtype, *checks):
         return pa.Column(dtype, list(checks), nullable=True)
 
@@ -291,10 +306,6 @@ def _typed_schema() -> pa.DataFrameSchema:
     for c in ("total_dose_gy", "fractions", "bed10"):
         checks.append(wide_check(lambda d, c=c: _close(d[c], d["_" + c]), DOSE_MISMATCH.format(column=c), c))
     return pa.DataFrameSchema(cols, checks=checks, strict=False)
-
-
-TEXT_SCHEMA = _text_schema()
-TYPED_SCHEMA = _typed_schema()
 
 
 def _half_up(x: float) -> int:
@@ -366,7 +377,7 @@ def _typed_failures(typed: pd.DataFrame, frame: pd.DataFrame, bad_rows: set, lab
     """The typed schema's failures on the rows that passed the text checks, quoting cells as typed."""
     errors = []
     good = typed[[i + 2 not in bad_rows for i in typed.index]]
-    for e in schema_failures(good, TYPED_SCHEMA, label):
+    for e in schema_failures(good, typed_schema(), label):
         if e.row is not None and e.column in frame.columns:  # quote the cell as typed, not as converted
             e = InputError(e.reason, file=e.file, row=e.row, column=e.column, value=frame.at[e.row - 2, e.column])
         errors.append(e)
@@ -392,7 +403,7 @@ def tidy_sheet_rows(
     """
     label = sheet_label(path, worksheet)
     frame = read_table(path, worksheet).map(lambda v: v.strip() if isinstance(v, str) else v)
-    errors = schema_failures(frame, TEXT_SCHEMA, label)
+    errors = schema_failures(frame, text_schema(), label)
     bad_rows = {e.row for e in errors}
     if any(e.row is None for e in errors):  # a column is missing or misnamed: stop at the header
         raise InputErrors(errors)
