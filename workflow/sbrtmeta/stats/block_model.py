@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import stats
 
+from sbrtmeta.stats.distributions import chi2_sf
 from sbrtmeta.stats.inference import (
     Coefficients,
     FixedEffects,
@@ -506,7 +506,7 @@ def _block_residual_q(blocks: _DenseBlocks):
     if q_df == 0:
         return 0.0, q_df, 1.0
     q = float(yy - b @ np.linalg.solve(H, b))
-    return q, q_df, float(stats.chi2.sf(q, q_df))
+    return q, q_df, float(chi2_sf(q, q_df))
 
 
 def predict_block_model(result: BlockModelResult, newX, time=None, level: float | None = None) -> Prediction:

@@ -36,10 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
 from sbrtmeta.stats.block_model import BlockModelResult, fit_block_model, predict_block_model
 from sbrtmeta.stats.curves import TimeBasis, logit_rate_covariance
+from sbrtmeta.stats.distributions import chi2_ppf, chi2_sf
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
@@ -640,7 +641,7 @@ class AlphaBetaProfile:
     @property
     def p_fixed(self) -> float:
         """The likelihood-ratio test's p-value of α/β = ``fixed`` (χ² on 1 df)."""
-        return float(stats.chi2.sf(max(self.deviance_fixed, 0.0), 1))
+        return float(chi2_sf(max(self.deviance_fixed, 0.0), 1))
 
 
 def alpha_beta_grid(low: float = ALPHA_BETA_GRID[0], high: float = ALPHA_BETA_GRID[1], points: int = 100):
@@ -709,7 +710,7 @@ def profile_alpha_beta(
         )
         if -res.fun > ll_max:
             est, ll_max = float(np.exp(res.x)), float(-res.fun)
-    cutoff = float(stats.chi2.ppf(level, 1))
+    cutoff = float(chi2_ppf(level, 1))
     target = ll_max - cutoff / 2.0
     low, closed_low = _bound(profile, grid, lls, i, -1, target)
     high, closed_high = _bound(profile, grid, lls, i, 1, target)

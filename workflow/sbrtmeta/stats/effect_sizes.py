@@ -149,7 +149,9 @@ def mean_inverse_transform(y: float, measure: str, tau2: float) -> float:
     fit) gives the plain back-transform, as there (Viechtbauer, J Stat Softw 2010;36(3))."""
     if measure not in MEAN_MEASURES:
         raise ValueError(f"no mean back-transform for {measure!r} (metafor has one for {MEAN_MEASURES})")
-    from scipy import integrate, special, stats
+    from scipy import integrate, special
+
+    from sbrtmeta.stats.distributions import norm_cdf, norm_pdf
 
     y = float(y)
     if np.isnan(y) or measure == "PR" or not tau2 >= np.finfo(float).eps:
@@ -158,13 +160,13 @@ def mean_inverse_transform(y: float, measure: str, tau2: float) -> float:
     lower, upper = y - 10 * tau, y + 10 * tau
     if measure == "PLO":
         value, _ = integrate.quad(
-            lambda z: special.expit(z) * stats.norm.pdf(z, y, tau), lower, upper, epsabs=0, epsrel=1e-12, limit=200
+            lambda z: special.expit(z) * norm_pdf(z, y, tau), lower, upper, epsabs=0, epsrel=1e-12, limit=200
         )
         return float(value)
     lower, upper = max(0.0, lower), min(np.pi / 2, upper)
-    mass = stats.norm.cdf((np.pi / 2 - y) / tau) - stats.norm.cdf(-y / tau)
+    mass = norm_cdf((np.pi / 2 - y) / tau) - norm_cdf(-y / tau)
     value, _ = integrate.quad(
-        lambda z: np.sin(z) ** 2 * stats.norm.pdf(z, y, tau) / mass, lower, upper, epsabs=0, epsrel=1e-12, limit=200
+        lambda z: np.sin(z) ** 2 * norm_pdf(z, y, tau) / mass, lower, upper, epsabs=0, epsrel=1e-12, limit=200
     )
     return float(value)
 
@@ -231,8 +233,9 @@ def study_intervals(events, n, method: str = "clopper-pearson", level: float = 0
     Jeffreys' limits are set to 0 at x = 0 and 1 at x = n as Brown, Cai & DasGupta (2001)
     define it. Wilson with continuity correction is :func:`_wilson_cc`.
     """
-    from scipy.stats import norm
     from statsmodels.stats.proportion import proportion_confint
+
+    from sbrtmeta.stats.distributions import norm_isf
 
     if method not in STUDY_CI_METHODS or method == "wald":
         raise ValueError(f"study interval {method!r} is not one of {tuple(m for m in STUDY_CI_METHODS if m != 'wald')}")
@@ -243,7 +246,7 @@ def study_intervals(events, n, method: str = "clopper-pearson", level: float = 0
     if x.shape != n.shape or np.any(n < 1) or np.any(x < 0) or np.any(x > n):
         raise ValueError("each study needs n >= 1 and 0 <= events <= n")
     if method == "wilson-cc":
-        return _wilson_cc(x, n, norm.isf((1 - level) / 2))
+        return _wilson_cc(x, n, norm_isf((1 - level) / 2))
     lo, hi = proportion_confint(x, n, alpha=1 - level, method=STUDY_CI_METHODS[method])
     lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
     if method == "jeffreys":

@@ -27,7 +27,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import integrate, optimize
+
+from sbrtmeta.stats.distributions import chi2_cdf
 
 GENQM_TAU2_MAX = 100.0  # metafor's control$tau2.max
 
@@ -76,11 +78,11 @@ def weighted_chi2_cdf(x: float, lam) -> float:
     if x <= 0:
         return 0.0
     if lam.size == 1:
-        return float(stats.chi2.cdf(x / lam[0], 1))
+        return float(chi2_cdf(x / lam[0], 1))
     n = lam.size
     # λ_min χ²_n ≤ Q ≤ λ_max χ²_n: far in either tail the bound is the answer to 1e-15
-    at_most = float(stats.chi2.cdf(x / lam.min(), n))
-    at_least = float(stats.chi2.cdf(x / lam.max(), n))
+    at_most = float(chi2_cdf(x / lam.min(), n))
+    at_least = float(chi2_cdf(x / lam.max(), n))
     if at_most < 1e-15 or at_least > 1.0 - 1e-15:
         return at_most if at_most < 1e-15 else at_least
     omega = 0.5 * x

@@ -39,8 +39,9 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.polynomial.hermite import hermgauss
-from scipy import special, stats
+from scipy import special
 
+from sbrtmeta.stats.distributions import chi2_sf, norm_sf
 from sbrtmeta.stats.effect_sizes import proportion_effect_sizes
 from sbrtmeta.stats.inference import check_level, critical_value
 from sbrtmeta.stats.random_effects import tau2_dl
@@ -457,7 +458,7 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
         estimate=mu_hat,
         se=se,
         z=float(zval),
-        p=float(2.0 * stats.norm.sf(abs(zval))),
+        p=float(2.0 * norm_sf(abs(zval))),
         ci_low=mu_hat - crit * se,
         ci_high=mu_hat + crit * se,
         tau2=float(tau2),
@@ -466,9 +467,9 @@ def fit_glmm_logit(events, n, n_nodes: int = 7, level: float = 0.95) -> GlmmResu
         loglik_saturated=ll_sat,
         loglik_metafor=loglik_metafor,
         qe_wald=qe_wald,
-        qe_wald_p=float(stats.chi2.sf(qe_wald, qe_df)),
+        qe_wald_p=float(chi2_sf(qe_wald, qe_df)),
         qe_lrt=float(qe_lrt),
-        qe_lrt_p=float(stats.chi2.sf(qe_lrt, qe_df)),
+        qe_lrt_p=float(chi2_sf(qe_lrt, qe_df)),
         qe_df=qe_df,
         i2=float(100.0 * tau2 / (vt + tau2)),
         h2=float(tau2 / vt + 1.0),

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from sbrtmeta.stats.distributions import chi2_sf
 from sbrtmeta.stats.inference import LIKELIHOOD_TAU2, check_effect_sizes, check_tau2_method
 from sbrtmeta.stats.model_comparison import gls_loglik
 from sbrtmeta.stats.random_effects import fit_random_effects
@@ -155,7 +155,7 @@ def hettest(
     return HetTestResult(
         tests=tests,
         statistic=statistic,
-        pval=stats.chi2.sf(statistic, k - 1),
+        pval=chi2_sf(statistic, k - 1),
         df=k - 1,
         tau2=null.tau2,
         tau2i=tau2i,

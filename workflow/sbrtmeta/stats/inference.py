@@ -44,7 +44,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sbrtmeta.stats.distributions import chi2_sf, f_sf, norm_ppf, norm_sf, t_ppf, t_sf
 
 # every τ² estimator metafor 5.1-12's rma.uni accepts (its spelling), then its aliases:
 # EE and CE are FE (common effect), CO and VC are HE, MP is PM
@@ -139,8 +140,8 @@ def critical_value(level: float, df=None):
     """Two-sided critical value at ``level``: the normal quantile when ``df`` is None,
     else the t quantile on ``df`` degrees of freedom (a scalar or an array)."""
     if df is None:
-        return float(stats.norm.ppf(0.5 + level / 2))
-    out = stats.t.ppf(0.5 + level / 2, df)
+        return float(norm_ppf(0.5 + level / 2))
+    out = t_ppf(0.5 + level / 2, df)
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -192,7 +193,7 @@ def wald_tests(coef, se, df=None):
     """Test statistics ``coef / se`` and their two-sided p-values (normal, or t on ``df``)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         zval = coef / se
-    pval = 2 * (stats.t.sf(np.abs(zval), df) if df is not None else stats.norm.sf(np.abs(zval)))
+    pval = 2 * (t_sf(np.abs(zval), df) if df is not None else norm_sf(np.abs(zval)))
     return zval, pval
 
 
@@ -207,9 +208,9 @@ def omnibus_test(coef, vcov, btt, df=None):
     except np.linalg.LinAlgError:
         qm = float("nan")
     if df is None:
-        return qm, (m, None), float(stats.chi2.sf(qm, m))
+        return qm, (m, None), float(chi2_sf(qm, m))
     qm /= m
-    return qm, (m, df), float(stats.f.sf(qm, m, df))
+    return qm, (m, df), float(f_sf(qm, m, df))
 
 
 INTERCEPT_NAME = "intrcpt"  # metafor's name for the intercept

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from sbrtmeta.stats.distributions import chi2_cdf, norm_sf, t_sf
 from sbrtmeta.stats.inference import KNHA_SCALED, check_effect_sizes, critical_value, knha_scale
 from sbrtmeta.stats.random_effects import fit_random_effects, fit_random_effects_batch
 
@@ -94,7 +94,7 @@ def refit_inference(estimate, se, df, level):
     with np.errstate(divide="ignore", invalid="ignore"):
         zval = estimate / se
     t = np.isfinite(df)
-    pval = np.where(t, 2 * stats.t.sf(np.abs(zval), np.where(t, df, 1.0)), 2 * stats.norm.sf(np.abs(zval)))
+    pval = np.where(t, 2 * t_sf(np.abs(zval), np.where(t, df, 1.0)), 2 * norm_sf(np.abs(zval)))
     crit = np.where(t, critical_value(level, np.where(t, df, 1.0)), critical_value(level))
     return zval, pval, estimate - crit * se, estimate + crit * se
 
@@ -365,7 +365,7 @@ def influence_diagnostics(
         # comparisons with NaN are False, which is what metafor's NA handling amounts to
         inf = (
             (np.abs(dffits) > 3 * np.sqrt(p / (k - p)))
-            | (stats.chi2.cdf(cook_d, df=p) > 0.5)
+            | (chi2_cdf(cook_d, df=p) > 0.5)
             | (hat > 3 * p / k)
             | (np.abs(dfbetas) > 1)
         )

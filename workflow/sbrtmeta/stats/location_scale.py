@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sbrtmeta.stats.distributions import chi2_sf
 from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
     Coefficients,
@@ -168,7 +168,7 @@ def location_scale_by_group(y, v, groups, tau2_method: str = "REML", level: floa
         alpha = J @ theta
         va = J @ np.diag(var_theta) @ J.T
         qs = float(alpha[1:] @ np.linalg.solve(va[1:, 1:], alpha[1:]))
-        qs_p = float(stats.chi2.sf(qs, G - 1))
+        qs_p = float(chi2_sf(qs, G - 1))
         se_alpha = np.sqrt(np.diag(va))
         ci_low, ci_high = np.exp(theta - crit * np.sqrt(var_theta)), np.exp(theta + crit * np.sqrt(var_theta))
     else:

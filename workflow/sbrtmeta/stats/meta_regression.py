@@ -39,8 +39,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
+from sbrtmeta.stats.distributions import chi2_sf
 from sbrtmeta.stats.inference import (
     INTERCEPT_NAME,
     KNHA_CI,
@@ -439,7 +440,7 @@ def _heterogeneity(fit: _WLS, fe: _WLS, tau2: float, tau2_method: str, k: int, p
     """Residual Q (metafor's QE) of the fixed-effects fit ``fe``, its p-value, I², H² and
     the standard error of τ² (None for FE), as ``rma.uni`` reports them."""
     q = max(0.0, fe.rss)
-    q_p = float(stats.chi2.sf(q, k - p))
+    q_p = float(chi2_sf(q, k - p))
     trP_fe = fe.trP()
     if tau2_method == "FE":
         i2 = max(0.0, 100.0 * (q - (k - p)) / q) if q > 0 else 0.0

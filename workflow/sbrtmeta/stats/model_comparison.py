@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from sbrtmeta.stats.distributions import chi2_sf
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -36,7 +37,7 @@ def likelihood_ratio_test(ll_full: float, ll_reduced: float, df: int) -> Likelih
     if int(df) < 1:
         raise ValueError(f"the full model must have more parameters than the reduced one (df = {df})")
     lrt = max(0.0, 2.0 * (float(ll_full) - float(ll_reduced)))
-    return LikelihoodRatioResult(float(ll_full), float(ll_reduced), lrt, int(df), float(stats.chi2.sf(lrt, int(df))))
+    return LikelihoodRatioResult(float(ll_full), float(ll_reduced), lrt, int(df), float(chi2_sf(lrt, int(df))))
 
 
 def gls_loglik(y, v, X, tau2, reml: bool) -> float:

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import stats
 
+from sbrtmeta.stats.distributions import chi2_sf
 from sbrtmeta.stats.inference import (
     LIKELIHOOD_TAU2,
     T_CI,
@@ -505,7 +505,7 @@ def _residual_q(blocks, y, v, X):
     if q_df == 0:
         return 0.0, q_df, 1.0
     q = float((1.0 / v * (y - X @ beta_fe) ** 2).sum())
-    return q, q_df, float(stats.chi2.sf(q, q_df))
+    return q, q_df, float(chi2_sf(q, q_df))
 
 
 def fit_multilevel(

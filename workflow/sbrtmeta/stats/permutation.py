@@ -36,8 +36,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from sbrtmeta.stats.distributions import chi2_sf, f_sf, norm_sf, t_sf
 from sbrtmeta.stats.inference import (
     CI_METHODS,
     KNHA_SCALED,
@@ -395,9 +395,9 @@ def permutation_test(
     df = None if ci_method == "z" else k - p
     m = len(btt)
     if df is None:
-        pz, qm_p = 2 * stats.norm.sf(np.abs(z_obs[0])), float(stats.chi2.sf(qm_obs[0], m))
+        pz, qm_p = 2 * norm_sf(np.abs(z_obs[0])), float(chi2_sf(qm_obs[0], m))
     else:
-        pz, qm_p = 2 * stats.t.sf(np.abs(z_obs[0]), df), float(stats.f.sf(qm_obs[0], m, df))
+        pz, qm_p = 2 * t_sf(np.abs(z_obs[0]), df), float(f_sf(qm_obs[0], m, df))
     return PermutationResult(
         coef_names=names,
         coef=b_obs[0],

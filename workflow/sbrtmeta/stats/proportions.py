@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sbrtmeta.stats.distributions import norm_sf, t_sf
 from sbrtmeta.stats.effect_sizes import (
     MEAN_MEASURES,
     boundary_studies,
@@ -192,17 +192,18 @@ class PooledProportion:
         c = float(forward_transform(cutoff, self.measure, self.n))
         if self.pi_df == "metafor":
             scale = np.sqrt(self.se**2 + self.tau2)
-            dist = stats.norm if self.df is None else stats.t(self.df)
+            df = self.df
         else:  # the prediction interval's se and df, as predict(pi.type = "t" | "riley", prob = )
             if self.pi_dfs is None or np.isnan(self.pi_dfs):
                 return (np.nan, np.nan, np.nan)
-            scale, dist = self.pi_se, stats.t(self.pi_dfs)
+            scale, df = self.pi_se, self.pi_dfs
         low, high = self.conf_int(back_transform=False)
         tiny = 1e-12 * max(1.0, abs(c))
         if scale <= tiny:  # zero width up to rounding (identical studies under Knapp-Hartung, where metafor
             # sets the scale factor to 0): a step at μ̂, and a μ̂ equal to the cutoff is not above it
             return tuple(float(mu - c > tiny) for mu in (self.estimate, low, high))
-        return tuple(float(dist.sf((c - mu) / scale)) for mu in (self.estimate, low, high))
+        tail = norm_sf if df is None else lambda z: t_sf(z, df)
+        return tuple(float(tail((c - mu) / scale)) for mu in (self.estimate, low, high))
 
     def _study_interval(self, level: float) -> tuple[float, float, float]:
         """A single study's estimate and interval as proportions."""

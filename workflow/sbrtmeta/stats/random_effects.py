@@ -33,8 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from sbrtmeta.stats.distributions import chi2_isf, chi2_ppf, chi2_sf
 from sbrtmeta.stats.generalized_q import generalized_q_parts, tau2_genqm
 from sbrtmeta.stats.inference import (
     KNHA_CI,
@@ -441,7 +441,7 @@ def _tau2(y, v, mask, k, method, mom0=None, strict=False, weights=None):
         return _solve(method, y, v, mask, k, start=_tau2(y, v, mask, k, "HE"), mom0=mom0, strict=strict)
     if method in _PM_ROOT or method == "PMM":
         # PMM: the median of χ²(k-1) as target, the median-unbiased Paule-Mandel estimator
-        target = stats.chi2.ppf(0.5, k - 1) if method == "PMM" else (k - 1).astype(float)
+        target = chi2_ppf(0.5, k - 1) if method == "PMM" else (k - 1).astype(float)
         start = _tau2(y, v, mask, k, "DL", mom0)
         return _solve("PM", y, v, mask, k, target=target, start=start, mom0=mom0, strict=strict)
     kk = np.maximum(k - 1, 1)
@@ -480,8 +480,8 @@ def _tau2_qprofile(y, v, mask, k, level, tau2, mom0):
     """Q-profile CI of τ² as ``confint.rma.uni`` (Viechtbauer 2007). As there, the
     search stops at ``max(100, 10 τ²)``: a bound beyond it is reported as that value."""
     alpha = 1.0 - level
-    crit_u = stats.chi2.isf(alpha / 2, k - 1)
-    crit_l = stats.chi2.ppf(alpha / 2, k - 1)
+    crit_u = chi2_isf(alpha / 2, k - 1)
+    crit_l = chi2_ppf(alpha / 2, k - 1)
     q0 = mom0.q
     lo = _solve("PM", y, v, mask, k, target=crit_u, mom0=mom0)
     hi = _solve("PM", y, v, mask, k, target=crit_l, mom0=mom0)
@@ -532,7 +532,7 @@ def _fit(y, v, mask, k, tau2_method, ci_method, level, strict=False, weights=Non
     pi_se, pi_dfs, pi_crit = _prediction(mom, se, tau2, k, ci_df, level, pi_df)
     q = fe.q
     with np.errstate(divide="ignore", invalid="ignore"):
-        q_p = np.where(k > 1, stats.chi2.sf(q, k - 1), np.nan)
+        q_p = np.where(k > 1, chi2_sf(q, k - 1), np.nan)
         if common:
             i2 = np.where((k > 1) & (q > 0), np.maximum(0.0, 100.0 * (q - (k - 1)) / q), 0.0)
             h2 = np.where(k > 1, q / (k - 1), 1.0)

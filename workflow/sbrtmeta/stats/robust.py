@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sbrtmeta.stats.distributions import f_sf
 from sbrtmeta.stats.inference import Coefficients, FixedEffects, check_level
 
 
@@ -179,5 +179,5 @@ def _htz(b, vcov, H, Gs, btt):
     delta = max((nu - q + 1) / nu, 0.0)
     df2 = nu - q + 1
     F = delta * Q / q
-    p = float(stats.f.sf(F, q, df2)) if df2 > 0 else float("nan")
+    p = float(f_sf(F, q, df2)) if df2 > 0 else float("nan")
     return max(0.0, F), (q, max(0.0, df2)), p

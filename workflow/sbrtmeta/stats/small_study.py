@@ -29,8 +29,8 @@ from functools import lru_cache
 from math import factorial
 
 import numpy as np
-from scipy import stats
 
+from sbrtmeta.stats.distributions import norm_cdf, norm_sf
 from sbrtmeta.stats.inference import INTERCEPT_NAME, REGRESSION_TAU2, check_effect_sizes, check_level
 from sbrtmeta.stats.meta_regression import MetaRegressionResult, estimate_regression_tau2, fit_meta_regression
 from sbrtmeta.stats.random_effects import RandomEffectsResult, fit_random_effects
@@ -150,7 +150,7 @@ def _kendall_normal_two_sided(tau: float, x: np.ndarray, y: np.ndarray) -> tuple
     with np.errstate(divide="ignore", invalid="ignore"):
         var_s = (v0 - vt - vu) / 18 + np.float64(v1) / (2 * n * (n - 1)) + np.float64(v2) / (9 * n * (n - 1) * (n - 2))
         z = np.float64(s) / np.sqrt(var_s)
-    return float(z), float(2 * min(stats.norm.cdf(z), stats.norm.sf(z)))
+    return float(z), float(2 * min(norm_cdf(z), norm_sf(z)))
 
 
 def ranktest(y, v, exact: bool = True) -> RankTestResult:
