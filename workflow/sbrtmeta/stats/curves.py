@@ -40,7 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.interpolate import BSpline
 
 from sbrtmeta.stats.block_model import BlockModelResult, fit_block_model, predict_block_model
 from sbrtmeta.stats.inference import Prediction
@@ -159,6 +158,8 @@ def _ns_basis(x, knots, boundary):
     """``splines::ns(x, knots = knots, Boundary.knots = boundary)`` (intercept = FALSE):
     cubic B-splines whose second derivative vanishes at the boundary knots, projected as
     ns does (QR of the constraint), linear beyond the boundary."""
+    from scipy.interpolate import BSpline  # here: a job fitting no spline skips scipy.interpolate's import
+
     lo, hi = boundary
     aknots = np.r_[[lo] * 4, knots, [hi] * 4]
     nb = aknots.size - 4

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from sbrtmeta.stats.block_model import BlockModelResult, fit_block_model, predict_block_model
 from sbrtmeta.stats.curves import TimeBasis, logit_rate_covariance
@@ -654,6 +653,8 @@ def alpha_beta_grid(low: float = ALPHA_BETA_GRID[0], high: float = ALPHA_BETA_GR
 def _bound(profile, grid, lls, i_max: int, step: int, target: float) -> tuple[float, bool]:
     """The interval's bound on one side of the maximum: the first grid point past the cutoff, then the root
     of the profile between it and its neighbour (on log α/β); the grid's end when never past it."""
+    from scipy import optimize  # here and in profile_alpha_beta: only the α/β profile uses it
+
     j = i_max
     while 0 <= j + step < grid.size and lls[j + step] >= target:
         j += step
@@ -687,6 +688,8 @@ def profile_alpha_beta(
     different designs are not comparable), which, with ``ci_method``, serves the fit at the estimate.
     ``fixed``: an α/β whose likelihood-ratio test against the estimate is wanted (e.g. the configured one).
     """
+    from scipy import optimize
+
     grid = alpha_beta_grid() if grid is None else np.sort(np.asarray(grid, dtype=float))
     events, n, b, x, yi, vi, study, arm, site_arr, sites, level = _data(
         events, n, bed_at(float(grid[0])), study, arm, site, scale, tau2_method, ci_method, level

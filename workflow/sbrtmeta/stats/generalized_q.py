@@ -27,7 +27,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy import integrate, optimize
 
 from sbrtmeta.stats.distributions import chi2_cdf
 
@@ -73,6 +72,8 @@ def weighted_chi2_cdf(x: float, lam) -> float:
     is nearly constant, it is written as ``sin φ cos(xu/2) - cos φ sin(xu/2)`` over ``uρ``
     and integrated as two Fourier integrals (QUADPACK's QAWF).
     """
+    from scipy import integrate  # here, not at the top: only GENQ and GENQM use it
+
     lam = np.asarray(lam, dtype=float)
     lam = lam[lam > 0]
     if x <= 0:
@@ -115,6 +116,8 @@ def weighted_chi2_cdf(x: float, lam) -> float:
 
 def tau2_genqm(y, v, a) -> float:
     """GENQM estimate of τ² (median-unbiased generalized Q with weights ``a``)."""
+    from scipy import optimize
+
     if len(y) < 2:
         return 0.0
     q, _, _ = generalized_q_parts(y, v, a)

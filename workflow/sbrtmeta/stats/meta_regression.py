@@ -39,7 +39,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
 from sbrtmeta.stats.distributions import chi2_sf
 from sbrtmeta.stats.inference import (
@@ -314,6 +313,8 @@ def _tau2_likelihood(y, v, X, reml: bool) -> float:
     """ML or REML estimate of τ² >= 0: the highest of the local maxima of the
     profiled likelihood (roots of the score where it falls through zero, or the
     boundary τ² = 0)."""
+    from scipy import optimize  # here, not at the top: a job fitting no ML/REML regression skips its import
+
     k, p = X.shape
     ols = _WLS(X, y, np.ones(k))
     hi = max(ols.rss / max(k - p, 1), float(np.mean(v)), 1e-8)
