@@ -36,13 +36,11 @@ lint: $(VENV)/.installed
 	$(BIN)/snakemake --lint
 	PYTHONPATH=workflow $(BIN)/lint-imports --no-cache
 
-# Two passes: the tests that run no Snakemake on one pytest-xdist worker per core, then the workflow tests in
-# one process, so that the session's shared runs (tests/conftest.py) are made once, not once per worker
-# (pytest-xdist's --dist loadgroup does not keep them together under pytest 9: its group suffix on the
-# node id is not applied).
+# One pass, one pytest-xdist worker per core. The session's complete Snakemake runs are made once for all the
+# workers (tests/session_runs.py): the controller starts them as the session starts, while the workers run the
+# tests that need no run (tests/conftest.py sorts the workflow tests last).
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not workflow" -n auto
-	$(BIN)/python -m pytest -m workflow
+	$(BIN)/python -m pytest -n auto
 
 # The inner loop: pyproject.toml's markers; tests/conftest.py refuses Snakemake in a test not marked workflow.
 test-fast: $(VENV)/.installed
