@@ -127,6 +127,7 @@ def _arms_table() -> pd.DataFrame:
 def test_step_profiles_every_dose_response_model():
     from sbrtmeta.analysis.alpha_beta import PROFILE_COLUMNS, bed_function
     from sbrtmeta.steps.alpha_beta_profile import alpha_beta_profile
+    from sbrtmeta.steps.alpha_beta_profile_figures import alpha_beta_profile_figures
 
     arms = _arms_table()
     assert np.allclose(bed_function(arms, "median_or_midpoint")(10.0), arms["bed10"], rtol=1e-12)
@@ -150,7 +151,8 @@ def test_step_profiles_every_dose_response_model():
     assert liver["p_fixed"] == pytest.approx(direct.p_fixed, rel=1e-9)
     for r in t.itertuples():
         assert (r.identifiable and r.note.find("not identifiable") < 0) or "not identifiable" in r.note
-    texts = " ".join(x.get_text() for x in out.figure.findobj(lambda o: hasattr(o, "get_text")))
+    figure = alpha_beta_profile_figures(out.table, out.points)  # (rule alpha_beta_profile_figures: the tables)
+    texts = " ".join(x.get_text() for x in figure.findobj(lambda o: hasattr(o, "get_text")))
     assert "Klement et al., Radiother Oncol 2017;123:218" in texts and "configured α/β = 10 Gy" in texts
 
 
@@ -180,9 +182,12 @@ def test_flat_profile_is_said_in_table_and_summary():
 
 def test_time_model_has_no_profile():
     from sbrtmeta.steps.alpha_beta_profile import alpha_beta_profile
+    from sbrtmeta.steps.alpha_beta_profile_figures import alpha_beta_profile_figures
 
     out = alpha_beta_profile(_arms_table(), dict(DOSE, time="model"))
     assert out.table.empty and out.points.empty
+    texts = [x.get_text() for x in alpha_beta_profile_figures(out.table, out.points, "model").texts]
+    assert any("with time: model it is not computed" in x.replace("\n", " ") for x in texts)
 
 
 def test_methods_name_the_profile_only_when_configured():

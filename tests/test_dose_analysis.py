@@ -172,9 +172,29 @@ def step_inputs():
     return outcomes, dose, config
 
 
-def test_dose_response_step_fits_the_arms_it_selects_and_draws_them(step_inputs):
+def _written_and_read_back(out, folder) -> dict:
+    """The step's tables as rule dose_response writes them and rule dose_response_figures reads them."""
+    from sbrtmeta.steps.runner import read_result, write_table
+
+    read = {}
+    for name in ("table", "arms", "left_out", "curves", "models"):
+        write_table(getattr(out, name), folder / f"{name}.csv")
+        read[name] = read_result(folder / f"{name}.csv")
+    return read
+
+
+def _png(figure, folder) -> bytes:
+    from sbrtmeta.plots.style import save_figures
+
+    return Path(save_figures([("figure", figure)], folder, ["png"], dpi=60)[0]).read_bytes()
+
+
+def test_dose_response_step_fits_the_arms_it_selects_and_the_figure_step_draws_them(step_inputs, tmp_path):
+    """The statistics (rule dose_response) and the drawing (rule dose_response_figures) are two jobs (issue 23
+    item 5): the figure drawn from the tables as written and read back is the one drawn from the step's own."""
     from sbrtmeta.analysis.dose_arms import select_dose_arms
-    from sbrtmeta.steps.dose_response import dose_response
+    from sbrtmeta.steps import dose_response_figures as figures
+    from sbrtmeta.steps.dose_response import CURVE_COLUMNS, MODEL_COLUMNS, dose_response
 
     outcomes, dose, config = step_inputs
     out = dose_response(outcomes, dose, config["inclusion"], config["pooling"]["histology"])
@@ -186,17 +206,32 @@ def test_dose_response_step_fits_the_arms_it_selects_and_draws_them(step_inputs)
     pd.testing.assert_frame_equal(out.left_out, left_out)
     assert list(out.arms["bed10"]) == list(arms["bed"]) and (out.arms["alpha_beta"] == dose["alpha_beta"]).all()
     assert list(out.table.columns) == list(TABLE_COLUMNS)
-    drawn = {a.get_gid() for ax in out.figure.axes for a in ax.collections + ax.lines}
-    assert {f"arms:{s}" for s in expected.tcp} <= drawn
-    footnote = next(t.get_text() for t in out.figure.texts if t.get_gid() == "footnote")
+    assert list(out.curves.columns) == list(CURVE_COLUMNS) and list(out.models.columns) == list(MODEL_COLUMNS)
+    assert list(out.models["site_key"]) == list(expected.models) == list(dict.fromkeys(out.curves["site_key"]))
+    assert figures.PER_SITE == PER_SITE
+    fig = figures.dose_response_figures(out.arms, out.table, out.curves, out.models, dose)
+    drawn = {a.get_gid() for ax in fig.axes for a in ax.collections + ax.lines}
+    assert {f"arms:{s}" for s in expected.tcp} | {f"curve:{s}" for s in expected.tcp} <= drawn
+    footnote = next(t.get_text() for t in fig.texts if t.get_gid() == "footnote").replace("\n", " ")
     assert f"α/β = {dose['alpha_beta']:g} Gy" in footnote
+    assert all(
+        f"{key}: {dose_model_text(model)}" in footnote.lower()[:1] + footnote[1:]
+        for key, model in expected.models.items()
+    )
+    read = _written_and_read_back(out, tmp_path)
+    again = figures.dose_response_figures(read["arms"], read["table"], read["curves"], read["models"], dose)
+    assert _png(again, tmp_path / "read") == _png(fig, tmp_path / "own")
 
 
-def test_dose_response_step_with_no_arm_says_why(step_inputs):
+def test_dose_response_step_with_no_arm_says_why(step_inputs, tmp_path):
     from sbrtmeta.steps.dose_response import dose_response
+    from sbrtmeta.steps.dose_response_figures import dose_response_figures
 
     outcomes, dose, config = step_inputs
-    out = dose_response(outcomes, dict(dose, timepoint_months=7), config["inclusion"])
+    seven = dict(dose, timepoint_months=7)
+    out = dose_response(outcomes, seven, config["inclusion"])
     assert out.table.empty and list(out.table.columns) == list(TABLE_COLUMNS)
-    assert out.arms.empty and len(out.left_out) > 0
-    assert any("no dose-response to fit" in t.get_text().replace("\n", " ") for t in out.figure.texts)
+    assert out.arms.empty and len(out.left_out) > 0 and out.curves.empty and out.models.empty
+    read = _written_and_read_back(out, tmp_path)
+    fig = dose_response_figures(read["arms"], read["table"], read["curves"], read["models"], seven)
+    assert any("no dose-response to fit" in t.get_text().replace("\n", " ") for t in fig.texts)

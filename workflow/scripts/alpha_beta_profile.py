@@ -1,7 +1,6 @@
-"""Snakemake script: the dose-response arms → the α/β profile tables and figure (in
-results/figures/alpha_beta_profile/) (:func:`sbrtmeta.steps.alpha_beta_profile.alpha_beta_profile`)."""
+"""Snakemake script: the dose-response arms → the α/β profile tables
+(:func:`sbrtmeta.steps.alpha_beta_profile.alpha_beta_profile`); rule alpha_beta_profile_figures draws them."""
 
-from sbrtmeta.plots.style import save_figures
 from sbrtmeta.steps.alpha_beta_profile import alpha_beta_profile
 from sbrtmeta.steps.runner import read_result, run_step, write_table
 
@@ -11,7 +10,6 @@ def main(log):
     out = alpha_beta_profile(read_result(sm.input.arms), sm.params.dose, log)
     write_table(out.table, sm.output.table)
     write_table(out.points, sm.output.points)
-    save_figures([("alpha_beta_profile", out.figure)], sm.output.figures, sm.params.formats, dpi=sm.params.dpi)
 
 
 run_step("alpha_beta_profile", snakemake.log[0], main)  # noqa: F821

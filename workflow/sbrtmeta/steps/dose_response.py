@@ -1,10 +1,14 @@
-"""The dose-response step: tidy outcomes in; the dose-response tables and the bubble plot out.
+"""The dose-response step: tidy outcomes in; the dose-response tables out.
 
-:func:`dose_response` selects the arms (:func:`sbrtmeta.analysis.dose_arms.select_dose_arms`),
-fits the per-site and across-site models (:func:`sbrtmeta.analysis.dose_response.analyse_dose_response`)
-and draws them (:func:`sbrtmeta.plots.bubble.draw_dose_response`). With no arm to fit it says
-so in every output rather than fail the workflow. ``workflow/scripts/dose_response.py`` only
-reads the outcomes, calls it and writes what it returns.
+:func:`dose_response` selects the arms (:func:`sbrtmeta.analysis.dose_arms.select_dose_arms`) and fits
+the per-site and across-site models (:func:`sbrtmeta.analysis.dose_response.analyse_dose_response`).
+Besides ``dose_response.csv`` and the arms it writes what only the figure reads: each per-site fit's
+curve with its bands over the BED10 grid (``dose_response_curves.csv``, :data:`CURVE_COLUMNS`) and what
+the figure's footnote says of that fit (``dose_response_models.csv``, :data:`MODEL_COLUMNS`); the
+dose_response_figures step (:mod:`sbrtmeta.steps.dose_response_figures`) draws the bubble plot from the
+tables alone. With no arm to fit it says so in the log and writes empty tables rather than fail the
+workflow. ``workflow/scripts/dose_response.py`` only reads the outcomes, calls it and writes what it
+returns.
 """
 
 from __future__ import annotations
@@ -13,60 +17,62 @@ import logging
 from dataclasses import dataclass
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sbrtmeta.analysis.dose_arms import select_dose_arms
+from sbrtmeta.analysis.dose_notes import no_arms_reason
 from sbrtmeta.analysis.dose_response import TABLE_COLUMNS, DoseAnalysis, analyse_dose_response
-from sbrtmeta.plots.bubble import draw_dose_response
-from sbrtmeta.plots.labels import DOSE_RULE_LABELS, dose_model_text
-from sbrtmeta.plots.style import message_figure
+
+# dose_response_curves.csv: per fitted site (site_key, the figure's label) the fitted LC over the BED10 grid,
+# its confidence and prediction bands (proportions) and their logit-scale values
+# (:func:`sbrtmeta.stats.dose_response.dose_curve`)
+CURVE_COLUMNS = (
+    "site_key",
+    "bed10",
+    "logit",
+    "se",
+    "lc",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "logit_ci_low",
+    "logit_ci_high",
+    "logit_pi_low",
+    "logit_pi_high",
+)
+# dose_response_models.csv: a row per per-site fit the figure draws (site_key; its site and histology name its
+# row of dose_response.csv), the fit as :func:`sbrtmeta.stats.dose_response.model_description` gives it
+MODEL_COLUMNS = (
+    "site_key",
+    "site",
+    "histology",
+    "multilevel",
+    "time_model",
+    "scale",
+    "site_moderator",
+    "ci_method",
+    "df",
+    "tau2_method",
+    "level",
+    "k",
+    "n_studies",
+    "n_arms",
+    "study_effect",
+    "struct",
+    "timepoint",
+)
 
 
 @dataclass(frozen=True)
 class DoseResponseOutputs:
-    """``dose_response.csv``, ``dose_response_arms.csv``, ``dose_response_left_out.csv`` and the figure."""
+    """``dose_response.csv``, ``dose_response_arms.csv``, ``dose_response_left_out.csv``,
+    ``dose_response_curves.csv`` and ``dose_response_models.csv``."""
 
     table: pd.DataFrame
     arms: pd.DataFrame
     left_out: pd.DataFrame
-    figure: Figure
-
-
-def bubble_arms(used: pd.DataFrame, fitted: set) -> pd.DataFrame:
-    """The arms the bubble plot draws: those of fitted sites (all arms, weight 1, if none was fitted)."""
-    plotted = used[used["site_key"].isin(fitted)]
-    if plotted.empty:  # nothing fitted: still show the arms
-        plotted = used.assign(weight=1.0)
-    return pd.DataFrame(
-        {
-            "site": plotted["site_key"],
-            "study": plotted["study_id"],
-            "bed10": plotted["bed10"],
-            "lc": plotted["events"] / plotted["n"],
-            "weight": plotted["weight"],
-        }
-    )
-
-
-def bubble_footnote(a: DoseAnalysis, used: pd.DataFrame, dose: dict) -> str:
-    """The model, the BED rule, converted arms and the sites not fitted, as one footnote."""
-    fitted = set(a.tcp)
-    conv = int(used.loc[used["site_key"].isin(fitted), "converted"].sum())
-    foot = ["; ".join(f"{key}: {dose_model_text(m)}" for key, m in a.models.items())] if a.models else []
-    foot.append(f"BED10 with α/β = {dose['alpha_beta']:g} Gy; one dose per arm: {DOSE_RULE_LABELS[dose['dose_rule']]}")
-    if dose.get("time", "timepoint") == "model":
-        t = float(dose["timepoint_months"])
-        foot.append(f"points: each arm's rates at the months printed; curves: the model at {t:g} months")
-    if conv:
-        t = float(dose["timepoint_months"])
-        foot.append(f"{conv} arm(s) converted to {t:g} months under a constant hazard, S(t) = S(t0)^(t/t0)")
-    not_fitted = a.table[a.table["note"].fillna("").str.startswith("not fitted")]
-    if len(not_fitted):
-        foot.append(
-            "not fitted (too few arms or a single dose; see dose_response.csv): "
-            + ", ".join(f"{s} ({h})" for s, h in zip(not_fitted["site"], not_fitted["histology"]))
-        )
-    return "; ".join(foot)
+    curves: pd.DataFrame
+    models: pd.DataFrame
 
 
 def _time_model(dose: dict, curves: dict | None) -> dict | None:
@@ -83,14 +89,24 @@ def _time_model(dose: dict, curves: dict | None) -> dict | None:
 
 
 def _nothing_to_fit(arms: pd.DataFrame, left_out: pd.DataFrame, dose: dict, log) -> DoseResponseOutputs:
-    t, tol = float(dose["timepoint_months"]), float(dose["tolerance_months"])
-    why = (
-        f"No arm has a dose, {dose['endpoint']} at {t:g} months (tolerance {tol:g}) and a sample size, so "
-        "there is no dose-response to fit. Widen dose_response.tolerance_months or set "
-        "convert_timepoint: true; dose_response_left_out.csv says why each arm was left out."
-    )
-    log.warning("%s", why)
-    return DoseResponseOutputs(pd.DataFrame(columns=list(TABLE_COLUMNS)), arms, left_out, message_figure(why))
+    log.warning("%s", no_arms_reason(dose))
+    return DoseResponseOutputs(pd.DataFrame(columns=list(TABLE_COLUMNS)), arms, left_out, *_figure_tables(None, arms))
+
+
+def _figure_tables(a: DoseAnalysis | None, used: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``dose_response_curves.csv`` and ``dose_response_models.csv`` of the analysis ``a`` (empty, with their
+    columns, when nothing was fitted)."""
+    if a is None or not a.models:
+        return pd.DataFrame(columns=list(CURVE_COLUMNS)), pd.DataFrame(columns=list(MODEL_COLUMNS))
+    curves = a.curves.rename(columns={"site": "site_key"}).reindex(columns=list(CURVE_COLUMNS))
+    keyed = used.drop_duplicates("site_key").set_index("site_key")
+    models = pd.DataFrame(
+        [
+            dict(site_key=key, site=keyed.at[key, "site"], histology=keyed.at[key, "histology"], **description)
+            for key, description in a.models.items()
+        ]
+    ).reindex(columns=list(MODEL_COLUMNS))
+    return curves, models
 
 
 def _log_fits(log, a: DoseAnalysis, used: pd.DataFrame, left_out: pd.DataFrame, dose: dict) -> None:
@@ -126,7 +142,7 @@ def dose_response(
     curves: dict | None = None,
     risk_of_bias: dict | None = None,
 ) -> DoseResponseOutputs:
-    """The dose-response tables and figure from the tidy ``outcomes``.
+    """The dose-response tables from the tidy ``outcomes``.
 
     ``dose`` is the ``dose_response`` config (``tau2_method``, ``ci_method``, bootstrap,
     ``time``, ...), ``inclusion`` the ``inclusion`` config and ``histology``
@@ -154,14 +170,5 @@ def dose_response(
         time_model=_time_model(dose, curves),
     )
     used = a.arms.assign(alpha_beta=float(dose["alpha_beta"])).rename(columns={"bed": "bed10"})
-    fig = draw_dose_response(
-        bubble_arms(used, set(a.tcp)),
-        a.curves if not a.curves.empty else None,
-        a.tcp or None,
-        footnote=bubble_footnote(a, used, dose),
-        timepoint_months=float(dose["timepoint_months"]),
-        endpoint=dose["endpoint"],
-        level=float(dose["level"]),
-    )
     _log_fits(log, a, used, left_out, dose)
-    return DoseResponseOutputs(a.table, used, left_out, fig)
+    return DoseResponseOutputs(a.table, used, left_out, *_figure_tables(a, used))
