@@ -80,8 +80,10 @@ NOT_AFTER_DOSE = {
     "sensitivity_figures",
     "gosh_shard",
     "gosh",
+    "gosh_figures",
     "multiverse_shard",
     "multiverse",
+    "multiverse_figures",
 }
 
 

@@ -11,6 +11,8 @@ from project_copy import copy_run, run_snakemake
 pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
 
 TARGETS = ("results/tables/gosh_studies.csv", "results/tables/multiverse.csv")
+# the drawing jobs, run once (with 3 shards): they read the tables only
+FIGURES = ("results/figures/gosh", "results/figures/specification_curve")
 TABLES = ("gosh_studies.csv", "multiverse.csv", "multiverse_summary.csv", "multiverse_choices.csv")
 
 
@@ -30,7 +32,8 @@ def runs(shipped_run, tmp_path_factory):
             },
         }
         (project / "extra.yaml").write_text(yaml.safe_dump(extra))
-        run = run_snakemake(project, "--cores", "2", *TARGETS, "--configfile", "config/config.yaml", "extra.yaml")
+        targets = TARGETS + (FIGURES if shards == 3 else ())
+        run = run_snakemake(project, "--cores", "2", *targets, "--configfile", "config/config.yaml", "extra.yaml")
         assert run.returncode == 0, run.stderr[-3000:]
         keep = root / f"shards{shards}"
         shutil.copytree(project / "results" / "tables", keep)
@@ -43,6 +46,7 @@ def test_tables_are_byte_identical_across_shard_counts(runs):
     root, out = runs
     one, three = out[1][0], out[3][0]
     assert "gosh_shard" in out[3][1] and "multiverse_shard" in out[3][1]
+    assert "gosh_figures" not in out[1][1] and "multiverse_figures" not in out[1][1]  # the tables need no drawing
     for name in TABLES:
         assert (one / name).read_bytes() == (three / name).read_bytes(), name
     cells = sorted(p.name for p in (one / "gosh").glob("*.csv"))
@@ -61,6 +65,7 @@ def test_outputs_say_what_was_fitted(runs):
     assert not studies[studies["cell"] == "lung_colorectal_OS_24m"]["sampled"].any()
     mv = pd.read_csv(tables / "multiverse.csv")
     assert mv["spec"].nunique() == 32 * 2 * (2 * 2 * 2 + 1)
+    assert "gosh_figures" in out[3][1] and "multiverse_figures" in out[3][1]  # redrawn from the new tables
     figures = sorted(p.name for p in (root / "figures3" / "specification_curve").glob("*.png"))
     assert "specification_curve_lung_colorectal_LC_24m.png" in figures
     assert len(list((root / "figures3" / "gosh").glob("*.png"))) == 6

@@ -176,6 +176,6 @@ def robustness_figures(wildcards):
     """The folders of GOSH plots and specification curves, of the analyses switched on."""
     on = config["robustness"]
     return [
-        *([rules.gosh.output.figures] if on["gosh"]["enabled"] else []),
-        *([rules.multiverse.output.figures] if on["multiverse"]["enabled"] else []),
+        *([rules.gosh_figures.output.figures] if on["gosh"]["enabled"] else []),
+        *([rules.multiverse_figures.output.figures] if on["multiverse"]["enabled"] else []),
     ]

@@ -1,12 +1,16 @@
 # Robustness at scale (issue 15): GOSH of every pooled cell with k >= 3 and the multiverse of
 # defensible choices. Each analysis is split into robustness.shards independent jobs (rules
 # gosh_shard and multiverse_shard, wildcard shard = 0, 1, ...) that a scheduler can spread,
-# and one gather job (rules gosh and multiverse) that writes the tables and figures. The
-# tables are the same bytes whatever the number of shards.
+# one gather job (rules gosh and multiverse) that writes the tables, and one drawing job (rules
+# gosh_figures and multiverse_figures) that draws the figures from those tables only, so a
+# figures.* change reruns the drawing and rewrites no table. The tables are the same bytes
+# whatever the number of shards.
 
 ROBUSTNESS = config["robustness"]
 ROBUSTNESS_SHARDS = list(range(ROBUSTNESS["shards"]))
 ROBUSTNESS_RESOURCES = dict(runtime=ROBUSTNESS["runtime_minutes"], mem_mb=ROBUSTNESS["mem_mb"])
+# what the GOSH fits depend on (robustness.gosh.highlight only chooses the plots' panels)
+GOSH_FITS = {key: ROBUSTNESS["gosh"][key] for key in ("exhaustive_max", "samples")}
 
 
 rule gosh_shard:
@@ -29,7 +33,7 @@ rule gosh_shard:
         **ROBUSTNESS_RESOURCES,
     params:
         pooling=config["pooling"],
-        gosh=ROBUSTNESS["gosh"],
+        gosh=GOSH_FITS,
         seed=ROBUSTNESS["seed"],
         shards=ROBUSTNESS["shards"],
     script:
@@ -37,7 +41,7 @@ rule gosh_shard:
 
 
 rule gosh:
-    """GOSH tables per cell, the per-study shifts, and a GOSH plot per cell (gathers the shards)."""
+    """GOSH tables per cell and the per-study shifts (gathers the shards)."""
     input:
         parts=expand("results/robustness/gosh/part_{shard}.csv", shard=ROBUSTNESS_SHARDS),
         studies="results/tables/pooled_studies.csv",
@@ -45,13 +49,6 @@ rule gosh:
     output:
         tables=directory("results/tables/gosh"),
         studies="results/tables/gosh_studies.csv",
-        figures=report(
-            directory("results/figures/gosh"),
-            patterns=[f"gosh_{{cell}}.{report_format()}"],
-            caption="../report/gosh.rst",
-            category="GOSH plots",
-            labels={"cell": "{cell}"},
-        ),
     log:
         "results/logs/gosh.log",
     benchmark:
@@ -63,11 +60,40 @@ rule gosh:
         **ROBUSTNESS_RESOURCES,
     params:
         pooling=config["pooling"],
-        gosh=ROBUSTNESS["gosh"],
+        gosh=GOSH_FITS,
+    script:
+        "../scripts/gosh.py"
+
+
+rule gosh_figures:
+    """A GOSH plot per cell, drawn from the GOSH tables."""
+    input:
+        tables=rules.gosh.output.tables,
+        studies=rules.gosh.output.studies,
+        code=code_of("../scripts/gosh_figures.py"),
+    output:
+        figures=report(
+            directory("results/figures/gosh"),
+            patterns=[f"gosh_{{cell}}.{report_format()}"],
+            caption="../report/gosh.rst",
+            category="GOSH plots",
+            labels={"cell": "{cell}"},
+        ),
+    log:
+        "results/logs/gosh_figures.log",
+    benchmark:
+        "results/benchmarks/gosh_figures.tsv"
+    conda:
+        "../envs/sbrtmeta.yaml"
+    threads: 1
+    resources:
+        **ROBUSTNESS_RESOURCES,
+    params:
+        highlight=ROBUSTNESS["gosh"]["highlight"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:
-        "../scripts/gosh.py"
+        "../scripts/gosh_figures.py"
 
 
 rule multiverse_shard:
@@ -84,7 +110,7 @@ rule multiverse_shard:
         "results/benchmarks/multiverse_shard/{shard}.tsv"
     wildcard_constraints:
         shard=r"\d+",
-    priority: 2  # the longest chain (shards, then the gather's figures): start it first
+    priority: 2  # the longest chain (shards, gather, then the specification curves): start it first
     conda:
         "../envs/sbrtmeta.yaml"
     threads: 1
@@ -101,7 +127,7 @@ rule multiverse_shard:
 
 
 rule multiverse:
-    """multiverse.csv, its summary against the main analysis, and a specification curve per pooled cell."""
+    """multiverse.csv and its summaries against the main analysis (gathers the shards)."""
     input:
         parts=expand("results/robustness/multiverse/part_{shard}.csv", shard=ROBUSTNESS_SHARDS),
         pooled="results/tables/pooled.csv",
@@ -110,6 +136,29 @@ rule multiverse:
         table="results/tables/multiverse.csv",
         summary="results/tables/multiverse_summary.csv",
         choices="results/tables/multiverse_choices.csv",
+    log:
+        "results/logs/multiverse.log",
+    benchmark:
+        "results/benchmarks/multiverse.tsv"
+    priority: 2  # the longest chain (shards, gather, then the specification curves): start it first
+    conda:
+        "../envs/sbrtmeta.yaml"
+    threads: 1
+    resources:
+        **ROBUSTNESS_RESOURCES,
+    params:
+        margin=ROBUSTNESS["multiverse"]["equivalence_margin"],
+    script:
+        "../scripts/multiverse.py"
+
+
+rule multiverse_figures:
+    """A specification curve per pooled cell of two or more studies, drawn from the multiverse tables."""
+    input:
+        table=rules.multiverse.output.table,
+        summary=rules.multiverse.output.summary,
+        code=code_of("../scripts/multiverse_figures.py"),
+    output:
         figures=report(
             directory("results/figures/specification_curve"),
             patterns=[f"specification_curve_{{cell}}.{report_format()}"],
@@ -118,18 +167,17 @@ rule multiverse:
             labels={"cell": "{cell}"},
         ),
     log:
-        "results/logs/multiverse.log",
+        "results/logs/multiverse_figures.log",
     benchmark:
-        "results/benchmarks/multiverse.tsv"
-    priority: 2  # the longest chain (shards, then the gather's figures): start it first
+        "results/benchmarks/multiverse_figures.tsv"
+    priority: 2  # the longest chain (shards, gather, then the specification curves): start it first
     conda:
         "../envs/sbrtmeta.yaml"
     threads: 1
     resources:
         **ROBUSTNESS_RESOURCES,
     params:
-        margin=ROBUSTNESS["multiverse"]["equivalence_margin"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:
-        "../scripts/multiverse.py"
+        "../scripts/multiverse_figures.py"
