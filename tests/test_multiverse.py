@@ -123,39 +123,5 @@ def test_shards_give_the_same_bytes(tidy, monkeypatch):
         assert _csv(pd.concat(parts, ignore_index=True)) == _csv(whole)
 
 
-def test_summary_counts_the_specifications_within_the_margin():
-    place = dict(site="lung", histology="colorectal", endpoint="LC", timepoint_months=24.0)
-    table = pd.DataFrame(
-        [
-            dict(
-                spec=i,
-                **{c: "a" for c in design.CHOICES},
-                **place,
-                k=3,
-                n_total=90,
-                estimate=e,
-                ci_low=e - 0.1,
-                ci_high=e + 0.1,
-                tau2=0.1,
-                i2=10.0,
-                note="",
-            )
-            for i, e in enumerate([0.80, 0.84, 0.86, 0.95])
-        ]
-    )
-    table.loc[[2, 3], "transform"] = "b"  # transform b: mean 0.905, a: 0.82
-    pooled = pd.DataFrame([dict(**place, k=3, estimate=0.85)])
-    got = mv.gather_multiverse([table.iloc[:2], table.iloc[2:]], pooled, 0.05)
-    r = got.summary.iloc[0]
-    assert (r.specs, r.specs_within) == (4, 3)  # 0.80, 0.84, 0.86 within ±0.05 of 0.85; 0.95 not
-    assert r.share_within == 0.75
-    assert r.most_influential_choice == "transform"
-    assert r.influential_range == pytest.approx(0.905 - 0.82)
-    text = "\n".join(multiverse_lines(got.summary))
-    assert "75% of the specification estimates" in text and "transform in 1 of 1 cells" in text
-    with pytest.raises(ValueError, match="specification order"):
-        mv.gather_multiverse([table.iloc[2:], table.iloc[:2]], pooled, 0.05)
-
-
 def test_the_summary_says_when_the_multiverse_is_off():
     assert "switched off" in "\n".join(multiverse_lines(None))

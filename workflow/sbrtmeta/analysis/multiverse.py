@@ -19,7 +19,9 @@ analysis reproduces ``pooled.csv``. Specifications are the full factorial (GLMM
 combinations kept once, with PLO) in a fixed order, or a seeded sample of it; they are
 fitted in blocks of :data:`BLOCK` (within a block, one batch per transform, τ² estimator and CI
 method), and shard s of S takes blocks [⌊sB/S⌋, ⌊(s+1)B/S⌋),
-so the gathered table is the same bytes whatever the number of shards.
+so the gathered table is the same bytes whatever the number of shards. The gather and its
+summaries are :mod:`sbrtmeta.analysis.multiverse_summary` (no statistics imported: the gather job
+reads and summarises tables).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from sbrtmeta.analysis.multiverse_design import (
     outer_levels,
     specification_count,
 )
+from sbrtmeta.analysis.multiverse_summary import COLUMNS, RESULT_COLUMNS
 from sbrtmeta.analysis.pooling import _histology_groups
-from sbrtmeta.data.cells import CELL, TARGET_CELL, cell_place, same_cell
+from sbrtmeta.data.cells import CELL, TARGET_CELL, cell_place
 from sbrtmeta.data.inclusion import apply_inclusion
 from sbrtmeta.stats.effect_sizes import inverse_transform, proportion_effect_sizes
 from sbrtmeta.stats.glmm import fit_glmm_logit
@@ -46,8 +49,6 @@ from sbrtmeta.stats.inference import critical_value
 from sbrtmeta.stats.random_effects import fit_random_effects_batch
 
 BLOCK = 400  # specifications fitted together (one batch per transform × τ² × CI method)
-RESULT_COLUMNS = ("k", "n_total", "estimate", "ci_low", "ci_high", "tau2", "i2", "note")
-COLUMNS = ("spec", *CHOICES, *CELL, *RESULT_COLUMNS)
 
 
 def _unrank(index: np.ndarray, outer: list[list], block: list[tuple]) -> pd.DataFrame:
@@ -250,108 +251,3 @@ def multiverse_shard(
     ]
     parts = [p for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(COLUMNS))
-
-
-SUMMARY_COLUMNS = (
-    *CELL,
-    "k_main",
-    "main_estimate",
-    "margin",
-    "total_specs",
-    "specs",
-    "specs_within",
-    "share_within",
-    "min_estimate",
-    "median_estimate",
-    "max_estimate",
-    "most_influential_choice",
-    "influential_range",
-    "influential_levels",
-)
-CHOICE_COLUMNS = (*CELL, "choice", "level", "specs", "mean_estimate", "median_estimate")
-
-
-def _level_means(rows: pd.DataFrame) -> list[dict]:
-    out = []
-    for choice in CHOICES:
-        for level, got in rows.groupby(choice, sort=True):
-            est = got["estimate"].to_numpy(dtype=float)
-            out.append(
-                dict(
-                    choice=choice,
-                    level=str(level),
-                    specs=len(got),
-                    mean_estimate=float(np.mean(est)),
-                    median_estimate=float(np.median(est)),
-                )
-            )
-    return out
-
-
-def _most_influential(levels: list[dict]) -> tuple[str, float, str]:
-    """The choice whose levels' mean estimates lie furthest apart (choices with one level left
-    out); ``"none"`` when no choice moves the mean by more than rounding (1e-9)."""
-    best = ("none", 0.0, "")
-    for choice in CHOICES:
-        means = [d for d in levels if d["choice"] == choice]
-        if len(means) < 2:
-            continue
-        spread = max(d["mean_estimate"] for d in means) - min(d["mean_estimate"] for d in means)
-        if spread > max(best[1], 1e-9):
-            text = "; ".join(f"{d['level']}: {100 * d['mean_estimate']:.1f}%" for d in means)
-            best = (choice, float(spread), text)
-    return best
-
-
-@dataclass(frozen=True)
-class MultiverseTables:
-    """``multiverse.csv`` (every specification × cell), ``multiverse_summary.csv`` (per cell of
-    the main analysis) and ``multiverse_choices.csv`` (per cell, choice and level)."""
-
-    table: pd.DataFrame
-    summary: pd.DataFrame
-    choices: pd.DataFrame
-
-
-def gather_multiverse(parts: list[pd.DataFrame], pooled: pd.DataFrame, margin: float) -> MultiverseTables:
-    """Join the shards' parts (in shard order: specification order) and summarise, per cell of
-    ``pooled.csv``, the share of specifications whose estimate is within ``margin`` (a
-    proportion) of the main analysis's and the choice that moves the estimate most."""
-    parts = [p for p in parts if len(p)]
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(COLUMNS))
-    if len(table) and np.any(np.diff(table["spec"].to_numpy()) < 0):
-        raise ValueError("multiverse parts are not in specification order (a shard is missing or misplaced)")
-    summary, choices = [], []
-    for r in pooled.itertuples():
-        rows = table[same_cell(table, r)]
-        rows = rows[np.isfinite(rows["estimate"].to_numpy(dtype=float))]
-        place = {c: getattr(r, c) for c in CELL}
-        place["timepoint_months"] = float(place["timepoint_months"])
-        est = rows["estimate"].to_numpy(dtype=float)
-        within = np.abs(est - r.estimate) <= margin + 1e-12
-        levels = _level_means(rows) if len(rows) else []
-        choice, spread, text = _most_influential(levels)
-        summary.append(
-            dict(
-                **place,
-                k_main=int(r.k),
-                main_estimate=float(r.estimate),
-                margin=float(margin),
-                total_specs=int(table["spec"].nunique()),
-                specs=len(rows),
-                specs_within=int(within.sum()),
-                share_within=float(within.mean()) if len(rows) else np.nan,
-                min_estimate=float(est.min()) if len(rows) else np.nan,
-                median_estimate=float(np.median(est)) if len(rows) else np.nan,
-                max_estimate=float(est.max()) if len(rows) else np.nan,
-                most_influential_choice=choice,
-                influential_range=spread,
-                influential_levels=text,
-            )
-        )
-        choices += [{**place, **d} for d in levels]
-    return MultiverseTables(
-        table,
-        pd.DataFrame(summary, columns=list(SUMMARY_COLUMNS)),
-        pd.DataFrame(choices, columns=list(CHOICE_COLUMNS)),
-    )

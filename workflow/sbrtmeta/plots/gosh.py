@@ -57,6 +57,8 @@ def draw_gosh(table: pd.DataFrame, shifts: pd.DataFrame, highlight: list[str] | 
         )
         axes = fig.subplots(rows, COLUMNS, sharex=True, sharey=True, squeeze=False, gridspec_kw=layout).ravel()
         ax = axes[0]
+        ax.set_xlim(*xlim)  # once, for every panel (shared), before the points: no autoscaling per scatter
+        ax.set_ylim(*ylim)
         size = 2 if len(table) > 500 else 9
         if len(table) > 500:
             ax.hexbin(x, y, gridsize=30, bins="log", cmap="Blues", mincnt=1, extent=(*xlim, *ylim), linewidths=0.2)
@@ -74,10 +76,7 @@ def draw_gosh(table: pd.DataFrame, shifts: pd.DataFrame, highlight: list[str] | 
         for ax in axes[n_panels:]:
             ax.set_visible(False)
         for i, ax in enumerate(axes[:n_panels]):
-            ax.tick_params(labelbottom=i + COLUMNS >= n_panels)  # the lowest panel of each column
-            ax.set_xlim(*xlim)
-            ax.set_ylim(*ylim)
-            ax.tick_params(labelsize=SMALL_FONT_SIZE)
+            ax.tick_params(labelbottom=i + COLUMNS >= n_panels, labelsize=SMALL_FONT_SIZE)  # lowest panel of a column
         how = "random sample of" if first.sampled else "all"
         fig.suptitle(
             f"{labels.site_title(first.site, first.histology)}: GOSH, k = {first.k}, {how} "

@@ -17,6 +17,8 @@ and no pattern finer than a column is drawn (no moiré).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -39,7 +41,7 @@ def _choice_rows(rows: pd.DataFrame, choices: list[str]) -> list[tuple[str, str]
     are not choices, the GLMM's own τ², left out)."""
     out = []
     for choice in choices:
-        levels = sorted({str(v) for v in rows[choice]} - NOT_A_LEVEL.get(choice, set()))
+        levels = sorted(set(rows[choice].astype(str).unique()) - NOT_A_LEVEL.get(choice, set()))
         if len(levels) > 1:
             out += [(choice, level) for level in levels]
     return out
@@ -57,8 +59,9 @@ def indicator_matrix(rows: pd.DataFrame, marks: list[tuple[str, str]]) -> np.nda
     each sorted specification's share of its block with that level, then averaged over at most
     :data:`MAX_COLUMNS` equal bins."""
     grid = np.zeros((len(marks), len(rows)))
+    text = {choice: rows[choice].astype(str).to_numpy() for choice in dict(marks)}
     for i, (choice, level) in enumerate(marks):
-        grid[i] = (rows[choice].astype(str) == level).to_numpy(dtype=float)
+        grid[i] = text[choice] == level
     block = _blocks(rows)
     counts = np.bincount(block)
     for i in range(len(marks)):
@@ -74,7 +77,8 @@ def draw_specification_curve(rows: pd.DataFrame, summary, choices: list[str]) ->
     """The specification curve of one cell: ``rows`` of ``multiverse.csv``, ``summary`` its row
     of ``multiverse_summary.csv``, ``choices`` the choice columns in panel order."""
     rows = rows[np.isfinite(rows["estimate"].to_numpy(dtype=float))]
-    rows = rows.assign(_level=rows[choices].astype(str).agg("|".join, axis=1))
+    text = {c: rows[c].astype(str) for c in choices}
+    rows = rows.assign(_level=functools.reduce(lambda a, b: a + "|" + b, text.values()))
     rows = rows.sort_values(["estimate", "ci_low", "ci_high", "_level", "spec"], kind="mergesort")
     rows = rows.reset_index(drop=True)
     marks = _choice_rows(rows, choices)

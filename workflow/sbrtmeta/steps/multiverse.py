@@ -1,5 +1,5 @@
 """The multiverse gather step: the shards' specifications joined into ``multiverse.csv`` and
-summarised against the main analysis (:mod:`sbrtmeta.analysis.multiverse`). The specification
+summarised against the main analysis (:mod:`sbrtmeta.analysis.multiverse_summary`). The specification
 curves are drawn from these tables by the multiverse_figures step
 (:mod:`sbrtmeta.steps.multiverse_figures`)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sbrtmeta.analysis.multiverse import MultiverseTables, gather_multiverse
+from sbrtmeta.analysis.multiverse_summary import MultiverseTables, gather_multiverse
 
 
 def multiverse(parts: list[pd.DataFrame], pooled: pd.DataFrame, margin: float) -> MultiverseTables:
