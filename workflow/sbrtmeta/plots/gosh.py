@@ -27,10 +27,14 @@ def _thin(n: int) -> np.ndarray:
     return np.arange(n) if n <= MAX_POINTS else np.linspace(0, n - 1, MAX_POINTS).round().astype(int)
 
 
-def _limits(values: np.ndarray, floor: float, ceiling: float) -> tuple[float, float]:
+def _limits(values: np.ndarray, floor: float, ceiling: float, min_span: float = 0.0) -> tuple[float, float]:
+    """The values' range padded by 5 % or 0.5 (at least ``min_span`` wide), inside ``floor``-``ceiling``."""
     lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
-    pad = max((hi - lo) * 0.05, 0.5)
-    return max(floor, lo - pad), min(ceiling, hi + pad)
+    pad = max((hi - lo) * 0.05, 0.5, (min_span - (hi - lo)) / 2)
+    lo, hi = max(floor, lo - pad), min(ceiling, hi + pad)
+    if hi - lo < min_span:  # cut at one end: widen at the other
+        lo, hi = (lo, min(ceiling, lo + min_span)) if lo == floor else (max(floor, hi - min_span), hi)
+    return lo, hi
 
 
 def draw_gosh(table: pd.DataFrame, shifts: pd.DataFrame, highlight: list[str] | None = None) -> Figure:
@@ -42,7 +46,8 @@ def draw_gosh(table: pd.DataFrame, shifts: pd.DataFrame, highlight: list[str] | 
     rows = -(-n_panels // COLUMNS)
     x = 100 * table["rate"].to_numpy(dtype=float)
     y = table["i2"].to_numpy(dtype=float)
-    xlim, ylim = _limits(x, 0, 100), _limits(y, -3, 103)  # I² = 0 marks stay visible
+    # I² = 0 marks stay visible; I² spans at least 20 points (all subsets at 0: 0-17, no negative ticks)
+    xlim, ylim = _limits(x, 0, 100), _limits(y, -3, 103, min_span=20)
     with figure_style():
         height = 0.95 + PANEL_HEIGHT_IN * rows
         fig = Figure(figsize=(FIGURE_WIDTH_IN, height))
