@@ -82,6 +82,7 @@ rule all:
         rules.flow_diagram.output,
         leave_one_out_figures,
         rules.risk_of_bias.output,
+        rules.risk_of_bias_figures.output,
         rules.certainty.output,
         rules.gosh.output if ROBUSTNESS["gosh"]["enabled"] else [],
         rules.gosh_figures.output if ROBUSTNESS["gosh"]["enabled"] else [],

@@ -467,7 +467,7 @@ def test_example_config_shows_every_judgement_level(example_run):
     assert rob.set_index("study_id").loc["ex-03", "overall"] == "not assessed"
     for name in ("methods.md", "prisma_checklist.md"):
         assert (example_run / "results/report" / name).stat().st_size > 1000
-    assert (example_run / "results/figures/risk_of_bias_traffic_light.png").exists()
+    assert (example_run / "results/figures/risk_of_bias/risk_of_bias_traffic_light.png").exists()
 
 
 @pytest.mark.workflow
@@ -655,7 +655,7 @@ def test_the_shipped_result():
     )
     included, excluded = apply_inclusion(tidy, inc)
     t = pool(included, excluded, PoolingOptions.from_config(validated(CONFIG)), inc["sites"], inc["endpoints"])
-    rob, _ = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
+    rob = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
     sof = c.summary_of_findings(
         t.pooled,
         t.studies,

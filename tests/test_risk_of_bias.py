@@ -327,7 +327,7 @@ def test_the_forest_steps_item_6_column_is_judged_against_each_plots_time_point(
 
     config, tidy, included, t = _shipped()
     data = config["data"]
-    rob, _ = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
+    rob = risk_of_bias(tidy, dict(data["risk_of_bias"], path=str(ROOT / data["risk_of_bias"]["path"])))
     assert rob.set_index("study_id").loc["crc2014-99", "appropriate_follow_up"] == "1"
     options = dict(sort="year", max_studies=100, risk_of_bias_items=True)
     figures = dict(forest_plots(t.pooled, t.studies, included, rob, t.subgroups, ["LC"], options, 0.95))

@@ -1,5 +1,5 @@
 # Risk of bias and certainty (issue 14). One job checks the risk-of-bias sheet against the
-# data's studies and draws its two figures; one job rates the certainty of every pooled result
+# data's studies, one draws its two figures from the table; one job rates the certainty of every pooled result
 # (GRADE) and writes the methods text and the PRISMA checklist from the config used. Each
 # rule's params hold only what it reads, so a GRADE threshold or override reruns only
 # `certainty` and the report.
@@ -16,22 +16,13 @@ if "robustness" in METHODS_CONFIG:
 
 
 rule risk_of_bias:
-    """The risk-of-bias sheet checked against the studies; every study's judgements; traffic-light and summary plots."""
+    """The risk-of-bias sheet checked against the studies; every study's judgements."""
     input:
         outcomes="results/clean/outcomes.csv",
         sheet=ROB_SHEET,
         code=code_of("../scripts/risk_of_bias.py"),
     output:
         table="results/tables/risk_of_bias.csv",
-        figures=reported(
-            [
-                f"results/figures/risk_of_bias_{kind}.{ext}"
-                for kind in ("traffic_light", "summary")
-                for ext in config["figures"]["formats"]
-            ],
-            "../report/risk_of_bias.rst",
-            "Risk of bias",
-        ),
     log:
         "results/logs/risk_of_bias.log",
     benchmark:
@@ -40,11 +31,35 @@ rule risk_of_bias:
         "../envs/sbrtmeta.yaml"
     params:
         setting=ROB,
+    script:
+        "../scripts/risk_of_bias.py"
+
+
+rule risk_of_bias_figures:
+    """The traffic-light and summary plots of the risk-of-bias table."""
+    input:
+        table=rules.risk_of_bias.output.table,
+        code=code_of("../scripts/risk_of_bias_figures.py"),
+    output:
+        folder=report(
+            directory("results/figures/risk_of_bias"),
+            patterns=[f"risk_of_bias_{{kind}}.{report_format()}"],
+            caption="../report/risk_of_bias.rst",
+            category="Risk of bias",
+            labels={"figure": "{kind}"},
+        ),
+    log:
+        "results/logs/risk_of_bias_figures.log",
+    benchmark:
+        "results/benchmarks/risk_of_bias_figures.tsv"
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
         max_studies=config["figures"]["risk_of_bias"]["max_studies"],
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:
-        "../scripts/risk_of_bias.py"
+        "../scripts/risk_of_bias_figures.py"
 
 
 rule certainty:

@@ -24,7 +24,7 @@ rule report_summary:
         heterogeneity_by_site=rules.sensitivity_tests.output.heterogeneity,
         figures=all_figures,
         dose_figures=rules.dose_response_figures.output.figures,
-        rob_figures=rules.risk_of_bias.output.figures,
+        rob_figures=rules.risk_of_bias_figures.output.folder,
         weighted_rob_figures=rules.certainty.output.figures,
         gosh=rules.gosh.output.studies if ROBUSTNESS["gosh"]["enabled"] else [],
         multiverse=rules.multiverse.output.summary if ROBUSTNESS["multiverse"]["enabled"] else [],

@@ -103,6 +103,8 @@ TOOLS = {
         {"yes": "low", "unclear": "some concerns", "no": "high", "not applicable": "not applicable"},
     ),
 }
+# The tool of a run without a risk-of-bias sheet (every study not assessed).
+DEFAULT_TOOL = "MINORS"
 # What the traffic lights draw for the two judgements that are no judgement.
 UNJUDGED_LEVELS = {NOT_REPORTED: NOT_REPORTED, NOT_ASSESSED: NOT_ASSESSED}
 TEXT_COLUMNS = ("source", "note")

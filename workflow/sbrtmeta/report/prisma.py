@@ -111,7 +111,7 @@ ITEMS = (
         "Results",
         "18",
         "Risk of bias in studies",
-        "results/tables/risk_of_bias.csv; results/figures/risk_of_bias_traffic_light and _summary; forest plots",
+        "results/tables/risk_of_bias.csv; results/figures/risk_of_bias/ (traffic light, summary); forest plots",
     ),
     ("Results", "19", "Results of individual studies", "results/tables/pooled_studies.csv; results/figures/forest/"),
     (

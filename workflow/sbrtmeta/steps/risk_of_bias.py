@@ -1,24 +1,20 @@
-"""The risk-of-bias step: the sheet checked against the data's studies, the table of every
-study's judgements (``results/tables/risk_of_bias.csv``, "not assessed" for a study without
-a row) and the traffic-light and summary plots."""
+"""The risk-of-bias step: the sheet checked against the data's studies and the table of every
+study's judgements (``results/tables/risk_of_bias.csv``, "not assessed" for a study without a row);
+rule ``risk_of_bias_figures`` draws it (:mod:`sbrtmeta.steps.risk_of_bias_figures`; no matplotlib here)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from sbrtmeta.data.minors import with_totals
-from sbrtmeta.data.risk_of_bias import read_risk_of_bias, risk_of_bias_table
-from sbrtmeta.plots.risk_of_bias import risk_of_bias_figures
-
-DEFAULT_TOOL = "MINORS"
+from sbrtmeta.data.risk_of_bias import DEFAULT_TOOL, read_risk_of_bias, risk_of_bias_table
 
 
-def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None, max_studies: int | None = None):
-    """``(table, figures)`` for ``outcomes`` (results/clean/outcomes.csv) and config
-    ``data.risk_of_bias`` (``setting``: path, tool, worksheet, overall_from_total; None: no sheet). A
-    MINORS table gains the items scored, the total out of 16 and the basis of each overall judgement
-    (:func:`sbrtmeta.data.minors.with_totals`). ``max_studies``: figures.risk_of_bias.max_studies, the
-    most studies the traffic light draws."""
+def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None) -> pd.DataFrame:
+    """``risk_of_bias.csv`` for ``outcomes`` (results/clean/outcomes.csv) and config ``data.risk_of_bias``
+    (``setting``: path, tool, worksheet, overall_from_total; None: no sheet). A MINORS table gains the items
+    scored, the total out of 16 and the basis of each overall judgement
+    (:func:`sbrtmeta.data.minors.with_totals`)."""
     tool = (setting or {}).get("tool", DEFAULT_TOOL)
     sheet, path = None, None
     if setting:
@@ -35,4 +31,4 @@ def risk_of_bias(outcomes: pd.DataFrame, setting: dict | None, log=None, max_stu
             int(table["assessed"].sum()),
             ", ".join(f"{k} {v}" for k, v in counts.items()),
         )
-    return table, risk_of_bias_figures(table, tool, max_studies)
+    return table
