@@ -84,6 +84,7 @@ rule all:
         rules.risk_of_bias.output,
         rules.risk_of_bias_figures.output,
         rules.certainty.output,
+        rules.certainty_figures.output,
         rules.gosh.output if ROBUSTNESS["gosh"]["enabled"] else [],
         rules.gosh_figures.output if ROBUSTNESS["gosh"]["enabled"] else [],
         rules.multiverse.output if ROBUSTNESS["multiverse"]["enabled"] else [],

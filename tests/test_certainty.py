@@ -637,6 +637,33 @@ def test_weighted_risk_of_bias_per_pooled_result():
     assert len(empty) == 0 and not weighted_summary(empty, "rule design", []).axes[0].patches
 
 
+def test_the_weighted_table_is_what_certainty_figures_draws(tmp_path):
+    """Issue 23 item 5: rule certainty writes the shares as risk_of_bias_weighted.csv (with the rule), and rule
+    certainty_figures draws that table as read back: the same bars and note as drawn from the shares in memory;
+    a table with no row (nothing pooled) draws an empty plot that says so."""
+    from sbrtmeta.plots.risk_of_bias import weighted_summary
+    from sbrtmeta.steps.certainty import weighted_risk_of_bias
+    from sbrtmeta.steps.certainty_figures import certainty_figures
+    from sbrtmeta.steps.runner import read_result, write_table
+
+    pooled, studies, rob = _tables()
+    config = {"grade": {"risk_of_bias": {"rule": "design"}}}
+    table = weighted_risk_of_bias(pooled, studies, rob, config)
+    assert list(table["rule"]) == ["design"] * 2
+    write_table(table, str(tmp_path / "risk_of_bias_weighted.csv"))
+    ((stem, fig),) = certainty_figures(read_result(str(tmp_path / "risk_of_bias_weighted.csv")))
+    shares = c.concern_weights(pooled, studies, c.study_concerns(rob, "design"))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    direct = weighted_summary(shares, f"rule design, {c.RULES['design']}", labels)
+    assert stem == "risk_of_bias_weighted"
+    assert [p.get_gid() for p in fig.axes[0].patches] == [p.get_gid() for p in direct.axes[0].patches]
+    assert [p.get_width() for p in fig.axes[0].patches] == [p.get_width() for p in direct.axes[0].patches]
+    assert [t.get_text() for t in fig.texts] == [t.get_text() for t in direct.texts]
+    write_table(table.iloc[:0], str(tmp_path / "empty.csv"))
+    ((_, empty),) = certainty_figures(read_result(str(tmp_path / "empty.csv")))
+    assert not empty.axes[0].patches and "no pooled result" in " ".join(t.get_text() for t in empty.texts)
+
+
 def test_the_shipped_result():
     """The shipped data and config, in process (cleanup → inclusion → pooling → risk of bias → GRADE): no
     risk-of-bias rating rests on "not assessed" counted as high, and the cells resting on it are marked

@@ -1,8 +1,9 @@
 # Risk of bias and certainty (issue 14). One job checks the risk-of-bias sheet against the
-# data's studies, one draws its two figures from the table; one job rates the certainty of every pooled result
-# (GRADE) and writes the methods text and the PRISMA checklist from the config used. Each
-# rule's params hold only what it reads, so a GRADE threshold or override reruns only
-# `certainty` and the report.
+# data's studies; one job rates the certainty of every pooled result (GRADE) and writes the
+# methods text and the PRISMA checklist from the config used. Each table's figures are drawn
+# by a job of their own that reads only the table (risk_of_bias_figures, certainty_figures),
+# so a figures.* change reruns only them. Each rule's params hold only what it reads, so a
+# GRADE threshold or override reruns only `certainty`, what reads its tables and the report.
 
 ROB = config["data"].get("risk_of_bias")
 ROB_SHEET = [ROB["path"]] if ROB else []  # the sheet of config data.risk_of_bias, if any
@@ -63,7 +64,7 @@ rule risk_of_bias_figures:
 
 
 rule certainty:
-    """GRADE summary of findings of every pooled result; MINORS item 6 per pooled result; methods.md and the PRISMA checklist; the weighted risk-of-bias summary per pooled result."""
+    """GRADE summary of findings of every pooled result; MINORS item 6 per pooled result; methods.md and the PRISMA checklist; the weighted risk of bias per pooled result."""
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
@@ -76,11 +77,8 @@ rule certainty:
         follow_up="results/tables/follow_up_by_result.csv",  # MINORS item 6 per study of each pooled result
         methods="results/report/methods.md",  # in the HTML report as HTML (rule report_html)
         prisma="results/report/prisma_checklist.md",
-        figures=reported(
-            [f"results/figures/risk_of_bias_weighted.{ext}" for ext in config["figures"]["formats"]],
-            "../report/risk_of_bias_weighted.rst",
-            "Risk of bias",
-        ),
+        # per pooled result, the share of its weight from studies of each risk-of-bias concern (rule certainty_figures draws it)
+        weighted="results/tables/risk_of_bias_weighted.csv",
     log:
         "results/logs/certainty.log",
     benchmark:
@@ -91,7 +89,31 @@ rule certainty:
         settings=METHODS_CONFIG,
         overrides_source=key_source("grade.overrides", CONFIG_FILES),  # the file its messages name
         config_files=CONFIG_FILES,  # methods.md names them
+    script:
+        "../scripts/certainty.py"
+
+
+rule certainty_figures:
+    """The weighted risk-of-bias summary per pooled result, drawn from its table."""
+    input:
+        weighted=rules.certainty.output.weighted,
+        code=code_of("../scripts/certainty_figures.py"),
+    output:
+        folder=report(
+            directory("results/figures/risk_of_bias_weighted"),
+            patterns=[f"{{figure}}.{report_format()}"],  # (a pattern without a wildcard finds nothing)
+            caption="../report/risk_of_bias_weighted.rst",
+            category="Risk of bias",
+            labels={"figure": "{figure}"},
+        ),
+    log:
+        "results/logs/certainty_figures.log",
+    benchmark:
+        "results/benchmarks/certainty_figures.tsv"
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
         formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:
-        "../scripts/certainty.py"
+        "../scripts/certainty_figures.py"

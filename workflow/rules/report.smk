@@ -25,7 +25,7 @@ rule report_summary:
         figures=all_figures,
         dose_figures=rules.dose_response_figures.output.figures,
         rob_figures=rules.risk_of_bias_figures.output.folder,
-        weighted_rob_figures=rules.certainty.output.figures,
+        weighted_rob_figures=rules.certainty_figures.output.folder,
         gosh=rules.gosh.output.studies if ROBUSTNESS["gosh"]["enabled"] else [],
         multiverse=rules.multiverse.output.summary if ROBUSTNESS["multiverse"]["enabled"] else [],
         alpha_beta=rules.alpha_beta_profile.output.table if DOSE["alpha_beta_mode"] == "profile" else [],

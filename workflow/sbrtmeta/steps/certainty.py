@@ -1,16 +1,15 @@
 """The certainty step: the GRADE summary-of-findings table
-(:func:`sbrtmeta.analysis.certainty.summary_of_findings`), the methods text
+(:func:`sbrtmeta.analysis.certainty.summary_of_findings`), the weighted risk of bias per pooled result
+(:func:`weighted_risk_of_bias`, which rule ``certainty_figures`` draws), the methods text
 (:func:`sbrtmeta.report.methods.methods_markdown`) and the PRISMA checklist
-(:func:`sbrtmeta.report.prisma.prisma_markdown`), all from the config the run used."""
+(:func:`sbrtmeta.report.prisma.prisma_markdown`), all from the config the run used. No matplotlib here."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from sbrtmeta.analysis.certainty import RULES, concern_weights, study_concerns, summary_of_findings
+from sbrtmeta.analysis.certainty import concern_weights, study_concerns, summary_of_findings
 from sbrtmeta.data.minors import FOLLOW_UP_COLUMNS, follow_up_by_result
-from sbrtmeta.plots.labels import endpoint_name, site_title
-from sbrtmeta.plots.risk_of_bias import weighted_summary
 from sbrtmeta.report.headline import synthetic_note
 from sbrtmeta.report.methods import methods_markdown
 from sbrtmeta.report.prisma import prisma_markdown
@@ -26,8 +25,9 @@ def certainty(
     overrides_source: str = "config/config.yaml",
     config_files: list[str] | None = None,
     included: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
-    """``(summary_of_findings, follow_up_by_result, methods.md, prisma_checklist.md)``; ``overrides_source`` is
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str, str]:
+    """``(summary_of_findings, follow_up_by_result, risk_of_bias_weighted, methods.md, prisma_checklist.md)``
+    (the third: :func:`weighted_risk_of_bias`); ``overrides_source`` is
     the config file ``grade.overrides`` came from, which a message about an override names; methods.md names
     ``config_files`` and warns when the ``included`` rows are synthetic; MINORS item 6 is judged per pooled
     result from the ``included`` rows' median follow-up (:func:`sbrtmeta.data.minors.follow_up_by_result`)."""
@@ -62,17 +62,17 @@ def certainty(
         note=synthetic_note(included),
         follow_up=follow_up if included is not None else None,
     )
-    return sof, follow_up, methods, prisma_markdown(config, risk_of_bias)
+    weighted = weighted_risk_of_bias(pooled, studies, risk_of_bias, config)
+    return sof, follow_up, weighted, methods, prisma_markdown(config, risk_of_bias)
 
 
-def weighted_risk_of_bias_figures(pooled: pd.DataFrame, studies: pd.DataFrame, risk_of_bias: pd.DataFrame, config):
-    """``(stem, figure)`` of the weighted per-result risk-of-bias summary (robvis' weighted summary, per
-    pooled result), by the rule of config ``grade.risk_of_bias.rule``."""
+def weighted_risk_of_bias(
+    pooled: pd.DataFrame, studies: pd.DataFrame, risk_of_bias: pd.DataFrame, config: dict
+) -> pd.DataFrame:
+    """``risk_of_bias_weighted.csv``: per pooled result (its key and k), the ``rule`` of config
+    ``grade.risk_of_bias.rule`` and the share of its weight (%) from studies of each concern
+    (:func:`sbrtmeta.analysis.certainty.concern_weights`: robvis' weighted summary, per pooled result)."""
     rule = config["grade"]["risk_of_bias"].get("rule", "overall")
     shares = concern_weights(pooled, studies, study_concerns(risk_of_bias, rule))
-    labels = [
-        f"{site_title(r.site, r.histology if isinstance(r.histology, str) and r.histology else None)}: "
-        f"{endpoint_name(r.endpoint).lower()} at {float(r.timepoint_months):g} months (k = {r.k})"
-        for r in shares.itertuples(index=False)
-    ]
-    yield "risk_of_bias_weighted", weighted_summary(shares, f"rule {rule}, {RULES[rule]}", labels)
+    shares.insert(shares.columns.get_loc("k") + 1, "rule", rule)
+    return shares
