@@ -80,7 +80,7 @@ rule all:
         rules.forest_plots.output,
         rules.funnel_plots.output,
         rules.flow_diagram.output,
-        leave_one_out_figures,
+        rules.leave_one_out_figures.output,
         rules.risk_of_bias.output,
         rules.risk_of_bias_figures.output,
         rules.certainty.output,

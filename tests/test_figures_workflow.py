@@ -10,7 +10,15 @@ from test_workflow import _snakemake
 
 pytestmark = pytest.mark.workflow  # every test here runs Snakemake (make test-fast leaves them out)
 
-FIGURE_RULES = ("forest_plots", "funnel_plots", "flow_diagram", "leave_one_out_plot", "report_summary")
+# (and rule leave_one_out, whose tables the second run must write byte-identical too)
+FIGURE_RULES = (
+    "forest_plots",
+    "funnel_plots",
+    "flow_diagram",
+    "leave_one_out",
+    "leave_one_out_figures",
+    "report_summary",
+)
 FORMATS = ["png", "pdf", "svg"]
 
 
@@ -34,8 +42,10 @@ def expected_figures(work, config):
     funnels = pooled.loc[pooled.k >= config["sensitivity"]["funnel"]["min_studies"]["plot"]]
     funnel_cells = funnels[["endpoint", "timepoint_months"]].drop_duplicates().itertuples(index=False)
     stems += [f"funnel/funnel_{e}_{float(t):g}m" for e, t in funnel_cells]
-    stems.append("flow_diagram")
-    stems += [f"leave_one_out_{s.replace(' ', '_')}" for s in sorted(pooled.loc[pooled.k >= 3, "site"].unique())]
+    stems.append("flow_diagram/flow_diagram")
+    stems += [
+        f"leave_one_out/leave_one_out_{s.replace(' ', '_')}" for s in sorted(pooled.loc[pooled.k >= 3, "site"].unique())
+    ]
     return [work / "results/figures" / f"{stem}.{ext}" for stem in stems for ext in FORMATS]
 
 

@@ -2,19 +2,18 @@
 and code with the last run's only when every output has metadata. A figure named after a config value
 (dose_response_LC_24m.png from dose_response.timepoint_months) was a new output after a change of that
 value, so `snakemake -n results/tables/dose_response.csv` said "Nothing to be done". Such figures go
-into folder outputs (``cell_figures``). ``figures.formats`` is the one config value left in output
-names (the risk-of-bias, weighted risk-of-bias, leave-one-out and flow-diagram figures): after a change
-of formats, a table of those rules asked for by name is checked for changed params only once a run has
-made the new format's files (plain ``snakemake`` does)."""
+into folder outputs (``cell_figures``). So do the figures once named by ``figures.formats`` (risk of bias,
+weighted risk of bias, leave-one-out, flow diagram: issue 23 item 5): after a change of formats a table of
+their rules asked for by name was checked for changed params only once a run had made the new format's
+files. Now no output name holds a config value: the formats are in the drawing rules' params only."""
 
 import re
 from pathlib import Path
 
 RULES = Path(__file__).resolve().parents[1] / "workflow" / "rules"
-# f-string fields an output name may hold: the format of figures.formats, a fixed list's item (kind; name, of
-# report.smk's HTML_TABLES), the report's format (of a folder's pattern, not a file name)
-ALLOWED_FIELDS = {"ext", "kind", "name", "report_format()"}
-FORMATS = 'config["figures"]["formats"]'
+# f-string fields an output name may hold: a fixed list's item (name, of report.smk's HTML_TABLES), the report's
+# format (of a folder's pattern, not a file name)
+ALLOWED_FIELDS = {"name", "report_format()"}
 
 
 def output_sections(text: str) -> list[str]:
@@ -45,7 +44,7 @@ def test_no_output_name_is_built_from_config():
     for path in sorted(RULES.glob("*.smk")):
         for section in output_sections(path.read_text(encoding="utf-8")):
             uses = re.findall(r"config\[[^\n]*?\](?:\[[^\n]*?\])*", section)
-            assert all(u == FORMATS for u in uses), (path.name, uses)
+            assert uses == [], (path.name, uses)
             assert fields_of(section) <= ALLOWED_FIELDS, (path.name, fields_of(section))
 
 
@@ -58,4 +57,17 @@ def test_the_old_dose_response_figure_name_is_caught():
     log:
 """
     (section,) = output_sections(old)
-    assert fields_of(section) - ALLOWED_FIELDS == {"DOSE_STEM"}
+    assert fields_of(section) - ALLOWED_FIELDS == {"DOSE_STEM", "ext"}
+
+
+def test_a_figure_named_by_formats_is_caught():
+    """The old flow-diagram output: a file per format of figures.formats."""
+    old = """    output:
+        reported(
+            [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]],
+        ),
+    log:
+"""
+    (section,) = output_sections(old)
+    assert re.findall(r"config\[[^\n]*?\](?:\[[^\n]*?\])*", section) == ['config["figures"]["formats"]']
+    assert fields_of(section) - ALLOWED_FIELDS == {"ext"}

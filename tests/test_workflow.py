@@ -254,7 +254,7 @@ def test_misspelt_config_key_is_refused(tmp_path):
 # pooled_studies.csv, rma.glmm + predict for the GLMM rows of pooled.csv, leave1out for
 # leave_one_out_<site>.csv and rma(mods = ~ factor(site)) for subgroup_tests.csv.
 # The checks against metafor run in-process on those rows (the `tables` fixture: the functions the pool and
-# leave_one_out_plot rules call, with the settings the fixtures were fitted with, the shipped config's);
+# leave_one_out rules call, with the settings the fixtures were fitted with, the shipped config's);
 # test_workflow_rows_are_the_fixtures_rows and test_workflow_tables_are_the_in_process_tables tie the run to them.
 
 WF_RTOL = 1e-6

@@ -118,20 +118,6 @@ def report_format():
     return next(f for f in ("png", "svg", "pdf") if f in formats)
 
 
-def reported(paths, caption, category, subcategory=None, labels=None):
-    """``paths`` with the report format's file flagged for the HTML report."""
-    shown = report_format()
-    flag = report  # (a line may not start with `report`: Snakemake's parser reads it as a directive)
-    return [
-        (
-            flag(p, caption=caption, category=category, subcategory=subcategory, labels=labels)
-            if p.endswith(f".{shown}")
-            else p
-        )
-        for p in paths
-    ]
-
-
 def cell_figures(kind, category):
     """The folder of one kind's figures, one per endpoint × time point with a pooled cell
     (results/figures/<kind>/<kind>_LC_24m.png, ...), its report-format files in the HTML
@@ -149,17 +135,13 @@ def site_title(wildcards):
     return labels.site_title(wildcards.site.replace("_", " "))
 
 
-def leave_one_out_figures(wildcards):
-    """A leave-one-out plot per site with a pooled cell of three or more studies (known after
+def leave_one_out_tables(wildcards):
+    """A leave-one-out table per site with a pooled cell of three or more studies (known after
     the pooling checkpoint)."""
     csv.field_size_limit(2**31 - 1)  # a cell of thousands of studies lists long study-id fields
     with open(checkpoints.pool.get().output.pooled, newline="", encoding="utf-8") as fh:
         sites = {r["site"] for r in csv.DictReader(fh) if int(r["k"]) >= 3}  # csv, not pandas: a no-op run stays fast
-    return [
-        f"results/figures/leave_one_out_{site.replace(' ', '_')}.{ext}"
-        for site in sorted(sites)
-        for ext in config["figures"]["formats"]
-    ]
+    return [f"results/tables/leave_one_out_{site.replace(' ', '_')}.csv" for site in sorted(sites)]
 
 
 def all_figures(wildcards):
@@ -168,7 +150,7 @@ def all_figures(wildcards):
         *rules.forest_plots.output,
         *rules.funnel_plots.output,
         *rules.flow_diagram.output,
-        *leave_one_out_figures(wildcards),
+        *rules.leave_one_out_figures.output,
     ]
 
 

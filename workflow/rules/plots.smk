@@ -1,8 +1,8 @@
 # Figures. Forest and funnel plots: one job per kind draws every endpoint × time point with
 # a pooled or single-study cell into a folder (a Python job costs ~1 s of imports, so not
 # one job per cell); cells with nothing pooled get no figure and are in not_pooled.csv.
-# Leave-one-out plots: one job per site with a cell of three or more studies (known after
-# the pooling checkpoint).
+# Leave-one-out: the refits in one job per site with a cell of three or more studies (known
+# after the pooling checkpoint), their plots in one job from those tables.
 
 
 rule forest_plots:
@@ -58,35 +58,56 @@ rule funnel_plots:
         "../scripts/funnel_plots.py"
 
 
-rule leave_one_out_plot:
-    """Leave-one-out estimates of one site's cells with three or more studies."""
+rule leave_one_out:
+    """Leave-one-out refits of one site's cells with three or more studies."""
     input:
         pooled="results/tables/pooled.csv",
         studies="results/tables/pooled_studies.csv",
-        code=code_of("../scripts/leave_one_out_plot.py"),
+        code=code_of("../scripts/leave_one_out.py"),
     output:
-        figures=reported(
-            [f"results/figures/leave_one_out_{{site}}.{ext}" for ext in config["figures"]["formats"]],
-            "../report/leave_one_out.rst",
-            "Leave-one-out",
-            labels=lambda w: {"site": site_title(w)},
-        ),
         table="results/tables/leave_one_out_{site}.csv",
     log:
         "results/logs/leave_one_out_{site}.log",
     benchmark:
-        "results/benchmarks/leave_one_out_plot/{site}.tsv"
+        "results/benchmarks/leave_one_out/{site}.tsv"
     wildcard_constraints:
         site="[a-z_]+",
     conda:
         "../envs/sbrtmeta.yaml"
     params:
-        dpi=config["figures"]["dpi"],
+        # a cell of more studies is not refitted, which the table says (a limit on the fits, not on the drawing)
         max_studies=config["figures"]["leave_one_out"]["max_studies"],
         level=config["pooling"]["level"],
         back_transform=config["pooling"]["back_transform"],
     script:
-        "../scripts/leave_one_out_plot.py"
+        "../scripts/leave_one_out.py"
+
+
+rule leave_one_out_figures:
+    """Leave-one-out plots of every site with a cell of three or more studies, from their tables."""
+    input:
+        tables=leave_one_out_tables,
+        code=code_of("../scripts/leave_one_out_figures.py"),
+    output:
+        folder=report(
+            directory("results/figures/leave_one_out"),
+            patterns=[f"leave_one_out_{{site}}.{report_format()}"],
+            caption="../report/leave_one_out.rst",
+            category="Leave-one-out",
+            labels=lambda w: {"site": site_title(w)},
+        ),
+    log:
+        "results/logs/leave_one_out_figures.log",
+    benchmark:
+        "results/benchmarks/leave_one_out_figures.tsv"
+    conda:
+        "../envs/sbrtmeta.yaml"
+    params:
+        level=config["pooling"]["level"],
+        formats=config["figures"]["formats"],
+        dpi=config["figures"]["dpi"],
+    script:
+        "../scripts/leave_one_out_figures.py"
 
 
 rule flow_diagram:
@@ -96,10 +117,12 @@ rule flow_diagram:
         excluded="results/tables/excluded.csv",
         code=code_of("../scripts/flow_diagram.py"),
     output:
-        reported(
-            [f"results/figures/flow_diagram.{ext}" for ext in config["figures"]["formats"]],
-            "../report/flow_diagram.rst",
-            "Study selection",
+        folder=report(
+            directory("results/figures/flow_diagram"),
+            patterns=[f"{{figure}}.{report_format()}"],  # (a pattern without a wildcard finds nothing)
+            caption="../report/flow_diagram.rst",
+            category="Study selection",
+            labels={"figure": "{figure}"},
         ),
     log:
         "results/logs/flow_diagram.log",
@@ -108,6 +131,7 @@ rule flow_diagram:
     conda:
         "../envs/sbrtmeta.yaml"
     params:
+        formats=config["figures"]["formats"],
         dpi=config["figures"]["dpi"],
     script:
         "../scripts/flow_diagram.py"

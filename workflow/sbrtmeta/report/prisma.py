@@ -98,7 +98,7 @@ ITEMS = (
         "Results",
         "16a",
         "Study selection: flow",
-        "results/figures/flow_diagram (extracted → included; the search counts are the authors')",
+        "results/figures/flow_diagram/ (extracted → included; the search counts are the authors')",
     ),
     (
         "Results",
@@ -136,7 +136,7 @@ ITEMS = (
         "Results",
         "20d",
         "Results of syntheses: sensitivity analyses",
-        "results/tables/leave_one_out_*.csv; results/figures/leave_one_out_*",
+        "results/tables/leave_one_out_*.csv; results/figures/leave_one_out/",
     ),
     ("Results", "21", "Reporting biases", "results/figures/funnel/"),
     (
