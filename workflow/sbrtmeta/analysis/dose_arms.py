@@ -4,7 +4,7 @@ Rows come from the inclusion step: the included rows plus the arms of multi-arm
 studies that pooling set aside (``one_row_per_study``), because the dose-response
 model keeps every arm and gives a study's arms a shared random effect. The BED is
 recomputed here from the printed dose with the analysis' α/β and range rule, so
-changing either reruns only the dose-response step.
+changing either reruns the dose-response fits (and what reads their tables), not the pooling.
 """
 
 from __future__ import annotations
