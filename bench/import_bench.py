@@ -11,6 +11,11 @@ imports alone in a new process (``PYTHONPATH=workflow``, the environment as it i
 ``--repeat`` runs, with the heavy libraries the imports pulled in. The floors are timed the same way:
 the bare interpreter, the preamble, and numpy + pandas (which every step needs to read a table), so
 the ratio "step / floor" says how much more than reading a table a job pays before it starts.
+
+With ``PYTHONDONTWRITEBYTECODE`` set, no ``.pyc`` of the package is ever written, so every job compiles
+the package's modules it imports again; the column "cached" times the same imports with bytecode cached
+(``PYTHONPYCACHEPREFIX``: a temporary folder, filled by a first run that is not counted), the difference
+being what the setting costs each job.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,11 +48,15 @@ def script_imports(script: Path) -> str:
     return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom))
 
 
-def cpu_of(code: str, repeat: int) -> tuple[float, list[str]]:
-    """Least user + system CPU seconds of ``python -c code`` over ``repeat`` runs, and the heavy modules loaded."""
+def cpu_of(code: str, repeat: int, pycache: str | None = None) -> tuple[float, list[str]]:
+    """Least user + system CPU seconds of ``python -c code`` over ``repeat`` runs, and the heavy modules loaded;
+    with ``pycache``, bytecode is written to and read from that folder (a first run fills it, not counted)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "workflow")}
+    if pycache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
     best, heavy = float("inf"), []
-    for _ in range(repeat):
+    for run in range(repeat + bool(pycache)):
         proc = subprocess.Popen(
             [sys.executable, "-c", code + PROBE.format(heavy=HEAVY)], env=env, cwd=ROOT, stdout=subprocess.PIPE
         )
@@ -55,6 +65,8 @@ def cpu_of(code: str, repeat: int) -> tuple[float, list[str]]:
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode:
             raise SystemExit(f"import failed ({proc.returncode}):\n{code}")
+        if pycache and run == 0:  # the run that fills the cache
+            continue
         best = min(best, usage.ru_utime + usage.ru_stime)
         heavy = json.loads(out)
     return best, heavy
@@ -73,13 +85,15 @@ def main(argv=None) -> int:
     for name, cpu in floors.items():
         print(f"  {name:<28} {cpu:6.2f}")
     floor = floors["preamble + numpy + pandas"]
-    print(f"\n  {'step':<28} {'CPU s':>6} {'/ floor':>8}  heavy libraries imported")
-    total = 0.0
-    for script in scripts:
-        cpu, heavy = cpu_of(f"{PREAMBLE}\n{script_imports(script)}", args.repeat)
-        total += cpu
-        print(f"  {script.stem:<28} {cpu:6.2f} {cpu / floor:7.1f}x  {', '.join(heavy) or '-'}")
-    print(f"  {'sum (one job per script)':<28} {total:6.2f}")
+    print(f"\n  {'step':<28} {'CPU s':>6} {'/ floor':>8} {'cached':>7}  heavy libraries imported")
+    total = cached_total = 0.0
+    with tempfile.TemporaryDirectory() as pycache:
+        for script in scripts:
+            code = f"{PREAMBLE}\n{script_imports(script)}"
+            (cpu, heavy), (cached, _) = cpu_of(code, args.repeat), cpu_of(code, args.repeat, pycache)
+            total, cached_total = total + cpu, cached_total + cached
+            print(f"  {script.stem:<28} {cpu:6.2f} {cpu / floor:7.1f}x {cached:7.2f}  {', '.join(heavy) or '-'}")
+    print(f"  {'sum (one job per script)':<28} {total:6.2f} {'':8} {cached_total:7.2f}")
     return 0
 
 
