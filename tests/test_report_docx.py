@@ -173,3 +173,17 @@ def test_shipped_report_docx_tables_equal_the_csvs(shipped_run):
         ).items()
     }
     check_docx_against_tables(shipped_run.work / "results/report/report.docx", tables)
+
+
+def test_the_document_does_not_depend_on_the_time_of_the_run(tmp_path, monkeypatch):
+    """The .docx is a zip whose entries python-docx stamps with the time of writing; report/word.py stamps them
+    all 1980-01-01, so an hour later the same content gives the same bytes (a figure-only rerun can be compared)."""
+    import time
+
+    sections = [("Results", ["Local control **86 %**", DocxTable("t", pd.DataFrame({"a": [1]}))])]
+    write_docx(str(tmp_path / "now.docx"), "Title", ["intro"], sections)
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    write_docx(str(tmp_path / "later.docx"), "Title", ["intro"], sections)
+    assert (tmp_path / "now.docx").read_bytes() == (tmp_path / "later.docx").read_bytes()
+    assert docx_tables(str(tmp_path / "later.docx"))[0].columns.tolist() == ["a"]

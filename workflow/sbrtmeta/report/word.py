@@ -6,7 +6,9 @@ captions, the included studies and the per-study exclusions (:mod:`sbrtmeta.repo
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 import docx
@@ -174,7 +176,25 @@ def write_docx(
                 add_figure(document, item)
             else:
                 add_markdown(document, str(item))
-    document.save(path)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    with open(path, "wb") as out:
+        out.write(_without_times(buffer.getvalue()))
+
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+
+
+def _without_times(package: bytes) -> bytes:
+    """The .docx (a zip) with every entry stamped :data:`ZIP_EPOCH` instead of the time of the run, so that two
+    runs of the same results write the same bytes (python-docx's own core properties carry a fixed date)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            stamped = zipfile.ZipInfo(entry.filename, date_time=ZIP_EPOCH)
+            stamped.compress_type, stamped.external_attr = entry.compress_type, entry.external_attr
+            target.writestr(stamped, source.read(entry))
+    return out.getvalue()
 
 
 def docx_tables(path: str) -> list[pd.DataFrame]:
