@@ -1,6 +1,8 @@
-"""End to end, figures: every configured format is written, a second run of the figure
-rules gives identical files, summary.md carries the pooled numbers, and
+"""End to end, figures: every configured format is written, a second run of the figure rules gives identical
+files, a change of figures only redraws them and rewrites no table, summary.md carries the pooled numbers, and
 `snakemake --report` builds with a category per figure kind and per site."""
+
+import re
 
 import pandas as pd
 import pytest
@@ -67,6 +69,49 @@ def test_every_configured_format_is_written(project):
     for p in paths:
         assert p.stat().st_size > 0, p
     assert (work / "results/report/summary.md").stat().st_size > 0
+
+
+# the rules a figures.* change may rerun: those that draw, and the report documents that show the figures
+DRAWING = re.compile(r"_figures$|^(forest_plots|funnel_plots|flow_diagram|report_summary|report_docx|report_html|all)$")
+
+
+def _files(folder):
+    """Path -> (mtime_ns, bytes) of every file under ``folder``."""
+    return {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _rules_run(proc):
+    """The rules of the jobs a run reports done (the console's "3 of 22 steps (14%) done: pool")."""
+    return set(re.findall(r"steps \(\d+%\) done: (\w+)", proc.stdout + proc.stderr))
+
+
+@pytest.fixture(scope="module")
+def redrawn(shipped_run, tmp_path_factory):
+    """A copy of the session's run (every format at 72 dpi) after a change of figures only: PNG alone, at 60 dpi
+    (PNG alone keeps the redraw short). The files before and after, and the rules the run ran."""
+    work = copy_run(shipped_run.work, tmp_path_factory.mktemp("redrawn") / "project")
+    path = work / "config/config.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["figures"].update(formats=["png"], dpi=60)
+    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    before = _files(work / "results")
+    proc = _snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return work, before, _files(work / "results"), _rules_run(proc)
+
+
+def test_a_dpi_change_rewrites_no_table(redrawn):
+    """Issue 23 item 5: changing figures.* (here dpi and formats) reruns only the drawing jobs and the report
+    documents that show the figures; no file under results/tables/ is rewritten (same mtime, same bytes), every
+    PNG is drawn anew, and the PDF and SVG files the config no longer asks for are gone."""
+    work, before, after, rules = redrawn
+    assert rules and all(DRAWING.search(rule) for rule in rules), sorted(rules)
+    tables = [p for p in before if p.is_relative_to(work / "results/tables")]
+    assert len(tables) > 20
+    assert [p.name for p in tables if after.get(p) != before[p]] == []
+    pngs = [p for p in before if p.suffix == ".png"]
+    assert pngs and [p.name for p in pngs if after[p][0] == before[p][0]] == []
+    assert not [p for p in after if p.suffix in (".pdf", ".svg")]
 
 
 def test_a_second_run_gives_identical_files(project):
