@@ -1,4 +1,4 @@
-"""The profile likelihood of α/β (issue 25 item 6): stats.dose_response.profile_alpha_beta against metafor
+"""The profile likelihood of α/β (issue 25 item 6): stats.alpha_beta_profile.profile_alpha_beta against metafor
 5.1-12 (tests/fixtures/metafor_alpha_beta.csv from tests/metafor/make_alpha_beta_fixtures.R), a known α/β
 recovered from synthetic data, and a flat profile said to be so."""
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sbrtmeta.stats.dose_response import alpha_beta_grid, fit_dose_response, profile_alpha_beta
+from sbrtmeta.stats.alpha_beta_profile import alpha_beta_grid, profile_alpha_beta
+from sbrtmeta.stats.dose_response import fit_dose_response
 
 FIX = Path(__file__).parent / "fixtures"
 ARMS = pd.read_csv(FIX / "alpha_beta_arms.csv")

@@ -1,5 +1,5 @@
 # Reference values from metafor for the profile likelihood of alpha/beta in the dose-response model
-# (sbrtmeta.stats.dose_response.profile_alpha_beta).
+# (sbrtmeta.stats.alpha_beta_profile.profile_alpha_beta).
 #
 #   R_LIBS=/opt/R-metafor51 Rscript tests/metafor/make_alpha_beta_fixtures.R tests/fixtures
 #

@@ -3,7 +3,7 @@ dose-response model that :func:`sbrtmeta.analysis.dose_response.analyse_dose_res
 
 The arms are ``dose_response_arms.csv``'s. Each arm's BED is recomputed at every α/β from its printed dose
 (:func:`sbrtmeta.data.dose_strings.parse_dose` and the configured dose rule, as the arms' BED10 was), and
-:func:`sbrtmeta.stats.dose_response.profile_alpha_beta` fits the model per site × histology and across the
+:func:`sbrtmeta.stats.alpha_beta_profile.profile_alpha_beta` fits the model per site × histology and across the
 sites of a histology (site intercepts), as the dose-response table does. The table has one row per model and
 site: the estimate, its likelihood-ratio interval, whether the data identify α/β (the interval closes within
 the grid), the likelihood-ratio test of the configured α/β, and the slope, BED50 and BED at the target LC at
@@ -24,7 +24,7 @@ from sbrtmeta.analysis.dose_response import (
     why_not_fitted,
 )
 from sbrtmeta.data.dose_strings import parse_dose
-from sbrtmeta.stats.dose_response import AlphaBetaProfile, alpha_beta_grid, profile_alpha_beta
+from sbrtmeta.stats.alpha_beta_profile import AlphaBetaProfile, alpha_beta_grid, profile_alpha_beta
 from sbrtmeta.stats.tcp import tcp_parameters
 
 PROFILE_COLUMNS = (

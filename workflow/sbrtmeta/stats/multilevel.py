@@ -425,7 +425,7 @@ class DesignProfile:
     """The maximised log-likelihood of one set of effect sizes and random effects under design
     matrices that change from call to call: the profile likelihood of a parameter that enters only
     the design, as α/β enters the dose column of the dose-response model
-    (:func:`sbrtmeta.stats.dose_response.profile_alpha_beta`).
+    (:func:`sbrtmeta.stats.alpha_beta_profile.profile_alpha_beta`).
 
     ``study_effect=True`` is :func:`fit_multilevel`'s model (``rma.mv(yi, vi, mods = X, random =
     ~ 1 | study/arm)``), False the two-level model (``rma(yi, vi, mods = X)``: one tau2, here
