@@ -3,7 +3,7 @@
 import os
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -42,7 +42,6 @@ CONFIG_FILES = preflight(
     workflow.configfiles,
     workflow.overwrite_configfiles,
     "workflow/schemas/config.schema.yaml",
-    validate,
     workflow.is_main_process,
 )
 

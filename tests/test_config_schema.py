@@ -126,3 +126,58 @@ def test_example_config_is_valid_on_top_of_the_shipped_one():
     _validate(merged)
     assert merged["data"]["sheets"] == [] and merged["data"]["tidy_sheets"] == ["config/examples/example_studies.csv"]
     assert "own" in merged["inclusion"]["reviews"]
+
+
+def _overlaid(base, overlay):
+    """``overlay`` merged into a copy of ``base``, key by key at every depth, as Snakemake merges a --configfile
+    into the Snakefile's configfile."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        both_dicts = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _overlaid(merged[key], value) if both_dicts else copy.deepcopy(value)
+    return merged
+
+
+def _without(cfg, *keys):
+    """``cfg`` with each dotted key removed (the schema's default then fills it)."""
+    cfg = copy.deepcopy(cfg)
+    for key in keys:
+        *parents, last = key.split(".")
+        node = cfg
+        for part in parents:
+            node = node[part]
+        del node[last]
+    return cfg
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        CONFIG,
+        _overlaid(CONFIG, yaml.safe_load((ROOT / "config/examples/config.yaml").read_text())),
+        _without(
+            CONFIG, "figures.forest", "robustness", "curves", "sensitivity", "pooling.pi_df", "dose_response.time"
+        ),
+    ],
+    ids=["shipped", "example", "keys left out"],
+)
+def test_fill_defaults_is_snakemakes_validate(cfg):
+    """The pre-flight fills the schema's defaults itself (analysis.config_checks.fill_defaults, from the schema
+    it has read): the config it leaves equals what snakemake.utils.validate(config, schema_path) makes."""
+    from sbrtmeta.analysis.config_checks import fill_defaults
+    from snakemake.utils import validate
+
+    ours, snakemakes = copy.deepcopy(cfg), copy.deepcopy(cfg)
+    fill_defaults(ours, copy.deepcopy(SCHEMA))
+    validate(snakemakes, str(ROOT / "workflow/schemas/config.schema.yaml"))
+    assert ours == snakemakes
+    assert ours != cfg or cfg is CONFIG  # the config with keys left out gained them
+
+
+def test_fill_defaults_refuses_what_the_schema_refuses():
+    from sbrtmeta.analysis.config_checks import fill_defaults
+
+    bad = copy.deepcopy(CONFIG)
+    bad["pooling"]["tau2_method"] = "XYZ"
+    with pytest.raises(jsonschema.ValidationError):
+        fill_defaults(bad, copy.deepcopy(SCHEMA))
