@@ -182,9 +182,12 @@ def use_tidy_sheet(work: Path, sheet_rel: str) -> str:
             # settings naming shipped studies: the user sheet has none of them
             cfg["inclusion"]["overlaps"] = []
             cfg["inclusion"]["exclude_studies"] = []
+            # GOSH and the multiverse of cells of thousands of studies: the pre-flight budget (limits:) refuses
+            # them before any job, and (d) times the tables, not them
+            cfg["robustness"]["gosh"]["enabled"] = cfg["robustness"]["multiverse"]["enabled"] = False
 
         edit_config(work, change)
-        return "config data.tidy_sheets (sheets: [], inclusion.overlaps and exclude_studies: [])"
+        return "config data.tidy_sheets (sheets: [], overlaps and exclude_studies: [], GOSH and multiverse off)"
     edit_config(work, lambda cfg: cfg["inclusion"].update(overlaps=[], exclude_studies=[]))
     out = work / "results" / "clean" / "outcomes.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
