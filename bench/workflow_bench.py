@@ -409,7 +409,9 @@ def main(argv=None):
         except RuntimeError as exc:
             proc = None
             add(case_d, float("nan"), TARGETS["sheet"], "FAILED, see the note")
-            notes.append("(d) FAILED: " + " | ".join(ln for ln in str(exc).splitlines() if "ERROR" in ln)[:600])
+            lines = str(exc).splitlines()
+            said = [ln for ln in lines if "ERROR" in ln] or lines[-3:]  # (the pre-flight's lines say no ERROR)
+            notes.append("(d) FAILED: " + " | ".join(said)[:600])
         notes.append(f"(d) sheet generated in {gen:.1f} s (not timed in (d)); fed in by {how}")
         if args.sheet_figures and proc is not None:
             try:
