@@ -99,3 +99,17 @@ def test_bad_input_is_refused():
         permutation_test([0.1, 0.2, 0.3, 0.4], [0.1] * 4, np.ones((4, 1)))
     with pytest.raises(ValueError, match="iterations"):
         permutation_test([0.1, 0.2, 0.3, 0.4], [0.1] * 4, X, iterations=1)
+
+
+def test_more_distinct_permutations_than_a_float_holds():
+    """1,100 studies of two equal kinds: C(1100, 550) ~ 1e330 distinct permutations, beyond a float (it raised
+    OverflowError in a user sheet of 10^5 rows, bench/workflow_bench.py (d)). The count is inf, the test uses
+    its random permutations, and the note says how many."""
+    from sbrtmeta.analysis.sensitivity_tests import permutation_note
+
+    rng = np.random.default_rng(1)
+    k = 1100
+    X = np.column_stack([np.ones(k), np.repeat([0.0, 1.0], k // 2)])
+    res = permutation_test(rng.normal(0.5, 0.3, k), np.full(k, 0.05), X, "DL", "z", iterations=20, seed=3)
+    assert res.n_distinct == np.inf and not res.exact and res.n_perm == 20
+    assert "20 random permutations (seed 3) of more than 1.8e+308 distinct ones" in permutation_note(res)

@@ -26,6 +26,8 @@ Pure functions: tables and options in, tables out.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -80,11 +82,15 @@ def permutation_fields(res, j=None) -> dict:
     )
 
 
+def _how_many(count: float) -> str:
+    return "more than 1.8e+308" if math.isinf(count) else f"{count:.3g}"
+
+
 def permutation_note(res) -> str:
     how = (
         f"exact: all {res.n_perm} distinct permutations"
         if res.exact
-        else f"{res.n_perm} random permutations (seed {res.seed}) of {res.n_distinct:.3g} distinct ones"
+        else f"{res.n_perm} random permutations (seed {res.seed}) of {_how_many(res.n_distinct)} distinct ones"
     )
     return how + (f"; {res.n_failed} permutation fit(s) failed and are left out" if res.n_failed else "")
 

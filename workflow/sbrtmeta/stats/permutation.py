@@ -69,7 +69,7 @@ class PermutationResult:
     btt : 0-based indices of the coefficients QM tests.
     exact : True when every distinct permutation was used.
     n_distinct : number of distinct permutations of X's rows (``permutest(exact = "i")``),
-        as a float (it may exceed the largest integer a float holds exactly).
+        as a float (it may exceed the largest integer a float holds exactly; ``inf`` beyond 1.8e308).
     n_perm : permutations used (n_distinct when exact, else ``iterations``).
     n_failed : permutations whose fit failed (left out of the p-values, as metafor's NA).
     seed : the seed of the random permutations (None for the exact test).
@@ -270,6 +270,12 @@ def _row_kinds(X) -> np.ndarray:
     return np.unique(X, axis=0, return_inverse=True)[1].ravel()
 
 
+def _as_float(count: int) -> float:
+    """An exact integer count as a float: ``inf`` beyond the floats' range (k! of some 170 or more studies
+    of two kinds overflows ``float()``), where only the random permutations are used anyway."""
+    return float(count) if count.bit_length() <= 1023 else math.inf
+
+
 def count_distinct_permutations(X) -> int:
     """The number of distinct permutations of X's rows, k! / prod(n_j!) over the kinds of
     equal rows (metafor's ``permutest(res, exact = "i")``), as an exact integer."""
@@ -410,7 +416,7 @@ def permutation_test(
         QMp=float(qm_count / used),
         btt=btt,
         exact=bool(exact),
-        n_distinct=float(n_distinct),
+        n_distinct=_as_float(n_distinct),
         n_perm=int(n_perm),
         n_failed=int(failed),
         seed=None if exact else int(seed),
