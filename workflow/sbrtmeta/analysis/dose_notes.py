@@ -1,11 +1,16 @@
-"""Why a dose-response step fits nothing, in the words both its log and its figure give.
+"""The words a dose-response step and its figure share: the models of dose_response.csv, and why nothing is
+fitted.
 
-The statistics job (rule ``dose_response`` or ``alpha_beta_profile``) logs the reason and writes empty tables;
-the drawing job (``dose_response_figures``, ``alpha_beta_profile_figures``) draws the same words from the
-config alone. They live here, with no estimator imported, so that the drawing job loads none.
+The statistics job (rule ``dose_response`` or ``alpha_beta_profile``) writes the table's models, or logs the
+reason and writes empty tables; the drawing job (``dose_response_figures``, ``alpha_beta_profile_figures``)
+selects those models and draws the same words from the config alone. They live here, with no estimator
+imported, so that the drawing job loads none.
 """
 
 from __future__ import annotations
+
+# dose_response.csv's column model: the fit per site, and the one across sites (site as moderator)
+PER_SITE, ACROSS_SITES = "per site", "across sites"
 
 # dose_response.time: model has no α/β profile (analysis.alpha_beta profiles the single-time-point model)
 NO_PROFILE_WITH_TIME_MODEL = (

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sbrtmeta.analysis.dose_notes import ACROSS_SITES, PER_SITE
 from sbrtmeta.stats.dose_response import (
     DoseResponseResult,
     arm_table,
@@ -90,7 +91,6 @@ TABLE_COLUMNS = (
 )
 # the dose x time model's own columns (dose_response.time: model), after TABLE_COLUMNS
 TIME_COLUMNS = ("k_rates", "time_function", "struct", "rho", "time_coef", "time_coef_se", "time_coef_p")
-PER_SITE, ACROSS_SITES = "per site", "across sites"
 
 
 @dataclass

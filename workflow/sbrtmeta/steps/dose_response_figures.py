@@ -14,12 +14,10 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sbrtmeta.analysis.dose_notes import no_arms_reason
+from sbrtmeta.analysis.dose_notes import PER_SITE, no_arms_reason
 from sbrtmeta.plots.bubble import draw_dose_response
 from sbrtmeta.plots.labels import DOSE_RULE_LABELS, dose_model_text
 from sbrtmeta.plots.style import message_figure
-
-PER_SITE = "per site"  # dose_response.csv's model of the per-site fits (analysis.dose_response.PER_SITE)
 
 
 def bubble_arms(used: pd.DataFrame, fitted: set) -> pd.DataFrame:
