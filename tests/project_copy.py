@@ -67,6 +67,15 @@ def run_snakemake(cwd: Path, *args: str, timeout: float = 900, env: dict | None 
     return proc
 
 
+def job_stats(printed: str) -> dict[str, int]:
+    """Jobs per rule of the "Job stats:" table Snakemake prints before a run or dry run ({} when it prints none,
+    as with nothing to do)."""
+    if "Job stats:" not in printed:
+        return {}
+    table = printed.split("Job stats:", 1)[1].split("\ntotal", 1)[0].splitlines()[3:]
+    return {name: int(count) for name, count in (line.split() for line in table if line.strip())}
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime

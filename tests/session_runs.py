@@ -38,21 +38,23 @@ def every_format(work: Path) -> None:
     path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-def _shipped(folder: Path) -> subprocess.CompletedProcess:
-    """The shipped config in every figure format, each job's ``sbrtmeta`` logged (tests/import_log/)."""
+def _every_format_run(folder: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The shipped config in every figure format, copied into ``folder`` and run (``env``: variables added)."""
     work = project_copy.copy_project(folder / "project")
     every_format(work)
+    return project_copy.run_snakemake(work, env=env, timeout=TIMEOUT)
+
+
+def _shipped(folder: Path) -> subprocess.CompletedProcess:
+    """The shipped config in every figure format, each job's ``sbrtmeta`` logged (tests/import_log/)."""
     hook = str(Path(__file__).resolve().parent / "import_log")
     path = os.pathsep.join(filter(None, [hook, os.environ.get("PYTHONPATH")]))
-    env = {"PYTHONPATH": path, "SBRTMETA_IMPORT_LOG": str(folder / "imported_sbrtmeta.txt")}
-    return project_copy.run_snakemake(work, env=env, timeout=TIMEOUT)
+    return _every_format_run(folder, {"PYTHONPATH": path, "SBRTMETA_IMPORT_LOG": str(folder / "imported_sbrtmeta.txt")})
 
 
 def _elsewhere(folder: Path) -> subprocess.CompletedProcess:
     """The same as :func:`_shipped`, at another path, without the import log: the determinism tests' second run."""
-    work = project_copy.copy_project(folder / "project")
-    every_format(work)
-    return project_copy.run_snakemake(work, timeout=TIMEOUT)
+    return _every_format_run(folder)
 
 
 def _example(folder: Path) -> subprocess.CompletedProcess:

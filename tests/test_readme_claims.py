@@ -7,7 +7,7 @@ import re
 
 import pytest
 import yaml
-from project_copy import ROOT, copy_run, run_snakemake
+from project_copy import ROOT, copy_run, job_stats, run_snakemake
 from test_stale_code import planned
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -48,9 +48,7 @@ def test_what_reruns_after_an_inclusion_change_is_what_the_readme_says(shipped_r
     path.write_text(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), encoding="utf-8")
     proc = run_snakemake(work, "-n", "--quiet", "rules")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    text = proc.stdout + proc.stderr
-    table = text.split("Job stats:", 1)[1].split("\ntotal", 1)[0].splitlines()[3:]
-    planned = {line.split()[0] for line in table if line.strip()}
+    planned = set(job_stats(proc.stdout + proc.stderr))
     assert not planned & {"clean_extraction", "risk_of_bias"}
     rerun = {"apply_inclusion", "pool", "forest_plots", "dose_response", "curves", "certainty", "report_summary"}
     assert rerun <= planned

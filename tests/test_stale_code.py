@@ -31,7 +31,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from project_copy import ROOT, copy_run, run_snakemake, snakemake_env
+from project_copy import ROOT, copy_run, job_stats, run_snakemake, snakemake_env
 
 PACKAGE = "sbrtmeta"
 # what common.smk's code inputs need from it (executed here; the Snakefile defines PACKAGE_DIR)
@@ -197,11 +197,9 @@ def planned(work: Path) -> dict[str, int]:
         sys.path[:] = path
         logger.filters[:] = filters  # (the Snakefile's quiet console: one per parse)
     text = printed.getvalue()
-    if "Job stats:" not in text:
-        assert "Nothing to be done" in text, text[-3000:]
-        return {}
-    table = text.split("Job stats:", 1)[1].split("\ntotal", 1)[0].splitlines()[3:]
-    return {name: int(count) for name, count in (line.split() for line in table if line.strip())}
+    jobs = job_stats(text)
+    assert jobs or "Nothing to be done" in text, text[-3000:]
+    return jobs
 
 
 def job_graph(work: Path) -> tuple[dict[str, str], dict[str, set[str]]]:
